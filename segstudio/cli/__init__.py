@@ -1,0 +1,1 @@
+"""``segstudio-cli``: headless subcommands. Never imports Qt; imports torch only when needed."""

@@ -1,0 +1,113 @@
+"""Loading images for display and training, whatever their format.
+
+Every image becomes an RGB uint8 array with its EXIF orientation applied: grayscale, palette, RGBA
+(alpha dropped), 16-bit and float images (stretched to 0..255) are
+converted without touching the file on disk. Errors are typed and name the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ImageLoadError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+# 200 megapixels: well above any camera, below what would exhaust memory when decoded three times
+# (image, mask, overlay). Pillow's own default (89 MP) would refuse large aerial tiles.
+MAX_PIXELS = 200_000_000
+
+
+def is_image_file(path: str | os.PathLike) -> bool:
+    """True for file names with an image extension we load (case-insensitive)."""
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def natural_key(text: str) -> list:
+    """Sort key giving natural order: ``img2`` before ``img10``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """Image files directly in ``folder``, in natural order (hidden files skipped)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ImageLoadError(f"not a folder: {folder}")
+    files = [p for p in folder.iterdir() if p.is_file() and is_image_file(p) and not p.name.startswith(".")]
+    return sorted(files, key=lambda p: natural_key(p.name))
+
+
+def _open(path: Path) -> Image.Image:
+    if not path.exists():
+        raise ImageLoadError(f"image not found: {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ImageLoadError(
+                    f"image too large to open safely: {path} ({width}×{height} pixels, "
+                    f"limit {MAX_PIXELS // 1_000_000} megapixels)"
+                )
+            return image
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageLoadError(f"image too large to open safely (decompression bomb?): {path}") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageLoadError(f"not an image or unsupported format: {path}") from exc
+    except OSError as exc:
+        raise ImageLoadError(f"cannot read image {path}: {exc}") from exc
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) as displayed, i.e. after EXIF orientation, read from the header only."""
+    path = Path(path)
+    with _open(path) as image:
+        width, height = image.size
+        try:
+            orientation = image.getexif().get(0x0112, 1)
+        except Exception:  # a broken EXIF block must not make the image unusable
+            orientation = 1
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def to_rgb8(image: Image.Image) -> np.ndarray:
+    """Convert any Pillow image to an (H, W, 3) uint8 RGB array."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        data = np.asarray(image, dtype=np.float64)
+        low, high = float(np.min(data)), float(np.max(data))
+        scale = 255.0 / (high - low) if high > low else 0.0
+        gray = ((data - low) * scale).clip(0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode != "RGB":
+        image = image.convert("RGBA" if mode in ("P", "PA", "LA") and "transparency" in image.info else mode)
+        image = image.convert("RGB")
+    return np.asarray(image, dtype=np.uint8).copy()
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Load ``path`` as an (H, W, 3) uint8 RGB array with EXIF orientation applied.
+
+    Raises :class:`ImageLoadError` naming the file when it is missing, corrupt or too large.
+    """
+    path = Path(path)
+    image = _open(path)
+    try:
+        with image:
+            image.load()
+            try:
+                image = ImageOps.exif_transpose(image)
+            except Exception:  # broken EXIF: show the pixels as stored rather than fail
+                pass
+            return to_rgb8(image)
+    except ImageLoadError:
+        raise
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageLoadError(f"corrupt or truncated image {path}: {exc}") from exc

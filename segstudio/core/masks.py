@@ -1,0 +1,128 @@
+"""Palette PNG masks (Pascal VOC SegmentationClass style).
+
+A mask is an (H, W) uint8 label map: value = class index, 0 = background, 255 = ignore. On disk it is
+an 8-bit palette ("P") PNG with the VOC colour map (or the user's colours), so every VOC tool shows
+it in colour. Reading also accepts plain grayscale index PNGs and RGB colour masks painted with the
+palette. Problems are reported with the file name and the offending values, never silently fixed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .atomic import atomic_write_bytes
+from .errors import MaskError
+from .palette import IGNORE_INDEX, palette_bytes, voc_palette
+
+# zlib level 1 writes a 4000×3000 mask several times faster than the default 6 and masks, being
+# mostly flat regions, compress almost as well.
+PNG_COMPRESS_LEVEL = 1
+
+
+def encode_mask_png(label: np.ndarray, colours: np.ndarray | None = None) -> bytes:
+    """Encode a label map as palette PNG bytes."""
+    label = np.ascontiguousarray(label, dtype=np.uint8)
+    if label.ndim != 2:
+        raise MaskError(f"a mask must be 2-D, got shape {label.shape}")
+    height, width = label.shape
+    image = Image.frombytes("P", (width, height), label.tobytes())
+    image.putpalette(palette_bytes(colours))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    return buffer.getvalue()
+
+
+def write_mask(path: str | os.PathLike, label: np.ndarray, colours: np.ndarray | None = None) -> None:
+    """Save ``label`` as a palette PNG at ``path``, atomically."""
+    atomic_write_bytes(path, encode_mask_png(label, colours))
+
+
+def _rgb_to_index(rgb: np.ndarray, path: Path) -> np.ndarray:
+    """Map an RGB colour mask back to indices through the VOC palette."""
+    palette = voc_palette().astype(np.int32)
+    codes = (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
+    table = {int((r << 16) | (g << 8) | b): i for i, (r, g, b) in enumerate(palette)}
+    uniques, inverse = np.unique(codes, return_inverse=True)
+    unknown = [u for u in uniques.tolist() if u not in table]
+    if unknown:
+        shown = ", ".join(f"#{u:06x}" for u in unknown[:5])
+        raise MaskError(f"{path}: colours that are not in the class palette: {shown}")
+    lut = np.array([table[u] for u in uniques.tolist()], dtype=np.uint8)
+    return lut[inverse].reshape(codes.shape)
+
+
+def read_mask(path: str | os.PathLike) -> np.ndarray:
+    """Read a mask file as an (H, W) uint8 label map (no class check: see :func:`check_mask`)."""
+    path = Path(path)
+    if not path.exists():
+        raise MaskError(f"mask not found: {path}")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            mode = image.mode
+            if mode in ("P", "L"):
+                return np.asarray(image, dtype=np.uint8).copy()
+            if mode in ("I", "I;16", "I;16B", "I;16L"):
+                data = np.asarray(image)
+                if data.min() < 0 or data.max() > 255:
+                    raise MaskError(f"{path}: index values outside 0..255 ({data.min()}..{data.max()})")
+                return data.astype(np.uint8)
+            if mode in ("RGB", "RGBA"):
+                return _rgb_to_index(np.asarray(image.convert("RGB")), path)
+            raise MaskError(f"{path}: unsupported mask image mode {mode}")
+    except MaskError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise MaskError(f"cannot read mask {path}: {exc}") from exc
+
+
+def check_mask(
+    label: np.ndarray,
+    image_size: tuple[int, int] | None = None,
+    num_classes: int | None = None,
+    path: str | os.PathLike | None = None,
+) -> None:
+    """Raise :class:`MaskError` if ``label`` does not fit its image or its class list.
+
+    ``image_size`` is (width, height). Valid values are 0..num_classes-1 and 255 (ignore).
+    """
+    where = f"{path}: " if path is not None else ""
+    if image_size is not None:
+        width, height = image_size
+        if label.shape != (height, width):
+            raise MaskError(
+                f"{where}mask is {label.shape[1]}×{label.shape[0]} but its image is {width}×{height}"
+            )
+    if num_classes is not None:
+        bad = unknown_values(label, num_classes)
+        if bad:
+            shown = ", ".join(str(v) for v in bad[:10])
+            raise MaskError(f"{where}values that are not classes (only {num_classes} defined): {shown}")
+
+
+def unknown_values(label: np.ndarray, num_classes: int) -> list[int]:
+    """Sorted label values that are neither a class index nor the ignore label."""
+    counts = np.bincount(label.reshape(-1), minlength=256)
+    return [v for v in np.flatnonzero(counts).tolist() if v >= num_classes and v != IGNORE_INDEX]
+
+
+def load_mask(
+    path: str | os.PathLike,
+    image_size: tuple[int, int] | None = None,
+    num_classes: int | None = None,
+) -> np.ndarray:
+    """:func:`read_mask` then :func:`check_mask`."""
+    label = read_mask(path)
+    check_mask(label, image_size, num_classes, path)
+    return label
+
+
+def present_classes(label: np.ndarray) -> Iterable[int]:
+    """Label values present in ``label`` (ignore included)."""
+    return np.flatnonzero(np.bincount(label.reshape(-1), minlength=256)).tolist()

@@ -1,0 +1,1 @@
+"""Model layer (torch, no Qt): SegFormer, checkpoint loading, losses, data, training, inference."""
