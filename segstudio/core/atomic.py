@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -26,6 +27,7 @@ def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
     except OSError as exc:
         raise SaveError(f"cannot write in {folder}: {exc.strerror or exc}") from exc
     try:
+        _set_mode(fd, target)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -49,6 +51,34 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` atomically."""
     atomic_write_bytes(path, text.encode(encoding))
+
+
+def _set_mode(fd: int, target: Path) -> None:
+    """Give the temporary file the permissions a plain ``open`` would have given the target.
+
+    ``mkstemp`` creates files readable by their owner only; without this every saved mask would
+    become private (0600), even when it replaced a shared 0644 file.
+    """
+    if os.name != "posix":
+        return
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
+    with contextlib.suppress(OSError):  # cosmetic: never fail a save over it
+        os.fchmod(fd, mode)
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (``os.umask`` would race with other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def _fsync_folder(folder: Path) -> None:

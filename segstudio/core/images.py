@@ -22,6 +22,10 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 # 200 megapixels: well above any camera, below what would exhaust memory when decoded three times
 # (image, mask, overlay). Pillow's own default (89 MP) would refuse large aerial tiles.
 MAX_PIXELS = 200_000_000
+# Pillow warns above its own limit and refuses at twice that; align it with ours so that images up to
+# MAX_PIXELS open (the warning-as-error below would otherwise refuse anything above 89 MP).
+if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < MAX_PIXELS:
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 def is_image_file(path: str | os.PathLike) -> bool:

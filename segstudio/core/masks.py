@@ -78,7 +78,7 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
             raise MaskError(f"{path}: unsupported mask image mode {mode}")
     except MaskError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError) as exc:
         raise MaskError(f"cannot read mask {path}: {exc}") from exc
 
 

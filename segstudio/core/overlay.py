@@ -1,0 +1,98 @@
+"""Colouring label maps for display: class overlay and prediction error map.
+
+Both are a table lookup: a (256, 4) RGBA table indexed by the label value. The overlay of one brush
+dab on an 8000×6000 map recolours only the changed rectangle, and the lookup is done on 32-bit
+words (one gather per pixel instead of four), which keeps it well under a millisecond.
+
+Output is straight (not premultiplied) RGBA, byte order R, G, B, A — QImage.Format_RGBA8888.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .geometry import Rect
+from .palette import IGNORE_INDEX, voc_palette
+
+# The ignore label has no class colour; a neutral grey that still shows what was excluded.
+IGNORE_RGB = (160, 160, 160)
+
+# Error map colours (RGBA).
+CORRECT_RGBA = (0, 200, 0, 40)  # faint green: labelled, and the prediction agrees
+WRONG_RGBA = (230, 25, 25, 190)  # red: predicted a different class (or a class on background)
+MISSED_RGBA = (255, 165, 0, 190)  # orange: labelled in the ground truth, predicted background
+TRANSPARENT_RGBA = (0, 0, 0, 0)  # background on both sides, or ignored in the ground truth
+
+_ERROR_TABLE = np.array([TRANSPARENT_RGBA, CORRECT_RGBA, WRONG_RGBA, MISSED_RGBA], dtype=np.uint8)
+_TRANSPARENT, _CORRECT, _WRONG, _MISSED = range(4)
+_BAND_ROWS = 256
+
+
+def colour_lut(
+    colours: np.ndarray | Sequence[Sequence[int]],
+    visible: Sequence[bool] | None = None,
+    opacity: float = 0.5,
+) -> np.ndarray:
+    """A (256, 4) uint8 RGBA table for :func:`colourize`.
+
+    Row ``i < len(colours)`` is class ``i`` at ``opacity`` (0 alpha when ``visible[i]`` is false),
+    row 0 (background) is always transparent, row 255 (ignore) is :data:`IGNORE_RGB`, and values
+    that are not classes keep their VOC colour so that stray labels remain visible.
+    """
+    colours = np.asarray(colours, dtype=np.uint8).reshape(-1, 3)[:256]
+    alpha = int(round(min(max(float(opacity), 0.0), 1.0) * 255))
+    lut = np.empty((256, 4), dtype=np.uint8)
+    lut[:, :3] = voc_palette()
+    lut[: len(colours), :3] = colours
+    lut[IGNORE_INDEX, :3] = IGNORE_RGB
+    lut[:, 3] = alpha
+    if visible is not None:
+        shown = np.ones(256, dtype=bool)
+        flags = np.asarray(list(visible), dtype=bool)[:256]
+        shown[: len(flags)] = flags
+        lut[~shown, 3] = 0
+    lut[0, 3] = 0
+    return lut
+
+
+def colourize(
+    label: np.ndarray, lut: np.ndarray, rect: Rect | None = None, out: np.ndarray | None = None
+) -> np.ndarray:
+    """RGBA pixels (h, w, 4) of ``label`` (or of its ``rect`` part, clipped to the map).
+
+    ``out``, a C-contiguous (h, w, 4) uint8 array (e.g. the buffer behind the canvas image),
+    receives the result instead of a new array: a fresh 8000×6000 result costs more in page faults
+    than in the lookup itself.
+    """
+    if rect is not None:
+        height, width = label.shape
+        label = label[rect.clip(width, height).slices]
+    table = np.ascontiguousarray(lut, dtype=np.uint8).reshape(256, 4).view(np.uint32).reshape(256)
+    if out is None:
+        out = np.empty(label.shape + (4,), dtype=np.uint8)
+    elif out.shape != label.shape + (4,) or out.dtype != np.uint8 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous {label.shape + (4,)} uint8 array")
+    words = out.view(np.uint32).reshape(label.shape)
+    # Row bands keep the source and the output in cache: about twice as fast on a large map.
+    for top in range(0, label.shape[0], _BAND_ROWS):
+        np.take(table, label[top : top + _BAND_ROWS], out=words[top : top + _BAND_ROWS])
+    return out
+
+
+def error_map(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """(H, W, 4) RGBA picture of where ``pred`` disagrees with the ground truth ``gt``.
+
+    Ignored ground truth (255) and background on both sides are transparent; agreement on a class
+    is faint green; a missed object (class in gt, background predicted) is orange; any other
+    disagreement (wrong class, or a class predicted on background) is red.
+    """
+    if pred.shape != gt.shape:
+        raise ValueError(f"prediction {pred.shape} and ground truth {gt.shape} differ in size")
+    same = pred == gt
+    code = np.where(same, _CORRECT, _WRONG).astype(np.uint8)
+    code[same & (gt == 0)] = _TRANSPARENT
+    code[~same & (pred == 0)] = _MISSED
+    code[gt == IGNORE_INDEX] = _TRANSPARENT
+    return _ERROR_TABLE[code]

@@ -1,0 +1,71 @@
+"""Overlay colouring: class colours, visibility, opacity, sub-rectangles, and the error map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from segstudio.core.geometry import Rect
+from segstudio.core.overlay import (
+    CORRECT_RGBA,
+    IGNORE_RGB,
+    MISSED_RGBA,
+    TRANSPARENT_RGBA,
+    WRONG_RGBA,
+    colour_lut,
+    colourize,
+    error_map,
+)
+from segstudio.core.palette import voc_palette
+
+COLOURS = np.array([(0, 0, 0), (10, 20, 30), (200, 100, 50)], np.uint8)
+
+
+def test_lut_colours_alpha_and_special_rows() -> None:
+    lut = colour_lut(COLOURS, opacity=0.5)
+    assert lut.shape == (256, 4) and lut.dtype == np.uint8
+    assert tuple(lut[1]) == (10, 20, 30, 128) and tuple(lut[2]) == (200, 100, 50, 128)
+    assert lut[0, 3] == 0  # background is transparent
+    assert tuple(lut[255, :3]) == IGNORE_RGB and lut[255, 3] == 128
+    assert tuple(lut[7, :3]) == tuple(voc_palette()[7])  # stray values stay visible
+
+
+def test_lut_visibility_and_opacity_bounds() -> None:
+    lut = colour_lut(COLOURS, visible=[True, False, True], opacity=1.0)
+    assert lut[1, 3] == 0 and lut[2, 3] == 255
+    assert colour_lut(COLOURS, opacity=3.0)[1, 3] == 255
+    assert colour_lut(COLOURS, opacity=-1)[2, 3] == 0
+
+
+def test_colourize_whole_and_rect() -> None:
+    lut = colour_lut(COLOURS, opacity=1.0)
+    rng = np.random.default_rng(0)
+    label = rng.integers(0, 3, size=(30, 40), dtype=np.uint8)
+    label[0, 0] = 255
+    full = colourize(label, lut)
+    assert full.shape == (30, 40, 4) and full.dtype == np.uint8
+    np.testing.assert_array_equal(full, lut[label])  # same as the plain row gather
+    part = colourize(label, lut, Rect(5, 6, 10, 7))
+    np.testing.assert_array_equal(part, full[6:13, 5:15])
+    edge = colourize(label, lut, Rect(35, 25, 10, 10))  # clipped to the map
+    np.testing.assert_array_equal(edge, full[25:, 35:])
+
+
+def test_error_map_categories() -> None:
+    gt = np.array([[0, 1, 1, 2, 255, 0]], np.uint8)
+    pred = np.array([[0, 1, 0, 1, 3, 2]], np.uint8)
+    out = error_map(pred, gt)
+    assert out.shape == (1, 6, 4)
+    expected = [TRANSPARENT_RGBA, CORRECT_RGBA, MISSED_RGBA, WRONG_RGBA, TRANSPARENT_RGBA, WRONG_RGBA]
+    assert [tuple(px) for px in out[0]] == expected
+    assert WRONG_RGBA[3] > 0 and MISSED_RGBA[3] > 0 and CORRECT_RGBA[3] < WRONG_RGBA[3]
+
+
+def test_colourize_into_a_given_buffer() -> None:
+    lut = colour_lut(COLOURS, opacity=0.7)
+    label = np.random.default_rng(1).integers(0, 3, size=(600, 30), dtype=np.uint8)  # > one band
+    out = np.zeros((600, 30, 4), np.uint8)
+    assert colourize(label, lut, out=out) is out
+    np.testing.assert_array_equal(out, lut[label])
+    with pytest.raises(ValueError):
+        colourize(label, lut, out=np.zeros((600, 31, 4), np.uint8))
