@@ -17,6 +17,8 @@ from segstudio.core.errors import SegStudioError
 
 # Module names under segstudio.cli, in the order they appear in --help.
 COMMANDS: tuple[str, ...] = (
+    "import_labelme",
+    "evaluate",
 )
 
 

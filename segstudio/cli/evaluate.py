@@ -1,0 +1,126 @@
+"""``segstudio-cli evaluate GT_DIR PRED_DIR --classes FILE [--json]``: score predicted masks.
+
+Masks are matched by file stem (``GT_DIR/<stem>.png`` against ``PRED_DIR/<stem>.png``); one confusion
+matrix is summed over all of them. With ``--model MODEL --images IMAGE_DIR`` instead of PRED_DIR, the
+model predicts the images first. Prints per-class IoU, accuracy, Dice and pixel count, then mIoU,
+pixel accuracy and frequency-weighted IoU; ``--json`` prints the same as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="per-class IoU, accuracy and Dice of predicted masks against ground truth",
+        description=__doc__.split("\n\n", 1)[1].strip(),
+    )
+    parser.add_argument("gt_dir", metavar="GT_DIR", help="folder of ground-truth masks (<stem>.png)")
+    parser.add_argument("pred_dir", metavar="PRED_DIR", nargs="?", help="folder of predicted masks")
+    parser.add_argument("--classes", metavar="FILE", required=True, help="class file (classes.txt)")
+    parser.add_argument("--model", metavar="MODEL", help="model folder or checkpoint to predict with")
+    parser.add_argument("--images", metavar="IMAGE_DIR", help="images to predict (with --model)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+def _score_folders(gt_dir: Path, pred_dir: Path, num_classes: int):
+    from segstudio.core.errors import MaskError
+    from segstudio.core.images import natural_key
+    from segstudio.core.masks import read_mask
+    from segstudio.core.metrics import ConfusionMatrix
+
+    for folder in (gt_dir, pred_dir):
+        if not folder.is_dir():
+            raise MaskError(f"not a folder: {folder}")
+    gt_files = sorted((p for p in gt_dir.iterdir() if p.suffix.lower() == ".png"), key=lambda p: natural_key(p.name))
+    if not gt_files:
+        raise MaskError(f"no ground-truth masks (*.png) in {gt_dir}")
+    matrix = ConfusionMatrix(num_classes)
+    for gt_path in gt_files:
+        pred_path = pred_dir / gt_path.name
+        if not pred_path.is_file():
+            raise MaskError(f"no prediction for {gt_path}: {pred_path} is missing")
+        gt, pred = read_mask(gt_path), read_mask(pred_path)
+        if gt.shape != pred.shape:
+            raise MaskError(
+                f"{pred_path} is {pred.shape[1]}×{pred.shape[0]} but {gt_path} is {gt.shape[1]}×{gt.shape[0]}"
+            )
+        matrix.update(gt, pred)
+    return matrix.compute(), len(gt_files)
+
+
+def _score_model(args: argparse.Namespace, classes):
+    from segstudio.core.errors import SegStudioError
+    from segstudio.core.metrics import ConfusionMatrix, SegMetrics, compute_metrics
+
+    try:
+        from segstudio.model.evaluation import predict_and_score
+    except ImportError as exc:
+        raise SegStudioError(f"evaluation with --model is unavailable in this installation ({exc})") from exc
+    try:
+        result = predict_and_score(args.model, args.images, args.gt_dir, classes)
+    except ImportError as exc:  # a model dependency missing from this installation
+        raise SegStudioError(f"evaluation with --model is unavailable in this installation ({exc})") from exc
+    count = None
+    if isinstance(result, tuple):  # (metrics, image count) or similar
+        result, count = result[0], (result[1] if len(result) > 1 and isinstance(result[1], int) else None)
+    if isinstance(result, ConfusionMatrix):
+        result = result.compute()
+    elif not isinstance(result, SegMetrics):
+        result = compute_metrics(result)
+    return result, count
+
+
+def _cell(value: float) -> str:
+    return "—" if value is None or math.isnan(value) else f"{100 * value:6.2f}"
+
+
+def _table(metrics, names: list[str], count: int | None) -> str:
+    width = max(12, *(len(n) for n in names)) + 2
+    lines = [f"{'class':<{width}}{'IoU %':>8}{'Acc %':>8}{'Dice %':>8}{'pixels':>12}"]
+    for i, name in enumerate(names):
+        lines.append(
+            f"{name:<{width}}{_cell(metrics.iou[i]):>8}{_cell(metrics.accuracy[i]):>8}"
+            f"{_cell(metrics.dice[i]):>8}{int(metrics.gt_pixels[i]):>12}"
+        )
+    lines.append("")
+    if count is not None:
+        lines.append(f"{'images':<{width}}{count:>8}")
+    lines.append(f"{'mIoU':<{width}}{_cell(metrics.miou):>8}")
+    lines.append(f"{'pixel acc':<{width}}{_cell(metrics.pixel_accuracy):>8}")
+    lines.append(f"{'fwIoU':<{width}}{_cell(metrics.fw_iou):>8}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from segstudio.core.classes import load_class_file
+    from segstudio.core.errors import SegStudioError
+
+    if args.model or args.images:
+        if not (args.model and args.images) or args.pred_dir:
+            raise SegStudioError("use either PRED_DIR, or --model MODEL with --images IMAGE_DIR")
+    elif not args.pred_dir:
+        raise SegStudioError("give PRED_DIR, or --model MODEL with --images IMAGE_DIR")
+    classes, warnings = load_class_file(args.classes)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.model:
+        metrics, count = _score_model(args, classes)
+    else:
+        metrics, count = _score_folders(Path(args.gt_dir), Path(args.pred_dir), len(classes))
+    names = [classes.name_of(i) for i in range(metrics.num_classes)]
+    if args.json:
+        data = metrics.to_dict(names)
+        if count is not None:
+            data["images"] = count
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(_table(metrics, names, count))
+    return 0

@@ -1,0 +1,244 @@
+"""The class list: names, colours and the file format shared with labelImg and labelme.
+
+A class file has one name per line and the line number is the class index (labelImg's
+``predefined_classes.txt`` / ``classes.txt``). Index 0 is always the background, so a file that does
+not start with ``background`` (or labelme's ``_background_``) gets one inserted and the user is told.
+A line ``__ignore__`` (labelme's ``labels.txt``) names the ignore label 255 and takes no index.
+Problems that change the meaning of indices (inserted background, blank lines, duplicates) come back
+as human-readable warnings instead of being fixed silently.
+
+Colours are not stored in the file: a class gets the Pascal VOC colour of its index unless the user
+chose another one during the session. Deleting or reordering returns a 256-entry lookup table that
+rewrites old masks to the new indices (:func:`apply_remap`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_write_text
+from .errors import ClassFileError
+from .palette import IGNORE_INDEX, class_colour, voc_palette
+
+BACKGROUND_NAMES = ("background", "_background_")
+IGNORE_LINE = "__ignore__"
+MAX_CLASSES = IGNORE_INDEX  # indices 0..254; 255 is the ignore label
+
+Colour = tuple[int, int, int]
+
+
+def _check_name(name: str) -> str:
+    """Return the stripped name, or raise if it cannot be one line of a class file."""
+    if not isinstance(name, str):
+        raise ClassFileError(f"a class name must be text, got {name!r}")
+    stripped = name.strip()
+    if not stripped:
+        raise ClassFileError("a class name cannot be empty")
+    if "\n" in stripped or "\r" in stripped:
+        raise ClassFileError(f"a class name cannot span lines: {name!r}")
+    if stripped == IGNORE_LINE:
+        raise ClassFileError(f"{IGNORE_LINE!r} is reserved for the ignore label 255")
+    return stripped
+
+
+@dataclass
+class ClassList:
+    """Class names and colours; the list index is the value painted in masks."""
+
+    names: list[str] = field(default_factory=lambda: ["background"])
+    colours: list[Colour] = field(default_factory=list)
+    ignore_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            self.names = ["background"]
+        if len(self.names) > MAX_CLASSES:
+            raise ClassFileError(f"at most {MAX_CLASSES} classes are possible, got {len(self.names)}")
+        # Missing colours default to the VOC colour of their index.
+        self.colours = [tuple(int(v) for v in c) for c in self.colours[: len(self.names)]]
+        self.colours += [class_colour(i) for i in range(len(self.colours), len(self.names))]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        try:
+            self.index_of(name)
+        except KeyError:
+            return False
+        return True
+
+    def index_of(self, name: str) -> int:
+        """Index of ``name``; background aliases map to 0 and the ignore name to 255.
+
+        Raises ``KeyError`` for an unknown name.
+        """
+        name = name.strip()
+        if name in self.names:
+            return self.names.index(name)
+        if name in BACKGROUND_NAMES:
+            return 0
+        if name == IGNORE_LINE or (self.ignore_name is not None and name == self.ignore_name):
+            return IGNORE_INDEX
+        raise KeyError(name)
+
+    def name_of(self, index: int) -> str:
+        """Name of class ``index`` (the ignore label and unknown values get a readable stand-in)."""
+        if 0 <= index < len(self.names):
+            return self.names[index]
+        if index == IGNORE_INDEX:
+            return self.ignore_name or IGNORE_LINE
+        return f"class {index}"
+
+    def add(self, name: str, colour: Colour | None = None) -> int:
+        """Append a class and return its index."""
+        name = _check_name(name)
+        if name in self.names or name in BACKGROUND_NAMES:
+            raise ClassFileError(f"class {name!r} already exists")
+        if len(self.names) >= MAX_CLASSES:
+            raise ClassFileError(f"cannot add {name!r}: at most {MAX_CLASSES} classes are possible")
+        self.names.append(name)
+        index = len(self.names) - 1
+        self.colours.append(tuple(int(v) for v in colour) if colour is not None else class_colour(index))
+        return index
+
+    def rename(self, index: int, name: str) -> None:
+        """Rename class ``index``; indices, hence masks, are unchanged."""
+        self._check_index(index)
+        name = _check_name(name)
+        if name in self.names and self.names.index(name) != index:
+            raise ClassFileError(f"class {name!r} already exists")
+        self.names[index] = name
+
+    def delete(self, index: int) -> np.ndarray:
+        """Remove class ``index``; returns the LUT for masks: it becomes 0, later ones shift down."""
+        self._check_index(index)
+        if index == 0:
+            raise ClassFileError("the background class (index 0) cannot be deleted")
+        order = [i for i in range(len(self.names)) if i != index]
+        lut = self._apply_order(order)
+        lut[index] = 0
+        return lut
+
+    def reorder(self, new_order: list[int]) -> np.ndarray:
+        """Reorder classes: ``new_order[i]`` is the old index now at ``i``; returns the old→new LUT."""
+        n = len(self.names)
+        if sorted(new_order) != list(range(n)):
+            raise ClassFileError(f"a new order must list each of the {n} class indices once: {new_order}")
+        if new_order[0] != 0:
+            raise ClassFileError("the background class must stay at index 0")
+        return self._apply_order(list(new_order))
+
+    def _apply_order(self, order: list[int]) -> np.ndarray:
+        """Keep the classes ``order`` lists, in that order; returns the LUT old index → new index.
+
+        A colour equal to the default of its old index follows the new index (as it would after a
+        reload, colours not being stored); a colour the user chose moves with its class.
+        """
+        lut = np.arange(256, dtype=np.uint8)
+        names, colours = [], []
+        for new, old in enumerate(order):
+            lut[old] = new
+            names.append(self.names[old])
+            colour = self.colours[old]
+            colours.append(class_colour(new) if colour == class_colour(old) else colour)
+        self.names, self.colours = names, colours
+        return lut
+
+    def _check_index(self, index: int) -> None:
+        if not 0 <= index < len(self.names):
+            raise ClassFileError(f"no class with index {index} (there are {len(self.names)})")
+
+    def colour_table(self) -> np.ndarray:
+        """(256, 3) uint8 colours for every label value: classes first, VOC colours for the rest."""
+        table = voc_palette().copy()
+        table[: len(self.colours)] = np.asarray(self.colours, dtype=np.uint8).reshape(-1, 3)
+        return table
+
+    def copy(self) -> ClassList:
+        return ClassList(list(self.names), list(self.colours), self.ignore_name)
+
+    @classmethod
+    def default(cls) -> ClassList:
+        """The bundled class list (background + the 20 Pascal VOC classes)."""
+        text = resources.files("segstudio.resources").joinpath("predefined_classes.txt").read_text("utf-8-sig")
+        classes, _ = parse_class_lines(text.splitlines())
+        return classes
+
+
+def parse_class_lines(lines: list[str]) -> tuple[ClassList, list[str]]:
+    """Build a ClassList from the lines of a class file; returns it with the warnings."""
+    warnings: list[str] = []
+    names: list[str] = []
+    ignore_name: str | None = None
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    for number, raw in enumerate(lines[: last + 1], start=1):
+        name = raw.strip()
+        if not name:
+            warnings.append(f"line {number}: blank line skipped (later classes move up one index)")
+        elif name == IGNORE_LINE:
+            if ignore_name is not None:
+                warnings.append(f"line {number}: {IGNORE_LINE} given twice; the repeat is ignored")
+            ignore_name = IGNORE_LINE
+        elif name in names or (names and name in BACKGROUND_NAMES and names[0] in BACKGROUND_NAMES):
+            warnings.append(f"line {number}: duplicate class {name!r} dropped")
+        else:
+            names.append(name)
+    if not names:
+        warnings.append("no classes in the file: only the background class is defined")
+        names = ["background"]
+    elif names[0] not in BACKGROUND_NAMES:
+        warnings.append(
+            f"the first class is {names[0]!r}, not background: 'background' inserted as class 0, "
+            "so every listed class is one index higher than its line number"
+        )
+        names.insert(0, "background")
+        later = [n for n in names[1:] if n in BACKGROUND_NAMES]
+        if later:
+            warnings.append(f"background listed after other classes ({later[0]!r}): dropped")
+            names = [names[0]] + [n for n in names[1:] if n not in BACKGROUND_NAMES]
+    if len(names) > MAX_CLASSES:
+        raise ClassFileError(f"{len(names)} classes; at most {MAX_CLASSES} are possible (255 is ignore)")
+    return ClassList(names, ignore_name=ignore_name), warnings
+
+
+def load_class_file(path: str | os.PathLike) -> tuple[ClassList, list[str]]:
+    """Read a class file (UTF-8, BOM accepted); returns the classes and human-readable warnings."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ClassFileError(f"class file not found: {path}") from exc
+    except OSError as exc:
+        raise ClassFileError(f"cannot read class file {path}: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ClassFileError(f"class file {path} is not UTF-8 text (byte {exc.start})") from exc
+    if "\x00" in text:
+        raise ClassFileError(f"class file {path} is not a text file")
+    try:
+        classes, warnings = parse_class_lines(text.splitlines())
+    except ClassFileError as exc:
+        raise ClassFileError(f"{path}: {exc}") from exc
+    return classes, [f"{path.name}: {w}" for w in warnings]
+
+
+def save_class_file(path: str | os.PathLike, classes: ClassList) -> None:
+    """Write one name per line (line number = index), atomically; colours are not stored."""
+    atomic_write_text(path, "".join(f"{name}\n" for name in classes.names))
+
+
+def apply_remap(label: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """Rewrite a label map through a (256,) uint8 lookup table (from delete/reorder)."""
+    lut = np.asarray(lut, dtype=np.uint8)
+    if lut.shape != (256,):
+        raise ValueError(f"a remap table has 256 entries, got shape {lut.shape}")
+    return np.take(lut, np.asarray(label, dtype=np.uint8))

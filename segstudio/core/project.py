@@ -1,0 +1,153 @@
+"""A project: a folder of images, a save folder of masks and VOC XML, and the class list.
+
+The layout is labelImg's: ``segstudio IMAGE_DIR [CLASS_FILE] [SAVE_DIR]``, the save folder defaulting
+to the image folder. Each image ``<stem>.<ext>`` has its mask at ``SAVE_DIR/<stem>.png`` and its
+boxes at ``SAVE_DIR/<stem>.xml``. The classes live in ``SAVE_DIR/classes.txt``; when that file does not
+exist yet, the class file given (labelImg's ``predefined_classes.txt``) or the bundled default seeds
+the list, and ``classes.txt`` is written with the first save.
+
+When images and masks share a folder, a ``.png`` whose stem is also the stem of another image is a
+mask, not an image. A ``.png`` image whose mask would be itself cannot be saved there: saving raises
+:class:`SaveError` asking for another save folder, rather than overwrite the photo.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import images, masks
+from .classes import ClassList, load_class_file, save_class_file
+from .errors import SaveError
+from .voc_xml import annotation_from_mask, write_annotation
+
+CLASS_FILE_NAME = "classes.txt"
+_VERIFIED = re.compile(rb"<annotation\b[^>]*\bverified\s*=\s*[\"']yes[\"']", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    """One image of the project and where its mask and XML go."""
+
+    image_path: Path
+    mask_path: Path
+    xml_path: Path
+
+    @property
+    def stem(self) -> str:
+        return self.image_path.stem
+
+    @property
+    def mask_is_image(self) -> bool:
+        """True when the mask path is the image itself (a .png image saved in its own folder)."""
+        return self.mask_path == self.image_path
+
+
+class Project:
+    """Images, their masks and XML, and the classes, for one image folder and save folder."""
+
+    def __init__(
+        self,
+        image_dir: str | os.PathLike,
+        save_dir: str | os.PathLike | None = None,
+        class_file: str | os.PathLike | None = None,
+    ) -> None:
+        self.image_dir = Path(image_dir).resolve()
+        self.save_dir = Path(save_dir).resolve() if save_dir is not None else self.image_dir
+        self.class_file = Path(class_file) if class_file is not None else None
+        self.listing_warnings: list[str] = []
+        self._verified_cache: dict[Path, tuple[tuple[int, int], bool]] = {}
+        self.classes, self.class_warnings = self._load_classes()
+        self.entries: list[ImageEntry] = []
+        self.refresh()
+
+    @property
+    def class_path(self) -> Path:
+        return self.save_dir / CLASS_FILE_NAME
+
+    def _load_classes(self) -> tuple[ClassList, list[str]]:
+        if self.class_path.is_file():
+            return load_class_file(self.class_path)
+        if self.class_file is not None:
+            return load_class_file(self.class_file)
+        return ClassList.default(), []
+
+    def refresh(self) -> None:
+        """Re-list the image folder (natural order)."""
+        files = images.list_images(self.image_dir)
+        same_folder = self.save_dir == self.image_dir
+        stems_of_others: set[str] = {p.stem for p in files if p.suffix.lower() != ".png"}
+        entries, seen, warnings = [], {}, []
+        for path in files:
+            if same_folder and path.suffix.lower() == ".png" and path.stem in stems_of_others:
+                continue  # the mask of another image
+            entry = ImageEntry(path, self.save_dir / f"{path.stem}.png", self.save_dir / f"{path.stem}.xml")
+            if path.stem in seen:
+                warnings.append(f"{path.name} and {seen[path.stem]} share the mask {entry.mask_path.name}")
+            seen.setdefault(path.stem, path.name)
+            entries.append(entry)
+        self.entries, self.listing_warnings = entries, warnings
+
+    def index_of(self, path: str | os.PathLike) -> int:
+        """Position of the entry for an image path; ``ValueError`` if it is not in the project."""
+        target = Path(path).resolve()
+        for index, entry in enumerate(self.entries):
+            if entry.image_path == target:
+                return index
+        raise ValueError(f"{path} is not an image of {self.image_dir}")
+
+    def is_labelled(self, entry: ImageEntry) -> bool:
+        return not entry.mask_is_image and entry.mask_path.is_file()
+
+    def labelled_entries(self) -> list[ImageEntry]:
+        return [entry for entry in self.entries if self.is_labelled(entry)]
+
+    def is_verified(self, entry: ImageEntry) -> bool:
+        """The ``verified="yes"`` attribute of the XML, read from its first bytes, cached by mtime."""
+        try:
+            stat = entry.xml_path.stat()
+        except OSError:
+            return False
+        key = (stat.st_mtime_ns, stat.st_size)
+        cached = self._verified_cache.get(entry.xml_path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        try:
+            with open(entry.xml_path, "rb") as handle:
+                head = handle.read(4096)
+        except OSError:
+            return False
+        verified = _VERIFIED.search(head) is not None
+        self._verified_cache[entry.xml_path] = (key, verified)
+        return verified
+
+    def load_image(self, entry: ImageEntry) -> np.ndarray:
+        return images.load_image(entry.image_path)
+
+    def load_mask(self, entry: ImageEntry) -> np.ndarray | None:
+        """The saved mask, checked against the image size and classes; None when unlabelled."""
+        if not self.is_labelled(entry):
+            return None
+        return masks.load_mask(entry.mask_path, images.image_size(entry.image_path), len(self.classes))
+
+    def save(self, entry: ImageEntry, label: np.ndarray, verified: bool = False) -> None:
+        """Write the mask PNG and the VOC XML (and ``classes.txt`` if missing), each atomically."""
+        if entry.mask_is_image:
+            raise SaveError(
+                f"cannot save the mask of {entry.image_path}: it would overwrite the image itself; "
+                "choose a different save folder"
+            )
+        masks.check_mask(label, images.image_size(entry.image_path), len(self.classes), entry.mask_path)
+        self.save_dir.mkdir(parents=True, exist_ok=True)
+        masks.write_mask(entry.mask_path, label, self.classes.colour_table())
+        write_annotation(entry.xml_path, annotation_from_mask(label, entry.image_path, self.classes, verified))
+        if not self.class_path.exists():
+            self.save_classes()
+
+    def save_classes(self) -> None:
+        self.save_dir.mkdir(parents=True, exist_ok=True)
+        save_class_file(self.class_path, self.classes)
