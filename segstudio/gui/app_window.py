@@ -1,0 +1,488 @@
+"""The main window: assembles the canvas, docks, actions and session, and wires them together.
+
+It owns no logic of its own beyond glue: tools live in canvas_tools, files in session, class edits
+in class_ops. Later features add docks and actions through :meth:`MainWindow.add_dock`,
+:meth:`Actions.add`/`Actions.menu` and extra canvas layers (``canvas.add_layer``), installed from
+the modules listed in ``PLUGINS`` (each exposes ``install(window)``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow
+
+from segstudio.core import overlay
+from segstudio.core.errors import SegStudioError
+from segstudio.core.images import is_image_file
+from segstudio.core.palette import IGNORE_INDEX
+
+from . import demo, dialogs
+from .actions import TOOL_ACTIONS, Actions
+from .canvas import Canvas
+from .canvas_tools import Tool, ToolController
+from .class_dock import ClassDock
+from .class_ops import ClassEditor
+from .file_dock import FileDock
+from .image_loader import count_labels
+from .overlay_layer import OverlayLayer
+from .session import Session
+from .settings import Settings
+from .tool_dock import ToolDock
+
+PLUGINS: tuple[str, ...] = ()  # e.g. "segstudio.gui.train_dock": modules with install(window)
+COUNT_DELAY_MS = 250
+
+
+class MainWindow(QMainWindow):
+    """segstudio's labelling window."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("segstudio")
+        self.setAcceptDrops(True)
+        self.settings = settings if settings is not None else Settings()
+        self.session = Session(self)
+        self.session.ask_restore = lambda path: dialogs.ask_restore(self, path.name)
+        self.session.ask_unsaved = lambda: dialogs.ask_unsaved(self, self._image_name())
+        self.tools = ToolController(self)
+        self.canvas = Canvas(self)
+        self.canvas.tool = self.tools
+        self.setCentralWidget(self.canvas)
+        self.mask_layer = OverlayLayer("mask", opacity=0.5)
+        self.canvas.add_layer(self.mask_layer)
+        self.actions = Actions(self)
+        self.actions.build_menus()
+        self.addToolBar(self.actions.build_toolbar())
+        self.file_dock = FileDock(self)
+        self.class_dock = ClassDock(self)
+        self.tool_dock = ToolDock([self.actions[name] for name in TOOL_ACTIONS], self)
+        for dock in (self.class_dock, self.tool_dock, self.file_dock):
+            self.add_dock(dock)
+        self.class_editor = ClassEditor(self)
+        self._document = None
+        self._save_error_shown = False
+        self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DELAY_MS)
+        self._count_timer.timeout.connect(self.update_counts)
+        self._build_status_bar()
+        self._connect_actions()
+        self._connect_signals()
+        self._restore_settings()
+        for plugin in PLUGINS:
+            importlib.import_module(plugin).install(self)
+
+    # --- assembly --------------------------------------------------------------------------------
+    def add_dock(self, dock: QDockWidget, area=Qt.DockWidgetArea.RightDockWidgetArea) -> None:
+        """Add a dock (with an objectName, for saved layouts) and its toggle in View > Panels."""
+        self.addDockWidget(area, dock)
+        self.actions.panels_menu.addAction(dock.toggleViewAction())
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_labels = {}
+        for key, width in (("class", 150), ("pos", 110), ("zoom", 70), ("size", 100), ("save", 120)):
+            label = QLabel()
+            label.setMinimumWidth(width)
+            bar.addPermanentWidget(label)
+            self.status_labels[key] = label
+
+    def _connect_actions(self) -> None:
+        a, canvas, session = self.actions, self.canvas, self.session
+        handlers = {
+            "open_folder": self.ask_open_folder,
+            "change_save_dir": self.ask_save_dir,
+            "open_class_file": self.ask_class_file,
+            "open_demo": self.open_demo,
+            "save": self.save,
+            "quit": self.close,
+            "undo": self.undo,
+            "redo": self.redo,
+            "fill_unlabelled": self.tools.fill_unlabelled,
+            "add_class": self.class_editor.add,
+            "prev_image": lambda: self.go(-1),
+            "next_image": lambda: self.go(+1),
+            "verify": self.toggle_verified,
+            "zoom_in": canvas.zoom_in,
+            "zoom_out": canvas.zoom_out,
+            "zoom_original": canvas.zoom_original,
+            "fit_window": canvas.fit_window,
+            "fit_width": canvas.fit_width,
+            "brush_smaller": lambda: self.tools.grow_brush(1 / 1.2),
+            "brush_larger": lambda: self.tools.grow_brush(1.2),
+            "shortcuts": lambda: dialogs.show_shortcuts(self, self.actions.all()),
+            "about": lambda: dialogs.about(self),
+        }
+        for name, handler in handlers.items():
+            a[name].triggered.connect(lambda checked=False, h=handler: h())
+        for name, tool in TOOL_ACTIONS.items():
+            a[name].triggered.connect(lambda checked=False, t=tool: self.tools.set_tool(t))
+        for i in range(1, 10):
+            a[f"class_{i}"].triggered.connect(lambda checked=False, i=i: self.select_class(i))
+        a["autosave"].toggled.connect(self._set_autosave)
+        a["show_mask"].setChecked(True)
+        a["show_mask"].toggled.connect(self._show_mask)
+
+    def _connect_signals(self) -> None:
+        s, t, c = self.session, self.tools, self.canvas
+        s.image_loaded.connect(self._on_image_loaded)
+        s.dirty_changed.connect(lambda dirty: self.update_title())
+        s.save_state.connect(self._on_save_state)
+        s.save_failed.connect(self._on_save_failed)
+        s.entry_changed.connect(lambda index: self.file_dock.update_entry(s.project, index))
+        s.load_failed.connect(lambda message: dialogs.error(self, "Cannot open image", message))
+        t.edit_finished.connect(self._on_edit_finished)
+        t.class_picked.connect(self.select_class)
+        t.preview_changed.connect(c.viewport().update)
+        t.settings_changed.connect(self._on_tool_settings)
+        c.zoom_changed.connect(lambda scale: self.status_labels["zoom"].setText(f"{scale * 100:.0f} %"))
+        c.cursor_moved.connect(self._on_cursor)
+        c.space_tapped.connect(self.actions["verify"].trigger)
+        self.file_dock.image_activated.connect(self.show_image)
+        d = self.class_dock
+        d.class_selected.connect(self.select_class)
+        d.visibility_changed.connect(lambda visible: self.update_lut())
+        d.add_requested.connect(self.class_editor.add)
+        d.rename_requested.connect(self.class_editor.rename)
+        d.recolour_requested.connect(self.class_editor.recolour)
+        d.delete_requested.connect(self.class_editor.delete)
+        d.move_requested.connect(self.class_editor.move)
+        self.tool_dock.brush_size_changed.connect(t.set_brush_size)
+        self.tool_dock.opacity_changed.connect(self.set_opacity)
+        self.tool_dock.tolerance_changed.connect(lambda v: setattr(t, "fill_tolerance", int(v)))
+
+    # --- settings --------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        st = self.settings
+        geometry, state = st.get_bytes("window/geometry"), st.get_bytes("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        if state is not None:
+            self.restoreState(state)
+        self.tools.set_brush_size(st.get_int("tools/brush_size", 15))
+        self.tool_dock.set_brush_size(self.tools.brush_size)
+        self.set_opacity(st.get_float("tools/opacity", 0.5))
+        self.tool_dock.set_opacity(self.mask_layer.opacity)
+        self.tools.fill_tolerance = st.get_int("tools/fill_tolerance", 0)
+        self.tool_dock.set_tolerance(self.tools.fill_tolerance)
+        try:
+            self.tools.set_tool(Tool(st.get_str("tools/tool", Tool.BRUSH.value)))
+        except ValueError:
+            pass
+        self._on_tool_settings()
+        self.actions["autosave"].setChecked(st.get_bool("file/autosave", True))
+        self.session.autosave = self.actions["autosave"].isChecked()
+        self._rebuild_recent_menu()
+
+    def save_settings(self) -> None:
+        st = self.settings
+        st.set("window/geometry", self.saveGeometry())
+        st.set("window/state", self.saveState())
+        st.set("tools/brush_size", self.tools.brush_size)
+        st.set("tools/opacity", self.mask_layer.opacity)
+        st.set("tools/fill_tolerance", self.tools.fill_tolerance)
+        st.set("tools/tool", self.tools.tool.value)
+        st.set("file/autosave", self.session.autosave)
+        if self.session.current is not None:
+            st.set("project/last_image", self.session.entry.image_path.name)
+        st.q.sync()
+
+    def _rebuild_recent_menu(self) -> None:
+        menu = self.actions.recent_menu
+        menu.clear()
+        for folder in self.settings.recent_folders():
+            menu.addAction(folder, lambda f=folder: self.open_project(f))
+        menu.setEnabled(not menu.isEmpty())
+
+    # --- opening ---------------------------------------------------------------------------------
+    def open_project(self, image_dir, class_file=None, save_dir=None, select: str | None = None) -> bool:
+        """Open a folder; ``select`` names the image to show first (default: the first)."""
+        self.tools.cancel()
+        try:
+            project = self.session.open_project(image_dir, class_file=class_file, save_dir=save_dir)
+        except SegStudioError as exc:
+            dialogs.error(self, "Cannot open folder", str(exc))
+            return False
+        self.file_dock.set_project(project)
+        self.classes_changed(select=1 if len(project.classes) > 1 else 0)
+        folder = str(project.image_dir)
+        self.settings.add_recent_folder(folder)
+        self.settings.set_last_project(folder, str(class_file or ""), str(save_dir or ""))
+        self._rebuild_recent_menu()
+        warnings = project.class_warnings + getattr(project, "listing_warnings", [])
+        if warnings:
+            self.statusBar().showMessage("; ".join(warnings), 15000)
+        if not project.entries:
+            self.canvas.set_image(None)
+            self.mask_layer.clear()
+            self.canvas.placeholder = f"No images in {folder}"
+            self.update_title()
+            return True
+        index = 0
+        if select:
+            names = [e.image_path.name for e in project.entries]
+            index = names.index(Path(select).name) if Path(select).name in names else 0
+        return self.show_image(index)
+
+    def open_startup(self, image_dir=None, class_file=None, save_dir=None) -> bool:
+        """labelImg's arguments; with none, the last folder, else the demo project."""
+        if image_dir:
+            return self.open_project(image_dir, class_file or None, save_dir or None)
+        last_dir, last_classes, last_save = self.settings.last_project()
+        if last_dir and Path(last_dir).is_dir():
+            select = self.settings.get_str("project/last_image")
+            return self.open_project(last_dir, last_classes or None, last_save or None, select=select)
+        return self.open_demo()
+
+    def open_demo(self) -> bool:
+        folder = demo.ensure_demo_copy()
+        if folder is None:
+            self.statusBar().showMessage("The demo project is not part of this installation", 10000)
+            return False
+        return self.open_project(folder)
+
+    def ask_open_folder(self) -> None:
+        start = str(self.session.project.image_dir) if self.session.project else ""
+        folder = dialogs.ask_folder(self, "Open image folder", start)
+        if folder:
+            self.open_project(folder)
+
+    def ask_save_dir(self) -> None:
+        if self.session.project is None:
+            return
+        folder = dialogs.ask_folder(self, "Save masks to", str(self.session.project.save_dir))
+        if folder:
+            self.tools.cancel()
+            try:
+                project = self.session.set_save_dir(folder)
+            except SegStudioError as exc:
+                dialogs.error(self, "Cannot change save folder", str(exc))
+                return
+            self.file_dock.set_project(project)
+            self.file_dock.set_current(self.session.index)
+            self.classes_changed()
+            image_dir = str(project.image_dir)
+            self.settings.set_last_project(image_dir, "", folder)
+
+    def ask_class_file(self) -> None:
+        project = self.session.project
+        path = dialogs.ask_class_file(self, str(project.save_dir) if project else "")
+        if not path:
+            return
+        if project is None:
+            dialogs.info(self, "Class file", "Open an image folder first (Ctrl+U).")
+            return
+        if project.class_path.is_file():
+            dialogs.info(self, "Class file", f"{project.class_path} already defines this project's classes; "
+                         "a class file only seeds a save folder without classes.txt.")
+            return
+        self.open_project(project.image_dir, path, project.save_dir, select=self._image_name())
+
+    # --- navigation ------------------------------------------------------------------------------
+    def show_image(self, index: int) -> bool:
+        self.tools.cancel()
+        if self.session.is_prefetched(index):
+            return self.session.load_index(index)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # decoding a big photo takes a while
+        try:
+            return self.session.load_index(index)
+        finally:
+            QApplication.restoreOverrideCursor()
+
+    def go(self, step: int) -> bool:
+        """Previous / next image, following the file list's filter."""
+        visible = self.file_dock.visible_indices()
+        current = self.session.index
+        candidates = [i for i in visible if (i > current if step > 0 else i < current)]
+        if not candidates:
+            return False
+        return self.show_image(candidates[0] if step > 0 else candidates[-1])
+
+    def _on_image_loaded(self, loaded) -> None:
+        document = self.session.document
+        if self._document is not None:
+            self._document.remove_listener(self.mask_layer.update_rect)
+        self._document = document
+        document.add_listener(self.mask_layer.update_rect)
+        self.tools.set_document(document)
+        ready = loaded.overlay if loaded.overlay_lut is self.mask_layer.native_lut else None
+        self.mask_layer.set_label(document.label, prepared=ready)
+        loaded.overlay = None  # now owned by the layer
+        self.canvas.set_image(loaded.qimage, loaded.pyramid)
+        self.file_dock.set_current(loaded.index)
+        width, height = loaded.size
+        self.status_labels["size"].setText(f"{width} × {height}")
+        if loaded.mask_error:
+            dialogs.error(self, "Mask not loaded", f"{loaded.mask_error}\n\nStarting from an empty mask.")
+        self.update_title()
+        if loaded.counts is not None:
+            self.class_dock.set_counts(loaded.counts)
+        else:
+            self.update_counts()
+
+    # --- editing ---------------------------------------------------------------------------------
+    def undo(self) -> None:
+        self.tools.cancel()
+        if self.session.document is not None and self.session.document.undo() is not None:
+            self._on_edit_finished()
+
+    def redo(self) -> None:
+        self.tools.cancel()
+        if self.session.document is not None and self.session.document.redo() is not None:
+            self._on_edit_finished()
+
+    def _on_edit_finished(self) -> None:
+        self.session.edit_finished()
+        self._count_timer.start()
+
+    def select_class(self, value: int) -> None:
+        project = self.session.project
+        if project is None or not (0 <= value < len(project.classes) or value == IGNORE_INDEX):
+            return
+        self.tools.current_class = int(value)
+        if value == IGNORE_INDEX:
+            self.actions["tool_ignore"].trigger()
+        elif self.tools.tool in (Tool.ERASER, Tool.IGNORE):
+            self.actions["tool_brush"].trigger()
+        self.class_dock.set_current(value)
+        self.statusBar().showMessage(f"Class {value}: {project.classes.name_of(value)}", 3000)
+
+    def classes_changed(self, select: int | None = None) -> None:
+        """Class list edited (or a project opened): rebuild the dock and the overlay colours."""
+        project = self.session.project
+        if project is None:
+            return
+        current = select if select is not None else self.tools.current_class
+        if not (0 <= current < len(project.classes) or current == IGNORE_INDEX):
+            current = min(1, len(project.classes) - 1)
+        self.tools.current_class = current
+        self.class_dock.set_classes(project.classes, current)
+        self.update_lut()
+        self.update_counts()
+
+    def update_lut(self) -> None:
+        project = self.session.project
+        if project is None:
+            return
+        lut = overlay.colour_lut(project.classes.colour_table()[: len(project.classes)], self.class_dock.visible, 1.0)
+        if not self.class_dock.visible[IGNORE_INDEX]:
+            lut[IGNORE_INDEX, 3] = 0
+        self.mask_layer.set_lut(lut)
+        self.session.overlay_lut = self.mask_layer.native_lut
+
+    def update_counts(self) -> None:
+        document = self.session.document
+        counts = None if document is None else count_labels(document.label)
+        self.class_dock.set_counts(counts)
+
+    def set_opacity(self, opacity: float) -> None:
+        self.mask_layer.opacity = max(0.0, min(1.0, float(opacity)))
+        self.canvas.viewport().update()
+
+    def _show_mask(self, shown: bool) -> None:
+        self.mask_layer.visible = shown
+        self.canvas.viewport().update()
+
+    def _on_tool_settings(self) -> None:
+        tool = self.tools.tool
+        for name, kind in TOOL_ACTIONS.items():
+            if kind == tool:
+                self.actions[name].setChecked(True)
+        self.tool_dock.set_brush_size(self.tools.brush_size)
+        self.canvas.viewport().update()
+
+    # --- saving ----------------------------------------------------------------------------------
+    def save(self) -> None:
+        self.tools.cancel()
+        if self.session.document is not None:
+            self.session.save_async()
+
+    def toggle_verified(self) -> None:
+        self.tools.cancel()
+        self.session.toggle_verified()
+        self.update_title()
+
+    def _set_autosave(self, on: bool) -> None:
+        self.session.autosave = bool(on)
+        self.settings.set("file/autosave", bool(on))
+
+    def _on_save_state(self, state: str) -> None:
+        self.status_labels["save"].setText(state)
+        if state == "saved" and not self.session.has_unsaved_snapshots():
+            self._save_error_shown = False  # the next failure is news again
+
+    def _on_save_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"Save failed: {message}", 20000)
+        if not self._save_error_shown:
+            self._save_error_shown = True
+            dialogs.error(self, "Save failed", f"{message}\n\nYour edits are kept in memory; "
+                          "choose another save folder (Ctrl+R) or free some space, then save again (Ctrl+S).")
+
+    # --- status ----------------------------------------------------------------------------------
+    def _image_name(self) -> str:
+        entry = self.session.entry
+        return entry.image_path.name if entry is not None else ""
+
+    def update_title(self) -> None:
+        session = self.session
+        if session.current is None:
+            self.setWindowTitle("segstudio")
+            return
+        mark = "*" if session.dirty else ""
+        verified = "  [verified]" if session.verified else ""
+        count = len(session.project.entries)
+        self.setWindowTitle(f"{mark}{self._image_name()} ({session.index + 1}/{count}){verified} — segstudio")
+
+    def _on_cursor(self, point) -> None:
+        document = self.session.document
+        if point is None or document is None:
+            self.status_labels["pos"].setText("")
+            self.status_labels["class"].setText("")
+            return
+        x, y = point
+        self.status_labels["pos"].setText(f"x {x}, y {y}")
+        value = int(document.label[y, x])
+        self.status_labels["class"].setText(f"{value}: {self.session.project.classes.name_of(value)}")
+
+    # --- window events ---------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.tools.cancel()
+        if not self.session.leave_current():
+            event.ignore()
+            return
+        self.session.flush()
+        if self.session.has_unsaved_snapshots() and not dialogs.confirm(
+            self, "Unsaved changes", "Some edits could not be saved. Quit anyway and lose them?"
+        ):
+            event.ignore()
+            return
+        self.save_settings()
+        self.session.shutdown()
+        event.accept()
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if self._dropped_path(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        path = self._dropped_path(event)
+        if path is None:
+            return
+        event.acceptProposedAction()
+        if path.is_dir():
+            self.open_project(path)
+        else:
+            self.open_project(path.parent, select=path.name)
+
+    @staticmethod
+    def _dropped_path(event) -> Path | None:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        for url in urls:
+            if url.isLocalFile():
+                path = Path(url.toLocalFile())
+                if path.is_dir() or (path.is_file() and is_image_file(path)):
+                    return path
+        return None

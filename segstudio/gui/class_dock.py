@@ -1,0 +1,167 @@
+"""The classes dock: colour, name, index, pixel count on this image, visibility; class editing.
+
+It only shows and asks: the window performs add / rename / recolour / delete / reorder (which may
+rewrite every mask of the project) when the dock emits the matching request.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QGridLayout,
+    QHeaderView,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from segstudio.core.palette import IGNORE_INDEX
+
+_VALUE_ROLE = Qt.ItemDataRole.UserRole
+NAME, INDEX, PIXELS = range(3)
+
+
+def swatch(colour: tuple[int, int, int], size: int = 14) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(*colour))
+    return QIcon(pixmap)
+
+
+def _format_count(count: int) -> str:
+    if count >= 10_000_000:
+        return f"{count / 1e6:.0f} M"
+    if count >= 100_000:
+        return f"{count / 1e3:.0f} k"
+    return f"{count:,}".replace(",", " ")
+
+
+class ClassDock(QDockWidget):
+    """Class table with a button row; the ignore label (255) is listed last and cannot be edited."""
+
+    class_selected = Signal(int)
+    visibility_changed = Signal(object)  # list[bool] of 256 entries
+    add_requested = Signal()
+    rename_requested = Signal(int)
+    recolour_requested = Signal(int)
+    delete_requested = Signal(int)
+    move_requested = Signal(int, int)  # index, +1 / -1
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Classes", parent)
+        self.setObjectName("class_dock")
+        self.visible = [True] * 256
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Class", "#", "Pixels"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        header = self.tree.header()
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(INDEX, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(PIXELS, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
+        self.buttons = {}
+        grid = QGridLayout()
+        for i, (key, text, tip) in enumerate([
+            ("add", "Add", "Add a class"),
+            ("rename", "Rename", "Rename the selected class (masks unchanged)"),
+            ("colour", "Colour", "Change the colour of the selected class"),
+            ("delete", "Delete", "Delete the class: its pixels become background in every mask"),
+            ("up", "Up", "Move the class up (renumbers every mask)"),
+            ("down", "Down", "Move the class down (renumbers every mask)"),
+        ]):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            grid.addWidget(button, i // 3, i % 3)
+            self.buttons[key] = button
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(grid)
+        self.setWidget(body)
+        self.tree.currentItemChanged.connect(self._current_changed)
+        self.tree.itemChanged.connect(self._item_changed)
+        self.buttons["add"].clicked.connect(self.add_requested)
+        self.buttons["rename"].clicked.connect(lambda: self._request(self.rename_requested))
+        self.buttons["colour"].clicked.connect(lambda: self._request(self.recolour_requested))
+        self.buttons["delete"].clicked.connect(lambda: self._request(self.delete_requested))
+        self.buttons["up"].clicked.connect(lambda: self._move(-1))
+        self.buttons["down"].clicked.connect(lambda: self._move(+1))
+
+    # --- filling ---------------------------------------------------------------------------------
+    def set_classes(self, classes, current: int | None = None) -> None:
+        """Rebuild the rows from a ClassList (keeps visibility flags by index)."""
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        rows = [(i, name, classes.colours[i]) for i, name in enumerate(classes.names)]
+        rows.append((IGNORE_INDEX, classes.name_of(IGNORE_INDEX) + " (ignore)", (160, 160, 160)))
+        for value, name, colour in rows:
+            item = QTreeWidgetItem([name, str(value), "0"])
+            item.setData(NAME, _VALUE_ROLE, value)
+            item.setIcon(NAME, swatch(colour))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(NAME, Qt.CheckState.Checked if self.visible[value] else Qt.CheckState.Unchecked)
+            item.setTextAlignment(INDEX, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setTextAlignment(PIXELS, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.tree.addTopLevelItem(item)
+        self.tree.blockSignals(False)
+        if current is not None:
+            self.set_current(current)
+
+    def set_counts(self, counts: np.ndarray | None) -> None:
+        """Pixel count per label value (a (256,) array from bincount), or None to blank."""
+        for row in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(row)
+            value = item.data(NAME, _VALUE_ROLE)
+            item.setText(PIXELS, "" if counts is None else _format_count(int(counts[value])))
+
+    def set_current(self, value: int) -> None:
+        for row in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(row)
+            if item.data(NAME, _VALUE_ROLE) == value:
+                self.tree.blockSignals(True)
+                self.tree.setCurrentItem(item)
+                self.tree.blockSignals(False)
+                self.tree.scrollToItem(item)
+                return
+
+    def current_value(self) -> int | None:
+        item = self.tree.currentItem()
+        return None if item is None else int(item.data(NAME, _VALUE_ROLE))
+
+    def row_text(self, value: int) -> list[str]:
+        """[name, index, pixels] of the row for label ``value`` (tests and status)."""
+        for row in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(row)
+            if item.data(NAME, _VALUE_ROLE) == value:
+                return [item.text(c) for c in range(3)]
+        raise KeyError(value)
+
+    # --- signals ---------------------------------------------------------------------------------
+    def _current_changed(self, item, _previous) -> None:
+        if item is not None:
+            self.class_selected.emit(int(item.data(NAME, _VALUE_ROLE)))
+
+    def _item_changed(self, item, column) -> None:
+        if column != NAME:
+            return
+        value = int(item.data(NAME, _VALUE_ROLE))
+        shown = item.checkState(NAME) == Qt.CheckState.Checked
+        if self.visible[value] != shown:
+            self.visible[value] = shown
+            self.visibility_changed.emit(list(self.visible))
+
+    def _request(self, signal) -> None:
+        value = self.current_value()
+        if value is not None and value != IGNORE_INDEX:
+            signal.emit(value)
+
+    def _move(self, delta: int) -> None:
+        value = self.current_value()
+        if value is not None and value not in (0, IGNORE_INDEX):
+            self.move_requested.emit(value, delta)

@@ -1,0 +1,134 @@
+"""Every question and message the window shows, as plain functions.
+
+Keeping them here (called as ``dialogs.confirm(...)``) gives one place to change their wording and
+lets tests replace them with monkeypatch instead of leaving a modal box blocking the run.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QKeySequence
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+import segstudio
+
+# Canvas keys that are not QActions (they depend on the tool in use).
+CANVAS_KEYS = [
+    ("Alt+click", "Pick the class under the cursor (eyedropper)"),
+    ("Shift+click", "Brush: straight line from the last point"),
+    ("Ctrl+wheel", "Zoom around the cursor"),
+    ("Middle drag / Space+drag", "Pan"),
+    ("Enter / double-click", "Polygon: close and fill"),
+    ("Backspace", "Polygon: remove the last vertex"),
+    ("Esc", "Polygon / rectangle: cancel"),
+]
+
+
+def error(parent: QWidget | None, title: str, text: str) -> None:
+    QMessageBox.warning(parent, title, text)
+
+
+def info(parent: QWidget | None, title: str, text: str) -> None:
+    QMessageBox.information(parent, title, text)
+
+
+def confirm(parent: QWidget | None, title: str, text: str) -> bool:
+    answer = QMessageBox.question(parent, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def ask_unsaved(parent: QWidget | None, name: str) -> str:
+    """'save', 'discard' or 'cancel' for an image with unsaved changes (autosave off)."""
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent, "Unsaved changes", f"Save the changes to {name}?", buttons.Save | buttons.Discard | buttons.Cancel
+    )
+    return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+
+
+def ask_restore(parent: QWidget | None, name: str) -> bool:
+    return confirm(
+        parent,
+        "Restore unsaved work?",
+        f"{name} has edits that were not saved when segstudio last stopped.\n"
+        "Restore them? (No discards the recovery copy.)",
+    )
+
+
+def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> str | None:
+    value, ok = QInputDialog.getText(parent, title, label, text=text)
+    return value.strip() if ok and value.strip() else None
+
+
+def ask_colour(parent: QWidget | None, colour: tuple[int, int, int], title: str) -> tuple[int, int, int] | None:
+    chosen = QColorDialog.getColor(QColor(*colour), parent, title)
+    return (chosen.red(), chosen.green(), chosen.blue()) if chosen.isValid() else None
+
+
+def ask_folder(parent: QWidget | None, title: str, start: str = "") -> str | None:
+    folder = QFileDialog.getExistingDirectory(parent, title, start)
+    return folder or None
+
+
+def ask_class_file(parent: QWidget | None, start: str = "") -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Open class file", start, "Class files (*.txt);;All files (*)")
+    return path or None
+
+
+def about(parent: QWidget | None) -> None:
+    QMessageBox.about(
+        parent,
+        "About segstudio",
+        f"<b>segstudio {segstudio.__version__}</b><br>"
+        "Paint semantic-segmentation masks, fine-tune SegFormer on them, review predictions.<br>"
+        "Masks are palette PNGs with labelImg-compatible VOC XML next to them.",
+    )
+
+
+class ShortcutsDialog(QDialog):
+    """A table of every action with its shortcut, plus the canvas gestures."""
+
+    def __init__(self, actions, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.resize(520, 600)
+        rows = [
+            (
+                ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()),
+                action.text().replace("&", ""),
+            )
+            for action in actions
+            if action.shortcuts()
+        ] + CANVAS_KEYS
+        table = QTableWidget(len(rows), 2, self)
+        table.setHorizontalHeaderLabels(["Keys", "Action"])
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for row, (keys, text) in enumerate(rows):
+            table.setItem(row, 0, QTableWidgetItem(keys))
+            table.setItem(row, 1, QTableWidgetItem(text))
+        table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        table.resizeColumnToContents(0)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("The labelling loop: 1–9 choose a class, paint, D next image."))
+        layout.addWidget(table)
+        layout.addWidget(buttons, alignment=Qt.AlignmentFlag.AlignRight)
+
+
+def show_shortcuts(parent: QWidget | None, actions) -> None:
+    ShortcutsDialog(actions, parent).exec()

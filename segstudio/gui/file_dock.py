@@ -1,0 +1,149 @@
+"""The file list dock: every image of the project with labelled / verified marks and a filter."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+STATES = ("All", "Labelled", "Unlabelled", "Verified")
+_INDEX_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _mark_icon(kind: str) -> QIcon:
+    """Small round marks: hollow grey (unlabelled), filled green (labelled), green with tick (verified)."""
+    pixmap = QPixmap(14, 14)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if kind == "unlabelled":
+        painter.setPen(QPen(QColor(150, 150, 150), 1.5))
+        painter.drawEllipse(2, 2, 10, 10)
+    else:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(40, 160, 70))
+        painter.drawEllipse(1, 1, 12, 12)
+        if kind == "verified":
+            painter.setPen(QPen(QColor(255, 255, 255), 2))
+            painter.drawLine(4, 7, 6, 10)
+            painter.drawLine(6, 10, 10, 4)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class FileDock(QDockWidget):
+    """Lists the project's images; activating one asks the window to show it."""
+
+    image_activated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Files", parent)
+        self.setObjectName("file_dock")
+        self._icons = {kind: _mark_icon(kind) for kind in ("unlabelled", "labelled", "verified")}
+        self._states: list[str] = []
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by name")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.state_box = QComboBox()
+        self.state_box.addItems(STATES)
+        self.list = QListWidget()
+        self.list.setUniformItemSizes(True)
+        self.summary = QLabel()
+        top = QHBoxLayout()
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.state_box)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.summary)
+        self.setWidget(body)
+        self.filter_edit.textChanged.connect(self._apply_filter)
+        self.state_box.currentIndexChanged.connect(self._apply_filter)
+        self.list.itemActivated.connect(self._activated)
+        self.list.itemClicked.connect(self._activated)
+
+    def set_project(self, project) -> None:
+        """Fill the list from ``project.entries`` (marks read from the save folder)."""
+        self.list.clear()
+        self._states = []
+        for index, entry in enumerate(project.entries if project is not None else []):
+            item = QListWidgetItem(entry.image_path.name)
+            item.setData(_INDEX_ROLE, index)
+            item.setToolTip(str(entry.image_path))
+            self.list.addItem(item)
+            self._states.append("")
+            self._mark(project, index)
+        self._update_summary()
+        self._apply_filter()
+
+    def update_entry(self, project, index: int) -> None:
+        """Refresh the mark of entry ``index`` after a save or verification."""
+        if self._mark(project, index):
+            self._update_summary()
+            self._apply_filter_to(index)
+
+    def _mark(self, project, index: int) -> bool:
+        item = self.list.item(index)
+        if item is None or index >= len(project.entries):
+            return False
+        entry = project.entries[index]
+        if project.is_verified(entry):
+            state = "verified"
+        elif project.is_labelled(entry):
+            state = "labelled"
+        else:
+            state = "unlabelled"
+        self._states[index] = state
+        item.setIcon(self._icons[state])
+        return True
+
+    def state_of(self, index: int) -> str:
+        return self._states[index]
+
+    def set_current(self, index: int) -> None:
+        item = self.list.item(index)
+        if item is not None:
+            self.list.blockSignals(True)
+            self.list.setCurrentItem(item)
+            self.list.blockSignals(False)
+            self.list.scrollToItem(item)
+
+    def visible_indices(self) -> list[int]:
+        return [i for i in range(self.list.count()) if not self.list.item(i).isHidden()]
+
+    def _activated(self, item: QListWidgetItem) -> None:
+        self.image_activated.emit(int(item.data(_INDEX_ROLE)))
+
+    def _apply_filter(self) -> None:
+        for index in range(self.list.count()):
+            self._apply_filter_to(index)
+
+    def _apply_filter_to(self, index: int) -> None:
+        item = self.list.item(index)
+        text = self.filter_edit.text().strip().lower()
+        wanted = STATES[self.state_box.currentIndex()].lower()
+        state = self._states[index]
+        state_ok = (
+            wanted == "all"
+            or state == wanted
+            or (wanted == "labelled" and state == "verified")
+        )
+        item.setHidden(not (state_ok and text in item.text().lower()))
+
+    def _update_summary(self) -> None:
+        total = len(self._states)
+        labelled = sum(1 for s in self._states if s != "unlabelled")
+        verified = sum(1 for s in self._states if s == "verified")
+        self.summary.setText(f"{labelled} of {total} labelled, {verified} verified")

@@ -1,0 +1,117 @@
+"""Loading one image of a project for display, in a worker thread (used for prefetch).
+
+Everything slow happens here, off the GUI thread: decoding, the shrunk copies used when zoomed out,
+reading and checking the mask. QImage (unlike QPixmap) may be built in any thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PySide6.QtGui import QImage
+
+from segstudio.core.document import Document
+from segstudio.core.errors import SegStudioError
+
+from .overlay_layer import colour_buffer
+
+MIN_LEVEL_SIDE = 512  # no shrunk copy smaller than this
+
+
+@dataclass
+class LoadedImage:
+    """An image ready to show: pixels, QImages, the mask on disk (or None) and any problem."""
+
+    index: int
+    entry: object  # core.project.ImageEntry
+    rgb: np.ndarray  # (H, W, 3) uint8, shared with ``qimage``
+    qimage: QImage
+    pyramid: list[QImage] = field(default_factory=list)
+    label: np.ndarray | None = None  # the mask on disk (None: unlabelled)
+    mask_error: str | None = None
+    generation: int = 0  # the session's save counter for this entry when loading began
+    document: Document | None = None  # built from ``label`` (or an empty map) in the loader
+    counts: np.ndarray | None = None  # pixels per label value of ``document``
+    overlay: np.ndarray | None = None  # the mask layer's pixels, coloured with ``overlay_lut``
+    overlay_lut: np.ndarray | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+
+def rgb_qimage(rgb: np.ndarray) -> QImage:
+    """A QImage sharing memory with a contiguous (H, W, 3) array (keep the array alive)."""
+    height, width = rgb.shape[:2]
+    return QImage(rgb.data, width, height, rgb.strides[0], QImage.Format.Format_RGB888)
+
+
+def build_pyramid(rgb: np.ndarray) -> list[tuple[np.ndarray, QImage]]:
+    """Copies shrunk by 2, 4, 8... (area averaging) for smooth, cheap drawing when zoomed out."""
+    levels = []
+    current = rgb
+    while min(current.shape[:2]) // 2 >= MIN_LEVEL_SIDE:
+        height, width = current.shape[:2]
+        current = np.ascontiguousarray(cv2.resize(current, (width // 2, height // 2), interpolation=cv2.INTER_AREA))
+        levels.append((current, rgb_qimage(current)))
+    return levels
+
+
+class _PyramidImages(list):
+    """A list of QImages that also keeps their numpy buffers alive."""
+
+    arrays: list[np.ndarray]
+
+
+# calcHist counts in float32, exact up to 2**24: count bands of at most that many pixels.
+_EXACT_PIXELS = 1 << 24
+
+
+def count_labels(label: np.ndarray) -> np.ndarray:
+    """Pixels per label value, (256,) int64; several times faster than np.bincount on big maps."""
+    height, width = label.shape
+    rows = max(1, _EXACT_PIXELS // max(width, 1))
+    counts = np.zeros(256, dtype=np.int64)
+    for top in range(0, height, rows):
+        band = np.ascontiguousarray(label[top : top + rows])
+        counts += cv2.calcHist([band], [0], None, [256], [0, 256]).reshape(256).astype(np.int64)
+    return counts
+
+
+def prepare_document(loaded: LoadedImage, lut: np.ndarray | None) -> None:
+    """Build the Document, its counts and its coloured overlay (the slow parts of showing an image)."""
+    width, height = loaded.size
+    label = loaded.label if loaded.label is not None else np.zeros((height, width), np.uint8)
+    loaded.document = Document(label, image=loaded.rgb)
+    if loaded.label is None:
+        loaded.counts = np.zeros(256, dtype=np.int64)
+        loaded.counts[0] = width * height
+        loaded.overlay = np.zeros((height, width, 4), np.uint8) if lut is not None else None
+    else:
+        loaded.counts = count_labels(label)
+        loaded.overlay = colour_buffer(label, lut) if lut is not None else None
+    loaded.overlay_lut = lut
+    loaded.label = None  # the document holds its own copy
+
+
+def load_for_display(project, index: int, generation: int = 0, lut: np.ndarray | None = None) -> LoadedImage:
+    """Load entry ``index`` of ``project``; raises SegStudioError if the image cannot be read.
+
+    A broken mask does not stop the image from opening: the error is kept for the window to show
+    (and the image starts with an empty mask).
+    """
+    entry = project.entries[index]
+    rgb = np.ascontiguousarray(project.load_image(entry))
+    levels = build_pyramid(rgb)
+    pyramid = _PyramidImages(image for _, image in levels)
+    pyramid.arrays = [array for array, _ in levels]
+    label, error = None, None
+    try:
+        label = project.load_mask(entry)
+    except SegStudioError as exc:
+        error = str(exc)
+    loaded = LoadedImage(index, entry, rgb, rgb_qimage(rgb), pyramid, label, error, generation)
+    prepare_document(loaded, lut)
+    return loaded

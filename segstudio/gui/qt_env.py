@@ -1,0 +1,61 @@
+"""Checks made before QApplication exists, so that a missing display or missing xcb libraries give
+a readable message and exit status 1 instead of Qt's abort ("could not load the Qt platform plugin").
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+import sys
+
+# Libraries the xcb platform plugin of Qt 6 loads beyond plain libxcb; all four are commonly absent
+# from minimal Linux installs and containers (the soname -> find_library name without "lib"/".so").
+XCB_LIBRARIES = {
+    "libxcb-cursor.so.0": "xcb-cursor",
+    "libxcb-icccm.so.4": "xcb-icccm",
+    "libxcb-keysyms.so.1": "xcb-keysyms",
+    "libxkbcommon-x11.so.0": "xkbcommon-x11",
+}
+APT_HINT = "sudo apt-get install libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0"
+
+
+def missing_xcb_libraries(find=ctypes.util.find_library) -> list[str]:
+    """Sonames of the xcb plugin's libraries that the dynamic loader cannot find."""
+    return [soname for soname, name in XCB_LIBRARIES.items() if not find(name)]
+
+
+def platform_problem(environ: dict | None = None, platform: str | None = None, find=ctypes.util.find_library) -> str | None:
+    """A message explaining why Qt would fail to start here, or None when it should start.
+
+    Only Linux with no explicit ``QT_QPA_PLATFORM`` is checked: a user who picked a platform
+    (offscreen, wayland, vnc) knows what they are doing.
+    """
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return None
+    if not environ.get("DISPLAY") and not environ.get("WAYLAND_DISPLAY"):
+        return (
+            "segstudio needs a display, but neither DISPLAY nor WAYLAND_DISPLAY is set.\n"
+            "On a server, run it inside a virtual display (xvfb-run segstudio ...) or headless "
+            "with QT_QPA_PLATFORM=offscreen; for scripts use segstudio-cli."
+        )
+    if environ.get("WAYLAND_DISPLAY") and not environ.get("DISPLAY"):
+        return None  # Qt will use its wayland plugin; xcb libraries are not needed
+    missing = missing_xcb_libraries(find)
+    if missing:
+        return (
+            "Qt's xcb platform plugin needs system libraries that are missing: "
+            + ", ".join(missing)
+            + "\ninstall them with: "
+            + APT_HINT
+        )
+    return None
+
+
+def check_platform_or_exit() -> None:
+    """Print the problem and exit with status 1 when Qt cannot start here."""
+    problem = platform_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        raise SystemExit(1)

@@ -1,0 +1,134 @@
+"""Rewriting every mask of a project after a class was deleted, moved or renamed.
+
+Two phases, so that an error or a cancel leaves the project as it was: first every new mask and XML
+is written to a temporary file next to its target (the slow part: decode, remap, encode), then all
+temporary files replace their targets and ``classes.txt`` is written (fast renames). The work runs
+on a QThread with a progress dialog; ``rewrite_project`` itself has no Qt and is tested directly.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QObject, QThread, Signal, Slot
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from segstudio.core.classes import apply_remap
+from segstudio.core.errors import SaveError, SegStudioError
+from segstudio.core.masks import encode_mask_png, read_mask
+from segstudio.core.voc_xml import annotation_from_mask, annotation_to_xml
+
+
+class Cancelled(Exception):
+    """The user stopped the rewrite before anything was replaced."""
+
+
+def _temp_next_to(target: Path, data: bytes) -> Path:
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".remap", dir=target.parent)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return Path(name)
+
+
+def rewrite_project(
+    project,
+    lut: np.ndarray,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> int:
+    """Remap every saved mask of ``project`` through ``lut`` and rewrite masks, XML and classes.txt.
+
+    ``project.classes`` must already be the new class list. Returns the number of masks rewritten.
+    Raises SaveError / MaskError (nothing replaced) or Cancelled.
+    """
+    identity = bool(np.array_equal(lut, np.arange(256, dtype=np.uint8)))
+    entries = project.labelled_entries()
+    colours = project.classes.colour_table()
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for done, entry in enumerate(entries):
+            if should_stop is not None and should_stop():
+                raise Cancelled()
+            label = apply_remap(read_mask(entry.mask_path), lut)
+            if not identity:
+                staged.append((_temp_next_to(entry.mask_path, encode_mask_png(label, colours)), entry.mask_path))
+            annotation = annotation_from_mask(label, entry.image_path, project.classes, project.is_verified(entry))
+            staged.append((_temp_next_to(entry.xml_path, annotation_to_xml(annotation)), entry.xml_path))
+            if progress is not None:
+                progress(done + 1, len(entries))
+    except BaseException as exc:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise SaveError(f"cannot rewrite the masks in {project.save_dir}: {exc.strerror or exc}") from exc
+        raise
+    for temp, target in staged:
+        os.replace(temp, target)
+    project.save_classes()
+    return len(entries)
+
+
+class _Worker(QObject):
+    progress = Signal(int, int)
+    finished = Signal(object)  # None on success, else the error message ("" when cancelled)
+
+    def __init__(self, project, lut) -> None:
+        super().__init__()
+        self.project, self.lut, self.stop = project, lut, False
+
+    def run(self) -> None:
+        try:
+            rewrite_project(self.project, self.lut, self.progress.emit, lambda: self.stop)
+            self.finished.emit(None)
+        except Cancelled:
+            self.finished.emit("")
+        except (SegStudioError, OSError) as exc:
+            self.finished.emit(str(exc))
+
+
+class _Receiver(QObject):
+    """Lives in the GUI thread so the worker's signals arrive there (queued), never in the worker."""
+
+    def __init__(self, dialog: QProgressDialog, loop: QEventLoop) -> None:
+        super().__init__()
+        self.dialog, self.loop, self.result = dialog, loop, []
+
+    @Slot(int, int)
+    def on_progress(self, done: int, total: int) -> None:
+        self.dialog.setValue(done)
+
+    @Slot(object)
+    def on_finished(self, message) -> None:
+        self.result.append(message)
+        self.loop.quit()
+
+
+def run_with_progress(parent: QWidget | None, project, lut: np.ndarray, title: str) -> str | None:
+    """Rewrite the project off the GUI thread while a progress dialog runs; returns the error
+    message (``""`` when cancelled) or None on success. The GUI stays responsive meanwhile."""
+    dialog = QProgressDialog(title, "Cancel", 0, max(1, len(project.labelled_entries())), parent)
+    dialog.setWindowTitle("Rewriting masks")
+    dialog.setMinimumDuration(300)
+    thread = QThread()
+    worker = _Worker(project, lut)
+    worker.moveToThread(thread)
+    loop = QEventLoop()
+    receiver = _Receiver(dialog, loop)
+    result = receiver.result
+    worker.progress.connect(receiver.on_progress)
+    worker.finished.connect(receiver.on_finished)
+    dialog.canceled.connect(lambda: setattr(worker, "stop", True))
+    thread.started.connect(worker.run)
+    thread.start()
+    loop.exec()
+    thread.quit()
+    thread.wait()
+    dialog.reset()
+    dialog.deleteLater()
+    return result[0] if result else "interrupted"

@@ -1,0 +1,78 @@
+"""Typed access to the user's QSettings (window layout, tool sizes, recent folders, last project).
+
+Never pickled: every value is stored as a plain string/int/float/bytes so settings files stay
+readable and safe to share between versions.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+
+MAX_RECENT = 10
+
+
+class Settings:
+    """A thin wrapper that converts QSettings' loosely typed values to what the GUI needs."""
+
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self.q = qsettings if qsettings is not None else QSettings()
+
+    # --- generic typed getters -------------------------------------------------------------------
+    def get_int(self, key: str, default: int) -> int:
+        try:
+            return int(self.q.value(key, default))
+        except (TypeError, ValueError):
+            return default
+
+    def get_float(self, key: str, default: float) -> float:
+        try:
+            return float(self.q.value(key, default))
+        except (TypeError, ValueError):
+            return default
+
+    def get_bool(self, key: str, default: bool) -> bool:
+        value = self.q.value(key, default)
+        if isinstance(value, str):
+            return value.lower() in ("1", "true", "yes")
+        return bool(value)
+
+    def get_str(self, key: str, default: str = "") -> str:
+        value = self.q.value(key, default)
+        return str(value) if value is not None else default
+
+    def get_bytes(self, key: str) -> QByteArray | None:
+        value = self.q.value(key)
+        return value if isinstance(value, QByteArray) else None
+
+    def set(self, key: str, value) -> None:
+        self.q.setValue(key, value)
+
+    # --- recent folders --------------------------------------------------------------------------
+    def recent_folders(self) -> list[str]:
+        value = self.q.value("recent/folders", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or []) if v]
+
+    def add_recent_folder(self, folder: str) -> list[str]:
+        folders = [folder] + [f for f in self.recent_folders() if f != folder]
+        folders = folders[:MAX_RECENT]
+        self.q.setValue("recent/folders", folders)
+        return folders
+
+    def clear_recent(self) -> None:
+        self.q.setValue("recent/folders", [])
+
+    # --- last project ----------------------------------------------------------------------------
+    def last_project(self) -> tuple[str, str, str]:
+        """(image_dir, class_file, save_dir) of the last opened project ('' where unset)."""
+        return (
+            self.get_str("project/image_dir"),
+            self.get_str("project/class_file"),
+            self.get_str("project/save_dir"),
+        )
+
+    def set_last_project(self, image_dir: str, class_file: str, save_dir: str) -> None:
+        self.q.setValue("project/image_dir", image_dir)
+        self.q.setValue("project/class_file", class_file)
+        self.q.setValue("project/save_dir", save_dir)

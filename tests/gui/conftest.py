@@ -1,0 +1,114 @@
+"""Fixtures for the window tests: a small project on disk, a window with isolated settings, synthetic
+mouse input at image coordinates, and dialogs replaced so no modal box can block a test."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings
+
+from segstudio.core.classes import ClassList, save_class_file
+from segstudio.gui import dialogs
+from segstudio.gui.app_window import MainWindow
+from segstudio.gui.settings import Settings
+
+# The tests import gui_helpers (synthetic input); --import-mode=importlib does not add this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+CLASSES = ["background", "cat", "dog", "tree"]
+SIZE = (80, 60)  # width, height
+
+
+def make_project(folder: Path, count: int = 3, size=SIZE, classes=CLASSES) -> Path:
+    """``count`` small RGB images with a gradient (so colour fills have something to stop at)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    width, height = size
+    for i in range(count):
+        x = np.linspace(0, 255, width, dtype=np.uint8)[None, :, None]
+        image = np.broadcast_to(x, (height, width, 3)).copy()
+        image[..., 1] = (i * 60) % 256
+        Image.fromarray(image).save(folder / f"img{i + 1}.jpg", quality=95)
+    save_class_file(folder / "classes.txt", ClassList(list(classes)))
+    return folder
+
+
+class Dialogs:
+    """Records every dialog call; answers are set per test."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple]] = []
+        self.confirm_answer = True
+        self.text_answer: str | None = None
+        self.unsaved_answer = "save"
+        self.restore_answer = True
+        self.colour_answer = (1, 2, 3)
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def install(self, monkeypatch) -> None:
+        def record(name, result):
+            def fake(*args, **kwargs):
+                self.calls.append((name, args))
+                return result() if callable(result) else result
+            monkeypatch.setattr(dialogs, name, fake)
+
+        record("error", None)
+        record("info", None)
+        record("confirm", lambda: self.confirm_answer)
+        record("ask_text", lambda: self.text_answer)
+        record("ask_colour", lambda: self.colour_answer)
+        record("ask_unsaved", lambda: self.unsaved_answer)
+        record("ask_restore", lambda: self.restore_answer)
+        record("ask_folder", None)
+        record("ask_class_file", None)
+        record("about", None)
+        record("show_shortcuts", None)
+
+
+@pytest.fixture
+def fake_dialogs(monkeypatch) -> Dialogs:
+    recorder = Dialogs()
+    recorder.install(monkeypatch)
+    return recorder
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def project_dir(tmp_path) -> Path:
+    return make_project(tmp_path / "images")
+
+
+@pytest.fixture
+def make_window(qtbot, settings, fake_dialogs):
+    """Factory: a shown window (800×600) with the given folder open."""
+    windows = []
+
+    def factory(folder: Path | None = None, **kwargs) -> MainWindow:
+        window = MainWindow(settings=settings)
+        qtbot.addWidget(window)
+        window.resize(900, 650)
+        window.show()
+        qtbot.waitExposed(window)
+        window.activateWindow()
+        if folder is not None:
+            assert window.open_project(folder, **kwargs)
+        windows.append(window)
+        return window
+
+    yield factory
+    for window in windows:
+        window.session.flush()
+
+
+@pytest.fixture
+def window(make_window, project_dir) -> MainWindow:
+    return make_window(project_dir)

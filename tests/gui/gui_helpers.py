@@ -1,0 +1,49 @@
+"""Synthetic mouse input at image coordinates for the window tests (sent to the canvas viewport)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+
+def _send(canvas, kind, x, y, button=Qt.MouseButton.LeftButton, buttons=None, modifiers=Qt.KeyboardModifier.NoModifier):
+    """Send a mouse event at image pixel (x, y)'s centre to the canvas viewport."""
+    pos = canvas.image_to_widget(x + 0.5, y + 0.5)
+    viewport = canvas.viewport()
+    if buttons is None:
+        buttons = button if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonDblClick) else Qt.MouseButton.NoButton
+    event = QMouseEvent(kind, QPointF(pos), QPointF(viewport.mapToGlobal(pos)), button, buttons, modifiers)
+    QApplication.sendEvent(viewport, event)
+
+
+def press(canvas, x, y, modifiers=Qt.KeyboardModifier.NoModifier, button=Qt.MouseButton.LeftButton):
+    _send(canvas, QEvent.Type.MouseButtonPress, x, y, button, modifiers=modifiers)
+
+
+def move(canvas, x, y, pressed=True, modifiers=Qt.KeyboardModifier.NoModifier):
+    buttons = Qt.MouseButton.LeftButton if pressed else Qt.MouseButton.NoButton
+    _send(canvas, QEvent.Type.MouseMove, x, y, Qt.MouseButton.NoButton, buttons, modifiers)
+
+
+def release(canvas, x, y, modifiers=Qt.KeyboardModifier.NoModifier, button=Qt.MouseButton.LeftButton):
+    _send(canvas, QEvent.Type.MouseButtonRelease, x, y, button, modifiers=modifiers)
+
+
+def click(canvas, x, y, modifiers=Qt.KeyboardModifier.NoModifier):
+    press(canvas, x, y, modifiers)
+    release(canvas, x, y, modifiers)
+
+
+def double_click(canvas, x, y):
+    click(canvas, x, y)
+    _send(canvas, QEvent.Type.MouseButtonDblClick, x, y)
+    release(canvas, x, y)
+
+
+def drag(canvas, points, modifiers=Qt.KeyboardModifier.NoModifier):
+    (x0, y0), *rest = points
+    press(canvas, x0, y0, modifiers)
+    for x, y in rest:
+        move(canvas, x, y, modifiers=modifiers)
+    release(canvas, *points[-1], modifiers=modifiers)

@@ -1,0 +1,135 @@
+"""Class editing keeps every mask of the project consistent with the class list."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from segstudio.core.classes import load_class_file
+from segstudio.core.masks import read_mask, write_mask
+from segstudio.core.project import Project
+from segstudio.gui import remap_worker
+
+
+@pytest.fixture
+def labelled_dir(project_dir):
+    """img1: classes 1, 2, 3 in stripes; img2: class 3 and ignore; img3 unlabelled."""
+    project = Project(project_dir)
+    first = np.zeros((60, 80), np.uint8)
+    first[0:10], first[10:20], first[20:30] = 1, 2, 3
+    second = np.zeros((60, 80), np.uint8)
+    second[:, :20], second[:, 70:] = 3, 255
+    project.save(project.entries[0], first)
+    project.save(project.entries[1], second)
+    return project_dir
+
+
+def test_delete_class_rewrites_every_mask(make_window, labelled_dir, fake_dialogs):
+    window = make_window(labelled_dir)
+    window.select_class(3)
+    assert window.class_editor.delete(2)
+    assert "confirm" in fake_dialogs.names()
+    first, second = read_mask(labelled_dir / "img1.png"), read_mask(labelled_dir / "img2.png")
+    assert (first[0:10] == 1).all() and (first[10:20] == 0).all() and (first[20:30] == 2).all()
+    assert (second[:, :20] == 2).all() and (second[:, 70:] == 255).all()
+    classes, _ = load_class_file(labelled_dir / "classes.txt")
+    assert classes.names == ["background", "cat", "tree"]
+    assert "dog" not in (labelled_dir / "img1.xml").read_text()
+    # The open image shows the rewritten mask, and the tree class is still selected.
+    np.testing.assert_array_equal(window.session.document.label, first)
+    assert window.tools.current_class == 2
+    assert window.class_dock.row_text(2)[0] == "tree"
+    assert not list(labelled_dir.glob(".*.remap"))
+
+
+def test_delete_includes_unsaved_edits_of_the_open_image(make_window, labelled_dir):
+    window = make_window(labelled_dir)
+    window.actions["autosave"].setChecked(False)
+    window.select_class(2)
+    window.tools.set_brush_size(3)
+    from gui_helpers import click
+
+    click(window.canvas, 50, 50)
+    assert window.class_editor.delete(1)
+    assert read_mask(labelled_dir / "img1.png")[50, 50] == 1  # dog painted, then shifted to 1
+
+
+def test_declined_delete_changes_nothing(make_window, labelled_dir, fake_dialogs):
+    window = make_window(labelled_dir)
+    fake_dialogs.confirm_answer = False
+    before = read_mask(labelled_dir / "img1.png")
+    assert not window.class_editor.delete(1)
+    np.testing.assert_array_equal(read_mask(labelled_dir / "img1.png"), before)
+    assert window.session.project.classes.names[1] == "cat"
+
+
+def test_rename_keeps_pixels_and_updates_xml(make_window, labelled_dir, fake_dialogs):
+    window = make_window(labelled_dir)
+    before = read_mask(labelled_dir / "img1.png")
+    fake_dialogs.text_answer = "kitten"
+    assert window.class_editor.rename(1)
+    np.testing.assert_array_equal(read_mask(labelled_dir / "img1.png"), before)
+    assert load_class_file(labelled_dir / "classes.txt")[0].names[1] == "kitten"
+    xml = (labelled_dir / "img1.xml").read_text()
+    assert "<name>kitten</name>" in xml and "<name>cat</name>" not in xml
+    assert window.class_dock.row_text(1)[0] == "kitten"
+
+
+def test_move_down_swaps_indices_in_masks(make_window, labelled_dir):
+    window = make_window(labelled_dir)
+    assert window.class_editor.move(1, +1)
+    first = read_mask(labelled_dir / "img1.png")
+    assert (first[0:10] == 2).all() and (first[10:20] == 1).all() and (first[20:30] == 3).all()
+    assert load_class_file(labelled_dir / "classes.txt")[0].names[:3] == ["background", "dog", "cat"]
+
+
+def test_add_and_recolour(make_window, labelled_dir, fake_dialogs):
+    window = make_window(labelled_dir)
+    fake_dialogs.text_answer = "bird"
+    assert window.class_editor.add() == 4
+    assert load_class_file(labelled_dir / "classes.txt")[0].names[-1] == "bird"
+    assert window.tools.current_class == 4
+    fake_dialogs.colour_answer = (10, 200, 30)
+    assert window.class_editor.recolour(1)
+    # The overlay uses the new colour right away (premultiplied in the QImage buffer).
+    buffer = window.mask_layer._buffer
+    assert buffer[5, 5, 3] == 255 and buffer[5, 5, 1] == 200
+
+
+def test_visibility_toggle_hides_a_class(make_window, labelled_dir):
+    from PySide6.QtCore import Qt
+
+    window = make_window(labelled_dir)
+    item = window.class_dock.tree.topLevelItem(2)
+    item.setCheckState(0, Qt.CheckState.Unchecked)
+    buffer = window.mask_layer._buffer
+    assert buffer[15, 5, 3] == 0 and buffer[5, 5, 3] > 0
+
+
+def test_pixel_counts(make_window, labelled_dir):
+    window = make_window(labelled_dir)
+    assert window.class_dock.row_text(1)[2] == "800"
+    assert window.class_dock.row_text(0)[2] == "2 400"
+
+
+def test_rewrite_failure_leaves_everything_as_it_was(labelled_dir, monkeypatch):
+    project = Project(labelled_dir)
+    before = [read_mask(labelled_dir / f"img{i}.png") for i in (1, 2)]
+    write_mask(labelled_dir / "img2.png", before[1])
+    calls = {"n": 0}
+    real = remap_worker.encode_mask_png
+
+    def fail_second(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(remap_worker, "encode_mask_png", fail_second)
+    project.classes.delete(1)
+    with pytest.raises(Exception):
+        remap_worker.rewrite_project(project, np.arange(256, dtype=np.uint8)[::-1].copy())
+    for i, expected in zip((1, 2), before):
+        np.testing.assert_array_equal(read_mask(labelled_dir / f"img{i}.png"), expected)
+    assert not list(labelled_dir.glob(".*.remap"))
+    assert load_class_file(labelled_dir / "classes.txt")[0].names[1] == "cat"

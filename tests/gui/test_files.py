@@ -1,0 +1,199 @@
+"""Opening folders, moving through images, autosave, verification, failed saves, crash recovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtTest import QTest
+
+from gui_helpers import drag
+from segstudio.core.errors import SaveError
+from segstudio.core.masks import read_mask
+from segstudio.core.project import Project
+from segstudio.gui import session as session_module
+
+
+def paint(window, cls=1, y=20):
+    window.select_class(cls)
+    window.tools.set_brush_size(5)
+    drag(window.canvas, [(10, y), (40, y)])
+
+
+def test_open_folder_lists_images_and_shows_first(window, project_dir):
+    assert window.file_dock.list.count() == 3
+    assert window.session.index == 0
+    assert window.windowTitle().startswith("img1.jpg (1/3)")
+    assert window.canvas.image is not None and window.canvas.image.width() == 80
+    assert window.status_labels["size"].text() == "80 × 60"
+    assert window.class_dock.row_text(2)[0] == "dog"
+    assert window.settings.recent_folders()[0] == str(project_dir.resolve())
+
+
+def test_next_previous_autosave_and_reopen(window, make_window, project_dir):
+    paint(window, cls=2)
+    painted = window.session.document.label.copy()
+    QTest.keyClick(window, Qt.Key.Key_D)
+    assert window.session.index == 1
+    window.session.flush()
+    on_disk = read_mask(project_dir / "img1.png")
+    np.testing.assert_array_equal(on_disk, painted)
+    assert window.file_dock.state_of(0) == "labelled"
+    QTest.keyClick(window, Qt.Key.Key_A)
+    assert window.session.index == 0
+    np.testing.assert_array_equal(window.session.document.label, painted)
+    assert not window.session.dirty and "*" not in window.windowTitle()
+    # A second window on the same folder finds the same mask.
+    other = make_window(project_dir)
+    np.testing.assert_array_equal(other.session.document.label, painted)
+
+
+def test_stroke_reaches_disk_without_changing_image(window, project_dir, qtbot):
+    paint(window)
+    qtbot.waitUntil(lambda: (project_dir / "img1.png").exists() and not window.session.dirty, timeout=5000)
+    assert read_mask(project_dir / "img1.png")[20, 20] == 1
+    assert window.status_labels["save"].text() == "saved"
+
+
+def test_space_toggles_verified_in_xml(window, project_dir):
+    window.canvas.setFocus()
+    QTest.keyClick(window.canvas, Qt.Key.Key_Space)
+    window.session.flush()
+    assert 'verified="yes"' in (project_dir / "img1.xml").read_text()
+    assert window.file_dock.state_of(0) == "verified"
+    assert "[verified]" in window.windowTitle()
+    window.actions["verify"].trigger()  # toggles back
+    window.session.flush()
+    assert 'verified="yes"' not in (project_dir / "img1.xml").read_text()
+
+
+def test_failed_save_is_reported_once_and_edits_stay(window, project_dir, fake_dialogs, monkeypatch):
+    def refuse(self, entry, label, verified=False):
+        raise SaveError(f"cannot save {entry.mask_path}: Read-only file system")
+
+    monkeypatch.setattr(Project, "save", refuse)
+    paint(window, cls=3)
+    painted = window.session.document.label.copy()
+    QTest.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    window.session.flush()
+    assert fake_dialogs.names().count("error") == 1
+    assert "Read-only" in fake_dialogs.calls[-1][1][2]
+    assert window.session.dirty and window.windowTitle().startswith("*")
+    assert "Save failed" in window.statusBar().currentMessage()
+    assert window.status_labels["save"].text() == "save failed"
+    # Moving on keeps the edits in memory; coming back shows them, still unsaved.
+    QTest.keyClick(window, Qt.Key.Key_D)
+    window.session.flush()
+    assert fake_dialogs.names().count("error") == 1  # told once, not on every retry
+    QTest.keyClick(window, Qt.Key.Key_A)
+    np.testing.assert_array_equal(window.session.document.label, painted)
+    assert window.session.dirty
+    assert not (project_dir / "img1.png").exists()
+    # Once saving works again, the edits reach the disk.
+    monkeypatch.undo()
+    window.save()
+    window.session.flush()
+    np.testing.assert_array_equal(read_mask(project_dir / "img1.png"), painted)
+    assert not window.session.dirty
+
+
+def test_os_error_while_writing_is_a_save_failure(window, project_dir, fake_dialogs, monkeypatch):
+    import segstudio.core.masks as masks
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(masks, "write_mask", disk_full)
+    paint(window)
+    window.save()
+    window.session.flush()
+    assert "error" in fake_dialogs.names() and window.session.dirty
+
+
+def test_recovery_copy_is_written_and_offered(window, make_window, project_dir, fake_dialogs, qtbot, monkeypatch):
+    monkeypatch.setattr(session_module, "SAVE_DELAY_MS", 50)
+    window.actions["autosave"].setChecked(False)
+    assert not window.session.autosave
+    paint(window, cls=2)
+    painted = window.session.document.label.copy()
+    recovery = project_dir / ".segstudio-recovery" / "img1.png"
+    qtbot.waitUntil(recovery.exists, timeout=5000)
+    assert not (project_dir / "img1.png").exists()  # autosave off: the mask itself is untouched
+    np.testing.assert_array_equal(read_mask(recovery), painted)
+    # "Crash": a new window opens the folder while the old one never saved.
+    fake_dialogs.restore_answer = True
+    other = make_window(project_dir)
+    assert "ask_restore" in fake_dialogs.names()
+    np.testing.assert_array_equal(other.session.document.label, painted)
+    assert other.session.dirty
+    other.save()
+    other.session.flush()
+    assert not recovery.exists()
+    np.testing.assert_array_equal(read_mask(project_dir / "img1.png"), painted)
+
+
+def test_declined_recovery_is_discarded(window, make_window, project_dir, fake_dialogs, qtbot):
+    window.actions["autosave"].setChecked(False)
+    paint(window)
+    window.session._delayed_write()
+    window.session.flush()
+    recovery = project_dir / ".segstudio-recovery" / "img1.png"
+    assert recovery.exists()
+    fake_dialogs.restore_answer = False
+    other = make_window(project_dir)
+    assert not other.session.document.label.any()
+    assert not recovery.exists()
+
+
+def test_autosave_off_asks_before_leaving(window, project_dir, fake_dialogs):
+    window.actions["autosave"].setChecked(False)
+    paint(window)
+    fake_dialogs.unsaved_answer = "cancel"
+    QTest.keyClick(window, Qt.Key.Key_D)
+    assert window.session.index == 0
+    fake_dialogs.unsaved_answer = "discard"
+    QTest.keyClick(window, Qt.Key.Key_D)
+    assert window.session.index == 1
+    window.session.flush()
+    assert not (project_dir / "img1.png").exists()
+
+
+def test_file_filter_and_navigation_follow_the_list(window):
+    paint(window)
+    QTest.keyClick(window, Qt.Key.Key_D)
+    window.session.flush()
+    dock = window.file_dock
+    dock.state_box.setCurrentText("Unlabelled")
+    assert dock.visible_indices() == [1, 2]
+    dock.state_box.setCurrentText("Labelled")
+    assert dock.visible_indices() == [0]
+    dock.state_box.setCurrentText("All")
+    dock.filter_edit.setText("img3")
+    assert dock.visible_indices() == [2]
+    dock.filter_edit.setText("")
+    dock.list.itemClicked.emit(dock.list.item(2))
+    assert window.session.index == 2
+    assert dock.list.currentRow() == 2
+
+
+def test_drop_folder_opens_it(window, tmp_path):
+    from conftest import make_project  # noqa: PLC0415
+
+    other = make_project(tmp_path / "dropped", count=2)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(other))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert window.session.project.image_dir == other.resolve()
+    assert window.file_dock.list.count() == 2
+
+
+def test_close_saves_and_persists_settings(window, project_dir, settings):
+    paint(window)
+    window.tools.set_brush_size(33)
+    window.close()
+    np.testing.assert_array_equal(read_mask(project_dir / "img1.png")[20, 10:41], 1)
+    assert settings.get_int("tools/brush_size", 0) == 33
+    assert settings.last_project()[0] == str(Path(project_dir).resolve())
