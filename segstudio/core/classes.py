@@ -7,8 +7,9 @@ A line ``__ignore__`` (labelme's ``labels.txt``) names the ignore label 255 and 
 Problems that change the meaning of indices (inserted background, blank lines, duplicates) come back
 as human-readable warnings instead of being fixed silently.
 
-Colours are not stored in the file: a class gets the Pascal VOC colour of its index unless the user
-chose another one during the session. Deleting or reordering returns a 256-entry lookup table that
+Colours are not stored in the file (it stays labelImg's format): a class gets the Pascal VOC colour
+of its index unless the user chose another one, which the project keeps by class name in its settings
+(:meth:`ClassList.colour_map` / :meth:`ClassList.apply_colour_map`, see ``core.project``). Deleting or reordering returns a 256-entry lookup table that
 rewrites old masks to the new indices (:func:`apply_remap`).
 """
 
@@ -162,6 +163,28 @@ class ClassList:
         table[: len(self.colours)] = np.asarray(self.colours, dtype=np.uint8).reshape(-1, 3)
         return table
 
+    def apply_colour_map(self, mapping: dict[str, str]) -> list[str]:
+        """Give the classes named in ``mapping`` ({name: "#rrggbb"}) those colours; returns warnings
+        for values that are not colours (names that are not classes are ignored: the map may be
+        shared by several class lists)."""
+        warnings = []
+        for name, value in mapping.items():
+            if name not in self.names:
+                continue
+            try:
+                self.colours[self.names.index(name)] = colour_from_hex(value)
+            except ValueError:
+                warnings.append(f"class colour of {name!r} is not a #rrggbb colour: {value!r}")
+        return warnings
+
+    def colour_map(self) -> dict[str, str]:
+        """{name: "#rrggbb"} of every class whose colour is not its index's default."""
+        return {
+            name: colour_to_hex(colour)
+            for index, (name, colour) in enumerate(zip(self.names, self.colours))
+            if tuple(colour) != class_colour(index)
+        }
+
     def copy(self) -> ClassList:
         return ClassList(list(self.names), list(self.colours), self.ignore_name)
 
@@ -234,6 +257,19 @@ def load_class_file(path: str | os.PathLike) -> tuple[ClassList, list[str]]:
 def save_class_file(path: str | os.PathLike, classes: ClassList) -> None:
     """Write one name per line (line number = index), atomically; colours are not stored."""
     atomic_write_text(path, "".join(f"{name}\n" for name in classes.names))
+
+
+def colour_to_hex(colour: Colour) -> str:
+    r, g, b = (int(v) for v in colour)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def colour_from_hex(text: str) -> Colour:
+    """Parse "#rrggbb" (ValueError otherwise)."""
+    if not isinstance(text, str) or len(text) != 7 or text[0] != "#":
+        raise ValueError(f"not a #rrggbb colour: {text!r}")
+    value = int(text[1:], 16)
+    return (value >> 16) & 255, (value >> 8) & 255, value & 255
 
 
 def apply_remap(label: np.ndarray, lut: np.ndarray) -> np.ndarray:

@@ -6,6 +6,11 @@ boxes at ``SAVE_DIR/<stem>.xml``. The classes live in ``SAVE_DIR/classes.txt``; 
 exist yet, the class file given (labelImg's ``predefined_classes.txt``) or the bundled default seeds
 the list, and ``classes.txt`` is written with the first save.
 
+Per-project settings that labelImg's files have no room for (class colours by name under
+``"class_colours"``, the training dock's ``"active_model"``...) live in
+``SAVE_DIR/.segstudio/project.json`` (:attr:`Project.settings`, :meth:`Project.save_settings`).
+Opening a project also finishes a class rewrite that a crash interrupted (see ``core.journal``).
+
 When images and masks share a folder, a ``.png`` whose stem is also the stem of another image is a
 mask, not an image. A ``.png`` image whose mask would be itself cannot be saved there: saving raises
 :class:`SaveError` asking for another save folder, rather than overwrite the photo.
@@ -13,6 +18,7 @@ mask, not an image. A ``.png`` image whose mask would be itself cannot be saved 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -21,11 +27,14 @@ from pathlib import Path
 import numpy as np
 
 from . import images, masks
+from .atomic import atomic_write_text
 from .classes import ClassList, load_class_file, save_class_file
 from .errors import SaveError
+from .journal import STATE_FOLDER, complete_journal
 from .voc_xml import annotation_from_mask, write_annotation
 
 CLASS_FILE_NAME = "classes.txt"
+SETTINGS_NAME = "project.json"
 _VERIFIED = re.compile(rb"<annotation\b[^>]*\bverified\s*=\s*[\"']yes[\"']", re.IGNORECASE)
 
 
@@ -61,13 +70,56 @@ class Project:
         self.class_file = Path(class_file) if class_file is not None else None
         self.listing_warnings: list[str] = []
         self._verified_cache: dict[Path, tuple[tuple[int, int], bool]] = {}
+        self.recovered_files = complete_journal(self.save_dir)
+        self.settings: dict = {}
+        settings_warnings = self._load_settings()
         self.classes, self.class_warnings = self._load_classes()
+        self.class_warnings += settings_warnings
+        self.class_warnings += self.classes.apply_colour_map(self._colour_settings())
         self.entries: list[ImageEntry] = []
         self.refresh()
 
     @property
     def class_path(self) -> Path:
         return self.save_dir / CLASS_FILE_NAME
+
+    @property
+    def settings_path(self) -> Path:
+        return self.save_dir / STATE_FOLDER / SETTINGS_NAME
+
+    def _load_settings(self) -> list[str]:
+        """Read project.json into :attr:`settings`; a broken file is reported, not fatal."""
+        try:
+            data = json.loads(self.settings_path.read_text("utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            return [f"{self.settings_path} ignored: {exc}"]
+        if not isinstance(data, dict):
+            return [f"{self.settings_path} ignored: not a JSON object"]
+        self.settings = data
+        return []
+
+    def _colour_settings(self) -> dict[str, str]:
+        colours = self.settings.get("class_colours")
+        return colours if isinstance(colours, dict) else {}
+
+    def save_settings(self) -> None:
+        """Write :attr:`settings` atomically, merged over the file on disk so that keys another part
+        of the program wrote meanwhile (and keys this version does not know) are kept."""
+        try:
+            on_disk = json.loads(self.settings_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            on_disk = {}
+        merged = {**on_disk, **self.settings} if isinstance(on_disk, dict) else dict(self.settings)
+        self.settings_path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.settings_path, json.dumps(merged, indent=2, sort_keys=True) + "\n")
+        self.settings = merged
+
+    def save_class_colours(self) -> None:
+        """Store the user's class colours (by name) in project.json."""
+        self.settings["class_colours"] = self.classes.colour_map()
+        self.save_settings()
 
     def _load_classes(self) -> tuple[ClassList, list[str]]:
         if self.class_path.is_file():

@@ -9,10 +9,11 @@ the modules listed in ``PLUGINS`` (each exposes ``install(window)``).
 from __future__ import annotations
 
 import importlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
 from segstudio.core import overlay
 from segstudio.core.errors import SegStudioError
@@ -27,17 +28,20 @@ from .class_dock import ClassDock
 from .class_ops import ClassEditor
 from .file_dock import FileDock
 from .image_loader import count_labels
-from .overlay_layer import OverlayLayer
+from .mask_layer import MaskLayer
 from .session import Session
 from .settings import Settings
 from .tool_dock import ToolDock
 
 PLUGINS: tuple[str, ...] = ()  # e.g. "segstudio.gui.train_dock": modules with install(window)
 COUNT_DELAY_MS = 250
+SYNC_COUNT_PIXELS = 2_000_000  # bigger maps are counted on a worker thread (~60 ms at 48 Mpixel)
 
 
 class MainWindow(QMainWindow):
     """segstudio's labelling window."""
+
+    _counts_ready = Signal(object)  # (document, counts future) from the counting thread
 
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
@@ -51,7 +55,7 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas(self)
         self.canvas.tool = self.tools
         self.setCentralWidget(self.canvas)
-        self.mask_layer = OverlayLayer("mask", opacity=0.5)
+        self.mask_layer = MaskLayer("mask", opacity=0.5)
         self.canvas.add_layer(self.mask_layer)
         self.actions = Actions(self)
         self.actions.build_menus()
@@ -63,9 +67,12 @@ class MainWindow(QMainWindow):
             self.add_dock(dock)
         self.class_editor = ClassEditor(self)
         self._document = None
+        self._shown = None  # the LoadedImage on screen: keeps its pixels alive while the next one loads
         self._save_error_shown = False
         self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DELAY_MS)
         self._count_timer.timeout.connect(self.update_counts)
+        self._count_pool = ThreadPoolExecutor(1, thread_name_prefix="segstudio-count")
+        self._counts_ready.connect(self._on_counts)
         self._build_status_bar()
         self._connect_actions()
         self._connect_signals()
@@ -126,12 +133,13 @@ class MainWindow(QMainWindow):
 
     def _connect_signals(self) -> None:
         s, t, c = self.session, self.tools, self.canvas
+        s.loading_started.connect(self._on_loading_started)
         s.image_loaded.connect(self._on_image_loaded)
         s.dirty_changed.connect(lambda dirty: self.update_title())
         s.save_state.connect(self._on_save_state)
         s.save_failed.connect(self._on_save_failed)
         s.entry_changed.connect(lambda index: self.file_dock.update_entry(s.project, index))
-        s.load_failed.connect(lambda message: dialogs.error(self, "Cannot open image", message))
+        s.load_failed.connect(self._on_load_failed)
         t.edit_finished.connect(self._on_edit_finished)
         t.class_picked.connect(self.select_class)
         t.preview_changed.connect(c.viewport().update)
@@ -186,8 +194,8 @@ class MainWindow(QMainWindow):
         st.set("tools/fill_tolerance", self.tools.fill_tolerance)
         st.set("tools/tool", self.tools.tool.value)
         st.set("file/autosave", self.session.autosave)
-        if self.session.current is not None:
-            st.set("project/last_image", self.session.entry.image_path.name)
+        if self.session.target_entry is not None:
+            st.set("project/last_image", self.session.target_entry.image_path.name)
         st.q.sync()
 
     def _rebuild_recent_menu(self) -> None:
@@ -283,14 +291,9 @@ class MainWindow(QMainWindow):
 
     # --- navigation ------------------------------------------------------------------------------
     def show_image(self, index: int) -> bool:
+        """Ask for image ``index``; it appears when loaded (at once when prefetched), never blocking."""
         self.tools.cancel()
-        if self.session.is_prefetched(index):
-            return self.session.load_index(index)
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # decoding a big photo takes a while
-        try:
-            return self.session.load_index(index)
-        finally:
-            QApplication.restoreOverrideCursor()
+        return self.session.load_index(index)
 
     def go(self, step: int) -> bool:
         """Previous / next image, following the file list's filter."""
@@ -301,13 +304,46 @@ class MainWindow(QMainWindow):
             return False
         return self.show_image(candidates[0] if step > 0 else candidates[-1])
 
-    def _on_image_loaded(self, loaded) -> None:
-        document = self.session.document
+    def _on_loading_started(self, index: int) -> None:
+        """The next image is on its way: no document, no painting, its name and a "loading" state."""
+        self._detach_document()
+        self.tools.set_document(None)
+        self._set_editing_enabled(False)
+        name = self.session.project.entries[index].image_path.name
+        self.canvas.set_loading(f"Loading {name}…")
+        self.file_dock.set_current(index)
+        self.status_labels["size"].setText("loading…")
+        self.status_labels["class"].setText("")
+        self.class_dock.set_counts(None)
+        self.update_title()
+
+    def _on_load_failed(self, message: str) -> None:
+        if self.session.current is None:  # nothing to go back to
+            self.canvas.set_loading(None)
+            self.canvas.set_image(None)
+            self.mask_layer.clear()
+            self._shown = None
+            self.update_title()
+        dialogs.error(self, "Cannot open image", message)
+
+    def _detach_document(self) -> None:
         if self._document is not None:
             self._document.remove_listener(self.mask_layer.update_rect)
+        self._document = None
+
+    def _set_editing_enabled(self, enabled: bool) -> None:
+        for name in ("undo", "redo", "fill_unlabelled", "save", "verify"):
+            self.actions[name].setEnabled(enabled)
+
+    def _on_image_loaded(self, loaded) -> None:
+        document = self.session.document
+        self._detach_document()
         self._document = document
         document.add_listener(self.mask_layer.update_rect)
         self.tools.set_document(document)
+        self._set_editing_enabled(True)
+        self.canvas.set_loading(None)
+        self._shown = loaded
         ready = loaded.overlay if loaded.overlay_lut is self.mask_layer.native_lut else None
         self.mask_layer.set_label(document.label, prepared=ready)
         loaded.overlay = None  # now owned by the layer
@@ -374,9 +410,18 @@ class MainWindow(QMainWindow):
         self.session.overlay_lut = self.mask_layer.native_lut
 
     def update_counts(self) -> None:
+        """Pixels per class of the open image; big maps are counted off the GUI thread."""
         document = self.session.document
-        counts = None if document is None else count_labels(document.label)
-        self.class_dock.set_counts(counts)
+        if document is None or document.label.size <= SYNC_COUNT_PIXELS:
+            self.class_dock.set_counts(None if document is None else count_labels(document.label))
+            return
+        future = self._count_pool.submit(count_labels, document.label)
+        future.add_done_callback(lambda f: self._counts_ready.emit((document, f)))
+
+    def _on_counts(self, result) -> None:
+        document, future = result
+        if document is self.session.document and future.exception() is None:
+            self.class_dock.set_counts(future.result())  # an edit meanwhile restarts the count timer
 
     def set_opacity(self, opacity: float) -> None:
         self.mask_layer.opacity = max(0.0, min(1.0, float(opacity)))
@@ -429,7 +474,12 @@ class MainWindow(QMainWindow):
     def update_title(self) -> None:
         session = self.session
         if session.current is None:
-            self.setWindowTitle("segstudio")
+            target = session.target_entry
+            if target is not None and session.loading:
+                count = len(session.project.entries)
+                self.setWindowTitle(f"{target.image_path.name} ({session.index + 1}/{count}) loading… — segstudio")
+            else:
+                self.setWindowTitle("segstudio")
             return
         mark = "*" if session.dirty else ""
         verified = "  [verified]" if session.verified else ""

@@ -52,6 +52,7 @@ class Canvas(QAbstractScrollArea):
         self._space_down = False
         self._space_panned = False
         self.placeholder = "Open a folder with Ctrl+U, or drop one here"
+        self.loading_text: str | None = None  # shown instead of the picture while the next image loads
 
     # --- content ---------------------------------------------------------------------------------
     def set_image(self, image: QImage | None, pyramid: list[QImage] | None = None, keep_view: bool = False) -> None:
@@ -70,6 +71,15 @@ class Canvas(QAbstractScrollArea):
     @property
     def image(self) -> QImage | None:
         return self._image
+
+    def set_loading(self, text: str | None) -> None:
+        """Show ``text`` ("Loading x.jpg…") instead of the picture; None to stop.
+
+        The old picture is not drawn meanwhile: it is not the image being named, and painting an
+        8000×6000 picture with its overlay costs ~40 ms each time (A/D held down)."""
+        if text != self.loading_text:
+            self.loading_text = text
+            self.viewport().update()
 
     def add_layer(self, layer: OverlayLayer, index: int | None = None) -> None:
         """Draw ``layer`` over the image (later layers on top); it repaints itself by rectangle."""
@@ -194,6 +204,9 @@ class Canvas(QAbstractScrollArea):
         painter = QPainter(self.viewport())
         exposed = event.rect()
         painter.fillRect(exposed, BACKGROUND)
+        if self.loading_text:
+            self._paint_loading(painter)
+            return
         if self._image is None:
             painter.setPen(QColor(200, 200, 200))
             painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
@@ -217,6 +230,16 @@ class Canvas(QAbstractScrollArea):
         if self.tool is not None:
             self.tool.paint_preview(painter, self)
         self._paint_cursor(painter)
+
+    def _paint_loading(self, painter: QPainter) -> None:
+        """The name of the image being loaded in a box in the middle of the empty canvas."""
+        rect = self.viewport().rect()
+        metrics = painter.fontMetrics()
+        box = metrics.boundingRect(self.loading_text).adjusted(-14, -8, 14, 8)
+        box.moveCenter(rect.center())
+        painter.fillRect(box, QColor(30, 30, 34, 220))
+        painter.setPen(QColor(235, 235, 235))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.loading_text)
 
     def _source_rect(self, exposed: QRect) -> QRect:
         """The image pixels under the exposed widget rectangle (one pixel of slack each side)."""

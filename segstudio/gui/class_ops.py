@@ -1,14 +1,21 @@
 """Class editing for the window: add, rename, recolour, delete, reorder.
 
-Renaming keeps indices (only the XML names change); deleting or moving a class renumbers pixels, so
-every mask of the project is rewritten (after asking, off the GUI thread, all-or-nothing: see
-remap_worker). The current image's unsaved edits are saved first so the rewrite includes them.
+* Add and rename never touch a mask or the undo history: add appends a line to classes.txt; rename
+  keeps indices, so only the XML files (which hold names) and classes.txt are rewritten, off the
+  GUI thread.
+* Recolour stores the colour by class name in the project's settings (``.segstudio/project.json``);
+  masks written afterwards carry it in their palette.
+* Delete and reorder renumber pixels: the open image is remapped in memory as one undo step
+  (``Document.set_label``; saved by autosave like any edit, never forced), and every mask on disk
+  is rewritten off the GUI thread, all-or-nothing and crash-safe (remap_worker, core.journal).
+  Writes and image switches wait while the rewrite runs, so no save can race with it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from segstudio.core.classes import apply_remap
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 
@@ -43,9 +50,7 @@ class ClassEditor:
         return index
 
     def rename(self, index: int) -> bool:
-        if self.project is None or index == IGNORE_INDEX:
-            return False
-        if not self._prepare():
+        if self.project is None or not 0 <= index < len(self.project.classes):
             return False
         old = self.project.classes.copy()
         name = dialogs.ask_text(self.window, "Rename class", f"New name for class {index}:", old.names[index])
@@ -66,7 +71,8 @@ class ClassEditor:
         colour = dialogs.ask_colour(self.window, classes.colours[index], f"Colour of {classes.names[index]}")
         if colour is None:
             return False
-        classes.colours[index] = tuple(colour)
+        classes.colours[index] = tuple(int(v) for v in colour)
+        self._save_colours()
         self.window.classes_changed(select=index)
         return True
 
@@ -82,8 +88,6 @@ class ClassEditor:
             f"Delete class {index} {name!r}?\n\nIts pixels become background and the classes after it "
             f"move down one index in every mask ({count} mask files are rewritten).",
         ):
-            return False
-        if not self._prepare():
             return False
         old = project.classes.copy()
         lut = project.classes.delete(index)
@@ -104,39 +108,47 @@ class ClassEditor:
             f"Every mask ({len(project.labelled_entries())} files) is renumbered.",
         ):
             return False
-        if not self._prepare():
-            return False
         old = project.classes.copy()
         order = list(range(len(names)))
         order[index], order[target] = order[target], order[index]
         lut = project.classes.reorder(order)
         return self._rewrite(lut, old, "Reordering classes…", select=target)
 
-    def _prepare(self) -> bool:
-        """Put every edit on disk (with the old classes) so that the rewrite includes it."""
-        window, session = self.window, self.window.session
-        window.tools.cancel()
-        if session.dirty:
-            session.save_async()
-        session.flush()
-        if session.has_unsaved_snapshots():
-            dialogs.error(window, "Classes", "Some edits could not be saved; fix saving before changing classes.")
-            return False
-        return True
+    def _save_colours(self) -> None:
+        try:
+            self.project.save_class_colours()
+        except SegStudioError as exc:
+            self.window.statusBar().showMessage(f"Class colours not saved: {exc}", 10000)
 
     def _rewrite(self, lut: np.ndarray, old, title: str, select: int | None = None) -> bool:
-        """Rewrite all masks through ``lut``; on failure restore the old class list."""
+        """Rewrite the project's files through ``lut`` and remap the open image in memory; on
+        failure restore the old class list (nothing on disk or in memory changed)."""
         window, session, project = self.window, self.window.session, self.project
-        message = remap_worker.run_with_progress(window, project, lut, title)
+        window.tools.cancel()
+        identity = bool(np.array_equal(lut, IDENTITY))
+        document = session.document
+        with session.hold_writes():
+            message = remap_worker.run_with_progress(window, project, lut, title)
+            if message is None and not identity:
+                session.masks_rewritten(lut)
+                if document is not None and session.document is document:
+                    was_dirty = document.dirty
+                    document.set_label(apply_remap(document.label, lut))  # one undo step
+                    if not was_dirty:
+                        document.mark_saved()  # the file on disk was remapped the same way
         if message is not None:
             project.classes = old
             if message:
-                dialogs.error(window, "Classes", f"The masks were not changed: {message}")
+                dialogs.error(window, "Classes", f"The files were not changed: {message}")
             window.classes_changed()
             return False
-        current = window.tools.current_class
-        new_current = int(lut[current]) if current != IGNORE_INDEX else current
-        window.tools.current_class = new_current if new_current != 0 else min(1, len(project.classes) - 1)
-        session.reload_current()
+        if project.settings.get("class_colours") or project.classes.colour_map():
+            self._save_colours()  # colours are kept by name: a rename moves them along
+        if session.dirty:
+            session.edit_finished()  # autosave (or a recovery copy) as after any edit
+        if not identity:
+            current = window.tools.current_class
+            new_current = int(lut[current]) if current != IGNORE_INDEX else current
+            window.tools.current_class = new_current if new_current != 0 else min(1, len(project.classes) - 1)
         window.classes_changed(select=select if select is not None else window.tools.current_class)
         return True

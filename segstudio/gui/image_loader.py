@@ -1,7 +1,8 @@
-"""Loading one image of a project for display, in a worker thread (used for prefetch).
+"""Loading one image of a project for display, in a worker thread (every load, prefetch or not).
 
 Everything slow happens here, off the GUI thread: decoding, the shrunk copies used when zoomed out,
-reading and checking the mask. QImage (unlike QPixmap) may be built in any thread.
+reading and checking the mask, building the Document (with unsaved edits re-applied), counting
+labels and colouring the overlay. QImage (unlike QPixmap) may be built in any thread.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import cv2
 import numpy as np
 from PySide6.QtGui import QImage
 
+from segstudio.core import images
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
 
@@ -36,6 +38,8 @@ class LoadedImage:
     counts: np.ndarray | None = None  # pixels per label value of ``document``
     overlay: np.ndarray | None = None  # the mask layer's pixels, coloured with ``overlay_lut``
     overlay_lut: np.ndarray | None = None
+    pending: np.ndarray | None = None  # the unsaved snapshot re-applied to ``document`` (identity matters)
+    recovery: np.ndarray | None = None  # a crash-recovery copy found by the loader, offered when shown
 
     @property
     def size(self) -> tuple[int, int]:
@@ -80,11 +84,19 @@ def count_labels(label: np.ndarray) -> np.ndarray:
     return counts
 
 
-def prepare_document(loaded: LoadedImage, lut: np.ndarray | None) -> None:
-    """Build the Document, its counts and its coloured overlay (the slow parts of showing an image)."""
+def prepare_document(loaded: LoadedImage, lut: np.ndarray | None, pending: np.ndarray | None = None) -> None:
+    """Build the Document, its counts and its coloured overlay (the slow parts of showing an image).
+
+    ``pending`` is an edited map not on disk yet (a save still running or failed): it is applied as
+    one undo step over the saved mask, so the image opens dirty with those edits.
+    """
     width, height = loaded.size
     label = loaded.label if loaded.label is not None else np.zeros((height, width), np.uint8)
     loaded.document = Document(label, image=loaded.rgb)
+    loaded.pending = pending
+    if pending is not None and pending.shape == (height, width):
+        loaded.document.set_label(pending)
+        loaded.label = label = loaded.document.label
     if loaded.label is None:
         loaded.counts = np.zeros(256, dtype=np.int64)
         loaded.counts[0] = width * height
@@ -96,14 +108,52 @@ def prepare_document(loaded: LoadedImage, lut: np.ndarray | None) -> None:
     loaded.label = None  # the document holds its own copy
 
 
-def load_for_display(project, index: int, generation: int = 0, lut: np.ndarray | None = None) -> LoadedImage:
+def reload_mask(loaded: LoadedImage, project, generation, lut, pending: np.ndarray | None = None) -> LoadedImage:
+    """Read the mask of an already decoded image again (it was saved or rewritten meanwhile)."""
+    loaded.label, loaded.mask_error = None, None
+    try:
+        loaded.label = project.load_mask(loaded.entry)
+    except SegStudioError as exc:
+        loaded.mask_error = str(exc)
+    loaded.generation = generation
+    prepare_document(loaded, lut, pending)
+    return loaded
+
+
+_CV_DECODED = (".jpg", ".jpeg")
+
+
+def decode_rgb(project, entry) -> np.ndarray:
+    """The image as (H, W, 3) RGB for display; JPEGs are decoded by OpenCV.
+
+    Pillow's JPEG decoder holds the GIL for ~30 ms at a time, which the GUI thread feels as
+    stutter while a big photo loads; OpenCV decodes without the GIL (and applies the EXIF
+    orientation too). The result must have the size core.images reports after EXIF, else (or for
+    any other format, or if OpenCV cannot read it) the project's own loader is used.
+    """
+    path = entry.image_path
+    if path.suffix.lower() in _CV_DECODED:
+        try:
+            data = np.fromfile(path, dtype=np.uint8)  # (cv2.imread cannot open every Unicode path)
+            bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+            width, height = images.image_size(path)
+        except (OSError, SegStudioError, cv2.error):
+            bgr = None
+        if bgr is not None and bgr.shape[:2] == (height, width):
+            return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return np.ascontiguousarray(project.load_image(entry))
+
+
+def load_for_display(
+    project, index: int, generation=0, lut: np.ndarray | None = None, pending: np.ndarray | None = None
+) -> LoadedImage:
     """Load entry ``index`` of ``project``; raises SegStudioError if the image cannot be read.
 
     A broken mask does not stop the image from opening: the error is kept for the window to show
     (and the image starts with an empty mask).
     """
     entry = project.entries[index]
-    rgb = np.ascontiguousarray(project.load_image(entry))
+    rgb = decode_rgb(project, entry)
     levels = build_pyramid(rgb)
     pyramid = _PyramidImages(image for _, image in levels)
     pyramid.arrays = [array for array, _ in levels]
@@ -113,5 +163,5 @@ def load_for_display(project, index: int, generation: int = 0, lut: np.ndarray |
     except SegStudioError as exc:
         error = str(exc)
     loaded = LoadedImage(index, entry, rgb, rgb_qimage(rgb), pyramid, label, error, generation)
-    prepare_document(loaded, lut)
+    prepare_document(loaded, lut, pending)
     return loaded

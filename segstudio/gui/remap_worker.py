@@ -1,8 +1,10 @@
 """Rewriting every mask of a project after a class was deleted, moved or renamed.
 
-Two phases, so that an error or a cancel leaves the project as it was: first every new mask and XML
-is written to a temporary file next to its target (the slow part: decode, remap, encode), then all
-temporary files replace their targets and ``classes.txt`` is written (fast renames). The work runs
+Two phases, so that an error or a cancel leaves the project as it was: first every new mask, XML and
+``classes.txt`` is written to a temporary file next to its target (the slow part: decode, remap,
+encode), then a journal listing the renames is written and all temporary files replace their targets
+(fast renames). A crash during the renames is finished when the project is next opened
+(``core.journal``). The work runs
 on a QThread with a progress dialog; ``rewrite_project`` itself has no Qt and is tested directly.
 """
 
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from segstudio.core.classes import apply_remap
 from segstudio.core.errors import SaveError, SegStudioError
+from segstudio.core.journal import apply_renames, write_journal
 from segstudio.core.masks import encode_mask_png, read_mask
 from segstudio.core.voc_xml import annotation_from_mask, annotation_to_xml
 
@@ -45,7 +48,8 @@ def rewrite_project(
     """Remap every saved mask of ``project`` through ``lut`` and rewrite masks, XML and classes.txt.
 
     ``project.classes`` must already be the new class list. Returns the number of masks rewritten.
-    Raises SaveError / MaskError (nothing replaced) or Cancelled.
+    Raises SaveError / MaskError (nothing replaced) or Cancelled. With an identity ``lut`` (a
+    rename) only the XML files and classes.txt are rewritten.
     """
     identity = bool(np.array_equal(lut, np.arange(256, dtype=np.uint8)))
     entries = project.labelled_entries()
@@ -62,15 +66,20 @@ def rewrite_project(
             staged.append((_temp_next_to(entry.xml_path, annotation_to_xml(annotation)), entry.xml_path))
             if progress is not None:
                 progress(done + 1, len(entries))
+        project.save_dir.mkdir(parents=True, exist_ok=True)
+        classes_text = "".join(f"{name}\n" for name in project.classes.names).encode("utf-8")
+        staged.append((_temp_next_to(project.class_path, classes_text), project.class_path))
+        write_journal(project.save_dir, staged)
     except BaseException as exc:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise SaveError(f"cannot rewrite the masks in {project.save_dir}: {exc.strerror or exc}") from exc
         raise
-    for temp, target in staged:
-        os.replace(temp, target)
-    project.save_classes()
+    try:
+        apply_renames(project.save_dir, staged)
+    except OSError as exc:  # the journal stays: the next open of the project finishes the renames
+        raise SaveError(f"cannot replace the masks in {project.save_dir}: {exc.strerror or exc}") from exc
     return len(entries)
 
 

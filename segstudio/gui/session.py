@@ -1,27 +1,32 @@
 """The open project and the image being edited: load, save, autosave, recovery copies, prefetch.
 
 No widgets here: the window asks questions through callables (``ask_restore``, ``ask_unsaved``) and
-listens to signals. Writes run on one background thread, in order, from a snapshot of the label
+listens to signals. Images load on loader threads (see load_queue), so switching images never
+blocks the GUI: ``loading_started`` says which image is coming, ``image_loaded`` brings it. Writes run on one background thread, in order, from a snapshot of the label
 map, so the GUI never waits for PNG encoding; a failed write keeps the snapshot in memory (the image
 stays dirty, also after moving on) and is reported through ``save_failed``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 
+from segstudio.core.classes import apply_remap
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
 from segstudio.core.masks import read_mask, write_mask
 from segstudio.core.project import Project
 
-from .image_loader import LoadedImage, load_for_display, prepare_document
+from .image_loader import LoadedImage, load_for_display, reload_mask
+from .load_queue import LoadQueue
 
 RECOVERY_FOLDER = ".segstudio-recovery"
 SAVE_DELAY_MS = 1000  # a finished stroke reaches the disk within ~1-2 s
@@ -31,6 +36,7 @@ class Session(QObject):
     """Current project, current image and its Document; all file traffic of the window."""
 
     project_opened = Signal()
+    loading_started = Signal(int)  # index of the image now being loaded (no document meanwhile)
     image_loaded = Signal(object)  # LoadedImage
     dirty_changed = Signal(bool)
     save_state = Signal(str)  # "saved", "saving…", "unsaved changes", "save failed"
@@ -50,12 +56,16 @@ class Session(QObject):
         self.ask_restore: Callable[[Path], bool] = lambda path: True
         self.ask_unsaved: Callable[[], str] = lambda: "save"  # "save" | "discard" | "cancel"
         self.overlay_lut: np.ndarray | None = None  # mask colours, so loaders colour the overlay too
-        self._loader = ThreadPoolExecutor(1, thread_name_prefix="segstudio-load")
+        self._queue = LoadQueue(self)
+        self._queue.loaded.connect(self._on_loaded)
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="segstudio-save")
-        self._prefetch: dict[int, Future] = {}
         self._writes: list[Future] = []
         self._pending: dict[Path, np.ndarray] = {}  # snapshots not (yet) on disk, by image path
-        self._generation: dict[Path, int] = {}
+        self._generation: dict[Path, int] = {}  # saves finished per image (a load must see them)
+        self._epoch = 0  # bumped when masks were rewritten on disk (class remap)
+        self._previous: LoadedImage | None = None  # shown again if the requested image fails
+        self.writes_held = False  # a class rewrite is running: no saves, no image switches
+        self._held_result = None  # an image that arrived during a class rewrite (read again after)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SAVE_DELAY_MS)
@@ -68,10 +78,11 @@ class Session(QObject):
         if not self.leave_current():
             raise SegStudioError("the current image has unsaved changes")
         project = Project(image_dir, save_dir=save_dir, class_file=class_file)
-        self._drop_prefetch()
+        self._queue.cancel()
         self.project = project
         self.index = -1
         self.current = None
+        self._previous = None
         self._set_document(None)
         self._pending.clear()
         self.project_opened.emit()
@@ -101,27 +112,57 @@ class Session(QObject):
 
     # --- navigation ------------------------------------------------------------------------------
     def load_index(self, index: int) -> bool:
-        """Show image ``index``; False when it cannot be shown (or the user cancelled)."""
+        """Ask for image ``index``; False when it cannot be shown (or the user cancelled).
+
+        The current image is saved (or the user asked) and released at once; the new one is shown
+        when the loader thread has it (at once when it was prefetched), announced by
+        ``loading_started`` then ``image_loaded`` (or ``load_failed``). Only the latest request
+        is ever shown.
+        """
         project = self.project
-        if project is None or not 0 <= index < len(project.entries):
+        if project is None or not 0 <= index < len(project.entries) or self.writes_held:
             return False
-        if index == self.index and self.current is not None:
+        if index == self.index and (self.current is not None or self.loading):
             return True
         if not self.leave_current():
             return False
-        try:
-            loaded = self._take_loaded(index)
-        except SegStudioError as exc:
-            self.load_failed.emit(str(exc))
-            return False
-        self._show(loaded)
-        self._schedule_prefetch(index)
+        if self.current is not None:
+            self._previous = self.current
+        self.current, self.index = None, index
+        self._set_document(None)
+        self._queue.keep_only(set(self._neighbours(index)) | {index})
+        ready = self._queue.take_ready(index)
+        if ready is not None and self._is_fresh(ready, index):
+            self._show(ready)
+            return True
+        self._queue.request(index, self._job(index), base=ready)
+        if self.loading:  # (an adopted prefetch may have finished during the call)
+            self.loading_started.emit(index)
         return True
 
+    @property
+    def loading(self) -> bool:
+        """True while the image the user asked for is still being loaded."""
+        return self._queue.busy or self._held_result is not None
+
+    @property
+    def target_entry(self):
+        """The entry shown or being loaded (``entry`` is only set once the image is shown)."""
+        if self.project is None or not 0 <= self.index < len(self.project.entries):
+            return None
+        return self.project.entries[self.index]
+
     def is_prefetched(self, index: int) -> bool:
-        """True when image ``index`` is loaded (or loading) in the background already."""
-        future = self._prefetch.get(index)
-        return future is not None and future.done()
+        """True when image ``index`` is loaded in the background already."""
+        return index in self._queue.prefetched_indices()
+
+    def wait_loaded(self, timeout: float = 30.0) -> bool:
+        """Process events until the requested image is shown (tests, scripts); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.loading and time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            time.sleep(0.002)
+        return not self.loading
 
     def next(self) -> bool:
         return self.load_index(self.index + 1)
@@ -129,46 +170,87 @@ class Session(QObject):
     def previous(self) -> bool:
         return self.load_index(self.index - 1)
 
-    def reload_current(self) -> None:
-        """Read the current image's mask again (after a class remap rewrote it)."""
-        index = self.index
-        self._drop_prefetch()
-        self.current, self.index = None, -1
-        self._set_document(None)
-        self.load_index(index)
+    def masks_rewritten(self, lut=None) -> None:
+        """Masks on disk changed behind the session's back (class remap): forget every loaded copy.
 
-    def _take_loaded(self, index: int) -> LoadedImage:
-        future = self._prefetch.pop(index, None)
+        ``lut`` also remaps the snapshots of edits not saved yet, so they keep their meaning.
+        """
+        self._epoch += 1
+        if lut is not None:
+            for path, label in list(self._pending.items()):
+                self._pending[path] = apply_remap(label, lut)
+        self._queue.keep_only(set())
+        if self.loading:
+            self._queue.request(self.index, self._job(self.index))
+
+    def _neighbours(self, index: int) -> list[int]:
+        return [i for i in (index + 1, index - 1) if 0 <= i < len(self.project.entries)]
+
+    def _generation_of(self, entry) -> tuple[int, int]:
+        return self._epoch, self._generation.get(entry.image_path, 0)
+
+    def _job(self, index: int):
+        """A loader job for ``index`` with the state it must match, captured now (GUI thread)."""
+        project, entry = self.project, self.project.entries[index]
+        generation, lut = self._generation_of(entry), self.overlay_lut
+        pending = self._pending.get(entry.image_path)
+        recovery = self.recovery_path(entry)
+
+        def job(base: LoadedImage | None) -> LoadedImage:
+            if base is not None and base.entry == entry:
+                if base.generation != generation or base.pending is not pending:
+                    reload_mask(base, project, generation, lut, pending)
+                loaded = base
+            else:
+                loaded = load_for_display(project, index, generation, lut, pending)
+            loaded.recovery = _read_recovery(recovery)
+            return loaded
+
+        return job
+
+    def _is_fresh(self, loaded: LoadedImage, index: int) -> bool:
+        """True when ``loaded`` still matches the files and unsaved edits of image ``index``."""
         entry = self.project.entries[index]
-        loaded = future.result() if future is not None else None
-        generation = self._generation.get(entry.image_path, 0)
-        if loaded is None or loaded.entry != entry:
-            loaded = load_for_display(self.project, index, generation, self.overlay_lut)
-        elif loaded.generation != generation:
-            # A save finished after the prefetch read the mask: read it again.
-            loaded.label, loaded.mask_error = self._read_mask(entry)
-            prepare_document(loaded, self.overlay_lut)
-        return loaded
+        return (
+            loaded.entry == entry
+            and loaded.generation == self._generation_of(entry)
+            and loaded.pending is self._pending.get(entry.image_path)
+        )
 
-    def _read_mask(self, entry):
-        try:
-            return self.project.load_mask(entry), None
-        except SegStudioError as exc:
-            return None, str(exc)
+    def _on_loaded(self, result) -> None:
+        index, loaded, error = result
+        if self.project is None or index != self.index:
+            return
+        if self.writes_held:
+            self._held_result = result  # its mask may predate the rewrite: checked once it is over
+            return
+        if loaded is None:
+            self._load_failed(error or "unknown error")
+        elif not self._is_fresh(loaded, index):
+            self._queue.request(index, self._job(index), base=loaded)  # saved meanwhile: read the mask again
+        else:
+            self._show(loaded)
 
-    def _show(self, loaded: LoadedImage) -> None:
+    def _load_failed(self, message: str) -> None:
+        """Go back to the image shown before (if any) and report."""
+        previous, self._previous = self._previous, None
+        if previous is not None and previous.document is not None:
+            self._show(previous, offer_recovery=False)
+        else:
+            self.current, self.index = None, -1
+        self.load_failed.emit(message)
+
+    def _show(self, loaded: LoadedImage, offer_recovery: bool = True) -> None:
         entry = loaded.entry
         self.current, self.index = loaded, loaded.index
+        self._previous = None
         self.verified = bool(self.project.is_verified(entry))
-        document = loaded.document
-        pending = self._pending.get(entry.image_path)
-        if pending is not None and pending.shape == document.label.shape:
-            document.set_label(pending)  # edits whose save failed or is still running
-            loaded.overlay = loaded.counts = None  # out of date
-        self._set_document(document)
+        self._set_document(loaded.document)
         self.image_loaded.emit(loaded)
-        self._offer_recovery(entry)
+        if offer_recovery:
+            self._offer_recovery(loaded)
         self._emit_state()
+        self._schedule_prefetch(loaded.index)
 
     def _set_document(self, document: Document | None) -> None:
         if self.document is not None:
@@ -178,25 +260,11 @@ class Session(QObject):
             document.add_listener(self._on_edit)
 
     def _schedule_prefetch(self, index: int) -> None:
-        wanted = [i for i in (index + 1, index - 1) if 0 <= i < len(self.project.entries)]
-        for stale in [i for i in self._prefetch if i not in wanted]:
-            self._prefetch.pop(stale).cancel()
-        for i in wanted:
-            if i not in self._prefetch:
-                generation = self._generation.get(self.project.entries[i].image_path, 0)
-                self._prefetch[i] = self._loader.submit(self._safe_load, self.project, i, generation, self.overlay_lut)
-
-    @staticmethod
-    def _safe_load(project, index, generation, lut):
-        try:
-            return load_for_display(project, index, generation, lut)
-        except SegStudioError:
-            return None  # loaded again in the GUI thread, which reports the error
+        """Keep exactly one image ahead and one behind loaded (older ones are freed)."""
+        self._queue.prefetch({i: self._job(i) for i in self._neighbours(index)})
 
     def _drop_prefetch(self) -> None:
-        for future in self._prefetch.values():
-            future.cancel()
-        self._prefetch.clear()
+        self._queue.keep_only(set())
 
     # --- leaving an image --------------------------------------------------------------------------
     def leave_current(self) -> bool:
@@ -221,6 +289,9 @@ class Session(QObject):
     def save_async(self, verified: bool | None = None) -> None:
         """Write the current mask and XML on the writer thread (snapshot taken now)."""
         if self.document is None:
+            return
+        if self.writes_held:
+            self._timer.start()  # saved once the class rewrite is over
             return
         if verified is not None:
             self.verified = verified
@@ -250,9 +321,33 @@ class Session(QObject):
 
     def shutdown(self) -> None:
         self.flush()
-        self._drop_prefetch()
-        self._loader.shutdown(wait=False, cancel_futures=True)
+        self._queue.shutdown()
         self._writer.shutdown(wait=True)
+
+    @contextlib.contextmanager
+    def hold_writes(self):
+        """While a class rewrite runs: finish queued writes first, then write nothing and stay on
+        this image (a delayed save is postponed, not lost)."""
+        self._timer.stop()
+        self.flush_writes()
+        self.writes_held = True
+        try:
+            yield
+        finally:
+            self.writes_held = False
+            held, self._held_result = self._held_result, None
+            if held is not None:
+                self._on_loaded(held)
+
+    def flush_writes(self, timeout: float = 60.0) -> None:
+        """Wait for the writes already queued (without starting the delayed one)."""
+        for future in list(self._writes):
+            try:
+                future.result(timeout)
+            except Exception:  # reported through _write_done
+                pass
+        QCoreApplication.processEvents()
+        self._writes = [f for f in self._writes if not f.done()]
 
     def _on_edit(self, rect) -> None:
         self._emit_state()
@@ -265,6 +360,9 @@ class Session(QObject):
     def _delayed_write(self) -> None:
         self._timer.stop()
         if not self.dirty:
+            return
+        if self.writes_held:
+            self._timer.start()
             return
         if self.autosave:
             self.save_async()
@@ -337,7 +435,8 @@ class Session(QObject):
         except OSError:
             pass
 
-    def _offer_recovery(self, entry) -> None:
+    def _offer_recovery(self, loaded: LoadedImage) -> None:
+        entry = loaded.entry
         path = self.recovery_path(entry)
         if not path.is_file():
             return
@@ -345,9 +444,11 @@ class Session(QObject):
         if mask_path.is_file() and mask_path.stat().st_mtime > path.stat().st_mtime:
             self._remove_recovery(entry)  # the mask was saved after the copy: the copy is stale
             return
-        try:
-            label = read_mask(path)
-        except SegStudioError:
+        label = getattr(loaded, "recovery", None)  # read by the loader thread
+        if label is None:
+            label = _read_recovery(path)  # written after the load began (rare)
+        loaded.recovery = None
+        if label is None:
             self._remove_recovery(entry)
             return
         if label.shape != self.document.label.shape or not self.ask_restore(path):
@@ -355,3 +456,13 @@ class Session(QObject):
             return
         self.document.set_label(label)
         self.edit_finished()  # restored edits reach the mask (autosave) like any other edit
+
+
+def _read_recovery(path: Path) -> np.ndarray | None:
+    """The recovery copy at ``path`` if there is a readable one (loader threads)."""
+    if not path.is_file():
+        return None
+    try:
+        return read_mask(path)
+    except SegStudioError:
+        return None

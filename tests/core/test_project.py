@@ -106,3 +106,53 @@ def test_bad_masks_are_refused(tmp_path) -> None:
     Image.new("L", (3, 3)).save(entry.mask_path)  # a mask of the wrong size written by someone else
     with pytest.raises(MaskError, match="a.png"):
         project.load_mask(entry)
+
+
+def test_settings_file_keeps_unknown_keys_and_class_colours(tmp_path) -> None:
+    import json
+
+    make_images(tmp_path, ["a.jpg"])
+    project = Project(tmp_path)
+    settings_path = tmp_path / ".segstudio" / "project.json"
+    settings_path.parent.mkdir()
+    settings_path.write_text(json.dumps({"active_model": "m1", "future": [1, 2]}))
+    project = Project(tmp_path)
+    assert project.settings["active_model"] == "m1"
+    project.classes.colours[3] = (1, 2, 3)
+    project.save_class_colours()
+    # Another writer (the training dock) changed a key meanwhile: it is kept.
+    data = json.loads(settings_path.read_text())
+    data["active_model"] = "m2"
+    settings_path.write_text(json.dumps(data))
+    project.settings.pop("active_model")
+    project.save_class_colours()
+    data = json.loads(settings_path.read_text())
+    assert data["active_model"] == "m2" and data["future"] == [1, 2]
+    assert data["class_colours"] == {project.classes.names[3]: "#010203"}
+    assert Project(tmp_path).classes.colours[3] == (1, 2, 3)
+    assert (tmp_path / "classes.txt").exists() is False  # colours never go into the class file
+
+
+def test_broken_settings_file_is_reported_not_fatal(tmp_path) -> None:
+    make_images(tmp_path, ["a.jpg"])
+    (tmp_path / ".segstudio").mkdir()
+    (tmp_path / ".segstudio" / "project.json").write_text("{not json")
+    project = Project(tmp_path)
+    assert project.settings == {} and any("project.json" in w for w in project.class_warnings)
+
+
+def test_leftover_journal_is_completed_on_open(tmp_path) -> None:
+    from segstudio.core import journal
+
+    make_images(tmp_path, ["a.jpg"])
+    (tmp_path / "classes.txt").write_text("background\nold\n")
+    temp = tmp_path / ".classes.txt.x.remap"
+    temp.write_text("background\nnew\n")
+    journal.write_journal(tmp_path, [(temp, tmp_path / "classes.txt")])
+    stray = tmp_path / ".a.png.y.remap"
+    project = Project(tmp_path)
+    assert project.classes.names == ["background", "new"] and project.recovered_files == 1
+    assert not temp.exists() and not journal.journal_path(tmp_path).exists()
+    stray.write_bytes(b"half")  # a crash before the journal: the temporary is dropped
+    Project(tmp_path)
+    assert not stray.exists()

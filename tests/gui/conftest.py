@@ -101,6 +101,7 @@ def make_window(qtbot, settings, fake_dialogs):
         window.activateWindow()
         if folder is not None:
             assert window.open_project(folder, **kwargs)
+            assert window.session.wait_loaded()  # images load on a worker thread
         windows.append(window)
         return window
 

@@ -42,7 +42,8 @@ def test_delete_class_rewrites_every_mask(make_window, labelled_dir, fake_dialog
     assert not list(labelled_dir.glob(".*.remap"))
 
 
-def test_delete_includes_unsaved_edits_of_the_open_image(make_window, labelled_dir):
+def test_delete_remaps_the_open_image_in_memory_as_one_undo_step(make_window, labelled_dir):
+    """Autosave off: the open image is remapped in memory (not saved), with its unsaved edits."""
     window = make_window(labelled_dir)
     window.actions["autosave"].setChecked(False)
     window.select_class(2)
@@ -50,8 +51,38 @@ def test_delete_includes_unsaved_edits_of_the_open_image(make_window, labelled_d
     from gui_helpers import click
 
     click(window.canvas, 50, 50)
+    document = window.session.document
     assert window.class_editor.delete(1)
-    assert read_mask(labelled_dir / "img1.png")[50, 50] == 1  # dog painted, then shifted to 1
+    assert window.session.document is document  # not reloaded: the undo history is kept
+    assert document.label[50, 50] == 1 and (document.label[0:10] == 0).all()  # dog -> 1, cat -> 0
+    assert document.dirty
+    on_disk = read_mask(labelled_dir / "img1.png")
+    assert on_disk[50, 50] == 0 and (on_disk[20:30] == 2).all()  # the saved mask remapped, no forced save
+    window.undo()  # the remap step
+    assert document.label[50, 50] == 2
+    window.undo()  # the click
+    assert document.label[50, 50] == 0
+    window.redo()
+    window.redo()
+    window.save()
+    window.session.flush()
+    assert read_mask(labelled_dir / "img1.png")[50, 50] == 1
+
+
+def test_delete_with_autosave_saves_the_remapped_image(make_window, labelled_dir, qtbot, monkeypatch):
+    from segstudio.gui import session as session_module
+
+    monkeypatch.setattr(session_module, "SAVE_DELAY_MS", 20)
+    window = make_window(labelled_dir)
+    window.select_class(2)
+    window.tools.set_brush_size(3)
+    from gui_helpers import click
+
+    click(window.canvas, 50, 50)
+    assert window.class_editor.delete(1)
+    qtbot.waitUntil(lambda: not window.session.dirty, timeout=5000)
+    window.session.flush()
+    assert read_mask(labelled_dir / "img1.png")[50, 50] == 1
 
 
 def test_declined_delete_changes_nothing(make_window, labelled_dir, fake_dialogs):
@@ -133,3 +164,89 @@ def test_rewrite_failure_leaves_everything_as_it_was(labelled_dir, monkeypatch):
         np.testing.assert_array_equal(read_mask(labelled_dir / f"img{i}.png"), expected)
     assert not list(labelled_dir.glob(".*.remap"))
     assert load_class_file(labelled_dir / "classes.txt")[0].names[1] == "cat"
+
+
+def test_recolour_survives_reopening_and_reaches_the_mask_palette(make_window, labelled_dir, fake_dialogs):
+    import json
+
+    from PIL import Image
+
+    from gui_helpers import click
+
+    window = make_window(labelled_dir)
+    fake_dialogs.colour_answer = (10, 200, 30)
+    assert window.class_editor.recolour(2)
+    settings = json.loads((labelled_dir / ".segstudio" / "project.json").read_text())
+    assert settings["class_colours"] == {"dog": "#0ac81e"}
+    assert (labelled_dir / "classes.txt").read_text() == "background\ncat\ndog\ntree\n"  # names only
+    window.select_class(2)
+    click(window.canvas, 60, 50)
+    window.save()
+    window.session.flush()
+    palette = Image.open(labelled_dir / "img1.png").getpalette()
+    assert palette[6:9] == [10, 200, 30]
+    other = make_window(labelled_dir)
+    assert other.session.project.classes.colours[2] == (10, 200, 30)
+    # The colour follows the class through a rename and a reorder.
+    fake_dialogs.text_answer = "hound"
+    assert other.class_editor.rename(2)
+    assert other.class_editor.move(2, -1)
+    again = make_window(labelled_dir)
+    classes = again.session.project.classes
+    assert classes.names[1] == "hound" and classes.colours[1] == (10, 200, 30)
+
+
+def test_rename_and_add_touch_no_mask_and_no_undo_history(make_window, labelled_dir, fake_dialogs):
+    from gui_helpers import click
+
+    window = make_window(labelled_dir)
+    window.actions["autosave"].setChecked(False)
+    window.select_class(3)
+    window.tools.set_brush_size(3)
+    click(window.canvas, 50, 50)
+    document = window.session.document
+    mask_bytes = (labelled_dir / "img1.png").read_bytes()
+    fake_dialogs.text_answer = "kitten"
+    assert window.class_editor.rename(1)
+    fake_dialogs.text_answer = "bird"
+    assert window.class_editor.add() == 4
+    assert window.session.document is document and document.dirty and document.can_undo
+    assert document.label[50, 50] == 3
+    assert (labelled_dir / "img1.png").read_bytes() == mask_bytes
+    assert "<name>kitten</name>" in (labelled_dir / "img1.xml").read_text()
+    window.undo()
+    assert document.label[50, 50] == 0
+
+
+def test_crash_during_the_renames_is_finished_on_next_open(labelled_dir, monkeypatch):
+    from segstudio.core import journal
+
+    project = Project(labelled_dir)
+    old_second = read_mask(labelled_dir / "img2.png")
+
+    class Crash(BaseException):
+        pass
+
+    def crash_after_first(save_dir, renames):
+        temp, target = renames[0]
+        import os
+
+        os.replace(temp, target)
+        raise Crash()
+
+    monkeypatch.setattr(remap_worker, "apply_renames", crash_after_first)
+    lut = project.classes.delete(1)
+    with pytest.raises(Crash):
+        remap_worker.rewrite_project(project, lut)
+    assert journal.journal_path(labelled_dir).is_file()
+    np.testing.assert_array_equal(read_mask(labelled_dir / "img2.png"), old_second)  # not renamed yet
+    monkeypatch.undo()
+    reopened = Project(labelled_dir)
+    assert reopened.recovered_files > 0
+    assert not journal.journal_path(labelled_dir).exists()
+    assert not list(labelled_dir.glob(".*.remap"))
+    assert reopened.classes.names == ["background", "dog", "tree"]
+    first, second = read_mask(labelled_dir / "img1.png"), read_mask(labelled_dir / "img2.png")
+    assert (first[0:10] == 0).all() and (first[10:20] == 1).all() and (first[20:30] == 2).all()
+    assert (second[:, :20] == 2).all() and (second[:, 70:] == 255).all()
+    assert "<name>cat</name>" not in (labelled_dir / "img1.xml").read_text()

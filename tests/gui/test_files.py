@@ -36,12 +36,14 @@ def test_next_previous_autosave_and_reopen(window, make_window, project_dir):
     paint(window, cls=2)
     painted = window.session.document.label.copy()
     QTest.keyClick(window, Qt.Key.Key_D)
+    window.session.wait_loaded()
     assert window.session.index == 1
     window.session.flush()
     on_disk = read_mask(project_dir / "img1.png")
     np.testing.assert_array_equal(on_disk, painted)
     assert window.file_dock.state_of(0) == "labelled"
     QTest.keyClick(window, Qt.Key.Key_A)
+    window.session.wait_loaded()
     assert window.session.index == 0
     np.testing.assert_array_equal(window.session.document.label, painted)
     assert not window.session.dirty and "*" not in window.windowTitle()
@@ -85,9 +87,11 @@ def test_failed_save_is_reported_once_and_edits_stay(window, project_dir, fake_d
     assert window.status_labels["save"].text() == "save failed"
     # Moving on keeps the edits in memory; coming back shows them, still unsaved.
     QTest.keyClick(window, Qt.Key.Key_D)
+    window.session.wait_loaded()
     window.session.flush()
     assert fake_dialogs.names().count("error") == 1  # told once, not on every retry
     QTest.keyClick(window, Qt.Key.Key_A)
+    window.session.wait_loaded()
     np.testing.assert_array_equal(window.session.document.label, painted)
     assert window.session.dirty
     assert not (project_dir / "img1.png").exists()
@@ -152,9 +156,11 @@ def test_autosave_off_asks_before_leaving(window, project_dir, fake_dialogs):
     paint(window)
     fake_dialogs.unsaved_answer = "cancel"
     QTest.keyClick(window, Qt.Key.Key_D)
+    window.session.wait_loaded()
     assert window.session.index == 0
     fake_dialogs.unsaved_answer = "discard"
     QTest.keyClick(window, Qt.Key.Key_D)
+    window.session.wait_loaded()
     assert window.session.index == 1
     window.session.flush()
     assert not (project_dir / "img1.png").exists()
@@ -163,6 +169,7 @@ def test_autosave_off_asks_before_leaving(window, project_dir, fake_dialogs):
 def test_file_filter_and_navigation_follow_the_list(window):
     paint(window)
     QTest.keyClick(window, Qt.Key.Key_D)
+    window.session.wait_loaded()
     window.session.flush()
     dock = window.file_dock
     dock.state_box.setCurrentText("Unlabelled")
@@ -174,7 +181,7 @@ def test_file_filter_and_navigation_follow_the_list(window):
     assert dock.visible_indices() == [2]
     dock.filter_edit.setText("")
     dock.list.itemClicked.emit(dock.list.item(2))
-    assert window.session.index == 2
+    assert window.session.wait_loaded() and window.session.index == 2
     assert dock.list.currentRow() == 2
 
 
@@ -186,6 +193,7 @@ def test_drop_folder_opens_it(window, tmp_path):
     mime.setUrls([QUrl.fromLocalFile(str(other))])
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
+    assert window.session.wait_loaded()
     assert window.session.project.image_dir == other.resolve()
     assert window.file_dock.list.count() == 2
 

@@ -1,0 +1,141 @@
+"""Image loads off the GUI thread: the one image the user asked for, plus its prefetched neighbours.
+
+Rules that keep the window fluid and memory bounded:
+
+* One foreground load at a time. A request made while one runs replaces the waiting request (it
+  does not queue behind it), so holding A/D down never piles up work: at most one load runs and
+  one waits, and every result for a request that is no longer the latest is dropped (or kept as a
+  prefetched neighbour when it is one).
+* A request for an image that is being prefetched adopts that load instead of starting another.
+* Prefetch runs on its own thread, for the neighbours the session names (one ahead, one behind);
+  results for other images are dropped as soon as the user moves away.
+
+Results reach the GUI thread through a queued signal; the queue itself never touches widgets.
+"""
+
+from __future__ import annotations
+
+import functools
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from segstudio.core.errors import SegStudioError
+
+from .image_loader import LoadedImage
+
+Job = Callable[[LoadedImage | None], LoadedImage]  # job(base): base = an earlier load to refresh, or None
+
+
+class LoadQueue(QObject):
+    """Foreground request + background prefetch, with stale results discarded."""
+
+    loaded = Signal(object)  # (index, LoadedImage | None, error message | None) for the latest request
+    _finished = Signal(object)  # from worker threads: (kind, token, index, future)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._foreground = ThreadPoolExecutor(1, thread_name_prefix="segstudio-load")
+        self._background = ThreadPoolExecutor(1, thread_name_prefix="segstudio-prefetch")
+        self._prefetch: dict[int, Future] = {}
+        self._token = 0
+        self._target = -1
+        self._running: Future | None = None
+        self._wanted: tuple[int, int, Callable[[], LoadedImage]] | None = None
+        self._neighbours: set[int] = set()
+        self.started = 0  # foreground jobs started (tests check that nothing piles up)
+        self._finished.connect(self._on_finished)
+
+    # --- state -----------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """True while the latest request has not been delivered."""
+        return self._target >= 0
+
+    def prefetched_indices(self) -> list[int]:
+        return sorted(self._prefetch)
+
+    def take_ready(self, index: int) -> LoadedImage | None:
+        """The finished prefetch of ``index`` (removed from the cache), or None."""
+        future = self._prefetch.get(index)
+        if future is None or not future.done():
+            return None
+        del self._prefetch[index]
+        return _result(future)[0]
+
+    # --- requests --------------------------------------------------------------------------------
+    def request(self, index: int, job: Job, base: LoadedImage | None = None) -> None:
+        """Load ``index`` (refreshing ``base`` when given); the result comes by :attr:`loaded`."""
+        self._token += 1
+        self._target = index
+        self._wanted = None
+        future = self._prefetch.pop(index, None)
+        if base is None and future is not None and not future.cancelled():
+            if future.done():
+                base = _result(future)[0]
+            else:
+                token = self._token
+                future.add_done_callback(lambda f: self._finished.emit(("adopted", token, index, f)))
+                return
+        self._wanted = (self._token, index, functools.partial(job, base))
+        self._pump()
+
+    def cancel(self) -> None:
+        """Forget the current request (its result, if any, is dropped) and every prefetch."""
+        self._token += 1
+        self._target = -1
+        self._wanted = None
+        self.keep_only(set())
+
+    def prefetch(self, jobs: dict[int, Job]) -> None:
+        """Keep (or start) prefetching exactly the images in ``jobs``; drop every other one."""
+        self.keep_only(set(jobs))
+        for index, job in jobs.items():
+            if index not in self._prefetch:
+                self._prefetch[index] = self._background.submit(job, None)
+
+    def keep_only(self, indices: set[int]) -> None:
+        """Free prefetched images that are not in ``indices`` (cancel those not started)."""
+        self._neighbours = set(indices)
+        for index in [i for i in self._prefetch if i not in indices]:
+            self._prefetch.pop(index).cancel()
+
+    def shutdown(self) -> None:
+        self.cancel()
+        self._foreground.shutdown(wait=False, cancel_futures=True)
+        self._background.shutdown(wait=False, cancel_futures=True)
+
+    # --- internals -------------------------------------------------------------------------------
+    def _pump(self) -> None:
+        if self._running is not None or self._wanted is None:
+            return
+        token, index, job = self._wanted
+        self._wanted = None
+        self.started += 1
+        future = self._foreground.submit(job)
+        self._running = future
+        future.add_done_callback(lambda f: self._finished.emit(("foreground", token, index, f)))
+
+    def _on_finished(self, result) -> None:
+        kind, token, index, future = result
+        if kind == "foreground" and future is self._running:
+            self._running = None
+        if token == self._token and self._target == index:
+            self._target = -1
+            loaded, error = _result(future)
+            self.loaded.emit((index, loaded, error))
+        elif index in self._neighbours and index not in self._prefetch and not future.cancelled():
+            self._prefetch[index] = future  # a stale load that is now a neighbour: keep it
+        self._pump()
+
+
+def _result(future: Future) -> tuple[LoadedImage | None, str | None]:
+    try:
+        return future.result(), None
+    except CancelledError:
+        return None, "cancelled"
+    except SegStudioError as exc:
+        return None, str(exc)
+    except Exception as exc:  # a bug or an unexpected file problem: report it, keep the window alive
+        return None, f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,183 @@
+"""Image switches never block the GUI: loads run on worker threads, stale results are dropped,
+prefetch keeps only the two neighbours, and big overlays are coloured off the GUI thread."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+import weakref
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+
+from conftest import make_project
+from gui_helpers import click, drag
+from segstudio.core.masks import read_mask
+from segstudio.gui import session as session_module
+from segstudio.gui.mask_layer import SYNC_PIXELS, MaskLayer
+from segstudio.gui.session import Session
+
+REAL_LOAD = session_module.load_for_display
+
+
+@pytest.fixture
+def five(tmp_path):
+    return make_project(tmp_path / "five", count=5)
+
+
+def slow_loader(monkeypatch, seconds: float, calls: list | None = None):
+    def slow(project, index, *args, **kwargs):
+        if calls is not None:
+            calls.append(index)
+        time.sleep(seconds)
+        return REAL_LOAD(project, index, *args, **kwargs)
+
+    monkeypatch.setattr(session_module, "load_for_display", slow)
+
+
+def test_switch_to_a_slow_image_keeps_the_event_loop_running(make_window, five, monkeypatch):
+    window = make_window(five)
+    session = window.session
+    before = session.document
+    slow_loader(monkeypatch, 0.8)
+    session._drop_prefetch()
+    ticks: list[float] = []
+    timer = QTimer(interval=10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    start = time.perf_counter()
+    assert window.show_image(3)
+    returned = time.perf_counter() - start
+    assert returned < 0.2  # nothing slow on the GUI thread
+    # Loading state: the name is shown, there is no document and nothing can be painted.
+    assert session.loading and session.document is None
+    assert "img4.jpg" in window.canvas.loading_text and "loading" in window.windowTitle()
+    assert not window.actions["undo"].isEnabled()
+    window.tools.set_brush_size(9)
+    click(window.canvas, 20, 20)
+    assert not before.label.any() and window.tools.document is None
+    assert session.wait_loaded()
+    timer.stop()
+    loaded_after = time.perf_counter() - start
+    assert loaded_after >= 0.8
+    assert len(ticks) >= 20, f"only {len(ticks)} timer ticks while a 0.8 s load ran"
+    gaps = np.diff([start] + ticks)
+    assert gaps.max() < 0.25
+    assert session.index == 3 and session.document is not None and window.canvas.loading_text is None
+    assert window.actions["undo"].isEnabled()
+
+
+def test_stale_loads_are_dropped_and_requests_do_not_pile_up(make_window, five, monkeypatch):
+    window = make_window(five)
+    session = window.session
+    calls: list[int] = []
+    slow_loader(monkeypatch, 0.3, calls)
+    monkeypatch.setattr(Session, "_schedule_prefetch", lambda self, index: None)
+    session._drop_prefetch()
+    started = session._queue.started
+    shown: list[int] = []
+    session.image_loaded.connect(lambda loaded: shown.append(loaded.index))
+    for index in (1, 2, 3, 4, 3, 2, 1, 2, 3, 4, 2):  # A/D held down
+        assert window.show_image(index)
+    assert session.wait_loaded()
+    assert shown == [2] and session.index == 2
+    assert session._queue.started - started == 2 and calls == [1, 2]  # the running load + the latest wish
+    np.testing.assert_array_equal(window.canvas.image.width(), 80)
+    # The title and the file list follow the shown image.
+    assert window.windowTitle().startswith("img3.jpg (3/5)")
+    assert window.file_dock.list.currentRow() == 2
+
+
+def test_autosave_on_switch_and_coming_back_before_the_save_lands(make_window, five, monkeypatch):
+    window = make_window(five)
+    slow_loader(monkeypatch, 0.2)
+    window.session._drop_prefetch()
+    window.select_class(2)
+    window.tools.set_brush_size(5)
+    drag(window.canvas, [(10, 10), (40, 10)])
+    painted = window.session.document.label.copy()
+    window.go(+1)
+    window.go(-1)  # back before image 2 even arrived
+    assert window.session.wait_loaded() and window.session.index == 0
+    np.testing.assert_array_equal(window.session.document.label, painted)
+    window.session.flush()
+    np.testing.assert_array_equal(read_mask(five / "img1.png"), painted)
+
+
+def test_prefetch_keeps_one_ahead_one_behind_and_frees_the_rest(make_window, five):
+    window = make_window(five)
+    session = window.session
+    refs = []
+    for index in range(5):
+        window.show_image(index)
+        assert session.wait_loaded()
+        for future in list(session._queue._prefetch.values()):
+            future.result(10)
+        assert set(session._queue.prefetched_indices()) <= {index - 1, index + 1}
+        refs.append((weakref.ref(session.current), weakref.ref(session.document)))
+    gc.collect()
+    alive = [i for i, (image, doc) in enumerate(refs) if image() is not None or doc() is not None]
+    assert alive == [4]  # only the image on screen; neighbours are fresh loads, not kept copies
+
+
+def test_big_overlay_is_coloured_off_the_gui_thread(qtbot):
+    side = int(np.sqrt(SYNC_PIXELS)) + 200
+    label = np.zeros((side, side), np.uint8)
+    label[:100, :100] = 1
+    layer = MaskLayer()
+    lut = np.zeros((256, 4), np.uint8)
+    lut[1] = (255, 0, 0, 255)
+    gate = threading.Event()
+    real = MaskLayer._pool
+
+    layer.set_label(label)
+    layer.wait()
+    with_gate = real()
+
+    def blocked(*args):
+        gate.wait(5)
+        from segstudio.gui.overlay_layer import colour_buffer
+
+        return colour_buffer(*args)
+
+    original_submit = with_gate.submit
+    with_gate.submit = lambda fn, *a: original_submit(blocked, *a)
+    try:
+        layer.set_lut(lut)  # returns at once: the worker waits on the gate
+        assert layer.recolouring
+        assert layer._buffer[5, 5, 3] == 0  # old colours until the new buffer arrives
+        # An edit while the recolour runs is coloured in place and again after the swap.
+        label[200:210, 200:210] = 1
+        from segstudio.core.geometry import Rect
+
+        layer.update_rect(Rect(200, 200, 10, 10))
+        gate.set()
+        layer.wait()
+    finally:
+        with_gate.submit = original_submit
+    assert not layer.recolouring
+    assert layer._buffer[5, 5, 3] == 255 and layer._buffer[205, 205, 3] == 255
+    assert layer._buffer[150, 150, 3] == 0
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_jpeg_decoded_off_the_gil_matches_the_core_loader(tmp_path, orientation):
+    from PIL import Image
+
+    from segstudio.core.project import Project
+    from segstudio.gui.image_loader import decode_rgb
+
+    rng = np.random.default_rng(orientation)
+    small = rng.integers(0, 255, (6, 9, 3), dtype=np.uint8)
+    picture = Image.fromarray(small).resize((90, 60), Image.BILINEAR)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    picture.save(tmp_path / "photo.jpg", quality=95, exif=exif)
+    project = Project(tmp_path)
+    entry = project.entries[0]
+    expected = project.load_image(entry)
+    got = decode_rgb(project, entry)
+    assert got.shape == expected.shape and got.flags.c_contiguous
+    assert np.abs(got.astype(int) - expected).max() <= 3
