@@ -19,6 +19,10 @@ from segstudio.core.errors import SegStudioError
 COMMANDS: tuple[str, ...] = (
     "import_labelme",
     "evaluate",
+    "predict",
+    "model_info",
+    "export_onnx",
+    "train",
 )
 
 

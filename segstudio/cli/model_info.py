@@ -1,0 +1,32 @@
+"""``segstudio-cli model-info MODEL``: variant, classes, parameter count and source format."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "model-info", help="describe a model folder or checkpoint",
+        description="Print the variant, classes, parameter count and source format of MODEL.")
+    parser.add_argument("model", help="model folder, checkpoint file, or variant name (b0..b5)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from segstudio.model.checkpoints import load_model
+    from segstudio.model.segformer import count_parameters
+
+    model, info = load_model(args.model)
+    cfg = model.config
+    print(f"model:          {info.source}")
+    print(f"source format:  {info.source_format}")
+    print(f"variant:        {info.variant or 'custom'}")
+    print(f"architecture:   hidden {list(cfg.hidden_sizes)}, depths {list(cfg.depths)}, "
+          f"decoder {cfg.decoder_hidden_size}")
+    print(f"parameters:     {count_parameters(model):,}")
+    print(f"image size:     {info.image_size}")
+    print(f"classes ({info.num_labels}):")
+    for i, (name, colour) in enumerate(zip(info.class_names, info.colours)):
+        print(f"  {i:3d}  {name}  #{colour[0]:02x}{colour[1]:02x}{colour[2]:02x}")
+    return 0

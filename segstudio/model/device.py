@@ -1,0 +1,75 @@
+"""Choose the compute device once (CUDA, then Apple MPS, then CPU) and its mixed-precision type."""
+
+from __future__ import annotations
+
+import torch
+
+_CHOICES = ("auto", "cuda", "mps", "cpu")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def pick_device(preference: str | torch.device | None = "auto") -> torch.device:
+    """The device to use for ``preference`` ("auto", "cuda", "cuda:1", "mps" or "cpu").
+
+    "auto" takes the first of CUDA, MPS, CPU that works. Asking for a device that is absent is a
+    ``ValueError`` whose message says what is available, rather than a late CUDA error.
+    """
+    if isinstance(preference, torch.device):
+        preference = str(preference)
+    pref = (preference or "auto").strip().lower()
+    kind = pref.split(":", 1)[0]
+    if kind not in _CHOICES:
+        raise ValueError(f"unknown device {preference!r}; choose one of {', '.join(_CHOICES)}")
+    if kind == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps") if _mps_available() else torch.device("cpu")
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {preference!r} was requested but no CUDA GPU is available "
+                             f"(available: {', '.join(available_devices())})")
+        device = torch.device(pref)
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"device {preference!r} does not exist: "
+                             f"{torch.cuda.device_count()} CUDA GPU(s) found")
+        return device
+    if kind == "mps" and not _mps_available():
+        raise ValueError(f"device 'mps' was requested but Apple MPS is not available "
+                         f"(available: {', '.join(available_devices())})")
+    return torch.device(pref)
+
+
+def available_devices() -> list[str]:
+    """Names a user may pass to :func:`pick_device` on this machine."""
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names[:0] = ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if _mps_available():
+        names.insert(0, "mps")
+    return names
+
+
+def autocast_dtype(device: torch.device | str) -> torch.dtype | None:
+    """bf16 on CUDA GPUs that support it, else fp16 on CUDA and MPS; None (fp32) on CPU."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "mps":
+        return torch.float16
+    return None
+
+
+def describe_device(device: torch.device | str) -> str:
+    """A human-readable name: "CUDA 0: NVIDIA H100 80GB HBM3 (79.2 GiB)", "Apple MPS", "CPU (2 threads)"."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        props = torch.cuda.get_device_properties(index)
+        return f"CUDA {index}: {props.name} ({props.total_memory / 2**30:.1f} GiB)"
+    if device.type == "mps":
+        return "Apple MPS"
+    return f"CPU ({torch.get_num_threads()} threads)"

@@ -1,0 +1,70 @@
+"""Export a SegFormer to ONNX with dynamic batch, height and width, and check it with onnxruntime.
+
+The model derives every reshape size from runtime tensor shapes, so the graph stays dynamic
+(pitfall 11 of ``reference/segformer.md``). The TorchScript-based exporter is used because it
+needs no extra package (``onnxscript``); the graph takes ``pixel_values`` (B, 3, H, W) normalised
+float32 and returns ``logits`` (B, K, ceil(H/4), ceil(W/4)).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import warnings
+from pathlib import Path
+
+import torch
+
+from segstudio.core.atomic import atomic_write_bytes
+
+from .segformer import SegFormer
+
+
+def export_onnx(model: SegFormer, path: str | Path, opset: int = 17, verify: bool = True,
+                sample_size: tuple[int, int] = (256, 320), atol: float = 1e-3) -> float | None:
+    """Write ``model`` as ONNX to ``path`` (atomically).
+
+    Returns the max abs difference between onnxruntime and torch on a random input of
+    ``sample_size`` when ``verify`` and onnxruntime is importable, else None. Raises
+    ``RuntimeError`` when the difference exceeds ``atol``.
+    """
+    model = copy.deepcopy(model).float().cpu().eval()
+    sample = torch.randn(1, model.config.num_channels, *sample_size)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer chatter about shape-derived Python ints
+        torch.onnx.export(
+            model, (sample,), buffer, dynamo=False, opset_version=opset,
+            input_names=["pixel_values"], output_names=["logits"],
+            dynamic_axes={"pixel_values": {0: "batch", 2: "height", 3: "width"},
+                          "logits": {0: "batch", 2: "height_4", 3: "width_4"}},
+            do_constant_folding=True)
+    data = buffer.getvalue()
+    atomic_write_bytes(path, data)
+    if not verify:
+        return None
+    return verify_onnx(model, data, sample_size=(sample_size[0] + 37, sample_size[1] - 21),
+                       atol=atol)
+
+
+def verify_onnx(model: SegFormer, onnx_model: bytes | str | Path,
+                sample_size: tuple[int, int] = (293, 299), batch: int = 1,
+                atol: float = 1e-3) -> float | None:
+    """Max abs logit difference onnxruntime vs torch at ``sample_size``; None without onnxruntime."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    if isinstance(onnx_model, (str, Path)):
+        onnx_model = Path(onnx_model).read_bytes()
+    session = ort.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
+    x = torch.randn(batch, model.config.num_channels, *sample_size)
+    with torch.inference_mode():
+        expected = model.eval()(x).float().numpy()
+    got = session.run(["logits"], {"pixel_values": x.numpy()})[0]
+    if got.shape != expected.shape:
+        raise RuntimeError(f"ONNX output shape {got.shape} differs from torch {expected.shape}")
+    diff = float(abs(got - expected).max())
+    if diff > atol:
+        raise RuntimeError(f"ONNX output differs from torch by {diff:.3g} (> {atol})")
+    return diff

@@ -1,0 +1,237 @@
+"""Run a SegFormer on RGB images of any size and return full-size label maps (and probabilities).
+
+Two modes:
+
+* ``whole`` (default): the image is resized (bilinear, antialiased when shrinking) so its long
+  side is ``info.image_size`` (the training crop size), each side rounded to a multiple of 32 --
+  the "AlignedResize" of the original evaluation, worth +0.5-1 mIoU over odd sizes -- and run in
+  one pass. Cost is fixed whatever the photo size; objects are seen at roughly the scale the
+  training crops showed them for typical photos.
+* ``slide``: the image is processed at its native resolution in tiles of ``tile`` pixels
+  (default ``info.image_size``) overlapping by 1/3, and the logits are averaged. Use it for large
+  images with small details. Tiles sit on a 32-pixel grid of the zero-padded image (zero is the
+  mean colour after normalisation), so their 1/4-resolution logits add up on one 1/4 grid
+  without resampling and memory stays at K x H/4 x W/4.
+
+Logits are upsampled bilinearly (``align_corners=False``, the same sampling as
+``F.interpolate``) to the original size in bands of rows, so a 6000 x 4000 photo never needs the
+full K x H x W float tensor unless probabilities are asked for.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .checkpoints import ModelInfo
+from .device import autocast_dtype, pick_device
+from .segformer import SegFormer
+
+_BAND_BYTES = 64 << 20  # float32 working memory per band of upsampled logits
+
+
+@dataclass
+class Prediction:
+    """Full-size results for one image."""
+
+    labels: np.ndarray                  # (H, W) uint8 class indices
+    probs: np.ndarray | None = None     # (K, H, W) float32 softmax, when asked for
+    confidence: np.ndarray | None = None  # (H, W) float32 top-1 probability (with uncertainty)
+    entropy: np.ndarray | None = None   # (H, W) float32 entropy / log(K), in [0, 1]
+    margin: np.ndarray | None = None    # (H, W) float32 top-1 minus top-2 probability
+
+    @property
+    def score(self) -> float:
+        """Mean normalised entropy: higher = the model is less sure = label this image next."""
+        if self.entropy is None:
+            raise ValueError("predict(..., uncertainty=True) computes the entropy map")
+        return float(self.entropy.mean())
+
+
+def uncertainty_maps(probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(confidence, normalised entropy, margin) maps from softmax ``probs`` of shape (K, ...)."""
+    k = probs.shape[0]
+    top = probs.topk(min(2, k), dim=0).values
+    confidence = top[0]
+    margin = top[0] - top[1] if k > 1 else torch.ones_like(top[0])
+    entropy = -(probs * probs.clamp_min(1e-12).log()).sum(0)
+    entropy = entropy / math.log(k) if k > 1 else torch.zeros_like(entropy)
+    return confidence, entropy, margin
+
+
+def uncertainty_score(prediction: Prediction) -> float:
+    """The "what to label next" score of a prediction (mean normalised entropy)."""
+    return prediction.score
+
+
+class Predictor:
+    """Inference wrapper: eval mode, ``torch.inference_mode``, autocast on CUDA."""
+
+    def __init__(self, model: SegFormer, info: ModelInfo, device: str | None = None,
+                 mode: str = "whole", tile: int | None = None, amp: bool = True,
+                 batch_size: int = 4) -> None:
+        if mode not in ("whole", "slide"):
+            raise ValueError(f"mode must be 'whole' or 'slide', not {mode!r}")
+        self.device = pick_device(device or "auto")
+        self.model = model.to(self.device).eval()
+        self.info = info
+        self.mode = mode
+        self.tile = _round32(tile or info.image_size)
+        self.batch_size = max(1, int(batch_size))
+        self.amp_dtype = autocast_dtype(self.device) if amp else None
+        self._mean = torch.tensor(info.mean, device=self.device).view(1, 3, 1, 1) * 255.0
+        self._std = torch.tensor(info.std, device=self.device).view(1, 3, 1, 1) * 255.0
+
+    # ------------------------------------------------------------------------------ public API
+
+    def predict(self, image: np.ndarray, return_probs: bool = False,
+                uncertainty: bool = False) -> Prediction:
+        """Labels (and optionally probabilities / uncertainty maps) for one (H, W, 3) uint8 image."""
+        return self.predict_batch([image], return_probs, uncertainty)[0]
+
+    @torch.inference_mode()
+    def predict_batch(self, images: Sequence[np.ndarray], return_probs: bool = False,
+                      uncertainty: bool = False) -> list[Prediction]:
+        """Like :meth:`predict` for several images; same-sized images share forward passes."""
+        results: list[Prediction | None] = [None] * len(images)
+        if self.mode == "slide":
+            for i, img in enumerate(images):
+                logits = self._slide_logits(self._to_tensor(img))
+                results[i] = self._finish(logits, img.shape[:2], return_probs, uncertainty)
+            return results  # type: ignore[return-value]
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, img in enumerate(images):
+            groups.setdefault(tuple(img.shape[:2]), []).append(i)
+        for shape, idx in groups.items():
+            for start in range(0, len(idx), self.batch_size):
+                chunk = idx[start:start + self.batch_size]
+                batch = torch.cat([self._to_tensor(images[i]) for i in chunk])
+                logits = self._run(_resize(batch, whole_size(shape, self.info.image_size)))
+                for j, i in enumerate(chunk):
+                    results[i] = self._finish(logits[j], shape, return_probs, uncertainty)
+        return results  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------------------- internals
+
+    def _to_tensor(self, image: np.ndarray) -> torch.Tensor:
+        """(H, W, 3) uint8 RGB -> normalised (1, 3, H, W) float on the device."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"expected an (H, W, 3) uint8 RGB image, got {image.shape} {image.dtype}")
+        x = torch.from_numpy(np.ascontiguousarray(image)).to(self.device)
+        x = x.permute(2, 0, 1).unsqueeze(0).float()
+        return (x - self._mean) / self._std
+
+    def _run(self, batch: torch.Tensor) -> torch.Tensor:
+        """Model logits in float32 (B, K, h/4, w/4)."""
+        if self.amp_dtype is not None:
+            with torch.autocast(self.device.type, dtype=self.amp_dtype):
+                return self.model(batch).float()
+        return self.model(batch).float()
+
+    def _slide_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Average of overlapping tile logits on the 1/4 grid of the 32-padded image (K, Hp/4, Wp/4)."""
+        _, _, h, w = x.shape
+        tile = self.tile
+        hp, wp = max(_round32(h), tile), max(_round32(w), tile)
+        x = F.pad(x, (0, wp - w, 0, hp - h))
+        stride = max(32, _round32(tile * 2 // 3, up=False))
+        tops, lefts = _starts(hp, tile, stride), _starts(wp, tile, stride)
+        boxes = [(t, l) for t in tops for l in lefts]
+        acc = count = None
+        q = tile // 4
+        for start in range(0, len(boxes), self.batch_size):
+            chunk = boxes[start:start + self.batch_size]
+            out = self._run(torch.cat([x[:, :, t:t + tile, l:l + tile] for t, l in chunk]))
+            if acc is None:
+                acc = out.new_zeros((out.shape[1], hp // 4, wp // 4))
+                count = out.new_zeros((1, hp // 4, wp // 4))
+            for (t, l), logits in zip(chunk, out):
+                acc[:, t // 4:t // 4 + q, l // 4:l // 4 + q] += logits
+                count[:, t // 4:t // 4 + q, l // 4:l // 4 + q] += 1
+        return acc / count
+
+    def _finish(self, logits: torch.Tensor, shape: tuple[int, int], return_probs: bool,
+                uncertainty: bool) -> Prediction:
+        """Upsample (K, h, w) logits to ``shape`` band by band; labels, probs, uncertainty maps."""
+        h, w = shape
+        k = logits.shape[0]
+        # in slide mode the logit grid covers the padded image: sample as if upsampling to it
+        full = (logits.shape[1] * 4, logits.shape[2] * 4) if self.mode == "slide" else shape
+        labels = np.empty((h, w), np.uint8)
+        probs = np.empty((k, h, w), np.float32) if return_probs else None
+        maps = [np.empty((h, w), np.float32) for _ in range(3)] if uncertainty else None
+        for top, band in _upsample_bands(logits, shape, full):
+            rows = slice(top, top + band.shape[1])
+            labels[rows] = band.argmax(0).to(torch.uint8).cpu().numpy()
+            if return_probs or uncertainty:
+                p = band.softmax(0)
+                if probs is not None:
+                    probs[:, rows] = p.cpu().numpy()
+                if maps is not None:
+                    for dst, m in zip(maps, uncertainty_maps(p)):
+                        dst[rows] = m.cpu().numpy()
+        conf, ent, mar = maps if maps is not None else (None, None, None)
+        return Prediction(labels, probs, conf, ent, mar)
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+
+def whole_size(shape: tuple[int, int], image_size: int) -> tuple[int, int]:
+    """Network input size for whole-image mode: long side = image_size, sides multiples of 32."""
+    h, w = shape
+    scale = image_size / max(h, w)
+    return _round32(round(h * scale), up=False), _round32(round(w * scale), up=False)
+
+
+def _round32(n: int, up: bool = True) -> int:
+    return (n + 31) // 32 * 32 if up else max(32, round(n / 32) * 32)
+
+
+def _starts(length: int, tile: int, stride: int) -> list[int]:
+    """Tile origins (multiples of 32 when length, tile and stride are) covering [0, length)."""
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, stride))
+    starts.append(length - tile)
+    return starts
+
+
+def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    shrink = size[0] < x.shape[-2] or size[1] < x.shape[-1]
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrink)
+
+
+def _source_index(n_out: int, n_in: int, full_out: int, device: torch.device
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """i0, i1, frac of bilinear align_corners=False sampling (PyTorch's formula) for the first
+    ``n_out`` of ``full_out`` output positions over ``n_in`` inputs."""
+    scale = n_in / full_out
+    src = ((torch.arange(n_out, device=device, dtype=torch.float64) + 0.5) * scale - 0.5).clamp_min(0)
+    i0 = src.floor().long().clamp_max(n_in - 1)
+    i1 = (i0 + 1).clamp_max(n_in - 1)
+    return i0, i1, (src - i0).float()
+
+
+def _upsample_bands(logits: torch.Tensor, shape: tuple[int, int], full: tuple[int, int]
+                    ) -> Iterator[tuple[int, torch.Tensor]]:
+    """Yield (first row, (K, rows, W) band) of ``logits`` bilinearly upsampled to ``full``,
+    restricted to the top-left ``shape``."""
+    k, hin, win = logits.shape
+    h, w = shape
+    r0, r1, rf = _source_index(h, hin, full[0], logits.device)
+    c0, c1, cf = _source_index(w, win, full[1], logits.device)
+    rows_per_band = max(1, _BAND_BYTES // max(1, 4 * k * w))
+    for top in range(0, h, rows_per_band):
+        sl = slice(top, min(h, top + rows_per_band))
+        a, b, f = logits[:, r0[sl]], logits[:, r1[sl]], rf[sl].view(1, -1, 1)
+        rows = torch.lerp(a, b, f)
+        band = torch.lerp(rows[:, :, c0], rows[:, :, c1], cf.view(1, 1, -1))
+        yield top, band

@@ -1,0 +1,192 @@
+"""Fine-tune (or train from scratch) a SegFormer on the labelled images of a project.
+
+``train(project, config, on_progress, on_epoch, should_stop) -> TrainResult`` is the whole API. It
+takes plain callables so the GUI can run it in a worker thread and the command line in the main
+thread; it never prints. The same function runs under ``torchrun`` (see ``distributed.py``).
+
+Defaults (found on the synthetic set of the tests and SegFormer's recipe):
+
+* from a pretrained model (a public checkpoint or one of our model folders): AdamW lr 6e-5, head
+  lr ×10, weight decay 0.01 (none on norms and biases), linear warmup over 10 % of the run (at most
+  the recipe's 1500 steps), then poly decay to 0 — SegFormer's published recipe;
+* from scratch (a variant name such as "b0", or ``model_config``): lr 3e-3, head ×1 (the head
+  is no "newer" than the encoder), warmup 5 %. 6e-5 barely moves a random encoder in a few hundred
+  steps; on the synthetic test set (tiny config, 128 px, 200 steps) 1e-3 reached val mIoU 0.66 and
+  3e-3 reached 0.91-0.99 over three seeds.
+
+Outputs go to ``<save_dir>/models/<name>/``: ``model.safetensors`` + ``config.json`` (best
+validation mIoU), ``training_state.pt`` (last state, resumable), ``history.json``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from segstudio.core.errors import TrainingError
+
+from . import distributed as dist_util
+
+
+DEFAULT_STEPS = 2000  # when neither epochs nor steps is given
+PRETRAINED_LR = 6e-5
+SCRATCH_LR = 3e-3
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one run. ``epochs`` and ``steps`` are exclusive; with neither, about
+    ``DEFAULT_STEPS`` optimiser steps rounded up to whole epochs. ``lr=None`` picks the default for
+    the kind of ``init`` (see the module docstring). ``model_config`` (tests, experiments) builds
+    a randomly initialised model of that architecture instead of loading ``init``."""
+
+    init: str = "b0"
+    epochs: int | None = None
+    steps: int | None = None
+    size: int = 512
+    batch: int = 8
+    lr: float | None = None
+    loss: str = "ce"
+    class_weights: bool | list[float] = False
+    label_smoothing: float = 0.0
+    device: str = "auto"
+    name: str = "model"
+    seed: int = 0
+    num_workers: int = 0
+    val_fraction: float = 0.2
+    resume: bool = False
+    grad_clip: float | None = None
+    amp: bool = True
+    # beyond the contract
+    model_config: Any = None                   # SegFormerConfig | None
+    warmup_steps: int | None = None            # None = schedule.default_warmup
+    weight_decay: float = 0.01
+    head_lr_mult: float | None = None          # None = 10 pretrained, 1 from scratch
+    class_weight_method: str = "median"        # or "inv_sqrt"
+    scale_range: tuple[float, float] = (0.5, 2.0)
+    val_every: int = 1
+    progress_interval_s: float = 0.1
+
+    def is_scratch(self) -> bool:
+        """True when the encoder starts random (a variant name that is not a file, or model_config)."""
+        if self.model_config is not None:
+            return True
+        from .segformer import VARIANTS
+        key = str(self.init).strip().lower().removeprefix("mit-").removeprefix("segformer-")
+        return key in VARIANTS and not Path(self.init).exists()
+
+    def default_lr(self) -> float:
+        return self.lr if self.lr is not None else (SCRATCH_LR if self.is_scratch() else PRETRAINED_LR)
+
+    def default_head_mult(self) -> float:
+        if self.head_lr_mult is not None:
+            return self.head_lr_mult
+        return 1.0 if self.is_scratch() else 10.0
+
+
+@dataclass
+class TrainProgress:
+    """A throttled progress report (at most ~10 per second, plus the last step of each epoch)."""
+
+    epoch: int
+    epochs: int
+    step: int
+    total_steps: int
+    loss: float
+    lr: float
+    images_per_s: float
+    eta_s: float
+
+
+@dataclass
+class EpochSummary:
+    """One finished epoch: mean training loss and validation metrics (per-class IoU, None = no pixels)."""
+
+    epoch: int
+    train_loss: float
+    val_miou: float
+    val_pixel_accuracy: float
+    val_iou: list[float | None]
+    seconds: float
+    lr: float = 0.0
+
+
+@dataclass
+class TrainResult:
+    """How a run ended: ``status`` is "finished", "stopped" or "failed"; ``message`` says why."""
+
+    status: str
+    message: str
+    model_dir: Path | None
+    best_miou: float
+    history: list[EpochSummary] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+ProgressFn = Callable[[TrainProgress], None]
+EpochFn = Callable[[EpochSummary], None]
+StopFn = Callable[[], bool]
+
+
+def train(project: Any, config: TrainConfig, on_progress: ProgressFn | None = None,
+          on_epoch: EpochFn | None = None, should_stop: StopFn | None = None) -> TrainResult:
+    """Train on ``project``'s labelled images; see the module docstring.
+
+    Raises :class:`TrainingError` for unusable input (no labelled images, a single class, bad
+    settings). Problems during the run (a corrupt file, out of memory, an exception) end it with
+    status "failed" and the last state saved; a stop request ends it with "stopped", state saved.
+    """
+    _check_config(config)
+    from .device import pick_device
+    from .train_loop import Loop
+    device = pick_device(config.device)
+    ctx = dist_util.setup(device)
+    try:
+        loop = Loop(project, config, ctx, on_progress, on_epoch, should_stop)
+        return loop.run()
+    finally:
+        dist_util.teardown(ctx)
+
+
+def _check_config(config: TrainConfig) -> None:
+    """Reject settings that cannot work, before any file is read."""
+    if config.epochs is not None and config.steps is not None:
+        raise TrainingError("give either epochs or steps, not both")
+    for name in ("epochs", "steps"):
+        value = getattr(config, name)
+        if value is not None and value < 1:
+            raise TrainingError(f"{name} must be at least 1 (got {value})")
+    if config.size < 32 or config.size % 32:
+        raise TrainingError(f"training size must be a multiple of 32 and at least 32 (got {config.size})")
+    if config.batch < 1:
+        raise TrainingError(f"batch size must be at least 1 (got {config.batch})")
+    if config.lr is not None and not (0 < config.lr < 1):
+        raise TrainingError(f"learning rate {config.lr} is out of range (0, 1)")
+    if not 0.0 <= config.label_smoothing < 1.0:
+        raise TrainingError(f"label smoothing must be in [0, 1) (got {config.label_smoothing})")
+    if not config.name or Path(config.name).name != config.name or config.name in (".", ".."):
+        raise TrainingError(f"model name {config.name!r} must be a plain folder name")
+    try:
+        from .losses import parse_loss_spec
+        parse_loss_spec(config.loss)
+    except ValueError as exc:
+        raise TrainingError(str(exc)) from None
+
+
+def summary_from_dict(data: dict[str, Any]) -> EpochSummary:
+    """Inverse of ``asdict(summary)`` (history stored in state files and history.json)."""
+    nan = float("nan")
+    return EpochSummary(int(data["epoch"]), float(data["train_loss"]),
+                        nan if data["val_miou"] is None else float(data["val_miou"]),
+                        nan if data["val_pixel_accuracy"] is None else float(data["val_pixel_accuracy"]),
+                        list(data["val_iou"]), float(data["seconds"]), float(data.get("lr", 0.0)))
+
+
+def nan_to_none(values: Sequence[float]) -> list[float | None]:
+    return [None if (v is None or math.isnan(v)) else float(v) for v in values]
+
+
+__all__ = ["TrainConfig", "TrainProgress", "EpochSummary", "TrainResult", "train", "TrainingError",
+           "DEFAULT_STEPS", "PRETRAINED_LR", "SCRATCH_LR"]

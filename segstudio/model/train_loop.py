@@ -1,0 +1,345 @@
+"""The training loop behind :func:`segstudio.model.train.train` (set-up, steps, epochs, saving).
+
+Reproducibility: the model is initialised right after ``torch.manual_seed(seed)``; data order and
+augmentation depend only on (seed, epoch, index); DataLoaders get their own generator so they never
+draw from the global RNG; the state file stores the global RNG, so dropout and drop-path continue
+exactly after a resume. On CPU a stopped and resumed run ends with bit-identical weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, DistributedSampler, Subset
+
+from segstudio.core.errors import SegStudioError, TrainingError
+
+from . import distributed as dist_util
+from .data import (EpochSampler, SegmentationDataset, SkipSampler, Split, pad_collate, split_entries,
+                   steps_per_epoch)
+from .augment import AugmentConfig
+from .evaluation import validate
+from .losses import build_loss, class_pixel_counts, class_weights_from_counts
+from .train import DEFAULT_STEPS
+from .schedule import default_warmup, lr_factor, param_groups, set_lr
+from .train_state import load_state, restore_rng, rng_state, save_state, write_history
+
+
+class _Stop(Exception):
+    """Internal: a stop request (should_stop or Ctrl+C) reached the loop."""
+
+
+class Loop:
+    """One training run; :meth:`run` returns a :class:`TrainResult` (see train.py)."""
+
+    def __init__(self, project, config, ctx, on_progress, on_epoch, should_stop) -> None:
+        self.project, self.cfg, self.ctx = project, config, ctx
+        self.on_progress, self.on_epoch, self.should_stop = on_progress, on_epoch, should_stop
+        self.device = ctx.device
+        self.notes: list[str] = []
+        self.history: list[dict[str, Any]] = []
+        self.best = -math.inf
+        self.epoch = 0
+        self.step = 0
+        self.model = None
+        self.folder = Path(project.save_dir) / "models" / config.name
+
+    # ------------------------------------------------------------------ set-up
+    def _prepare(self) -> None:
+        cfg = self.cfg
+        names = list(self.project.classes.names)
+        if len(names) < 2:
+            raise TrainingError("the class list needs a background and at least one class")
+        self.num_classes = len(names)
+        split = split_entries(self.project, cfg.val_fraction, cfg.seed)
+        self.notes.extend(split.notes)
+        counts = self._class_counts(split)
+        present = np.flatnonzero(counts)
+        if len(present) < 2:
+            only = names[int(present[0])] if len(present) else "nothing"
+            raise TrainingError(f"the training masks contain only {only!r}: paint at least two classes "
+                                "(for example background and one object)")
+        weights = self._class_weights(counts)
+        self.loss_fn = build_loss(cfg.loss, class_weights=weights, label_smoothing=cfg.label_smoothing,
+                                  num_labels=self.num_classes).to(self.device)
+        torch.manual_seed(cfg.seed)
+        if self.device.type == "cuda":
+            torch.cuda.manual_seed_all(cfg.seed)
+            torch.backends.cudnn.benchmark = True
+        self._build_model(names)
+        self._build_data(split)
+        self._build_optimiser()
+
+    def _class_counts(self, split: Split) -> np.ndarray:
+        masks = []
+        for entry in split.train:
+            mask = self.project.load_mask(entry)
+            if mask is not None:
+                masks.append(mask)
+        return class_pixel_counts(masks, self.num_classes)
+
+    def _class_weights(self, counts: np.ndarray) -> list[float] | None:
+        option = self.cfg.class_weights
+        if option is False or option is None:
+            return None
+        if option is True:
+            weights = class_weights_from_counts(counts, self.cfg.class_weight_method).tolist()
+            self.notes.append("class weights: " + ", ".join(f"{w:.2f}" for w in weights))
+            return weights
+        weights = [float(w) for w in option]
+        if len(weights) != self.num_classes:
+            raise TrainingError(f"{len(weights)} class weights given for {self.num_classes} classes")
+        return weights
+
+    def _build_model(self, names: list[str]) -> None:
+        from .checkpoints import ModelInfo, load_model
+        from .segformer import SegFormer, variant_of
+        colours = [tuple(int(c) for c in col) for col in self.project.classes.colours]
+        if self.cfg.model_config is not None:
+            model = SegFormer(self.cfg.model_config.with_labels(self.num_classes))
+            info = ModelInfo(variant=variant_of(model.config), class_names=names, colours=colours,
+                             image_size=self.cfg.size, source="model_config")
+        else:
+            model, info = load_model(self.cfg.init, class_names=names)
+            info.class_names, info.colours, info.image_size = names, colours, self.cfg.size
+        self.info = info
+        model = model.to(self.device)
+        if self.device.type == "cuda":
+            model = model.to(memory_format=torch.channels_last)
+        self.raw_model = model
+        self.model = dist_util.wrap(model, self.ctx)
+
+    def _build_data(self, split: Split) -> None:
+        cfg, ctx = self.cfg, self.ctx
+        aug = AugmentConfig(size=cfg.size, scale_range=tuple(cfg.scale_range))
+        self.train_ds = SegmentationDataset(self.project, split.train, cfg.size, True, cfg.seed, aug)
+        val_ds = SegmentationDataset(self.project, split.val, cfg.size, False, cfg.seed)
+        if ctx.enabled:
+            self.sampler = DistributedSampler(self.train_ds, ctx.world_size, ctx.rank, shuffle=True,
+                                              seed=cfg.seed, drop_last=False)
+            val_ds = Subset(val_ds, list(range(ctx.rank, len(val_ds), ctx.world_size)))
+        else:
+            self.sampler = EpochSampler(len(self.train_ds), cfg.seed)
+        self.val_loader = self._loader(val_ds, None, 1)
+        self.steps_per_epoch = steps_per_epoch(len(self.train_ds), cfg.batch, ctx.world_size)
+        if cfg.steps is not None:
+            self.total_steps = cfg.steps
+        elif cfg.epochs is not None:
+            self.total_steps = cfg.epochs * self.steps_per_epoch
+        else:
+            self.total_steps = math.ceil(DEFAULT_STEPS / self.steps_per_epoch) * self.steps_per_epoch
+        self.epochs = math.ceil(self.total_steps / self.steps_per_epoch)
+
+    def _loader(self, dataset, sampler, batch: int) -> DataLoader:
+        workers = self.cfg.num_workers
+        return DataLoader(dataset, batch_size=batch, sampler=sampler, num_workers=workers,
+                          collate_fn=pad_collate, pin_memory=self.device.type == "cuda",
+                          generator=torch.Generator().manual_seed(self.cfg.seed),
+                          persistent_workers=False)
+
+    def _build_optimiser(self) -> None:
+        cfg = self.cfg
+        self.base_lr = cfg.default_lr()
+        self.warmup = cfg.warmup_steps if cfg.warmup_steps is not None else default_warmup(
+            self.total_steps, not cfg.is_scratch())
+        groups = param_groups(self.raw_model, self.base_lr, cfg.weight_decay, cfg.default_head_mult())
+        fused = self.device.type == "cuda"
+        self.optimizer = torch.optim.AdamW(groups, lr=self.base_lr, betas=(0.9, 0.999), fused=fused or None)
+        self.amp_dtype = None
+        if cfg.amp and self.device.type == "cuda":
+            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+
+    def _autocast(self):
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    # ------------------------------------------------------------------ state
+    def _state(self) -> dict[str, Any]:
+        return {"model": self.raw_model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scaler": self.scaler.state_dict(), "epoch": self.epoch, "step": self.step,
+                "total_steps": self.total_steps, "best": self.best, "history": self.history,
+                "rng": rng_state(self.device), "seed": self.cfg.seed}
+
+    def _save_state(self) -> None:
+        if self.ctx.is_main and self.model is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            save_state(self.folder, self._state())
+            write_history(self.folder, self.history, self._history_extra())
+
+    def _history_extra(self) -> dict[str, Any]:
+        return {"class_names": list(self.info.class_names), "best_miou": self.best,
+                "total_steps": self.total_steps, "step": self.step}
+
+    def _resume(self) -> None:
+        state = load_state(self.folder, map_location=self.device)
+        if int(state["total_steps"]) != self.total_steps:
+            self.notes.append(f"schedule changed: {state['total_steps']} -> {self.total_steps} steps")
+        self.raw_model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.best, self.history = float(state["best"]), list(state["history"])
+        restore_rng(state["rng"], self.device)
+        self.notes.append(f"resumed at epoch {self.epoch + 1}, step {self.step}")
+
+    # ------------------------------------------------------------------ run
+    def run(self):
+        from .train import TrainResult
+        try:
+            self._prepare()
+            if self.cfg.resume:
+                self._resume()
+            if self.ctx.is_main:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            self._train()
+        except TrainingError as exc:
+            if self.model is None:
+                raise  # unusable input (no labelled images, one class, bad settings)
+            return self._failed(exc)
+        except (_Stop, KeyboardInterrupt):
+            self._save_state()
+            self._ensure_model()
+            return TrainResult("stopped", f"stopped at step {self.step} of {self.total_steps}; "
+                               "resume to continue", self.folder, self._best_or_nan(),
+                               self._summaries(), self.notes)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a result, state saved
+            return self._failed(exc)
+        return TrainResult("finished", f"finished {self.total_steps} steps; best val mIoU "
+                           f"{self._best_or_nan():.3f}", self.folder, self._best_or_nan(),
+                           self._summaries(), self.notes)
+
+    def _failed(self, exc: Exception):
+        from .train import TrainResult
+        message = _failure_message(exc, self.cfg)
+        if self.model is not None:
+            with contextlib.suppress(Exception):
+                self._save_state()
+        return TrainResult("failed", message, self.folder, self._best_or_nan(), self._summaries(),
+                           self.notes)
+
+    def _best_or_nan(self) -> float:
+        return self.best if self.best > -math.inf else float("nan")
+
+    def _summaries(self):
+        from .train import summary_from_dict
+        return [summary_from_dict(h) for h in self.history]
+
+    def _ensure_model(self) -> None:
+        """A stopped run leaves a usable model even before its first validation."""
+        if self.ctx.is_main and not (self.folder / "model.safetensors").exists():
+            from .checkpoints import save_model
+            save_model(self.folder, self.raw_model, self.info)
+
+    def _stop_requested(self) -> bool:
+        flag = bool(self.should_stop()) if (self.should_stop and self.ctx.is_main) else False
+        return dist_util.any_rank(flag, self.ctx)
+
+    def _train(self) -> None:
+        self.t0, self.steps_done, self.last_report = time.perf_counter(), 0, 0.0
+        while self.step < self.total_steps:
+            self.epoch = self.step // self.steps_per_epoch
+            epoch_start = time.perf_counter()
+            loss_sum, batches = self._train_epoch()
+            if self.step % self.steps_per_epoch == 0 or self.step >= self.total_steps:
+                self._end_epoch(loss_sum / max(batches, 1), time.perf_counter() - epoch_start)
+        self.epoch = self.epochs
+
+    def _train_epoch(self) -> tuple[float, int]:
+        done = self.step - self.epoch * self.steps_per_epoch
+        self.sampler.set_epoch(self.epoch)
+        self.train_ds.set_epoch(self.epoch)
+        loader = self._loader(self.train_ds, SkipSampler(self.sampler, done * self.cfg.batch), self.cfg.batch)
+        self.model.train()
+        loss_sum = torch.zeros((), device=self.device)
+        batches = 0
+        end = min(self.total_steps, (self.epoch + 1) * self.steps_per_epoch)
+        for images, labels in loader:
+            if self.step >= end:
+                break
+            if self._stop_requested():
+                raise _Stop
+            loss = self._train_step(images, labels).detach()
+            loss_sum += loss
+            batches += 1
+            self.step += 1
+            self.steps_done += 1
+            self._report(loss, images.shape[0], last=self.step == end)
+        return float(loss_sum), batches
+
+    def _train_step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        memory = torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
+        images = images.to(self.device, non_blocking=True).contiguous(memory_format=memory)
+        labels = labels.to(self.device, non_blocking=True)
+        self.lr = set_lr(self.optimizer, lr_factor(self.step, self.total_steps, self.warmup))
+        self.optimizer.zero_grad(set_to_none=True)
+        with self._autocast():
+            logits = self.model(images)
+        loss = self.loss_fn(logits.float(), labels)
+        self.scaler.scale(loss).backward()
+        if self.cfg.grad_clip:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.raw_model.parameters(), self.cfg.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return loss
+
+    def _report(self, loss: torch.Tensor, batch: int, last: bool) -> None:
+        if not (self.on_progress and self.ctx.is_main):
+            return
+        now = time.perf_counter()
+        if not last and now - self.last_report < self.cfg.progress_interval_s:
+            return
+        self.last_report = now
+        from .train import TrainProgress
+        elapsed = now - self.t0
+        per_step = elapsed / max(self.steps_done, 1)
+        images_per_s = self.steps_done * batch * self.ctx.world_size / max(elapsed, 1e-9)
+        self.on_progress(TrainProgress(self.epoch + 1, self.epochs, self.step, self.total_steps,
+                                       float(loss), self.lr, images_per_s,
+                                       per_step * (self.total_steps - self.step)))
+
+    def _end_epoch(self, train_loss: float, seconds: float) -> None:
+        from .train import EpochSummary, nan_to_none
+        last = self.step >= self.total_steps
+        if (self.epoch + 1) % max(1, self.cfg.val_every) and not last:
+            return
+        metrics = validate(dist_util.unwrap(self.model), self.val_loader, self.num_classes, self.device,
+                           self._autocast, self.ctx)
+        summary = EpochSummary(self.epoch + 1, float(train_loss), float(metrics.miou),
+                               float(metrics.pixel_accuracy), nan_to_none(metrics.iou.tolist()),
+                               seconds, float(self.lr))
+        self.history.append(asdict(summary))
+        miou = metrics.miou if not math.isnan(metrics.miou) else -1.0
+        improved = miou > self.best
+        if improved:
+            self.best = miou
+        if self.ctx.is_main:
+            if improved:
+                from .checkpoints import save_model
+                save_model(self.folder, self.raw_model, self.info)
+            self.epoch += 1  # the state says "this epoch is done"
+            self._save_state()
+            self.epoch -= 1
+            if self.on_epoch:
+                self.on_epoch(summary)
+        dist_util.barrier(self.ctx)
+
+
+def _failure_message(exc: BaseException, cfg) -> str:
+    """One readable line; out-of-memory suggests what to lower."""
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in text.lower():
+        return (f"out of memory at batch {cfg.batch}, size {cfg.size}: try a smaller --batch "
+                f"(e.g. {max(1, cfg.batch // 2)}) or --size (e.g. {max(32, cfg.size // 2 // 32 * 32)})")
+    if isinstance(exc, SegStudioError):
+        return text
+    return f"training failed: {type(exc).__name__}: {text}"

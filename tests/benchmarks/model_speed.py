@@ -1,0 +1,164 @@
+"""Our SegFormer against transformers' SegformerForSemanticSegmentation, side by side.
+
+Same random weights in both (saved by transformers, loaded by segstudio's loader), same inputs,
+same thread count. Measures eval inference (median of --runs after warm-up) and one training step
+(forward, CE on bilinearly upsampled logits, backward, AdamW step) and prints a table with the
+ratios and the max abs logit difference.
+
+    python tests/benchmarks/model_speed.py                       # CPU, B0, 512x512, 2 threads
+    python tests/benchmarks/model_speed.py --device cuda --dtype bf16 --variants b0,b2
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+ARCH = {
+    "b0": dict(hidden_sizes=[32, 64, 160, 256], depths=[2, 2, 2, 2], decoder_hidden_size=256),
+    "b1": dict(hidden_sizes=[64, 128, 320, 512], depths=[2, 2, 2, 2], decoder_hidden_size=256),
+    "b2": dict(hidden_sizes=[64, 128, 320, 512], depths=[3, 4, 6, 3], decoder_hidden_size=768),
+    "b3": dict(hidden_sizes=[64, 128, 320, 512], depths=[3, 4, 18, 3], decoder_hidden_size=768),
+    "b4": dict(hidden_sizes=[64, 128, 320, 512], depths=[3, 8, 27, 3], decoder_hidden_size=768),
+    "b5": dict(hidden_sizes=[64, 128, 320, 512], depths=[3, 6, 40, 3], decoder_hidden_size=768),
+}
+DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--dtype", choices=DTYPES, default="fp32", help="autocast dtype (fp32 = none)")
+    p.add_argument("--variants", default="b0")
+    p.add_argument("--size", type=int, default=512)
+    p.add_argument("--labels", type=int, default=150)
+    p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--train-runs", type=int, default=5)
+    p.add_argument("--train-batch", type=int, default=2)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--no-train", action="store_true")
+    return p.parse_args()
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def interleaved_ms(fns: dict[str, Callable[[], object]], runs: int, warmup: int,
+                   device: torch.device) -> dict[str, tuple[float, float]]:
+    """{name: (median ms, min ms)}; the candidates take turns each round, so load from other
+    processes on a shared machine hits all of them alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    sync(device)
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    names = list(fns)
+    for i in range(runs):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            start = time.perf_counter()
+            fns[name]()
+            sync(device)
+            times[name].append((time.perf_counter() - start) * 1000)
+    return {name: (statistics.median(t), min(t)) for name, t in times.items()}
+
+
+def build_pair(variant: str, labels: int, folder: Path):
+    """(transformers model, our model) holding the same random weights."""
+    import transformers
+
+    from segstudio.model.checkpoints import load_model
+
+    torch.manual_seed(0)
+    hf = transformers.SegformerForSemanticSegmentation(
+        transformers.SegformerConfig(num_labels=labels, **ARCH[variant]))
+    with torch.no_grad():  # move BN stats off their defaults so the decoder fold is exercised
+        bn = hf.decode_head.batch_norm
+        bn.running_mean.normal_(0, 0.1)
+        bn.running_var.uniform_(0.5, 1.5)
+    hf.save_pretrained(folder)
+    ours, _ = load_model(folder)
+    return hf, ours
+
+
+def bench_variant(variant: str, args: argparse.Namespace, device: torch.device) -> list[tuple]:
+    amp = DTYPES[args.dtype]
+    with tempfile.TemporaryDirectory() as tmp:
+        hf, ours = build_pair(variant, args.labels, Path(tmp))
+    hf.to(device).eval()
+    ours.to(device).eval()
+    runners = {"transformers": lambda x: hf(pixel_values=x).logits, "segstudio": ours}
+
+    def autocast():
+        return torch.autocast(device.type, dtype=amp, enabled=amp is not None)
+
+    x = torch.randn(1, 3, args.size, args.size, device=device)
+    rows = []
+    with torch.inference_mode(), autocast():
+        outputs = {name: run(x).float() for name, run in runners.items()}
+        timed = interleaved_ms({n: (lambda r=r: r(x)) for n, r in runners.items()}, args.runs, 3,
+                               device)
+    rows += [(variant, f"inference b1 {args.size}", n, *t) for n, t in timed.items()]
+    diff = (outputs["transformers"] - outputs["segstudio"]).abs().max().item()
+
+    if not args.no_train:
+        xb = torch.randn(args.train_batch, 3, args.size, args.size, device=device)
+        yb = torch.randint(0, args.labels, (args.train_batch, args.size, args.size), device=device)
+        steps = {}
+        for name, model in (("transformers", hf), ("segstudio", ours), ("segstudio plain", ours)):
+            run = runners["transformers" if name == "transformers" else "segstudio"]
+            mode = "plain" if name.endswith("plain") else "fast"
+            opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
+
+            def step(model=model, run=run, mode=mode, opt=opt) -> None:
+                ours.decode_head.mode = mode
+                model.train()
+                with autocast():
+                    logits = run(xb)
+                    up = F.interpolate(logits, size=yb.shape[-2:], mode="bilinear", align_corners=False)
+                    loss = F.cross_entropy(up.float(), yb, ignore_index=255)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+
+            steps[name] = step
+        timed = interleaved_ms(steps, args.train_runs, 1, device)
+        rows += [(variant, f"train step b{args.train_batch}", n, *t) for n, t in timed.items()]
+        ours.decode_head.mode = "fast"
+        ours.eval()
+    return [r + (diff,) for r in rows]
+
+
+def main() -> int:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    from segstudio.model.device import describe_device, pick_device
+
+    device = pick_device(args.device)
+    print(f"# {describe_device(device)}, torch {torch.__version__}, dtype {args.dtype}, "
+          f"threads {torch.get_num_threads()}", file=sys.stderr)
+    rows = []
+    for variant in args.variants.split(","):
+        rows += bench_variant(variant.strip().lower(), args, device)
+    base = {(r[0], r[1]): r[3] for r in rows if r[2] == "transformers"}
+    print(f"{'variant':7} {'task':20} {'model':16} {'median ms':>10} {'min ms':>8} "
+          f"{'speed-up':>9} {'max|dlogit|':>12}")
+    for variant, task, name, ms, fastest, diff in rows:
+        ratio = base[(variant, task)] / ms
+        print(f"{variant:7} {task:20} {name:16} {ms:10.1f} {fastest:8.1f} {ratio:8.2f}x {diff:12.2e}")
+    print("speed-up = transformers median / this median; runs interleaved round-robin",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

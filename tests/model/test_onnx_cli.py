@@ -1,0 +1,92 @@
+"""ONNX export (dynamic sizes, checked in onnxruntime) and the model subcommands of segstudio-cli."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from segstudio.cli.main import main
+from segstudio.core.masks import read_mask
+from segstudio.model.checkpoints import ModelInfo, save_model
+from segstudio.model.device import autocast_dtype, describe_device, pick_device
+from segstudio.model.onnx_export import export_onnx, verify_onnx
+from segstudio.model.segformer import SegFormer
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path, tiny_config, randomised) -> Path:
+    model = randomised(SegFormer(tiny_config)).eval()
+    info = ModelInfo(variant=None, class_names=["bg", "a", "b", "c", "d"], image_size=64)
+    save_model(tmp_path / "model", model, info)
+    return tmp_path / "model"
+
+
+def test_onnx_dynamic_sizes_match_torch(tmp_path: Path, tiny_config, randomised) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    model = randomised(SegFormer(tiny_config)).eval()
+    path = tmp_path / "m.onnx"
+    export_onnx(model, path, verify=False)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for shape in [(1, 3, 64, 64), (2, 3, 97, 250)]:
+        x = torch.randn(*shape)
+        with torch.no_grad():
+            expected = model(x).numpy()
+        got = session.run(None, {"pixel_values": x.numpy()})[0]
+        assert got.shape == expected.shape
+        assert np.abs(got - expected).max() <= 1e-3
+    assert verify_onnx(model, path, sample_size=(40, 72)) <= 1e-3
+
+
+def test_cli_model_info(model_dir: Path, capsys) -> None:
+    assert main(["model-info", str(model_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "segstudio-segformer" in out and "custom" in out and "  4  d" in out
+    assert "parameters:" in out
+
+
+def test_cli_predict_writes_palette_masks(model_dir: Path, tmp_path: Path, capsys) -> None:
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for name, size in [("one.png", (70, 50)), ("two.jpg", (45, 90))]:
+        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(images / name)
+    (images / "notes.txt").write_text("not an image")
+    for mode in ("whole", "slide"):
+        out = tmp_path / f"out_{mode}"
+        assert main(["predict", str(model_dir), str(images), str(out), "--device", "cpu",
+                     "--mode", mode]) == 0
+        assert sorted(p.name for p in out.iterdir()) == ["one.png", "two.png"]
+        with Image.open(out / "one.png") as mask:
+            assert mask.mode == "P" and mask.size == (50, 70)
+        assert read_mask(out / "two.png").shape == (45, 90)
+    assert "[2/2]" in capsys.readouterr().err
+
+
+def test_cli_errors_are_one_line(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.safetensors"
+    bad.write_text("hello")
+    assert main(["model-info", str(bad)]) == 1
+    assert "error:" in capsys.readouterr().err
+
+
+def test_cli_export_onnx(model_dir: Path, tmp_path: Path, capsys) -> None:
+    pytest.importorskip("onnxruntime")
+    out = tmp_path / "m.onnx"
+    assert main(["export-onnx", str(model_dir), str(out)]) == 0
+    assert out.stat().st_size > 10_000 and "matches torch" in capsys.readouterr().err
+
+
+def test_device_helpers() -> None:
+    assert pick_device("cpu") == torch.device("cpu")
+    assert pick_device("auto").type in ("cuda", "mps", "cpu")
+    assert autocast_dtype("cpu") is None
+    assert "CPU" in describe_device("cpu")
+    with pytest.raises(ValueError, match="unknown device"):
+        pick_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            pick_device("cuda")

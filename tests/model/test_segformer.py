@@ -1,0 +1,135 @@
+"""The native SegFormer: shapes, the fast decoder against the plain one, layouts, configs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from segstudio.model.segformer import (VARIANTS, SegFormer, SegFormerConfig, config_for,
+                                       count_parameters, variant_of)
+
+
+TINY = SegFormerConfig(hidden_sizes=(16, 32, 48, 64), depths=(1, 2, 1, 1), num_heads=(1, 2, 3, 4),
+                       decoder_hidden_size=32, num_labels=5)
+
+
+@pytest.fixture
+def randomise(randomised):
+    return randomised
+
+
+@pytest.fixture
+def tiny(randomised) -> SegFormer:
+    torch.manual_seed(0)
+    return randomised(SegFormer(TINY)).eval()
+
+
+@pytest.mark.parametrize("size", [(32, 32), (64, 64), (97, 131), (250, 333)])
+def test_logits_at_quarter_resolution(tiny: SegFormer, size: tuple[int, int]) -> None:
+    with torch.no_grad():
+        out = tiny(torch.randn(2, 3, *size))
+    assert out.shape == (2, TINY.num_labels, -(-size[0] // 4), -(-size[1] // 4))
+    assert out.is_contiguous()
+    assert torch.isfinite(out).all()
+
+
+def test_too_small_input_is_a_clear_error(tiny: SegFormer) -> None:
+    with pytest.raises(ValueError, match="at least 32"):
+        tiny(torch.randn(1, 3, 31, 64))
+
+
+@pytest.mark.parametrize("size", [(64, 64), (97, 131)])
+def test_fast_decoder_equals_plain_in_eval(tiny: SegFormer, size: tuple[int, int]) -> None:
+    x = torch.randn(2, 3, *size)
+    with torch.inference_mode():
+        fast = tiny(x)
+        tiny.decode_head.mode = "plain"
+        try:
+            plain = tiny(x)
+        finally:
+            tiny.decode_head.mode = "fast"
+    assert fast.abs().max() > 0.5  # meaningful logits, not all ~0
+    assert (fast - plain).abs().max() <= 1e-4
+
+
+def test_fold_cache_follows_weight_changes(randomise) -> None:
+    model = randomise(SegFormer(TINY), seed=3).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        before = model(x)
+        model.decode_head.batch_norm.running_mean.add_(1.0)
+        model.decode_head.linear_c[2].proj.weight.mul_(2.0)
+        after = model(x)
+        model.decode_head.mode = "plain"
+        plain = model(x)
+    assert (before - after).abs().max() > 1e-2
+    assert (after - plain).abs().max() <= 1e-4
+
+
+def test_fast_training_path_gives_plain_gradients(randomise) -> None:
+    cfg = SegFormerConfig(**{**TINY.to_dict(), "drop_path_rate": 0.0, "classifier_dropout": 0.0})
+    model = randomise(SegFormer(cfg)).train()
+    x = torch.randn(2, 3, 64, 96)
+    y = torch.randint(0, cfg.num_labels, (2, 64, 96))
+    grads = {}
+    for mode in ("fast", "plain"):
+        model.decode_head.mode = mode
+        model.zero_grad()
+        logits = F.interpolate(model(x), size=y.shape[-2:], mode="bilinear", align_corners=False)
+        F.cross_entropy(logits, y).backward()
+        grads[mode] = {n: p.grad.clone() for n, p in model.named_parameters()}
+    for name, g in grads["plain"].items():
+        assert torch.allclose(grads["fast"][name], g, atol=1e-5, rtol=1e-4), name
+
+
+def test_channels_last_and_batch_independence(tiny: SegFormer) -> None:
+    x = torch.randn(3, 3, 70, 90)
+    with torch.no_grad():
+        ref = tiny(x)
+        cl = tiny(x.contiguous(memory_format=torch.channels_last))
+        single = tiny(x[1:2])
+    assert (ref - cl).abs().max() <= 1e-5
+    assert (ref[1:2] - single).abs().max() <= 1e-4
+
+
+def test_state_dict_uses_hub_names() -> None:
+    keys = list(SegFormer(config_for("b0", 150)).state_dict())
+    assert len(keys) == 208  # reference 3.1, B0 with its BN buffer
+    for expected in ("segformer.encoder.patch_embeddings.0.proj.weight",
+                     "segformer.encoder.block.0.1.attention.self.sr.weight",
+                     "segformer.encoder.block.3.0.attention.output.dense.bias",
+                     "segformer.encoder.block.2.1.mlp.dwconv.dwconv.weight",
+                     "segformer.encoder.layer_norm.3.bias",
+                     "decode_head.linear_c.0.proj.weight", "decode_head.linear_fuse.weight",
+                     "decode_head.batch_norm.num_batches_tracked", "decode_head.classifier.bias"):
+        assert expected in keys
+    assert "segformer.encoder.block.3.0.attention.self.sr.weight" not in keys
+
+
+@pytest.mark.parametrize("variant,params", [("b0", 3.753), ("b1", 13.716), ("b2", 27.462)])
+def test_parameter_counts_match_reference(variant: str, params: float) -> None:
+    model = SegFormer(config_for(variant, 150))
+    assert abs(count_parameters(model) / 1e6 - params) < 0.001
+
+
+def test_config_round_trip_and_variants() -> None:
+    cfg = config_for("B2", 7)
+    assert SegFormerConfig.from_dict(cfg.to_dict()) == cfg
+    assert variant_of(cfg) == "b2" and variant_of(TINY) is None
+    assert set(VARIANTS) == {f"b{i}" for i in range(6)}
+    with pytest.raises(ValueError, match="unknown SegFormer variant"):
+        config_for("b9", 2)
+    with pytest.raises(ValueError, match="divisible"):
+        SegFormerConfig(hidden_sizes=(32, 63, 160, 256))
+
+
+def test_reset_classifier_keeps_the_rest(randomise) -> None:
+    model = randomise(SegFormer(TINY), seed=5)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.reset_classifier(9)
+    after = model.state_dict()
+    assert model.config.num_labels == 9 and after["decode_head.classifier.weight"].shape[0] == 9
+    for k, v in before.items():
+        if not k.startswith("decode_head.classifier."):
+            assert torch.equal(v, after[k]), k
