@@ -161,6 +161,24 @@ class Document:
             self.history.end()
         return self._changed(tight)
 
+    def remap_classes(self, lut: np.ndarray) -> Rect | None:
+        """Renumber the map and its undo history through a (256,) ``lut`` (class delete/reorder).
+
+        Not an undo step of its own: undoing it would bring back numbers that the class list no
+        longer has. Instead the saved history is renumbered too, so undo/redo keep working in the
+        new numbering. The dirty state is unchanged (the file on disk is remapped the same way).
+        """
+        lut = np.asarray(lut, dtype=np.uint8)
+        if lut.shape != (256,):
+            raise ValueError(f"a class remap is a (256,) table, got {lut.shape}")
+        new_label = lut[self._label]
+        diff = new_label != self._label
+        self.history.remap(lut)
+        if not diff.any():
+            return None
+        np.copyto(self._label, new_label)
+        return self._changed(_tight_rect(diff, Rect(0, 0, self.width, self.height)))
+
     def _touched_tiles(self, diff: np.ndarray) -> np.ndarray:
         """(tile rows, tile cols) bool grid: which history tiles hold a changed pixel."""
         tile = self.history.tile

@@ -82,6 +82,19 @@ class History:
     def redo_steps(self) -> int:
         return len(self._redo)
 
+    def remap(self, lut: np.ndarray) -> None:
+        """Renumber every saved tile through ``lut`` (a class delete or reorder).
+
+        The live map is renumbered by the caller; renumbering the saved tiles the same way keeps
+        every undo and redo step meaningful under the new class numbers (a deleted class comes
+        back as background, since it no longer exists).
+        """
+        lut = np.asarray(lut, dtype=np.uint8)
+        steps = list(self._undo) + self._redo + ([self._open] if self._open is not None else [])
+        for step in steps:
+            for tile in step.tiles.values():
+                np.take(lut, tile, out=tile)
+
     def clear(self) -> None:
         """Forget every step (the map keeps its contents and its state token)."""
         self._undo.clear()

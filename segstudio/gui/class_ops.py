@@ -5,8 +5,8 @@
   GUI thread.
 * Recolour stores the colour by class name in the project's settings (``.segstudio/project.json``);
   masks written afterwards carry it in their palette.
-* Delete and reorder renumber pixels: the open image is remapped in memory as one undo step
-  (``Document.set_label``; saved by autosave like any edit, never forced), and every mask on disk
+* Delete and reorder renumber pixels: the open image and its undo history are remapped in memory
+  (``Document.remap_classes``, so undo keeps working in the new numbering), and every mask on disk
   is rewritten off the GUI thread, all-or-nothing and crash-safe (remap_worker, core.journal).
   Writes and image switches wait while the rewrite runs, so no save can race with it.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from segstudio.core.classes import apply_remap
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 
@@ -132,10 +131,9 @@ class ClassEditor:
             if message is None and not identity:
                 session.masks_rewritten(lut)
                 if document is not None and session.document is document:
-                    was_dirty = document.dirty
-                    document.set_label(apply_remap(document.label, lut))  # one undo step
-                    if not was_dirty:
-                        document.mark_saved()  # the file on disk was remapped the same way
+                    # map and undo history renumbered together; dirty state unchanged, since
+                    # the file on disk was remapped the same way
+                    document.remap_classes(lut)
         if message is not None:
             project.classes = old
             if message:

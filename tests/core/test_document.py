@@ -269,3 +269,25 @@ def test_convenience_tools_paint_their_shapes() -> None:
     assert (doc.label[shape[0].slices][shape[1]] == 2).all()
     with pytest.raises(ValueError):
         Document(np.zeros((5, 5), np.uint8)).flood(0, 0, 1, tolerance=3)
+
+
+def test_remap_classes_renumbers_map_and_history() -> None:
+    """A class delete renumbers the map and every saved undo/redo tile, without an undo step."""
+    label = np.zeros((40, 40), np.uint8)
+    label[:10] = 2
+    doc = Document(label)
+    doc.fill_rect(20, 20, 29, 29, 3)  # paint class 3 over background
+    doc.fill_rect(0, 0, 4, 4, 1)  # paint class 1 over class 2
+    doc.mark_saved()
+    lut = np.arange(256, dtype=np.uint8)
+    lut[1], lut[2], lut[3] = 0, 1, 2  # delete class 1: 2 -> 1, 3 -> 2
+    changed = doc.remap_classes(lut)
+    assert changed is not None and not doc.dirty
+    assert doc.label[25, 25] == 2 and doc.label[2, 2] == 0 and doc.label[8, 8] == 1
+    assert doc.undo() is not None  # undo the class-1 rectangle: old class 2 comes back as 1
+    assert doc.label[2, 2] == 1
+    doc.undo()
+    assert doc.label[25, 25] == 0
+    doc.redo()
+    doc.redo()
+    assert doc.label[25, 25] == 2 and doc.label[2, 2] == 0
