@@ -33,7 +33,7 @@ from .session import Session
 from .settings import Settings
 from .tool_dock import ToolDock
 
-PLUGINS: tuple[str, ...] = ()  # e.g. "segstudio.gui.train_dock": modules with install(window)
+PLUGINS: tuple[str, ...] = ("segstudio.gui.model_features",)  # modules with install(window)
 COUNT_DELAY_MS = 250
 SYNC_COUNT_PIXELS = 2_000_000  # bigger maps are counted on a worker thread (~60 ms at 48 Mpixel)
 

@@ -51,6 +51,8 @@ class FileDock(QDockWidget):
         self.setObjectName("file_dock")
         self._icons = {kind: _mark_icon(kind) for kind in ("unlabelled", "labelled", "verified")}
         self._states: list[str] = []
+        self._items: list[QListWidgetItem] = []  # by entry index (the rows may be reordered: set_order)
+        self._names: list[str] = []
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by name")
         self.filter_edit.setClearButtonEnabled(True)
@@ -78,11 +80,14 @@ class FileDock(QDockWidget):
         """Fill the list from ``project.entries`` (marks read from the save folder)."""
         self.list.clear()
         self._states = []
+        self._items = []
+        self._names = [entry.image_path.name for entry in (project.entries if project is not None else [])]
         for index, entry in enumerate(project.entries if project is not None else []):
             item = QListWidgetItem(entry.image_path.name)
             item.setData(_INDEX_ROLE, index)
             item.setToolTip(str(entry.image_path))
             self.list.addItem(item)
+            self._items.append(item)
             self._states.append("")
             self._mark(project, index)
         self._update_summary()
@@ -94,8 +99,30 @@ class FileDock(QDockWidget):
             self._update_summary()
             self._apply_filter_to(index)
 
+    def _item(self, index: int) -> QListWidgetItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def set_order(self, order: list[int] | None, suffixes: dict[int, str] | None = None) -> None:
+        """Show the entries in ``order`` (indices; None = file order) with ``suffixes`` after the names
+        (e.g. an uncertainty score). Entry indices, filter and marks are unchanged."""
+        current = self.list.currentItem()
+        order = list(order) if order is not None else list(range(len(self._items)))
+        order += [i for i in range(len(self._items)) if i not in set(order)]
+        self.list.blockSignals(True)
+        while self.list.count():
+            self.list.takeItem(0)
+        for index in order:
+            item = self._items[index]
+            name = self._names[index] if index < len(self._names) else item.text()
+            item.setText(name + (suffixes or {}).get(index, ""))
+            self.list.addItem(item)
+        if current is not None:
+            self.list.setCurrentItem(current)
+        self.list.blockSignals(False)
+        self._apply_filter()  # hidden rows are a property of the view, lost when rows move
+
     def _mark(self, project, index: int) -> bool:
-        item = self.list.item(index)
+        item = self._item(index)
         if item is None or index >= len(project.entries):
             return False
         entry = project.entries[index]
@@ -113,7 +140,7 @@ class FileDock(QDockWidget):
         return self._states[index]
 
     def set_current(self, index: int) -> None:
-        item = self.list.item(index)
+        item = self._item(index)
         if item is not None:
             self.list.blockSignals(True)
             self.list.setCurrentItem(item)
@@ -121,17 +148,17 @@ class FileDock(QDockWidget):
             self.list.scrollToItem(item)
 
     def visible_indices(self) -> list[int]:
-        return [i for i in range(self.list.count()) if not self.list.item(i).isHidden()]
+        return [i for i, item in enumerate(self._items) if not item.isHidden()]
 
     def _activated(self, item: QListWidgetItem) -> None:
         self.image_activated.emit(int(item.data(_INDEX_ROLE)))
 
     def _apply_filter(self) -> None:
-        for index in range(self.list.count()):
+        for index in range(len(self._items)):
             self._apply_filter_to(index)
 
     def _apply_filter_to(self, index: int) -> None:
-        item = self.list.item(index)
+        item = self._items[index]
         text = self.filter_edit.text().strip().lower()
         wanted = STATES[self.state_box.currentIndex()].lower()
         state = self._states[index]
@@ -140,7 +167,8 @@ class FileDock(QDockWidget):
             or state == wanted
             or (wanted == "labelled" and state == "verified")
         )
-        item.setHidden(not (state_ok and text in item.text().lower()))
+        name = self._names[index] if index < len(self._names) else item.text()
+        item.setHidden(not (state_ok and text in name.lower()))
 
     def _update_summary(self) -> None:
         total = len(self._states)

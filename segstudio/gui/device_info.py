@@ -1,0 +1,101 @@
+"""Which device a training choice means ("CUDA 0: NVIDIA H100 …", "CPU (1 training threads)").
+
+Finding out needs torch, and importing torch holds the GIL for about a second: done on any thread of
+the window, it would freeze the GUI. So until torch is loaded anyway (by a run or a prediction),
+the answer comes from a short child process (QProcess: asynchronous, nothing blocks), at most once
+per device choice and application run.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+from PySide6.QtCore import QCoreApplication, QProcess
+
+from .train_worker import gui_thread_count
+
+_SCRIPT = (
+    "import sys\n"
+    "from segstudio.model.device import describe_device, pick_device\n"
+    "try:\n"
+    "    d = pick_device(sys.argv[1]); print(d.type + '|' + describe_device(d))\n"
+    "except Exception as e:\n"
+    "    print('error|' + str(e).split(' (available')[0])\n"
+)
+_cache: dict[str, str] = {}
+_pending: dict[str, tuple[QProcess, list]] = {}
+_pending_hooked: list[bool] = []
+
+
+def _format(choice: str, answer: str) -> str:
+    kind, _, text = answer.partition("|")
+    if kind == "cpu":
+        return f"CPU ({gui_thread_count()} training threads)"
+    return text or "unknown device"
+
+
+def describe_now(choice: str) -> str | None:
+    """The description if it is known without starting anything (cached, or torch loaded)."""
+    if choice in _cache:
+        return _cache[choice]
+    if "torch" in sys.modules:
+        from segstudio.model.device import describe_device, pick_device
+        try:
+            device = pick_device(choice)
+            answer = f"{device.type}|{describe_device(device)}"
+        except ValueError as exc:
+            answer = "error|" + str(exc).split(" (available")[0]
+        _cache[choice] = _format(choice, answer)
+        return _cache[choice]
+    return None
+
+
+def describe_async(choice: str, done: Callable[[str], None]) -> None:
+    """Call ``done(text)`` with the description of ``choice``, at once or when the child process ends.
+
+    One child process per choice at a time, owned by this module (not by a widget, which may be
+    gone before the answer comes: ``done`` raising RuntimeError for a deleted receiver is ignored).
+    """
+    text = describe_now(choice)
+    if text is not None:
+        done(text)
+        return
+    if choice in _pending:
+        _pending[choice][1].append(done)
+        return
+    process = QProcess()
+    _pending[choice] = (process, [done])
+
+    def finished(*_args) -> None:
+        if choice not in _pending:
+            return
+        try:
+            output = bytes(process.readAllStandardOutput()).decode("utf-8", "replace").strip().splitlines()
+        except RuntimeError:  # the application is going away
+            _pending.pop(choice, None)
+            return
+        answer = output[-1] if output else "error|could not detect the device"
+        _cache[choice] = _format(choice, answer)
+        _, callbacks = _pending.pop(choice)
+        for callback in callbacks:
+            try:
+                callback(_cache[choice])
+            except RuntimeError:  # the dock was deleted meanwhile
+                pass
+        process.deleteLater()
+
+    process.finished.connect(finished)
+    process.errorOccurred.connect(lambda error: error == QProcess.ProcessError.FailedToStart and finished())
+    app = QCoreApplication.instance()
+    if app is not None and not _pending_hooked:
+        app.aboutToQuit.connect(_kill_pending)
+        _pending_hooked.append(True)
+    process.start(sys.executable, ["-c", _SCRIPT, choice])
+
+
+def _kill_pending() -> None:
+    for process, _ in list(_pending.values()):
+        process.kill()
+        process.waitForFinished(1000)
+    _pending.clear()

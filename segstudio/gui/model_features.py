@@ -1,0 +1,310 @@
+"""Train, predict and review inside the window: installs the docks, the prediction layer and actions.
+
+Listed in ``app_window.PLUGINS``; :func:`install` builds one :class:`ModelFeatures` per window and
+wires the pieces: the training dock (runs), the models dock (the active model), the prediction
+service and layer (the current image, in the background), the review dock (metrics, accept,
+predict-all, uncertainty sort) and a guard that stops a run cleanly when the window closes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QProgressDialog
+
+from segstudio.core import overlay
+from segstudio.core.palette import IGNORE_INDEX
+
+from . import dialogs
+from .actions import Spec
+from .model_list import active_model_path, read_history, set_active_model
+from .models_dock import ModelsDock
+from .predict_layer import AcceptMode, PredictionLayer, ViewMode
+from .prediction_worker import BatchPredictThread, PredictionService, cache_folder
+from .review_dock import ReviewDock
+from .train_dock import TrainDock
+from .train_snapshot import remove_stale_snapshots
+from .uncertainty import apply_to_file_dock
+
+ACTION_SPECS = [
+    Spec("train_start", "&Train", ("Ctrl+T",), tip="Train a model on the labelled images"),
+    Spec("train_stop", "&Stop training"),
+    Spec("prediction_toggle", "Show &prediction", ("T",), checkable=True),
+    Spec("prediction_view", "Cycle prediction &view", ("V",), tip="Mask / prediction / both / error map"),
+    Spec("prediction_accept", "&Accept prediction", ("Ctrl+Return",),
+         tip="Copy the prediction into the mask (one undo step)"),
+    Spec("predict_all", "Predict all &unlabelled…"),
+    Spec("sort_uncertainty", "Sort files by &uncertainty", checkable=True,
+         tip="Least certain images first: label those next"),
+]
+
+
+class ModelFeatures(QObject):
+    """Glue between the window and the model docks (owns no state the docks do not show)."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.train_dock = TrainDock(window)
+        self.models_dock = ModelsDock(window)
+        self.review_dock = ReviewDock(window)
+        # Tabbed with the file list: the canvas keeps its size; a dock can be dragged out at will.
+        for dock in (self.train_dock, self.models_dock, self.review_dock):
+            window.add_dock(dock)
+            window.tabifyDockWidget(window.file_dock, dock)
+        window.file_dock.raise_()
+        self.service = PredictionService(self)
+        self.prediction = PredictionLayer(window)
+        self.batch: BatchPredictThread | None = None
+        self._watched = None  # the document whose edits refresh the error map and metrics
+        self._build_actions()
+        self._connect()
+        window.installEventFilter(self)
+        if window.session.project is not None:
+            self.project_opened()
+
+    # --- wiring ----------------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        actions = self.window.actions
+        menu = actions.menu("Model")
+        if "Help" in actions.menus:  # keep the dict in menu-bar order (Actions.menu inserts before Help)
+            actions.menus["Help"] = actions.menus.pop("Help")
+        for spec in ACTION_SPECS:
+            menu.addAction(actions.add(spec))
+            if spec.name in ("train_stop", "predict_all"):
+                menu.addSeparator()
+        actions["prediction_toggle"].setChecked(True)
+        actions["train_stop"].setEnabled(False)
+
+    def _connect(self) -> None:
+        w, a, s = self.window, self.window.actions, self.window.session
+        td, md, rd, p = self.train_dock, self.models_dock, self.review_dock, self.prediction
+        s.project_opened.connect(self.project_opened)
+        s.image_loaded.connect(self.image_loaded)
+        s.loading_started.connect(lambda index: self._clear_prediction())
+        s.entry_changed.connect(lambda index: self._refresh_sort())
+        w.class_dock.visibility_changed.connect(lambda visible: self.update_lut())
+        a["train_start"].triggered.connect(lambda: td.start())
+        a["train_stop"].triggered.connect(td.stop)
+        a["prediction_toggle"].toggled.connect(self.set_shown)
+        a["prediction_view"].triggered.connect(self.cycle_view)
+        a["prediction_accept"].triggered.connect(lambda: rd.request_accept())
+        a["predict_all"].triggered.connect(self.predict_all)
+        a["sort_uncertainty"].toggled.connect(rd.sort_box.setChecked)
+        td.run_started.connect(lambda: self._set_training(True))
+        td.run_finished.connect(self.training_finished)
+        md.active_changed.connect(self.active_changed)
+        self.service.ready.connect(self.prediction_ready)
+        self.service.failed.connect(lambda message: rd.set_status(f"Prediction failed: {message}"))
+        rd.mode_changed.connect(self.set_view)
+        rd.shown_changed.connect(a["prediction_toggle"].setChecked)
+        rd.opacity_changed.connect(p.set_opacity)
+        rd.accept_requested.connect(self.accept)
+        rd.predict_all_requested.connect(self.predict_all)
+        rd.sort_changed.connect(self._sort_toggled)
+        rd.class_clicked.connect(self.highlight_class)
+        p.changed.connect(lambda: rd.set_mode(p.mode))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt naming
+        """Closing the window during a run asks, then stops the run cleanly before the window goes."""
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            if self.batch is not None:
+                self.batch.cancel()
+                self.batch.wait(30000)
+            if self.train_dock.running:
+                if not dialogs.confirm(self.window, "Training in progress",
+                                       "A model is being trained. Stop the run and quit? "
+                                       "The best checkpoint so far is kept."):
+                    event.ignore()
+                    return True
+                self.train_dock.stop_and_wait()
+            self.train_dock.save_settings()
+            self.service.shutdown()
+            self.review_dock.shutdown()
+        return False
+
+    # --- project and images ----------------------------------------------------------------------
+    @property
+    def project(self):
+        return self.window.session.project
+
+    @property
+    def active(self) -> Path | None:
+        return active_model_path(self.project)
+
+    def project_opened(self) -> None:
+        project = self.project
+        if not self.train_dock.running:
+            remove_stale_snapshots(project.save_dir)
+        self.models_dock.set_project(project)
+        self.review_dock.set_classes(list(project.classes.names), [tuple(c) for c in project.classes.colours])
+        self.service.forget()
+        self._clear_prediction()
+        self.active_changed(self.active, predict=False)
+
+    def update_lut(self) -> None:
+        """The prediction layer uses the mask's class colours (and visibility)."""
+        project = self.project
+        if project is None:
+            return
+        lut = overlay.colour_lut(project.classes.colour_table()[: len(project.classes)],
+                                 self.window.class_dock.visible, 1.0)
+        lut[IGNORE_INDEX, 3] = 0
+        self.prediction.set_lut(lut)
+        self.review_dock.set_classes(list(project.classes.names), [tuple(c) for c in project.classes.colours])
+
+    def image_loaded(self, loaded=None) -> None:
+        document = self.window.session.document
+        if self._watched is not None:
+            self._watched.remove_listener(self._on_document_edit)
+        self._watched = document
+        if document is not None:
+            document.add_listener(self._on_document_edit)
+        self.update_lut()
+        self.request_prediction()
+
+    def _on_document_edit(self, rect) -> None:
+        self.prediction.mask_edited()
+        self._update_metrics()
+
+    def _clear_prediction(self) -> None:
+        self.service.cancel()
+        self.prediction.clear()
+        self.review_dock.update_image(None, None)
+
+    def request_prediction(self) -> None:
+        """Predict the image on screen with the active model (background; cached)."""
+        entry, model = self.window.session.entry, self.active
+        self._clear_prediction()
+        if entry is None or model is None:
+            self.review_dock.set_status("No active model: train one (Training dock) or load a checkpoint "
+                                        "(Models dock)" if model is None else "")
+            return
+        self.review_dock.set_status(f"Predicting {entry.image_path.name} with {model.name}…")
+        self.service.request(self.project.save_dir, model, entry.image_path)
+
+    def prediction_ready(self, result) -> None:
+        entry = self.window.session.entry
+        if entry is None or entry.image_path != result.image_path or self.project is None:
+            return
+        self.prediction.set_prediction(result, self.project)
+        self.review_dock.set_status(f"{result.model_path.name}: uncertainty {result.score:.2f} "
+                                    "(0 = sure, 1 = guessing)")
+        self._update_metrics()
+        self._refresh_sort()
+
+    def _update_metrics(self) -> None:
+        document = self.window.session.document
+        self.review_dock.update_image(document.label if document is not None else None,
+                                      self.prediction.labels if self.prediction.available else None)
+
+    # --- view ------------------------------------------------------------------------------------
+    def set_view(self, mode: ViewMode) -> None:
+        self.prediction.set_mode(mode)
+        self.review_dock.set_mode(mode)
+
+    def cycle_view(self) -> None:
+        self.review_dock.set_mode(self.prediction.cycle_mode())
+        self.window.statusBar().showMessage(f"View: {self.prediction.mode.value}", 2000)
+
+    def set_shown(self, shown: bool) -> None:
+        self.prediction.set_shown(shown)
+        self.review_dock.set_shown(shown)
+
+    def highlight_class(self, class_index) -> None:
+        self.prediction.set_highlight(class_index)
+        self.review_dock.set_mode(ViewMode.ERRORS)
+        name = self.project.classes.names[class_index] if class_index is not None else "all classes"
+        self.window.statusBar().showMessage(f"Error map: {name}", 3000)
+
+    def accept(self, mode: AcceptMode, class_index: int) -> None:
+        if not self.prediction.available:
+            self.window.statusBar().showMessage("No prediction for this image to accept", 3000)
+            return
+        if self.prediction.accept(mode, class_index):
+            self.window.statusBar().showMessage(f"Prediction accepted ({mode.value}); Ctrl+Z undoes it", 4000)
+        else:
+            self.window.statusBar().showMessage("The prediction changes nothing here", 3000)
+
+    # --- models ----------------------------------------------------------------------------------
+    def active_changed(self, path: Path | None, predict: bool = True) -> None:
+        self.train_dock.active_model = path
+        history = read_history(path) if path is not None and path.is_dir() else None
+        self.train_dock.show_history(history)
+        self.review_dock.set_validation(history)
+        self._refresh_sort()
+        if predict:
+            self.service.forget()
+            self.request_prediction()
+
+    def _set_training(self, running: bool) -> None:
+        self.window.actions["train_start"].setEnabled(not running)
+        self.window.actions["train_stop"].setEnabled(running)
+
+    def training_finished(self, result) -> None:
+        self._set_training(False)
+        if self.project is None:
+            return
+        folder = result.model_dir
+        if folder is not None and (Path(folder) / "model.safetensors").is_file() and \
+                Path(folder).resolve().is_relative_to(Path(self.project.save_dir).resolve()):
+            set_active_model(self.project, Path(folder))
+            self.models_dock.refresh()
+            self.models_dock.select_path(Path(folder).resolve())
+            self.service.forget()
+            self.active_changed(self.active)
+        else:
+            self.models_dock.refresh()
+
+    # --- predict all, uncertainty ------------------------------------------------------------------
+    def predict_all(self) -> None:
+        project, model = self.project, self.active
+        if project is None or model is None or self.batch is not None:
+            if model is None:
+                dialogs.info(self.window, "Predict all", "Choose an active model first (Models dock).")
+            return
+        paths = [e.image_path for e in project.entries if not project.is_labelled(e)]
+        if not paths:
+            dialogs.info(self.window, "Predict all", "Every image has a mask already.")
+            return
+        dialog = QProgressDialog("Predicting…", "Cancel", 0, len(paths), self.window)
+        dialog.setWindowTitle("Predict all unlabelled images")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)
+        self.batch = BatchPredictThread(self.service.runner, project.save_dir, model, paths, self)
+        self.batch.progress.connect(lambda done, total, name: (dialog.setValue(done), dialog.setLabelText(
+            f"Predicting {name} ({done + 1} of {total})…" if name else "Done")))
+        dialog.canceled.connect(self.batch.cancel)
+        self.batch.finished_batch.connect(lambda done, error: self._batch_finished(dialog, done, error))
+        self.batch.start()
+
+    def _batch_finished(self, dialog: QProgressDialog, done: int, error: str) -> None:
+        batch, self.batch = self.batch, None
+        if batch is not None:
+            batch.wait()
+            batch.deleteLater()
+        dialog.reset()
+        dialog.deleteLater()
+        self._refresh_sort()
+        message = f"{done} image(s) predicted; the file list shows how unsure the model is"
+        if error:
+            message += f" — last problem: {error}"
+        self.window.statusBar().showMessage(message, 10000)
+
+    def _sort_toggled(self, sort: bool) -> None:
+        action = self.window.actions["sort_uncertainty"]
+        if action.isChecked() != sort:
+            action.setChecked(sort)
+        self._refresh_sort()
+
+    def _refresh_sort(self) -> None:
+        if self.project is None:
+            return
+        apply_to_file_dock(self.window.file_dock, self.project, self.active,
+                           self.review_dock.sort_box.isChecked())
+
+
+def install(window) -> ModelFeatures:
+    window.model_features = ModelFeatures(window)
+    return window.model_features

@@ -1,0 +1,122 @@
+"""The project's trained models and its active model, read from the files (no Qt, no torch).
+
+A trained model is a folder ``<save_dir>/models/<name>/`` with ``config.json`` (written by
+``segstudio.model.checkpoints.save_model``) and ``history.json`` (the trainer's per-epoch log).
+The active model is stored in ``Project.settings["active_model"]``: ``models/<name>`` relative to
+the save folder for the project's own models (so the folder can move), an absolute path for a
+public checkpoint registered from elsewhere (nothing is copied).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MODELS_FOLDER = "models"
+ACTIVE_KEY = "active_model"
+
+
+@dataclass
+class ModelRecord:
+    """What the models list shows for one model."""
+
+    name: str
+    path: Path  # the model folder, or a checkpoint file
+    variant: str = ""
+    modified: float = 0.0  # mtime of the weights, seconds since the epoch
+    best_miou: float = math.nan
+    class_names: list[str] = field(default_factory=list)
+    external: bool = False  # a public checkpoint outside the project
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def read_history(folder: Path) -> dict | None:
+    """``history.json`` of a model folder ({"epochs": [...], "class_names": [...], ...}) or None."""
+    data = _read_json(Path(folder) / "history.json")
+    return data if data is not None and isinstance(data.get("epochs"), list) else None
+
+
+def _best_miou(history: dict | None) -> float:
+    if not history:
+        return math.nan
+    best = history.get("best_miou")
+    if isinstance(best, (int, float)) and best >= 0:
+        return float(best)
+    values = [e.get("val_miou") for e in history["epochs"] if isinstance(e.get("val_miou"), (int, float))]
+    return max(values) if values else math.nan
+
+
+def weights_file(path: Path) -> Path | None:
+    """The weights file of a model folder or checkpoint path (for mtimes and cache keys)."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (path / name).is_file():
+            return path / name
+    return None
+
+
+def record_for(path: Path, external: bool = False) -> ModelRecord | None:
+    """Describe one model folder (None when it holds no weights) or a checkpoint file."""
+    path = Path(path)
+    weights = weights_file(path)
+    if weights is None:
+        return None
+    config = _read_json(path / "config.json") if path.is_dir() else None
+    if config is None and path.is_file():
+        config = _read_json(path.parent / "config.json")
+    config = config or {}
+    history = read_history(path) if path.is_dir() else None
+    names = config.get("class_names") or (history or {}).get("class_names") or []
+    return ModelRecord(path.name if path.is_dir() else path.stem, path, str(config.get("variant") or ""),
+                       weights.stat().st_mtime, _best_miou(history), [str(n) for n in names], external)
+
+
+def list_models(save_dir) -> list[ModelRecord]:
+    """The trained models of a project, newest first."""
+    root = Path(save_dir) / MODELS_FOLDER
+    records = [record_for(folder) for folder in sorted(root.iterdir())] if root.is_dir() else []
+    return sorted((r for r in records if r is not None), key=lambda r: r.modified, reverse=True)
+
+
+def active_model_path(project) -> Path | None:
+    """The active model's folder or file, or None (unset, or deleted since)."""
+    value = project.settings.get(ACTIVE_KEY) if project is not None else None
+    if not isinstance(value, str) or not value:
+        return None
+    path = Path(value)
+    if not path.is_absolute():
+        path = Path(project.save_dir) / path
+    return path if weights_file(path) is not None else None
+
+
+def set_active_model(project, path: Path | None) -> None:
+    """Remember ``path`` as the project's active model (None clears it) in project.json."""
+    value = ""
+    if path is not None:
+        path = Path(path).resolve()
+        try:
+            value = path.relative_to(Path(project.save_dir).resolve()).as_posix()
+        except ValueError:
+            value = str(path)
+    project.settings[ACTIVE_KEY] = value
+    project.save_settings()
+
+
+def delete_model(project, record: ModelRecord) -> None:
+    """Delete a project model folder (an external checkpoint is only unregistered, never deleted)."""
+    if active_model_path(project) == record.path:
+        set_active_model(project, None)
+    if not record.external and record.path.is_dir():
+        shutil.rmtree(record.path)

@@ -1,0 +1,171 @@
+"""The models dock: the project's trained models, the active one, public checkpoints, deletion."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import dialogs
+from .dock_body import scrolling
+from .model_list import ModelRecord, active_model_path, delete_model, list_models, record_for, set_active_model
+
+CHECKPOINT_FILTER = "Checkpoints (*.safetensors *.bin *.pth *.pt);;All files (*)"
+
+
+def ask_checkpoint(parent: QWidget | None, start: str = "") -> str | None:
+    """File dialog for a public checkpoint (replaced by tests)."""
+    path, _ = QFileDialog.getOpenFileName(parent, "Load a checkpoint", start, CHECKPOINT_FILTER)
+    return path or None
+
+
+class ModelsDock(QDockWidget):
+    """Lists models; ``active_changed`` carries the new active model path (or None)."""
+
+    active_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Models", parent)
+        self.setObjectName("models_dock")
+        self.project = None
+        self.records: list[ModelRecord] = []
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Model", "Variant", "Date", "Best mIoU"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)
+        header = self.tree.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.use_button = QPushButton("Use")
+        self.use_button.setToolTip("Make the selected model the active one (predictions, review)")
+        self.load_button = QPushButton("Load checkpoint…")
+        self.load_button.setToolTip("Use a public SegFormer checkpoint file (nothing is copied)")
+        self.delete_button = QPushButton("Delete")
+        self.active_label = QLabel("No active model")
+        self.active_label.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for button in (self.use_button, self.load_button, self.delete_button):
+            buttons.addWidget(button)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.active_label)
+        self.setWidget(scrolling(body))
+        self.use_button.clicked.connect(self.use_selected)
+        self.load_button.clicked.connect(self.load_checkpoint)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.tree.itemDoubleClicked.connect(lambda item, column: self.use_selected())
+        self._update_buttons()
+        self.tree.itemSelectionChanged.connect(self._update_buttons)
+
+    # --- content ---------------------------------------------------------------------------------
+    def set_project(self, project) -> None:
+        self.project = project
+        self.refresh()
+
+    @property
+    def active(self) -> Path | None:
+        return active_model_path(self.project)
+
+    def refresh(self) -> None:
+        """Re-read the models folder (after a training run, a deletion, a new project)."""
+        project = self.project
+        self.records = list_models(project.save_dir) if project is not None else []
+        active = self.active
+        if active is not None and all(r.path != active for r in self.records):
+            external = record_for(active, external=True)
+            if external is not None:
+                self.records.insert(0, external)
+        self.tree.clear()
+        for record in self.records:
+            miou = "—" if math.isnan(record.best_miou) else f"{record.best_miou:.3f}"
+            date = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.modified))
+            item = QTreeWidgetItem([record.name, record.variant or "?", date, miou])
+            item.setToolTip(0, str(record.path))
+            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if record.path == active:
+                font = QFont(item.font(0))
+                font.setBold(True)
+                for column in range(4):
+                    item.setFont(column, font)
+                item.setText(0, f"● {record.name}")
+            self.tree.addTopLevelItem(item)
+        self.active_label.setText(f"Active: {active.name}" if active is not None else "No active model: "
+                                  "train one, or load a checkpoint")
+        self._update_buttons()
+
+    def selected(self) -> ModelRecord | None:
+        row = self.tree.indexOfTopLevelItem(self.tree.currentItem()) if self.tree.currentItem() else -1
+        return self.records[row] if 0 <= row < len(self.records) else None
+
+    def select_path(self, path: Path) -> None:
+        for row, record in enumerate(self.records):
+            if record.path == Path(path):
+                self.tree.setCurrentItem(self.tree.topLevelItem(row))
+
+    # --- actions ---------------------------------------------------------------------------------
+    def set_active(self, path: Path | None) -> None:
+        if self.project is None:
+            return
+        try:
+            set_active_model(self.project, path)
+        except OSError as exc:
+            dialogs.error(self, "Cannot save the active model", str(exc))
+            return
+        self.refresh()
+        self.active_changed.emit(self.active)
+
+    def use_selected(self) -> None:
+        record = self.selected()
+        if record is not None:
+            self.set_active(record.path)
+
+    def load_checkpoint(self) -> None:
+        if self.project is None:
+            return
+        path = ask_checkpoint(self, str(self.project.save_dir))
+        if path:
+            if record_for(Path(path), external=True) is None:
+                dialogs.error(self, "Not a checkpoint", f"{path} holds no model weights")
+                return
+            self.set_active(Path(path))
+
+    def delete_selected(self) -> None:
+        record = self.selected()
+        if record is None or self.project is None:
+            return
+        what = "Forget the checkpoint" if record.external else "Delete the model folder"
+        if not dialogs.confirm(self, "Delete model", f"{what} {record.path}?"):
+            return
+        was_active = record.path == self.active
+        try:
+            delete_model(self.project, record)
+        except OSError as exc:
+            dialogs.error(self, "Cannot delete model", str(exc))
+        self.refresh()
+        if was_active:
+            self.active_changed.emit(None)
+
+    def _update_buttons(self) -> None:
+        has = self.selected() is not None
+        self.use_button.setEnabled(has)
+        self.delete_button.setEnabled(has)
+        self.load_button.setEnabled(self.project is not None)

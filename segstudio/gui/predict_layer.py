@@ -1,0 +1,186 @@
+"""The prediction overlay: a second canvas layer with its own opacity, view modes and "accept".
+
+View modes: the mask only, the prediction only, both, or the error map of prediction against the
+painted mask (``core.overlay.error_map``), optionally restricted to one class (the review table
+selects it). Accepting copies the prediction into the mask as one undo step
+(``Document.set_label``): every class, only pixels still background (0), or only one class.
+Ignore pixels (255) painted by the user are never overwritten.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from segstudio.core import overlay
+from segstudio.core.palette import IGNORE_INDEX
+
+from .overlay_layer import OverlayLayer
+
+
+class ViewMode(enum.Enum):
+    MASK = "Mask only"
+    PREDICTION = "Prediction only"
+    BOTH = "Mask and prediction"
+    ERRORS = "Error map"
+
+
+class AcceptMode(enum.Enum):
+    ALL = "All classes"
+    UNLABELLED = "Only unlabelled pixels"
+    CLASS = "Only one class"
+
+
+def class_lut(model_names: list[str], project_names: list[str]) -> np.ndarray:
+    """(256,) uint8 table from model class index to project class index, by name.
+
+    A model class whose name the project lacks keeps its index when both lists have the same length
+    and the project's class at that index matches no model class (a class renamed since training);
+    otherwise it becomes background.
+    """
+    lut = np.zeros(256, np.uint8)
+    lut[IGNORE_INDEX] = IGNORE_INDEX
+    wanted = {name.strip().lower(): i for i, name in enumerate(project_names)}
+    model_keys = {str(name).strip().lower() for name in model_names}
+    same_length = len(model_names) == len(project_names)
+    for i, name in enumerate(model_names[:255]):
+        j = wanted.get(str(name).strip().lower())
+        if j is None and same_length and project_names[i].strip().lower() not in model_keys:
+            j = i  # renamed since training (that project class is no other model class's name)
+        lut[i] = j if j is not None and j < 255 else 0
+    return lut
+
+
+def accepted_label(mask: np.ndarray, prediction: np.ndarray, mode: AcceptMode, class_index: int = 1) -> np.ndarray:
+    """The mask after accepting ``prediction`` in ``mode`` (a new array; ``mask`` is unchanged)."""
+    if mask.shape != prediction.shape:
+        raise ValueError(f"prediction {prediction.shape} and mask {mask.shape} differ in size")
+    writable = mask != IGNORE_INDEX
+    if mode is AcceptMode.UNLABELLED:
+        writable &= mask == 0
+    elif mode is AcceptMode.CLASS:
+        writable &= prediction == class_index
+    result = mask.copy()
+    result[writable] = prediction[writable]
+    return result
+
+
+def class_error_map(prediction: np.ndarray, mask: np.ndarray, class_index: int | None) -> np.ndarray:
+    """Error map; with ``class_index``, only pixels where that class is painted or predicted."""
+    rgba = overlay.error_map(prediction, mask)
+    if class_index is not None:
+        rgba[(mask != class_index) & (prediction != class_index)] = 0
+    return rgba
+
+
+class PredictionLayer(QObject):
+    """Owns the prediction layer of the canvas and the current image's prediction."""
+
+    changed = Signal()  # prediction, mode or highlighted class changed (review dock refreshes)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.layer = OverlayLayer("prediction", opacity=0.6)
+        window.canvas.add_layer(self.layer)
+        self.mode = ViewMode.BOTH
+        self.shown = True
+        self.highlight: int | None = None
+        self.labels: np.ndarray | None = None  # in project class indices, for the shown image
+        self.image_path: Path | None = None
+        self.score: float | None = None
+        self._error_timer = QTimer(self, singleShot=True, interval=150)
+        self._error_timer.timeout.connect(self._refresh_errors)
+        self.layer.visible = False
+
+    # --- content ---------------------------------------------------------------------------------
+    def set_prediction(self, result, project) -> None:
+        """Show ``result`` (a PredictionResult for the image on screen) in project classes."""
+        lut = class_lut(result.class_names, list(project.classes.names))
+        self.labels = lut[result.labels]
+        self.image_path = result.image_path
+        self.score = result.score
+        self.refresh()
+
+    def clear(self) -> None:
+        self.labels, self.image_path, self.score = None, None, None
+        self.layer.clear()
+        self.layer.visible = False
+        self.changed.emit()
+
+    @property
+    def available(self) -> bool:
+        document = self.window.session.document
+        return self.labels is not None and document is not None and document.label.shape == self.labels.shape
+
+    def set_lut(self, rgba_lut: np.ndarray) -> None:
+        self.layer.set_lut(rgba_lut)
+
+    # --- view ------------------------------------------------------------------------------------
+    def set_mode(self, mode: ViewMode) -> None:
+        self.mode = mode
+        if mode is not ViewMode.ERRORS:
+            self.highlight = None
+        self.refresh()
+
+    def cycle_mode(self) -> ViewMode:
+        modes = list(ViewMode)
+        self.set_mode(modes[(modes.index(self.mode) + 1) % len(modes)])
+        return self.mode
+
+    def set_shown(self, shown: bool) -> None:
+        self.shown = bool(shown)
+        self.refresh()
+
+    def set_opacity(self, opacity: float) -> None:
+        self.layer.opacity = max(0.0, min(1.0, float(opacity)))
+        self.window.canvas.viewport().update()
+
+    def set_highlight(self, class_index: int | None) -> None:
+        """Show the errors of one class (None: all classes) in the error map."""
+        self.highlight = class_index
+        self.mode = ViewMode.ERRORS
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Apply the mode: which layers are visible and what the prediction layer shows."""
+        mask_visible = self.mode in (ViewMode.MASK, ViewMode.BOTH) or not self.available
+        action = self.window.actions["show_mask"]
+        if action.isChecked() != mask_visible:
+            action.setChecked(mask_visible)  # the window's own toggle keeps its state in step
+        show = self.available and self.shown and self.mode is not ViewMode.MASK
+        if show and self.mode is ViewMode.ERRORS:
+            self._refresh_errors()
+        elif show:
+            if self.layer.label is not self.labels:
+                self.layer.set_label(self.labels)
+        self.layer.visible = show
+        self.window.canvas.viewport().update()
+        self.changed.emit()
+
+    def mask_edited(self) -> None:
+        """The mask changed: the error map follows (debounced, it is a whole-image computation)."""
+        if self.mode is ViewMode.ERRORS and self.available:
+            self._error_timer.start()
+        self.changed.emit()
+
+    def _refresh_errors(self) -> None:
+        if not self.available:
+            return
+        self.layer.set_rgba(class_error_map(self.labels, self.window.session.document.label, self.highlight))
+
+    # --- accept ----------------------------------------------------------------------------------
+    def accept(self, mode: AcceptMode, class_index: int = 1) -> bool:
+        """Copy the prediction into the mask as one undo step; False when nothing changed."""
+        document = self.window.session.document
+        if not self.available or document is None:
+            return False
+        self.window.tools.cancel()
+        new = accepted_label(document.label, self.labels, mode, class_index)
+        if document.set_label(new) is None:
+            return False
+        self.window.tools.edit_finished.emit()  # autosave and class counts, like any other edit
+        return True

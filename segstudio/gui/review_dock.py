@@ -1,0 +1,302 @@
+"""The review dock: prediction controls and per-class metrics of the prediction against the mask.
+
+Two tables: "This image" (IoU, accuracy and pixel counts of the current prediction against the
+painted mask, computed off the GUI thread) and "Validation" (per-class IoU of the active model's
+last validation, from its history.json). Both sort numerically; a class with no pixels shows "—"
+and sorts last. Clicking a class of "This image" shows its errors on the canvas.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from segstudio.core.metrics import SegMetrics, compute_metrics, confusion_matrix
+
+from .dock_body import scrolling
+from .predict_layer import AcceptMode, ViewMode
+
+DASH = "—"
+_VALUE = Qt.ItemDataRole.UserRole
+
+
+class NumberItem(QTableWidgetItem):
+    """A table cell that sorts by its number; NaN (shown as "—") sorts after every number."""
+
+    def __init__(self, value: float, text: str) -> None:
+        super().__init__(text)
+        self.setData(_VALUE, float(value))
+        self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def __lt__(self, other) -> bool:
+        a, b = self.data(_VALUE), other.data(_VALUE)
+        if a is None or b is None:
+            return super().__lt__(other)
+        if math.isnan(a) or math.isnan(b):
+            # NaN last in ascending order, and also last in descending order is not possible with a
+            # plain "<"; last in ascending keeps "—" out of the way of the best classes.
+            return not math.isnan(a) and math.isnan(b)
+        return a < b
+
+
+def _ratio_item(value: float) -> NumberItem:
+    return NumberItem(value, DASH if math.isnan(value) else f"{value:.3f}")
+
+
+def _count_item(value: int) -> NumberItem:
+    return NumberItem(float(value), f"{value:,}".replace(",", " "))
+
+
+def metrics_of(mask: np.ndarray, prediction: np.ndarray, num_classes: int) -> SegMetrics:
+    """Per-class metrics of one prediction against its painted mask (ignore 255 excluded)."""
+    return compute_metrics(confusion_matrix(mask, prediction, num_classes))
+
+
+def summary_text(miou: float, pixel_accuracy: float) -> str:
+    fmt = lambda v: DASH if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"  # noqa: E731
+    return f"mIoU {fmt(miou)} · pixel accuracy {fmt(pixel_accuracy)}"
+
+
+class ReviewDock(QDockWidget):
+    """Prediction view controls, accept, predict-all, and the per-class tables."""
+
+    mode_changed = Signal(object)  # ViewMode
+    shown_changed = Signal(bool)
+    opacity_changed = Signal(float)
+    accept_requested = Signal(object, int)  # AcceptMode, class index
+    predict_all_requested = Signal()
+    sort_changed = Signal(bool)
+    class_clicked = Signal(object)  # class index, or None for all classes
+    _metrics_ready = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Review", parent)
+        self.setObjectName("review_dock")
+        self.class_names: list[str] = []
+        self.colours: list[tuple[int, int, int]] = []
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="segstudio-metrics")
+        self._token = 0
+        self.metrics: SegMetrics | None = None
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self._build_controls())
+        self.tabs = QTabWidget()
+        self.image_table = self._table(["Class", "IoU", "Accuracy", "Mask px", "Pred px"])
+        self.val_table = self._table(["Class", "IoU"])
+        self.image_summary, self.val_summary = QLabel(DASH), QLabel(DASH)
+        for label in (self.image_summary, self.val_summary):
+            label.setWordWrap(True)  # a long message must not widen the dock
+        for table, summary, title in ((self.image_table, self.image_summary, "This image"),
+                                      (self.val_table, self.val_summary, "Validation")):
+            page = QWidget()
+            page_layout = QVBoxLayout(page)
+            page_layout.setContentsMargins(0, 4, 0, 0)
+            page_layout.addWidget(summary)
+            page_layout.addWidget(table, 1)
+            self.tabs.addTab(page, title)
+        layout.addWidget(self.tabs, 1)
+        self.setWidget(scrolling(body))
+        self.image_table.cellClicked.connect(self._on_cell_clicked)
+        self._metrics_ready.connect(self._on_metrics)
+
+    # --- construction ----------------------------------------------------------------------------
+    def _build_controls(self) -> QGroupBox:
+        box = QGroupBox("Prediction")
+        form = QFormLayout(box)
+        form.setContentsMargins(6, 6, 6, 6)
+        self.status = QLabel("No active model")
+        self.status.setWordWrap(True)
+        form.addRow(self.status)
+        self.show_box = QCheckBox("Show (T)")
+        self.show_box.setChecked(True)
+        self.mode_box = QComboBox()
+        self.mode_box.addItems([m.value for m in ViewMode])
+        self.mode_box.setCurrentIndex(list(ViewMode).index(ViewMode.BOTH))
+        self.mode_box.setToolTip("What the canvas shows (V cycles)")
+        row = QHBoxLayout()
+        row.addWidget(self.show_box)
+        row.addWidget(self.mode_box, 1)
+        form.addRow(row)
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(60)
+        form.addRow("Opacity", self.opacity)
+        self.accept_mode = QComboBox()
+        self.accept_mode.addItems([m.value for m in AcceptMode])
+        self.accept_class = QComboBox()
+        self.accept_class.setEnabled(False)
+        self.accept_button = QPushButton("Accept")
+        self.accept_button.setToolTip("Copy the prediction into the mask as one undo step (Ctrl+Return)")
+        row = QHBoxLayout()
+        row.addWidget(self.accept_mode, 1)
+        row.addWidget(self.accept_class, 1)
+        row.addWidget(self.accept_button)
+        form.addRow(row)
+        self.predict_all = QPushButton("Predict all unlabelled…")
+        self.predict_all.setToolTip("Predict every image without a mask (cached, masks untouched) "
+                                    "and score how unsure the model is")
+        self.sort_box = QCheckBox("Sort files: least certain first")
+        row = QHBoxLayout()
+        row.addWidget(self.predict_all)
+        row.addWidget(self.sort_box, 1)
+        form.addRow(row)
+        self.show_box.toggled.connect(self.shown_changed)
+        self.mode_box.currentIndexChanged.connect(lambda i: self.mode_changed.emit(list(ViewMode)[i]))
+        self.opacity.valueChanged.connect(lambda v: self.opacity_changed.emit(v / 100.0))
+        self.accept_mode.currentIndexChanged.connect(
+            lambda i: self.accept_class.setEnabled(list(AcceptMode)[i] is AcceptMode.CLASS))
+        self.accept_button.clicked.connect(self.request_accept)
+        self.predict_all.clicked.connect(self.predict_all_requested)
+        self.sort_box.toggled.connect(self.sort_changed)
+        return box
+
+    @staticmethod
+    def _table(headers: list[str]) -> QTableWidget:
+        table = QTableWidget(0, len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setSortingEnabled(True)
+        table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # class order until the user clicks a header
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(headers)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        return table
+
+    # --- state from the controller ---------------------------------------------------------------
+    def set_classes(self, names: list[str], colours: list[tuple[int, int, int]]) -> None:
+        self.class_names, self.colours = list(names), [tuple(c) for c in colours]
+        current = self.accept_class.currentIndex()
+        self.accept_class.clear()
+        self.accept_class.addItems([f"{i}: {n}" for i, n in enumerate(names)][1:])
+        self.accept_class.setCurrentIndex(max(0, current))
+
+    def set_mode(self, mode: ViewMode) -> None:
+        self.mode_box.blockSignals(True)
+        self.mode_box.setCurrentIndex(list(ViewMode).index(mode))
+        self.mode_box.blockSignals(False)
+
+    def set_shown(self, shown: bool) -> None:
+        self.show_box.blockSignals(True)
+        self.show_box.setChecked(shown)
+        self.show_box.blockSignals(False)
+
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def request_accept(self) -> None:
+        mode = list(AcceptMode)[self.accept_mode.currentIndex()]
+        self.accept_requested.emit(mode, self.accept_class.currentIndex() + 1)
+
+    # --- this image ------------------------------------------------------------------------------
+    def update_image(self, mask: np.ndarray | None, prediction: np.ndarray | None) -> None:
+        """Recompute the table for this image (on a worker thread; copies taken now)."""
+        self._token += 1
+        if mask is None or prediction is None or mask.shape != prediction.shape or not self.class_names:
+            self.metrics = None
+            self._fill_image_table(None)
+            return
+        if not ((mask != 0) & (mask != 255)).any():  # nothing painted yet: nothing to compare with
+            self.metrics = None
+            self._fill_image_table(None, "No painted mask to compare with yet: accept the prediction "
+                                         "or paint, then review")
+            return
+        token, n = self._token, len(self.class_names)
+        future = self._pool.submit(metrics_of, mask.copy(), prediction, n)
+        future.add_done_callback(lambda f: self._metrics_ready.emit((token, f)))
+
+    def _on_metrics(self, payload) -> None:
+        token, future = payload
+        if token == self._token and future.exception() is None:
+            self.metrics = future.result()
+            self._fill_image_table(self.metrics)
+
+    def _fill_image_table(self, metrics: SegMetrics | None, empty_text: str = "No prediction for this image") -> None:
+        table = self.image_table
+        table.setSortingEnabled(False)
+        table.setRowCount(0)
+        if metrics is None:
+            self.image_summary.setText(empty_text)
+            table.setSortingEnabled(True)
+            return
+        for i, name in enumerate(self.class_names):
+            row = table.rowCount()
+            table.insertRow(row)
+            table.setItem(row, 0, self._name_item(i, name))
+            table.setItem(row, 1, _ratio_item(metrics.iou[i]))
+            table.setItem(row, 2, _ratio_item(metrics.accuracy[i]))
+            table.setItem(row, 3, _count_item(int(metrics.gt_pixels[i])))
+            table.setItem(row, 4, _count_item(int(metrics.pred_pixels[i])))
+        table.setSortingEnabled(True)
+        self.image_summary.setText(summary_text(metrics.miou, metrics.pixel_accuracy))
+
+    def _name_item(self, index: int, name: str) -> QTableWidgetItem:
+        item = NumberItem(float(index), name)  # sorts in class order
+        item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if index < len(self.colours):
+            item.setForeground(QBrush(QColor(*self.colours[index]).darker(130)))
+        return item
+
+    def _on_cell_clicked(self, row: int, column: int) -> None:
+        item = self.image_table.item(row, 0)
+        if item is not None:
+            self.class_clicked.emit(int(item.data(_VALUE)))
+
+    def row_of_class(self, table: QTableWidget, index: int) -> int:
+        for row in range(table.rowCount()):
+            if int(table.item(row, 0).data(_VALUE)) == index:
+                return row
+        return -1
+
+    # --- validation ------------------------------------------------------------------------------
+    def set_validation(self, history: dict | None) -> None:
+        """The last validation of the active model (its history.json), or nothing."""
+        table = self.val_table
+        table.setSortingEnabled(False)
+        table.setRowCount(0)
+        epochs = (history or {}).get("epochs") or []
+        if not epochs:
+            self.val_summary.setText("No validation yet: train a model")
+            table.setSortingEnabled(True)
+            return
+        last = epochs[-1]
+        names = history.get("class_names") or self.class_names
+        values = list(last.get("val_iou") or [])
+        for i, name in enumerate(names):
+            value = values[i] if i < len(values) else None
+            row = table.rowCount()
+            table.insertRow(row)
+            table.setItem(row, 0, self._name_item(i, str(name)))
+            table.setItem(row, 1, _ratio_item(math.nan if value is None else float(value)))
+        table.setSortingEnabled(True)
+        epoch = last.get("epoch", len(epochs))
+        self.val_summary.setText(f"Epoch {epoch}: " + summary_text(last.get("val_miou"), last.get("val_pixel_accuracy")))
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

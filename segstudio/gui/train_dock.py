@@ -1,0 +1,400 @@
+"""The training dock: settings, one Train/Stop button, progress, live curves, per-class IoU.
+
+Train snapshots the labelled masks (the open image is saved first if it has unsaved edits; see
+train_snapshot) and runs ``segstudio.model.train.train`` on a :class:`TrainThread`, so painting
+goes on meanwhile. Settings are remembered in QSettings; results (the model folder with
+config.json and history.json) are written by the engine, so the curves of the active model come
+back after a restart (:meth:`show_history`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .dock_body import scrolling
+from .device_info import describe_async
+from .review_dock import NumberItem, _ratio_item
+from .train_chart import TrainChart
+from .train_snapshot import take_snapshot
+from .train_worker import TrainThread
+
+VARIANT_ITEMS = [("SegFormer B0 (fastest)", "b0"), ("SegFormer B1", "b1"), ("SegFormer B2", "b2"),
+                 ("SegFormer B3", "b3"), ("SegFormer B4", "b4"), ("SegFormer B5 (largest)", "b5"),
+                 ("Continue the active model", "@active")]
+BROWSE_FILE, BROWSE_FOLDER = "@file", "@folder"
+LOSSES = [("Cross-entropy", "ce"), ("Cross-entropy + Dice", "ce+dice"), ("Focal", "focal")]
+DEVICES = [("Auto", "auto"), ("CUDA GPU", "cuda"), ("CPU", "cpu")]
+
+
+def format_eta(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def ask_model_source(parent: QWidget | None, folder: bool, start: str = "") -> str | None:
+    """Dialog for a checkpoint file or a model folder to start from (replaced by tests)."""
+    if folder:
+        return QFileDialog.getExistingDirectory(parent, "Start from a model folder", start) or None
+    path, _ = QFileDialog.getOpenFileName(parent, "Start from a checkpoint", start,
+                                          "Checkpoints (*.safetensors *.bin *.pth *.pt);;All files (*)")
+    return path or None
+
+
+class TrainDock(QDockWidget):
+    """Settings and progress of one training run at a time."""
+
+    run_started = Signal()
+    run_finished = Signal(object)  # TrainResult
+    _device_text = Signal(str)
+
+    def __init__(self, window) -> None:
+        super().__init__("Training", window)
+        self.setObjectName("train_dock")
+        self.window = window
+        self.thread: TrainThread | None = None
+        self.config_overrides: dict = {}  # extra TrainConfig fields (tests: a tiny model_config)
+        self.active_model: Path | None = None  # for "Continue the active model"
+        self.class_names: list[str] = []
+        self._started = 0.0
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(self._build_form())
+        buttons = QHBoxLayout()
+        self.train_button = QPushButton("Train")
+        self.train_button.setToolTip("Train on the labelled images as they are now (painting can go on)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after the current batch; the best checkpoint is kept")
+        self.stop_button.setEnabled(False)
+        buttons.addWidget(self.train_button, 1)
+        buttons.addWidget(self.stop_button)
+        layout.addLayout(buttons)
+        self.progress = QProgressBar()
+        self.progress.setFormat("step %v / %m")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.speed_label = QLabel("")
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chart = TrainChart()
+        self.iou_table = QTableWidget(0, 2)
+        self.iou_table.setHorizontalHeaderLabels(["Class", "IoU (last validation)"])
+        self.iou_table.verticalHeader().setVisible(False)
+        self.iou_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.iou_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.iou_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.iou_table.setSortingEnabled(True)
+        self.iou_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # class order
+        self.iou_table.setMinimumHeight(90)
+        for widget in (self.progress, self.speed_label, self.message):
+            layout.addWidget(widget)
+        layout.addWidget(self.chart, 3)
+        layout.addWidget(self.iou_table, 2)
+        self.setWidget(scrolling(body))
+        self.train_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self._device_text.connect(self.device_label.setText)
+        self._restore_settings()
+        self._describe_device()
+
+    # --- settings form ---------------------------------------------------------------------------
+    def _build_form(self) -> QFormLayout:
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        self.model_box = QComboBox()
+        for text, data in VARIANT_ITEMS:
+            self.model_box.addItem(text, data)
+        self.model_box.addItem("Checkpoint file…", BROWSE_FILE)
+        self.model_box.addItem("Model folder…", BROWSE_FOLDER)
+        self.model_box.setToolTip("Architecture to train from scratch, or weights to start from "
+                                  "(a public SegFormer checkpoint, or one of your models)")
+        self.model_box.activated.connect(self._on_model_chosen)
+        form.addRow("Start from", self.model_box)
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("automatic (variant-date)")
+        form.addRow("Name", self.name_edit)
+        self.size_box = QSpinBox(minimum=64, maximum=2048, singleStep=32, value=512, suffix=" px")
+        self.batch_box = QSpinBox(minimum=1, maximum=256, value=8)
+        row = QHBoxLayout()
+        row.addWidget(self.size_box)
+        row.addWidget(QLabel("batch"))
+        row.addWidget(self.batch_box)
+        form.addRow("Image size", row)
+        self.length_box = QSpinBox(minimum=1, maximum=1_000_000, value=50)
+        self.unit_box = QComboBox()
+        self.unit_box.addItems(["epochs", "steps"])
+        row = QHBoxLayout()
+        row.addWidget(self.length_box, 1)
+        row.addWidget(self.unit_box)
+        form.addRow("Length", row)
+        self.loss_box = QComboBox()
+        for text, data in LOSSES:
+            self.loss_box.addItem(text, data)
+        self.weights_box = QCheckBox("class weights")
+        self.weights_box.setToolTip("Weigh rare classes up (median frequency)")
+        row = QHBoxLayout()
+        row.addWidget(self.loss_box, 1)
+        row.addWidget(self.weights_box)
+        form.addRow("Loss", row)
+        self.lr_edit = QLineEdit()
+        self.lr_edit.setPlaceholderText("default (6e-5 pretrained, 3e-3 from scratch)")
+        form.addRow("Learning rate", self.lr_edit)
+        self.device_box = QComboBox()
+        for text, data in DEVICES:
+            self.device_box.addItem(text, data)
+        self.device_box.currentIndexChanged.connect(lambda i: self._describe_device())
+        self.device_label = QLabel("…")
+        self.device_label.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.device_box)
+        row.addWidget(self.device_label, 1)
+        form.addRow("Device", row)
+        return form
+
+    def _inputs(self) -> list[QWidget]:
+        return [self.model_box, self.name_edit, self.size_box, self.batch_box, self.length_box, self.unit_box,
+                self.loss_box, self.weights_box, self.lr_edit, self.device_box]
+
+    def _on_model_chosen(self, index: int) -> None:
+        data = self.model_box.itemData(index)
+        if data not in (BROWSE_FILE, BROWSE_FOLDER):
+            return
+        project = self.window.session.project
+        path = ask_model_source(self, data == BROWSE_FOLDER, str(project.save_dir) if project else "")
+        if path:
+            self.set_model_source(path)
+        else:
+            self.model_box.setCurrentIndex(0)
+
+    def set_model_source(self, source: str) -> None:
+        """Select a variant ("b0"), "@active", or a checkpoint path (added to the list)."""
+        index = self.model_box.findData(source)
+        if index < 0:
+            self.model_box.insertItem(len(VARIANT_ITEMS), Path(source).name, source)
+            self.model_box.setItemData(len(VARIANT_ITEMS), source, Qt.ItemDataRole.ToolTipRole)
+            index = len(VARIANT_ITEMS)
+        self.model_box.setCurrentIndex(index)
+
+    def model_source(self) -> str:
+        return str(self.model_box.currentData())
+
+    def _describe_device(self) -> None:
+        """Which GPU (or how many CPU threads) the device choice means (never blocks: device_info)."""
+        self.device_label.setText("detecting…")
+        describe_async(str(self.device_box.currentData()), self._device_text.emit)
+
+    def _restore_settings(self) -> None:
+        st = self.window.settings
+        source = st.get_str("train/init", "b0")
+        if source.startswith("@") or source in dict((d, t) for t, d in VARIANT_ITEMS) or Path(source).exists():
+            self.set_model_source(source if source not in (BROWSE_FILE, BROWSE_FOLDER) else "b0")
+        self.size_box.setValue(st.get_int("train/size", 512))
+        self.batch_box.setValue(st.get_int("train/batch", 8))
+        self.length_box.setValue(st.get_int("train/length", 50))
+        self.unit_box.setCurrentIndex(1 if st.get_str("train/unit", "epochs") == "steps" else 0)
+        self.loss_box.setCurrentIndex(max(0, self.loss_box.findData(st.get_str("train/loss", "ce"))))
+        self.weights_box.setChecked(st.get_bool("train/class_weights", False))
+        self.lr_edit.setText(st.get_str("train/lr", ""))
+        self.device_box.setCurrentIndex(max(0, self.device_box.findData(st.get_str("train/device", "auto"))))
+
+    def save_settings(self) -> None:
+        st = self.window.settings
+        st.set("train/init", self.model_source())
+        st.set("train/size", self.size_box.value())
+        st.set("train/batch", self.batch_box.value())
+        st.set("train/length", self.length_box.value())
+        st.set("train/unit", self.unit_box.currentText())
+        st.set("train/loss", self.loss_box.currentData())
+        st.set("train/class_weights", self.weights_box.isChecked())
+        st.set("train/lr", self.lr_edit.text().strip())
+        st.set("train/device", self.device_box.currentData())
+
+    def build_config(self):
+        """The TrainConfig of the form (ValueError with a readable message for a bad field)."""
+        from segstudio.model.train import TrainConfig
+        source = self.model_source()
+        if source == "@active":
+            if self.active_model is None:
+                raise ValueError("there is no active model to continue: choose a variant or a checkpoint")
+            source = str(self.active_model)
+        lr_text = self.lr_edit.text().strip()
+        try:
+            lr = float(lr_text) if lr_text else None
+        except ValueError:
+            raise ValueError(f"learning rate {lr_text!r} is not a number (e.g. 6e-5), leave it blank for "
+                             "the default") from None
+        base = Path(source).stem if Path(source).exists() else source
+        name = self.name_edit.text().strip() or f"{base}-{time.strftime('%Y%m%d-%H%M%S')}"
+        length = self.length_box.value()
+        fields = dict(init=source, size=self.size_box.value(), batch=self.batch_box.value(), lr=lr,
+                      loss=str(self.loss_box.currentData()), class_weights=self.weights_box.isChecked(),
+                      device=str(self.device_box.currentData()), name=name, num_workers=0)
+        fields["steps" if self.unit_box.currentText() == "steps" else "epochs"] = length
+        fields.update(self.config_overrides)
+        return TrainConfig(**fields)
+
+    # --- running ---------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.thread is not None
+
+    def start(self) -> bool:
+        """Snapshot the masks and start a run; False (with the reason shown) when it cannot start."""
+        if self.running:
+            return False
+        session = self.window.session
+        project = session.project
+        if project is None:
+            self.show_message("Open a folder of images first.", error=True)
+            return False
+        try:
+            config = self.build_config()
+        except ValueError as exc:
+            self.show_message(str(exc), error=True)
+            return False
+        self.save_settings()
+        if session.dirty:
+            session.save_async()  # the open image's latest strokes are part of the run
+        session.flush_writes()
+        try:
+            snapshot = take_snapshot(project)
+        except OSError as exc:
+            self.show_message(f"Cannot prepare the training data in {project.save_dir}: {exc}", error=True)
+            return False
+        self.class_names = list(project.classes.names)
+        self.thread = TrainThread(snapshot, config, self)
+        self.thread.progress.connect(self._on_progress)
+        self.thread.epoch_done.connect(self._on_epoch)
+        self.thread.finished_run.connect(self._on_finished)
+        self.chart.clear()
+        self.iou_table.setRowCount(0)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.speed_label.setText("preparing…")
+        self.show_message(f"Training {config.name} on {len(snapshot.entries)} labelled image(s)…")
+        self._set_running(True)
+        self._started = time.monotonic()
+        self.thread.start()
+        self.run_started.emit()
+        return True
+
+    def stop(self) -> None:
+        """End the run after the current batch (the checkpoint is kept)."""
+        if self.thread is not None:
+            self.thread.request_stop()
+            self.stop_button.setEnabled(False)
+            self.speed_label.setText("stopping after this batch…")
+
+    def stop_and_wait(self, timeout: float = 60.0) -> bool:
+        """Stop and wait (processing events) until the run has ended; False on timeout."""
+        self.stop()
+        deadline = time.monotonic() + timeout
+        while self.thread is not None and time.monotonic() < deadline:
+            QCoreApplication.processEvents()
+            if self.thread is not None:
+                self.thread.wait(20)
+        QCoreApplication.processEvents()
+        return self.thread is None
+
+    def _set_running(self, running: bool) -> None:
+        for widget in self._inputs():
+            widget.setEnabled(not running)
+        self.train_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def _on_progress(self, p) -> None:
+        self.progress.setRange(0, max(1, p.total_steps))
+        self.progress.setValue(p.step)
+        self.speed_label.setText(f"epoch {p.epoch}/{p.epochs} · {p.images_per_s:.1f} images/s · "
+                                 f"ETA {format_eta(p.eta_s)} · loss {p.loss:.3f}")
+        if self.chart.loss.count() == 0:
+            self.chart.set_epochs(p.epochs)
+        self.chart.add_loss(p.step * p.epochs / max(1, p.total_steps), p.loss)
+
+    def _on_epoch(self, summary) -> None:
+        self.chart.add_miou(float(summary.epoch), summary.val_miou)
+        self.fill_iou(self.class_names, summary.val_iou)
+
+    def _on_finished(self, result) -> None:
+        thread, self.thread = self.thread, None
+        if thread is not None:
+            thread.wait()
+            thread.deleteLater()
+        self._set_running(False)
+        elapsed = format_eta(time.monotonic() - self._started)
+        notes = "".join(f"\n{note}" for note in result.notes)
+        if result.status == "finished":
+            self.show_message(f"Done in {elapsed}: {result.message}{notes}")
+        elif result.status == "stopped":
+            self.show_message(f"Stopped: {result.message}. The best checkpoint so far is kept.{notes}")
+        else:
+            self.show_message(f"Training failed: {result.message}", error=True)
+        self.speed_label.setText("")
+        self.run_finished.emit(result)
+
+    # --- display ---------------------------------------------------------------------------------
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #b00020;" if error else "")
+        self.message.setProperty("error", error)
+
+    def fill_iou(self, class_names: list[str], values: list) -> None:
+        table = self.iou_table
+        table.setSortingEnabled(False)
+        table.setRowCount(0)
+        for i, name in enumerate(class_names):
+            value = values[i] if i < len(values) else None
+            row = table.rowCount()
+            table.insertRow(row)
+            item = NumberItem(float(i), name)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            table.setItem(row, 0, item)
+            table.setItem(row, 1, _ratio_item(math.nan if value is None else float(value)))
+        table.setSortingEnabled(True)
+
+    def show_history(self, history: dict | None) -> None:
+        """Curves and last per-class IoU of a finished run (the active model's history.json)."""
+        if self.running:
+            return
+        epochs = (history or {}).get("epochs") or []
+        self.chart.show_history(epochs)
+        names = (history or {}).get("class_names") or self.class_names
+        if epochs:
+            self.fill_iou(list(names), epochs[-1].get("val_iou") or [])
+            best = (history or {}).get("best_miou")
+            steps = (history or {}).get("step"), (history or {}).get("total_steps")
+            self.progress.setRange(0, max(1, int(steps[1] or 1)))
+            self.progress.setValue(int(steps[0] or 0))
+            if isinstance(best, (int, float)):
+                self.speed_label.setText(f"{len(epochs)} epoch(s) · best val mIoU {best:.3f}")
+        else:
+            self.iou_table.setRowCount(0)
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.speed_label.setText("")

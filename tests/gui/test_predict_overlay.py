@@ -1,0 +1,141 @@
+"""The prediction overlay: background prediction of the shown image, view modes, accept (undoable),
+predict-all into the cache and the uncertainty order of the file list."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from model_fixtures import save_constant_model
+from segstudio.core.overlay import MISSED_RGBA, WRONG_RGBA
+from segstudio.gui import models_dock
+from segstudio.gui.model_list import set_active_model
+from segstudio.gui.predict_layer import AcceptMode, ViewMode, accepted_label, class_error_map, class_lut
+from segstudio.gui.uncertainty import uncertainty_order
+
+CLASSES = ["background", "cat", "dog", "tree"]  # as in conftest.py
+
+
+@pytest.fixture
+def predicted(qtbot, window, project_dir):
+    """The window with a constant model ("dog" everywhere) active and its prediction shown."""
+    folder = save_constant_model(project_dir / "models" / "dogs", CLASSES, winner=2)
+    features = window.model_features
+    features.models_dock.refresh()
+    features.models_dock.set_active(folder)
+    qtbot.waitUntil(lambda: features.prediction.available, timeout=20000)
+    return window
+
+
+def test_prediction_layer_and_view_modes(qtbot, predicted):
+    f = predicted.model_features
+    layer, mask_layer = f.prediction.layer, predicted.mask_layer
+    assert (f.prediction.labels == 2).all()
+    assert layer in predicted.canvas.layers and layer.visible and mask_layer.visible  # "both"
+    modes = []
+    for _ in range(4):
+        predicted.actions["prediction_view"].trigger()  # V
+        modes.append(f.prediction.mode)
+        assert f.review_dock.mode_box.currentText() == f.prediction.mode.value
+    assert modes == [ViewMode.ERRORS, ViewMode.MASK, ViewMode.PREDICTION, ViewMode.BOTH]
+    f.set_view(ViewMode.PREDICTION)
+    assert layer.visible and not mask_layer.visible
+    f.set_view(ViewMode.MASK)
+    assert not layer.visible and mask_layer.visible
+    f.set_view(ViewMode.BOTH)
+    predicted.actions["prediction_toggle"].trigger()  # T hides the prediction only
+    assert not layer.visible and mask_layer.visible and not f.review_dock.show_box.isChecked()
+    predicted.actions["prediction_toggle"].trigger()
+    assert layer.visible
+    f.review_dock.opacity.setValue(25)
+    assert layer.opacity == pytest.approx(0.25)
+    assert f.review_dock.status.text().startswith("dogs: uncertainty")
+
+
+def test_accept_all_is_one_undo_step(qtbot, predicted):
+    document = predicted.session.document
+    before = document.label.copy()
+    predicted.actions["prediction_accept"].trigger()  # Ctrl+Return, default mode: all classes
+    assert (document.label == 2).all()
+    predicted.actions["undo"].trigger()
+    assert (document.label == before).all()
+    predicted.actions["redo"].trigger()
+    assert (document.label == 2).all()
+
+
+def test_accept_only_unlabelled_keeps_painting_and_ignore(qtbot, predicted):
+    document = predicted.session.document
+    label = document.label.copy()
+    label[:10, :10] = 3
+    label[-5:, -5:] = 255
+    document.set_label(label)
+    dock = predicted.model_features.review_dock
+    dock.accept_mode.setCurrentIndex(list(AcceptMode).index(AcceptMode.UNLABELLED))
+    dock.accept_button.click()
+    assert (document.label[:10, :10] == 3).all() and (document.label[-5:, -5:] == 255).all()
+    assert (document.label[20:40, 20:40] == 2).all()
+    predicted.actions["undo"].trigger()
+    assert (document.label == label).all()
+
+
+def test_error_map_mode_follows_edits_and_class_highlight(qtbot, predicted):
+    f = predicted.model_features
+    document = predicted.session.document
+    label = document.label.copy()
+    label[:, :40] = 1  # left half "cat": the dog prediction is wrong there
+    document.set_label(label)
+    f.set_view(ViewMode.ERRORS)
+    buffer = lambda: f.prediction.layer._buffer  # noqa: E731 - native premultiplied BGRA
+    qtbot.waitUntil(lambda: buffer()[0, 0, 3] == WRONG_RGBA[3], timeout=3000)
+    assert buffer()[0, 60, 3] > 0  # right half: dog predicted on background (wrong too)
+    qtbot.waitUntil(lambda: f.review_dock.image_table.rowCount() == 4, timeout=5000)
+    dock = f.review_dock
+    row = dock.row_of_class(dock.image_table, 1)
+    dock.image_table.cellClicked.emit(row, 0)  # click "cat": only cat errors
+    assert f.prediction.highlight == 1 and f.prediction.mode is ViewMode.ERRORS
+    assert buffer()[0, 0, 3] == WRONG_RGBA[3] and buffer()[0, 60, 3] == 0
+
+
+def test_predict_all_caches_predictions_and_sorts_by_uncertainty(qtbot, predicted, project_dir):
+    f = predicted.model_features
+    f.predict_all()
+    qtbot.waitUntil(lambda: f.batch is None, timeout=30000)
+    cache = project_dir / ".segstudio" / "predictions" / "dogs"
+    assert sorted(p.name for p in cache.glob("*.png")) == ["img1.png", "img2.png", "img3.png"]
+    assert not (project_dir / "img2.png").exists()  # user masks untouched
+    f.review_dock.sort_box.setChecked(True)
+    assert predicted.actions["sort_uncertainty"].isChecked()
+    texts = [predicted.file_dock.list.item(i).text() for i in range(3)]
+    assert all("(" in t for t in texts)
+    assert predicted.file_dock.visible_indices() == [0, 1, 2]  # navigation keeps entry indices
+
+
+def test_models_dock_delete_and_external_checkpoint(qtbot, predicted, project_dir, tmp_path, monkeypatch, fake_dialogs):
+    f = predicted.model_features
+    dock = f.models_dock
+    external = save_constant_model(tmp_path / "elsewhere", CLASSES, winner=3)
+    monkeypatch.setattr(models_dock, "ask_checkpoint", lambda *a: str(external / "model.safetensors"))
+    dock.load_checkpoint()
+    assert dock.active == external / "model.safetensors"
+    qtbot.waitUntil(lambda: f.prediction.available and (f.prediction.labels == 3).all(), timeout=20000)
+    dock.select_path(project_dir / "models" / "dogs")
+    dock.delete_selected()  # confirmed by the fake dialog
+    assert not (project_dir / "models" / "dogs").exists() and external.exists()
+    assert [r.path for r in dock.records] == [external / "model.safetensors"]
+
+
+def test_pure_helpers():
+    mask = np.array([[0, 1], [255, 0]], np.uint8)
+    pred = np.array([[2, 2], [2, 1]], np.uint8)
+    assert accepted_label(mask, pred, AcceptMode.ALL).tolist() == [[2, 2], [255, 1]]
+    assert accepted_label(mask, pred, AcceptMode.UNLABELLED).tolist() == [[2, 1], [255, 1]]
+    assert accepted_label(mask, pred, AcceptMode.CLASS, 1).tolist() == [[0, 1], [255, 1]]
+    errors = class_error_map(np.array([[0, 2]], np.uint8), np.array([[1, 1]], np.uint8), None)
+    assert tuple(errors[0, 0]) == MISSED_RGBA and tuple(errors[0, 1]) == WRONG_RGBA
+    only_two = class_error_map(np.array([[0, 2]], np.uint8), np.array([[1, 1]], np.uint8), 2)
+    assert only_two[0, 0, 3] == 0 and only_two[0, 1, 3] > 0
+    lut = class_lut(["background", "Dog", "car"], ["background", "cat", "dog"])
+    assert lut[:3].tolist() == [0, 2, 0]
+    assert class_lut(["bg", "a", "b"], ["background", "a", "renamed"])[:3].tolist() == [0, 1, 2]
+    assert uncertainty_order(4, {1: 0.2, 3: 0.7}) == [3, 1, 0, 2]

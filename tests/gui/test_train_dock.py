@@ -1,0 +1,175 @@
+"""Training from the window: a full run, Stop, errors shown in the dock, close during a run, and the
+GUI thread staying responsive while a CPU run goes on."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+
+from model_fixtures import make_project, set_small_run
+from segstudio.gui.model_list import active_model_path
+
+
+@pytest.fixture
+def synth(tmp_path):
+    return make_project(tmp_path / "synth", count=10, size=64, seed=1)
+
+
+@pytest.fixture
+def train_window(make_window, synth):
+    image_dir, save_dir = synth
+    window = make_window(image_dir, save_dir=save_dir)
+    return window
+
+
+def _run(qtbot, dock, timeout=60000):
+    with qtbot.waitSignal(dock.run_finished, timeout=timeout) as blocker:
+        assert dock.start()
+    return blocker.args[0]
+
+
+def test_train_to_completion_fills_curves_tables_and_model_list(qtbot, train_window, synth):
+    features = train_window.model_features
+    dock = features.train_dock
+    set_small_run(dock, length=3)
+    assert dock.device_label.text()  # "detecting…" or the device
+    result = _run(qtbot, dock)
+    assert result.status == "finished", result.message
+    assert dock.chart.miou.count() == 3 and dock.chart.loss.count() >= 3
+    assert dock.iou_table.rowCount() == 4
+    assert dock.progress.value() == dock.progress.maximum() == 6  # 8 train images / batch 4 × 3 epochs
+    assert "Done" in dock.message.text() and not dock.message.property("error")
+    folder = synth[1] / "models" / "tiny"
+    history = json.loads((folder / "history.json").read_text())
+    assert len(history["epochs"]) == 3
+    # the new model is listed and active (remembered in project.json), its validation is reviewed
+    records = features.models_dock.records
+    assert [r.name for r in records] == ["tiny"]
+    assert active_model_path(train_window.session.project) == folder.resolve()
+    settings = json.loads((synth[1] / ".segstudio" / "project.json").read_text())
+    assert settings["active_model"] == "models/tiny"
+    assert features.review_dock.val_table.rowCount() == 4
+    assert "Epoch 3" in features.review_dock.val_summary.text()
+    # the snapshot folder is gone, the user's masks untouched
+    assert not list((synth[1] / ".segstudio").glob("train-snapshot-*"))
+    # the current image gets a prediction in the background and a metrics table
+    qtbot.waitUntil(lambda: features.prediction.available, timeout=20000)
+    qtbot.waitUntil(lambda: features.review_dock.image_table.rowCount() == 4, timeout=10000)
+    assert "mIoU" in features.review_dock.image_summary.text()
+
+
+def test_history_of_active_model_comes_back_after_restart(qtbot, make_window, synth):
+    image_dir, save_dir = synth
+    window = make_window(image_dir, save_dir=save_dir)
+    set_small_run(window.model_features.train_dock, length=2, name="again")
+    assert _run(qtbot, window.model_features.train_dock).status == "finished"
+    window.close()
+    second = make_window(image_dir, save_dir=save_dir)
+    dock = second.model_features.train_dock
+    assert dock.chart.miou.count() == 2 and dock.chart.loss.count() == 2
+    assert dock.iou_table.rowCount() == 4
+    assert second.model_features.models_dock.active_label.text() == "Active: again"
+
+
+def test_stop_ends_the_run_and_keeps_a_checkpoint(qtbot, train_window, synth):
+    dock = train_window.model_features.train_dock
+    set_small_run(dock, length=100000, unit="steps", name="stopped")
+    with qtbot.waitSignal(dock.run_started, timeout=5000):
+        assert dock.start()
+    qtbot.waitUntil(lambda: dock.progress.value() >= 2, timeout=30000)
+    assert not dock.train_button.isEnabled() and dock.stop_button.isEnabled()
+    started = time.monotonic()
+    with qtbot.waitSignal(dock.run_finished, timeout=30000) as blocker:
+        dock.stop()
+    assert time.monotonic() - started < 5  # within a batch (plus saving)
+    result = blocker.args[0]
+    assert result.status == "stopped", result.message
+    assert (synth[1] / "models" / "stopped" / "model.safetensors").is_file()
+    assert "Stopped" in dock.message.text()
+    assert dock.train_button.isEnabled() and not dock.running
+
+
+def test_corrupt_image_error_reaches_the_dock(qtbot, train_window, synth):
+    image_dir, _ = synth
+    (image_dir / "img_004.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    dock = train_window.model_features.train_dock
+    set_small_run(dock, length=2, name="broken")
+    result = _run(qtbot, dock)
+    assert result.status == "failed"
+    assert "img_004" in dock.message.text() and dock.message.property("error")
+    assert dock.train_button.isEnabled() and not dock.running  # ready for the next try
+
+
+def test_no_labelled_images_and_bad_settings_are_messages(qtbot, make_window, project_dir):
+    window = make_window(project_dir)  # the gui fixture project has no masks
+    dock = window.model_features.train_dock
+    set_small_run(dock, length=1, name="none")
+    result = _run(qtbot, dock)
+    assert result.status == "failed" and "no labelled images" in dock.message.text()
+    dock.lr_edit.setText("fast")
+    assert not dock.start() and "learning rate" in dock.message.text()
+    dock.lr_edit.setText("")
+    dock.model_box.setCurrentIndex(dock.model_box.findData("@active"))
+    dock.config_overrides = {}
+    assert not dock.start() and "no active model" in dock.message.text()
+
+
+def test_one_class_only_is_reported(qtbot, make_window, tmp_path):
+    from segstudio.core.masks import write_mask
+    image_dir, save_dir = make_project(tmp_path / "one", count=3, size=64)
+    for path in save_dir.glob("img_*.png"):
+        write_mask(path, np.zeros((64, 64), np.uint8))
+    window = make_window(image_dir, save_dir=save_dir)
+    dock = window.model_features.train_dock
+    set_small_run(dock, length=1, name="one")
+    assert _run(qtbot, dock).status == "failed"
+    assert "only 'background'" in dock.message.text()
+
+
+def test_edits_during_training_do_not_change_the_run_and_close_stops_it(qtbot, train_window, synth, fake_dialogs):
+    dock = train_window.model_features.train_dock
+    set_small_run(dock, length=100000, unit="steps", name="closing")
+    assert dock.start()
+    snapshot = dock.thread.project
+    original = snapshot.load_mask(snapshot.entries[0]).copy()
+    # the user keeps painting and saving the same image meanwhile
+    session = train_window.session
+    session.load_index(train_window.session.project.entries.index(
+        next(e for e in session.project.entries if e.stem == snapshot.entries[0].stem)))
+    assert session.wait_loaded()
+    session.document.set_label(np.full_like(session.document.label, 2))
+    session.save_async()
+    session.flush_writes()
+    assert (snapshot.load_mask(snapshot.entries[0]) == original).all()  # the run still sees the old mask
+    qtbot.waitUntil(lambda: dock.progress.value() >= 1, timeout=30000)
+    fake_dialogs.confirm_answer = False
+    assert not train_window.close() and dock.running  # "no": keep training, keep the window
+    fake_dialogs.confirm_answer = True
+    assert train_window.close()
+    assert not dock.running and "Stopped" in dock.message.text()
+    assert not snapshot.folder.exists()
+
+
+def test_gui_thread_keeps_answering_during_training(qtbot, train_window):
+    dock = train_window.model_features.train_dock
+    set_small_run(dock, length=25, unit="steps", batch=8, name="responsive")
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    try:
+        with qtbot.waitSignal(dock.run_finished, timeout=60000) as blocker:
+            assert dock.start()
+    finally:
+        timer.stop()
+    assert blocker.args[0].status == "finished"
+    assert len(ticks) > 50, "the run was too short to measure"
+    gaps = np.diff(ticks)
+    print(f"\nGUI timer during training: {len(ticks)} ticks over {ticks[-1] - ticks[0]:.2f} s, "
+          f"longest gap {gaps.max() * 1000:.1f} ms, 99th percentile {np.percentile(gaps, 99) * 1000:.1f} ms")
+    assert gaps.max() < 0.100

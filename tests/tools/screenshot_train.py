@@ -1,0 +1,146 @@
+"""Screenshots of training, the prediction overlay, the error map and the review table (Xvfb).
+
+Runs the real window in this process on a virtual X display, on a throw-away copy of the demo
+project, trains a small SegFormer for a few dozen steps so the curves show, and saves:
+
+    python tests/tools/screenshot_train.py [OUT_DIR]      # default: docs/screenshots
+
+05-training-dock.png (mid-run), 06-prediction-overlay.png, 07-error-map.png, 08-review-table.png.
+Needs Xvfb (and the xcb libraries, see segstudio.gui.qt_env); ImageMagick's convert shrinks big PNGs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+WIDTH, HEIGHT = 1360, 860
+MAX_BYTES = 300_000
+
+
+def start_xvfb() -> subprocess.Popen:
+    for number in range(90, 200):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
+            break
+    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        if Path(f"/tmp/.X11-unix/X{number}").exists():
+            break
+        time.sleep(0.1)
+    os.environ["DISPLAY"] = f":{number}"
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    return proc
+
+
+def wait(app, seconds: float, until=None) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if until is not None and until():
+            return True
+        time.sleep(0.01)
+    return until is None
+
+
+def shot(window, out: Path, name: str) -> None:
+    from PySide6.QtWidgets import QApplication
+    wait(QApplication.instance(), 0.4)
+    path = out / name
+    window.grab().save(str(path))
+    if path.stat().st_size > MAX_BYTES and shutil.which("convert"):
+        subprocess.run(["convert", str(path), "-dither", "None", "-colors", "255", f"PNG8:{path}"], check=True)
+    print(f"{path} ({path.stat().st_size // 1024} KiB)")
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0]) if argv else REPO / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="segstudio-train-shots-"))
+    os.environ.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"))
+    xvfb = start_xvfb()
+    try:
+        return _run(out, tmp)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(out: Path, tmp: Path) -> int:
+    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(["segstudio"])
+    from segstudio.gui import demo
+    from segstudio.gui.app_window import MainWindow
+    from segstudio.gui.predict_layer import ViewMode
+    from segstudio.gui.settings import Settings
+    from segstudio.model.segformer import SegFormerConfig
+
+    folder = demo.ensure_demo_copy(tmp / "demo")
+    window = MainWindow(Settings(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)))
+    window.resize(WIDTH, HEIGHT)
+    window.show()
+    window.open_project(folder)
+    window.session.wait_loaded()
+    f = window.model_features
+    window.resizeDocks([window.file_dock], [440], Qt.Orientation.Horizontal)
+    window.resizeDocks([window.class_dock, window.tool_dock, window.file_dock], [150, 110, 560],
+                       Qt.Orientation.Vertical)
+    dock = f.train_dock
+    dock.raise_()
+    # A small SegFormer so a CPU shows a few epochs in a minute; the dock's own choices otherwise.
+    small = SegFormerConfig(hidden_sizes=(32, 64, 128, 160), depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 5),
+                            sr_ratios=(8, 4, 2, 1), decoder_hidden_size=128, num_labels=8,
+                            drop_path_rate=0.0, classifier_dropout=0.0)
+    dock.config_overrides = dict(model_config=small, lr=2e-3, class_weights=True, scale_range=(0.75, 1.5))
+    dock.size_box.setValue(256)
+    dock.batch_box.setValue(2)
+    dock.unit_box.setCurrentText("epochs")
+    dock.length_box.setValue(60)
+    dock.name_edit.setText("demo-small")
+    dock.loss_box.setCurrentIndex(1)
+    dock.weights_box.setChecked(True)
+    finished = []
+    dock.run_finished.connect(finished.append)
+    dock.start()
+    wait(app, 600, lambda: dock.chart.miou.count() >= 25 or finished)
+    window.class_dock.hide()  # the training dock gets the whole column for this picture
+    window.tool_dock.hide()
+    shot(window, out, "05-training-dock.png")
+    window.class_dock.show()
+    window.tool_dock.show()
+    wait(app, 900, lambda: bool(finished))
+    print("training:", finished[0].status, finished[0].message)
+    window.show_image(3)  # scene_04: not labelled — the prediction is a starting mask
+    window.session.wait_loaded()
+    wait(app, 60, lambda: f.prediction.available)
+    f.review_dock.raise_()
+    f.set_view(ViewMode.PREDICTION)
+    shot(window, out, "06-prediction-overlay.png")
+    window.show_image(0)  # scene_01: labelled — errors against the painted mask
+    window.session.wait_loaded()
+    wait(app, 60, lambda: f.prediction.available)
+    f.set_view(ViewMode.ERRORS)
+    wait(app, 10, lambda: f.review_dock.image_table.rowCount() > 0)
+    shot(window, out, "07-error-map.png")
+    table = f.review_dock.image_table
+    table.sortItems(1, Qt.SortOrder.AscendingOrder)
+    row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "road") if any(
+        table.item(r, 0).text() == "road" for r in range(table.rowCount())) else 0
+    table.selectRow(row)
+    table.cellClicked.emit(row, 0)
+    shot(window, out, "08-review-table.png")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
