@@ -31,6 +31,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, help="learning rate (default 6e-5 pretrained, 3e-3 from scratch)")
     p.add_argument("--loss", default="ce", help="e.g. ce, ce+dice, focal, 0.5*ce+1.0*dice")
     p.add_argument("--class-weights", action="store_true", help="median-frequency class weights")
+    p.add_argument("--no-augment", dest="augment", action="store_false",
+                   help="no random resize, flip or colour jitter (to check a model can fit the data)")
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     p.add_argument("--out", default="model", help="model name: SAVE_DIR/models/NAME")
@@ -78,6 +80,7 @@ def run(args) -> int:
     project = Project(args.images, args.save_dir, args.classes)
     config = TrainConfig(init=args.model, epochs=args.epochs, steps=args.steps, size=args.size,
                          batch=args.batch, lr=args.lr, loss=args.loss, class_weights=args.class_weights,
+                         augment=args.augment,
                          label_smoothing=args.label_smoothing, device=args.device, name=args.out,
                          seed=args.seed, num_workers=args.workers, resume=args.resume,
                          grad_clip=args.grad_clip, amp=not args.no_amp)

@@ -66,6 +66,7 @@ class TrainConfig:
     head_lr_mult: float | None = None          # None = 10 pretrained, 1 from scratch
     class_weight_method: str = "median"        # or "inv_sqrt"
     scale_range: tuple[float, float] = (0.5, 2.0)
+    augment: bool = True                       # False: no resize, flip or colour jitter (overfit checks)
     val_every: int = 1
     progress_interval_s: float = 0.1
 

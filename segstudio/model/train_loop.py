@@ -118,7 +118,10 @@ class Loop:
 
     def _build_data(self, split: Split) -> None:
         cfg, ctx = self.cfg, self.ctx
-        aug = AugmentConfig(size=cfg.size, scale_range=tuple(cfg.scale_range))
+        if cfg.augment:
+            aug = AugmentConfig(size=cfg.size, scale_range=tuple(cfg.scale_range))
+        else:  # crops only: the pixels the model sees are the masks' own
+            aug = AugmentConfig(size=cfg.size, scale_range=(1.0, 1.0), flip=False, photometric_p=0.0)
         self.train_ds = SegmentationDataset(self.project, split.train, cfg.size, True, cfg.seed, aug)
         val_ds = SegmentationDataset(self.project, split.val, cfg.size, False, cfg.seed)
         if ctx.enabled:

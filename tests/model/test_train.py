@@ -118,8 +118,9 @@ def test_overfits_real_voc_fixture(tmp_path, shared_fixtures):
     stems = "\n".join(e.stem for e in project.labelled_entries())
     (lists / "train.txt").write_text(stems)
     (lists / "val.txt").write_text(stems)
-    cfg = _config(size=128, batch=3, epochs=150, lr=2e-3, scale_range=(0.9, 1.1), class_weights=False,
-                  val_every=25)
+    # No augmentation (it is a memorisation check) and class weights so the small bottle counts;
+    # measured 0.84 after these 200 steps (a tiny model from scratch: no pretrained weights here).
+    cfg = _config(size=256, batch=3, epochs=200, lr=3e-3, augment=False, class_weights=True, val_every=50)
     result = train(project, cfg)
     assert result.status == "finished", result.message
     assert result.best_miou >= 0.8, result.history[-1]
