@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
             self.status_labels[key] = label
 
     def _connect_actions(self) -> None:
-        a, canvas, session = self.actions, self.canvas, self.session
+        a, canvas = self.actions, self.canvas
         handlers = {
             "open_folder": self.ask_open_folder,
             "change_save_dir": self.ask_save_dir,

@@ -21,7 +21,7 @@ from .actions import Spec
 from .model_list import active_model_path, read_history, set_active_model
 from .models_dock import ModelsDock
 from .predict_layer import AcceptMode, PredictionLayer, ViewMode
-from .prediction_worker import BatchPredictThread, PredictionService, cache_folder
+from .prediction_worker import BatchPredictThread, PredictionService
 from .review_dock import ReviewDock
 from .train_dock import TrainDock
 from .train_snapshot import remove_stale_snapshots

@@ -6,12 +6,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 from PySide6.QtCore import QSettings
 
-from segstudio.core.classes import ClassList, save_class_file
 from segstudio.gui import dialogs
 from segstudio.gui.app_window import MainWindow
 from segstudio.gui.settings import Settings
@@ -19,21 +16,7 @@ from segstudio.gui.settings import Settings
 # The tests import gui_helpers (synthetic input); --import-mode=importlib does not add this folder.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-CLASSES = ["background", "cat", "dog", "tree"]
-SIZE = (80, 60)  # width, height
-
-
-def make_project(folder: Path, count: int = 3, size=SIZE, classes=CLASSES) -> Path:
-    """``count`` small RGB images with a gradient (so colour fills have something to stop at)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    width, height = size
-    for i in range(count):
-        x = np.linspace(0, 255, width, dtype=np.uint8)[None, :, None]
-        image = np.broadcast_to(x, (height, width, 3)).copy()
-        image[..., 1] = (i * 60) % 256
-        Image.fromarray(image).save(folder / f"img{i + 1}.jpg", quality=95)
-    save_class_file(folder / "classes.txt", ClassList(list(classes)))
-    return folder
+from gui_project import CLASSES, SIZE, make_project  # noqa: E402,F401
 
 
 class Dialogs:

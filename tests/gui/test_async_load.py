@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
 
-from conftest import make_project
+from gui_project import make_project
 from gui_helpers import click, drag
 from segstudio.core.masks import read_mask
 from segstudio.gui import session as session_module

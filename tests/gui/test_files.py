@@ -186,7 +186,7 @@ def test_file_filter_and_navigation_follow_the_list(window):
 
 
 def test_drop_folder_opens_it(window, tmp_path):
-    from conftest import make_project  # noqa: PLC0415
+    from gui_project import make_project  # noqa: PLC0415
 
     other = make_project(tmp_path / "dropped", count=2)
     mime = QMimeData()

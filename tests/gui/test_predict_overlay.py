@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
 
 from model_fixtures import save_constant_model
 from segstudio.core.overlay import MISSED_RGBA, WRONG_RGBA
 from segstudio.gui import models_dock
-from segstudio.gui.model_list import set_active_model
 from segstudio.gui.predict_layer import AcceptMode, ViewMode, accepted_label, class_error_map, class_lut
 from segstudio.gui.uncertainty import uncertainty_order
 

@@ -14,7 +14,7 @@ import torch
 from segstudio.core.errors import TrainingError
 from segstudio.core.project import Project
 from segstudio.model.train import TrainConfig, train
-from segstudio.model.train_state import STATE_FILE, load_state
+from segstudio.model.train_state import load_state
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_synth import make_project, tiny_config  # noqa: E402
