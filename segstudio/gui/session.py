@@ -311,13 +311,7 @@ class Session(QObject):
         """Wait for queued writes and deliver their results (close, tests, class remaps)."""
         if self._timer.isActive():
             self._delayed_write()
-        for future in list(self._writes):
-            try:
-                future.result(timeout)
-            except Exception:  # reported through _write_done
-                pass
-        QCoreApplication.processEvents()
-        self._writes = [f for f in self._writes if not f.done()]
+        self.flush_writes(timeout)
 
     def shutdown(self) -> None:
         self.flush()
