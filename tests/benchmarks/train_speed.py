@@ -94,7 +94,7 @@ def time_to_miou(args) -> None:
     from segstudio.core.project import Project
     from segstudio.model.train import TrainConfig, train
     root = Path(tempfile.mkdtemp())
-    project = Project(*make_project(root, count=32))
+    project = Project(*make_project(root, count=32, size=128))  # as tests/model/test_train.py
     t0 = time.perf_counter()
     hit = {}
 
@@ -102,8 +102,8 @@ def time_to_miou(args) -> None:
         if s.val_miou >= args.target and "t" not in hit:
             hit["t"], hit["epoch"] = time.perf_counter() - t0, s.epoch
 
-    result = train(project, TrainConfig(model_config=tiny_config(), size=64, batch=8, epochs=args.epochs,
-                                        lr=args.lr, class_weights=True), on_epoch=on_epoch,
+    result = train(project, TrainConfig(model_config=tiny_config(), size=128, batch=8, epochs=args.epochs,
+                                        lr=args.lr, scale_range=(0.8, 1.25)), on_epoch=on_epoch,
                    should_stop=lambda: "t" in hit)
     total = time.perf_counter() - t0
     if hit:
@@ -124,7 +124,7 @@ def main() -> None:
     p.add_argument("--time-to-miou", action="store_true")
     p.add_argument("--target", type=float, default=0.9)
     p.add_argument("--epochs", type=int, default=80)
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--lr", type=float, default=None, help="default: the engine's from-scratch lr")
     args = p.parse_args()
     time_to_miou(args) if args.time_to_miou else speed_table(args)
 
