@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from segstudio.core.errors import ImageLoadError, SaveError
-    from segstudio.core.images import list_images, load_image
+    from segstudio.core.images import list_images, load_image, without_masks
     from segstudio.core.masks import write_mask
     from segstudio.model.checkpoints import load_model
     from segstudio.model.predictor import Predictor
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # bad --device
         print(f"segstudio-cli predict: error: {exc}", file=sys.stderr)
         return 2
-    images = list_images(image_dir)
+    images = without_masks(list_images(image_dir))  # masks saved beside their photos are no input
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -47,6 +47,17 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
+def without_masks(files: list[Path]) -> list[Path]:
+    """``files`` less the ``.png`` files that share a stem with another, non-PNG image.
+
+    When masks are saved beside their images (labelImg's default: the save folder is the image
+    folder), ``photo.jpg``'s mask is ``photo.png``: that file is a mask, not a photo to label,
+    predict or train on.
+    """
+    photo_stems = {p.stem for p in files if p.suffix.lower() != ".png"}
+    return [p for p in files if not (p.suffix.lower() == ".png" and p.stem in photo_stems)]
+
+
 def _open(path: Path) -> Image.Image:
     if not path.exists():
         raise ImageLoadError(f"image not found: {path}")

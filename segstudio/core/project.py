@@ -131,12 +131,10 @@ class Project:
     def refresh(self) -> None:
         """Re-list the image folder (natural order)."""
         files = images.list_images(self.image_dir)
-        same_folder = self.save_dir == self.image_dir
-        stems_of_others: set[str] = {p.stem for p in files if p.suffix.lower() != ".png"}
+        if self.save_dir == self.image_dir:
+            files = images.without_masks(files)
         entries, seen, warnings = [], {}, []
         for path in files:
-            if same_folder and path.suffix.lower() == ".png" and path.stem in stems_of_others:
-                continue  # the mask of another image
             entry = ImageEntry(path, self.save_dir / f"{path.stem}.png", self.save_dir / f"{path.stem}.xml")
             if path.stem in seen:
                 warnings.append(f"{path.name} and {seen[path.stem]} share the mask {entry.mask_path.name}")

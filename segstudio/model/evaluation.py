@@ -75,14 +75,14 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
     Raises TrainingError when no image has a ground-truth mask.
     """
     from segstudio.core.errors import TrainingError
-    from segstudio.core.images import image_size, list_images, load_image
+    from segstudio.core.images import image_size, list_images, load_image, without_masks
     from segstudio.core.masks import load_mask
     from segstudio.core.metrics import ConfusionMatrix, compute_metrics
     from .checkpoints import load_model
     from .predictor import Predictor
 
     gt_names = list(getattr(classes, "names", classes))
-    pairs = [(p, Path(gt_dir) / f"{p.stem}.png") for p in list_images(image_dir)]
+    pairs = [(p, Path(gt_dir) / f"{p.stem}.png") for p in without_masks(list_images(image_dir))]
     pairs = [(p, g) for p, g in pairs if g.is_file()]
     if not pairs:
         raise TrainingError(f"no image in {image_dir} has a ground-truth mask <stem>.png in {gt_dir}")

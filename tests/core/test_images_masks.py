@@ -260,3 +260,12 @@ def test_text_write_and_failure_inside_block(tmp_path) -> None:
             raise RuntimeError("crash while writing")
     assert path.read_text(encoding="utf-8") == "héllo"
     assert _temp_files(tmp_path) == []
+
+
+def test_without_masks_drops_pngs_that_are_masks_of_other_photos() -> None:
+    from pathlib import Path
+
+    from segstudio.core.images import without_masks
+
+    files = [Path("a.jpg"), Path("a.png"), Path("b.png"), Path("c.tif"), Path("c.png")]
+    assert without_masks(files) == [Path("a.jpg"), Path("b.png"), Path("c.tif")]

@@ -90,3 +90,17 @@ def test_device_helpers() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             pick_device("cuda")
+
+
+def test_cli_predict_skips_masks_saved_beside_their_photos(model_dir: Path, tmp_path: Path, capsys) -> None:
+    """labelImg's default save folder is the image folder: photo.png next to photo.jpg is a mask."""
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(images / "photo.jpg")
+    Image.fromarray(rng.integers(0, 4, (40, 60), dtype=np.uint8)).save(images / "photo.png")
+    Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(images / "alone.png")
+    out = tmp_path / "out"
+    assert main(["predict", str(model_dir), str(images), str(out), "--device", "cpu"]) == 0
+    assert "[2/2]" in capsys.readouterr().err  # photo.jpg and alone.png; the mask is no input
+    assert sorted(p.name for p in out.iterdir()) == ["alone.png", "photo.png"]
