@@ -122,7 +122,7 @@ class OverlayLayer:
         rect = rect.clip(width, height)
         if rect.is_empty:
             return
-        self._buffer[rect.slices] = overlay.colourize(self._label, self._lut, rect)
+        overlay.colourize(self._label, self._lut, rect, out=self._buffer[rect.slices])
         self._notify(rect)
 
     def _allocate(self, width: int, height: int) -> None:

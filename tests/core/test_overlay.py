@@ -69,3 +69,19 @@ def test_colourize_into_a_given_buffer() -> None:
     np.testing.assert_array_equal(out, lut[label])
     with pytest.raises(ValueError):
         colourize(label, lut, out=np.zeros((600, 31, 4), np.uint8))
+
+
+def test_colourize_writes_into_a_rectangle_of_a_buffer() -> None:
+    """The canvas colours a changed rectangle straight into its image buffer (no temporary)."""
+    from segstudio.core.geometry import Rect
+
+    rng = np.random.default_rng(0)
+    label = rng.integers(0, 6, (60, 80), dtype=np.uint8)
+    lut = rng.integers(0, 256, (256, 4), dtype=np.uint8)
+    buffer = np.zeros((60, 80, 4), np.uint8)
+    rect = Rect(10, 5, 30, 20)
+    colourize(label, lut, rect, out=buffer[rect.slices])
+    assert (buffer[rect.slices] == lut[label[rect.slices]]).all()
+    outside = np.ones((60, 80), bool)
+    outside[rect.slices] = False
+    assert (buffer[outside] == 0).all()
