@@ -12,6 +12,7 @@ import re
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -111,8 +112,43 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     """Load ``path`` as an (H, W, 3) uint8 RGB array with EXIF orientation applied.
 
     Raises :class:`ImageLoadError` naming the file when it is missing, corrupt or too large.
+    Complete JPEGs are decoded by OpenCV: Pillow's decoder holds the GIL for ~30 ms at a time,
+    which the GUI thread feels as stutter while a photo loads or a training run reads its data;
+    OpenCV decodes without it and applies the EXIF orientation too. Anything else, or a JPEG
+    whose OpenCV result does not have the oriented size Pillow reports, goes through Pillow.
     """
     path = Path(path)
+    if path.suffix.lower() in _OPENCV_DECODED:
+        rgb = _load_jpeg_with_opencv(path)
+        if rgb is not None:
+            return rgb
+    return _load_with_pillow(path)
+
+
+_OPENCV_DECODED = (".jpg", ".jpeg")
+_JPEG_END = b"\xff\xd9"
+
+
+def _load_jpeg_with_opencv(path: Path) -> np.ndarray | None:
+    """The decoded JPEG, or None where Pillow should decide (truncated, odd size, unreadable).
+
+    OpenCV turns a truncated JPEG into a silently grey image, so only files that end with the
+    JPEG end marker are decoded here; the rest reach Pillow, which reports them.
+    """
+    width, height = image_size(path)  # header only: missing file and size limit checked here
+    try:
+        data = np.fromfile(path, dtype=np.uint8)  # (cv2.imread cannot open every Unicode path)
+    except OSError:
+        return None
+    if data[-2:].tobytes() != _JPEG_END:
+        return None
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if bgr is None or bgr.shape[:2] != (height, width):
+        return None
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _load_with_pillow(path: Path) -> np.ndarray:
     image = _open(path)
     try:
         with image:

@@ -13,7 +13,6 @@ import cv2
 import numpy as np
 from PySide6.QtGui import QImage
 
-from segstudio.core import images
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
 
@@ -120,30 +119,6 @@ def reload_mask(loaded: LoadedImage, project, generation, lut, pending: np.ndarr
     return loaded
 
 
-_CV_DECODED = (".jpg", ".jpeg")
-
-
-def decode_rgb(project, entry) -> np.ndarray:
-    """The image as (H, W, 3) RGB for display; JPEGs are decoded by OpenCV.
-
-    Pillow's JPEG decoder holds the GIL for ~30 ms at a time, which the GUI thread feels as
-    stutter while a big photo loads; OpenCV decodes without the GIL (and applies the EXIF
-    orientation too). The result must have the size core.images reports after EXIF, else (or for
-    any other format, or if OpenCV cannot read it) the project's own loader is used.
-    """
-    path = entry.image_path
-    if path.suffix.lower() in _CV_DECODED:
-        try:
-            data = np.fromfile(path, dtype=np.uint8)  # (cv2.imread cannot open every Unicode path)
-            bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
-            width, height = images.image_size(path)
-        except (OSError, SegStudioError, cv2.error):
-            bgr = None
-        if bgr is not None and bgr.shape[:2] == (height, width):
-            return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    return np.ascontiguousarray(project.load_image(entry))
-
-
 def load_for_display(
     project, index: int, generation=0, lut: np.ndarray | None = None, pending: np.ndarray | None = None
 ) -> LoadedImage:
@@ -153,7 +128,7 @@ def load_for_display(
     (and the image starts with an empty mask).
     """
     entry = project.entries[index]
-    rgb = decode_rgb(project, entry)
+    rgb = np.ascontiguousarray(project.load_image(entry))  # JPEGs decode without the GIL (core)
     levels = build_pyramid(rgb)
     pyramid = _PyramidImages(image for _, image in levels)
     pyramid.arrays = [array for array, _ in levels]

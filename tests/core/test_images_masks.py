@@ -269,3 +269,22 @@ def test_without_masks_drops_pngs_that_are_masks_of_other_photos() -> None:
 
     files = [Path("a.jpg"), Path("a.png"), Path("b.png"), Path("c.tif"), Path("c.png")]
     assert without_masks(files) == [Path("a.jpg"), Path("b.png"), Path("c.tif")]
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_jpeg_decoded_by_opencv_matches_pillow(tmp_path, orientation) -> None:
+    """JPEGs go through OpenCV (no GIL held); same orientation and pixels within JPEG rounding."""
+    from segstudio.core import images
+
+    rng = np.random.default_rng(orientation)
+    small = rng.integers(0, 255, (6, 9, 3), dtype=np.uint8)
+    picture = Image.fromarray(small).resize((90, 60), Image.BILINEAR)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "photo.jpg"
+    picture.save(path, quality=95, exif=exif)
+    assert images._load_jpeg_with_opencv(path) is not None  # the OpenCV path was taken
+    got = load_image(path)
+    expected = images._load_with_pillow(path)
+    assert got.shape == expected.shape and got.flags.c_contiguous
+    assert np.abs(got.astype(int) - expected).max() <= 3

@@ -160,24 +160,3 @@ def test_big_overlay_is_coloured_off_the_gui_thread(qtbot):
     assert not layer.recolouring
     assert layer._buffer[5, 5, 3] == 255 and layer._buffer[205, 205, 3] == 255
     assert layer._buffer[150, 150, 3] == 0
-
-
-@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
-def test_jpeg_decoded_off_the_gil_matches_the_core_loader(tmp_path, orientation):
-    from PIL import Image
-
-    from segstudio.core.project import Project
-    from segstudio.gui.image_loader import decode_rgb
-
-    rng = np.random.default_rng(orientation)
-    small = rng.integers(0, 255, (6, 9, 3), dtype=np.uint8)
-    picture = Image.fromarray(small).resize((90, 60), Image.BILINEAR)
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    picture.save(tmp_path / "photo.jpg", quality=95, exif=exif)
-    project = Project(tmp_path)
-    entry = project.entries[0]
-    expected = project.load_image(entry)
-    got = decode_rgb(project, entry)
-    assert got.shape == expected.shape and got.flags.c_contiguous
-    assert np.abs(got.astype(int) - expected).max() <= 3
