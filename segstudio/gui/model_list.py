@@ -15,6 +15,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segstudio.model.model_files import weights_file
+
 MODELS_FOLDER = "models"
 ACTIVE_KEY = "active_model"
 
@@ -54,17 +56,6 @@ def _best_miou(history: dict | None) -> float:
         return float(best)
     values = [e.get("val_miou") for e in history["epochs"] if isinstance(e.get("val_miou"), (int, float))]
     return max(values) if values else math.nan
-
-
-def weights_file(path: Path) -> Path | None:
-    """The weights file of a model folder or checkpoint path (for mtimes and cache keys)."""
-    path = Path(path)
-    if path.is_file():
-        return path
-    for name in ("model.safetensors", "pytorch_model.bin"):
-        if (path / name).is_file():
-            return path / name
-    return None
 
 
 def record_for(path: Path, external: bool = False) -> ModelRecord | None:

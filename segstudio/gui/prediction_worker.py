@@ -25,7 +25,7 @@ from segstudio.core.images import load_image
 from segstudio.core.journal import STATE_FOLDER
 from segstudio.core.masks import read_mask, write_mask
 
-from .model_list import weights_file
+from segstudio.model.model_files import weights_file
 
 PREDICTIONS_FOLDER = "predictions"
 SCORES_FILE = "scores.json"

@@ -28,12 +28,11 @@ from segstudio.core.errors import CheckpointError
 from segstudio.core.palette import class_colour
 
 from . import checkpoint_keys as keys
+from .model_files import CONFIG, WEIGHTS, locate
 from .segformer import VARIANTS, SegFormer, SegFormerConfig, config_for, variant_of
 
 FORMAT = "segstudio-segformer"
 FORMAT_VERSION = 1
-WEIGHTS = "model.safetensors"
-CONFIG = "config.json"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -129,7 +128,7 @@ def load_model(source: str | Path, num_labels: int | None = None,
     if not path.exists():
         raise CheckpointError(f"model {source} not found (expected a model folder, a checkpoint "
                               f"file or one of {', '.join(VARIANTS)})")
-    weights, config_path = _locate(path)
+    weights, config_path = locate(path)
     meta = _read_json(config_path) if config_path else {}
     state = _read_weights(weights)
     if meta.get("format") == FORMAT:
@@ -160,27 +159,6 @@ def _random_model(variant: str, wanted: int | None, names: list[str] | None
 
 def _default_names(n: int) -> list[str]:
     return ["background"] + [f"class_{i}" for i in range(1, n)]
-
-
-def _locate(path: Path) -> tuple[Path, Path | None]:
-    """(weights file, config.json or None) for a folder or a file."""
-    if path.is_dir():
-        for name in (WEIGHTS, "pytorch_model.bin"):
-            if (path / name).is_file():
-                weights = path / name
-                break
-        else:
-            found = sorted(p.name for p in path.iterdir()
-                           if p.suffix in (".safetensors", ".bin", ".pth", ".pt"))
-            if len(found) != 1:
-                raise CheckpointError(f"{path} holds no model.safetensors or pytorch_model.bin"
-                                      + (f" (found {', '.join(found)})" if found else ""))
-            weights = path / found[0]
-        folder = path
-    else:
-        weights, folder = path, path.parent
-    config = folder / CONFIG
-    return weights, (config if config.is_file() else None)
 
 
 def _read_json(path: Path) -> dict:
