@@ -32,6 +32,7 @@ from lxml import etree
 from .atomic import atomic_write_bytes
 from .classes import ClassList
 from .errors import AnnotationFormatError
+from .masks import label_counts
 from .palette import IGNORE_INDEX
 
 
@@ -120,7 +121,7 @@ def write_annotation(path: str | os.PathLike, annotation: VocAnnotation) -> None
 def objects_from_mask(label: np.ndarray, classes: ClassList) -> list[VocObject]:
     """One object per 8-connected region of each class > 0 (ignore 255 skipped), by class index."""
     height, width = label.shape
-    counts = np.bincount(label.reshape(-1), minlength=256)
+    counts = label_counts(label)
     objects: list[VocObject] = []
     for value in np.flatnonzero(counts).tolist():
         if value == 0 or value == IGNORE_INDEX:

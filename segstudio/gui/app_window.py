@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 from segstudio.core import overlay
 from segstudio.core.errors import SegStudioError
 from segstudio.core.images import is_image_file
+from segstudio.core.masks import label_counts
 from segstudio.core.palette import IGNORE_INDEX
 
 from . import demo, dialogs
@@ -27,7 +28,6 @@ from .canvas_tools import Tool, ToolController
 from .class_dock import ClassDock
 from .class_ops import ClassEditor
 from .file_dock import FileDock
-from .image_loader import count_labels
 from .mask_layer import MaskLayer
 from .session import Session
 from .settings import Settings
@@ -413,9 +413,9 @@ class MainWindow(QMainWindow):
         """Pixels per class of the open image; big maps are counted off the GUI thread."""
         document = self.session.document
         if document is None or document.label.size <= SYNC_COUNT_PIXELS:
-            self.class_dock.set_counts(None if document is None else count_labels(document.label))
+            self.class_dock.set_counts(None if document is None else label_counts(document.label))
             return
-        future = self._count_pool.submit(count_labels, document.label)
+        future = self._count_pool.submit(label_counts, document.label)
         future.add_done_callback(lambda f: self._counts_ready.emit((document, f)))
 
     def _on_counts(self, result) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from segstudio.core.document import Document
+from segstudio.core.masks import label_counts
 from segstudio.core.errors import SegStudioError
 
 from .overlay_layer import colour_buffer
@@ -68,21 +69,6 @@ class _PyramidImages(list):
     arrays: list[np.ndarray]
 
 
-# calcHist counts in float32, exact up to 2**24: count bands of at most that many pixels.
-_EXACT_PIXELS = 1 << 24
-
-
-def count_labels(label: np.ndarray) -> np.ndarray:
-    """Pixels per label value, (256,) int64; several times faster than np.bincount on big maps."""
-    height, width = label.shape
-    rows = max(1, _EXACT_PIXELS // max(width, 1))
-    counts = np.zeros(256, dtype=np.int64)
-    for top in range(0, height, rows):
-        band = np.ascontiguousarray(label[top : top + rows])
-        counts += cv2.calcHist([band], [0], None, [256], [0, 256]).reshape(256).astype(np.int64)
-    return counts
-
-
 def prepare_document(loaded: LoadedImage, lut: np.ndarray | None, pending: np.ndarray | None = None) -> None:
     """Build the Document, its counts and its coloured overlay (the slow parts of showing an image).
 
@@ -101,7 +87,7 @@ def prepare_document(loaded: LoadedImage, lut: np.ndarray | None, pending: np.nd
         loaded.counts[0] = width * height
         loaded.overlay = np.zeros((height, width, 4), np.uint8) if lut is not None else None
     else:
-        loaded.counts = count_labels(label)
+        loaded.counts = label_counts(label)
         loaded.overlay = colour_buffer(label, lut) if lut is not None else None
     loaded.overlay_lut = lut
     loaded.label = None  # the document holds its own copy

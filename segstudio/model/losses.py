@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from segstudio.core.masks import label_counts
+
 IGNORE_INDEX = 255
 LOSS_NAMES = ("ce", "focal", "dice", "bce")
 
@@ -198,7 +200,7 @@ def class_pixel_counts(masks: Sequence[np.ndarray], num_classes: int) -> np.ndar
     """Pixels of each class over ``masks`` (ignore and unknown values excluded), int64 (K,)."""
     counts = np.zeros(num_classes, dtype=np.int64)
     for mask in masks:
-        counts += np.bincount(mask.reshape(-1), minlength=256)[:num_classes]
+        counts += label_counts(mask)[:num_classes]
     return counts
 
 

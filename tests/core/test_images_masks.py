@@ -288,3 +288,19 @@ def test_jpeg_decoded_by_opencv_matches_pillow(tmp_path, orientation) -> None:
     expected = images._load_with_pillow(path)
     assert got.shape == expected.shape and got.flags.c_contiguous
     assert np.abs(got.astype(int) - expected).max() <= 3
+
+
+def test_label_counts_equals_bincount_across_bands() -> None:
+    """The histogram is counted in bands (float32 is exact only to 2**24): totals stay exact."""
+    from segstudio.core import masks
+
+    rng = np.random.default_rng(3)
+    label = rng.integers(0, 256, (300, 200), dtype=np.uint8)
+    expected = np.bincount(label.reshape(-1), minlength=256)
+    assert (masks.label_counts(label) == expected).all()
+    small_bands = masks._EXACT_PIXELS
+    try:
+        masks._EXACT_PIXELS = 1000  # forces 5-row bands
+        assert (masks.label_counts(label) == expected).all()
+    finally:
+        masks._EXACT_PIXELS = small_bands
