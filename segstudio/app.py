@@ -27,9 +27,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Start the labelling window; returns the exit status."""
     args = parse_args(sys.argv[1:] if argv is None else list(argv))
-    from segstudio.gui.qt_env import platform_problem
+    from segstudio.gui.qt_env import platform_problem, pyside_refcount_problem
 
-    problem = platform_problem()
+    problem = platform_problem() or pyside_refcount_problem()
     if problem:
         print(problem, file=sys.stderr)
         return 1

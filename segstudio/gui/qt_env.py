@@ -53,9 +53,34 @@ def platform_problem(environ: dict | None = None, platform: str | None = None, f
     return None
 
 
-def check_platform_or_exit() -> None:
-    """Print the problem and exit with status 1 when Qt cannot start here."""
-    problem = platform_problem()
-    if problem:
-        print(problem, file=sys.stderr)
-        raise SystemExit(1)
+def pyside_refcount_problem() -> str | None:
+    """A message when this Python + PySide6 pair corrupts reference counts, else None.
+
+    PySide6 6.12.0 on CPython 3.11 drops a reference to ``True`` on every ``Signal.emit()`` (its
+    return value) and one to ``None`` on every void Qt call (``update()``, ``setText()``...). On
+    Python < 3.12 those singletons are not immortal, so a painting session aborts with
+    ``Fatal Python error: bool_dealloc`` or ``none_dealloc`` after a few thousand calls. The
+    dependency pin excludes the release we know; this probe also catches one we do not, before the
+    user paints anything. Needs PySide6 importable, not a QApplication.
+    """
+    if sys.version_info >= (3, 12):
+        return None  # immortal singletons: a dropped reference is harmless there
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import QObject, QTimer, Signal
+
+    class _Probe(QObject):
+        ping = Signal(int)
+
+    probe, timer, calls = _Probe(), QTimer(), 32
+    before = sys.getrefcount(True), sys.getrefcount(None)
+    for _ in range(calls):
+        probe.ping.emit(1)
+        timer.setInterval(1)
+    after = sys.getrefcount(True), sys.getrefcount(None)
+    if all(b - a > -calls // 2 for a, b in zip(before, after)):
+        return None
+    return (
+        f"PySide6 {pyside_version} on Python {sys.version_info.major}.{sys.version_info.minor} "
+        "has a reference-count bug that crashes the window after a few thousand edits; install "
+        "another release (python -m pip install \"PySide6!=6.12.0\") or use Python 3.12 or newer."
+    )

@@ -107,3 +107,9 @@ def test_shortcut_dialog_lists_actions(window):
     table = dialog.findChild(QTableWidget)
     keys = {table.item(r, 0).text() for r in range(table.rowCount())}
     assert {"D", "A", "Space", "Ctrl+Z", "Alt+click"} <= keys
+
+
+def test_pyside_in_use_keeps_reference_counts():
+    """The suite runs on the PySide6 that pyproject admits: a release that corrupts reference
+    counts (6.12.0 on Python 3.11) must be caught here, not by a user's crash."""
+    assert qt_env.pyside_refcount_problem() is None
