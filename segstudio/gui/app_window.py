@@ -170,6 +170,8 @@ class MainWindow(QMainWindow):
             self.resize(1280, 820)
         if state is not None:
             self.restoreState(state)
+        else:
+            self._default_dock_sizes()
         self.tools.set_brush_size(st.get_int("tools/brush_size", 15))
         self.tool_dock.set_brush_size(self.tools.brush_size)
         self.set_opacity(st.get_float("tools/opacity", 0.5))
@@ -184,6 +186,17 @@ class MainWindow(QMainWindow):
         self.actions["autosave"].setChecked(st.get_bool("file/autosave", True))
         self.session.autosave = self.actions["autosave"].isChecked()
         self._rebuild_recent_menu()
+
+    def _default_dock_sizes(self) -> None:
+        """First start: a dock column wide enough for the training form (about a quarter of the
+        window, 330-520 px) and most of its height for the tabbed docks (files, training...)."""
+        width = max(330, min(520, self.width() // 4))
+        self.resizeDocks([self.class_dock], [width], Qt.Orientation.Horizontal)
+        height = max(300, self.height() - 120)
+        tools = self.tool_dock.minimumSizeHint().height()
+        classes = height * 28 // 100
+        self.resizeDocks([self.class_dock, self.tool_dock, self.file_dock],
+                         [classes, tools, height - classes - tools], Qt.Orientation.Vertical)
 
     def save_settings(self) -> None:
         st = self.settings

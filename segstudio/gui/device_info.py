@@ -1,4 +1,4 @@
-"""Which device a training choice means ("CUDA 0: NVIDIA H100 …", "CPU (1 training threads)").
+"""Which device a training choice means ("CUDA 0: NVIDIA H100 …", "CPU (2 training threads)").
 
 Finding out needs torch, and importing torch holds the GIL for about a second: done on any thread of
 the window, it would freeze the GUI. So until torch is loaded anyway (by a run or a prediction),
@@ -31,7 +31,8 @@ _pending_hooked: list[bool] = []
 def _format(choice: str, answer: str) -> str:
     kind, _, text = answer.partition("|")
     if kind == "cpu":
-        return f"CPU ({gui_thread_count()} training threads)"
+        threads = gui_thread_count()
+        return f"CPU ({threads} training thread{'' if threads == 1 else 's'})"
     return text or "unknown device"
 
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -84,7 +85,16 @@ class TrainDock(QDockWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(self._build_form())
+        self.settings_button = QToolButton()
+        self.settings_button.setCheckable(True)
+        self.settings_button.setChecked(True)
+        self.settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.settings_button.setAutoRaise(True)
+        self.settings_button.toggled.connect(self._show_settings)
+        self.settings_box = QWidget()
+        self.settings_box.setLayout(self._build_form())
+        layout.addWidget(self.settings_button)
+        layout.addWidget(self.settings_box)
         buttons = QHBoxLayout()
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip("Train on the labelled images as they are now (painting can go on)")
@@ -116,17 +126,23 @@ class TrainDock(QDockWidget):
             layout.addWidget(widget)
         layout.addWidget(self.chart, 3)
         layout.addWidget(self.iou_table, 2)
-        self.setWidget(scrolling(body))
+        area = scrolling(body, width=340)
+        # Narrow columns wrap and shrink instead of scrolling sideways (a laptop's dock is ~300 px).
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(area)
         self.train_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self._device_text.connect(self.device_label.setText)
         self._restore_settings()
         self._describe_device()
+        self._show_settings(True)
 
     # --- settings form ---------------------------------------------------------------------------
     def _build_form(self) -> QFormLayout:
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.model_box = QComboBox()
         for text, data in VARIANT_ITEMS:
             self.model_box.addItem(text, data)
@@ -163,7 +179,8 @@ class TrainDock(QDockWidget):
         row.addWidget(self.weights_box)
         form.addRow("Loss", row)
         self.lr_edit = QLineEdit()
-        self.lr_edit.setPlaceholderText("default (6e-5 pretrained, 3e-3 from scratch)")
+        self.lr_edit.setPlaceholderText("automatic")
+        self.lr_edit.setToolTip("Blank: chosen for the starting point (6e-5 pretrained, 3e-3 from scratch)")
         form.addRow("Learning rate", self.lr_edit)
         self.device_box = QComboBox()
         for text, data in DEVICES:
@@ -171,11 +188,23 @@ class TrainDock(QDockWidget):
         self.device_box.currentIndexChanged.connect(lambda i: self._describe_device())
         self.device_label = QLabel("…")
         self.device_label.setWordWrap(True)
-        row = QHBoxLayout()
-        row.addWidget(self.device_box)
-        row.addWidget(self.device_label, 1)
-        form.addRow("Device", row)
+        form.addRow("Device", self.device_box)
+        form.addRow(self.device_label)
+        for box in (self.model_box, self.loss_box, self.device_box, self.unit_box):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(6)
         return form
+
+    def _show_settings(self, shown: bool) -> None:
+        """Fold the settings to one line (while training, the curves get the room)."""
+        self.settings_box.setVisible(shown)
+        self.settings_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.settings_button.setText("Settings" if shown else f"Settings: {self._summary()}")
+
+    def _summary(self) -> str:
+        length = f"{self.length_box.value()} {self.unit_box.currentText()}"
+        return (f"{self.model_box.currentText().split(' (')[0]}, {self.size_box.value()} px, "
+                f"batch {self.batch_box.value()}, {length}")
 
     def _inputs(self) -> list[QWidget]:
         return [self.model_box, self.name_edit, self.size_box, self.batch_box, self.length_box, self.unit_box,
@@ -325,6 +354,7 @@ class TrainDock(QDockWidget):
     def _set_running(self, running: bool) -> None:
         for widget in self._inputs():
             widget.setEnabled(not running)
+        self.settings_button.setChecked(not running)
         self.train_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
 
