@@ -33,11 +33,12 @@ def swatch(colour: tuple[int, int, int], size: int = 14) -> QIcon:
 
 
 def _format_count(count: int) -> str:
-    if count >= 10_000_000:
-        return f"{count / 1e6:.0f} M"
-    if count >= 100_000:
-        return f"{count / 1e3:.0f} k"
-    return f"{count:,}".replace(",", " ")
+    """Pixel counts a person reads at a glance: 950, 18.6 k, 154 k, 1.6 M (exact in the tooltip)."""
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if count >= scale:
+            value = count / scale
+            return f"{value:.1f} {unit}" if value < 99.95 else f"{value:.0f} {unit}"
+    return str(count)
 
 
 class ClassDock(QDockWidget):
@@ -118,7 +119,9 @@ class ClassDock(QDockWidget):
         for row in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(row)
             value = item.data(NAME, _VALUE_ROLE)
-            item.setText(PIXELS, "" if counts is None else _format_count(int(counts[value])))
+            count = None if counts is None else int(counts[value])
+            item.setText(PIXELS, "" if count is None else _format_count(count))
+            item.setToolTip(PIXELS, "" if count is None else f"{count:,} pixels")
 
     def set_current(self, value: int) -> None:
         for row in range(self.tree.topLevelItemCount()):

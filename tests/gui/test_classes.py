@@ -140,7 +140,7 @@ def test_visibility_toggle_hides_a_class(make_window, labelled_dir):
 def test_pixel_counts(make_window, labelled_dir):
     window = make_window(labelled_dir)
     assert window.class_dock.row_text(1)[2] == "800"
-    assert window.class_dock.row_text(0)[2] == "2 400"
+    assert window.class_dock.row_text(0)[2] == "2.4 k"
 
 
 def test_rewrite_failure_leaves_everything_as_it_was(labelled_dir, monkeypatch):
@@ -250,3 +250,10 @@ def test_crash_during_the_renames_is_finished_on_next_open(labelled_dir, monkeyp
     assert (first[0:10] == 0).all() and (first[10:20] == 1).all() and (first[20:30] == 2).all()
     assert (second[:, :20] == 2).all() and (second[:, 70:] == 255).all()
     assert "<name>cat</name>" not in (labelled_dir / "img1.xml").read_text()
+
+
+def test_pixel_counts_read_at_a_glance():
+    from segstudio.gui.class_dock import _format_count
+
+    assert [_format_count(n) for n in (0, 950, 18_557, 154_321, 1_600_000, 24_049_999, 3_000_000_000)] == [
+        "0", "950", "18.6 k", "154 k", "1.6 M", "24.0 M", "3.0 G"]
