@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
 from .canvas_tools import Tool
+from .icons import CHECKED_STYLE, action_icon
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class Actions:
         if spec.shortcuts:
             action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
         action.setCheckable(spec.checkable)
+        action.setIcon(action_icon(spec.name))
         tip = spec.tip or spec.text.replace("&", "").rstrip("…")
         if spec.shortcuts:
             tip += f" ({spec.shortcuts[0]})"
@@ -157,6 +160,9 @@ class Actions:
     def build_toolbar(self) -> QToolBar:
         toolbar = QToolBar("Tools", self.window)
         toolbar.setObjectName("main_toolbar")
+        toolbar.setIconSize(QSize(22, 22))
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        toolbar.setStyleSheet(CHECKED_STYLE)
         for name in TOOLBAR:
             if name is None:
                 toolbar.addSeparator()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from .canvas_tools import MAX_BRUSH, MIN_BRUSH
+from .icons import CHECKED_STYLE
 
 
 def _slider_with_spin(minimum: int, maximum: int, suffix: str) -> tuple[QWidget, QSlider, QSpinBox]:
@@ -49,7 +50,8 @@ class ToolDock(QDockWidget):
         for i, action in enumerate(tool_actions):
             button = QToolButton()
             button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setStyleSheet(CHECKED_STYLE)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             grid.addWidget(button, i // 3, i % 3)
         size_row, self.size_slider, self.size_spin = _slider_with_spin(MIN_BRUSH, MAX_BRUSH, " px")
