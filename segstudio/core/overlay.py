@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import cv2
 import numpy as np
 
 from .geometry import Rect
@@ -19,14 +20,21 @@ from .palette import IGNORE_INDEX, voc_palette
 # The ignore label has no class colour; a neutral grey that still shows what was excluded.
 IGNORE_RGB = (160, 160, 160)
 
-# Error map colours (RGBA).
+# Error map colours (RGBA). Hues far from each other and from green, each drawn as diagonal
+# stripes of itself and a dark shade (the *_STRIPE_RGBA colours): a striped region stays legible
+# over any photo or class colour, and the two kinds of error never look alike.
 CORRECT_RGBA = (0, 200, 0, 40)  # faint green: labelled, and the prediction agrees
-WRONG_RGBA = (230, 25, 25, 190)  # red: predicted a different class (or a class on background)
-MISSED_RGBA = (255, 165, 0, 190)  # orange: labelled in the ground truth, predicted background
+WRONG_RGBA = (235, 0, 235, 210)  # magenta: predicted a different class (or a class on background)
+MISSED_RGBA = (255, 215, 0, 210)  # yellow: labelled in the ground truth, predicted background
+WRONG_STRIPE_RGBA = (90, 0, 90, 210)
+MISSED_STRIPE_RGBA = (110, 80, 0, 210)
 TRANSPARENT_RGBA = (0, 0, 0, 0)  # background on both sides, or ignored in the ground truth
+STRIPE_PERIOD = 8  # pixels across one light and one dark stripe
 
-_ERROR_TABLE = np.array([TRANSPARENT_RGBA, CORRECT_RGBA, WRONG_RGBA, MISSED_RGBA], dtype=np.uint8)
+_ERROR_TABLE = np.array([TRANSPARENT_RGBA, CORRECT_RGBA, WRONG_RGBA, MISSED_RGBA,
+                         WRONG_STRIPE_RGBA, MISSED_STRIPE_RGBA], dtype=np.uint8)
 _TRANSPARENT, _CORRECT, _WRONG, _MISSED = range(4)
+_STRIPE_SHIFT = 2  # _WRONG + 2 is its dark stripe, _MISSED + 2 likewise
 _BAND_ROWS = 256
 
 
@@ -86,8 +94,9 @@ def error_map(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """(H, W, 4) RGBA picture of where ``pred`` disagrees with the ground truth ``gt``.
 
     Ignored ground truth (255) and background on both sides are transparent; agreement on a class
-    is faint green; a missed object (class in gt, background predicted) is orange; any other
-    disagreement (wrong class, or a class predicted on background) is red.
+    is faint green; a missed object (class in gt, background predicted) is yellow; any other
+    disagreement (wrong class, or a class predicted on background) is magenta. Errors are striped
+    (every other diagonal band of :data:`STRIPE_PERIOD` / 2 pixels in a dark shade).
     """
     if pred.shape != gt.shape:
         raise ValueError(f"prediction {pred.shape} and ground truth {gt.shape} differ in size")
@@ -96,4 +105,21 @@ def error_map(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     code[same & (gt == 0)] = _TRANSPARENT
     code[~same & (pred == 0)] = _MISSED
     code[gt == IGNORE_INDEX] = _TRANSPARENT
+    height, width = code.shape
+    half = STRIPE_PERIOD // 2
+    diagonal = (np.arange(height)[:, None] + np.arange(width)[None, :]) % STRIPE_PERIOD >= half
+    code[diagonal & (code >= _WRONG)] += _STRIPE_SHIFT
     return _ERROR_TABLE[code]
+
+
+def outline(label: np.ndarray, width: int = 2) -> np.ndarray:
+    """``label`` kept only within ``width`` pixels inside each region's border, 0 elsewhere.
+
+    Drawn over the painted mask, a prediction as outlines leaves the mask readable ("both" view).
+    """
+    kernel = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
+    # The image's own edge counts as a border (erosion pads with 0), so a region that fills the
+    # picture still shows its outline.
+    eroded = cv2.erode(label, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    edge = cv2.dilate(label, kernel) != eroded
+    return np.where(edge, label, 0).astype(label.dtype)

@@ -213,9 +213,10 @@ class ModelFeatures(QObject):
         self.review_dock.set_shown(shown)
 
     def highlight_class(self, class_index) -> None:
-        self.prediction.set_highlight(class_index)
+        name = self.project.classes.names[class_index] if class_index is not None else None
+        self.prediction.set_highlight(class_index, name)
         self.review_dock.set_mode(ViewMode.ERRORS)
-        name = self.project.classes.names[class_index] if class_index is not None else "all classes"
+        name = name or "all classes"
         self.window.statusBar().showMessage(f"Error map: {name}", 3000)
 
     def accept(self, mode: AcceptMode, class_index: int) -> None:

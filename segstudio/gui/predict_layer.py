@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from segstudio.core import overlay
 from segstudio.core.palette import IGNORE_INDEX
 
+from .error_legend import ErrorLegend
 from .overlay_layer import OverlayLayer
 
 
@@ -89,6 +90,10 @@ class PredictionLayer(QObject):
         self.mode = ViewMode.BOTH
         self.shown = True
         self.highlight: int | None = None
+        self.highlight_name: str | None = None
+        self.legend = ErrorLegend(window.canvas.viewport())
+        self.legend.clear_filter.connect(lambda: self.set_highlight(None))
+        self._outline: tuple[np.ndarray, np.ndarray] | None = None  # (labels, their outline)
         self.labels: np.ndarray | None = None  # in project class indices, for the shown image
         self.image_path: Path | None = None
         self.score: float | None = None
@@ -123,7 +128,7 @@ class PredictionLayer(QObject):
     def set_mode(self, mode: ViewMode) -> None:
         self.mode = mode
         if mode is not ViewMode.ERRORS:
-            self.highlight = None
+            self.highlight, self.highlight_name = None, None
         self.refresh()
 
     def cycle_mode(self) -> ViewMode:
@@ -139,27 +144,40 @@ class PredictionLayer(QObject):
         self.layer.opacity = max(0.0, min(1.0, float(opacity)))
         self.window.canvas.viewport().update()
 
-    def set_highlight(self, class_index: int | None) -> None:
+    def set_highlight(self, class_index: int | None, name: str | None = None) -> None:
         """Show the errors of one class (None: all classes) in the error map."""
         self.highlight = class_index
+        self.highlight_name = name if class_index is not None else None
         self.mode = ViewMode.ERRORS
         self.refresh()
 
     def refresh(self) -> None:
         """Apply the mode: which layers are visible and what the prediction layer shows."""
-        mask_visible = self.mode in (ViewMode.MASK, ViewMode.BOTH) or not self.available
+        show = self.available and self.shown and self.mode is not ViewMode.MASK
+        # With the prediction hidden (T), the mask comes back whatever the view: never a bare photo.
+        mask_visible = self.mode in (ViewMode.MASK, ViewMode.BOTH) or not show
         action = self.window.actions["show_mask"]
         if action.isChecked() != mask_visible:
             action.setChecked(mask_visible)  # the window's own toggle keeps its state in step
-        show = self.available and self.shown and self.mode is not ViewMode.MASK
         if show and self.mode is ViewMode.ERRORS:
             self._refresh_errors()
         elif show:
-            if self.layer.label is not self.labels:
-                self.layer.set_label(self.labels)
+            shown = self._outlined() if self.mode is ViewMode.BOTH else self.labels
+            if self.layer.label is not shown:
+                self.layer.set_label(shown)
         self.layer.visible = show
+        if show and self.mode is ViewMode.ERRORS:
+            self.legend.show_for(self.highlight_name)
+        else:
+            self.legend.hide()
         self.window.canvas.viewport().update()
         self.changed.emit()
+
+    def _outlined(self) -> np.ndarray:
+        """The prediction as outlines (the "both" view keeps the painted mask readable), cached."""
+        if self._outline is None or self._outline[0] is not self.labels:
+            self._outline = (self.labels, overlay.outline(self.labels))
+        return self._outline[1]
 
     def mask_edited(self) -> None:
         """The mask changed: the error map follows (debounced, it is a whole-image computation)."""

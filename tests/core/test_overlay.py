@@ -12,6 +12,7 @@ from segstudio.core.overlay import (
     MISSED_RGBA,
     TRANSPARENT_RGBA,
     WRONG_RGBA,
+    WRONG_STRIPE_RGBA,
     colour_lut,
     colourize,
     error_map,
@@ -56,7 +57,8 @@ def test_error_map_categories() -> None:
     pred = np.array([[0, 1, 0, 1, 3, 2]], np.uint8)
     out = error_map(pred, gt)
     assert out.shape == (1, 6, 4)
-    expected = [TRANSPARENT_RGBA, CORRECT_RGBA, MISSED_RGBA, WRONG_RGBA, TRANSPARENT_RGBA, WRONG_RGBA]
+    # x = 4, 5 lie on a dark diagonal stripe (period 8): errors there take the stripe shade.
+    expected = [TRANSPARENT_RGBA, CORRECT_RGBA, MISSED_RGBA, WRONG_RGBA, TRANSPARENT_RGBA, WRONG_STRIPE_RGBA]
     assert [tuple(px) for px in out[0]] == expected
     assert WRONG_RGBA[3] > 0 and MISSED_RGBA[3] > 0 and CORRECT_RGBA[3] < WRONG_RGBA[3]
 
@@ -85,3 +87,18 @@ def test_colourize_writes_into_a_rectangle_of_a_buffer() -> None:
     outside = np.ones((60, 80), bool)
     outside[rect.slices] = False
     assert (buffer[outside] == 0).all()
+
+
+def test_error_stripes_and_outline() -> None:
+    from segstudio.core.overlay import MISSED_STRIPE_RGBA, outline
+
+    gt = np.ones((8, 8), np.uint8)
+    out = error_map(np.zeros((8, 8), np.uint8), gt)  # everything missed
+    kinds = {tuple(px) for px in out.reshape(-1, 4)}
+    assert kinds == {MISSED_RGBA, MISSED_STRIPE_RGBA}
+    assert tuple(out[0, 0]) == MISSED_RGBA and tuple(out[0, 4]) == MISSED_STRIPE_RGBA
+    label = np.zeros((12, 12), np.uint8)
+    label[2:10, 2:10] = 3
+    edge = outline(label, width=1)
+    assert edge[2, 5] == 3 and edge[5, 2] == 3 and edge[5, 5] == 0 and edge[0, 0] == 0
+    assert set(np.unique(edge)) == {0, 3}

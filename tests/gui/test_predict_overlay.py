@@ -93,6 +93,23 @@ def test_error_map_mode_follows_edits_and_class_highlight(qtbot, predicted):
     dock.image_table.cellClicked.emit(row, 0)  # click "cat": only cat errors
     assert f.prediction.highlight == 1 and f.prediction.mode is ViewMode.ERRORS
     assert buffer()[0, 0, 3] == WRONG_RGBA[3] and buffer()[0, 60, 3] == 0
+    legend = f.prediction.legend
+    assert legend.isVisible() and "cat" in legend.text.text() and legend.clear_button.isVisible()
+    legend.clear_button.click()  # "Show all classes": the filter is gone, the error map stays
+    assert f.prediction.highlight is None and f.prediction.mode is ViewMode.ERRORS
+    assert buffer()[0, 60, 3] > 0 and not legend.clear_button.isVisible()
+    predicted.actions["prediction_toggle"].trigger()  # T in the error map: the mask, not a bare photo
+    assert predicted.mask_layer.visible and not f.prediction.layer.visible and not legend.isVisible()
+
+
+def test_both_view_outlines_the_prediction(qtbot, predicted):
+    f = predicted.model_features
+    f.set_view(ViewMode.BOTH)
+    shown = f.prediction.layer.label
+    assert shown[30, 40] == 0 and shown[0, 40] == 2  # inside: transparent; along the border: dog
+    assert predicted.mask_layer.visible and not f.prediction.legend.isVisible()
+    f.set_view(ViewMode.PREDICTION)
+    assert (f.prediction.layer.label == 2).all()
 
 
 def test_predict_all_caches_predictions_and_sorts_by_uncertainty(qtbot, predicted, project_dir):
