@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self._count_timer.timeout.connect(self.update_counts)
         self._count_pool = ThreadPoolExecutor(1, thread_name_prefix="segstudio-count")
         self._counts_ready.connect(self._on_counts)
+        self._cursor: tuple[int, int] | None = None  # image pixel under the mouse, for the status bar
         self._build_status_bar()
         self._connect_actions()
         self._connect_signals()
@@ -386,6 +387,7 @@ class MainWindow(QMainWindow):
     def _on_edit_finished(self) -> None:
         self.session.edit_finished()
         self._count_timer.start()
+        self._on_cursor(self._cursor)  # the label under a still cursor may have just changed
 
     def select_class(self, value: int) -> None:
         project = self.session.project
@@ -500,12 +502,17 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{mark}{self._image_name()} ({session.index + 1}/{count}){verified} — segstudio")
 
     def _on_cursor(self, point) -> None:
+        self._cursor = point
         document = self.session.document
         if point is None or document is None:
             self.status_labels["pos"].setText("")
             self.status_labels["class"].setText("")
             return
         x, y = point
+        height, width = document.label.shape
+        if not (0 <= x < width and 0 <= y < height):  # a point left over from another image
+            self._on_cursor(None)
+            return
         self.status_labels["pos"].setText(f"x {x}, y {y}")
         value = int(document.label[y, x])
         self.status_labels["class"].setText(f"{value}: {self.session.project.classes.name_of(value)}")

@@ -193,3 +193,14 @@ def test_space_drag_pans_without_verifying(window):
     assert canvas.horizontalScrollBar().value() > h_before
     assert not label(window).any()
     assert not window.session.verified
+
+
+def test_status_bar_names_the_label_under_a_still_cursor(window):
+    window.select_class(2)
+    window.tools.set_brush_size(5)
+    move(window.canvas, 30, 30, pressed=False)
+    assert window.status_labels["class"].text() == "0: background"
+    drag(window.canvas, [(30, 30), (31, 30)])  # paint where the cursor rests
+    assert window.status_labels["class"].text() == "2: dog"
+    window.undo()
+    assert window.status_labels["class"].text() == "0: background"
