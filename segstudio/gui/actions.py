@@ -66,6 +66,7 @@ SPECS = [
     Spec("about", "&About segstudio"),
 ]
 SPECS += [Spec(f"class_{i}", f"Class {i}", (str(i),)) for i in range(1, 10)]
+SPECS += [Spec("class_0", "Class 0 (background)", ("0",), tip="Background; after 1-9, classes 10 and up")]
 
 TOOL_ACTIONS = {
     "tool_brush": Tool.BRUSH,

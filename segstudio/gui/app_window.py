@@ -26,6 +26,7 @@ from .actions import TOOL_ACTIONS, Actions
 from .canvas import Canvas
 from .canvas_tools import Tool, ToolController
 from .class_dock import ClassDock
+from .class_keys import ClassKeys
 from .class_ops import ClassEditor
 from .file_dock import FileDock
 from .mask_layer import MaskLayer
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self._count_timer.timeout.connect(self.update_counts)
         self._count_pool = ThreadPoolExecutor(1, thread_name_prefix="segstudio-count")
         self._counts_ready.connect(self._on_counts)
+        self.class_keys = ClassKeys()
         self._cursor: tuple[int, int] | None = None  # image pixel under the mouse, for the status bar
         self._build_status_bar()
         self._connect_actions()
@@ -126,8 +128,8 @@ class MainWindow(QMainWindow):
             a[name].triggered.connect(lambda checked=False, h=handler: h())
         for name, tool in TOOL_ACTIONS.items():
             a[name].triggered.connect(lambda checked=False, t=tool: self.tools.set_tool(t))
-        for i in range(1, 10):
-            a[f"class_{i}"].triggered.connect(lambda checked=False, i=i: self.select_class(i))
+        for i in range(10):
+            a[f"class_{i}"].triggered.connect(lambda checked=False, i=i: self._class_key(i))
         a["autosave"].toggled.connect(self._set_autosave)
         a["show_mask"].setChecked(True)
         a["show_mask"].toggled.connect(self._show_mask)
@@ -388,6 +390,13 @@ class MainWindow(QMainWindow):
         self.session.edit_finished()
         self._count_timer.start()
         self._on_cursor(self._cursor)  # the label under a still cursor may have just changed
+
+    def _class_key(self, digit: int) -> None:
+        """A number key: digits typed quickly form one number (12 = class 12)."""
+        project = self.session.project
+        value = self.class_keys.press(digit, len(project.classes) if project is not None else 0)
+        if value is not None:
+            self.select_class(value)
 
     def select_class(self, value: int) -> None:
         project = self.session.project

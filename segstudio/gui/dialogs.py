@@ -34,6 +34,7 @@ CANVAS_KEYS = [
     ("Enter / double-click", "Polygon: close and fill"),
     ("Backspace", "Polygon: remove the last vertex"),
     ("Esc", "Polygon / rectangle: cancel"),
+    ("1 then 2 (quickly)", "Select class 12: digits typed within a moment form one number"),
 ]
 
 
@@ -125,7 +126,7 @@ class ShortcutsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("The labelling loop: 1–9 choose a class, paint, D next image."))
+        layout.addWidget(QLabel("The labelling loop: 0–9 choose a class, paint, D next image."))
         layout.addWidget(table)
         layout.addWidget(buttons, alignment=Qt.AlignmentFlag.AlignRight)
 
