@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import images, masks
+from . import images, mask_repair, masks
 from .atomic import atomic_write_text
 from .classes import ClassList, load_class_file, save_class_file
 from .errors import SaveError
@@ -183,6 +183,14 @@ class Project:
         if not self.is_labelled(entry):
             return None
         return masks.load_mask(entry.mask_path, images.image_size(entry.image_path), len(self.classes))
+
+    def inspect_mask(self, entry: ImageEntry) -> tuple[np.ndarray | None, mask_repair.MaskDiagnosis | None]:
+        """The saved mask (None when unlabelled) or, when it cannot be used as it is, a diagnosis
+        with the repairs that apply (see ``core.mask_repair``); never raises for a bad mask."""
+        if not self.is_labelled(entry):
+            return None, None
+        size = images.image_size(entry.image_path)
+        return mask_repair.inspect_mask(entry.mask_path, size, len(self.classes), self.classes.colour_table())
 
     def save(self, entry: ImageEntry, label: np.ndarray, verified: bool = False) -> None:
         """Write the mask PNG and the VOC XML (and ``classes.txt`` if missing), each atomically."""

@@ -22,6 +22,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 from segstudio.core.classes import apply_remap
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
+from segstudio.core import mask_repair
 from segstudio.core.masks import read_mask, write_mask
 from segstudio.core.project import Project
 
@@ -30,6 +31,7 @@ from .load_queue import LoadQueue
 
 RECOVERY_FOLDER = ".segstudio-recovery"
 SAVE_DELAY_MS = 1000  # a finished stroke reaches the disk within ~1-2 s
+HELD_STATE = "mask not loaded: read-only"
 
 
 class Session(QObject):
@@ -109,6 +111,12 @@ class Session(QObject):
     @property
     def dirty(self) -> bool:
         return self.document is not None and self.document.dirty
+
+    @property
+    def mask_blocked(self) -> bool:
+        """True while the open image's mask file could not be used: nothing is written for this
+        image (its file stays as it is) until the user chooses a repair (:meth:`repair_mask`)."""
+        return self.current is not None and self.current.mask_problem is not None
 
     # --- navigation ------------------------------------------------------------------------------
     def load_index(self, index: int) -> bool:
@@ -270,7 +278,7 @@ class Session(QObject):
     def leave_current(self) -> bool:
         """Save (autosave) or ask before the current image goes away; False to stay."""
         self._timer.stop()
-        if not self.dirty:
+        if not self.dirty or self.mask_blocked:
             return True
         if self.autosave:
             self.save_async()
@@ -290,6 +298,9 @@ class Session(QObject):
         """Write the current mask and XML on the writer thread (snapshot taken now)."""
         if self.document is None:
             return
+        if self.mask_blocked:
+            self.save_state.emit(HELD_STATE)  # never write over a mask that did not load
+            return
         if self.writes_held:
             self._timer.start()  # saved once the class rewrite is over
             return
@@ -306,6 +317,54 @@ class Session(QObject):
     def toggle_verified(self) -> None:
         if self.document is not None:
             self.save_async(verified=not self.verified)
+
+    def repair_mask(self, repair: str):
+        """Apply the repair the user chose to the open image's unusable mask (raises SegStudioError).
+
+        Returns the next problem (a mask may be the wrong size and hold unknown values too), or
+        None once the mask fits: then the repaired map becomes an edit like any other (saved by
+        autosave, undoable) and saving is allowed again. ``BACKUP`` first moves the file aside.
+        """
+        loaded, problem = self.current, self.current.mask_problem if self.current else None
+        if problem is None or repair not in problem.repairs:
+            raise SegStudioError(f"{repair!r} does not apply to this mask")
+        project, document = self.project, self.document
+        size = (document.width, document.height)
+        if repair == mask_repair.BACKUP:
+            if loaded.entry.mask_path.exists():
+                mask_repair.move_aside(loaded.entry.mask_path)
+            label = np.zeros((document.height, document.width), np.uint8)
+            self.entry_changed.emit(loaded.index)
+        elif repair == mask_repair.ADD_CLASSES:
+            label = problem.label
+            self._add_classes(mask_repair.classes_to_add(label, len(project.classes)))
+        elif repair == mask_repair.MAP_TO_IGNORE:
+            label = mask_repair.map_to_ignore(problem.label, len(project.classes))
+        elif repair == mask_repair.RESAMPLE:
+            label = mask_repair.resample(problem.label, size)
+        elif repair == mask_repair.PAD_CROP:
+            label = mask_repair.pad_crop(problem.label, size)
+        else:
+            label = mask_repair.nearest_colour(problem.rgb, project.classes.colour_table(), len(project.classes))
+        following = mask_repair.diagnose_label(label, size, len(project.classes), problem.path)
+        loaded.mask_problem = following
+        loaded.mask_error = following.message if following is not None else None
+        if following is None:
+            document.set_label(label)
+            self.edit_finished()
+        return following
+
+    def _add_classes(self, names: list[str]) -> None:
+        """Append classes (a mask repair) and write classes.txt; all or nothing."""
+        classes = self.project.classes
+        old = classes.copy()
+        try:
+            for name in names:
+                classes.add(name)
+            self.project.save_classes()
+        except (SegStudioError, OSError) as exc:
+            classes.names, classes.colours = old.names, old.colours
+            raise SegStudioError(f"classes not added: {exc}") from exc
 
     def flush(self, timeout: float = 60.0) -> None:
         """Wait for queued writes and deliver their results (close, tests, class remaps)."""
@@ -353,7 +412,7 @@ class Session(QObject):
 
     def _delayed_write(self) -> None:
         self._timer.stop()
-        if not self.dirty:
+        if not self.dirty or self.mask_blocked:
             return
         if self.writes_held:
             self._timer.start()
@@ -408,6 +467,8 @@ class Session(QObject):
             self.save_state.emit("save failed")
         elif self._pending_writes():
             self.save_state.emit("saving…")
+        elif self.mask_blocked:
+            self.save_state.emit(HELD_STATE)
         elif self.dirty:
             self.save_state.emit("unsaved changes")
         elif self._pending:
