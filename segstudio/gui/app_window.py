@@ -221,9 +221,11 @@ class MainWindow(QMainWindow):
             return False
         self.file_dock.set_project(project)
         self.classes_changed(select=1 if len(project.classes) > 1 else 0)
+        self.class_editor.resolve_conflict()
         folder = str(project.image_dir)
         self.settings.add_recent_folder(folder)
-        self.settings.set_last_project(folder, str(class_file or ""), str(save_dir or ""))
+        seed = "" if project.class_path.is_file() else str(class_file or "")  # classes.txt rules now
+        self.settings.set_last_project(folder, seed, str(save_dir or ""))
         self._rebuild_recent_menu()
         warnings = project.class_warnings + getattr(project, "listing_warnings", [])
         if warnings:
@@ -288,10 +290,7 @@ class MainWindow(QMainWindow):
         if project is None:
             dialogs.info(self, "Class file", "Open an image folder first (Ctrl+U).")
             return
-        if project.class_path.is_file():
-            dialogs.info(self, "Class file", f"{project.class_path} already defines this project's classes; "
-                         "a class file only seeds a save folder without classes.txt.")
-            return
+        # A list that differs from the project's is offered as a remap (see resolve_conflict).
         self.open_project(project.image_dir, path, project.save_dir, select=self._image_name())
 
     # --- navigation ------------------------------------------------------------------------------
