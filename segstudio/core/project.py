@@ -29,11 +29,12 @@ from pathlib import Path
 import numpy as np
 
 from . import images, mask_repair, masks, project_file
+from .atomic import atomic_write_bytes
 from .classes import ClassList, load_class_file, save_class_file
 from .errors import SaveError
 from .journal import complete_journal
 from .palette import IGNORE_INDEX
-from .voc_xml import annotation_from_mask, write_annotation
+from .voc_xml import annotation_from_mask, annotation_to_xml
 
 CLASS_FILE_NAME = "classes.txt"
 _VERIFIED = re.compile(rb"<annotation\b[^>]*\bverified\s*=\s*[\"']yes[\"']", re.IGNORECASE)
@@ -266,9 +267,15 @@ class Project:
                 "choose a different save folder"
             )
         masks.check_mask(label, images.image_size(entry.image_path), len(self.classes), entry.mask_path)
+        # The XML is built first: a name it cannot hold stops the save before the mask is written.
+        xml = annotation_to_xml(annotation_from_mask(label, entry.image_path, self.classes, verified))
         self.save_dir.mkdir(parents=True, exist_ok=True)
         masks.write_mask(entry.mask_path, label, self.classes.colour_table())
-        write_annotation(entry.xml_path, annotation_from_mask(label, entry.image_path, self.classes, verified))
+        try:
+            atomic_write_bytes(entry.xml_path, xml)
+        except OSError as exc:
+            raise SaveError(f"{entry.mask_path.name} was saved but {entry.xml_path.name} could not be written "
+                            f"({exc.strerror or exc}): the XML is out of date") from exc
         if not self.class_path.exists():
             self.save_classes()
 

@@ -99,8 +99,10 @@ def ask_class_mismatch(parent: QWidget | None, problem: str) -> str | None:
 
 
 def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> str | None:
+    """The text typed, as typed (None when cancelled or blank): the caller validates it, so a stray
+    space or control character is refused with a message rather than silently changed."""
     value, ok = QInputDialog.getText(parent, title, label, text=text)
-    return value.strip() if ok and value.strip() else None
+    return value if ok and value.strip() else None
 
 
 def ask_colour(parent: QWidget | None, colour: tuple[int, int, int], title: str) -> tuple[int, int, int] | None:

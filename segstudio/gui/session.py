@@ -62,6 +62,7 @@ class Session(QObject):
         self._queue.loaded.connect(self._on_loaded)
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="segstudio-save")
         self._writes: list[Future] = []
+        self._outstanding = 0  # writes submitted whose result has not been delivered yet
         self._pending: dict[Path, np.ndarray] = {}  # snapshots not (yet) on disk, by image path
         self._generation: dict[Path, int] = {}  # saves finished per image (a load must see them)
         self._epoch = 0  # bumped when masks were rewritten on disk (class remap)
@@ -393,13 +394,18 @@ class Session(QObject):
                 self._on_loaded(held)
 
     def flush_writes(self, timeout: float = 60.0) -> None:
-        """Wait for the writes already queued (without starting the delayed one)."""
+        """Wait for the writes already queued (without starting the delayed one) and deliver their
+        results, so that the save state is final when this returns."""
+        deadline = time.monotonic() + timeout
         for future in list(self._writes):
             try:
-                future.result(timeout)
+                future.result(max(0.0, deadline - time.monotonic()))
             except Exception:  # reported through _write_done
                 pass
         QCoreApplication.processEvents()
+        while self._outstanding and time.monotonic() < deadline:  # done callbacks still on their way
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            time.sleep(0.001)
         self._writes = [f for f in self._writes if not f.done()]
 
     def _on_edit(self, rect) -> None:
@@ -425,13 +431,18 @@ class Session(QObject):
         self._submit(job)
 
     def _submit(self, job: dict) -> None:
+        """Queue a write. Its result comes back once the future is done (a done callback), and the
+        writes still out are counted here, so the save state never depends on the timing of the
+        writer thread (it used to signal from inside the job, before its future was done)."""
+        self._outstanding += 1
         self.save_state.emit("saving…")
         future = self._writer.submit(self._run_job, job)
         self._writes.append(future)
+        future.add_done_callback(lambda done, job=job: self._write_done.emit((job, _error_of(done))))
 
-    def _run_job(self, job: dict) -> None:
-        """Writer thread: perform one write; the result goes back to the GUI thread by signal."""
-        error = None
+    def _run_job(self, job: dict) -> str | None:
+        """Writer thread: perform one write; returns None or the reason it failed (every failure:
+        a write that raises something unexpected must still end in "save failed")."""
         try:
             if job["kind"] == "save":
                 self.project.save(job["entry"], job["label"], verified=job["verified"])
@@ -441,11 +452,14 @@ class Session(QObject):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_mask(path, job["label"], job["colours"])
         except (SegStudioError, OSError) as exc:
-            error = str(exc)
-        self._write_done.emit((job, error))
+            return str(exc)
+        except Exception as exc:  # noqa: BLE001 - reported to the user, never left at "saving…"
+            return f"{job['entry'].image_path.name}: {type(exc).__name__}: {exc}"
+        return None
 
     def _on_write_done(self, result) -> None:
         job, error = result
+        self._outstanding -= 1
         entry = job["entry"]
         if job["kind"] == "save":
             # Counted when the write is over (in this thread), so a prefetch that began earlier
@@ -477,8 +491,8 @@ class Session(QObject):
             self.save_state.emit("saved")
 
     def _pending_writes(self) -> bool:
-        self._writes = [f for f in self._writes if not f.done()]
-        return bool(self._writes)
+        """True while a queued write has not reported back (counted, not read from the futures)."""
+        return self._outstanding > 0
 
     # --- recovery copies -----------------------------------------------------------------------------
     def recovery_path(self, entry) -> Path:
@@ -511,6 +525,14 @@ class Session(QObject):
             return
         self.document.set_label(label)
         self.edit_finished()  # restored edits reach the mask (autosave) like any other edit
+
+
+def _error_of(future: Future) -> str | None:
+    """The failure message a finished write job returned (or raised)."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - cannot happen (_run_job catches), but never hang
+        return f"{type(exc).__name__}: {exc}"
 
 
 def _read_recovery(path: Path) -> np.ndarray | None:
