@@ -152,6 +152,27 @@ def nearest_colour(rgb: np.ndarray, colours: np.ndarray, num_classes: int) -> np
     return lut[inverse].reshape(codes.shape)
 
 
+def repaired_label(
+    problem: MaskDiagnosis, repair: str, image_size: tuple[int, int], colours: np.ndarray, num_classes: int
+) -> np.ndarray:
+    """The map that ``repair`` makes of the mask ``problem`` describes (for ADD_CLASSES, the map as
+    read: the caller adds :func:`classes_to_add` first; for BACKUP, an empty map)."""
+    if repair not in problem.repairs:
+        raise ValueError(f"{repair!r} does not apply to a {problem.kind} problem")
+    width, height = image_size
+    if repair == BACKUP:
+        return np.zeros((height, width), np.uint8)
+    if repair == ADD_CLASSES:
+        return problem.label
+    if repair == MAP_TO_IGNORE:
+        return map_to_ignore(problem.label, num_classes)
+    if repair == RESAMPLE:
+        return resample(problem.label, image_size)
+    if repair == PAD_CROP:
+        return pad_crop(problem.label, image_size)
+    return nearest_colour(problem.rgb, colours, num_classes)
+
+
 def backup_name(path: str | os.PathLike, now: float | None = None) -> Path:
     """``<name>.bak-<YYYYmmdd-HHMMSS>`` next to ``path`` (a counter is added if that exists)."""
     path = Path(path)

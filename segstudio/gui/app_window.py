@@ -368,7 +368,10 @@ class MainWindow(QMainWindow):
         """The open image's mask did not load: ask for a repair until it fits (True), or keep the
         image read-only for its mask (False); its file is not written meanwhile (see Session)."""
         session = self.session
-        problem = session.current.mask_problem if session.current is not None else None
+        if session.current is None or session.current.mask_problem is None:  # loading, or fine
+            self.actions["repair_mask"].setEnabled(False)
+            return session.current is not None
+        problem = session.current.mask_problem
         while problem is not None:
             choice = dialogs.ask_mask_repair(self, self._image_name(), problem.message, problem.repairs)
             if choice is None:

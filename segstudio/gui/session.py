@@ -331,22 +331,13 @@ class Session(QObject):
             raise SegStudioError(f"{repair!r} does not apply to this mask")
         project, document = self.project, self.document
         size = (document.width, document.height)
-        if repair == mask_repair.BACKUP:
-            if loaded.entry.mask_path.exists():
-                mask_repair.move_aside(loaded.entry.mask_path)
-            label = np.zeros((document.height, document.width), np.uint8)
+        if repair == mask_repair.BACKUP and loaded.entry.mask_path.exists():
+            mask_repair.move_aside(loaded.entry.mask_path)
             self.entry_changed.emit(loaded.index)
-        elif repair == mask_repair.ADD_CLASSES:
-            label = problem.label
-            self._add_classes(mask_repair.classes_to_add(label, len(project.classes)))
-        elif repair == mask_repair.MAP_TO_IGNORE:
-            label = mask_repair.map_to_ignore(problem.label, len(project.classes))
-        elif repair == mask_repair.RESAMPLE:
-            label = mask_repair.resample(problem.label, size)
-        elif repair == mask_repair.PAD_CROP:
-            label = mask_repair.pad_crop(problem.label, size)
-        else:
-            label = mask_repair.nearest_colour(problem.rgb, project.classes.colour_table(), len(project.classes))
+        if repair == mask_repair.ADD_CLASSES:
+            self._add_classes(mask_repair.classes_to_add(problem.label, len(project.classes)))
+        classes = project.classes
+        label = mask_repair.repaired_label(problem, repair, size, classes.colour_table(), len(classes))
         following = mask_repair.diagnose_label(label, size, len(project.classes), problem.path)
         loaded.mask_problem = following
         loaded.mask_error = following.message if following is not None else None

@@ -169,3 +169,30 @@ def test_cancel_then_repair_from_menu(tmp_path, make_window, fake_dialogs):
     window.session.flush()
     assert not window.session.mask_blocked and not window.actions["repair_mask"].isEnabled()
     assert read_mask(mask).max() == 255
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("size", "size"), ("values", "values"), ("colours", "colours"), ("16bit", "format"), ("la", "format"),
+    ("jpeg", "format"), ("truncated", "format"),
+])
+def test_inspect_mask_names_the_problem_and_its_repairs(tmp_path, kind, expected):
+    """core.mask_repair.inspect_mask: one diagnosis per broken kind, a backup always offered."""
+    path = tmp_path / "m.png"
+    path.write_bytes(broken_mask_bytes(kind))
+    label, problem = mask_repair.inspect_mask(path, SIZE, 4)
+    assert label is None and problem.kind == expected and "m.png" in problem.message
+    assert mask_repair.BACKUP in problem.repairs
+    for repair in problem.repairs:
+        if repair != mask_repair.ADD_CLASSES:
+            out = mask_repair.repaired_label(problem, repair, SIZE, np.zeros((256, 3), np.uint8), 4)
+            assert out.shape == (SIZE[1], SIZE[0]) or problem.kind == "values"
+
+
+def test_inspect_mask_accepts_a_good_mask(tmp_path):
+    from segstudio.core.masks import write_mask
+
+    label = np.zeros((SIZE[1], SIZE[0]), np.uint8)
+    label[1:5, 1:5] = 3
+    write_mask(tmp_path / "m.png", label)
+    got, problem = mask_repair.inspect_mask(tmp_path / "m.png", SIZE, 4)
+    assert problem is None and np.array_equal(got, label)
