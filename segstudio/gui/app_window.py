@@ -279,6 +279,7 @@ class MainWindow(QMainWindow):
             self.file_dock.set_project(project)
             self.file_dock.set_current(self.session.index)
             self.classes_changed()
+            self.class_editor.resolve_conflict()
             image_dir = str(project.image_dir)
             self.settings.set_last_project(image_dir, "", folder)
 
