@@ -78,6 +78,8 @@ def run(args) -> int:
     from segstudio.model.train import TrainConfig, train
 
     project = Project(args.images, args.save_dir, args.classes)
+    if project.class_conflict is not None:  # masks keep the meaning they were written with
+        print(f"warning: {project.class_conflict.message}; training with that recorded list", file=sys.stderr)
     config = TrainConfig(init=args.model, epochs=args.epochs, steps=args.steps, size=args.size,
                          batch=args.batch, lr=args.lr, loss=args.loss, class_weights=args.class_weights,
                          augment=args.augment,

@@ -16,6 +16,7 @@ rewrites old masks to the new indices (:func:`apply_remap`).
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -33,18 +34,30 @@ MAX_CLASSES = IGNORE_INDEX  # indices 0..254; 255 is the ignore label
 Colour = tuple[int, int, int]
 
 
+def unwritable_character(text: str) -> str | None:
+    """The first character a class name cannot hold: control characters (newlines and tabs
+    included: one name per line) and lone surrogates, which neither a class file nor XML can store."""
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cs") or char in "\ufffe\uffff":
+            return char
+    return None
+
+
 def _check_name(name: str) -> str:
-    """Return the stripped name, or raise if it cannot be one line of a class file."""
+    """Return ``name`` if it can be a class name (one line of a class file, an XML object name),
+    else raise with one clear reason; nothing is fixed silently."""
     if not isinstance(name, str):
         raise ClassFileError(f"a class name must be text, got {name!r}")
-    stripped = name.strip()
-    if not stripped:
+    if not name.strip():
         raise ClassFileError("a class name cannot be empty")
-    if "\n" in stripped or "\r" in stripped:
-        raise ClassFileError(f"a class name cannot span lines: {name!r}")
-    if stripped == IGNORE_LINE:
+    bad = unwritable_character(name)
+    if bad is not None:
+        raise ClassFileError(f"a class name cannot hold the control character U+{ord(bad):04X}: {name!r}")
+    if name != name.strip():
+        raise ClassFileError(f"a class name cannot start or end with a space: {name!r}")
+    if name == IGNORE_LINE:
         raise ClassFileError(f"{IGNORE_LINE!r} is reserved for the ignore label 255")
-    return stripped
+    return name
 
 
 @dataclass
@@ -204,6 +217,11 @@ def parse_class_lines(lines: list[str]) -> tuple[ClassList, list[str]]:
     last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
     for number, raw in enumerate(lines[: last + 1], start=1):
         name = raw.strip()
+        bad = unwritable_character(name)
+        if bad is not None:  # refusing beats dropping the line, which would shift every later index
+            raise ClassFileError(f"line {number}: class name {name!r} holds the control character U+{ord(bad):04X}")
+        if name and raw != name:
+            warnings.append(f"line {number}: spaces around {name!r} ignored")
         if not name:
             warnings.append(f"line {number}: blank line skipped (later classes move up one index)")
         elif name == IGNORE_LINE:

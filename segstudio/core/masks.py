@@ -44,18 +44,33 @@ def write_mask(path: str | os.PathLike, label: np.ndarray, colours: np.ndarray |
     atomic_write_bytes(path, encode_mask_png(label, colours))
 
 
-def _rgb_to_index(rgb: np.ndarray, path: Path) -> np.ndarray:
-    """Map an RGB colour mask back to indices through the VOC palette."""
-    palette = voc_palette().astype(np.int32)
-    codes = (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
-    table = {int((r << 16) | (g << 8) | b): i for i, (r, g, b) in enumerate(palette)}
+def colour_codes(rgb: np.ndarray) -> np.ndarray:
+    """(H, W) int32 codes 0xRRGGBB of an (..., 3) colour array (one number per colour)."""
+    rgb = np.asarray(rgb)
+    return (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
+
+
+def rgb_to_index(rgb: np.ndarray, palette: np.ndarray | None = None) -> tuple[np.ndarray, list[int]]:
+    """Map an RGB colour mask to indices through ``palette`` (default: VOC); returns the indices
+    (0 where the colour is unknown) and the sorted unknown colour codes."""
+    palette = (voc_palette() if palette is None else np.asarray(palette)).astype(np.int32)
+    codes = colour_codes(rgb)
+    table: dict[int, int] = {}
+    for i, code in enumerate(colour_codes(palette).tolist()):
+        table.setdefault(int(code), i)
     uniques, inverse = np.unique(codes, return_inverse=True)
     unknown = [u for u in uniques.tolist() if u not in table]
+    lut = np.array([table.get(u, 0) for u in uniques.tolist()], dtype=np.uint8)
+    return lut[inverse].reshape(codes.shape), unknown
+
+
+def _rgb_to_index(rgb: np.ndarray, path: Path) -> np.ndarray:
+    """Map an RGB colour mask back to indices through the VOC palette."""
+    label, unknown = rgb_to_index(rgb)
     if unknown:
         shown = ", ".join(f"#{u:06x}" for u in unknown[:5])
         raise MaskError(f"{path}: colours that are not in the class palette: {shown}")
-    lut = np.array([table[u] for u in uniques.tolist()], dtype=np.uint8)
-    return lut[inverse].reshape(codes.shape)
+    return label
 
 
 def read_mask(path: str | os.PathLike) -> np.ndarray:

@@ -7,8 +7,11 @@ exist yet, the class file given (labelImg's ``predefined_classes.txt``) or the b
 the list, and ``classes.txt`` is written with the first save.
 
 Per-project settings that labelImg's files have no room for (class colours by name under
-``"class_colours"``, the training dock's ``"active_model"``...) live in
-``SAVE_DIR/.segstudio/project.json`` (:attr:`Project.settings`, :meth:`Project.save_settings`).
+``"class_colours"``, the training dock's ``"active_model"``, the class list the masks were written
+with...) live in ``SAVE_DIR/.segstudio/project.json`` (:attr:`Project.settings`,
+:meth:`Project.save_settings`, read and written by ``core.project_file``). When classes.txt (or a
+class file given on the command line) no longer matches the recorded list, the project opens with
+the recorded list and :attr:`Project.class_conflict` says so.
 Opening a project also finishes a class rewrite that a crash interrupted (see ``core.journal``).
 
 When images and masks share a folder, a ``.png`` whose stem is also the stem of another image is a
@@ -18,7 +21,6 @@ mask, not an image. A ``.png`` image whose mask would be itself cannot be saved 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -26,15 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import images, masks
-from .atomic import atomic_write_text
+from . import images, mask_repair, masks, project_file
+from .atomic import atomic_write_bytes
 from .classes import ClassList, load_class_file, save_class_file
 from .errors import SaveError
-from .journal import STATE_FOLDER, complete_journal
-from .voc_xml import annotation_from_mask, write_annotation
+from .journal import complete_journal
+from .palette import IGNORE_INDEX
+from .voc_xml import annotation_from_mask, annotation_to_xml
 
 CLASS_FILE_NAME = "classes.txt"
-SETTINGS_NAME = "project.json"
 _VERIFIED = re.compile(rb"<annotation\b[^>]*\bverified\s*=\s*[\"']yes[\"']", re.IGNORECASE)
 
 
@@ -56,6 +58,22 @@ class ImageEntry:
         return self.mask_path == self.image_path
 
 
+@dataclass
+class ClassConflict:
+    """classes.txt (or the command-line class file) differs from the list the masks were written with."""
+
+    recorded: list[str]  # the masks' list, index order (in use until the user chooses)
+    proposed: ClassList  # the list asked for
+    message: str
+
+    def remap_lut(self) -> np.ndarray:
+        """Old index → new index by class name; a class no longer listed becomes ignore (255)."""
+        lut = np.arange(256, dtype=np.uint8)
+        for old, name in enumerate(self.recorded):
+            lut[old] = self.proposed.names.index(name) if name in self.proposed.names else IGNORE_INDEX
+        return lut
+
+
 class Project:
     """Images, their masks and XML, and the classes, for one image folder and save folder."""
 
@@ -71,10 +89,14 @@ class Project:
         self.listing_warnings: list[str] = []
         self._verified_cache: dict[Path, tuple[tuple[int, int], bool]] = {}
         self.recovered_files = complete_journal(self.save_dir)
-        self.settings: dict = {}
-        settings_warnings = self._load_settings()
-        self.classes, self.class_warnings = self._load_classes()
+        self.settings, settings_warnings = project_file.read_settings(self.save_dir)
+        self._settings_broken = bool(settings_warnings)  # not replaced on open (only by a user's save)
+        self.classes, self.class_warnings, self._class_source = self._load_classes()
         self.class_warnings += settings_warnings
+        self.class_conflict: ClassConflict | None = None
+        self._check_recorded_classes()
+        if self.class_conflict is not None:
+            self.class_conflict.proposed.apply_colour_map(self._colour_settings())
         self.class_warnings += self.classes.apply_colour_map(self._colour_settings())
         self.entries: list[ImageEntry] = []
         self.refresh()
@@ -85,48 +107,93 @@ class Project:
 
     @property
     def settings_path(self) -> Path:
-        return self.save_dir / STATE_FOLDER / SETTINGS_NAME
-
-    def _load_settings(self) -> list[str]:
-        """Read project.json into :attr:`settings`; a broken file is reported, not fatal."""
-        try:
-            data = json.loads(self.settings_path.read_text("utf-8"))
-        except FileNotFoundError:
-            return []
-        except (OSError, ValueError) as exc:
-            return [f"{self.settings_path} ignored: {exc}"]
-        if not isinstance(data, dict):
-            return [f"{self.settings_path} ignored: not a JSON object"]
-        self.settings = data
-        return []
+        return project_file.settings_path(self.save_dir)
 
     def _colour_settings(self) -> dict[str, str]:
         colours = self.settings.get("class_colours")
         return colours if isinstance(colours, dict) else {}
 
     def save_settings(self) -> None:
-        """Write :attr:`settings` atomically, merged over the file on disk so that keys another part
-        of the program wrote meanwhile (and keys this version does not know) are kept."""
-        try:
-            on_disk = json.loads(self.settings_path.read_text("utf-8"))
-        except (OSError, ValueError):
-            on_disk = {}
-        merged = {**on_disk, **self.settings} if isinstance(on_disk, dict) else dict(self.settings)
-        self.settings_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.settings_path, json.dumps(merged, indent=2, sort_keys=True) + "\n")
-        self.settings = merged
+        """Write :attr:`settings` atomically, merged over the file on disk (see core.project_file)."""
+        self.settings = project_file.write_settings(self.save_dir, self.settings)
 
     def save_class_colours(self) -> None:
         """Store the user's class colours (by name) in project.json."""
         self.settings["class_colours"] = self.classes.colour_map()
         self.save_settings()
 
-    def _load_classes(self) -> tuple[ClassList, list[str]]:
+    def _load_classes(self) -> tuple[ClassList, list[str], Path | None]:
         if self.class_path.is_file():
-            return load_class_file(self.class_path)
+            classes, warnings = load_class_file(self.class_path)
+            return classes, warnings, self.class_path
         if self.class_file is not None:
-            return load_class_file(self.class_file)
-        return ClassList.default(), []
+            classes, warnings = load_class_file(self.class_file)
+            return classes, warnings, self.class_file
+        return ClassList.default(), [], None
+
+    def _wanted_classes(self, recorded: list[str] | None) -> tuple[ClassList, Path | None]:
+        """The class list asked for: classes.txt, unless a class file given on the command line
+        differs from the project's list (it is then not silently ignored)."""
+        if self.class_file is None or self._class_source != self.class_path:
+            return self.classes, self._class_source
+        if self.class_file.resolve() == self.class_path.resolve():
+            return self.classes, self._class_source
+        given, warnings = load_class_file(self.class_file)
+        if given.names == (recorded or self.classes.names):
+            return self.classes, self._class_source
+        self.class_warnings += warnings
+        return given, self.class_file
+
+    def _check_recorded_classes(self) -> None:
+        """Compare the class list asked for with the one the masks were written with (project.json).
+
+        Same, or names only appended: the list is used (and recorded). Otherwise the recorded list is
+        used, so masks keep their meaning, and :attr:`class_conflict` asks the window to choose.
+        """
+        recorded = project_file.recorded_class_names(self.settings)
+        wanted, source = self._wanted_classes(recorded)
+        if recorded is None and self.class_file is not None and source == self.class_file != self._class_source:
+            recorded = list(self.classes.names)  # the command line overrides an unrecorded classes.txt
+        if recorded is None:
+            if self.class_path.is_file() and not self._settings_broken:
+                self._record_classes_quietly()
+            return
+        relation = project_file.compare_class_lists(recorded, wanted.names)
+        if relation == project_file.CHANGED:
+            where = source.name if source is not None else "the default class list"
+            message = (f"{where} differs from the class list this project's masks were written with "
+                       f"({project_file.describe_change(recorded, wanted.names)})")
+            self.classes = ClassList(list(recorded), ignore_name=wanted.ignore_name)
+            self.class_conflict = ClassConflict(list(recorded), wanted, message)
+            return
+        self.classes = wanted
+        if relation == project_file.APPENDED or source != self.class_path:
+            if source != self.class_path and self.class_path.is_file():
+                self._save_classes_quietly()
+            else:
+                self._record_classes_quietly()
+
+    def _record_classes_quietly(self) -> None:
+        try:
+            self.record_classes()
+        except OSError as exc:  # a read-only save folder: asked again next time
+            self.class_warnings.append(f"class list not recorded in {self.settings_path}: {exc.strerror or exc}")
+
+    def _save_classes_quietly(self) -> None:
+        try:
+            self.save_classes()
+        except OSError as exc:
+            self.class_warnings.append(f"{self.class_path} not written: {exc.strerror or exc}")
+
+    def record_classes(self) -> None:
+        """Record the current class list as the one the masks are written with (project.json)."""
+        self.settings[project_file.CLASS_LIST_KEY] = list(self.classes.names)
+        self.save_settings()
+
+    def use_recorded_classes(self) -> None:
+        """Resolve :attr:`class_conflict` by keeping the recorded list: classes.txt is rewritten."""
+        self.save_classes()
+        self.class_conflict = None
 
     def refresh(self) -> None:
         """Re-list the image folder (natural order)."""
@@ -184,6 +251,14 @@ class Project:
             return None
         return masks.load_mask(entry.mask_path, images.image_size(entry.image_path), len(self.classes))
 
+    def inspect_mask(self, entry: ImageEntry) -> tuple[np.ndarray | None, mask_repair.MaskDiagnosis | None]:
+        """The saved mask (None when unlabelled) or, when it cannot be used as it is, a diagnosis
+        with the repairs that apply (see ``core.mask_repair``); never raises for a bad mask."""
+        if not self.is_labelled(entry):
+            return None, None
+        size = images.image_size(entry.image_path)
+        return mask_repair.inspect_mask(entry.mask_path, size, len(self.classes), self.classes.colour_table())
+
     def save(self, entry: ImageEntry, label: np.ndarray, verified: bool = False) -> None:
         """Write the mask PNG and the VOC XML (and ``classes.txt`` if missing), each atomically."""
         if entry.mask_is_image:
@@ -192,12 +267,20 @@ class Project:
                 "choose a different save folder"
             )
         masks.check_mask(label, images.image_size(entry.image_path), len(self.classes), entry.mask_path)
+        # The XML is built first: a name it cannot hold stops the save before the mask is written.
+        xml = annotation_to_xml(annotation_from_mask(label, entry.image_path, self.classes, verified))
         self.save_dir.mkdir(parents=True, exist_ok=True)
         masks.write_mask(entry.mask_path, label, self.classes.colour_table())
-        write_annotation(entry.xml_path, annotation_from_mask(label, entry.image_path, self.classes, verified))
+        try:
+            atomic_write_bytes(entry.xml_path, xml)
+        except OSError as exc:
+            raise SaveError(f"{entry.mask_path.name} was saved but {entry.xml_path.name} could not be written "
+                            f"({exc.strerror or exc}): the XML is out of date") from exc
         if not self.class_path.exists():
             self.save_classes()
 
     def save_classes(self) -> None:
+        """Write classes.txt and record it as the list the masks are written with."""
         self.save_dir.mkdir(parents=True, exist_ok=True)
         save_class_file(self.class_path, self.classes)
+        self.record_classes()

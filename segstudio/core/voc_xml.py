@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -30,8 +30,8 @@ import numpy as np
 from lxml import etree
 
 from .atomic import atomic_write_bytes
-from .classes import ClassList
-from .errors import AnnotationFormatError
+from .classes import ClassList, unwritable_character
+from .errors import AnnotationFormatError, SaveError
 from .masks import label_counts
 from .palette import IGNORE_INDEX
 
@@ -85,8 +85,31 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._El
     return child
 
 
+def _file_text(text: str | None) -> str | None:
+    """A file or folder name as XML text: bytes that were not UTF-8 (surrogate escapes in the str)
+    become U+FFFD, since XML cannot hold them and these fields are only informative (labelImg
+    pairs files by stem)."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _xml_text(text: str, what: str) -> str:
+    """``text`` if XML can hold it, else SaveError naming the field (control characters)."""
+    bad = unwritable_character(text)
+    if bad is not None:
+        raise SaveError(f"{what} {text!r} cannot be written to VOC XML: it holds the control "
+                        f"character U+{ord(bad):04X}; rename it")
+    return text
+
+
 def annotation_to_xml(annotation: VocAnnotation) -> bytes:
-    """Serialise in labelImg's layout (tab indentation, no XML declaration, UTF-8)."""
+    """Serialise in labelImg's layout (tab indentation, no XML declaration, UTF-8).
+
+    Raises SaveError for a class name that XML cannot hold (nothing is written by the caller then).
+    """
+    annotation = replace(annotation, folder=_file_text(annotation.folder), filename=_file_text(annotation.filename),
+                         path=_file_text(annotation.path))
     root = etree.Element("annotation")
     if annotation.verified:
         root.set("verified", "yes")
@@ -102,7 +125,7 @@ def annotation_to_xml(annotation: VocAnnotation) -> bytes:
     _sub(root, "segmented", "1" if annotation.segmented else "0")
     for obj in annotation.objects:
         item = _sub(root, "object")
-        _sub(item, "name", obj.name)
+        _sub(item, "name", _xml_text(obj.name, "class name"))
         _sub(item, "pose", "Unspecified")
         _sub(item, "truncated", "1" if obj.truncated else "0")
         _sub(item, "difficult", "1" if obj.difficult else "0")

@@ -18,11 +18,12 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 from segstudio.core import overlay
 from segstudio.core.errors import SegStudioError
 from segstudio.core.images import is_image_file
+from segstudio.core.mask_repair import ADD_CLASSES
 from segstudio.core.masks import label_counts
 from segstudio.core.palette import IGNORE_INDEX
 
 from . import demo, dialogs
-from .actions import TOOL_ACTIONS, Actions
+from .actions import TOOL_ACTIONS, Actions, Spec
 from .canvas import Canvas
 from .canvas_tools import Tool, ToolController
 from .class_dock import ClassDock
@@ -60,6 +61,9 @@ class MainWindow(QMainWindow):
         self.canvas.add_layer(self.mask_layer)
         self.actions = Actions(self)
         self.actions.build_menus()
+        repair = self.actions.add(Spec("repair_mask", "&Repair mask…", tip="Repair a mask that did not load"))
+        self.actions.menus["File"].addAction(repair)
+        repair.setEnabled(False)
         self.addToolBar(self.actions.build_toolbar())
         self.file_dock = FileDock(self)
         self.class_dock = ClassDock(self)
@@ -106,6 +110,7 @@ class MainWindow(QMainWindow):
             "open_class_file": self.ask_class_file,
             "open_demo": self.open_demo,
             "save": self.save,
+            "repair_mask": self.offer_mask_repair,
             "quit": self.close,
             "undo": self.undo,
             "redo": self.redo,
@@ -232,9 +237,11 @@ class MainWindow(QMainWindow):
             return False
         self.file_dock.set_project(project)
         self.classes_changed(select=1 if len(project.classes) > 1 else 0)
+        self.class_editor.resolve_conflict()
         folder = str(project.image_dir)
         self.settings.add_recent_folder(folder)
-        self.settings.set_last_project(folder, str(class_file or ""), str(save_dir or ""))
+        seed = "" if project.class_path.is_file() else str(class_file or "")  # classes.txt rules now
+        self.settings.set_last_project(folder, seed, str(save_dir or ""))
         self._rebuild_recent_menu()
         warnings = project.class_warnings + getattr(project, "listing_warnings", [])
         if warnings:
@@ -288,6 +295,7 @@ class MainWindow(QMainWindow):
             self.file_dock.set_project(project)
             self.file_dock.set_current(self.session.index)
             self.classes_changed()
+            self.class_editor.resolve_conflict()
             image_dir = str(project.image_dir)
             self.settings.set_last_project(image_dir, "", folder)
 
@@ -299,10 +307,7 @@ class MainWindow(QMainWindow):
         if project is None:
             dialogs.info(self, "Class file", "Open an image folder first (Ctrl+U).")
             return
-        if project.class_path.is_file():
-            dialogs.info(self, "Class file", f"{project.class_path} already defines this project's classes; "
-                         "a class file only seeds a save folder without classes.txt.")
-            return
+        # A list that differs from the project's is offered as a remap (see resolve_conflict).
         self.open_project(project.image_dir, path, project.save_dir, select=self._image_name())
 
     # --- navigation ------------------------------------------------------------------------------
@@ -367,13 +372,45 @@ class MainWindow(QMainWindow):
         self.file_dock.set_current(loaded.index)
         width, height = loaded.size
         self.status_labels["size"].setText(f"{width} × {height}")
-        if loaded.mask_error:
-            dialogs.error(self, "Mask not loaded", f"{loaded.mask_error}\n\nStarting from an empty mask.")
         self.update_title()
+        self.actions["repair_mask"].setEnabled(False)
+        if loaded.mask_problem is not None:
+            self.offer_mask_repair()
         if loaded.counts is not None:
             self.class_dock.set_counts(loaded.counts)
         else:
             self.update_counts()
+
+    def offer_mask_repair(self) -> bool:
+        """The open image's mask did not load: ask for a repair until it fits (True), or keep the
+        image read-only for its mask (False); its file is not written meanwhile (see Session)."""
+        session = self.session
+        if session.current is None or session.current.mask_problem is None:  # loading, or fine
+            self.actions["repair_mask"].setEnabled(False)
+            return session.current is not None
+        problem = session.current.mask_problem
+        while problem is not None:
+            choice = dialogs.ask_mask_repair(self, self._image_name(), problem.message, problem.repairs)
+            if choice is None:
+                break
+            try:
+                problem = session.repair_mask(choice)
+            except SegStudioError as exc:
+                dialogs.error(self, "Mask not repaired", str(exc))
+                break
+            if choice == ADD_CLASSES:
+                self.classes_changed()
+        read_only = problem is not None
+        self.tools.set_document(None if read_only else session.document)
+        self._set_editing_enabled(not read_only)
+        self.actions["repair_mask"].setEnabled(read_only)
+        if read_only:
+            self.statusBar().showMessage(f"{problem.message} — read-only until repaired (File > Repair mask…)")
+        else:
+            self.statusBar().clearMessage()
+            self.update_counts()
+        self.update_title()
+        return not read_only
 
     # --- editing ---------------------------------------------------------------------------------
     def undo(self) -> None:
@@ -507,6 +544,7 @@ class MainWindow(QMainWindow):
             return
         mark = "*" if session.dirty else ""
         verified = "  [verified]" if session.verified else ""
+        verified += "  [mask read-only]" if session.mask_blocked else ""
         count = len(session.project.entries)
         self.setWindowTitle(f"{mark}{self._image_name()} ({session.index + 1}/{count}){verified} — segstudio")
 

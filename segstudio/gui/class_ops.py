@@ -113,6 +113,33 @@ class ClassEditor:
         lut = project.classes.reorder(order)
         return self._rewrite(lut, old, "Reordering classes…", select=target)
 
+    def resolve_conflict(self) -> bool:
+        """classes.txt (or the command-line class file) differs from the list the masks were
+        written with: remap the masks by name, or keep the recorded list (rewriting classes.txt).
+        Declining keeps the recorded list for this session (asked again at the next open)."""
+        project = self.project
+        conflict = project.class_conflict if project is not None else None
+        if conflict is None:
+            return True
+        choice = dialogs.ask_class_mismatch(self.window, conflict.message)
+        if choice == "remap":
+            old = project.classes.copy()
+            project.classes = conflict.proposed.copy()
+            if not self._rewrite(conflict.remap_lut(), old, "Remapping the masks to the new class list…"):
+                return False
+        elif choice == "recorded":
+            try:
+                project.use_recorded_classes()
+            except (SegStudioError, OSError) as exc:
+                dialogs.error(self.window, "Classes", f"classes.txt not rewritten: {exc}")
+                return False
+            self.window.classes_changed()
+        else:
+            self.window.statusBar().showMessage(f"{conflict.message}; using the recorded list for now", 20000)
+            return False
+        project.class_conflict = None
+        return True
+
     def _save_colours(self) -> None:
         try:
             self.project.save_class_colours()

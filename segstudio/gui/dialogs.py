@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 import segstudio
+from segstudio.core.mask_repair import REPAIR_TEXT
 
 # Canvas keys that are not QActions (they depend on the tool in use).
 CANVAS_KEYS = [
@@ -69,9 +70,40 @@ def ask_restore(parent: QWidget | None, name: str) -> bool:
     )
 
 
+def ask_choice(parent: QWidget | None, title: str, text: str, choices: list[tuple[str, str]]) -> str | None:
+    """One button per (key, label) plus Cancel; returns the key pressed, None for Cancel/Esc."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.NoButton, parent)
+    buttons = {box.addButton(label, QMessageBox.ButtonRole.AcceptRole): key for key, label in choices}
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return buttons.get(box.clickedButton())
+
+
+def ask_mask_repair(parent: QWidget | None, name: str, problem: str, repairs: tuple[str, ...]) -> str | None:
+    """Which repair to apply to a mask that did not load (a key of ``core.mask_repair``), or None:
+    the image then stays read-only for its mask, and the file is not touched."""
+    text = (f"The mask of {name} cannot be used as it is:\n{problem}\n\n"
+            "Nothing is written over it until you choose a repair. Cancel keeps the image read-only.")
+    return ask_choice(parent, "Mask not loaded", text, [(key, REPAIR_TEXT[key]) for key in repairs])
+
+
+def ask_class_mismatch(parent: QWidget | None, problem: str) -> str | None:
+    """'remap' (renumber the masks to the new list by name) or 'recorded' (keep the list the masks
+    were written with, rewriting classes.txt); None keeps the recorded list for this session only."""
+    text = (f"{problem}\n\nThe masks of this project were written with the recorded list. "
+            "Remapping renumbers every mask so each pixel keeps its class name (classes no longer "
+            "listed become ignore, 255).")
+    return ask_choice(parent, "Class list changed", text, [
+        ("remap", "Remap the masks to the new list"),
+        ("recorded", "Use the recorded list (rewrite classes.txt)"),
+    ])
+
+
 def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> str | None:
+    """The text typed, as typed (None when cancelled or blank): the caller validates it, so a stray
+    space or control character is refused with a message rather than silently changed."""
     value, ok = QInputDialog.getText(parent, title, label, text=text)
-    return value.strip() if ok and value.strip() else None
+    return value if ok and value.strip() else None
 
 
 def ask_colour(parent: QWidget | None, colour: tuple[int, int, int], title: str) -> tuple[int, int, int] | None:

@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from segstudio.core.document import Document
+from segstudio.core.mask_repair import BACKUP, MaskDiagnosis
 from segstudio.core.masks import label_counts
 from segstudio.core.errors import SegStudioError
 
@@ -33,6 +34,7 @@ class LoadedImage:
     pyramid: list[QImage] = field(default_factory=list)
     label: np.ndarray | None = None  # the mask on disk (None: unlabelled)
     mask_error: str | None = None
+    mask_problem: object | None = None  # core.mask_repair.MaskDiagnosis: the mask on disk is unusable
     generation: int = 0  # the session's save counter for this entry when loading began
     document: Document | None = None  # built from ``label`` (or an empty map) in the loader
     counts: np.ndarray | None = None  # pixels per label value of ``document``
@@ -95,11 +97,7 @@ def prepare_document(loaded: LoadedImage, lut: np.ndarray | None, pending: np.nd
 
 def reload_mask(loaded: LoadedImage, project, generation, lut, pending: np.ndarray | None = None) -> LoadedImage:
     """Read the mask of an already decoded image again (it was saved or rewritten meanwhile)."""
-    loaded.label, loaded.mask_error = None, None
-    try:
-        loaded.label = project.load_mask(loaded.entry)
-    except SegStudioError as exc:
-        loaded.mask_error = str(exc)
+    loaded.label, loaded.mask_error, loaded.mask_problem = _read_mask(project, loaded.entry)
     loaded.generation = generation
     prepare_document(loaded, lut, pending)
     return loaded
@@ -110,19 +108,25 @@ def load_for_display(
 ) -> LoadedImage:
     """Load entry ``index`` of ``project``; raises SegStudioError if the image cannot be read.
 
-    A broken mask does not stop the image from opening: the error is kept for the window to show
-    (and the image starts with an empty mask).
+    A broken mask does not stop the image from opening: its diagnosis is kept (``mask_problem``),
+    the session then writes nothing for this image until the user chooses a repair.
     """
     entry = project.entries[index]
     rgb = np.ascontiguousarray(project.load_image(entry))  # JPEGs decode without the GIL (core)
     levels = build_pyramid(rgb)
     pyramid = _PyramidImages(image for _, image in levels)
     pyramid.arrays = [array for array, _ in levels]
-    label, error = None, None
-    try:
-        label = project.load_mask(entry)
-    except SegStudioError as exc:
-        error = str(exc)
-    loaded = LoadedImage(index, entry, rgb, rgb_qimage(rgb), pyramid, label, error, generation)
+    label, error, problem = _read_mask(project, entry)
+    loaded = LoadedImage(index, entry, rgb, rgb_qimage(rgb), pyramid, label, error, problem, generation)
     prepare_document(loaded, lut, pending)
     return loaded
+
+
+def _read_mask(project, entry) -> tuple[np.ndarray | None, str | None, object | None]:
+    """(label, error message, diagnosis): the mask on disk, or why it cannot be used as it is."""
+    label = None
+    try:
+        label, problem = project.inspect_mask(entry)
+    except SegStudioError as exc:  # not even diagnosed: the file can only be moved aside
+        problem = MaskDiagnosis(entry.mask_path, "format", str(exc), (BACKUP,))
+    return label, (problem.message if problem is not None else None), problem

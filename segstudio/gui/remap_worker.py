@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from segstudio.core import project_file
 from segstudio.core.classes import apply_remap
 from segstudio.core.errors import SaveError, SegStudioError
 from segstudio.core.journal import apply_renames, write_journal
@@ -69,6 +70,8 @@ def rewrite_project(
         project.save_dir.mkdir(parents=True, exist_ok=True)
         classes_text = "".join(f"{name}\n" for name in project.classes.names).encode("utf-8")
         staged.append((_temp_next_to(project.class_path, classes_text), project.class_path))
+        settings = _recorded_settings(project)
+        staged.append((_temp_next_to(project.settings_path, settings[0].encode("utf-8")), project.settings_path))
         write_journal(project.save_dir, staged)
     except BaseException as exc:
         for temp, _ in staged:
@@ -80,7 +83,16 @@ def rewrite_project(
         apply_renames(project.save_dir, staged)
     except OSError as exc:  # the journal stays: the next open of the project finishes the renames
         raise SaveError(f"cannot replace the masks in {project.save_dir}: {exc.strerror or exc}") from exc
+    project.settings = settings[1]
     return len(entries)
+
+
+def _recorded_settings(project) -> tuple[str, dict]:
+    """project.json recording the new class list, replaced together with classes.txt and the
+    masks (so that a crash cannot leave a record that disagrees with them)."""
+    project.settings_path.parent.mkdir(parents=True, exist_ok=True)
+    settings = {**project.settings, project_file.CLASS_LIST_KEY: list(project.classes.names)}
+    return project_file.settings_text(project.save_dir, settings)
 
 
 class _Worker(QObject):

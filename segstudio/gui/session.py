@@ -22,6 +22,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 from segstudio.core.classes import apply_remap
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
+from segstudio.core import mask_repair
 from segstudio.core.masks import read_mask, write_mask
 from segstudio.core.project import Project
 
@@ -30,6 +31,7 @@ from .load_queue import LoadQueue
 
 RECOVERY_FOLDER = ".segstudio-recovery"
 SAVE_DELAY_MS = 1000  # a finished stroke reaches the disk within ~1-2 s
+HELD_STATE = "mask not loaded: read-only"
 
 
 class Session(QObject):
@@ -60,6 +62,7 @@ class Session(QObject):
         self._queue.loaded.connect(self._on_loaded)
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="segstudio-save")
         self._writes: list[Future] = []
+        self._outstanding = 0  # writes submitted whose result has not been delivered yet
         self._pending: dict[Path, np.ndarray] = {}  # snapshots not (yet) on disk, by image path
         self._generation: dict[Path, int] = {}  # saves finished per image (a load must see them)
         self._epoch = 0  # bumped when masks were rewritten on disk (class remap)
@@ -109,6 +112,12 @@ class Session(QObject):
     @property
     def dirty(self) -> bool:
         return self.document is not None and self.document.dirty
+
+    @property
+    def mask_blocked(self) -> bool:
+        """True while the open image's mask file could not be used: nothing is written for this
+        image (its file stays as it is) until the user chooses a repair (:meth:`repair_mask`)."""
+        return self.current is not None and self.current.mask_problem is not None
 
     # --- navigation ------------------------------------------------------------------------------
     def load_index(self, index: int) -> bool:
@@ -270,7 +279,7 @@ class Session(QObject):
     def leave_current(self) -> bool:
         """Save (autosave) or ask before the current image goes away; False to stay."""
         self._timer.stop()
-        if not self.dirty:
+        if not self.dirty or self.mask_blocked:
             return True
         if self.autosave:
             self.save_async()
@@ -290,6 +299,9 @@ class Session(QObject):
         """Write the current mask and XML on the writer thread (snapshot taken now)."""
         if self.document is None:
             return
+        if self.mask_blocked:
+            self.save_state.emit(HELD_STATE)  # never write over a mask that did not load
+            return
         if self.writes_held:
             self._timer.start()  # saved once the class rewrite is over
             return
@@ -306,6 +318,45 @@ class Session(QObject):
     def toggle_verified(self) -> None:
         if self.document is not None:
             self.save_async(verified=not self.verified)
+
+    def repair_mask(self, repair: str):
+        """Apply the repair the user chose to the open image's unusable mask (raises SegStudioError).
+
+        Returns the next problem (a mask may be the wrong size and hold unknown values too), or
+        None once the mask fits: then the repaired map becomes an edit like any other (saved by
+        autosave, undoable) and saving is allowed again. ``BACKUP`` first moves the file aside.
+        """
+        loaded, problem = self.current, self.current.mask_problem if self.current else None
+        if problem is None or repair not in problem.repairs:
+            raise SegStudioError(f"{repair!r} does not apply to this mask")
+        project, document = self.project, self.document
+        size = (document.width, document.height)
+        if repair == mask_repair.BACKUP and loaded.entry.mask_path.exists():
+            mask_repair.move_aside(loaded.entry.mask_path)
+            self.entry_changed.emit(loaded.index)
+        if repair == mask_repair.ADD_CLASSES:
+            self._add_classes(mask_repair.classes_to_add(problem.label, len(project.classes)))
+        classes = project.classes
+        label = mask_repair.repaired_label(problem, repair, size, classes.colour_table(), len(classes))
+        following = mask_repair.diagnose_label(label, size, len(project.classes), problem.path)
+        loaded.mask_problem = following
+        loaded.mask_error = following.message if following is not None else None
+        if following is None:
+            document.set_label(label)
+            self.edit_finished()
+        return following
+
+    def _add_classes(self, names: list[str]) -> None:
+        """Append classes (a mask repair) and write classes.txt; all or nothing."""
+        classes = self.project.classes
+        old = classes.copy()
+        try:
+            for name in names:
+                classes.add(name)
+            self.project.save_classes()
+        except (SegStudioError, OSError) as exc:
+            classes.names, classes.colours = old.names, old.colours
+            raise SegStudioError(f"classes not added: {exc}") from exc
 
     def flush(self, timeout: float = 60.0) -> None:
         """Wait for queued writes and deliver their results (close, tests, class remaps)."""
@@ -334,13 +385,18 @@ class Session(QObject):
                 self._on_loaded(held)
 
     def flush_writes(self, timeout: float = 60.0) -> None:
-        """Wait for the writes already queued (without starting the delayed one)."""
+        """Wait for the writes already queued (without starting the delayed one) and deliver their
+        results, so that the save state is final when this returns."""
+        deadline = time.monotonic() + timeout
         for future in list(self._writes):
             try:
-                future.result(timeout)
+                future.result(max(0.0, deadline - time.monotonic()))
             except Exception:  # reported through _write_done
                 pass
         QCoreApplication.processEvents()
+        while self._outstanding and time.monotonic() < deadline:  # done callbacks still on their way
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            time.sleep(0.001)
         self._writes = [f for f in self._writes if not f.done()]
 
     def _on_edit(self, rect) -> None:
@@ -353,7 +409,7 @@ class Session(QObject):
 
     def _delayed_write(self) -> None:
         self._timer.stop()
-        if not self.dirty:
+        if not self.dirty or self.mask_blocked:
             return
         if self.writes_held:
             self._timer.start()
@@ -366,13 +422,18 @@ class Session(QObject):
         self._submit(job)
 
     def _submit(self, job: dict) -> None:
+        """Queue a write. Its result comes back once the future is done (a done callback), and the
+        writes still out are counted here, so the save state never depends on the timing of the
+        writer thread (it used to signal from inside the job, before its future was done)."""
+        self._outstanding += 1
         self.save_state.emit("saving…")
         future = self._writer.submit(self._run_job, job)
         self._writes.append(future)
+        future.add_done_callback(lambda done, job=job: self._write_done.emit((job, _error_of(done))))
 
-    def _run_job(self, job: dict) -> None:
-        """Writer thread: perform one write; the result goes back to the GUI thread by signal."""
-        error = None
+    def _run_job(self, job: dict) -> str | None:
+        """Writer thread: perform one write; returns None or the reason it failed (every failure:
+        a write that raises something unexpected must still end in "save failed")."""
         try:
             if job["kind"] == "save":
                 self.project.save(job["entry"], job["label"], verified=job["verified"])
@@ -382,11 +443,14 @@ class Session(QObject):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_mask(path, job["label"], job["colours"])
         except (SegStudioError, OSError) as exc:
-            error = str(exc)
-        self._write_done.emit((job, error))
+            return str(exc)
+        except Exception as exc:  # noqa: BLE001 - reported to the user, never left at "saving…"
+            return f"{job['entry'].image_path.name}: {type(exc).__name__}: {exc}"
+        return None
 
     def _on_write_done(self, result) -> None:
         job, error = result
+        self._outstanding -= 1
         entry = job["entry"]
         if job["kind"] == "save":
             # Counted when the write is over (in this thread), so a prefetch that began earlier
@@ -408,6 +472,8 @@ class Session(QObject):
             self.save_state.emit("save failed")
         elif self._pending_writes():
             self.save_state.emit("saving…")
+        elif self.mask_blocked:
+            self.save_state.emit(HELD_STATE)
         elif self.dirty:
             self.save_state.emit("unsaved changes")
         elif self._pending:
@@ -416,8 +482,8 @@ class Session(QObject):
             self.save_state.emit("saved")
 
     def _pending_writes(self) -> bool:
-        self._writes = [f for f in self._writes if not f.done()]
-        return bool(self._writes)
+        """True while a queued write has not reported back (counted, not read from the futures)."""
+        return self._outstanding > 0
 
     # --- recovery copies -----------------------------------------------------------------------------
     def recovery_path(self, entry) -> Path:
@@ -450,6 +516,14 @@ class Session(QObject):
             return
         self.document.set_label(label)
         self.edit_finished()  # restored edits reach the mask (autosave) like any other edit
+
+
+def _error_of(future: Future) -> str | None:
+    """The failure message a finished write job returned (or raised)."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - cannot happen (_run_job catches), but never hang
+        return f"{type(exc).__name__}: {exc}"
 
 
 def _read_recovery(path: Path) -> np.ndarray | None:

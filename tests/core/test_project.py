@@ -47,7 +47,8 @@ def test_save_writes_mask_xml_and_classes(tmp_path) -> None:
     assert [(o.name, o.xmin, o.ymin, o.xmax, o.ymax) for o in annotation.objects] == [("person", 3, 2, 5, 3)]
     assert (tmp_path / "out" / "classes.txt").read_text().splitlines()[15] == "person"
     assert project.labelled_entries() == [entry]
-    assert sorted(os.listdir(tmp_path / "out")) == ["a.png", "a.xml", "classes.txt"]  # no temp files left
+    # no temp files left (.segstudio/project.json records the class list the masks use)
+    assert sorted(os.listdir(tmp_path / "out")) == [".segstudio", "a.png", "a.xml", "classes.txt"]
 
 
 def test_verified_flag_follows_the_xml(tmp_path) -> None:

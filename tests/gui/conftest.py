@@ -29,6 +29,8 @@ class Dialogs:
         self.unsaved_answer = "save"
         self.restore_answer = True
         self.colour_answer = (1, 2, 3)
+        self.repair_answers: list[str | None] = []  # ask_mask_repair: popped in order, then None
+        self.mismatch_answer: str | None = None  # ask_class_mismatch: "remap", "recorded" or None
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -47,6 +49,8 @@ class Dialogs:
         record("ask_colour", lambda: self.colour_answer)
         record("ask_unsaved", lambda: self.unsaved_answer)
         record("ask_restore", lambda: self.restore_answer)
+        record("ask_mask_repair", lambda: self.repair_answers.pop(0) if self.repair_answers else None)
+        record("ask_class_mismatch", lambda: self.mismatch_answer)
         record("ask_folder", None)
         record("ask_class_file", None)
         record("about", None)
