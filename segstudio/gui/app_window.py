@@ -220,7 +220,7 @@ class MainWindow(QMainWindow):
         self.settings.add_recent_folder(folder)
         self.settings.set_last_project(folder, str(class_file or ""), str(save_dir or ""))
         self._rebuild_recent_menu()
-        warnings = project.class_warnings + getattr(project, "listing_warnings", [])
+        warnings = self.session.open_warnings + project.class_warnings + getattr(project, "listing_warnings", [])
         if warnings:
             self.statusBar().showMessage("; ".join(warnings), 15000)
         if not project.entries:

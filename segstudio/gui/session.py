@@ -10,7 +10,6 @@ stays dirty, also after moving on) and is reported through ``save_failed``.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -22,13 +21,15 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 from segstudio.core.classes import apply_remap
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
-from segstudio.core.masks import read_mask, write_mask
+from segstudio.core.journal import STATE_FOLDER
+from segstudio.core.paths import replace_linked_folder
+from segstudio.core import recovery
 from segstudio.core.project import Project
 
 from .image_loader import LoadedImage, load_for_display, reload_mask
 from .load_queue import LoadQueue
 
-RECOVERY_FOLDER = ".segstudio-recovery"
+RECOVERY_FOLDER = recovery.RECOVERY_FOLDER
 SAVE_DELAY_MS = 1000  # a finished stroke reaches the disk within ~1-2 s
 
 
@@ -48,6 +49,7 @@ class Session(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.project: Project | None = None
+        self.open_warnings: list[str] = []  # said once when the project opens (links replaced...)
         self.index = -1
         self.current: LoadedImage | None = None
         self.document: Document | None = None
@@ -77,6 +79,7 @@ class Session(QObject):
         """Open a folder (raises SegStudioError); the first image is loaded by the caller."""
         if not self.leave_current():
             raise SegStudioError("the current image has unsaved changes")
+        self.open_warnings = _replace_linked_state_folders(save_dir if save_dir is not None else image_dir)
         project = Project(image_dir, save_dir=save_dir, class_file=class_file)
         self._queue.cancel()
         self.project = project
@@ -378,9 +381,7 @@ class Session(QObject):
                 self.project.save(job["entry"], job["label"], verified=job["verified"])
                 self._remove_recovery(job["entry"])
             else:
-                path = self.recovery_path(job["entry"])
-                path.parent.mkdir(parents=True, exist_ok=True)
-                write_mask(path, job["label"], job["colours"])
+                recovery.write_copy(self.project.save_dir, job["entry"].stem, job["label"], job["colours"])
         except (SegStudioError, OSError) as exc:
             error = str(exc)
         self._write_done.emit((job, error))
@@ -419,20 +420,17 @@ class Session(QObject):
         self._writes = [f for f in self._writes if not f.done()]
         return bool(self._writes)
 
-    # --- recovery copies -----------------------------------------------------------------------------
+    # --- recovery copies (core.recovery: never through a link, only copies we wrote) ---------------
     def recovery_path(self, entry) -> Path:
-        return Path(self.project.save_dir) / RECOVERY_FOLDER / f"{entry.stem}.png"
+        return recovery.recovery_path(self.project.save_dir, entry.stem)
 
     def _remove_recovery(self, entry) -> None:
-        try:
-            os.unlink(self.recovery_path(entry))
-        except OSError:
-            pass
+        recovery.remove_copy(self.recovery_path(entry))
 
     def _offer_recovery(self, loaded: LoadedImage) -> None:
         entry = loaded.entry
         path = self.recovery_path(entry)
-        if not path.is_file():
+        if not recovery.is_copy(path):
             return
         mask_path = Path(entry.mask_path)
         if mask_path.is_file() and mask_path.stat().st_mtime > path.stat().st_mtime:
@@ -452,11 +450,13 @@ class Session(QObject):
         self.edit_finished()  # restored edits reach the mask (autosave) like any other edit
 
 
+def _replace_linked_state_folders(save_dir) -> list[str]:
+    """A received project's state folders may be links elsewhere: remove the links (never their
+    targets) before anything reads or writes there, and say so."""
+    messages = [replace_linked_folder(save_dir, name) for name in (STATE_FOLDER, RECOVERY_FOLDER)]
+    return [message for message in messages if message]
+
+
 def _read_recovery(path: Path) -> np.ndarray | None:
-    """The recovery copy at ``path`` if there is a readable one (loader threads)."""
-    if not path.is_file():
-        return None
-    try:
-        return read_mask(path)
-    except SegStudioError:
-        return None
+    """The recovery copy at ``path`` if there is a readable one of ours (loader threads)."""
+    return recovery.read_copy(path)
