@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from segstudio.core.errors import SegStudioError
+
 from . import dialogs
 from .dock_body import scrolling
 from .model_list import ModelRecord, active_model_path, delete_model, list_models, record_for, set_active_model
@@ -158,7 +160,7 @@ class ModelsDock(QDockWidget):
         was_active = record.path == self.active
         try:
             delete_model(self.project, record)
-        except OSError as exc:
+        except (OSError, SegStudioError) as exc:
             dialogs.error(self, "Cannot delete model", str(exc))
         self.refresh()
         if was_active:
