@@ -23,9 +23,9 @@ from pathlib import Path
 
 from .atomic import atomic_write_text
 from .errors import SaveError
-from .paths import OutsideProjectError, is_regular_file, own_folder, resolve_inside
+from .paths import STATE_FOLDER, OutsideProjectError, is_regular_file, own_folder, resolve_inside
+from .project_lock import held_elsewhere
 
-STATE_FOLDER = ".segstudio"
 JOURNAL_NAME = "rename-journal.json"
 TEMP_SUFFIX = ".remap"  # temporaries are ".<target name>.<random>.remap" next to their target
 _RANDOM = r"[A-Za-z0-9_]+"  # the random part (tempfile.mkstemp: 8 characters)
@@ -72,6 +72,8 @@ def complete_journal(save_dir: str | os.PathLike) -> int:
     """
     save_dir = Path(save_dir).resolve()
     own_folder(save_dir, STATE_FOLDER)  # never read or delete a journal through a link
+    if held_elsewhere(save_dir) is not None:
+        return 0  # another process has the project open: a journal or temporaries may be its own, live
     path = journal_path(save_dir)
     if not is_regular_file(path):
         if path.exists() or os.path.islink(path):

@@ -18,6 +18,9 @@ from pathlib import Path
 from .errors import SaveError
 
 
+STATE_FOLDER = ".segstudio"  # the app's own files: settings, journal, lock, caches
+
+
 class OutsideProjectError(SaveError):
     """A path the app was asked to write, rename or delete is not inside the save folder."""
 

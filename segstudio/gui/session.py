@@ -18,12 +18,11 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 
+from segstudio.core import project_lock, recovery
 from segstudio.core.classes import apply_remap
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
-from segstudio.core.journal import STATE_FOLDER
-from segstudio.core.paths import replace_linked_folder
-from segstudio.core import recovery
+from segstudio.core.paths import STATE_FOLDER, replace_linked_folder
 from segstudio.core.project import Project
 
 from .image_loader import LoadedImage, load_for_display, reload_mask
@@ -50,6 +49,8 @@ class Session(QObject):
         super().__init__(parent)
         self.project: Project | None = None
         self.open_warnings: list[str] = []  # said once when the project opens (links replaced...)
+        self.read_only: str | None = None  # why nothing is written: the project is open elsewhere
+        self._lock: project_lock.ProjectLock | None = None
         self.index = -1
         self.current: LoadedImage | None = None
         self.document: Document | None = None
@@ -81,6 +82,7 @@ class Session(QObject):
             raise SegStudioError("the current image has unsaved changes")
         self.open_warnings = _replace_linked_state_folders(save_dir if save_dir is not None else image_dir)
         project = Project(image_dir, save_dir=save_dir, class_file=class_file)
+        self._take_lock(project.save_dir)
         self._queue.cancel()
         self.project = project
         self.index = -1
@@ -90,6 +92,28 @@ class Session(QObject):
         self._pending.clear()
         self.project_opened.emit()
         return project
+
+    def _take_lock(self, save_dir: Path) -> None:
+        """Hold the project's lock, or open it read-only when another window holds it; the lock of
+        the project open before is released."""
+        if self._lock is not None and self._lock.save_dir == save_dir:
+            return
+        lock, self.read_only = None, None
+        try:
+            lock = project_lock.acquire(save_dir)
+        except project_lock.ProjectLocked as exc:
+            self.read_only = str(exc)
+            self.open_warnings.append(self.read_only)
+        except SegStudioError as exc:  # a read-only folder: saves will say why they fail
+            self.open_warnings.append(f"the project is not locked against other windows: {exc}")
+        self.release_lock()
+        self._lock = lock
+
+    def release_lock(self) -> None:
+        """Let another window write this project (on close, and when another project opens)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def set_save_dir(self, save_dir) -> Project:
         project = self.project
@@ -320,6 +344,7 @@ class Session(QObject):
         self.flush()
         self._queue.shutdown()
         self._writer.shutdown(wait=True)
+        self.release_lock()
 
     @contextlib.contextmanager
     def hold_writes(self):
@@ -369,6 +394,9 @@ class Session(QObject):
         self._submit(job)
 
     def _submit(self, job: dict) -> None:
+        if self.read_only:  # open in another window: the edits stay in memory, nothing is written
+            self._emit_state()
+            return
         self.save_state.emit("saving…")
         future = self._writer.submit(self._run_job, job)
         self._writes.append(future)
@@ -405,7 +433,9 @@ class Session(QObject):
 
     def _emit_state(self, error: str | None = None) -> None:
         self.dirty_changed.emit(self.dirty)
-        if error is not None:
+        if self.read_only:
+            self.save_state.emit(self.read_only)
+        elif error is not None:
             self.save_state.emit("save failed")
         elif self._pending_writes():
             self.save_state.emit("saving…")
@@ -425,12 +455,13 @@ class Session(QObject):
         return recovery.recovery_path(self.project.save_dir, entry.stem)
 
     def _remove_recovery(self, entry) -> None:
-        recovery.remove_copy(self.recovery_path(entry))
+        if not self.read_only:  # read-only: a copy may be the other window's unsaved work
+            recovery.remove_copy(self.recovery_path(entry))
 
     def _offer_recovery(self, loaded: LoadedImage) -> None:
         entry = loaded.entry
         path = self.recovery_path(entry)
-        if not recovery.is_copy(path):
+        if self.read_only or not recovery.is_copy(path):
             return
         mask_path = Path(entry.mask_path)
         if mask_path.is_file() and mask_path.stat().st_mtime > path.stat().st_mtime:
