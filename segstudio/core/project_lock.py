@@ -11,6 +11,7 @@ names the file to delete once that machine is done).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -18,6 +19,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .errors import SaveError, SegStudioError
 from .paths import STATE_FOLDER, is_regular_file, own_folder
@@ -49,7 +51,7 @@ class ProjectLocked(SegStudioError):
         self.path, self.owner = path, owner
         who = owner.describe() if owner is not None else "a process that is starting"
         hint = f" (delete {path} if that machine no longer uses it)" if owner and _remote(owner) else ""
-        super().__init__(f"read-only: open in another window ({who}){hint}")
+        super().__init__(f"open in another window ({who}){hint}")
 
 
 class ProjectLock:
@@ -98,6 +100,24 @@ def acquire(save_dir: str | os.PathLike) -> ProjectLock:
         _HELD.add(owner.token)
         return ProjectLock(save_dir, path, owner)
     raise ProjectLocked(path, read_owner(path))
+
+
+@contextlib.contextmanager
+def locked(save_dir: str | os.PathLike) -> Iterator[ProjectLock | None]:
+    """Hold the project's lock while a command writes into it (the CLI); SaveError naming the
+    owner when a window or another command has the project open. A save folder that does not exist
+    yet is open nowhere: nothing is created for the lock (the command makes the folder if it must)."""
+    if not Path(save_dir).is_dir():
+        yield None
+        return
+    try:
+        lock = acquire(save_dir)
+    except ProjectLocked as exc:
+        raise SaveError(f"cannot write into {save_dir}: the project is {exc}") from None
+    try:
+        yield lock
+    finally:
+        lock.release()
 
 
 def held_elsewhere(save_dir: str | os.PathLike) -> LockOwner | None:

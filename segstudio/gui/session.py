@@ -102,7 +102,7 @@ class Session(QObject):
         try:
             lock = project_lock.acquire(save_dir)
         except project_lock.ProjectLocked as exc:
-            self.read_only = str(exc)
+            self.read_only = f"read-only: {exc}"
             self.open_warnings.append(self.read_only)
         except SegStudioError as exc:  # a read-only folder: saves will say why they fail
             self.open_warnings.append(f"the project is not locked against other windows: {exc}")

@@ -171,3 +171,28 @@ def test_lock_of_a_reused_pid_is_stale(tmp_path):
     finally:
         other.kill()
         other.wait()
+
+
+def test_cli_import_respects_the_lock_and_training_is_refused_read_only(tmp_path, make_window, capsys):
+    from segstudio.cli.main import main
+
+    folder = make_project(tmp_path / "project")
+    source = tmp_path / "labelme"
+    source.mkdir()
+    from PIL import Image
+    Image.new("RGB", (8, 6)).save(source / "a.jpg")
+    shape = {"label": "cat", "points": [[1, 1], [5, 4]], "shape_type": "rectangle"}
+    (source / "a.json").write_text(json.dumps({"shapes": [shape], "imagePath": "a.jpg", "imageHeight": 6, "imageWidth": 8}))
+    first = make_window(folder)
+    before = checksums(folder)
+    assert main(["import-labelme", str(source), str(folder)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"open in another window (pid {os.getpid()}" in err[0]
+    assert checksums(folder) == before
+    second = make_window(folder)
+    assert not second.model_features.train_dock.start()
+    assert checksums(folder) == before
+    first.close()
+    assert main(["import-labelme", str(source), str(folder)]) == 0
+    assert read_mask(folder / "a.png")[2, 2] == 1
+    assert not project_lock.lock_path(folder).exists()
