@@ -483,6 +483,7 @@ class MainWindow(QMainWindow):
             return
         mark = "*" if session.dirty else ""
         verified = "  [verified]" if session.verified else ""
+        verified += "  [read-only]" if session.read_only else ""
         count = len(session.project.entries)
         self.setWindowTitle(f"{mark}{self._image_name()} ({session.index + 1}/{count}){verified} — segstudio")
 

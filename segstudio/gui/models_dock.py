@@ -45,6 +45,7 @@ class ModelsDock(QDockWidget):
         super().__init__("Models", parent)
         self.setObjectName("models_dock")
         self.project = None
+        self.read_only: str | None = None  # why models cannot be deleted or switched (see Session)
         self.records: list[ModelRecord] = []
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Model", "Variant", "Date", "Best mIoU"])
@@ -124,8 +125,13 @@ class ModelsDock(QDockWidget):
                 self.tree.setCurrentItem(self.tree.topLevelItem(row))
 
     # --- actions ---------------------------------------------------------------------------------
+    def _refuse_read_only(self) -> bool:
+        if self.read_only:
+            dialogs.error(self, "Models", f"The project is {self.read_only}; models cannot be changed here.")
+        return bool(self.read_only)
+
     def set_active(self, path: Path | None) -> None:
-        if self.project is None:
+        if self.project is None or self._refuse_read_only():
             return
         try:
             set_active_model(self.project, path)
@@ -152,7 +158,7 @@ class ModelsDock(QDockWidget):
 
     def delete_selected(self) -> None:
         record = self.selected()
-        if record is None or self.project is None:
+        if record is None or self.project is None or self._refuse_read_only():
             return
         what = "Forget the checkpoint" if record.external else "Delete the model folder"
         if not dialogs.confirm(self, "Delete model", f"{what} {record.path}?"):

@@ -196,3 +196,25 @@ def test_cli_import_respects_the_lock_and_training_is_refused_read_only(tmp_path
     assert main(["import-labelme", str(source), str(folder)]) == 0
     assert read_mask(folder / "a.png")[2, 2] == 1
     assert not project_lock.lock_path(folder).exists()
+
+
+def test_read_only_window_leaves_models_and_training_snapshots_alone(tmp_path, make_window, fake_dialogs):
+    folder = make_project(tmp_path / "project")
+    model = folder / "models" / "mine"
+    model.mkdir(parents=True)
+    (model / "model.safetensors").write_bytes(b"weights")
+    first = make_window(folder)
+    live_run = folder / ".segstudio" / "train-snapshot-abc"  # the first window's run, going on
+    live_run.mkdir()
+    (live_run / "img1.png").write_bytes(b"frozen mask")
+    before = checksums(folder)
+    second = make_window(folder)
+    assert "[read-only]" in second.windowTitle()
+    dock = second.model_features.models_dock
+    dock.refresh()
+    dock.tree.setCurrentItem(dock.tree.topLevelItem(0))
+    dock.delete_selected()
+    dock.use_selected()
+    assert sum(name == "error" and "read-only" in args[2] for name, args in fake_dialogs.calls) == 2
+    assert checksums(folder) == before
+    first.close()
