@@ -38,7 +38,8 @@ class ClassEditor:
         every class edit writes files, so it is refused, with a message)."""
         session = self.window.session
         if session.project is not None and session.read_only:
-            dialogs.error(self.window, "Classes", f"The project is {session.read_only}; classes cannot be changed here.")
+            message = f"The project is {session.read_only}; classes cannot be changed here."
+            dialogs.error(self.window, "Classes", message)
             return None
         return session.project
 

@@ -182,7 +182,8 @@ def test_cli_import_respects_the_lock_and_training_is_refused_read_only(tmp_path
     from PIL import Image
     Image.new("RGB", (8, 6)).save(source / "a.jpg")
     shape = {"label": "cat", "points": [[1, 1], [5, 4]], "shape_type": "rectangle"}
-    (source / "a.json").write_text(json.dumps({"shapes": [shape], "imagePath": "a.jpg", "imageHeight": 6, "imageWidth": 8}))
+    document = {"shapes": [shape], "imagePath": "a.jpg", "imageHeight": 6, "imageWidth": 8}
+    (source / "a.json").write_text(json.dumps(document))
     first = make_window(folder)
     before = checksums(folder)
     assert main(["import-labelme", str(source), str(folder)]) == 1

@@ -54,7 +54,8 @@ def test_window_reports_a_refused_deletion(tmp_path, make_window, fake_dialogs):
     assert dock.selected() is not None
     before = checksums(outside)
     dock.delete_selected()
-    assert any(name == "error" and args[1] == "Cannot delete model" and "link" in args[2] for name, args in fake_dialogs.calls)
+    errors = [args for name, args in fake_dialogs.calls if name == "error"]
+    assert any(args[1] == "Cannot delete model" and "link" in args[2] for args in errors)
     assert checksums(outside) == before
 
 

@@ -45,7 +45,8 @@ def test_class_edit_in_the_window_keeps_modes(shared, make_window, fake_dialogs,
     window = make_window(folder)
     fake_dialogs.text_answer = "kitten"
     editor = window.class_editor
-    assert {"rename": lambda: editor.rename(1), "move": lambda: editor.move(1, 1), "delete": lambda: editor.delete(2)}[edit]()
+    edits = {"rename": lambda: editor.rename(1), "move": lambda: editor.move(1, 1), "delete": lambda: editor.delete(2)}
+    assert edits[edit]()
     assert not list(folder.glob(".*.remap"))
     assert {path: mode(path) for path in wanted} == wanted
     window.select_class(1)  # a later save of the rewritten files keeps the mode too
