@@ -27,6 +27,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from segstudio.core import project_lock
     from segstudio.core.classes import load_class_file
     from segstudio.core.labelme import import_labelme_folder
 
@@ -35,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
         classes, warnings = load_class_file(args.classes)
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
-    report = import_labelme_folder(args.src_dir, args.save_dir, classes)
+    with project_lock.locked(args.save_dir):  # not while a window has the project open
+        report = import_labelme_folder(args.src_dir, args.save_dir, classes)
     for warning in report.class_warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"{len(report.masks)} mask(s) written to {args.save_dir}")

@@ -23,11 +23,10 @@ def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
     target = Path(path)
     folder = target.parent
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        fd, tmp_name = temporary_next_to(target)
     except OSError as exc:
         raise SaveError(f"cannot write in {folder}: {exc.strerror or exc}") from exc
     try:
-        _set_mode(fd, target)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -40,6 +39,17 @@ def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
             raise SaveError(f"cannot save {target}: {exc.strerror or exc}") from exc
         raise
     _fsync_folder(folder)
+
+
+def temporary_next_to(target: str | os.PathLike, suffix: str = ".tmp") -> tuple[int, str]:
+    """Create ``.<target name>.<random><suffix>`` next to ``target`` (same file system, so it can
+    be renamed over it) with the permissions the target has, or a new file would get; returns the
+    open descriptor and the name. Every writer of the program makes its temporaries here, so a
+    rewrite never turns a shared 0644 file into a private 0600 one."""
+    target = Path(target)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    _set_mode(fd, target)
+    return fd, name
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -243,7 +243,7 @@ class MainWindow(QMainWindow):
         seed = "" if project.class_path.is_file() else str(class_file or "")  # classes.txt rules now
         self.settings.set_last_project(folder, seed, str(save_dir or ""))
         self._rebuild_recent_menu()
-        warnings = project.class_warnings + getattr(project, "listing_warnings", [])
+        warnings = self.session.open_warnings + project.class_warnings + getattr(project, "listing_warnings", [])
         if warnings:
             self.statusBar().showMessage("; ".join(warnings), 15000)
         if not project.entries:
@@ -545,6 +545,7 @@ class MainWindow(QMainWindow):
         mark = "*" if session.dirty else ""
         verified = "  [verified]" if session.verified else ""
         verified += "  [mask read-only]" if session.mask_blocked else ""
+        verified += "  [read-only]" if session.read_only else ""
         count = len(session.project.entries)
         self.setWindowTitle(f"{mark}{self._image_name()} ({session.index + 1}/{count}){verified} — segstudio")
 

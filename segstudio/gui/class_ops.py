@@ -33,8 +33,18 @@ class ClassEditor:
     def project(self):
         return self.window.session.project
 
+    def _editable(self):
+        """The open project, or None when there is none or it is read-only (open in another window:
+        every class edit writes files, so it is refused, with a message)."""
+        session = self.window.session
+        if session.project is not None and session.read_only:
+            message = f"The project is {session.read_only}; classes cannot be changed here."
+            dialogs.error(self.window, "Classes", message)
+            return None
+        return session.project
+
     def add(self) -> int | None:
-        if self.project is None:
+        if self._editable() is None:
             return None
         name = dialogs.ask_text(self.window, "Add class", "Name of the new class:")
         if not name:
@@ -49,7 +59,7 @@ class ClassEditor:
         return index
 
     def rename(self, index: int) -> bool:
-        if self.project is None or not 0 <= index < len(self.project.classes):
+        if self._editable() is None or not 0 <= index < len(self.project.classes):
             return False
         old = self.project.classes.copy()
         name = dialogs.ask_text(self.window, "Rename class", f"New name for class {index}:", old.names[index])
@@ -64,7 +74,7 @@ class ClassEditor:
         return self._rewrite(IDENTITY, old, f"Renaming {old.names[index]!r} to {name!r}…", select=index)
 
     def recolour(self, index: int) -> bool:
-        if self.project is None or not 0 <= index < len(self.project.classes):
+        if self._editable() is None or not 0 <= index < len(self.project.classes):
             return False
         classes = self.project.classes
         colour = dialogs.ask_colour(self.window, classes.colours[index], f"Colour of {classes.names[index]}")
@@ -76,7 +86,7 @@ class ClassEditor:
         return True
 
     def delete(self, index: int) -> bool:
-        project = self.project
+        project = self._editable()
         if project is None or index in (0, IGNORE_INDEX) or index >= len(project.classes):
             return False
         name = project.classes.names[index]
@@ -93,7 +103,7 @@ class ClassEditor:
         return self._rewrite(lut, old, f"Deleting class {name!r}…")
 
     def move(self, index: int, delta: int) -> bool:
-        project = self.project
+        project = self._editable()
         if project is None:
             return False
         target = index + delta

@@ -135,9 +135,11 @@ class ModelFeatures(QObject):
 
     def project_opened(self) -> None:
         project = self.project
-        if not self.train_dock.running:
+        read_only = self.window.session.read_only  # open in another window: its run may be live
+        if not self.train_dock.running and not read_only:
             remove_stale_snapshots(project.save_dir)
         self.models_dock.set_project(project)
+        self.models_dock.read_only = read_only
         self.review_dock.set_classes(list(project.classes.names), [tuple(c) for c in project.classes.colours])
         self.service.forget()
         self._clear_prediction()

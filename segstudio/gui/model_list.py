@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segstudio.core.paths import OutsideProjectError, is_link, own_folder
 from segstudio.model.model_files import weights_file
 
 MODELS_FOLDER = "models"
@@ -106,8 +107,17 @@ def set_active_model(project, path: Path | None) -> None:
 
 
 def delete_model(project, record: ModelRecord) -> None:
-    """Delete a project model folder (an external checkpoint is only unregistered, never deleted)."""
+    """Delete a project model folder (an external checkpoint is only unregistered, never deleted).
+
+    Only a real folder directly in the project's real ``models`` folder is removed: a received
+    project's ``models`` (or model folder) may be a link to somewhere else, which is refused
+    (:class:`SaveError`) before anything changes."""
+    folder = Path(record.path)
+    if not record.external and folder.is_dir():
+        models = own_folder(project.save_dir, MODELS_FOLDER)
+        if is_link(folder) or folder.parent.resolve() != models:
+            raise OutsideProjectError(f"{folder} is not a model folder of {models}; it was not deleted")
     if active_model_path(project) == record.path:
         set_active_model(project, None)
-    if not record.external and record.path.is_dir():
-        shutil.rmtree(record.path)
+    if not record.external and folder.is_dir():
+        shutil.rmtree(folder)

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from segstudio.core.errors import SegStudioError
+
 from . import dialogs
 from .dock_body import scrolling
 from .model_list import ModelRecord, active_model_path, delete_model, list_models, record_for, set_active_model
@@ -43,6 +45,7 @@ class ModelsDock(QDockWidget):
         super().__init__("Models", parent)
         self.setObjectName("models_dock")
         self.project = None
+        self.read_only: str | None = None  # why models cannot be deleted or switched (see Session)
         self.records: list[ModelRecord] = []
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Model", "Variant", "Date", "Best mIoU"])
@@ -122,8 +125,13 @@ class ModelsDock(QDockWidget):
                 self.tree.setCurrentItem(self.tree.topLevelItem(row))
 
     # --- actions ---------------------------------------------------------------------------------
+    def _refuse_read_only(self) -> bool:
+        if self.read_only:
+            dialogs.error(self, "Models", f"The project is {self.read_only}; models cannot be changed here.")
+        return bool(self.read_only)
+
     def set_active(self, path: Path | None) -> None:
-        if self.project is None:
+        if self.project is None or self._refuse_read_only():
             return
         try:
             set_active_model(self.project, path)
@@ -150,7 +158,7 @@ class ModelsDock(QDockWidget):
 
     def delete_selected(self) -> None:
         record = self.selected()
-        if record is None or self.project is None:
+        if record is None or self.project is None or self._refuse_read_only():
             return
         what = "Forget the checkpoint" if record.external else "Delete the model folder"
         if not dialogs.confirm(self, "Delete model", f"{what} {record.path}?"):
@@ -158,7 +166,7 @@ class ModelsDock(QDockWidget):
         was_active = record.path == self.active
         try:
             delete_model(self.project, record)
-        except OSError as exc:
+        except (OSError, SegStudioError) as exc:
             dialogs.error(self, "Cannot delete model", str(exc))
         self.refresh()
         if was_active:

@@ -11,7 +11,6 @@ on a QThread with a progress dialog; ``rewrite_project`` itself has no Qt and is
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -22,7 +21,8 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from segstudio.core import project_file
 from segstudio.core.classes import apply_remap
 from segstudio.core.errors import SaveError, SegStudioError
-from segstudio.core.journal import apply_renames, write_journal
+from segstudio.core.atomic import temporary_next_to
+from segstudio.core.journal import TEMP_SUFFIX, apply_renames, write_journal
 from segstudio.core.masks import encode_mask_png, read_mask
 from segstudio.core.voc_xml import annotation_from_mask, annotation_to_xml
 
@@ -32,11 +32,17 @@ class Cancelled(Exception):
 
 
 def _temp_next_to(target: Path, data: bytes) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".remap", dir=target.parent)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    """Write ``data`` to one of our rewrite temporaries next to ``target`` (the name the journal
+    accepts, the target's permissions: core.atomic makes it)."""
+    fd, name = temporary_next_to(target, TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
     return Path(name)
 
 

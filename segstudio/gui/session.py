@@ -10,7 +10,6 @@ stays dirty, also after moving on) and is reported through ``save_failed``.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -19,17 +18,17 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 
+from segstudio.core import mask_repair, project_lock, recovery
 from segstudio.core.classes import apply_remap
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
-from segstudio.core import mask_repair
-from segstudio.core.masks import read_mask, write_mask
+from segstudio.core.paths import STATE_FOLDER, replace_linked_folder
 from segstudio.core.project import Project
 
 from .image_loader import LoadedImage, load_for_display, reload_mask
 from .load_queue import LoadQueue
 
-RECOVERY_FOLDER = ".segstudio-recovery"
+RECOVERY_FOLDER = recovery.RECOVERY_FOLDER
 SAVE_DELAY_MS = 1000  # a finished stroke reaches the disk within ~1-2 s
 HELD_STATE = "mask not loaded: read-only"
 
@@ -50,6 +49,9 @@ class Session(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.project: Project | None = None
+        self.open_warnings: list[str] = []  # said once when the project opens (links replaced...)
+        self.read_only: str | None = None  # why nothing is written: the project is open elsewhere
+        self._lock: project_lock.ProjectLock | None = None
         self.index = -1
         self.current: LoadedImage | None = None
         self.document: Document | None = None
@@ -80,7 +82,9 @@ class Session(QObject):
         """Open a folder (raises SegStudioError); the first image is loaded by the caller."""
         if not self.leave_current():
             raise SegStudioError("the current image has unsaved changes")
+        self.open_warnings = _replace_linked_state_folders(save_dir if save_dir is not None else image_dir)
         project = Project(image_dir, save_dir=save_dir, class_file=class_file)
+        self._take_lock(project.save_dir)
         self._queue.cancel()
         self.project = project
         self.index = -1
@@ -90,6 +94,28 @@ class Session(QObject):
         self._pending.clear()
         self.project_opened.emit()
         return project
+
+    def _take_lock(self, save_dir: Path) -> None:
+        """Hold the project's lock, or open it read-only when another window holds it; the lock of
+        the project open before is released."""
+        if self._lock is not None and self._lock.save_dir == save_dir:
+            return
+        lock, self.read_only = None, None
+        try:
+            lock = project_lock.acquire(save_dir)
+        except project_lock.ProjectLocked as exc:
+            self.read_only = f"read-only: {exc}"
+            self.open_warnings.append(self.read_only)
+        except SegStudioError as exc:  # a read-only folder: saves will say why they fail
+            self.open_warnings.append(f"the project is not locked against other windows: {exc}")
+        self.release_lock()
+        self._lock = lock
+
+    def release_lock(self) -> None:
+        """Let another window write this project (on close, and when another project opens)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def set_save_dir(self, save_dir) -> Project:
         project = self.project
@@ -368,6 +394,7 @@ class Session(QObject):
         self.flush()
         self._queue.shutdown()
         self._writer.shutdown(wait=True)
+        self.release_lock()
 
     @contextlib.contextmanager
     def hold_writes(self):
@@ -425,6 +452,9 @@ class Session(QObject):
         """Queue a write. Its result comes back once the future is done (a done callback), and the
         writes still out are counted here, so the save state never depends on the timing of the
         writer thread (it used to signal from inside the job, before its future was done)."""
+        if self.read_only:  # open in another window: the edits stay in memory, nothing is written
+            self._emit_state()
+            return
         self._outstanding += 1
         self.save_state.emit("saving…")
         future = self._writer.submit(self._run_job, job)
@@ -439,9 +469,7 @@ class Session(QObject):
                 self.project.save(job["entry"], job["label"], verified=job["verified"])
                 self._remove_recovery(job["entry"])
             else:
-                path = self.recovery_path(job["entry"])
-                path.parent.mkdir(parents=True, exist_ok=True)
-                write_mask(path, job["label"], job["colours"])
+                recovery.write_copy(self.project.save_dir, job["entry"].stem, job["label"], job["colours"])
         except (SegStudioError, OSError) as exc:
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - reported to the user, never left at "saving…"
@@ -468,7 +496,9 @@ class Session(QObject):
 
     def _emit_state(self, error: str | None = None) -> None:
         self.dirty_changed.emit(self.dirty)
-        if error is not None:
+        if self.read_only:
+            self.save_state.emit(self.read_only)
+        elif error is not None:
             self.save_state.emit("save failed")
         elif self._pending_writes():
             self.save_state.emit("saving…")
@@ -485,20 +515,18 @@ class Session(QObject):
         """True while a queued write has not reported back (counted, not read from the futures)."""
         return self._outstanding > 0
 
-    # --- recovery copies -----------------------------------------------------------------------------
+    # --- recovery copies (core.recovery: never through a link, only copies we wrote) ---------------
     def recovery_path(self, entry) -> Path:
-        return Path(self.project.save_dir) / RECOVERY_FOLDER / f"{entry.stem}.png"
+        return recovery.recovery_path(self.project.save_dir, entry.stem)
 
     def _remove_recovery(self, entry) -> None:
-        try:
-            os.unlink(self.recovery_path(entry))
-        except OSError:
-            pass
+        if not self.read_only:  # read-only: a copy may be the other window's unsaved work
+            recovery.remove_copy(self.recovery_path(entry))
 
     def _offer_recovery(self, loaded: LoadedImage) -> None:
         entry = loaded.entry
         path = self.recovery_path(entry)
-        if not path.is_file():
+        if self.read_only or not recovery.is_copy(path):
             return
         mask_path = Path(entry.mask_path)
         if mask_path.is_file() and mask_path.stat().st_mtime > path.stat().st_mtime:
@@ -526,11 +554,13 @@ def _error_of(future: Future) -> str | None:
         return f"{type(exc).__name__}: {exc}"
 
 
+def _replace_linked_state_folders(save_dir) -> list[str]:
+    """A received project's state folders may be links elsewhere: remove the links (never their
+    targets) before anything reads or writes there, and say so."""
+    messages = [replace_linked_folder(save_dir, name) for name in (STATE_FOLDER, RECOVERY_FOLDER)]
+    return [message for message in messages if message]
+
+
 def _read_recovery(path: Path) -> np.ndarray | None:
-    """The recovery copy at ``path`` if there is a readable one (loader threads)."""
-    if not path.is_file():
-        return None
-    try:
-        return read_mask(path)
-    except SegStudioError:
-        return None
+    """The recovery copy at ``path`` if there is a readable one of ours (loader threads)."""
+    return recovery.read_copy(path)

@@ -302,6 +302,9 @@ class TrainDock(QDockWidget):
         if project is None:
             self.show_message("Open a folder of images first.", error=True)
             return False
+        if session.read_only:  # a run writes into models/ and the project settings
+            self.show_message(f"The project is {session.read_only}; train from that window.", error=True)
+            return False
         try:
             config = self.build_config()
         except ValueError as exc:

@@ -185,12 +185,14 @@ def test_recolour_survives_reopening_and_reaches_the_mask_palette(make_window, l
     window.session.flush()
     palette = Image.open(labelled_dir / "img1.png").getpalette()
     assert palette[6:9] == [10, 200, 30]
+    window.close()  # one window writes a project at a time (the project lock)
     other = make_window(labelled_dir)
     assert other.session.project.classes.colours[2] == (10, 200, 30)
     # The colour follows the class through a rename and a reorder.
     fake_dialogs.text_answer = "hound"
     assert other.class_editor.rename(2)
     assert other.class_editor.move(2, -1)
+    other.close()
     again = make_window(labelled_dir)
     classes = again.session.project.classes
     assert classes.names[1] == "hound" and classes.colours[1] == (10, 200, 30)

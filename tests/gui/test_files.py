@@ -126,7 +126,8 @@ def test_recovery_copy_is_written_and_offered(window, make_window, project_dir, 
     qtbot.waitUntil(recovery.exists, timeout=5000)
     assert not (project_dir / "img1.png").exists()  # autosave off: the mask itself is untouched
     np.testing.assert_array_equal(read_mask(recovery), painted)
-    # "Crash": a new window opens the folder while the old one never saved.
+    # "Crash": a new window opens the folder while the old one never saved (and its lock is gone).
+    window.session.release_lock()
     fake_dialogs.restore_answer = True
     other = make_window(project_dir)
     assert "ask_restore" in fake_dialogs.names()
@@ -146,6 +147,7 @@ def test_declined_recovery_is_discarded(window, make_window, project_dir, fake_d
     recovery = project_dir / ".segstudio-recovery" / "img1.png"
     assert recovery.exists()
     fake_dialogs.restore_answer = False
+    window.session.release_lock()  # "crash": the next window may write (see test_files above)
     other = make_window(project_dir)
     assert not other.session.document.label.any()
     assert not recovery.exists()

@@ -1,0 +1,112 @@
+"""Where the app may write: inside the save folder, never through a link it did not make.
+
+A project folder can come from someone else, and everything in it is then untrusted: a rename
+journal naming ``/home/you/.bashrc`` or ``../other``, a ``.segstudio-recovery`` that is a symbolic
+link to your documents. Every path the app renames, writes or deletes is therefore checked here
+first: resolved with its symbolic links, it must lie inside the (resolved) save folder. The app's own
+state folders (``.segstudio``, ``.segstudio-recovery``, ``models``) must also be real folders: the
+app never writes, renames or deletes through a link standing in their place. One module, so there is
+one rule.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from .errors import SaveError
+
+
+STATE_FOLDER = ".segstudio"  # the app's own files: settings, journal, lock, caches
+
+
+class OutsideProjectError(SaveError):
+    """A path the app was asked to write, rename or delete is not inside the save folder."""
+
+
+class LinkedStateFolderError(SaveError):
+    """One of the app's own folders is a symbolic link (or not a folder): it is not followed."""
+
+
+def resolve_inside(save_dir: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """``path`` (relative paths are taken from ``save_dir``) resolved with its symbolic links;
+    :class:`OutsideProjectError` unless it lies strictly inside the resolved ``save_dir``."""
+    base = Path(save_dir).resolve()
+    candidate = Path(path)
+    resolved = (candidate if candidate.is_absolute() else base / candidate).resolve()
+    if resolved == base or not resolved.is_relative_to(base):
+        raise OutsideProjectError(f"{path} is outside the project folder {base}")
+    return resolved
+
+
+def is_inside(save_dir: str | os.PathLike, path: str | os.PathLike) -> bool:
+    """True when :func:`resolve_inside` accepts ``path``."""
+    try:
+        resolve_inside(save_dir, path)
+    except (OutsideProjectError, OSError, RuntimeError):  # RuntimeError: a symlink loop
+        return False
+    return True
+
+
+def is_link(path: str | os.PathLike) -> bool:
+    """True for a symbolic link (dangling or not) at ``path`` itself, without following it."""
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def is_regular_file(path: str | os.PathLike) -> bool:
+    """True for a plain file at ``path`` itself (not a link, folder, pipe or device)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def own_folder(save_dir: str | os.PathLike, name: str, create: bool = False) -> Path:
+    """``save_dir/name``, one of the app's own folders, checked to be a real folder inside the
+    project (created when ``create``); :class:`LinkedStateFolderError` when a link, a file or
+    anything else stands there, so no caller ever writes or deletes through it."""
+    base = Path(save_dir).resolve()
+    folder = base / name
+    try:
+        mode = os.lstat(folder).st_mode
+    except FileNotFoundError:
+        if not create:
+            return folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SaveError(f"cannot create {folder}: {exc.strerror or exc}") from exc
+        return own_folder(base, name)  # a link may have appeared meanwhile
+    except OSError as exc:
+        raise SaveError(f"cannot read {folder}: {exc.strerror or exc}") from exc
+    if stat.S_ISLNK(mode):
+        raise LinkedStateFolderError(
+            f"{folder} is a symbolic link to {os.readlink(folder)}; segstudio does not follow links "
+            "for its own folders (remove the link: its target is not touched)"
+        )
+    if not stat.S_ISDIR(mode):
+        raise LinkedStateFolderError(f"{folder} is not a folder; segstudio keeps its own files there")
+    return folder
+
+
+def replace_linked_folder(save_dir: str | os.PathLike, name: str) -> str | None:
+    """When ``save_dir/name`` is a symbolic link, remove the link itself (never its target) so the
+    app makes a real folder there when it needs one; returns a message saying so, else None.
+
+    Used at project opening for the app's state folders: a received project whose
+    ``.segstudio-recovery`` points at another folder would otherwise have the app write, and delete
+    same-named files, in that other folder.
+    """
+    folder = Path(save_dir).resolve() / name
+    if not is_link(folder):
+        return None
+    try:
+        target = os.readlink(folder)
+        os.unlink(folder)  # the link only: unlink never follows it
+    except OSError as exc:
+        return f"{folder} is a symbolic link that could not be removed ({exc.strerror or exc}); it is not used"
+    return f"{folder} was a symbolic link to {target}: the link was removed (its target is untouched)"

@@ -1,0 +1,193 @@
+"""One writer per project: ``<save_dir>/.segstudio/lock``.
+
+Two windows on one project would both report "saved" while the last writer silently wins, and a
+class rewrite in one would be "finished" (or its temporaries swept away) by the other opening the
+project. So the first opener takes a lock file, created atomically (``O_CREAT | O_EXCL``) and holding
+its pid, host name, start time and a random token; later openers see who holds it and open the
+project read-only. A lock whose process is gone (same host, pid not alive) is stale and taken over;
+a lock from another host is respected, since its process cannot be checked from here (the message
+names the file to delete once that machine is done).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .errors import SaveError, SegStudioError
+from .paths import STATE_FOLDER, is_regular_file, own_folder
+
+LOCK_NAME = "lock"
+FRESH_SECONDS = 5.0  # an unreadable lock this young may be being written right now: respected
+_HELD: set[str] = set()  # tokens of the locks this process holds (one per window)
+
+
+@dataclass(frozen=True)
+class LockOwner:
+    """Who holds a project's lock."""
+
+    pid: int
+    host: str
+    started: float
+    token: str = ""
+
+    def describe(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.started)) if self.started else "?"
+        here = "" if self.host == socket.gethostname() else f" on {self.host}"
+        return f"pid {self.pid}{here}, since {when}"
+
+
+class ProjectLocked(SegStudioError):
+    """Another window or process has the project open for writing."""
+
+    def __init__(self, path: Path, owner: LockOwner | None) -> None:
+        self.path, self.owner = path, owner
+        who = owner.describe() if owner is not None else "a process that is starting"
+        hint = f" (delete {path} if that machine no longer uses it)" if owner and _remote(owner) else ""
+        super().__init__(f"open in another window ({who}){hint}")
+
+
+class ProjectLock:
+    """A lock this process holds; :meth:`release` it on close or when another project opens."""
+
+    def __init__(self, save_dir: Path, path: Path, owner: LockOwner) -> None:
+        self.save_dir, self.path, self.owner = save_dir, path, owner
+
+    def release(self) -> None:
+        """Remove the lock file if it is still ours (never another opener's after a takeover)."""
+        _HELD.discard(self.owner.token)
+        current = read_owner(self.path)
+        if current is not None and current.token == self.owner.token:
+            try:
+                os.unlink(self.path)
+                os.rmdir(self.path.parent)  # only when empty: a project that had none keeps none
+            except OSError:
+                pass
+
+
+def lock_path(save_dir: str | os.PathLike) -> Path:
+    return Path(save_dir).resolve() / STATE_FOLDER / LOCK_NAME
+
+
+def acquire(save_dir: str | os.PathLike) -> ProjectLock:
+    """Take the project's lock; :class:`ProjectLocked` when a live owner holds it, SaveError when the
+    lock cannot be written (read-only folder, a linked state folder)."""
+    save_dir = Path(save_dir).resolve()
+    path = own_folder(save_dir, STATE_FOLDER, create=True) / LOCK_NAME
+    owner = LockOwner(os.getpid(), socket.gethostname(), time.time(), uuid.uuid4().hex)
+    for _ in range(3):  # a stale lock is removed, then the creation tried again
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            current = read_owner(path)
+            if (current is None and _is_fresh(path)) or (current is not None and is_alive(current)):
+                raise ProjectLocked(path, current) from None
+            _remove(path)
+            continue
+        except OSError as exc:
+            raise SaveError(f"cannot create the project lock {path}: {exc.strerror or exc}") from exc
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(asdict(owner), handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _HELD.add(owner.token)
+        return ProjectLock(save_dir, path, owner)
+    raise ProjectLocked(path, read_owner(path))
+
+
+@contextlib.contextmanager
+def locked(save_dir: str | os.PathLike) -> Iterator[ProjectLock | None]:
+    """Hold the project's lock while a command writes into it (the CLI); SaveError naming the
+    owner when a window or another command has the project open. A save folder that does not exist
+    yet is open nowhere: nothing is created for the lock (the command makes the folder if it must)."""
+    if not Path(save_dir).is_dir():
+        yield None
+        return
+    try:
+        lock = acquire(save_dir)
+    except ProjectLocked as exc:
+        raise SaveError(f"cannot write into {save_dir}: the project is {exc}") from None
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+def held_elsewhere(save_dir: str | os.PathLike) -> LockOwner | None:
+    """The live owner of the project's lock when it is another process (or host), else None."""
+    path = lock_path(save_dir)
+    if os.path.islink(path.parent):
+        return None
+    owner = read_owner(path)
+    if owner is None or (owner.pid == os.getpid() and not _remote(owner)):
+        return None
+    return owner if is_alive(owner) else None
+
+
+def read_owner(path: Path) -> LockOwner | None:
+    """The owner recorded in a lock file, or None when there is none or it cannot be read."""
+    if not is_regular_file(path):
+        return None
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+        return LockOwner(int(data["pid"]), str(data["host"]), float(data["started"]), str(data.get("token", "")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def is_alive(owner: LockOwner) -> bool:
+    """True unless the owner is provably gone: a dead pid on this host, or a lock of this very
+    process that no window holds any more. Another host's owner counts as alive."""
+    if _remote(owner):
+        return True
+    if owner.pid == os.getpid():
+        return owner.token in _HELD
+    if owner.pid <= 0:
+        return False
+    try:
+        os.kill(owner.pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, another user's
+        pass
+    started = _process_start(owner.pid)
+    return started is None or started <= owner.started + 2.0  # started later: the pid was reused
+
+
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch; Linux), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        with open("/proc/stat", encoding="ascii") as stat:
+            boot = next(float(line.split()[1]) for line in stat if line.startswith("btime"))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _remote(owner: LockOwner) -> bool:
+    return owner.host != socket.gethostname()
+
+
+def _is_fresh(path: Path) -> bool:
+    try:
+        return time.time() - os.lstat(path).st_mtime < FRESH_SECONDS
+    except OSError:
+        return False
+
+
+def _remove(path: Path) -> None:
+    """Remove a stale lock (a link is removed itself, never followed)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise SaveError(f"cannot remove the stale project lock {path}: {exc.strerror or exc}") from exc
