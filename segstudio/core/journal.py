@@ -102,17 +102,20 @@ def complete_journal(save_dir: str | os.PathLike) -> int:
 
 def check_entry(save_dir: Path, temp: str, target: str) -> tuple[Path, Path]:
     """The (temporary, target) paths of one journal entry; :class:`JournalRefused` unless the target
-    is a file directly in the save folder (symbolic links resolved) and the temporary is one of our
-    temporaries next to it, a plain file when it exists."""
+    is a file directly in the save folder or in its state folder (symbolic links resolved) and the
+    temporary is one of our temporaries next to it, a plain file when it exists."""
     base = Path(save_dir).resolve()
     try:
         target_path = resolve_inside(base, target)
         temp_path = resolve_inside(base, temp)
     except (OutsideProjectError, OSError, RuntimeError) as exc:
         raise JournalRefused(f"{temp!r} -> {target!r}: {exc}") from None
-    if target_path.parent != base:
+    # Masks, XML and classes.txt lie in the save folder; project.json in its own state folder.
+    if target_path.parent not in (base, base / STATE_FOLDER):
         raise JournalRefused(f"{target!r} is not a file of the save folder {base}")
-    if temp_path.parent != base or not temp_name_pattern(target_path.name).match(temp_path.name):
+    if target_path.parent != base and os.path.islink(base / STATE_FOLDER):
+        raise JournalRefused(f"{base / STATE_FOLDER} is a link: nothing is written through it")
+    if temp_path.parent != target_path.parent or not temp_name_pattern(target_path.name).match(temp_path.name):
         raise JournalRefused(f"{temp!r} is not a temporary segstudio wrote for {target_path.name}")
     if os.path.lexists(temp_path) and not is_regular_file(temp_path):
         raise JournalRefused(f"{temp!r} is not a plain file")

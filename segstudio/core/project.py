@@ -82,7 +82,11 @@ class Project:
         image_dir: str | os.PathLike,
         save_dir: str | os.PathLike | None = None,
         class_file: str | os.PathLike | None = None,
+        read_only: bool = False,
     ) -> None:
+        """``read_only``: another process has the project open (its lock), so opening writes
+        nothing: the class list is not recorded and classes.txt is not seeded."""
+        self.read_only = read_only
         self.image_dir = Path(image_dir).resolve()
         self.save_dir = Path(save_dir).resolve() if save_dir is not None else self.image_dir
         self.class_file = Path(class_file) if class_file is not None else None
@@ -174,12 +178,16 @@ class Project:
                 self._record_classes_quietly()
 
     def _record_classes_quietly(self) -> None:
+        if self.read_only:
+            return
         try:
             self.record_classes()
         except OSError as exc:  # a read-only save folder: asked again next time
             self.class_warnings.append(f"class list not recorded in {self.settings_path}: {exc.strerror or exc}")
 
     def _save_classes_quietly(self) -> None:
+        if self.read_only:
+            return
         try:
             self.save_classes()
         except OSError as exc:

@@ -82,9 +82,19 @@ class Session(QObject):
         """Open a folder (raises SegStudioError); the first image is loaded by the caller."""
         if not self.leave_current():
             raise SegStudioError("the current image has unsaved changes")
-        self.open_warnings = _replace_linked_state_folders(save_dir if save_dir is not None else image_dir)
-        project = Project(image_dir, save_dir=save_dir, class_file=class_file)
-        self._take_lock(project.save_dir)
+        folder = Path(save_dir if save_dir is not None else image_dir).resolve()
+        warnings = _replace_linked_state_folders(folder)
+        # The lock first: a project open elsewhere is opened without writing a byte.
+        lock, read_only = self._lock_for(folder, warnings)
+        try:
+            project = Project(image_dir, save_dir=save_dir, class_file=class_file, read_only=bool(read_only))
+        except BaseException:
+            if lock is not None and lock is not self._lock:
+                lock.release()  # the project open before keeps its own lock
+            raise
+        if lock is not self._lock:
+            self.release_lock()
+        self._lock, self.read_only, self.open_warnings = lock, read_only, warnings
         self._queue.cancel()
         self.project = project
         self.index = -1
@@ -95,21 +105,20 @@ class Session(QObject):
         self.project_opened.emit()
         return project
 
-    def _take_lock(self, save_dir: Path) -> None:
-        """Hold the project's lock, or open it read-only when another window holds it; the lock of
-        the project open before is released."""
+    def _lock_for(self, save_dir: Path, warnings: list[str]):
+        """(lock, read-only reason) for opening ``save_dir``: the lock this window already holds, a
+        new one, or none with the reason when another window holds it."""
         if self._lock is not None and self._lock.save_dir == save_dir:
-            return
-        lock, self.read_only = None, None
+            return self._lock, self.read_only
         try:
-            lock = project_lock.acquire(save_dir)
+            return project_lock.acquire(save_dir), None
         except project_lock.ProjectLocked as exc:
-            self.read_only = f"read-only: {exc}"
-            self.open_warnings.append(self.read_only)
+            reason = f"read-only: {exc}"
+            warnings.append(reason)
+            return None, reason
         except SegStudioError as exc:  # a read-only folder: saves will say why they fail
-            self.open_warnings.append(f"the project is not locked against other windows: {exc}")
-        self.release_lock()
-        self._lock = lock
+            warnings.append(f"the project is not locked against other windows: {exc}")
+            return None, None
 
     def release_lock(self) -> None:
         """Let another window write this project (on close, and when another project opens)."""
