@@ -11,12 +11,14 @@ import os
 import re
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageLoadError
+from .safe_read import check_regular_file
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -60,37 +62,64 @@ def without_masks(files: list[Path]) -> list[Path]:
 
 
 def _open(path: Path) -> Image.Image:
-    if not path.exists():
-        raise ImageLoadError(f"image not found: {path}")
+    """Open ``path`` lazily (header only), refusing special files and oversized images."""
+    check_regular_file(path, ImageLoadError, "image")  # a FIFO would block Pillow's open
+    return open_checked(path, str(path))
+
+
+def open_checked(source: str | os.PathLike | BinaryIO, name: str) -> Image.Image:
+    """Open an image (a path or a binary stream) lazily, refusing what is unsafe to decode.
+
+    The one bomb guard for every image we decode, whoever decodes it afterwards: the header's size
+    is checked against :data:`MAX_PIXELS` before any pixel is read, and Pillow's own refusals
+    (decompression bombs, oversized text chunks, which it reports as ``ValueError``) become
+    :class:`ImageLoadError` naming ``name``.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise ImageLoadError(
-                    f"image too large to open safely: {path} ({width}×{height} pixels, "
-                    f"limit {MAX_PIXELS // 1_000_000} megapixels)"
-                )
-            return image
+            image = Image.open(source)
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            image.close()
+            raise ImageLoadError(
+                f"image too large to open safely: {name} ({width}×{height} pixels, "
+                f"limit {MAX_PIXELS // 1_000_000} megapixels)"
+            )
+        return image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageLoadError(f"image too large to open safely (decompression bomb?): {path}") from exc
+        raise ImageLoadError(f"image too large to open safely (decompression bomb?): {name}") from exc
     except UnidentifiedImageError as exc:
-        raise ImageLoadError(f"not an image or unsupported format: {path}") from exc
-    except OSError as exc:
-        raise ImageLoadError(f"cannot read image {path}: {exc}") from exc
+        raise ImageLoadError(f"not an image or unsupported format: {name}") from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageLoadError(f"cannot read image {name}: {exc}") from exc
+
+
+def check_size(width: int, height: int, name: str) -> None:
+    """:class:`ImageLoadError` unless ``width``×``height`` is a size we can decode and paint."""
+    if width <= 0 or height <= 0:
+        raise ImageLoadError(f"{name}: image size {width}×{height} is not valid")
+    if width * height > MAX_PIXELS:
+        raise ImageLoadError(
+            f"{name}: image size {width}×{height} is too large (limit {MAX_PIXELS // 1_000_000} megapixels)"
+        )
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """(width, height) as displayed, i.e. after EXIF orientation, read from the header only."""
-    path = Path(path)
+    return _header(Path(path))[1]
+
+
+def _header(path: Path) -> tuple[str | None, tuple[int, int]]:
+    """The format Pillow recognises in the file and the displayed (width, height)."""
     with _open(path) as image:
         width, height = image.size
         try:
             orientation = image.getexif().get(0x0112, 1)
         except Exception:  # a broken EXIF block must not make the image unusable
             orientation = 1
-    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+        fmt = image.format
+    return fmt, ((height, width) if orientation in (5, 6, 7, 8) else (width, height))
 
 
 def to_rgb8(image: Image.Image) -> np.ndarray:
@@ -127,6 +156,7 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
 
 _OPENCV_DECODED = (".jpg", ".jpeg")
 _JPEG_END = b"\xff\xd9"
+_JPEG_FORMATS = ("JPEG", "MPO")  # MPO: a JPEG with extra pictures (many cameras); OpenCV reads the first
 
 
 def _load_jpeg_with_opencv(path: Path) -> np.ndarray | None:
@@ -135,7 +165,9 @@ def _load_jpeg_with_opencv(path: Path) -> np.ndarray | None:
     OpenCV turns a truncated JPEG into a silently grey image, so only files that end with the
     JPEG end marker are decoded here; the rest reach Pillow, which reports them.
     """
-    width, height = image_size(path)  # header only: missing file and size limit checked here
+    fmt, (width, height) = _header(path)  # missing file, special file and size limit checked here
+    if fmt not in _JPEG_FORMATS:  # OpenCV would decode whatever it finds, unchecked: Pillow decides
+        return None
     try:
         data = np.fromfile(path, dtype=np.uint8)  # (cv2.imread cannot open every Unicode path)
     except OSError:

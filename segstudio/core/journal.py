@@ -4,7 +4,8 @@ Rewriting every mask after a class edit touches many files that only make sense 
 XML and ``classes.txt`` must agree). The new contents are first written to temporary files next to
 their targets; then a small journal listing every (temporary, target) pair is written atomically to
 ``<save_dir>/.segstudio/``; then the renames happen; then the journal is deleted. A crash before the
-journal exists leaves the old files (plus stray temporaries, removed by :func:`complete_journal`); a
+journal exists leaves the old files (plus stray temporaries, which opening the project removes with
+``core.atomic.remove_stale_temporaries`` once this journal is done); a
 crash after it leaves a journal that :func:`complete_journal` (called when a project is opened)
 finishes, so the project is never half old and half new.
 """
@@ -54,7 +55,6 @@ def complete_journal(save_dir: str | os.PathLike) -> int:
     save_dir = Path(save_dir)
     path = journal_path(save_dir)
     if not path.is_file():
-        _remove_strays(save_dir)
         return 0
     try:
         data = json.loads(path.read_text("utf-8"))
@@ -67,19 +67,6 @@ def complete_journal(save_dir: str | os.PathLike) -> int:
     except OSError as exc:
         raise SaveError(f"cannot finish the interrupted rewrite listed in {path}: {exc.strerror or exc}") from exc
     return len(pending)
-
-
-def _remove_strays(save_dir: Path) -> None:
-    """Temporaries of a rewrite that crashed before its journal existed: the old files are intact."""
-    try:
-        strays = [p for p in save_dir.iterdir() if p.name.startswith(".") and p.name.endswith(TEMP_SUFFIX)]
-    except OSError:
-        return
-    for stray in strays:
-        try:
-            stray.unlink()
-        except OSError:
-            pass
 
 
 def _relative(path: Path, base: Path) -> str:

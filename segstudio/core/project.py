@@ -27,10 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from . import images, masks
-from .atomic import atomic_write_text
+from .atomic import atomic_write_text, remove_stale_temporaries
 from .classes import ClassList, load_class_file, save_class_file
-from .errors import SaveError
+from .errors import SaveError, SegStudioError
 from .journal import STATE_FOLDER, complete_journal
+from .safe_read import SETTINGS_LIMIT, read_limited
 from .voc_xml import annotation_from_mask, write_annotation
 
 CLASS_FILE_NAME = "classes.txt"
@@ -71,6 +72,7 @@ class Project:
         self.listing_warnings: list[str] = []
         self._verified_cache: dict[Path, tuple[tuple[int, int], bool]] = {}
         self.recovered_files = complete_journal(self.save_dir)
+        self.removed_temporaries = self._remove_stale_temporaries()
         self.settings: dict = {}
         settings_warnings = self._load_settings()
         self.classes, self.class_warnings = self._load_classes()
@@ -78,6 +80,11 @@ class Project:
         self.class_warnings += self.classes.apply_colour_map(self._colour_settings())
         self.entries: list[ImageEntry] = []
         self.refresh()
+
+    def _remove_stale_temporaries(self) -> list[Path]:
+        """Temporaries of saves a kill interrupted, in the save folder and the state folder."""
+        removed = remove_stale_temporaries(self.save_dir)
+        return removed + remove_stale_temporaries(self.save_dir / STATE_FOLDER)
 
     @property
     def class_path(self) -> Path:
@@ -89,12 +96,12 @@ class Project:
 
     def _load_settings(self) -> list[str]:
         """Read project.json into :attr:`settings`; a broken file is reported, not fatal."""
-        try:
-            data = json.loads(self.settings_path.read_text("utf-8"))
-        except FileNotFoundError:
+        if not os.path.lexists(self.settings_path):
             return []
-        except (OSError, ValueError) as exc:
-            return [f"{self.settings_path} ignored: {exc}"]
+        try:
+            data = _read_settings(self.settings_path)
+        except SegStudioError as exc:
+            return [f"{exc}; ignored"]
         if not isinstance(data, dict):
             return [f"{self.settings_path} ignored: not a JSON object"]
         self.settings = data
@@ -108,8 +115,8 @@ class Project:
         """Write :attr:`settings` atomically, merged over the file on disk so that keys another part
         of the program wrote meanwhile (and keys this version does not know) are kept."""
         try:
-            on_disk = json.loads(self.settings_path.read_text("utf-8"))
-        except (OSError, ValueError):
+            on_disk = _read_settings(self.settings_path)
+        except SegStudioError:
             on_disk = {}
         merged = {**on_disk, **self.settings} if isinstance(on_disk, dict) else dict(self.settings)
         self.settings_path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +129,7 @@ class Project:
         self.save_settings()
 
     def _load_classes(self) -> tuple[ClassList, list[str]]:
-        if self.class_path.is_file():
+        if os.path.lexists(self.class_path):  # a folder or a pipe there is reported, not skipped
             return load_class_file(self.class_path)
         if self.class_file is not None:
             return load_class_file(self.class_file)
@@ -201,3 +208,15 @@ class Project:
     def save_classes(self) -> None:
         self.save_dir.mkdir(parents=True, exist_ok=True)
         save_class_file(self.class_path, self.classes)
+
+
+def _read_settings(path: Path) -> object:
+    """project.json, parsed; SegStudioError when it is missing, unsafe or not JSON.
+
+    It is the app's own state, so it is never read through a symbolic link.
+    """
+    data = read_limited(path, SETTINGS_LIMIT, SegStudioError, "project settings", follow_symlinks=False)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise SegStudioError(f"project settings {path} are not valid JSON ({exc})") from exc
