@@ -51,14 +51,59 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
 
 
 def without_masks(files: list[Path]) -> list[Path]:
-    """``files`` less the ``.png`` files that share a stem with another, non-PNG image.
+    """``files`` less the ``.png`` files that are the masks of another image of the list.
 
     When masks are saved beside their images (labelImg's default: the save folder is the image
     folder), ``photo.jpg``'s mask is ``photo.png``: that file is a mask, not a photo to label,
-    predict or train on.
+    predict or train on. But ``beach.png`` beside ``beach.jpg`` may be a second photo: a PNG is
+    taken for a mask only if it looks like one (:func:`mask_file_problem`: a one-channel 8-bit
+    PNG of its photo's size, read from the headers). Otherwise both stay in the list; the
+    project then refuses to save a mask for either (their masks would be one file).
     """
-    photo_stems = {p.stem for p in files if p.suffix.lower() != ".png"}
-    return [p for p in files if not (p.suffix.lower() == ".png" and p.stem in photo_stems)]
+    photos: dict[str, list[Path]] = {}
+    for path in files:
+        if path.suffix.lower() != ".png":
+            photos.setdefault(path.stem, []).append(path)
+    return [p for p in files if not (p.suffix.lower() == ".png" and _is_mask_of_any(p, photos.get(p.stem, [])))]
+
+
+def _is_mask_of_any(png: Path, photos: list[Path]) -> bool:
+    """True when ``png`` looks like the mask of one of ``photos`` (same stem, other extension)."""
+    if not photos or mask_file_problem(png) is not None:  # cheap check first: mode, not size
+        return False
+    for photo in photos:
+        try:
+            size = image_size(photo)
+        except ImageLoadError:  # an unreadable photo: its one-channel PNG is still its mask
+            return True
+        if mask_file_problem(png, size) is None:
+            return True
+    return False
+
+
+MASK_MODES = ("P", "L")  # what segstudio writes (P), and plain grayscale index masks (L)
+
+
+def mask_file_problem(path: str | os.PathLike, size: tuple[int, int] | None = None) -> str | None:
+    """Why the file at ``path`` does not look like a mask (of an image of ``size``), or None.
+
+    The one rule for "this file is a mask": a PNG with one 8-bit channel (palette or grayscale)
+    and, when ``size`` (width, height) is given, that size. Only the header is read, so it is
+    cheap enough for every file of a folder listing and for every save.
+    """
+    path = Path(path)
+    try:
+        with _open(path) as image:
+            fmt, mode, found = image.format, image.mode, image.size
+    except ImageLoadError as exc:
+        return f"not a readable image ({exc})"
+    if fmt != "PNG":
+        return f"a {fmt or 'non-PNG'} file, not a PNG"
+    if mode not in MASK_MODES:
+        return f"a {mode} image, not a one-channel mask"
+    if size is not None and tuple(found) != tuple(size):
+        return f"{found[0]}×{found[1]} pixels, not the {size[0]}×{size[1]} of its image"
+    return None
 
 
 def _open(path: Path) -> Image.Image:

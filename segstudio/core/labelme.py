@@ -347,6 +347,11 @@ def _import_one(json_path: Path, save_dir: Path, classes: ClassList, report: Imp
         raise AnnotationFormatError(
             f"{json_path}: its mask would overwrite the image {image_path}; choose another save folder"
         )
+    if mask_path in report.masks:  # two images with one stem: the second would replace the first's mask
+        raise AnnotationFormatError(
+            f"{json_path}: its mask {mask_path} was already written for another image named "
+            f"{image_path.stem} in this import; rename one of the images"
+        )
     write_mask(mask_path, label, classes.colour_table())
     write_annotation(save_dir / f"{image_path.stem}.xml", annotation_from_mask(label, image_path, classes))
     report.masks.append(mask_path)
