@@ -11,12 +11,13 @@ Per-project settings that labelImg's files have no room for (class colours by na
 ``SAVE_DIR/.segstudio/project.json`` (:attr:`Project.settings`, :meth:`Project.save_settings`).
 Opening a project also finishes a class rewrite that a crash interrupted (see ``core.journal``).
 
-When images and masks share a folder, a ``.png`` whose stem is also the stem of another image is a
-mask, not an image, if it looks like one (one 8-bit channel, its image's size: see
-``core.images.without_masks``); otherwise it is a second photo. A file is never overwritten by a mask
-when it is not one: a ``.png`` image whose mask would be itself, and images that share a stem (and
-so would share a mask file), cannot have a mask; saving raises :class:`SaveError` saying what to
-rename or which save folder to choose (:attr:`ImageEntry.mask_blocked`).
+A ``.png`` in the image folder whose stem is also the stem of another image is a mask (saved beside
+its photo, labelImg's default layout), not an image, if it looks like one (one 8-bit channel, its
+image's size: see ``core.images.without_masks``); otherwise it is a second photo. A file is never
+overwritten by a mask when it is not one: a ``.png`` image whose mask would be itself, and images
+that share a stem (and so would share a mask file), cannot have a mask; saving raises
+:class:`SaveError` saying what to rename or which save folder to choose
+(:attr:`ImageEntry.mask_blocked`).
 """
 
 from __future__ import annotations
@@ -148,9 +149,9 @@ class Project:
         would share one mask file, so none of them gets one: their masks cannot be saved, they
         count as unlabelled, and one listing warning says which files to rename.
         """
-        files = images.list_images(self.image_dir)
-        if self.save_dir == self.image_dir:
-            files = images.without_masks(files)
+        # Masks beside their photos are no images to label, whichever save folder is chosen (the
+        # same rule as predict and evaluate).
+        files = images.without_masks(images.list_images(self.image_dir))
         by_stem: dict[str, list[Path]] = {}
         for path in files:
             by_stem.setdefault(path.stem, []).append(path)

@@ -20,7 +20,7 @@ from core_hostile import call_with_timeout, checksums  # noqa: E402
 
 from segstudio.cli.main import main as cli_main  # noqa: E402
 from segstudio.core.errors import SaveError  # noqa: E402
-from segstudio.core.images import mask_file_problem, without_masks, list_images  # noqa: E402
+from segstudio.core.images import list_images, mask_file_problem, without_masks  # noqa: E402
 from segstudio.core.masks import read_mask, write_mask  # noqa: E402
 from segstudio.core.project import Project  # noqa: E402
 
@@ -108,7 +108,11 @@ def test_a_separate_save_folder_gives_two_same_stem_photos_no_shared_mask(tmp_pa
     folder, out = _folder(tmp_path), tmp_path / "out"
     project = Project(folder, out)
     by_name = {e.image_path.name: e for e in project.entries}
-    assert "a.png" in by_name  # with another save folder, every image file is an image
+    assert "a.png" not in by_name  # a mask beside its photo is no image, whatever the save folder
+    before = checksums(folder)
+    project.save(by_name["a.jpg"], _label(0))
+    np.testing.assert_array_equal(read_mask(out / "a.png"), _label(0))
+    assert checksums(folder) == before  # the mask beside the photo is not the save folder's
     with pytest.raises(SaveError, match="beach.png has the same name"):
         project.save(by_name["beach.jpg"], _label())
     with pytest.raises(SaveError, match="beach.jpg has the same name"):
