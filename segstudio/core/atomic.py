@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -41,7 +43,49 @@ def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
     _fsync_folder(folder)
 
 
-def temporary_next_to(target: str | os.PathLike, suffix: str = ".tmp") -> tuple[int, str]:
+# mkstemp names: prefix + 8 characters from this alphabet + suffix (CPython's tempfile).
+_RANDOM = r"[a-z0-9_]{8}"
+TEMP_SUFFIX = ".tmp"
+# Our temporaries: ".<target>.<random>.tmp" (atomic_open) and ".<target>.<random>.remap" (the class
+# rewrite's staged files, see core.journal). Nothing else is ever removed as "stale".
+STALE_TEMPORARY = re.compile(rf"\..+\.{_RANDOM}(?:\.tmp|\.remap)")
+# A temporary this recent may belong to a save in progress in another process (the command line,
+# a second window, whose class rewrite may stage files for minutes): it is left for a later open.
+STALE_AFTER_S = 600.0
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, now: float | None = None) -> list[Path]:
+    """Delete the temporaries a killed save left in ``folder``; returns the paths removed.
+
+    Only regular files directly in ``folder`` whose whole name matches :data:`STALE_TEMPORARY`
+    and that are older than :data:`STALE_AFTER_S`; never a symbolic link (nor what it points
+    to), never a subfolder, never anything when ``folder`` itself is a link. Call it after any
+    rename journal is finished (``core.journal.complete_journal``): a journal's staged files are
+    needed until then.
+    """
+    folder = Path(folder)
+    now = time.time() if now is None else now
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            return []
+        found = list(os.scandir(folder))
+    except OSError:
+        return []
+    removed = []
+    for item in found:
+        try:
+            if not STALE_TEMPORARY.fullmatch(item.name) or not item.is_file(follow_symlinks=False):
+                continue
+            if now - item.stat(follow_symlinks=False).st_mtime < STALE_AFTER_S:
+                continue
+            os.unlink(item.path)
+            removed.append(Path(item.path))
+        except OSError:  # gone meanwhile, or not ours to delete: leave it
+            continue
+    return removed
+
+
+def temporary_next_to(target: str | os.PathLike, suffix: str = TEMP_SUFFIX) -> tuple[int, str]:
     """Create ``.<target name>.<random><suffix>`` next to ``target`` (same file system, so it can
     be renamed over it) with the permissions the target has, or a new file would get; returns the
     open descriptor and the name. Every writer of the program makes its temporaries here, so a

@@ -26,6 +26,7 @@ import numpy as np
 from .atomic import atomic_write_text
 from .errors import ClassFileError
 from .palette import IGNORE_INDEX, class_colour, voc_palette
+from .safe_read import CLASS_FILE_LIMIT, read_limited
 
 BACKGROUND_NAMES = ("background", "_background_")
 IGNORE_LINE = "__ignore__"
@@ -253,12 +254,7 @@ def parse_class_lines(lines: list[str]) -> tuple[ClassList, list[str]]:
 def load_class_file(path: str | os.PathLike) -> tuple[ClassList, list[str]]:
     """Read a class file (UTF-8, BOM accepted); returns the classes and human-readable warnings."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise ClassFileError(f"class file not found: {path}") from exc
-    except OSError as exc:
-        raise ClassFileError(f"cannot read class file {path}: {exc.strerror or exc}") from exc
+    data = read_limited(path, CLASS_FILE_LIMIT, ClassFileError, "class file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

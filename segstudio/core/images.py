@@ -11,12 +11,14 @@ import os
 import re
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageLoadError
+from .safe_read import check_regular_file
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -49,48 +51,120 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
 
 
 def without_masks(files: list[Path]) -> list[Path]:
-    """``files`` less the ``.png`` files that share a stem with another, non-PNG image.
+    """``files`` less the ``.png`` files that are the masks of another image of the list.
 
     When masks are saved beside their images (labelImg's default: the save folder is the image
     folder), ``photo.jpg``'s mask is ``photo.png``: that file is a mask, not a photo to label,
-    predict or train on.
+    predict or train on. But ``beach.png`` beside ``beach.jpg`` may be a second photo: a PNG is
+    taken for a mask only if it looks like one (:func:`mask_file_problem`: a one-channel 8-bit
+    PNG of its photo's size, read from the headers). Otherwise both stay in the list; the
+    project then refuses to save a mask for either (their masks would be one file).
     """
-    photo_stems = {p.stem for p in files if p.suffix.lower() != ".png"}
-    return [p for p in files if not (p.suffix.lower() == ".png" and p.stem in photo_stems)]
+    photos: dict[str, list[Path]] = {}
+    for path in files:
+        if path.suffix.lower() != ".png":
+            photos.setdefault(path.stem, []).append(path)
+    return [p for p in files if not (p.suffix.lower() == ".png" and _is_mask_of_any(p, photos.get(p.stem, [])))]
+
+
+def _is_mask_of_any(png: Path, photos: list[Path]) -> bool:
+    """True when ``png`` looks like the mask of one of ``photos`` (same stem, other extension)."""
+    if not photos or mask_file_problem(png) is not None:  # cheap check first: mode, not size
+        return False
+    for photo in photos:
+        try:
+            size = image_size(photo)
+        except ImageLoadError:  # an unreadable photo: its one-channel PNG is still its mask
+            return True
+        if mask_file_problem(png, size) is None:
+            return True
+    return False
+
+
+MASK_MODES = ("P", "L")  # what segstudio writes (P), and plain grayscale index masks (L)
+
+
+def mask_file_problem(path: str | os.PathLike, size: tuple[int, int] | None = None) -> str | None:
+    """Why the file at ``path`` does not look like a mask (of an image of ``size``), or None.
+
+    The one rule for "this file is a mask": a PNG with one 8-bit channel (palette or grayscale)
+    and, when ``size`` (width, height) is given, that size. Only the header is read, so it is
+    cheap enough for every file of a folder listing and for every save.
+    """
+    path = Path(path)
+    try:
+        with _open(path) as image:
+            fmt, mode, found = image.format, image.mode, image.size
+    except ImageLoadError as exc:
+        return f"not a readable image ({exc})"
+    if fmt != "PNG":
+        return f"a {fmt or 'non-PNG'} file, not a PNG"
+    if mode not in MASK_MODES:
+        return f"a {mode} image, not a one-channel mask"
+    if size is not None and tuple(found) != tuple(size):
+        return f"{found[0]}×{found[1]} pixels, not the {size[0]}×{size[1]} of its image"
+    return None
 
 
 def _open(path: Path) -> Image.Image:
-    if not path.exists():
-        raise ImageLoadError(f"image not found: {path}")
+    """Open ``path`` lazily (header only), refusing special files and oversized images."""
+    check_regular_file(path, ImageLoadError, "image")  # a FIFO would block Pillow's open
+    return open_checked(path, str(path))
+
+
+def open_checked(source: str | os.PathLike | BinaryIO, name: str) -> Image.Image:
+    """Open an image (a path or a binary stream) lazily, refusing what is unsafe to decode.
+
+    The one bomb guard for every image we decode, whoever decodes it afterwards: the header's size
+    is checked against :data:`MAX_PIXELS` before any pixel is read, and Pillow's own refusals
+    (decompression bombs, oversized text chunks, which it reports as ``ValueError``) become
+    :class:`ImageLoadError` naming ``name``.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise ImageLoadError(
-                    f"image too large to open safely: {path} ({width}×{height} pixels, "
-                    f"limit {MAX_PIXELS // 1_000_000} megapixels)"
-                )
-            return image
+            image = Image.open(source)
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            image.close()
+            raise ImageLoadError(
+                f"image too large to open safely: {name} ({width}×{height} pixels, "
+                f"limit {MAX_PIXELS // 1_000_000} megapixels)"
+            )
+        return image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageLoadError(f"image too large to open safely (decompression bomb?): {path}") from exc
+        raise ImageLoadError(f"image too large to open safely (decompression bomb?): {name}") from exc
     except UnidentifiedImageError as exc:
-        raise ImageLoadError(f"not an image or unsupported format: {path}") from exc
-    except OSError as exc:
-        raise ImageLoadError(f"cannot read image {path}: {exc}") from exc
+        raise ImageLoadError(f"not an image or unsupported format: {name}") from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageLoadError(f"cannot read image {name}: {exc}") from exc
+
+
+def check_size(width: int, height: int, name: str) -> None:
+    """:class:`ImageLoadError` unless ``width``×``height`` is a size we can decode and paint."""
+    if width <= 0 or height <= 0:
+        raise ImageLoadError(f"{name}: image size {width}×{height} is not valid")
+    if width * height > MAX_PIXELS:
+        raise ImageLoadError(
+            f"{name}: image size {width}×{height} is too large (limit {MAX_PIXELS // 1_000_000} megapixels)"
+        )
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """(width, height) as displayed, i.e. after EXIF orientation, read from the header only."""
-    path = Path(path)
+    return _header(Path(path))[1]
+
+
+def _header(path: Path) -> tuple[str | None, tuple[int, int]]:
+    """The format Pillow recognises in the file and the displayed (width, height)."""
     with _open(path) as image:
         width, height = image.size
         try:
             orientation = image.getexif().get(0x0112, 1)
         except Exception:  # a broken EXIF block must not make the image unusable
             orientation = 1
-    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+        fmt = image.format
+    return fmt, ((height, width) if orientation in (5, 6, 7, 8) else (width, height))
 
 
 def to_rgb8(image: Image.Image) -> np.ndarray:
@@ -127,6 +201,7 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
 
 _OPENCV_DECODED = (".jpg", ".jpeg")
 _JPEG_END = b"\xff\xd9"
+_JPEG_FORMATS = ("JPEG", "MPO")  # MPO: a JPEG with extra pictures (many cameras); OpenCV reads the first
 
 
 def _load_jpeg_with_opencv(path: Path) -> np.ndarray | None:
@@ -135,7 +210,9 @@ def _load_jpeg_with_opencv(path: Path) -> np.ndarray | None:
     OpenCV turns a truncated JPEG into a silently grey image, so only files that end with the
     JPEG end marker are decoded here; the rest reach Pillow, which reports them.
     """
-    width, height = image_size(path)  # header only: missing file and size limit checked here
+    fmt, (width, height) = _header(path)  # missing file, special file and size limit checked here
+    if fmt not in _JPEG_FORMATS:  # OpenCV would decode whatever it finds, unchecked: Pillow decides
+        return None
     try:
         data = np.fromfile(path, dtype=np.uint8)  # (cv2.imread cannot open every Unicode path)
     except OSError:

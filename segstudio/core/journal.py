@@ -4,7 +4,8 @@ Rewriting every mask after a class edit touches many files that only make sense 
 XML and ``classes.txt`` must agree). The new contents are first written to temporary files next to
 their targets; then a small journal listing every (temporary, target) pair is written atomically to
 ``<save_dir>/.segstudio/``; then the renames happen; then the journal is deleted. A crash before the
-journal exists leaves the old files (plus stray temporaries, removed by :func:`complete_journal`); a
+journal exists leaves the old files (plus stray temporaries, which opening the project removes with
+``core.atomic.remove_stale_temporaries`` once this journal is done); a
 crash after it leaves a journal that :func:`complete_journal` (called when a project is opened)
 finishes, so the project is never half old and half new.
 
@@ -29,7 +30,6 @@ from .project_lock import held_elsewhere
 JOURNAL_NAME = "rename-journal.json"
 TEMP_SUFFIX = ".remap"  # temporaries are ".<target name>.<random>.remap" next to their target
 _RANDOM = r"[A-Za-z0-9_]+"  # the random part (tempfile.mkstemp: 8 characters)
-_STRAY = re.compile(rf"^\..+\.{_RANDOM}{re.escape(TEMP_SUFFIX)}$", re.DOTALL)
 
 
 class JournalRefused(SaveError):
@@ -78,7 +78,6 @@ def complete_journal(save_dir: str | os.PathLike) -> int:
     if not is_regular_file(path):
         if path.exists() or os.path.islink(path):
             raise JournalRefused(f"{path} is not a plain file: nothing was renamed; remove it to open the project")
-        _remove_strays(save_dir)
         return 0
     try:
         data = json.loads(path.read_text("utf-8"))
@@ -120,20 +119,6 @@ def check_entry(save_dir: Path, temp: str, target: str) -> tuple[Path, Path]:
     if os.path.lexists(temp_path) and not is_regular_file(temp_path):
         raise JournalRefused(f"{temp!r} is not a plain file")
     return temp_path, target_path
-
-
-def _remove_strays(save_dir: Path) -> None:
-    """Temporaries of a rewrite that crashed before its journal existed: the old files are intact.
-    Only plain files named like our temporaries are removed."""
-    try:
-        strays = [p for p in save_dir.iterdir() if _STRAY.match(p.name) and is_regular_file(p)]
-    except OSError:
-        return
-    for stray in strays:
-        try:
-            stray.unlink()
-        except OSError:
-            pass
 
 
 def _relative(path: Path, base: Path) -> str:

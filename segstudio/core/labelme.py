@@ -28,17 +28,19 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw
 
 from .atomic import atomic_write_bytes
 from .classes import ClassList, load_class_file, save_class_file
 from .errors import AnnotationFormatError, ImageLoadError, SegStudioError
-from .images import IMAGE_EXTENSIONS, image_size, natural_key
+from .images import IMAGE_EXTENSIONS, check_size, image_size, natural_key, open_checked
 from .masks import write_mask
+from .safe_read import LABELME_JSON_LIMIT, read_limited
 from .voc_xml import annotation_from_mask, write_annotation
 
 LINE_WIDTH = 10  # labelme's shape_to_mask defaults
 POINT_SIZE = 5
+REACH_FACTOR, REACH_MARGIN = 16, 1000  # how far outside its image a point may lie (see _check_reach)
 SHAPE_TYPES = ("polygon", "rectangle", "circle", "line", "linestrip", "point", "mask", "oriented_rectangle")
 
 
@@ -65,13 +67,22 @@ def _decode_image_data(encoded: str, source: Path) -> bytes:
         raise AnnotationFormatError(f"{source}: imageData is not base64") from exc
 
 
-def _embedded_size(data: bytes, source: Path) -> tuple[int, int]:
+def _open_embedded(data: bytes, name: str) -> Image.Image:
+    """An image embedded in the JSON, opened lazily behind the same bomb guard as image files."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image)
-            return image.size
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise AnnotationFormatError(f"{source}: imageData is not an image ({exc})") from exc
+        return open_checked(io.BytesIO(data), name)
+    except ImageLoadError as exc:
+        raise AnnotationFormatError(str(exc)) from exc
+
+
+def _embedded_size(data: bytes, source: Path) -> tuple[int, int]:
+    with _open_embedded(data, f"{source}: imageData") as image:
+        try:
+            orientation = image.getexif().get(0x0112, 1)
+        except Exception:  # a broken EXIF block: the pixels as stored, as image_size does
+            orientation = 1
+        width, height = image.size
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
 def _find_image(json_path: Path, image_path: str | None) -> Path | None:
@@ -92,12 +103,14 @@ def _find_image(json_path: Path, image_path: str | None) -> Path | None:
 def read_labelme(json_path: str | os.PathLike) -> LabelmeFile:
     """Parse a labelme JSON file; broken files raise :class:`AnnotationFormatError` naming them."""
     json_path = Path(json_path)
+    raw = read_limited(json_path, LABELME_JSON_LIMIT, AnnotationFormatError, "labelme file")
     try:
-        data = json.loads(json_path.read_bytes().decode("utf-8-sig"))
-    except FileNotFoundError as exc:
-        raise AnnotationFormatError(f"labelme file not found: {json_path}") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except RecursionError as exc:
+        raise AnnotationFormatError(f"{json_path}: JSON nested too deeply to be a labelme file") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise AnnotationFormatError(f"{json_path}: not a readable labelme JSON file ({exc})") from exc
+    del raw
     if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
         raise AnnotationFormatError(f"{json_path}: not a labelme file (no 'shapes' list)")
     declared = data.get("imagePath") if isinstance(data.get("imagePath"), str) else None
@@ -111,15 +124,28 @@ def read_labelme(json_path: str | os.PathLike) -> LabelmeFile:
         except ImageLoadError as exc:
             raise AnnotationFormatError(f"{json_path}: its image cannot be read: {exc}") from exc
     else:
-        try:
-            width, height = int(data["imageWidth"]), int(data["imageHeight"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise AnnotationFormatError(
-                f"{json_path}: no imageData, no image file found and no imageWidth/imageHeight"
-            ) from exc
-    if width <= 0 or height <= 0:
-        raise AnnotationFormatError(f"{json_path}: image size {width}×{height} is not valid")
+        width, height = _declared_size(data, json_path)
+    try:
+        check_size(width, height, str(json_path))
+    except ImageLoadError as exc:
+        raise AnnotationFormatError(str(exc)) from exc
     return LabelmeFile(json_path, data["shapes"], image_path, image_data, width, height, declared)
+
+
+def _declared_size(data: dict, json_path: Path) -> tuple[int, int]:
+    """``imageWidth``/``imageHeight`` as integers (the size limit is checked by the caller)."""
+    values = data.get("imageWidth"), data.get("imageHeight")
+    try:
+        if any(isinstance(v, bool) for v in values):
+            raise TypeError("a size is not true/false")
+        width, height = (int(v) if isinstance(v, str) else v for v in values)
+        if not all(float(v).is_integer() for v in (width, height)):  # also refuses inf and nan
+            raise ValueError("not whole numbers")
+        return int(width), int(height)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise AnnotationFormatError(
+            f"{json_path}: no imageData, no image file found and no whole imageWidth/imageHeight"
+        ) from exc
 
 
 # -------------------------------------------------------------------------------- rasterising
@@ -133,6 +159,20 @@ def _points(shape: dict, source: str) -> list[tuple[float, float]]:
     if not all(math.isfinite(v) for p in points for v in p):
         raise AnnotationFormatError(f"{source}: points must be finite numbers")
     return points
+
+
+def _check_reach(points: list[tuple[float, float]], width: int, height: int, source: str) -> None:
+    """Refuse points absurdly far outside the image.
+
+    Pillow's ellipse costs time in proportion to its radius (a circle of radius 1e9 takes
+    minutes) and float overflow waits beyond; no genuine shape lies further out than a few
+    image sizes, so anything past :data:`REACH_FACTOR` image sizes is refused.
+    """
+    limit = REACH_FACTOR * max(width, height) + REACH_MARGIN
+    if any(abs(v) > limit for p in points for v in p):
+        raise AnnotationFormatError(
+            f"{source}: points lie too far outside the {width}×{height} image (beyond ±{limit})"
+        )
 
 
 def _expect(points: list, count: int, kind: str, source: str) -> None:
@@ -188,10 +228,18 @@ def _mask_shape(shape: dict, xy: list[tuple[float, float]], height: int, width: 
     if not isinstance(encoded, str):
         raise AnnotationFormatError(f"{source}: a mask shape needs a base64 PNG 'mask'")
     try:
-        with Image.open(io.BytesIO(base64.b64decode(encoded))) as image:
-            patch = np.array(image)
-    except (binascii.Error, UnidentifiedImageError, OSError, ValueError) as exc:
+        data = base64.b64decode(encoded)
+    except (binascii.Error, ValueError) as exc:
         raise AnnotationFormatError(f"{source}: 'mask' is not a base64 PNG ({exc})") from exc
+    with _open_embedded(data, f"{source}: 'mask'") as image:
+        if image.width * image.height > width * height:  # a genuine patch is a crop of the image
+            raise AnnotationFormatError(
+                f"{source}: 'mask' is {image.width}×{image.height}, larger than its {width}×{height} image"
+            )
+        try:
+            patch = np.array(image)
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise AnnotationFormatError(f"{source}: 'mask' is not a readable PNG ({exc})") from exc
     if patch.ndim != 2:
         raise AnnotationFormatError(f"{source}: 'mask' must be a one-channel image, got shape {patch.shape}")
     points = np.asarray(xy)
@@ -233,6 +281,7 @@ def rasterize_shapes(
             added.append(name)
         value = classes.index_of(name)
         xy = _points(shape, where)
+        _check_reach(xy, width, height, where)
         if kind == "mask":
             label[_mask_shape(shape, xy, height, width, where)] = value
             continue
@@ -297,6 +346,11 @@ def _import_one(json_path: Path, save_dir: Path, classes: ClassList, report: Imp
     if mask_path.resolve() == image_path.resolve():
         raise AnnotationFormatError(
             f"{json_path}: its mask would overwrite the image {image_path}; choose another save folder"
+        )
+    if mask_path in report.masks:  # two images with one stem: the second would replace the first's mask
+        raise AnnotationFormatError(
+            f"{json_path}: its mask {mask_path} was already written for another image named "
+            f"{image_path.stem} in this import; rename one of the images"
         )
     write_mask(mask_path, label, classes.colour_table())
     write_annotation(save_dir / f"{image_path.stem}.xml", annotation_from_mask(label, image_path, classes))

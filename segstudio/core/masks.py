@@ -18,7 +18,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .atomic import atomic_write_bytes
-from .errors import MaskError
+from .errors import MaskError, SaveError
+from .images import mask_file_problem
 from .palette import IGNORE_INDEX, palette_bytes, voc_palette
 
 # zlib level 1 writes a 4000×3000 mask several times faster than the default 6 and masks, being
@@ -40,8 +41,50 @@ def encode_mask_png(label: np.ndarray, colours: np.ndarray | None = None) -> byt
 
 
 def write_mask(path: str | os.PathLike, label: np.ndarray, colours: np.ndarray | None = None) -> None:
-    """Save ``label`` as a palette PNG at ``path``, atomically."""
-    atomic_write_bytes(path, encode_mask_png(label, colours))
+    """Save ``label`` as a palette PNG at ``path``, atomically, but never over a file that is not a
+    mask of its size (see :func:`check_replaceable`): a photo named like a mask stays a photo."""
+    data = encode_mask_png(label, colours)
+    check_replaceable(path, np.shape(label))
+    atomic_write_bytes(path, data)
+
+
+def check_replaceable(path: str | os.PathLike, shape: tuple[int, ...]) -> None:
+    """Raise :class:`SaveError` unless a mask of ``shape`` (H, W) may be written at ``path``.
+
+    Nothing there (a first save) is fine. A file there may be replaced only if it is a mask of
+    the same size: one that looks like one (``core.images.mask_file_problem``, header only), or,
+    for the other formats :func:`read_mask` accepts (VOC-coloured RGB, 16-bit index), one that
+    reads as a mask. Anything else (a photo, a grayscale picture of another size, a folder, a
+    pipe) is the user's and stays untouched.
+    """
+    path = Path(path)
+    if not os.path.lexists(path):
+        return
+    height, width = shape[:2]
+    problem = mask_file_problem(path, (width, height))
+    if problem is None or _reads_as_mask(path, (width, height)):
+        return
+    raise SaveError(
+        f"{path} is {problem}: segstudio does not write a mask over it; "
+        "move that file away or choose another save folder"
+    )
+
+
+def _reads_as_mask(path: Path, size: tuple[int, int]) -> bool:
+    """True for a colour or 16-bit mask of ``size`` (decoded in full: such files are rare)."""
+    if not path.is_file():  # a pipe or a device would block or never end
+        return False
+    try:
+        with Image.open(path) as image:  # header: the size is the label's, already in memory
+            if image.format != "PNG" or image.size != size or image.mode not in _OTHER_MASK_MODES:
+                return False
+        read_mask(path)
+    except (MaskError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    return True
+
+
+_OTHER_MASK_MODES = ("RGB", "RGBA", "I", "I;16", "I;16B", "I;16L")
 
 
 def colour_codes(rgb: np.ndarray) -> np.ndarray:
@@ -78,8 +121,10 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     if not path.exists():
         raise MaskError(f"mask not found: {path}")
+    if not path.is_file():  # a pipe or a device would block or never end
+        return False
     try:
-        with Image.open(path) as image:
+        with Image.open(path) as image:  # header: the size is the label's, already in memory
             image.load()
             mode = image.mode
             if mode in ("P", "L"):

@@ -14,9 +14,13 @@ class file given on the command line) no longer matches the recorded list, the p
 the recorded list and :attr:`Project.class_conflict` says so.
 Opening a project also finishes a class rewrite that a crash interrupted (see ``core.journal``).
 
-When images and masks share a folder, a ``.png`` whose stem is also the stem of another image is a
-mask, not an image. A ``.png`` image whose mask would be itself cannot be saved there: saving raises
-:class:`SaveError` asking for another save folder, rather than overwrite the photo.
+A ``.png`` in the image folder whose stem is also the stem of another image is a mask (saved beside
+its photo, labelImg's default layout), not an image, if it looks like one (one 8-bit channel, its
+image's size: see ``core.images.without_masks``); otherwise it is a second photo. A file is never
+overwritten by a mask when it is not one: a ``.png`` image whose mask would be itself, and images
+that share a stem (and so would share a mask file), cannot have a mask; saving raises
+:class:`SaveError` saying what to rename or which save folder to choose
+(:attr:`ImageEntry.mask_blocked`).
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from pathlib import Path
 import numpy as np
 
 from . import images, mask_repair, masks, project_file
-from .atomic import atomic_write_bytes
+from .atomic import atomic_write_bytes, remove_stale_temporaries
 from .classes import ClassList, load_class_file, save_class_file
 from .errors import SaveError
-from .journal import complete_journal
+from .journal import STATE_FOLDER, complete_journal
 from .palette import IGNORE_INDEX
 from .voc_xml import annotation_from_mask, annotation_to_xml
 
@@ -47,6 +51,9 @@ class ImageEntry:
     image_path: Path
     mask_path: Path
     xml_path: Path
+    # Why this image cannot have a mask file (None: it can): its mask path is another image, or
+    # another image of the folder has the same stem, hence the same mask path.
+    mask_blocked: str | None = None
 
     @property
     def stem(self) -> str:
@@ -93,6 +100,7 @@ class Project:
         self.listing_warnings: list[str] = []
         self._verified_cache: dict[Path, tuple[tuple[int, int], bool]] = {}
         self.recovered_files = complete_journal(self.save_dir)
+        self.removed_temporaries = self._remove_stale_temporaries()
         self.settings, settings_warnings = project_file.read_settings(self.save_dir)
         self._settings_broken = bool(settings_warnings)  # not replaced on open (only by a user's save)
         self.classes, self.class_warnings, self._class_source = self._load_classes()
@@ -113,6 +121,13 @@ class Project:
     def settings_path(self) -> Path:
         return project_file.settings_path(self.save_dir)
 
+    def _remove_stale_temporaries(self) -> list[Path]:
+        """Temporaries of saves a kill interrupted, in the save folder and the state folder."""
+        if self.read_only:  # another process has it open: a recent temporary may be its live save
+            return []
+        removed = remove_stale_temporaries(self.save_dir)
+        return removed + remove_stale_temporaries(self.save_dir / STATE_FOLDER)
+
     def _colour_settings(self) -> dict[str, str]:
         colours = self.settings.get("class_colours")
         return colours if isinstance(colours, dict) else {}
@@ -127,7 +142,7 @@ class Project:
         self.save_settings()
 
     def _load_classes(self) -> tuple[ClassList, list[str], Path | None]:
-        if self.class_path.is_file():
+        if os.path.lexists(self.class_path):  # a folder or a pipe there is reported, not skipped
             classes, warnings = load_class_file(self.class_path)
             return classes, warnings, self.class_path
         if self.class_file is not None:
@@ -204,18 +219,44 @@ class Project:
         self.class_conflict = None
 
     def refresh(self) -> None:
-        """Re-list the image folder (natural order)."""
-        files = images.list_images(self.image_dir)
-        if self.save_dir == self.image_dir:
-            files = images.without_masks(files)
-        entries, seen, warnings = [], {}, []
+        """Re-list the image folder (natural order).
+
+        Images that share a stem (``beach.jpg`` and ``beach.png``, a photo rather than a mask)
+        would share one mask file, so none of them gets one: their masks cannot be saved, they
+        count as unlabelled, and one listing warning says which files to rename.
+        """
+        # Masks beside their photos are no images to label, whichever save folder is chosen (the
+        # same rule as predict and evaluate).
+        files = images.without_masks(images.list_images(self.image_dir))
+        by_stem: dict[str, list[Path]] = {}
         for path in files:
-            entry = ImageEntry(path, self.save_dir / f"{path.stem}.png", self.save_dir / f"{path.stem}.xml")
-            if path.stem in seen:
-                warnings.append(f"{path.name} and {seen[path.stem]} share the mask {entry.mask_path.name}")
-            seen.setdefault(path.stem, path.name)
-            entries.append(entry)
+            by_stem.setdefault(path.stem, []).append(path)
+        entries, warnings = [], []
+        for path in files:
+            entries.append(self._entry(path, by_stem[path.stem]))
+        for stem, paths in by_stem.items():
+            if len(paths) > 1:
+                names = " and ".join(p.name for p in paths)
+                warnings.append(
+                    f"{names} share the mask {stem}.png: no mask is saved for them until one is renamed"
+                )
         self.entries, self.listing_warnings = entries, warnings
+
+    def _entry(self, path: Path, same_stem: list[Path]) -> ImageEntry:
+        mask_path, xml_path = self.save_dir / f"{path.stem}.png", self.save_dir / f"{path.stem}.xml"
+        blocked = None
+        if len(same_stem) > 1:
+            others = ", ".join(p.name for p in same_stem if p != path)
+            blocked = (
+                f"cannot save the mask of {path}: {others} has the same name, so both masks would be "
+                f"{mask_path}; rename one of the images"
+            )
+        elif mask_path == path:
+            blocked = (
+                f"cannot save the mask of {path}: it would overwrite the image itself; "
+                "choose a different save folder"
+            )
+        return ImageEntry(path, mask_path, xml_path, blocked)
 
     def index_of(self, path: str | os.PathLike) -> int:
         """Position of the entry for an image path; ``ValueError`` if it is not in the project."""
@@ -226,7 +267,7 @@ class Project:
         raise ValueError(f"{path} is not an image of {self.image_dir}")
 
     def is_labelled(self, entry: ImageEntry) -> bool:
-        return not entry.mask_is_image and entry.mask_path.is_file()
+        return entry.mask_blocked is None and not entry.mask_is_image and entry.mask_path.is_file()
 
     def labelled_entries(self) -> list[ImageEntry]:
         return [entry for entry in self.entries if self.is_labelled(entry)]
@@ -269,11 +310,10 @@ class Project:
 
     def save(self, entry: ImageEntry, label: np.ndarray, verified: bool = False) -> None:
         """Write the mask PNG and the VOC XML (and ``classes.txt`` if missing), each atomically."""
-        if entry.mask_is_image:
-            raise SaveError(
-                f"cannot save the mask of {entry.image_path}: it would overwrite the image itself; "
-                "choose a different save folder"
-            )
+        if entry.mask_blocked is not None:
+            raise SaveError(entry.mask_blocked)
+        if entry.mask_is_image:  # an entry made by hand, not by refresh
+            raise SaveError(f"cannot save the mask of {entry.image_path}: it would overwrite the image itself")
         masks.check_mask(label, images.image_size(entry.image_path), len(self.classes), entry.mask_path)
         # The XML is built first: a name it cannot hold stops the save before the mask is written.
         xml = annotation_to_xml(annotation_from_mask(label, entry.image_path, self.classes, verified))

@@ -15,7 +15,9 @@ import os
 from pathlib import Path
 
 from .atomic import atomic_write_text
+from .errors import SegStudioError
 from .journal import STATE_FOLDER
+from .safe_read import SETTINGS_LIMIT, read_limited
 
 SETTINGS_NAME = "project.json"
 CLASS_LIST_KEY = "class_list"
@@ -30,12 +32,15 @@ def settings_path(save_dir: str | os.PathLike) -> Path:
 def read_settings(save_dir: str | os.PathLike) -> tuple[dict, list[str]]:
     """The settings (empty when there are none) and warnings; a broken file is reported, not fatal."""
     path = settings_path(save_dir)
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return {}, []
-    except (OSError, ValueError) as exc:
-        return {}, [f"{path} ignored: {exc}"]
+    try:  # the app's own state: bounded, never through a link, never blocking on a pipe
+        raw = read_limited(path, SETTINGS_LIMIT, SegStudioError, "project settings", follow_symlinks=False)
+        data = json.loads(raw.decode("utf-8"))
+    except SegStudioError as exc:
+        return {}, [f"{exc}; ignored"]
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return {}, [f"{path} ignored: not valid JSON ({exc})"]
     if not isinstance(data, dict):
         return {}, [f"{path} ignored: not a JSON object"]
     return data, []

@@ -34,6 +34,7 @@ from .classes import ClassList, unwritable_character
 from .errors import AnnotationFormatError, SaveError
 from .masks import label_counts
 from .palette import IGNORE_INDEX
+from .safe_read import XML_LIMIT, read_limited
 
 
 @dataclass
@@ -283,12 +284,7 @@ def parse_annotation(data: bytes, source: str = "<xml>") -> VocAnnotation:
 def read_annotation(path: str | os.PathLike) -> VocAnnotation:
     """Read a VOC XML file; broken or unsafe files raise :class:`AnnotationFormatError` naming it."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise AnnotationFormatError(f"annotation not found: {path}") from exc
-    except OSError as exc:
-        raise AnnotationFormatError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    data = read_limited(path, XML_LIMIT, AnnotationFormatError, "annotation")
     return parse_annotation(data, str(path))
 
 

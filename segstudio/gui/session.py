@@ -359,14 +359,17 @@ class Session(QObject):
 
         Returns the next problem (a mask may be the wrong size and hold unknown values too), or
         None once the mask fits: then the repaired map becomes an edit like any other (saved by
-        autosave, undoable) and saving is allowed again. ``BACKUP`` first moves the file aside.
+        autosave, undoable) and saving is allowed again. The file is first moved aside (a
+        ``.bak-<time>`` backup), whatever the repair.
         """
         loaded, problem = self.current, self.current.mask_problem if self.current else None
         if problem is None or repair not in problem.repairs:
             raise SegStudioError(f"{repair!r} does not apply to this mask")
         project, document = self.project, self.document
         size = (document.width, document.height)
-        if repair == mask_repair.BACKUP and loaded.entry.mask_path.exists():
+        if loaded.entry.mask_path.exists():
+            # Every repair keeps the original beside it (<name>.bak-<time>): the repaired mask is a
+            # new file, and the one the user made is never replaced, whichever repair was chosen.
             mask_repair.move_aside(loaded.entry.mask_path)
             self.entry_changed.emit(loaded.index)
         if repair == mask_repair.ADD_CLASSES:

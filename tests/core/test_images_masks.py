@@ -262,13 +262,17 @@ def test_text_write_and_failure_inside_block(tmp_path) -> None:
     assert _temp_files(tmp_path) == []
 
 
-def test_without_masks_drops_pngs_that_are_masks_of_other_photos() -> None:
-    from pathlib import Path
-
+def test_without_masks_drops_pngs_that_are_masks_of_other_photos(tmp_path) -> None:
+    """A same-stem PNG is a mask only if it looks like one (one 8-bit channel, the photo's size)."""
     from segstudio.core.images import without_masks
 
-    files = [Path("a.jpg"), Path("a.png"), Path("b.png"), Path("c.tif"), Path("c.png")]
-    assert without_masks(files) == [Path("a.jpg"), Path("b.png"), Path("c.tif")]
+    for name in ("a.jpg", "b.png", "c.tif", "d.jpg"):
+        Image.new("RGB", (8, 6)).save(tmp_path / name)
+    write_mask(tmp_path / "a.png", np.zeros((6, 8), np.uint8))
+    Image.new("L", (8, 6)).save(tmp_path / "c.png")  # a grayscale index mask
+    Image.new("RGB", (8, 6)).save(tmp_path / "d.png")  # a second photo, not a mask
+    files = [tmp_path / n for n in ("a.jpg", "a.png", "b.png", "c.tif", "c.png", "d.jpg", "d.png")]
+    assert [p.name for p in without_masks(files)] == ["a.jpg", "b.png", "c.tif", "d.jpg", "d.png"]
 
 
 @pytest.mark.parametrize("orientation", [1, 3, 6, 8])

@@ -150,10 +150,11 @@ def test_leftover_journal_is_completed_on_open(tmp_path) -> None:
     temp = tmp_path / ".classes.txt.x.remap"
     temp.write_text("background\nnew\n")
     journal.write_journal(tmp_path, [(temp, tmp_path / "classes.txt")])
-    stray = tmp_path / ".a.png.y.remap"
+    stray = tmp_path / ".a.png.k2x_9qz0.remap"  # named as tempfile.mkstemp names our temporaries
     project = Project(tmp_path)
     assert project.classes.names == ["background", "new"] and project.recovered_files == 1
     assert not temp.exists() and not journal.journal_path(tmp_path).exists()
     stray.write_bytes(b"half")  # a crash before the journal: the temporary is dropped
+    os.utime(stray, (1, 1))  # old enough not to belong to a save in progress elsewhere
     Project(tmp_path)
     assert not stray.exists()

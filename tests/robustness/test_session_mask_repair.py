@@ -29,10 +29,20 @@ from segstudio.core.masks import read_mask  # noqa: E402
 
 
 def _project(tmp_path: Path, kind: str) -> tuple[Path, Path]:
-    folder = make_project(tmp_path / "images", count=2)
+    """Images in ``images/``, masks and classes.txt in the save folder ``masks/`` (returned): a
+    broken file beside its photo would not count as a mask at all (core.images.without_masks: a
+    mask is one 8-bit channel of its image's size), so it would be listed as a second photo."""
+    images = make_project(tmp_path / "images", count=2)
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    (folder / "classes.txt").write_bytes((images / "classes.txt").read_bytes())
     mask = folder / "img1.png"
     mask.write_bytes(broken_mask_bytes(kind))
     return folder, mask
+
+
+def _open(make_window, folder: Path):
+    return make_window(folder.parent / "images", save_dir=folder)
 
 
 def _stroke_autosave_verify(window) -> None:
@@ -53,13 +63,13 @@ def _stroke_autosave_verify(window) -> None:
 @pytest.mark.parametrize("kind", BROKEN_KINDS)
 def test_broken_mask_is_never_written_over(tmp_path, make_window, fake_dialogs, kind):
     folder, mask = _project(tmp_path, kind)
-    before = checksums(folder)
-    window = make_window(folder)
+    before = checksums(folder), checksums(folder.parent / "images")
+    window = _open(make_window, folder)
     assert "ask_mask_repair" in fake_dialogs.names()  # the repair was offered (answer: cancel)
     assert window.session.mask_blocked
     assert "read-only" in window.windowTitle()
     _stroke_autosave_verify(window)
-    assert checksums(folder) == before, f"{kind}: a user file changed"
+    assert (checksums(folder), checksums(folder.parent / "images")) == before, f"{kind}: a user file changed"
     assert not (folder / "img1.xml").exists()
 
 
@@ -67,7 +77,7 @@ def _open_with(tmp_path, make_window, fake_dialogs, kind, answers):
     folder, mask = _project(tmp_path, kind)
     original = mask.read_bytes()
     fake_dialogs.repair_answers = list(answers)
-    window = make_window(folder)
+    window = _open(make_window, folder)
     window.session.flush()
     return folder, mask, original, window
 
@@ -86,6 +96,8 @@ def test_resample_repair(tmp_path, make_window, fake_dialogs):
     expected = cv2.resize(_original_label("size"), SIZE, interpolation=cv2.INTER_NEAREST)
     assert not window.session.mask_blocked
     np.testing.assert_array_equal(read_mask(mask), expected)
+    backups = list(folder.glob("img1.png.bak-*"))  # the original is kept beside the repaired mask
+    assert len(backups) == 1 and backups[0].read_bytes() == broken_mask_bytes("size")
     assert set(np.unique(expected)) == {0, 1}
 
 
@@ -135,14 +147,15 @@ def test_backup_repair_keeps_the_file_and_starts_empty(tmp_path, make_window, fa
 
 def test_repair_chain_size_then_values(tmp_path, make_window, fake_dialogs):
     """A mask both too small and holding unknown values: two questions, two repairs."""
-    folder = make_project(tmp_path / "images", count=1)
     from segstudio.core.masks import write_mask
 
+    folder, _ = _project(tmp_path, "size")
     small = np.zeros((30, 40), np.uint8)
     small[0:10, 0:10] = 9
+    (folder / "img1.png").unlink()
     write_mask(folder / "img1.png", small)
     fake_dialogs.repair_answers = [mask_repair.PAD_CROP, mask_repair.MAP_TO_IGNORE]
-    window = make_window(folder)
+    window = _open(make_window, folder)
     window.session.flush()
     assert fake_dialogs.names().count("ask_mask_repair") == 2
     expected = np.zeros((SIZE[1], SIZE[0]), np.uint8)
@@ -162,7 +175,7 @@ def test_backup_name_never_overwrites(tmp_path):
 
 def test_cancel_then_repair_from_menu(tmp_path, make_window, fake_dialogs):
     folder, mask = _project(tmp_path, "values")
-    window = make_window(folder)
+    window = _open(make_window, folder)
     assert window.actions["repair_mask"].isEnabled()
     fake_dialogs.repair_answers = [mask_repair.MAP_TO_IGNORE]
     window.actions["repair_mask"].trigger()

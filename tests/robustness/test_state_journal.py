@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,8 @@ from segstudio.core.errors import SaveError
 from segstudio.core.project import Project
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: E402,F401
 from gui_project import make_project  # noqa: E402
+from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: E402,F401
 
 
 @pytest.fixture
@@ -89,6 +90,8 @@ def test_stray_lookalikes_are_not_deleted(tmp_path):
     (outside / "data").write_text("keep\n")
     ours = project / ".img1.png.abc123xy.remap"
     ours.write_bytes(b"half")
+    old = time.time() - 3600  # a kill an hour ago (a fresh one may be another process's live save)
+    os.utime(ours, (old, old))
     (project / ".notes.remap").write_text("a user's file\n")  # no random part: not ours
     (project / ".link.png.abc123xy.remap").symlink_to(outside / "data")
     (project / ".dir.png.abc123xy.remap").mkdir()
