@@ -55,7 +55,9 @@ def load_state(folder: Path, map_location: str | torch.device = "cpu") -> dict[s
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
-        raise CheckpointError(f"cannot read training state {path}: {exc}") from exc
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"cannot read training state {path} (damaged, or not a segstudio "
+                              f"state): {reason}") from exc
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
         raise CheckpointError(f"{path} is not a segstudio training state (version {STATE_VERSION})")
     return state
