@@ -182,6 +182,12 @@ def run(args) -> int:
         table = _iou_table(project.classes.names, result.history)
         if table:
             print(table, file=sys.stderr)
-        print(f"{result.status}: {result.message}\nmodel: {result.model_dir}", file=sys.stderr)
+        if result.status == "failed":
+            from .main import one_line
+            saved = result.model_dir is not None and result.model_dir.is_dir()
+            print(f"segstudio-cli train: error: {one_line(result.message)}"
+                  + (f" (last state kept in {result.model_dir})" if saved else ""), file=sys.stderr)
+        else:
+            print(f"{result.status}: {result.message}\nmodel: {result.model_dir}", file=sys.stderr)
     status = {"finished": 0, "stopped": 130}.get(result.status, 1)
     return 1 if status == 0 and skipped else status

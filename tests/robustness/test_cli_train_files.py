@@ -159,3 +159,12 @@ def test_unreadable_image_is_skipped_and_named(project, capsys):
     assert "skipped img_001.png" in err and "Traceback" not in err and "finished" in err
     assert (save_dir / "models" / "m" / "model.safetensors").is_file()
     assert checksums(image_dir) == before
+
+
+def test_bad_init_checkpoint_is_one_line(project, tmp_path, capsys):
+    image_dir, save_dir, _init = project
+    (tmp_path / "bad.safetensors").write_bytes(b"junk" * 10)
+    before = checksums(save_dir, image_dir)
+    assert train(image_dir, save_dir, tmp_path / "bad.safetensors", "--steps", "1") == 1
+    assert "bad.safetensors" in error_line(capsys.readouterr().err)
+    assert checksums(save_dir, image_dir) == before and not (save_dir / "models").exists()
