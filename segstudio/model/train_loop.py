@@ -205,7 +205,9 @@ class Loop:
                     self._resume()
                 except Exception as exc:
                     self.model = None  # a failed resume saves nothing: the run's files stay as they were
-                    raise TrainingError(f"cannot resume {self.folder}: {exc}") from exc
+                    reason = " ".join(str(exc).split())
+                    reason = reason if len(reason) < 240 else reason[:240] + "…"
+                    raise TrainingError(f"cannot resume {self.folder}: {reason}") from exc
             if self.ctx.is_main:
                 self.folder.mkdir(parents=True, exist_ok=True)
             self._train()

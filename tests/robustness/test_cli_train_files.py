@@ -111,7 +111,8 @@ def test_failed_resume_leaves_every_file(stopped, capsys):
     before = checksums(save_dir, image_dir)
     status = main(["train", str(save_dir), "--images", str(image_dir), "--resume", "--out", "run",
                    "--workers", "0", "--device", "cpu"])
-    assert status == 1 and "cannot resume" in error_line(capsys.readouterr().err)
+    line = error_line(capsys.readouterr().err)
+    assert status == 1 and "cannot resume" in line and len(line) < 600
     assert checksums(save_dir, image_dir) == before
     (folder / "training_state.pt").write_bytes(b"garbage")
     before = checksums(save_dir, image_dir)
@@ -168,3 +169,16 @@ def test_bad_init_checkpoint_is_one_line(project, tmp_path, capsys):
     assert train(image_dir, save_dir, tmp_path / "bad.safetensors", "--steps", "1") == 1
     assert "bad.safetensors" in error_line(capsys.readouterr().err)
     assert checksums(save_dir, image_dir) == before and not (save_dir / "models").exists()
+
+
+def test_resume_of_a_state_saved_before_options_were_recorded(stopped, capsys):
+    image_dir, save_dir, _init, folder = stopped
+    state = torch.load(folder / "training_state.pt", weights_only=True)
+    del state["options"]
+    torch.save(state, folder / "training_state.pt")
+    status = main(["train", str(save_dir), "--images", str(image_dir), "--resume", "--out", "run",
+                   "--workers", "0", "--device", "cpu", "--batch", "2", "--loss", "ce+dice",
+                   "--model", str(_init)])
+    err = capsys.readouterr().err
+    assert status == 0 and "before runs recorded their options" in err and "finished 6 steps" in err, err
+    assert json.loads((folder / "config.json").read_text())["image_size"] == 64
