@@ -102,6 +102,8 @@ def _config(args, project):
         raise OptionError("--resume continues SAVE_DIR/models/NAME and --overwrite replaces it: choose one")
     record, notes = resume_fields(args, Path(project.save_dir) / "models" / args.out,
                                   list(project.classes.names))
+    if args.device != "auto":
+        notes.append(f"--device {args.device} is harmless on a resume: the run's settings are unchanged")
     return config_from_options(record, **live, resume=True), notes
 
 
