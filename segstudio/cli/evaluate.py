@@ -3,7 +3,9 @@
 Masks are matched by file stem (``GT_DIR/<stem>.png`` against ``PRED_DIR/<stem>.png``); one confusion
 matrix is summed over all of them. With ``--model MODEL --images IMAGE_DIR`` instead of PRED_DIR, the
 model predicts the images first. Prints per-class IoU, accuracy, Dice and pixel count, then mIoU,
-pixel accuracy and frequency-weighted IoU; ``--json`` prints the same as JSON.
+pixel accuracy and frequency-weighted IoU; ``--json`` prints the same as JSON. A model's classes
+are matched to the class file by name (a line warns about those that do not match). A missing or
+unreadable mask or image is skipped and named; the rest is scored and the exit status is then 1.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Callable
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -26,12 +29,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--classes", metavar="FILE", required=True, help="class file (classes.txt)")
     parser.add_argument("--model", metavar="MODEL", help="model folder or checkpoint to predict with")
     parser.add_argument("--images", metavar="IMAGE_DIR", help="images to predict (with --model)")
+    parser.add_argument("--device", default="auto", help="auto, cuda, mps or cpu (with --model)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
 
-def _score_folders(gt_dir: Path, pred_dir: Path, num_classes: int):
-    from segstudio.core.errors import MaskError
+def _score_folders(gt_dir: Path, pred_dir: Path, num_classes: int, skip: Callable[[str], None]):
+    """Confusion over the masks of both folders; a missing, unreadable or mis-sized one is skipped."""
+    from segstudio.core.errors import MaskError, SegStudioError
     from segstudio.core.images import natural_key
     from segstudio.core.masks import read_mask
     from segstudio.core.metrics import ConfusionMatrix
@@ -43,20 +48,27 @@ def _score_folders(gt_dir: Path, pred_dir: Path, num_classes: int):
     if not gt_files:
         raise MaskError(f"no ground-truth masks (*.png) in {gt_dir}")
     matrix = ConfusionMatrix(num_classes)
+    scored = 0
     for gt_path in gt_files:
         pred_path = pred_dir / gt_path.name
-        if not pred_path.is_file():
-            raise MaskError(f"no prediction for {gt_path}: {pred_path} is missing")
-        gt, pred = read_mask(gt_path), read_mask(pred_path)
-        if gt.shape != pred.shape:
-            raise MaskError(
-                f"{pred_path} is {pred.shape[1]}×{pred.shape[0]} but {gt_path} is {gt.shape[1]}×{gt.shape[0]}"
-            )
+        try:
+            if not pred_path.is_file():
+                raise MaskError(f"no prediction for {gt_path}: {pred_path} is missing")
+            gt, pred = read_mask(gt_path), read_mask(pred_path)
+            if gt.shape != pred.shape:
+                raise MaskError(f"{pred_path} is {pred.shape[1]}×{pred.shape[0]} but {gt_path} is "
+                                f"{gt.shape[1]}×{gt.shape[0]}")
+        except SegStudioError as exc:
+            skip(f"skipped {gt_path.name}: {exc}")
+            continue
         matrix.update(gt, pred)
-    return matrix.compute(), len(gt_files)
+        scored += 1
+    if not scored:
+        raise MaskError(f"none of the {len(gt_files)} mask(s) of {gt_dir} could be scored")
+    return matrix.compute(), scored
 
 
-def _score_model(args: argparse.Namespace, classes):
+def _score_model(args: argparse.Namespace, classes, skip: Callable[[str], None]):
     from segstudio.core.errors import SegStudioError
     from segstudio.core.metrics import ConfusionMatrix, SegMetrics, compute_metrics
 
@@ -64,8 +76,13 @@ def _score_model(args: argparse.Namespace, classes):
         from segstudio.model.evaluation import predict_and_score
     except ImportError as exc:
         raise SegStudioError(f"evaluation with --model is unavailable in this installation ({exc})") from exc
+    from .options import check_device
+
+    check_device(args.device)
     try:
-        result = predict_and_score(args.model, args.images, args.gt_dir, classes)
+        result = predict_and_score(args.model, args.images, args.gt_dir, classes, device=args.device,
+                                   on_warning=lambda w: print(f"warning: {w}", file=sys.stderr),
+                                   on_skip=skip)
     except ImportError as exc:  # a model dependency missing from this installation
         raise SegStudioError(f"evaluation with --model is unavailable in this installation ({exc})") from exc
     count = None
@@ -111,10 +128,16 @@ def run(args: argparse.Namespace) -> int:
     classes, warnings = load_class_file(args.classes)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    skipped: list[str] = []
+
+    def skip(line: str) -> None:
+        skipped.append(line)
+        print(line, file=sys.stderr)
+
     if args.model:
-        metrics, count = _score_model(args, classes)
+        metrics, count = _score_model(args, classes, skip)
     else:
-        metrics, count = _score_folders(Path(args.gt_dir), Path(args.pred_dir), len(classes))
+        metrics, count = _score_folders(Path(args.gt_dir), Path(args.pred_dir), len(classes), skip)
     names = [classes.name_of(i) for i in range(metrics.num_classes)]
     if args.json:
         data = metrics.to_dict(names)
@@ -123,4 +146,4 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         print(_table(metrics, names, count))
-    return 0
+    return 1 if skipped else 0

@@ -1,7 +1,11 @@
-"""``segstudio-cli import-labelme SRC_DIR SAVE_DIR [--classes FILE]``: labelme JSON to masks.
+"""``segstudio-cli import-labelme SRC_DIR SAVE_DIR [--classes FILE] [--overwrite]``: labelme JSON to masks.
 
 Images stay in SRC_DIR; masks (``<image stem>.png``), VOC XML and ``classes.txt`` go to SAVE_DIR, so
-``segstudio SRC_DIR SAVE_DIR/classes.txt SAVE_DIR`` opens the result.
+``segstudio SRC_DIR SAVE_DIR/classes.txt SAVE_DIR`` opens the result. Importing into an existing
+project keeps it intact: its classes.txt is only extended (new labels appended, never reordered,
+so its masks keep their meaning; labels map onto its indices by name), and an image that already
+has a mask or XML there is kept and named, unless --overwrite. Exit status 0 when every JSON was
+imported or kept, 1 when some could not be read (each named; the others are still imported).
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--classes",
         metavar="FILE",
-        help="class file fixing the indices (e.g. labelme's labels.txt); new labels are appended",
+        help="class file seeding the indices of a new project (e.g. labelme's labels.txt); "
+             "an existing SAVE_DIR/classes.txt keeps its order and only gains the missing names",
     )
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace masks and XML that already exist in SAVE_DIR")
     return parser
 
 
@@ -37,10 +44,13 @@ def run(args: argparse.Namespace) -> int:
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
     with project_lock.locked(args.save_dir):  # not while a window has the project open
-        report = import_labelme_folder(args.src_dir, args.save_dir, classes)
+        report = import_labelme_folder(args.src_dir, args.save_dir, classes, overwrite=args.overwrite)
     for warning in report.class_warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"{len(report.masks)} mask(s) written to {args.save_dir}")
+    for path in report.kept:
+        print(f"kept {path}: it exists (--overwrite replaces it)", file=sys.stderr)
+    print(f"{len(report.masks)} mask(s) written to {args.save_dir}"
+          + (f"; {len(report.kept)} existing kept" if report.kept else ""))
     if report.images_written:
         print(f"{len(report.images_written)} image(s) written from embedded imageData")
     if report.added_classes:

@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line (library messages quoted in ours may span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``segstudio-cli`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
@@ -49,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except SegStudioError as exc:
-        print(f"segstudio-cli {args.command}: error: {exc}", file=sys.stderr)
+        print(f"segstudio-cli {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"segstudio-cli {args.command}: interrupted", file=sys.stderr)

@@ -1,17 +1,24 @@
-"""``segstudio-cli predict MODEL IMAGE_DIR OUT_DIR``: write a palette PNG mask per image."""
+"""``segstudio-cli predict MODEL IMAGE_DIR OUT_DIR``: write a palette PNG mask per image.
+
+Predictions never replace a user's file silently. OUT_DIR may not be the image folder, nor hold a
+file that a prediction would replace, unless ``--overwrite`` is given; even then a file that is
+one of the images being predicted (``photo.png`` when OUT_DIR is the image folder) is never
+written over: that image is skipped and named. An image that cannot be read is skipped and named
+too; the rest is predicted and the exit status is 1 when anything was skipped, else 0.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "predict", help="predict masks for a folder of images",
-        description="Run a model on every image of IMAGE_DIR and write <stem>.png palette masks "
-                    "(the model's class colours) into OUT_DIR.")
+        description=__doc__.split("\n\n", 1)[1].strip())
     parser.add_argument("model", help="model folder, checkpoint file, or variant name (b0..b5)")
     parser.add_argument("image_dir", help="folder of images")
     parser.add_argument("out_dir", help="folder for the masks (created)")
@@ -19,12 +26,45 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--mode", choices=("whole", "slide"), default="whole",
                         help="whole image resized to the model size, or sliding tiles at native size")
     parser.add_argument("--tile", type=int, default=None, help="tile size in slide mode")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace files already in OUT_DIR (never the images being predicted)")
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def plan_outputs(images: list[Path], image_dir: Path, out_dir: Path, overwrite: bool
+                 ) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """(image, mask path) pairs to predict, and one line per image left out.
 
+    Raises OptionError when OUT_DIR is the image folder, or already holds files that would be
+    replaced, and ``overwrite`` is off. Left out even with ``overwrite``: an image whose mask path
+    is one of the input images, and the second of two images sharing a stem (one mask path).
+    """
+    from segstudio.core.errors import OptionError
+
+    from .options import examples, same_file
+
+    if not overwrite and out_dir.exists() and same_file(out_dir, image_dir):
+        raise OptionError(f"OUT_DIR {out_dir} is the image folder: predictions would sit among (and "
+                          "could replace) your images and masks; choose another folder or pass --overwrite")
+    inputs = {p.resolve() for p in images}
+    pairs, skipped, taken = [], [], {}
+    for image in images:
+        target = out_dir / f"{image.stem}.png"
+        if target.exists() and target.resolve() in inputs:
+            skipped.append(f"skipped {image.name}: its mask {target} would replace an image being predicted")
+        elif target in taken:
+            skipped.append(f"skipped {image.name}: {taken[target]} already writes {target.name}")
+        else:
+            taken[target] = image.name
+            pairs.append((image, target))
+    existing = [target for _, target in pairs if target.exists() or target.is_symlink()]
+    if existing and not overwrite:
+        raise OptionError(f"OUT_DIR {out_dir} already holds {len(existing)} file(s) that prediction "
+                          f"would replace ({examples(existing)}); choose an empty folder or pass --overwrite")
+    return pairs, skipped
+
+
+def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from segstudio.core.errors import ImageLoadError, SaveError
@@ -33,32 +73,38 @@ def run(args: argparse.Namespace) -> int:
     from segstudio.model.checkpoints import load_model
     from segstudio.model.predictor import Predictor
 
+    from .options import check_device, check_positive
+
     image_dir, out_dir = Path(args.image_dir), Path(args.out_dir)
+    check_positive("--tile", args.tile, upper=8192)
+    check_device(args.device)
     if not image_dir.is_dir():
         raise ImageLoadError(f"image folder {image_dir} does not exist")
-    try:
-        model, info = load_model(args.model)
-        predictor = Predictor(model, info, device=args.device, mode=args.mode, tile=args.tile)
-    except ValueError as exc:  # bad --device
-        print(f"segstudio-cli predict: error: {exc}", file=sys.stderr)
-        return 2
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SaveError(f"OUT_DIR {out_dir} is a file, not a folder")
     images = without_masks(list_images(image_dir))  # masks saved beside their photos are no input
+    pairs, skipped = plan_outputs(images, image_dir, out_dir, args.overwrite)
+    model, info = load_model(args.model)
+    predictor = Predictor(model, info, device=args.device, mode=args.mode, tile=args.tile)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SaveError(f"cannot create {out_dir}: {exc.strerror or exc}") from exc
     colours = np.asarray(info.colours, np.uint8).reshape(-1, 3)
-    print(f"{len(images)} images, model {info.variant or 'custom'} on {predictor.device}",
+    print(f"{len(pairs)} images, model {info.variant or 'custom'} on {predictor.device}",
           file=sys.stderr)
-    start, failed = time.perf_counter(), 0
-    for i, path in enumerate(images, 1):
+    for line in skipped:
+        print(line, file=sys.stderr)
+    start, failed = time.perf_counter(), len(skipped)
+    for i, (path, target) in enumerate(pairs, 1):
         try:
             labels = predictor.predict(load_image(path)).labels
         except ImageLoadError as exc:
-            print(f"[{i}/{len(images)}] skipped: {exc}", file=sys.stderr)
+            print(f"[{i}/{len(pairs)}] skipped: {exc}", file=sys.stderr)
             failed += 1
             continue
-        write_mask(out_dir / f"{path.stem}.png", labels, colours)
-        print(f"[{i}/{len(images)}] {path.name}", file=sys.stderr)
-    print(f"done in {time.perf_counter() - start:.1f} s; masks in {out_dir}", file=sys.stderr)
+        write_mask(target, labels, colours)
+        print(f"[{i}/{len(pairs)}] {path.name}", file=sys.stderr)
+    print(f"done in {time.perf_counter() - start:.1f} s; masks in {out_dir}"
+          + (f"; {failed} image(s) skipped" if failed else ""), file=sys.stderr)
     return 1 if failed else 0

@@ -4,6 +4,12 @@ Progress goes to stderr as one \\r-updated line plus a line per epoch; ``--json`
 object per line on stdout instead (events "progress", "epoch", "result") for scripts. Ctrl+C asks
 the trainer to stop after the current batch; the state is saved and ``--resume`` continues. Under
 ``torchrun --nproc_per_node N`` the same command trains with DistributedDataParallel.
+
+An existing SAVE_DIR/models/NAME is never replaced: the run goes to NAME-2 (and says so) unless
+--overwrite. --resume continues the run with the settings recorded in its state (an option typed
+with another value is refused) and leaves every file of the run as it was when it cannot resume.
+A labelled image or mask that cannot be read is skipped and named; the rest is trained on and the
+exit status is then 1.
 """
 
 from __future__ import annotations
@@ -14,33 +20,40 @@ import math
 import signal
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    # Options that define the run default to None so that --resume can tell typed ones from
+    # defaults (see train_options.py, which holds the real defaults shown here in the help).
     p = subparsers.add_parser("train", help="fine-tune a SegFormer on the labelled images of a folder",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("save_dir", help="folder with the masks (<stem>.png) and classes.txt")
     p.add_argument("--images", required=True, help="folder of the images")
     p.add_argument("--classes", help="class file to seed classes.txt (labelImg's predefined_classes.txt)")
-    p.add_argument("--model", default="b0", help="b0..b5 (from scratch), a public checkpoint or a model folder")
+    p.add_argument("--model", help="b0..b5 (from scratch), a public checkpoint or a model folder (default b0)")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int)
-    length.add_argument("--steps", type=int)
-    p.add_argument("--size", type=int, default=512, help="training crop size (multiple of 32)")
-    p.add_argument("--batch", type=int, default=8)
+    length.add_argument("--steps", type=int, help="optimiser steps (default: about 2000, whole epochs)")
+    p.add_argument("--size", type=int, help="training crop size, multiple of 32 (default 512)")
+    p.add_argument("--batch", type=int, help="batch size (default 8)")
     p.add_argument("--lr", type=float, help="learning rate (default 6e-5 pretrained, 3e-3 from scratch)")
-    p.add_argument("--loss", default="ce", help="e.g. ce, ce+dice, focal, 0.5*ce+1.0*dice")
-    p.add_argument("--class-weights", action="store_true", help="median-frequency class weights")
-    p.add_argument("--no-augment", dest="augment", action="store_false",
+    p.add_argument("--loss", help="e.g. ce (default), ce+dice, focal, 0.5*ce+1.0*dice")
+    p.add_argument("--class-weights", action="store_const", const=True,
+                   help="median-frequency class weights")
+    p.add_argument("--no-augment", dest="augment", action="store_const", const=False,
                    help="no random resize, flip or colour jitter (to check a model can fit the data)")
-    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--label-smoothing", type=float, help="default 0")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
-    p.add_argument("--out", default="model", help="model name: SAVE_DIR/models/NAME")
-    p.add_argument("--resume", action="store_true", help="continue from SAVE_DIR/models/NAME")
+    p.add_argument("--out", default="model", help="model name: SAVE_DIR/models/NAME; an existing one is "
+                   "kept and the run saved as NAME-2 (unless --overwrite or --resume)")
+    p.add_argument("--overwrite", action="store_true", help="let this run replace SAVE_DIR/models/NAME")
+    p.add_argument("--resume", action="store_true",
+                   help="continue SAVE_DIR/models/NAME with its recorded settings")
     p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--grad-clip", type=float)
-    p.add_argument("--no-amp", action="store_true", help="full precision on CUDA")
+    p.add_argument("--seed", type=int, help="default 0")
+    p.add_argument("--grad-clip", type=float, help="clip the gradient norm to this value")
+    p.add_argument("--no-amp", dest="amp", action="store_const", const=False, help="full precision on CUDA")
     p.add_argument("--json", action="store_true", help="JSON lines on stdout instead of a progress bar")
     return p
 
@@ -73,19 +86,62 @@ def _iou_table(names, history) -> str:
     return "\n".join(rows)
 
 
+def _config(args, project):
+    """The TrainConfig of this command: typed options over defaults, or the resumed run's record."""
+    from segstudio.core.errors import OptionError
+    from segstudio.model.train import TrainConfig, config_from_options
+
+    from .options import check_device
+    from .train_options import new_run_fields, resume_fields
+
+    check_device(args.device)
+    live = dict(device=args.device, name=args.out, num_workers=args.workers)
+    if not args.resume:
+        return TrainConfig(**new_run_fields(args), **live, overwrite=args.overwrite), []
+    if args.overwrite:
+        raise OptionError("--resume continues SAVE_DIR/models/NAME and --overwrite replaces it: choose one")
+    record, notes = resume_fields(args, Path(project.save_dir) / "models" / args.out,
+                                  list(project.classes.names))
+    if args.device != "auto":
+        notes.append(f"--device {args.device} is harmless on a resume: the run's settings are unchanged")
+    return config_from_options(record, **live, resume=True), notes
+
+
+def _readable_entries(project) -> list[str]:
+    """Drop labelled images whose image or mask cannot be read; one line each for the user.
+
+    The header of each image and each whole mask is read once up front, so that one broken file
+    is named and left out instead of ending the run half-way.
+    """
+    from segstudio.core.errors import SegStudioError
+    from segstudio.core.images import image_size
+
+    skipped, keep = [], []
+    for entry in project.entries:
+        if project.is_labelled(entry):
+            try:
+                image_size(entry.image_path)
+                project.load_mask(entry)
+            except SegStudioError as exc:
+                skipped.append(f"skipped {entry.image_path.name}: {exc}")
+                continue
+        keep.append(entry)
+    project.entries = keep
+    return skipped
+
+
 def run(args) -> int:
     from segstudio.core.project import Project
-    from segstudio.model.train import TrainConfig, train
+    from segstudio.model.train import train
 
-    project = Project(args.images, args.save_dir, args.classes)
+    # Read-only: training reads the masks and writes only models/NAME, never the project's files.
+    project = Project(args.images, args.save_dir, args.classes, read_only=True)
     if project.class_conflict is not None:  # masks keep the meaning they were written with
         print(f"warning: {project.class_conflict.message}; training with that recorded list", file=sys.stderr)
-    config = TrainConfig(init=args.model, epochs=args.epochs, steps=args.steps, size=args.size,
-                         batch=args.batch, lr=args.lr, loss=args.loss, class_weights=args.class_weights,
-                         augment=args.augment,
-                         label_smoothing=args.label_smoothing, device=args.device, name=args.out,
-                         seed=args.seed, num_workers=args.workers, resume=args.resume,
-                         grad_clip=args.grad_clip, amp=not args.no_amp)
+    config, notes = _config(args, project)
+    skipped = _readable_entries(project)
+    for line in notes + skipped:
+        print(f"note: {line}", file=sys.stderr)
     import os
     main_rank = os.environ.get("RANK", "0") == "0"
     stop = {"requested": False}
@@ -131,5 +187,12 @@ def run(args) -> int:
         table = _iou_table(project.classes.names, result.history)
         if table:
             print(table, file=sys.stderr)
-        print(f"{result.status}: {result.message}\nmodel: {result.model_dir}", file=sys.stderr)
-    return {"finished": 0, "stopped": 130}.get(result.status, 1)
+        if result.status == "failed":
+            from .main import one_line
+            saved = result.model_dir is not None and result.model_dir.is_dir()
+            print(f"segstudio-cli train: error: {one_line(result.message)}"
+                  + (f" (last state kept in {result.model_dir})" if saved else ""), file=sys.stderr)
+        else:
+            print(f"{result.status}: {result.message}\nmodel: {result.model_dir}", file=sys.stderr)
+    status = {"finished": 0, "stopped": 130}.get(result.status, 1)
+    return 1 if status == 0 and skipped else status

@@ -38,3 +38,11 @@ class CheckpointError(SegStudioError):
 
 class TrainingError(SegStudioError):
     """Training cannot start or had to stop (no labelled images, out of memory...)."""
+
+
+class OptionError(SegStudioError):
+    """A command-line option or setting has an unusable value (zero tile, missing GPU...)."""
+
+
+class ExportError(SegStudioError):
+    """An export could not be written or does not reproduce the model (ONNX check failed)."""

@@ -317,6 +317,7 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)
     class_warnings: list[str] = field(default_factory=list)
     class_file: Path | None = None
+    kept: list[Path] = field(default_factory=list)  # masks that existed: not replaced, not imported
 
 
 def _embedded_image_path(parsed: LabelmeFile) -> Path:
@@ -330,19 +331,15 @@ def _embedded_image_path(parsed: LabelmeFile) -> Path:
     return parsed.json_path.with_name(name) if name and fits else parsed.json_path.with_suffix(ext)
 
 
-def _import_one(json_path: Path, save_dir: Path, classes: ClassList, report: ImportReport) -> None:
+def _import_one(json_path: Path, save_dir: Path, classes: ClassList, report: ImportReport,
+                overwrite: bool = False) -> None:
     parsed = read_labelme(json_path)
-    label, added = rasterize_shapes(parsed.shapes, parsed.width, parsed.height, classes, str(json_path))
-    report.added_classes.extend(added)
     image_path = parsed.image_path
+    if image_path is None and parsed.image_data is None:
+        raise AnnotationFormatError(f"{json_path}: no image file found and no imageData")
     if image_path is None:
-        if parsed.image_data is None:
-            raise AnnotationFormatError(f"{json_path}: no image file found and no imageData")
         image_path = _embedded_image_path(parsed)
-        if not image_path.exists():  # never overwrite a file of the source folder
-            atomic_write_bytes(image_path, parsed.image_data)
-            report.images_written.append(image_path)
-    mask_path = save_dir / f"{image_path.stem}.png"
+    mask_path, xml_path = save_dir / f"{image_path.stem}.png", save_dir / f"{image_path.stem}.xml"
     if mask_path.resolve() == image_path.resolve():
         raise AnnotationFormatError(
             f"{json_path}: its mask would overwrite the image {image_path}; choose another save folder"
@@ -352,9 +349,33 @@ def _import_one(json_path: Path, save_dir: Path, classes: ClassList, report: Imp
             f"{json_path}: its mask {mask_path} was already written for another image named "
             f"{image_path.stem} in this import; rename one of the images"
         )
+    if not overwrite and (mask_path.exists() or xml_path.exists()):
+        report.kept.append(mask_path if mask_path.exists() else xml_path)
+        return  # the project's own (maybe refined) annotation wins unless the user says otherwise
+    label, added = rasterize_shapes(parsed.shapes, parsed.width, parsed.height, classes, str(json_path))
+    report.added_classes.extend(added)
+    if parsed.image_path is None and not image_path.exists():  # never overwrite a source file
+        atomic_write_bytes(image_path, parsed.image_data)
+        report.images_written.append(image_path)
     write_mask(mask_path, label, classes.colour_table())
-    write_annotation(save_dir / f"{image_path.stem}.xml", annotation_from_mask(label, image_path, classes))
+    write_annotation(xml_path, annotation_from_mask(label, image_path, classes))
     report.masks.append(mask_path)
+
+
+def _project_classes(class_file: Path, given: ClassList | None, report: ImportReport) -> ClassList:
+    """The project's classes.txt, extended (never reordered) by the names of ``given``.
+
+    Masks already in the project use the indices of its classes.txt, so imported labels must map
+    onto those indices by name; ``given`` (``--classes``) only seeds a new project or adds names.
+    """
+    if not class_file.is_file():
+        return given if given is not None else ClassList()
+    classes, report.class_warnings = load_class_file(class_file)
+    for name in (given.names if given is not None else []):
+        if name not in classes:
+            classes.add(name)
+            report.added_classes.append(name)
+    return classes
 
 
 def import_labelme_folder(
@@ -362,11 +383,15 @@ def import_labelme_folder(
     save_dir: str | os.PathLike,
     classes: ClassList | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    overwrite: bool = False,
 ) -> ImportReport:
     """Import every ``*.json`` of ``src_dir`` into ``save_dir`` (masks, VOC XML, ``classes.txt``).
 
-    ``classes`` defaults to ``save_dir/classes.txt`` when present, else background only (labels are
-    then numbered in order of first appearance, as labelme does). A broken file is recorded in
+    An existing ``save_dir/classes.txt`` fixes the indices: it is only ever extended (new labels,
+    and names of ``classes`` it lacks, are appended), never reordered, so masks already there keep
+    their meaning. Without it, ``classes`` seeds the list, else background only (labels are then
+    numbered in order of first appearance, as labelme does). An image whose mask or XML already
+    exists is kept and listed in ``report.kept`` unless ``overwrite``. A broken file is recorded in
     ``report.errors`` and the others are still imported.
     """
     src_dir, save_dir = Path(src_dir), Path(save_dir)
@@ -374,18 +399,16 @@ def import_labelme_folder(
         raise AnnotationFormatError(f"not a folder: {src_dir}")
     save_dir.mkdir(parents=True, exist_ok=True)
     report = ImportReport(class_file=save_dir / "classes.txt")
-    if classes is None:
-        if report.class_file.is_file():
-            classes, report.class_warnings = load_class_file(report.class_file)
-        else:
-            classes = ClassList()
+    classes = _project_classes(report.class_file, classes, report)
+    existed = report.class_file.is_file()
     files = sorted(src_dir.glob("*.json"), key=lambda p: natural_key(p.name))
     for done, json_path in enumerate(files, start=1):
         try:
-            _import_one(json_path, save_dir, classes, report)
+            _import_one(json_path, save_dir, classes, report, overwrite)
         except SegStudioError as exc:
             report.errors.append(str(exc))
         if on_progress is not None:
             on_progress(done, len(files))
-    save_class_file(report.class_file, classes)
+    if report.added_classes or not existed:  # an unchanged classes.txt is not rewritten
+        save_class_file(report.class_file, classes)
     return report

@@ -16,6 +16,7 @@ cause is a :class:`CheckpointError` naming the file and the problem.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -212,10 +213,37 @@ def _from_ours(state: dict[str, torch.Tensor], meta: dict, path: Path) -> tuple[
         info = ModelInfo.from_dict(meta)
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"model config next to {path} is invalid: {exc}") from exc
+    _check_ours(info, config, state, path)
     model = SegFormer(config)
     _load_into(model, state, path, allow_missing_head=False)
     info.source_format = FORMAT
     return model, info
+
+
+def _check_ours(info: ModelInfo, config: SegFormerConfig, state: Mapping[str, torch.Tensor],
+                path: Path) -> None:
+    """CheckpointError when config.json contradicts itself or the weights, naming both numbers.
+
+    A wrong class count would otherwise relabel every prediction, and a zero or NaN std would
+    turn every image into NaN (all pixels one class) without any error.
+    """
+    where = f"model config next to {path}"
+    classifier = state.get("decode_head.classifier.weight")
+    counts = {"class names": info.num_labels, "segformer.num_labels": config.num_labels}
+    if classifier is not None:
+        counts["classifier weights"] = int(classifier.shape[0])
+    if len(set(counts.values())) > 1:
+        raise CheckpointError(f"{where}: the class counts disagree ("
+                              + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")")
+    for name in ("mean", "std"):
+        values = getattr(info, name)
+        if len(values) != config.num_channels or not all(math.isfinite(v) for v in values):
+            raise CheckpointError(f"{where}: {name} {list(values)} must be {config.num_channels} "
+                                  "finite numbers")
+    if not all(v > 0 for v in info.std):
+        raise CheckpointError(f"{where}: std {list(info.std)} must be above zero")
+    if not 32 <= info.image_size <= 8192:
+        raise CheckpointError(f"{where}: image_size {info.image_size} is out of range (32 to 8192)")
 
 
 def _from_public(state: dict[str, torch.Tensor], meta: dict, path: Path

@@ -16,35 +16,55 @@ from pathlib import Path
 import torch
 
 from segstudio.core.atomic import atomic_write_bytes
+from segstudio.core.errors import ExportError
 
 from .segformer import SegFormer
 
 
+def opset_range() -> tuple[int, int]:
+    """The ONNX opsets the TorchScript exporter of this torch writes (inclusive)."""
+    try:
+        from torch.onnx import _constants
+        return (int(_constants.ONNX_MIN_OPSET),
+                int(getattr(_constants, "ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET", _constants.ONNX_MAX_OPSET)))
+    except (ImportError, AttributeError):
+        return 9, 17
+
+
 def export_onnx(model: SegFormer, path: str | Path, opset: int = 17, verify: bool = True,
                 sample_size: tuple[int, int] = (256, 320), atol: float = 1e-3) -> float | None:
-    """Write ``model`` as ONNX to ``path`` (atomically).
+    """Write ``model`` as ONNX to ``path`` (atomically, and only once it passed the check).
 
     Returns the max abs difference between onnxruntime and torch on a random input of
     ``sample_size`` when ``verify`` and onnxruntime is importable, else None. Raises
-    ``RuntimeError`` when the difference exceeds ``atol``.
+    :class:`ExportError` for an opset this torch cannot write, a failed export, or a difference
+    above ``atol`` (then nothing is written).
     """
+    low, high = opset_range()
+    if not low <= opset <= high:
+        raise ExportError(f"ONNX opset {opset} is not supported: choose {low} to {high} (default 17)")
     model = copy.deepcopy(model).float().cpu().eval()
     sample = torch.randn(1, model.config.num_channels, *sample_size)
     buffer = io.BytesIO()
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # tracer chatter about shape-derived Python ints
-        torch.onnx.export(
-            model, (sample,), buffer, dynamo=False, opset_version=opset,
-            input_names=["pixel_values"], output_names=["logits"],
-            dynamic_axes={"pixel_values": {0: "batch", 2: "height", 3: "width"},
-                          "logits": {0: "batch", 2: "height_4", 3: "width_4"}},
-            do_constant_folding=True)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer chatter about shape-derived Python ints
+            torch.onnx.export(
+                model, (sample,), buffer, dynamo=False, opset_version=opset,
+                input_names=["pixel_values"], output_names=["logits"],
+                dynamic_axes={"pixel_values": {0: "batch", 2: "height", 3: "width"},
+                              "logits": {0: "batch", 2: "height_4", 3: "width_4"}},
+                do_constant_folding=True)
+    except Exception as exc:  # noqa: BLE001 - the exporter raises many types; name it in one line
+        raise ExportError(f"ONNX export at opset {opset} failed: {type(exc).__name__}: "
+                          f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from exc
     data = buffer.getvalue()
+    diff = None
+    if verify:
+        diff = verify_onnx(model, data, sample_size=(sample_size[0] + 37, sample_size[1] - 21),
+                           atol=atol)
     atomic_write_bytes(path, data)
-    if not verify:
-        return None
-    return verify_onnx(model, data, sample_size=(sample_size[0] + 37, sample_size[1] - 21),
-                       atol=atol)
+    return diff
 
 
 def verify_onnx(model: SegFormer, onnx_model: bytes | str | Path,
@@ -63,8 +83,8 @@ def verify_onnx(model: SegFormer, onnx_model: bytes | str | Path,
         expected = model.eval()(x).float().numpy()
     got = session.run(["logits"], {"pixel_values": x.numpy()})[0]
     if got.shape != expected.shape:
-        raise RuntimeError(f"ONNX output shape {got.shape} differs from torch {expected.shape}")
+        raise ExportError(f"ONNX output shape {got.shape} differs from torch {expected.shape}")
     diff = float(abs(got - expected).max())
     if diff > atol:
-        raise RuntimeError(f"ONNX output differs from torch by {diff:.3g} (> {atol})")
+        raise ExportError(f"ONNX output differs from torch by {diff:.3g} (> {atol}); nothing written")
     return diff

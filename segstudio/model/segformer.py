@@ -23,6 +23,7 @@ All reshape sizes come from runtime tensor shapes, so ONNX exports keep dynamic 
 from __future__ import annotations
 
 import math
+import numbers
 
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
@@ -55,16 +56,28 @@ class SegFormerConfig:
 
     def __post_init__(self) -> None:
         for name in ("hidden_sizes", "depths", "num_heads", "sr_ratios", "patch_sizes", "strides"):
-            object.__setattr__(self, name, tuple(int(v) for v in getattr(self, name)))
+            object.__setattr__(self, name, tuple(_whole(v, name) for v in getattr(self, name)))
+        for name in ("decoder_hidden_size", "num_labels", "mlp_ratio", "num_channels"):
+            object.__setattr__(self, name, _whole(getattr(self, name), name))
         n = len(self.hidden_sizes)
+        if not 1 <= n <= 8:
+            raise ValueError(f"SegFormerConfig has {n} stages (1 to 8 are possible)")
         for name in ("depths", "num_heads", "sr_ratios", "patch_sizes", "strides"):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"SegFormerConfig.{name} must have {n} entries (one per stage)")
+        for name, (low, high) in _LIMITS.items():
+            values = getattr(self, name)
+            for v in values if isinstance(values, tuple) else (values,):
+                if not low <= v <= high:
+                    raise ValueError(f"{name} {v} is out of range ({low} to {high})")
         for c, h in zip(self.hidden_sizes, self.num_heads):
             if c % h:
                 raise ValueError(f"hidden size {c} is not divisible by {h} heads")
-        if self.num_labels < 1:
-            raise ValueError("num_labels must be at least 1")
+        for name in ("drop_path_rate", "classifier_dropout"):
+            if not 0.0 <= float(getattr(self, name)) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1) (got {getattr(self, name)})")
+        if not 0.0 < float(self.layer_norm_eps) < 1.0 or not 0.0 <= float(self.initializer_range) < 10.0:
+            raise ValueError("layer_norm_eps must be in (0, 1) and initializer_range in [0, 10)")
 
     @property
     def num_stages(self) -> int:
@@ -82,6 +95,23 @@ class SegFormerConfig:
 
     def with_labels(self, num_labels: int) -> "SegFormerConfig":
         return replace(self, num_labels=int(num_labels))
+
+
+# Sane bounds of each size (inclusive), far beyond the published B0-B5 (widest 512, deepest 40),
+# so that a damaged or hostile config.json fails with one line instead of exhausting memory.
+_LIMITS: dict[str, tuple[int, int]] = {
+    "hidden_sizes": (1, 4096), "depths": (1, 128), "num_heads": (1, 256), "sr_ratios": (1, 64),
+    "patch_sizes": (1, 31), "strides": (1, 32), "decoder_hidden_size": (1, 8192),
+    "num_labels": (1, 255), "mlp_ratio": (1, 16), "num_channels": (1, 16),
+}
+
+
+def _whole(value: Any, name: str) -> int:
+    """``value`` as an int; ValueError for fractions, text and booleans (a damaged config)."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+            or value != int(value)):
+        raise ValueError(f"{name} must be whole numbers, not {value!r}")
+    return int(value)
 
 
 _WIDE = (64, 128, 320, 512)

@@ -21,7 +21,7 @@ validation mIoU), ``training_state.pt`` (last state, resumable), ``history.json`
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -33,6 +33,9 @@ from . import distributed as dist_util
 DEFAULT_STEPS = 2000  # when neither epochs nor steps is given
 PRETRAINED_LR = 6e-5
 SCRATCH_LR = 3e-3
+MAX_SIZE = 4096        # training crop side: far above any GPU's memory for a batch of crops
+MAX_BATCH = 4096
+MAX_STEPS = 10_000_000
 
 
 @dataclass
@@ -57,6 +60,7 @@ class TrainConfig:
     num_workers: int = 0
     val_fraction: float = 0.2
     resume: bool = False
+    overwrite: bool = False                    # False: an existing models/<name> gets a fresh name
     grad_clip: float | None = None
     amp: bool = True
     # beyond the contract
@@ -142,13 +146,73 @@ def train(project: Any, config: TrainConfig, on_progress: ProgressFn | None = No
     _check_config(config)
     from .device import pick_device
     from .train_loop import Loop
-    device = pick_device(config.device)
+    try:
+        device = pick_device(config.device)
+    except ValueError as exc:  # no such device on this machine
+        raise TrainingError(str(exc)) from None
+    config, note = claim_model_folder(Path(project.save_dir) / "models", config)
     ctx = dist_util.setup(device)
     try:
         loop = Loop(project, config, ctx, on_progress, on_epoch, should_stop)
-        return loop.run()
+        result = loop.run()
     finally:
         dist_util.teardown(ctx)
+    if note:
+        result.notes.insert(0, note)
+    return result
+
+
+def claim_model_folder(models_dir: Path, config: TrainConfig) -> tuple[TrainConfig, str | None]:
+    """The config with a model name whose folder this run may write, and a note when it changed.
+
+    A finished model is never replaced by a new run: when ``models/<name>`` exists (and is not
+    empty) and the run neither resumes it nor was told to ``overwrite`` it, the run goes to the
+    first free ``<name>-2``, ``<name>-3``...
+    """
+    folder = models_dir / config.name
+    if config.resume or config.overwrite or not _occupied(folder):
+        return config, None
+    k = 2
+    while _occupied(models_dir / f"{config.name}-{k}") or (models_dir / f"{config.name}-{k}").is_file():
+        k += 1
+    fresh = f"{config.name}-{k}"
+    return replace(config, name=fresh), (f"{folder} exists and was kept: this run is saved as "
+                                         f"{models_dir / fresh} (--overwrite replaces, --resume continues)")
+
+
+def _occupied(folder: Path) -> bool:
+    if folder.is_symlink() or folder.is_file():
+        return True
+    return folder.is_dir() and any(folder.iterdir())
+
+
+# The settings that define a run: recorded in its state file so that a resume continues it exactly.
+RUN_FIELDS = ("init", "epochs", "steps", "size", "batch", "lr", "loss", "class_weights",
+              "label_smoothing", "seed", "val_fraction", "grad_clip", "amp", "warmup_steps",
+              "weight_decay", "head_lr_mult", "class_weight_method", "scale_range", "augment",
+              "val_every")
+
+
+def run_options(config: TrainConfig) -> dict[str, Any]:
+    """Plain (weights_only-loadable) record of the settings that define ``config``'s run."""
+    record: dict[str, Any] = {name: getattr(config, name) for name in RUN_FIELDS}
+    record["scale_range"] = [float(v) for v in config.scale_range]
+    if isinstance(config.class_weights, (list, tuple)):
+        record["class_weights"] = [float(w) for w in config.class_weights]
+    if config.model_config is not None:
+        record["model_config"] = config.model_config.to_dict()
+    return record
+
+
+def config_from_options(record: dict[str, Any], **live: Any) -> TrainConfig:
+    """The :class:`TrainConfig` a recorded run had, with ``live`` settings (device, workers...)."""
+    values = {name: record[name] for name in RUN_FIELDS if name in record}
+    if "scale_range" in values:
+        values["scale_range"] = tuple(values["scale_range"])
+    if record.get("model_config") is not None:
+        from .segformer import SegFormerConfig
+        values["model_config"] = SegFormerConfig.from_dict(record["model_config"])
+    return TrainConfig(**{**values, **live})
 
 
 def _check_config(config: TrainConfig) -> None:
@@ -159,11 +223,17 @@ def _check_config(config: TrainConfig) -> None:
         value = getattr(config, name)
         if value is not None and value < 1:
             raise TrainingError(f"{name} must be at least 1 (got {value})")
-    if config.size < 32 or config.size % 32:
-        raise TrainingError(f"training size must be a multiple of 32 and at least 32 (got {config.size})")
-    if config.batch < 1:
-        raise TrainingError(f"batch size must be at least 1 (got {config.batch})")
-    if config.lr is not None and not (0 < config.lr < 1):
+        if value is not None and value > MAX_STEPS:
+            raise TrainingError(f"{name} {value} is out of range (at most {MAX_STEPS})")
+    if config.size < 32 or config.size % 32 or config.size > MAX_SIZE:
+        raise TrainingError(f"training size must be a multiple of 32 from 32 to {MAX_SIZE} (got {config.size})")
+    if not 1 <= config.batch <= MAX_BATCH:
+        raise TrainingError(f"batch size must be from 1 to {MAX_BATCH} (got {config.batch})")
+    if config.grad_clip is not None and not (math.isfinite(config.grad_clip) and config.grad_clip > 0):
+        raise TrainingError(f"gradient clipping norm must be a positive number (got {config.grad_clip})")
+    if config.num_workers < 0:
+        raise TrainingError(f"the number of data workers cannot be negative (got {config.num_workers})")
+    if config.lr is not None and not (0 < config.lr < 1):  # NaN fails too
         raise TrainingError(f"learning rate {config.lr} is out of range (0, 1)")
     if not 0.0 <= config.label_smoothing < 1.0:
         raise TrainingError(f"label smoothing must be in [0, 1) (got {config.label_smoothing})")

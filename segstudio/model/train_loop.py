@@ -27,7 +27,7 @@ from .data import (EpochSampler, SegmentationDataset, SkipSampler, Split, pad_co
 from .augment import AugmentConfig
 from .evaluation import validate
 from .losses import build_loss, class_pixel_counts, class_weights_from_counts
-from .train import DEFAULT_STEPS
+from .train import DEFAULT_STEPS, run_options
 from .schedule import default_warmup, lr_factor, param_groups, set_lr
 from .train_state import load_state, restore_rng, rng_state, save_state, write_history
 
@@ -170,7 +170,8 @@ class Loop:
         return {"model": self.raw_model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scaler": self.scaler.state_dict(), "epoch": self.epoch, "step": self.step,
                 "total_steps": self.total_steps, "best": self.best, "history": self.history,
-                "rng": rng_state(self.device), "seed": self.cfg.seed}
+                "rng": rng_state(self.device), "seed": self.cfg.seed,
+                "options": {**run_options(self.cfg), "class_names": list(self.info.class_names)}}
 
     def _save_state(self) -> None:
         if self.ctx.is_main and self.model is not None:
@@ -200,7 +201,13 @@ class Loop:
         try:
             self._prepare()
             if self.cfg.resume:
-                self._resume()
+                try:
+                    self._resume()
+                except Exception as exc:
+                    self.model = None  # a failed resume saves nothing: the run's files stay as they were
+                    reason = " ".join(str(exc).split())
+                    reason = reason if len(reason) < 240 else reason[:240] + "…"
+                    raise TrainingError(f"cannot resume {self.folder}: {reason}") from exc
             if self.ctx.is_main:
                 self.folder.mkdir(parents=True, exist_ok=True)
             self._train()

@@ -55,15 +55,18 @@ def load_state(folder: Path, map_location: str | torch.device = "cpu") -> dict[s
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
-        raise CheckpointError(f"cannot read training state {path}: {exc}") from exc
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"cannot read training state {path} (damaged, or not a segstudio "
+                              f"state): {reason}") from exc
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
         raise CheckpointError(f"{path} is not a segstudio training state (version {STATE_VERSION})")
     return state
 
 
 def _clean(value: Any) -> Any:
-    """NaN -> None recursively so the JSON is standard (no NaN literals)."""
-    if isinstance(value, float) and math.isnan(value):
+    """Non-finite floats (NaN, ±Infinity) -> None recursively, so the JSON is standard: Python
+    writes them as the literals NaN and -Infinity, which other JSON readers reject."""
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
@@ -73,6 +76,20 @@ def _clean(value: Any) -> Any:
 
 
 def write_history(folder: Path, history: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> None:
-    """``history.json``: ``{"epochs": [...], **extra}``, NaN written as null."""
+    """``history.json``: ``{"epochs": [...], **extra}``, non-finite numbers written as null."""
     payload = {"epochs": history, **(extra or {})}
-    atomic_write_text(folder / HISTORY_FILE, json.dumps(_clean(payload), indent=1))
+    atomic_write_text(folder / HISTORY_FILE, json.dumps(_clean(payload), indent=1, allow_nan=False))
+
+
+def read_history(folder: Path) -> dict[str, Any] | None:
+    """``history.json`` of ``folder`` with non-finite numbers as None, or None when absent or unusable.
+
+    Reads the standard files written now and the older ones with NaN/-Infinity literals alike.
+    """
+    try:
+        data = json.loads((Path(folder) / HISTORY_FILE).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("epochs"), list):
+        return None
+    return _clean(data)

@@ -171,7 +171,12 @@ def test_predict_into_the_image_folder_leaves_the_png_photo_alone(tmp_path, caps
     before = checksums(folder)
     status = cli_main(["predict", str(tmp_path / "model"), str(folder), str(folder), "--device", "cpu"])
     err = capsys.readouterr().err
-    assert status == 1 and "Traceback" not in err and "beach.png" in err
+    assert status == 1 and "Traceback" not in err and "image folder" in err  # refused as a whole
+    assert checksums(folder) == before
+    status = cli_main(["predict", str(tmp_path / "model"), str(folder), str(folder), "--device", "cpu",
+                       "--overwrite"])
+    err = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err and "beach.png" in err  # even then, not the photo
     assert checksums(folder)["beach.png"] == before["beach.png"]
     with Image.open(folder / "beach.png") as image:
         assert image.mode == "RGB"
@@ -191,7 +196,11 @@ def test_labelme_import_into_the_photo_folder_keeps_the_png_photo(tmp_path, caps
     before = checksums(folder)
     status = cli_main(["import-labelme", str(folder), str(folder)])
     err = capsys.readouterr().err
-    assert status == 1 and "beach.png" in err and "Traceback" not in err
+    assert status == 0 and "kept" in err and "beach.png" in err  # an existing file is kept
+    assert all(checksums(folder)[name] == digest for name, digest in before.items())
+    status = cli_main(["import-labelme", str(folder), str(folder), "--overwrite"])
+    err = capsys.readouterr().err
+    assert status == 1 and "beach.png" in err and "Traceback" not in err  # a photo is no mask to replace
     after = checksums(folder)
     assert all(after[name] == digest for name, digest in before.items())
     assert read_mask(folder / "sea.png").shape == (SIZE[1], SIZE[0])  # the batch went on

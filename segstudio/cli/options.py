@@ -1,0 +1,50 @@
+"""Checks shared by the subcommands: option values, devices and the files a command may replace.
+
+Every check raises :class:`OptionError` (or another :class:`SegStudioError`) with one line, which
+``segstudio.cli.main`` prints before exiting with status 1: argparse's own usage errors exit 2 with
+the usage text, but a value that parses yet cannot work (``--tile 0``, ``--device cuda`` without a
+GPU) is a user error like a bad file.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from segstudio.core.errors import OptionError
+
+
+def check_positive(option: str, value: float | None, upper: float | None = None) -> None:
+    """``value`` (when given) is a finite number above zero and at most ``upper``."""
+    if value is None:
+        return
+    if not math.isfinite(value) or value <= 0:
+        raise OptionError(f"{option} must be a positive number (got {value})")
+    if upper is not None and value > upper:
+        raise OptionError(f"{option} {value} is out of range (at most {upper})")
+
+
+def check_device(name: str) -> str:
+    """``name`` if this machine has that device; one line naming what it has otherwise."""
+    from segstudio.model.device import pick_device
+
+    try:
+        pick_device(name)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
+    return name
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """True when ``a`` and ``b`` name the same file or folder (symlinks and ``..`` resolved)."""
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def examples(paths: list[Path], limit: int = 3) -> str:
+    """"a.png, b.png and 4 more": a short list of file names for a one-line message."""
+    names = [p.name for p in paths[:limit]]
+    more = len(paths) - limit
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
