@@ -1,13 +1,16 @@
 """COCO JSON: one category per class, regions as polygons (holes cut in) or as RLE.
 
 Export writes ``images/`` (the photos) and ``annotations/instances_train.json`` (plus
-``instances_val.json`` with ``--val``). Polygon mode gives one annotation per 8-connected region;
-its vertices are boundary pixel centres moved to COCO's continuous coordinates (+0.5, as
-detectron2 does), ``area`` is the region's pixel count and ``bbox`` its pixel extent. RLE mode
+``instances_val.json`` with ``--val``). Polygon mode gives one annotation per 8-connected region,
+outlined along its outer pixel edges in COCO's continuous coordinates (pixel (0, 0) spans
+[0, 1)²), so pycocotools, which samples pixel centres, decodes it to the painted pixels; a region
+no simple outline can give back (parts joined only corner to corner) is written as RLE. ``area``
+is the region's pixel count and ``bbox`` its pixel extent. RLE mode
 gives one annotation per class per image (COCO-Stuff's layout), compressed as pycocotools does,
 so it decodes to exactly the mask. The ignore label and the background are not exported.
 
-Import paints each image's annotations, larger first so that small regions on top of larger ones
+Import fills polygons by pixel centres (as pycocotools does) and paints each image's
+annotations, larger first so that small regions on top of larger ones
 stay visible, mapping categories onto the project's classes by name.
 """
 
@@ -18,6 +21,7 @@ import math
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ..atomic import atomic_write_text
@@ -29,10 +33,7 @@ from ..project import ImageEntry
 from . import rle
 from .export_target import ExportSource, export_image, out_folder, prepare_out, split_entries
 from .import_target import ImportTarget, check_size, plain_stem, relative_inside
-from .polygons import fill_polygon, mask_to_polygons
-
-COCO_OFFSET = 0.5  # OpenCV pixel centre (integer) -> COCO continuous coordinate
-
+from .polygons import fill_polygon_centres, mask_to_polygons
 
 # --------------------------------------------------------------------------------------- export
 
@@ -45,24 +46,43 @@ def image_annotations(label: np.ndarray, use_rle: bool, simplify: float = 0.0) -
             continue
         region = label == value
         if use_rle:
-            area, box = rle.area_and_box(region)
-            annotations.append({"category_id": value, "segmentation": rle.encode(region), "area": area, "bbox": box, "iscrowd": 0})
-            continue
-        for polygon in mask_to_polygons(region, simplify):
-            area, box = _polygon_area_and_box(polygon, region)
-            coords = (polygon.astype(np.float64) + COCO_OFFSET).ravel().tolist()
-            annotations.append({"category_id": value, "segmentation": [coords], "area": area, "bbox": box, "iscrowd": 0})
+            annotations.append(_rle_annotation(region, value))
+        else:
+            annotations.extend(_polygon_annotations(region, value, simplify))
     return annotations
 
 
-def _polygon_area_and_box(polygon: np.ndarray, region: np.ndarray) -> tuple[int, list[int]]:
-    """Pixels of ``region`` inside ``polygon`` and the polygon's pixel box, on its crop only."""
-    x0, y0 = polygon.min(axis=0)
-    x1, y1 = polygon.max(axis=0)
-    crop = np.zeros((y1 - y0 + 1, x1 - x0 + 1), np.uint8)
-    fill_polygon(crop, polygon - (x0, y0), 1)
-    area = int(np.count_nonzero(crop.astype(bool) & region[y0 : y1 + 1, x0 : x1 + 1]))
-    return area, [int(x0), int(y0), int(x1 - x0 + 1), int(y1 - y0 + 1)]
+def _rle_annotation(region: np.ndarray, value: int) -> dict:
+    area, box = rle.area_and_box(region)
+    return {"category_id": value, "segmentation": rle.encode(region), "area": area, "bbox": box, "iscrowd": 0}
+
+
+def _polygon_annotations(region: np.ndarray, value: int, simplify: float) -> list[dict]:
+    """One annotation per 8-connected part: its pixel-edge outline with the holes cut in.
+
+    Without simplification each outline is checked by filling it back; a part it does not give
+    back exactly (parts held together only by diagonal pixel contacts) is written as RLE instead,
+    so that the file always decodes to the painted pixels.
+    """
+    count, parts, stats, _ = cv2.connectedComponentsWithStats(region.view(np.uint8), connectivity=8)
+    annotations = []
+    for index in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[index])
+        part = parts[y : y + h, x : x + w] == index
+        polygons = mask_to_polygons(part, simplify, pixel_edges=True)
+        if simplify == 0 and not _fills_back(polygons, part):
+            annotations.append(_rle_annotation(parts == index, value))
+            continue
+        coords = [(polygon + (x, y)).ravel().round(3).tolist() for polygon in polygons]
+        annotations.append({"category_id": value, "segmentation": coords, "area": area, "bbox": [x, y, w, h], "iscrowd": 0})
+    return annotations
+
+
+def _fills_back(polygons: list[np.ndarray], part: np.ndarray) -> bool:
+    canvas = np.zeros(part.shape, np.uint8)
+    for polygon in polygons:
+        fill_polygon_centres(canvas, polygon, 1)
+    return bool(np.array_equal(canvas.astype(bool), part))
 
 
 def export_coco(
@@ -166,7 +186,7 @@ def _paint(label: np.ndarray, note: dict, value: int, source: str) -> None:
             raise AnnotationFormatError(f"{source}: polygon coordinates must be numbers") from exc
         if not np.isfinite(coords).all():
             raise AnnotationFormatError(f"{source}: polygon coordinates must be finite")
-        fill_polygon(label, np.floor(coords), value)
+        fill_polygon_centres(label, coords, value)
 
 
 def _sort_key(note: dict) -> float:
