@@ -74,14 +74,17 @@ def prepare_out(out: str | os.PathLike, protected: list[Path], overwrite: bool =
 
 
 def out_folder(out: Path, *parts: str) -> Path:
-    """``out/parts...`` created, refused if a link makes it lie outside OUT."""
-    folder = out.joinpath(*parts)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SaveError(f"cannot create {folder}: {exc.strerror or exc}") from exc
-    if not folder.resolve().is_relative_to(out):
-        raise SaveError(f"{folder} leads outside {out} (a link?); not writing there")
+    """``out/parts...``, created one level at a time; a level that a link sends outside OUT is
+    refused before anything is created through it."""
+    folder = out
+    for part in parts:
+        folder = folder / part
+        if (folder.exists() or folder.is_symlink()) and not folder.resolve().is_relative_to(out):
+            raise SaveError(f"{folder} leads outside {out} (a link?); not writing there")
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise SaveError(f"cannot create {folder}: {exc.strerror or exc}") from exc
     return folder
 
 

@@ -43,13 +43,14 @@ def export_hf(
     train, validation = split_entries(source.entries, val, seed)
     split_of = {e.stem: SPLITS[0] for e in train} | {e.stem: SPLITS[1] for e in validation}
     rows: dict[str, list[str]] = {split: [] for split in SPLITS}
+    folders = {(split, kind): out_folder(root, split, kind) for split in set(split_of.values()) for kind in ("images", "masks")}
     report = BatchReport()
 
     def one(entry: ImageEntry) -> None:
         label = source.mask(entry)
         split = split_of[entry.stem]
-        name = export_image(entry.image_path, out_folder(root, split, "images"), entry.stem)
-        mask_path = out_folder(root, split, "masks") / f"{entry.stem}.png"
+        name = export_image(entry.image_path, folders[split, "images"], entry.stem)
+        mask_path = folders[split, "masks"] / f"{entry.stem}.png"
         write_mask(mask_path, label)
         row = {"file_name": f"images/{name}", "mask_file_name": f"masks/{entry.stem}.png"}
         rows[split].append(json.dumps(row, ensure_ascii=False))
@@ -58,7 +59,7 @@ def export_hf(
     run_batch(source.entries, one, report, on_progress, should_stop)
     for split, lines in rows.items():
         if lines:
-            atomic_write_text(out_folder(root, split) / "metadata.jsonl", "".join(f"{line}\n" for line in lines))
+            atomic_write_text(root / split / "metadata.jsonl", "".join(f"{line}\n" for line in lines))
     id2label = {str(index): name for index, name in enumerate(source.classes.names)}
     atomic_write_text(root / ID2LABEL, json.dumps(id2label, indent=2, ensure_ascii=False) + "\n")
     return report

@@ -85,13 +85,14 @@ def export_yolo(
     root = prepare_out(out, [project.image_dir, project.save_dir], overwrite)
     train, validation = split_entries(source.entries, val, seed)
     split_of = {e.stem: "train" for e in train} | {e.stem: "val" for e in validation}
+    folders = {(kind, split): out_folder(root, kind, split) for kind in ("images", "labels") for split in set(split_of.values())}
     report = BatchReport()
 
     def one(entry: ImageEntry) -> None:
         label = source.mask(entry)
         split = split_of[entry.stem]
-        export_image(entry.image_path, out_folder(root, "images", split), entry.stem)
-        path = out_folder(root, "labels", split) / f"{entry.stem}.txt"
+        export_image(entry.image_path, folders["images", split], entry.stem)
+        path = folders["labels", split] / f"{entry.stem}.txt"
         atomic_write_text(path, "".join(f"{line}\n" for line in label_lines(label, simplify)))
         report.written.append(path)
 
