@@ -1,7 +1,8 @@
-"""``segstudio-cli import-labelme SRC_DIR SAVE_DIR [--classes FILE]``: labelme JSON to masks.
+"""``segstudio-cli import-labelme SRC_DIR SAVE_DIR [--classes FILE] [--overwrite]``: labelme JSON to masks.
 
 Images stay in SRC_DIR; masks (``<image stem>.png``), VOC XML and ``classes.txt`` go to SAVE_DIR, so
-``segstudio SRC_DIR SAVE_DIR/classes.txt SAVE_DIR`` opens the result.
+``segstudio SRC_DIR SAVE_DIR/classes.txt SAVE_DIR`` opens the result. Masks already in SAVE_DIR are
+kept (and listed) unless --overwrite.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         metavar="FILE",
         help="class file fixing the indices (e.g. labelme's labels.txt); new labels are appended",
     )
+    parser.add_argument("--overwrite", action="store_true", help="replace masks that already exist in SAVE_DIR")
     return parser
 
 
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         classes, warnings = load_class_file(args.classes)
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
-    report = import_labelme_folder(args.src_dir, args.save_dir, classes)
+    report = import_labelme_folder(args.src_dir, args.save_dir, classes, overwrite=args.overwrite)
     for warning in report.class_warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"{len(report.masks)} mask(s) written to {args.save_dir}")
@@ -44,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     if report.added_classes:
         print("classes added: " + ", ".join(report.added_classes))
     print(f"classes: {report.class_file}")
+    for line in report.skipped:
+        print(f"skipped: {line}")
     for error in report.errors:
         print(f"segstudio-cli import-labelme: error: {error}", file=sys.stderr)
     return 1 if report.errors else 0

@@ -268,6 +268,7 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)
     class_warnings: list[str] = field(default_factory=list)
     class_file: Path | None = None
+    skipped: list[str] = field(default_factory=list)
 
 
 def _embedded_image_path(parsed: LabelmeFile) -> Path:
@@ -281,10 +282,10 @@ def _embedded_image_path(parsed: LabelmeFile) -> Path:
     return parsed.json_path.with_name(name) if name and fits else parsed.json_path.with_suffix(ext)
 
 
-def _import_one(json_path: Path, save_dir: Path, classes: ClassList, report: ImportReport) -> None:
+def _import_one(json_path: Path, save_dir: Path, classes: ClassList, report: ImportReport, overwrite: bool) -> None:
     parsed = read_labelme(json_path)
-    label, added = rasterize_shapes(parsed.shapes, parsed.width, parsed.height, classes, str(json_path))
-    report.added_classes.extend(added)
+    trial = classes.copy()  # names enter the class list only if this mask is written
+    label, added = rasterize_shapes(parsed.shapes, parsed.width, parsed.height, trial, str(json_path))
     image_path = parsed.image_path
     if image_path is None:
         if parsed.image_data is None:
@@ -298,6 +299,12 @@ def _import_one(json_path: Path, save_dir: Path, classes: ClassList, report: Imp
         raise AnnotationFormatError(
             f"{json_path}: its mask would overwrite the image {image_path}; choose another save folder"
         )
+    if mask_path.exists() and not overwrite:
+        report.skipped.append(f"{mask_path.name} exists: kept (--overwrite replaces it)")
+        return
+    for name in added:
+        classes.add(name)
+    report.added_classes.extend(added)
     write_mask(mask_path, label, classes.colour_table())
     write_annotation(save_dir / f"{image_path.stem}.xml", annotation_from_mask(label, image_path, classes))
     report.masks.append(mask_path)
@@ -308,8 +315,12 @@ def import_labelme_folder(
     save_dir: str | os.PathLike,
     classes: ClassList | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    overwrite: bool = False,
 ) -> ImportReport:
     """Import every ``*.json`` of ``src_dir`` into ``save_dir`` (masks, VOC XML, ``classes.txt``).
+
+    A mask that already exists in ``save_dir`` is kept and named in ``report.skipped`` unless
+    ``overwrite``.
 
     ``classes`` defaults to ``save_dir/classes.txt`` when present, else background only (labels are
     then numbered in order of first appearance, as labelme does). A broken file is recorded in
@@ -328,7 +339,7 @@ def import_labelme_folder(
     files = sorted(src_dir.glob("*.json"), key=lambda p: natural_key(p.name))
     for done, json_path in enumerate(files, start=1):
         try:
-            _import_one(json_path, save_dir, classes, report)
+            _import_one(json_path, save_dir, classes, report, overwrite)
         except SegStudioError as exc:
             report.errors.append(str(exc))
         if on_progress is not None:

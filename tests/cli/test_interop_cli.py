@@ -107,3 +107,27 @@ def test_cli_subprocess_exit_status_and_no_traceback(tmp_path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"segstudio-cli import: error: COCO file not found: {tmp_path / 'missing.json'}"
     ]
+
+
+def test_import_labelme_keeps_a_painted_mask_unless_overwrite(tmp_path, capsys) -> None:
+    import json
+
+    from PIL import Image
+
+    from segstudio.core.masks import write_mask
+
+    src, save = tmp_path / "src", tmp_path / "save"
+    src.mkdir()
+    save.mkdir()
+    Image.new("RGB", (12, 10)).save(src / "p.jpg")
+    shape = {"label": "zebra", "points": [[1, 1], [8, 8]], "shape_type": "rectangle"}
+    (src / "p.json").write_text(json.dumps({"shapes": [shape], "imagePath": "p.jpg"}))
+    write_mask(save / "p.png", np.full((10, 12), 1, np.uint8))
+    (save / "classes.txt").write_text("background\nhorse\n")
+    before = checksums(save)
+    assert main(["import-labelme", str(src), str(save)]) == 0
+    assert "skipped: p.png exists" in capsys.readouterr().out
+    assert checksums(save) == before  # neither the mask nor classes.txt (no unused 'zebra') changed
+    assert main(["import-labelme", str(src), str(save), "--overwrite"]) == 0
+    assert (save / "classes.txt").read_text().splitlines() == ["background", "horse", "zebra"]
+    assert (read_mask(save / "p.png") == 2).sum() == 64

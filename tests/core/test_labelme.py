@@ -164,5 +164,5 @@ def test_folder_import_writes_embedded_image_and_reports_errors(tmp_path) -> Non
     assert Image.open(src / "emb.png").size == (5, 4)
     assert read_mask(tmp_path / "out" / "emb.png").shape == (4, 5)
     assert read_annotation(tmp_path / "out" / "emb.xml").filename == "emb.png"
-    again = import_labelme_folder(src, tmp_path / "out", ClassList(["background", "a"]))
+    again = import_labelme_folder(src, tmp_path / "out", ClassList(["background", "a"]), overwrite=True)
     assert again.images_written == [] and len(again.masks) == 1  # found next to the JSON now
