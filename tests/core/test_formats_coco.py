@@ -101,10 +101,12 @@ def test_hostile_coco_is_reported_and_the_rest_imported(tmp_path) -> None:
             {"id": 3, "file_name": "c.jpg", "width": 10 ** 6, "height": 10 ** 6},
             {"id": 4, "file_name": "/etc/passwd", "width": 4, "height": 4},
             "not an image",
+            {"id": 5, "file_name": "b.png", "width": 64, "height": 32},
         ],
         "annotations": [
             {"id": 1, "image_id": 1, "category_id": 7, "segmentation": [[1, 1, 20, 1, 20, 20]], "area": 5},
             {"id": 2, "image_id": 1, "category_id": 99, "segmentation": [[1, 1, 2, 2, 3, 1]]},
+            {"id": 3, "image_id": 5, "category_id": 7, "segmentation": {"size": [10 ** 6, 10 ** 6], "counts": [10 ** 12]}},
         ],
         "categories": [{"id": 7, "name": "cat"}, {"id": "x", "name": 3}],
     }
@@ -114,7 +116,8 @@ def test_hostile_coco_is_reported_and_the_rest_imported(tmp_path) -> None:
     report = coco.import_coco(json_path, tmp_path / "save", image_dir)
     assert checksums(image_dir) == before
     assert [p.name for p in report.written] == ["a.png"]
-    assert len(report.errors) == 4
+    assert len(report.errors) == 5
+    assert any("RLE size [1000000, 1000000] is not the image's [32, 64]" in e for e in report.errors)
     assert any("points outside" in e for e in report.errors)
     assert any("not usable" in e for e in report.errors)
     assert any("unknown category" in w for w in report.warnings)

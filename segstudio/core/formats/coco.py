@@ -170,10 +170,7 @@ def _paint(label: np.ndarray, note: dict, value: int, source: str) -> None:
     segmentation = note.get("segmentation")
     height, width = label.shape
     if isinstance(segmentation, dict):
-        mask = rle.decode(segmentation, source)
-        if mask.shape != (height, width):
-            raise AnnotationFormatError(f"{source}: RLE size {list(mask.shape)} is not the image's [{height}, {width}]")
-        label[mask] = value
+        label[rle.decode(segmentation, source, (height, width))] = value
         return
     if not isinstance(segmentation, list) or not segmentation:
         raise AnnotationFormatError(f"{source}: no segmentation")

@@ -72,13 +72,19 @@ def encode(mask: np.ndarray) -> dict:
     return {"size": [int(height), int(width)], "counts": encode_counts(run_lengths(mask))}
 
 
-def decode(rle: dict, source: str = "RLE") -> np.ndarray:
-    """The bool (H, W) mask of an RLE dict, compressed (string) or not (list of counts)."""
+def decode(rle: dict, source: str = "RLE", shape: tuple[int, int] | None = None) -> np.ndarray:
+    """The bool (H, W) mask of an RLE dict, compressed (string) or not (list of counts).
+
+    ``shape`` is the (H, W) the mask must have; a different ``size`` is refused before anything
+    is allocated (a hostile file could otherwise ask for any amount of memory).
+    """
     try:
         height, width = (int(v) for v in rle["size"])
         counts = rle["counts"]
     except (KeyError, TypeError, ValueError) as exc:
         raise AnnotationFormatError(f"{source}: RLE needs 'size' [h, w] and 'counts'") from exc
+    if shape is not None and (height, width) != tuple(shape):
+        raise AnnotationFormatError(f"{source}: RLE size [{height}, {width}] is not the image's {list(shape)}")
     if isinstance(counts, (bytes, str)):
         counts = decode_counts(counts.decode("ascii", "replace") if isinstance(counts, bytes) else counts, source)
     elif not isinstance(counts, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
