@@ -109,3 +109,15 @@ def test_hf_import_refuses_paths_out_of_its_folder(tmp_path) -> None:
     report = hf_folder.import_hf(out, tmp_path / "back")
     assert len(report.written) == 1 and len(report.errors) == 3
     assert all(p.parent == tmp_path / "back" for p in (tmp_path / "back").rglob("*"))
+
+
+def test_import_never_writes_a_mask_over_a_png_image_of_the_same_name(tmp_path) -> None:
+    image_dir, save_dir = make_project(tmp_path / "project")
+    out = tmp_path / "yolo"
+    yolo.export_yolo(export_source(save_dir, image_dir), out)
+    images = out / "images" / "train"  # a.jpg, b.png, c.jpg: saving masks beside them
+    before = checksums(images)
+    report = yolo.import_yolo(out, images)
+    assert [p.name for p in report.written] == ["a.png", "c.png"]
+    assert len(report.errors) == 1 and "would replace the image" in report.errors[0]
+    assert checksums(images)[str(images / "b.png")] == before[str(images / "b.png")]

@@ -126,7 +126,7 @@ def boxes_to_masks(
             annotation = _yolo_annotation(shapes, names, width, height, str(path))
             polygons = [s for s in shapes if s.polygon is not None]
         stem = plain_stem(image_path.name, str(path))
-        if target.should_skip(stem):
+        if target.should_skip(stem, image_path):
             return
         label = _paint(annotation, target, image_path, method)
         for shape in polygons:  # segmentation lines in a YOLO file are painted as polygons

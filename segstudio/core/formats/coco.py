@@ -221,7 +221,7 @@ def import_coco(
         image_path = relative_inside(folder, image["file_name"], where)
         if not image_path.is_file():
             raise AnnotationFormatError(f"{where}: image file not found in {folder}")
-        if target.should_skip(stem):
+        if target.should_skip(stem, image_path):
             return
         width, height = check_size(image.get("width"), image.get("height"), where)
         label = np.zeros((height, width), np.uint8)

@@ -121,7 +121,7 @@ def import_hf(
         stem = plain_stem(image_name, where)
         image_path = relative_inside(folder, image_name, where)
         mask_path = relative_inside(folder, mask_name, where)
-        if target.should_skip(stem):
+        if target.should_skip(stem, image_path):
             return
         label = target.remap(read_mask(mask_path), names, str(mask_path))
         target.write(stem, label, image_path, where)

@@ -129,8 +129,11 @@ class ImportTarget:
     def mask_path(self, stem: str) -> Path:
         return self.save_dir / f"{stem}.png"
 
-    def should_skip(self, stem: str) -> bool:
-        """True (and the skip reported) when ``stem``'s mask exists and may not be replaced."""
+    def should_skip(self, stem: str, image_path: Path) -> bool:
+        """True (and the skip reported) when ``stem``'s mask exists and may not be replaced; raises
+        when that mask would be the image itself (a PNG photo in the save folder)."""
+        if self.mask_path(stem).resolve() == Path(image_path).resolve():
+            raise AnnotationFormatError(f"{image_path}: its mask would replace the image; choose another save folder")
         if self.overwrite or not self.mask_path(stem).exists():
             return False
         self.report.skipped.append(f"{self.mask_path(stem).name} exists: kept (--overwrite replaces it)")
@@ -142,9 +145,7 @@ class ImportTarget:
         if stem in self._stems:
             raise AnnotationFormatError(f"{source}: its mask {stem}.png was already written from {self._stems[stem]}")
         path = self.mask_path(stem)
-        if path.resolve() == Path(image_path).resolve():
-            raise AnnotationFormatError(f"{source}: its mask would replace the image {image_path}")
-        if self.should_skip(stem):
+        if self.should_skip(stem, image_path):
             return
         width, height = image_size(image_path)
         if label.shape != (height, width):

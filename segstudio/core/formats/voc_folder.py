@@ -107,7 +107,7 @@ def import_voc(
         image_path = image_for_stem(images_dir, mask_path.stem)
         if image_path is None:
             raise AnnotationFormatError(f"{mask_path}: no image {mask_path.stem}.* in {images_dir}")
-        if target.should_skip(mask_path.stem):
+        if target.should_skip(mask_path.stem, image_path):
             return
         label = target.remap(read_mask(mask_path), names, str(mask_path))
         target.write(mask_path.stem, label, image_path, str(mask_path))

@@ -258,7 +258,7 @@ def import_yolo(
         if not label_path.is_file():
             target.report.skipped.append(f"{image_path.name}: no label file {label_path.name}")
             return
-        if target.should_skip(image_path.stem):
+        if target.should_skip(image_path.stem, image_path):
             return
         width, height = image_size(image_path)
         shapes = parse_label_file(label_path, width, height)
