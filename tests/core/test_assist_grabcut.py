@@ -78,3 +78,17 @@ def test_degenerate_boxes_fall_back_to_the_box() -> None:
     flipped = grabcut_box(image, (30, 20, 29, 60))  # corners swapped, past the edge, 1 px wide
     assert flipped.fallback
     assert flipped.mask.sum() == 1 * 10 and flipped.mask[20:30, 29].all()
+
+
+def test_a_thin_stroke_survives_the_downscale() -> None:
+    image, truth = _scene(800, 600, seed=4)
+    blue = np.zeros_like(truth)
+    blue[150:300, 480:640] = True
+    blue &= ~truth
+    image[blue] = (40, 60, 210)
+    first = grabcut_box(image, _box_around(truth | blue, 20), max_side=120)
+    assert first.scale < 0.25 and (first.mask & blue).sum() > 0.5 * blue.sum()
+    stroke = np.zeros_like(truth)
+    stroke[220, 520:600] = True  # one pixel thick: under a quarter of a working pixel
+    refined = grabcut_refine(image, first, background=stroke)
+    assert (refined.mask & blue).sum() < 0.05 * blue.sum()

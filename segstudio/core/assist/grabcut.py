@@ -60,11 +60,10 @@ def _rgb(image: np.ndarray, crop: Box) -> np.ndarray:
     return np.ascontiguousarray(part[:, :, :3], dtype=np.uint8)
 
 
-def _resize(array: np.ndarray, size: tuple[int, int], nearest: bool = False) -> np.ndarray:
+def _resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if (array.shape[1], array.shape[0]) == size:
         return array
-    interpolation = cv2.INTER_NEAREST if nearest else cv2.INTER_AREA
-    return cv2.resize(array, size, interpolation=interpolation)
+    return cv2.resize(array, size, interpolation=cv2.INTER_AREA)
 
 
 def _box_result(image: np.ndarray, box: Box, crop: Box, started: float, reason: str) -> GrabCutResult:
@@ -127,15 +126,32 @@ def grabcut_refine(
     if background is not None:
         strokes[np.asarray(background, bool)[y0:y1, x0:x1]] = 2
     labels = previous.labels.copy()
-    size = (labels.shape[1], labels.shape[0])
-    small = _resize(strokes, size, nearest=True)
-    labels[small == 1] = cv2.GC_FGD
-    labels[small == 2] = cv2.GC_BGD
+    labels[_shrink(strokes == 1, labels.shape)] = cv2.GC_FGD
+    labels[_shrink(strokes == 2, labels.shape)] = cv2.GC_BGD
     models = (previous.models[0].copy(), previous.models[1].copy())
     return _run(image, previous.box, previous.crop, previous.scale, labels, strokes, models, iterations, started)
 
 
-def _run(image, box, crop, scale, labels, strokes, models, iterations, started) -> GrabCutResult:
+def _shrink(marks: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A stroke mask at working size; a working pixel counts as marked when any of its pixels is,
+    so that a one-pixel stroke survives a large reduction."""
+    if marks.shape == shape[:2]:
+        return marks
+    area = cv2.resize(marks.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    return area > 0
+
+
+def _run(
+    image: np.ndarray,
+    box: Box,
+    crop: Box,
+    scale: float,
+    labels: np.ndarray,
+    strokes: np.ndarray,
+    models: tuple[np.ndarray, np.ndarray],
+    iterations: int,
+    started: float,
+) -> GrabCutResult:
     """GrabCut at working size from ``labels``, then the full-size edge pass; returns the result."""
     rgb = _rgb(image, crop)
     small = _resize(rgb, (labels.shape[1], labels.shape[0]))
