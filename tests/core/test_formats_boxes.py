@@ -149,4 +149,4 @@ def test_existing_masks_are_kept_unless_overwrite(shared_fixtures, tmp_path) -> 
     assert report.ok and report.added_classes == ["dog", "cat"]
     assert (save / "classes.txt").read_text().splitlines() == ["background", "person", "tree", "dog", "cat"]
     label = read_mask(save / "demo.png")
-    assert set(np.unique(label).tolist()) == {0, 2 - 1, 3, 4}  # person keeps index 1
+    assert set(np.unique(label).tolist()) == {0, 1, 3, 4}  # person keeps index 1; dog 3, cat 4 appended
