@@ -18,6 +18,9 @@ from segstudio.core.errors import SegStudioError
 # Module names under segstudio.cli, in the order they appear in --help.
 COMMANDS: tuple[str, ...] = (
     "import_labelme",
+    "import_dataset",
+    "boxes_to_masks",
+    "export",
     "evaluate",
     "predict",
     "model_info",

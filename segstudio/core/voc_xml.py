@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 from lxml import etree
 
+from .assist.grabcut import grabcut_box
 from .atomic import atomic_write_bytes
 from .classes import ClassList, unwritable_character
 from .errors import AnnotationFormatError, SaveError
@@ -292,27 +293,12 @@ def read_annotation(path: str | os.PathLike) -> VocAnnotation:
 
 
 def _grabcut_box(image: np.ndarray, obj: VocObject, iterations: int = 3) -> np.ndarray | None:
-    """Foreground inside ``obj``'s box by GrabCut on a crop around it; None when it finds nothing."""
+    """Foreground inside ``obj``'s box by GrabCut (core.assist.grabcut); None when it finds nothing."""
     rows, cols = obj.slices
-    box_h, box_w = rows.stop - rows.start, cols.stop - cols.start
-    if box_w < 2 or box_h < 2:
-        return None
-    height, width = image.shape[:2]
-    margin = max(10, max(box_w, box_h) // 10)
-    top, left = max(0, rows.start - margin), max(0, cols.start - margin)
-    bottom, right = min(height, rows.stop + margin), min(width, cols.stop + margin)
-    if (top, left, bottom, right) == (rows.start, cols.start, rows.stop, cols.stop):
-        return None  # the box is the whole image: no background sample for GrabCut's model
-    crop = np.ascontiguousarray(image[top:bottom, left:right, :3], dtype=np.uint8)
-    mask = np.zeros(crop.shape[:2], np.uint8)
-    rect = (cols.start - left, rows.start - top, box_w, box_h)
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    try:
-        cv2.grabCut(crop, mask, rect, bgd, fgd, iterations, cv2.GC_INIT_WITH_RECT)
-    except cv2.error:
-        return None
-    inside = mask[rect[1] : rect[1] + box_h, rect[0] : rect[0] + box_w]
-    foreground = (inside == cv2.GC_FGD) | (inside == cv2.GC_PR_FGD)
+    result = grabcut_box(image, (cols.start, rows.start, cols.stop, rows.stop), iterations)
+    if result.fallback:
+        return None  # too small, or the box is the whole image: no background sample
+    foreground = result.mask[rows, cols]
     return foreground if foreground.any() else None
 
 

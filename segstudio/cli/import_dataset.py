@@ -1,0 +1,50 @@
+"""``segstudio-cli import {voc,coco,yolo,hf} SRC SAVE_DIR``: masks from another tool's dataset.
+
+SRC is a VOC segmentation folder (JPEGImages, SegmentationClass, class_names.txt), a COCO JSON
+file (polygons or RLE; images in --images, default the JSON's folder or ../images), a YOLO
+segmentation folder (data.yaml or classes.txt) or a Hugging Face image folder as `export hf`
+writes it. Masks (<image stem>.png), VOC XML and classes.txt go to SAVE_DIR; images stay where
+they are. Existing masks are kept and listed unless --overwrite; classes.txt is only extended and
+imported labels take the existing index of their name.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+FORMATS = ("voc", "coco", "yolo", "hf")
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "import",
+        help="import masks from a VOC, COCO, YOLO or Hugging Face dataset into a save folder",
+        description=__doc__.split("\n\n", 1)[1].strip(),
+    )
+    parser.add_argument("format", choices=FORMATS, help="dataset format")
+    parser.add_argument("src", metavar="SRC", help="dataset folder (coco: the JSON file)")
+    parser.add_argument("save_dir", metavar="SAVE_DIR", help="the project's save folder for masks and classes.txt")
+    parser.add_argument("--images", metavar="IMAGE_DIR", help="coco: folder of the images")
+    parser.add_argument("--classes", metavar="FILE", help="voc: class names file; yolo: data.yaml or classes.txt")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing masks")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from segstudio.cli.batch_output import print_report
+    from segstudio.core.errors import SegStudioError
+    from segstudio.core.formats import coco, hf_folder, voc_folder, yolo
+
+    if args.images and args.format != "coco":
+        raise SegStudioError("--images applies to the coco format only")
+    if args.classes and args.format not in ("voc", "yolo"):
+        raise SegStudioError("--classes applies to the voc and yolo formats only")
+    if args.format == "voc":
+        report = voc_folder.import_voc(args.src, args.save_dir, args.classes, args.overwrite)
+    elif args.format == "coco":
+        report = coco.import_coco(args.src, args.save_dir, args.images, args.overwrite)
+    elif args.format == "yolo":
+        report = yolo.import_yolo(args.src, args.save_dir, args.classes, args.overwrite)
+    else:
+        report = hf_folder.import_hf(args.src, args.save_dir, args.overwrite)
+    return print_report("import", report, f"{len(report.written)} mask(s) written to {args.save_dir}")

@@ -1,0 +1,269 @@
+"""YOLO text labels: Ultralytics segmentation polygons, and boxes as labelImg writes them.
+
+One ``<stem>.txt`` per image, one line per object: ``class x1 y1 x2 y2 ...`` (a polygon, 3+
+points) or ``class cx cy w h`` (a box), all normalised to 0..1 by the image width and height.
+YOLO classes have no background: YOLO class ``k`` is our class ``k + 1``.
+
+Export writes Ultralytics' layout: ``images/{train,val}/``, ``labels/{train,val}/`` and
+``data.yaml`` (``train``, ``val``, ``names``; no ``path``, so Ultralytics takes the folder of the
+YAML file). Polygon vertices are boundary pixel centres, which is how Ultralytics itself fills
+them back (``cv2.fillPoly``), so an import gives back the painted pixels; each region is one line,
+its holes cut in. Import reads that layout (labels found by replacing ``images`` with ``labels``
+in the path) or labelImg's flat folder with ``classes.txt``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_write_text
+from ..batch import BatchReport, Progress, StopFlag, run_batch
+from ..errors import AnnotationFormatError, ClassFileError
+from ..images import image_size, list_images, without_masks
+from ..masks import label_counts
+from ..palette import IGNORE_INDEX
+from ..project import ImageEntry
+from .export_target import ExportSource, export_image, out_folder, prepare_out, split_entries
+from .import_target import ImportTarget
+from .polygons import fill_polygon, mask_to_polygons
+
+MAX_LINE_VALUES = 1_000_000
+
+
+@dataclass
+class YoloShape:
+    """One label line: ``yolo_class`` and either a box (x0, y0, x1, y1 in pixels) or a polygon."""
+
+    yolo_class: int
+    box: tuple[float, float, float, float] | None = None
+    polygon: np.ndarray | None = None
+
+
+# --------------------------------------------------------------------------------------- export
+
+
+def label_lines(label: np.ndarray, simplify: float = 0.0) -> list[str]:
+    """The lines of one label map: one per region, in class order."""
+    height, width = label.shape
+    scale = np.array([width, height], np.float64)
+    lines = []
+    for value in np.flatnonzero(label_counts(label)).tolist():
+        if value in (0, IGNORE_INDEX):
+            continue
+        for polygon in mask_to_polygons(label == value, simplify):
+            coords = (polygon / scale).ravel()
+            lines.append(f"{value - 1} " + " ".join(f"{v:.6f}" for v in coords))
+    return lines
+
+
+def data_yaml(names: list[str], has_val: bool) -> str:
+    """Ultralytics' dataset file; names are JSON strings, which YAML reads as quoted scalars."""
+    lines = ["train: images/train", f"val: images/{'val' if has_val else 'train'}", f"nc: {len(names)}", "names:"]
+    lines += [f"  {index}: {json.dumps(name, ensure_ascii=False)}" for index, name in enumerate(names)]
+    return "\n".join(lines) + "\n"
+
+
+def export_yolo(
+    source: ExportSource,
+    out: str | os.PathLike,
+    val: float = 0.0,
+    seed: int = 0,
+    simplify: float = 0.0,
+    overwrite: bool = False,
+    on_progress: Progress | None = None,
+    should_stop: StopFlag | None = None,
+) -> BatchReport:
+    """Write the labelled images of ``source`` as an Ultralytics segmentation dataset at ``out``."""
+    project = source.project
+    root = prepare_out(out, [project.image_dir, project.save_dir], overwrite)
+    train, validation = split_entries(source.entries, val, seed)
+    split_of = {e.stem: "train" for e in train} | {e.stem: "val" for e in validation}
+    folders = {(kind, split): out_folder(root, kind, split) for kind in ("images", "labels") for split in set(split_of.values())}
+    report = BatchReport()
+
+    def one(entry: ImageEntry) -> None:
+        label = source.mask(entry)
+        split = split_of[entry.stem]
+        export_image(entry.image_path, folders["images", split], entry.stem)
+        path = folders["labels", split] / f"{entry.stem}.txt"
+        atomic_write_text(path, "".join(f"{line}\n" for line in label_lines(label, simplify)))
+        report.written.append(path)
+
+    run_batch(source.entries, one, report, on_progress, should_stop)
+    atomic_write_text(root / "data.yaml", data_yaml(source.classes.names[1:], bool(validation)))
+    return report
+
+
+# ---------------------------------------------------------------------------------------- read
+
+
+def parse_label_file(path: Path, width: int, height: int) -> list[YoloShape]:
+    """The shapes of one YOLO txt, in pixels; a malformed line raises naming the file and line."""
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AnnotationFormatError(f"cannot read {path}: {exc}") from exc
+    shapes = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        where = f"{path}:{number}"
+        if len(fields) > MAX_LINE_VALUES:
+            raise AnnotationFormatError(f"{where}: line too long")
+        try:
+            yolo_class = int(fields[0])
+            values = np.array([float(v) for v in fields[1:]], np.float64)
+        except ValueError as exc:
+            raise AnnotationFormatError(f"{where}: not 'class x y ...' numbers") from exc
+        if yolo_class < 0 or not np.isfinite(values).all():
+            raise AnnotationFormatError(f"{where}: negative class or non-finite coordinate")
+        if len(values) == 4:
+            cx, cy, w, h = values * (width, height, width, height)
+            shapes.append(YoloShape(yolo_class, box=(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)))
+        elif len(values) >= 6 and len(values) % 2 == 0:
+            shapes.append(YoloShape(yolo_class, polygon=values.reshape(-1, 2) * (width, height)))
+        else:
+            raise AnnotationFormatError(f"{where}: expected 4 box values or 3+ x y pairs, got {len(values)} values")
+    return shapes
+
+
+_NAME_LINE = re.compile(r"^\s+(\d+)\s*:\s*(.+?)\s*$")
+
+
+def _scalar(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return json.loads(text)
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1].replace("''", "'")
+    return text
+
+
+def read_names(path: Path) -> list[str]:
+    """YOLO class names from a ``data.yaml`` (``names:`` as a mapping or a flow list) or from a
+    ``classes.txt`` (one name per line, line = YOLO class)."""
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ClassFileError(f"cannot read class names from {path}: {exc}") from exc
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if not line.startswith("names:"):
+            continue
+        rest = line[len("names:") :].strip()
+        if rest.startswith("["):
+            inner = rest.strip("[] ")
+            return [_scalar(part) for part in re.findall(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^,]+', inner)]
+        names: dict[int, str] = {}
+        for item in lines[index + 1 :]:
+            match = _NAME_LINE.match(item)
+            if not match:
+                break
+            names[int(match.group(1))] = _scalar(match.group(2))
+        if sorted(names) != list(range(len(names))):
+            raise ClassFileError(f"{path}: names must be numbered 0, 1, 2 ...")
+        return [names[i] for i in range(len(names))]
+    raise ClassFileError(f"{path}: no 'names:' entry")
+
+
+def shapes_to_label(
+    shapes: list[YoloShape], names: list[str], target: ImportTarget, width: int, height: int, source: str
+) -> np.ndarray:
+    """Paint boxes and polygons (larger first) with their project classes; boxes are filled."""
+    label = np.zeros((height, width), np.uint8)
+    for shape in sorted(shapes, key=lambda s: -_extent(s)):
+        if shape.yolo_class >= len(names):
+            raise AnnotationFormatError(f"{source}: class {shape.yolo_class} but only {len(names)} names")
+        value = target.index_for(names[shape.yolo_class])
+        if shape.polygon is not None:
+            fill_polygon(label, shape.polygon, value)
+        else:
+            x0, y0, x1, y1 = pixel_box(shape.box, width, height)
+            label[y0:y1, x0:x1] = value
+    return label
+
+
+def _extent(shape: YoloShape) -> float:
+    if shape.polygon is not None:
+        span = shape.polygon.max(axis=0) - shape.polygon.min(axis=0)
+        return float(span[0] * span[1])
+    x0, y0, x1, y1 = shape.box
+    return (x1 - x0) * (y1 - y0)
+
+
+def pixel_box(box, width: int, height: int) -> tuple[int, int, int, int]:
+    """Pixel rows/cols covered by a box in continuous coordinates, clipped to the image."""
+    x0, y0, x1, y1 = box
+    left, top = max(0, int(math.floor(x0 + 0.5))), max(0, int(math.floor(y0 + 0.5)))
+    right, bottom = min(width, int(math.floor(x1 + 0.5))), min(height, int(math.floor(y1 + 0.5)))
+    return left, top, max(left, right), max(top, bottom)
+
+
+def label_file_for(image_path: Path, root: Path) -> Path:
+    """Ultralytics' rule: the last ``images`` folder in the path becomes ``labels``; flat folders
+    (labelImg) keep the txt beside the image."""
+    parts = list(image_path.relative_to(root).parts)
+    for index in range(len(parts) - 2, -1, -1):
+        if parts[index] == "images":
+            parts[index] = "labels"
+            return root.joinpath(*parts).with_suffix(".txt")
+    return image_path.with_suffix(".txt")
+
+
+def _images_under(root: Path) -> list[Path]:
+    images_dir = root / "images"
+    if images_dir.is_dir():
+        folders = [images_dir] + sorted(p for p in images_dir.iterdir() if p.is_dir())
+    else:
+        folders = [root]
+    found = []
+    for folder in folders:
+        found.extend(without_masks(list_images(folder)))
+    return found
+
+
+def import_yolo(
+    src: str | os.PathLike,
+    save_dir: str | os.PathLike,
+    names_file: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    on_progress: Progress | None = None,
+    should_stop: StopFlag | None = None,
+) -> BatchReport:
+    """Import a YOLO dataset folder (``data.yaml`` or ``classes.txt``) into ``save_dir``; images
+    without a label file are skipped."""
+    src = Path(src)
+    if not src.is_dir():
+        raise AnnotationFormatError(f"not a folder: {src}")
+    names_path = Path(names_file) if names_file else next(
+        (p for p in (src / "data.yaml", src / "data.yml", src / "classes.txt") if p.is_file()), None
+    )
+    if names_path is None:
+        raise AnnotationFormatError(f"{src}: no data.yaml or classes.txt naming the classes")
+    names = read_names(names_path)
+    target = ImportTarget(save_dir, overwrite, names)
+
+    def one(image_path: Path) -> None:
+        label_path = label_file_for(image_path, src)
+        if not label_path.is_file():
+            target.report.skipped.append(f"{image_path.name}: no label file {label_path.name}")
+            return
+        if target.should_skip(image_path.stem, image_path):
+            return
+        width, height = image_size(image_path)
+        shapes = parse_label_file(label_path, width, height)
+        label = shapes_to_label(shapes, names, target, width, height, str(label_path))
+        target.write(image_path.stem, label, image_path, str(label_path))
+
+    run_batch(_images_under(src), one, target.report, on_progress, should_stop)
+    return target.finish()
