@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 VAL_SHARE = 0.1        # validate about every 10 % of the run
-EXPENSIVE_S = 1.0      # validations cheaper than this are never deferred
+EXPENSIVE_S = 5.0      # validations cheaper than this are never deferred (deterministic schedule)
 MODEL_WRITE_S = 30.0   # at most one best-model write per 30 s (pending ones flush at the end)
 SAFETY_S = 300.0       # a resumable state file at least every 5 minutes
 

@@ -56,10 +56,13 @@ class Loop:
         self.best = -math.inf
         self.pending_best: dict[str, torch.Tensor] | None = None  # best weights not yet on disk
         self.schedule: RunSchedule | None = None
+        self.timing = {"setup_s": 0.0, "data_s": 0.0, "steps_s": 0.0, "validation_s": 0.0,
+                       "checkpoints_s": 0.0}  # where the wall time goes (history.json "timing")
         self.epoch = 0
         self.step = 0
         self.model = None
         self.folder = Path(project.save_dir) / "models" / config.name
+        self.created = time.perf_counter()
 
     # ------------------------------------------------------------------ set-up
     def _prepare(self) -> None:
@@ -162,9 +165,7 @@ class Loop:
             self.total_steps, not cfg.is_scratch())
         groups = param_groups(self.raw_model, self.base_lr, cfg.weight_decay, self.recipe.head_lr_mult)
         cuda = self.device.type == "cuda"
-        # fused on CUDA; on CPU foreach (a few big kernels instead of one loop per tensor)
-        self.optimizer = torch.optim.AdamW(groups, lr=self.base_lr, betas=(0.9, 0.999),
-                                           fused=True if cuda else None, foreach=None if cuda else True)
+        self.optimizer = torch.optim.AdamW(groups, lr=self.base_lr, betas=(0.9, 0.999), fused=cuda or None)
         self.amp_dtype = None
         if cfg.amp and cuda:
             self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
@@ -186,10 +187,12 @@ class Loop:
         """The resumable state, any best model not yet written, and history.json (end, stop,
         failure and the periodic safety copy)."""
         if self.ctx.is_main and self.model is not None and self.schedule is not None:
+            started = time.perf_counter()
             self.folder.mkdir(parents=True, exist_ok=True)
             self._write_best()
             save_state(self.folder, self._state())
             self.schedule.state_written()
+            self.timing["checkpoints_s"] += time.perf_counter() - started
             self._write_history()
 
     def _write_history(self) -> None:
@@ -206,7 +209,8 @@ class Loop:
 
     def _history_extra(self) -> dict[str, Any]:
         return {"class_names": list(self.info.class_names), "best_miou": self.best,
-                "total_steps": self.total_steps, "step": self.step}
+                "total_steps": self.total_steps, "step": self.step,
+                "timing": {k: round(v, 3) for k, v in self.timing.items()}}
 
     def _resume(self) -> None:
         state = load_state(self.folder, map_location=self.device)
@@ -278,10 +282,20 @@ class Loop:
         self.model.train()
         self.loss_sum = torch.zeros((), device=self.device)
         batches = self.data.batches(self.step, self.total_steps, self.steps_per_epoch)
-        for self.epoch, images, labels in batches:
+        self.timing["setup_s"] = self.t0 - self.created - self.data.seconds
+        self.timing["data_s"] = self.data.seconds
+        while True:
+            started = time.perf_counter()
+            item = next(batches, None)
+            if item is None:
+                break
+            self.epoch, images, labels = item
             if self._stop_requested():
                 raise _Stop
+            stepped = time.perf_counter()
+            self.timing["data_s"] += stepped - started
             loss = self._train_step(images, labels).detach()
+            self.timing["steps_s"] += time.perf_counter() - stepped
             self.loss_sum += loss
             self.step += 1
             self.steps_done += 1
@@ -344,10 +358,13 @@ class Loop:
             self.best = miou
             if self.ctx.is_main:
                 self.pending_best = {k: v.detach().clone() for k, v in self.raw_model.state_dict().items()}
+        validated = time.perf_counter()
+        self.timing["validation_s"] += validated - started
         if self.ctx.is_main:
             if self.schedule.model_write_due():
                 self._write_best()
             self._write_history()
+            self.timing["checkpoints_s"] += time.perf_counter() - validated
             if self.on_epoch:
                 self.on_epoch(summary)
         dist_util.barrier(self.ctx)
