@@ -151,15 +151,16 @@ def load_val_batches(project: Any, entries: Sequence[Any], reference: int, batch
 
 
 def image_sizes(project: Any, entries: Iterable[Any]) -> list[tuple[int, int]]:
-    """(height, width) of each labelled mask (same as its image; read from the mask, cheap)."""
-    from PIL import Image
+    """(height, width) of each entry's image as displayed, from the file header (cheap); an
+    unreadable file is left out here and reported by name when it is loaded."""
+    from segstudio.core.images import image_size
     sizes = []
     for entry in entries:
         try:
-            with Image.open(entry.mask_path) as im:
-                sizes.append((im.height, im.width))
-        except Exception:  # noqa: BLE001 - a bad file is reported when it is loaded
+            width, height = image_size(entry.image_path)
+        except Exception:  # noqa: BLE001 - reported with its name by load_pair
             continue
+        sizes.append((height, width))
     return sizes
 
 
