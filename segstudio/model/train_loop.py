@@ -29,6 +29,7 @@ from segstudio.core.errors import SegStudioError, TrainingError
 from . import distributed as dist_util
 from . import recipe as recipes
 from .augment import AugmentConfig
+from .cpu_threads import ThreadTuner
 from .data import EpochSampler, Split, split_entries, steps_per_epoch
 from .evaluation import validate
 from .losses import build_loss, class_pixel_counts, class_weights_from_counts
@@ -283,6 +284,15 @@ class Loop:
         self.loss_sum = torch.zeros((), device=self.device)
         batches = self.data.batches(self.step, self.total_steps, self.steps_per_epoch)
         self.timing["setup_s"] = self.t0 - self.created - self.data.seconds
+        self.threads = ThreadTuner(self.device, self.total_steps - self.step)
+        try:
+            self._steps(batches)
+        finally:
+            self.threads.restore()
+        self.epoch = self.epochs
+        self._save_state()
+
+    def _steps(self, batches) -> None:
         self.timing["data_s"] = self.data.seconds
         while True:
             started = time.perf_counter()
@@ -295,7 +305,9 @@ class Loop:
             stepped = time.perf_counter()
             self.timing["data_s"] += stepped - started
             loss = self._train_step(images, labels).detach()
-            self.timing["steps_s"] += time.perf_counter() - stepped
+            seconds = time.perf_counter() - stepped
+            self.timing["steps_s"] += seconds
+            self.threads.observe(seconds)
             self.loss_sum += loss
             self.step += 1
             self.steps_done += 1
@@ -305,8 +317,6 @@ class Loop:
                 self._validate()
             elif self.ctx.is_main and self.schedule.safety_due():
                 self._save_state()
-        self.epoch = self.epochs
-        self._save_state()
 
     def _train_step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if self.device.type == "cuda":

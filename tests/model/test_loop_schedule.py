@@ -111,3 +111,19 @@ def test_batched_augmentation_keeps_the_distributions_of_the_per_sample_recipe(p
     assert ours["std"] == pytest.approx(ref["std"], rel=0.03)
     labels = np.concatenate(ours_y)
     assert set(np.unique(labels).tolist()) <= {0, 1, 2, 3, 255}  # nearest only: no invented class
+
+
+def test_thread_tuner_keeps_the_fastest_count_and_leaves_short_runs_alone():
+    from segstudio.model.cpu_threads import ThreadTuner, candidates
+    assert candidates(8) == [8, 4, 2, 1] and candidates(3) == [3, 1] and candidates(1) == [1]
+    original = torch.get_num_threads()
+    assert not ThreadTuner(torch.device("cpu"), 20).enabled  # short: bit-reproducible resume
+    tuner = ThreadTuner(torch.device("cpu"), 1000)
+    tuner.max_threads, tuner.enabled = 4, True
+    try:
+        tuner.observe(9.9)                                   # starts the trial at 4 threads
+        for seconds in [1.0, 1.1, 1.0, 0.5, 0.6, 0.5, 0.8, 0.9, 0.8]:   # 4, 2, then 1 thread
+            tuner.observe(seconds)
+        assert tuner.best == 2 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(original)
