@@ -29,7 +29,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=512, help="training crop size (multiple of 32)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--lr", type=float,
-                   help="learning rate (default: the recipe's, 6e-5 pretrained, 1e-3 from scratch)")
+                   help="learning rate (default: the recipe's, 6e-5 pretrained, 3e-3 from scratch)")
     p.add_argument("--loss", default="ce", help="e.g. ce, ce+dice, focal, 0.5*ce+1.0*dice")
     p.add_argument("--class-weights", action="store_true", help="median-frequency class weights")
     p.add_argument("--no-augment", dest="augment", action="store_false",
