@@ -37,7 +37,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     length.add_argument("--steps", type=int, help="optimiser steps (default: about 2000, whole epochs)")
     p.add_argument("--size", type=int, help="training crop size, multiple of 32 (default 512)")
     p.add_argument("--batch", type=int, help="batch size (default 8)")
-    p.add_argument("--lr", type=float, help="learning rate (default 6e-5 pretrained, 3e-3 from scratch)")
+    p.add_argument("--lr", type=float, help="learning rate (default: the recipe's, 6e-5 pretrained, 3e-3 from scratch)")
     p.add_argument("--loss", help="e.g. ce (default), ce+dice, focal, 0.5*ce+1.0*dice")
     p.add_argument("--class-weights", action="store_const", const=True,
                    help="median-frequency class weights")

@@ -98,7 +98,9 @@ def _check_same(dest: str, value: Any, recorded, record: dict) -> None:
                               f"{record.get(other)}; --resume continues it as recorded (drop {flag(dest)})")
         same = int(was) == int(value)
     elif dest == "lr":
-        was = recorded.default_lr()
+        from segstudio.model.recipe import default_lr
+
+        was = default_lr(recorded)
         same = math.isclose(float(value), was, rel_tol=1e-9)
     else:
         was = getattr(recorded, field)

@@ -1,6 +1,7 @@
 """Training and validation transforms on numpy images (OpenCV), SegFormer's recipe.
 
-Train: random resize 0.5–2.0 of the training size (long side ≈ size × ratio, aspect kept), random
+Train: random resize 0.5–2.0 of the reference size (long side ≈ reference × ratio, aspect kept;
+the reference is the crop size unless the recipe chose the images' own size), random
 crop to size × size with padding, horizontal flip, HSV photometric jitter, ImageNet normalisation.
 Validation: resize so the long side fits the training size, pad to a multiple of 32.
 
@@ -36,6 +37,12 @@ class AugmentConfig:
     saturation: tuple[float, float] = (0.5, 1.5)
     hue: float = 18.0                    # degrees
     photometric_p: float = 0.5           # probability of each jitter
+    scale_ref: int | None = None         # long side at ratio 1 (None = size); see recipe.py
+
+    @property
+    def reference(self) -> int:
+        """The long side an image is resized to at ratio 1 (the model's working size)."""
+        return self.scale_ref or self.size
 
 
 def resize_pair(image: np.ndarray, label: np.ndarray | None, width: int, height: int
@@ -134,7 +141,7 @@ def train_transform(image: np.ndarray, label: np.ndarray, cfg: AugmentConfig, rn
     tints the padding and padding is exactly 0).
     """
     ratio = rng.uniform(*cfg.scale_range)
-    width, height = fit_long_side(image.shape[1], image.shape[0], cfg.size * ratio)
+    width, height = fit_long_side(image.shape[1], image.shape[0], cfg.reference * ratio)
     image, label = resize_pair(image, label, width, height)
     image, label = random_crop(image, label, cfg.size, rng)
     if cfg.flip and rng.random() < 0.5:

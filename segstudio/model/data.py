@@ -136,13 +136,51 @@ class SegmentationDataset(Dataset):
             self._cached += nbytes
         return image, label
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, key: int | tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sample ``index`` of the current epoch, or ``(epoch, index)``: worker processes that
+        live for the whole run are told the epoch with each index (see :class:`PlanSampler`)."""
+        epoch, index = key if isinstance(key, tuple) else (self.epoch, key)
         image, label = self.pair(index)
         if self.train:
-            x, y = train_transform(image, label, self.augment, sample_rng(self.seed, self.epoch, index))
+            x, y = train_transform(image, label, self.augment, sample_rng(self.seed, epoch, index))
         else:
             x, y = val_transform(image, label, self.size)
         return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def run_plan(sampler: Any, start_step: int, total_steps: int, steps_per_epoch: int, batch: int
+             ) -> Iterator[tuple[int, list[int]]]:
+    """(epoch, indices) of every step from ``start_step`` to the end of the run.
+
+    Each epoch is ``sampler``'s order for that epoch (``set_epoch``) cut into batches, the last
+    one partial; a run resumed mid-epoch skips the batches already done.
+    """
+    step = start_step
+    while step < total_steps:
+        epoch = step // steps_per_epoch
+        sampler.set_epoch(epoch)
+        order = list(sampler)
+        chunks = [order[i:i + batch] for i in range(0, len(order), batch)]
+        for chunk in chunks[step - epoch * steps_per_epoch:]:
+            yield epoch, chunk
+            step += 1
+            if step >= total_steps:
+                return
+
+
+class PlanSampler(Sampler[list[tuple[int, int]]]):
+    """Batch sampler over a :func:`run_plan`: one DataLoader iterator serves the whole run, so
+    worker processes start once, and each index carries its epoch."""
+
+    def __init__(self, plan: Iterator[tuple[int, list[int]]], length: int) -> None:
+        self.plan, self.length = plan, length
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        for epoch, chunk in self.plan:
+            yield [(epoch, index) for index in chunk]
+
+    def __len__(self) -> int:
+        return self.length
 
 
 class SkipSampler(Sampler[int]):

@@ -4,18 +4,12 @@
 takes plain callables so the GUI can run it in a worker thread and the command line in the main
 thread; it never prints. The same function runs under ``torchrun`` (see ``distributed.py``).
 
-Defaults (found on the synthetic set of the tests and SegFormer's recipe):
-
-* from a pretrained model (a public checkpoint or one of our model folders): AdamW lr 6e-5, head
-  lr ×10, weight decay 0.01 (none on norms and biases), linear warmup over 10 % of the run (at most
-  the recipe's 1500 steps), then poly decay to 0 — SegFormer's published recipe;
-* from scratch (a variant name such as "b0", or ``model_config``): lr 3e-3, head ×1 (the head
-  is no "newer" than the encoder), warmup 5 %. 6e-5 barely moves a random encoder in a few hundred
-  steps; on the synthetic test set (tiny config, 128 px, 200 steps) 1e-3 reached val mIoU 0.66 and
-  3e-3 reached 0.91-0.99 over three seeds.
+Defaults are chosen per run by :mod:`segstudio.model.recipe` from the situation (from scratch
+or pretrained, how many images, image size vs crop size); every setting given explicitly wins.
 
 Outputs go to ``<save_dir>/models/<name>/``: ``model.safetensors`` + ``config.json`` (best
-validation mIoU), ``training_state.pt`` (last state, resumable), ``history.json``.
+validation mIoU), ``training_state.pt`` (last state, resumable), ``history.json``. When they are
+written (and when the run validates) is :mod:`segstudio.model.run_schedule`'s rule.
 """
 
 from __future__ import annotations
@@ -31,8 +25,6 @@ from . import distributed as dist_util
 
 
 DEFAULT_STEPS = 2000  # when neither epochs nor steps is given
-PRETRAINED_LR = 6e-5
-SCRATCH_LR = 3e-3
 MAX_SIZE = 4096        # training crop side: far above any GPU's memory for a batch of crops
 MAX_BATCH = 4096
 MAX_STEPS = 10_000_000
@@ -41,9 +33,10 @@ MAX_STEPS = 10_000_000
 @dataclass
 class TrainConfig:
     """Settings of one run. ``epochs`` and ``steps`` are exclusive; with neither, about
-    ``DEFAULT_STEPS`` optimiser steps rounded up to whole epochs. ``lr=None`` picks the default for
-    the kind of ``init`` (see the module docstring). ``model_config`` (tests, experiments) builds
-    a randomly initialised model of that architecture instead of loading ``init``."""
+    ``DEFAULT_STEPS`` optimiser steps rounded up to whole epochs. ``None`` (lr, head_lr_mult,
+    scale_range, val_every) lets :mod:`segstudio.model.recipe` / ``run_schedule`` choose.
+    ``model_config`` (tests, experiments) builds a randomly initialised model of that
+    architecture instead of loading ``init``."""
 
     init: str = "b0"
     epochs: int | None = None
@@ -67,11 +60,12 @@ class TrainConfig:
     model_config: Any = None                   # SegFormerConfig | None
     warmup_steps: int | None = None            # None = schedule.default_warmup
     weight_decay: float = 0.01
-    head_lr_mult: float | None = None          # None = 10 pretrained, 1 from scratch
+    head_lr_mult: float | None = None          # None = recipe (10 pretrained, 1 from scratch)
     class_weight_method: str = "median"        # or "inv_sqrt"
-    scale_range: tuple[float, float] = (0.5, 2.0)
+    scale_range: tuple[float, float] | None = None  # None = recipe
     augment: bool = True                       # False: no resize, flip or colour jitter (overfit checks)
-    val_every: int = 1
+    val_every: int | None = None               # epochs; None = about every 10 % of the run
+    memory_budget: int | None = None           # bytes of decoded images held in memory; None = auto
     progress_interval_s: float = 0.1
 
     def is_scratch(self) -> bool:
@@ -81,14 +75,6 @@ class TrainConfig:
         from .segformer import VARIANTS
         key = str(self.init).strip().lower().removeprefix("mit-").removeprefix("segformer-")
         return key in VARIANTS and not Path(self.init).exists()
-
-    def default_lr(self) -> float:
-        return self.lr if self.lr is not None else (SCRATCH_LR if self.is_scratch() else PRETRAINED_LR)
-
-    def default_head_mult(self) -> float:
-        if self.head_lr_mult is not None:
-            return self.head_lr_mult
-        return 1.0 if self.is_scratch() else 10.0
 
 
 @dataclass
@@ -107,7 +93,9 @@ class TrainProgress:
 
 @dataclass
 class EpochSummary:
-    """One finished epoch: mean training loss and validation metrics (per-class IoU, None = no pixels)."""
+    """One validation point (the end of ``epoch``, at ``step``): mean training loss since the previous
+    point and validation metrics (per-class IoU, None = no pixels); ``elapsed`` is seconds since
+    the run started (this session)."""
 
     epoch: int
     train_loss: float
@@ -116,6 +104,8 @@ class EpochSummary:
     val_iou: list[float | None]
     seconds: float
     lr: float = 0.0
+    step: int = 0
+    elapsed: float = 0.0
 
 
 @dataclass
@@ -196,7 +186,8 @@ RUN_FIELDS = ("init", "epochs", "steps", "size", "batch", "lr", "loss", "class_w
 def run_options(config: TrainConfig) -> dict[str, Any]:
     """Plain (weights_only-loadable) record of the settings that define ``config``'s run."""
     record: dict[str, Any] = {name: getattr(config, name) for name in RUN_FIELDS}
-    record["scale_range"] = [float(v) for v in config.scale_range]
+    if config.scale_range is not None:  # None: the recipe chooses (and chooses the same on resume)
+        record["scale_range"] = [float(v) for v in config.scale_range]
     if isinstance(config.class_weights, (list, tuple)):
         record["class_weights"] = [float(w) for w in config.class_weights]
     if config.model_config is not None:
@@ -207,7 +198,7 @@ def run_options(config: TrainConfig) -> dict[str, Any]:
 def config_from_options(record: dict[str, Any], **live: Any) -> TrainConfig:
     """The :class:`TrainConfig` a recorded run had, with ``live`` settings (device, workers...)."""
     values = {name: record[name] for name in RUN_FIELDS if name in record}
-    if "scale_range" in values:
+    if values.get("scale_range") is not None:
         values["scale_range"] = tuple(values["scale_range"])
     if record.get("model_config") is not None:
         from .segformer import SegFormerConfig
@@ -252,7 +243,8 @@ def summary_from_dict(data: dict[str, Any]) -> EpochSummary:
     return EpochSummary(int(data["epoch"]), float(data["train_loss"]),
                         nan if data["val_miou"] is None else float(data["val_miou"]),
                         nan if data["val_pixel_accuracy"] is None else float(data["val_pixel_accuracy"]),
-                        list(data["val_iou"]), float(data["seconds"]), float(data.get("lr", 0.0)))
+                        list(data["val_iou"]), float(data["seconds"]), float(data.get("lr", 0.0)),
+                        int(data.get("step", 0)), float(data.get("elapsed", 0.0)))
 
 
 def nan_to_none(values: Sequence[float]) -> list[float | None]:
@@ -260,4 +252,4 @@ def nan_to_none(values: Sequence[float]) -> list[float | None]:
 
 
 __all__ = ["TrainConfig", "TrainProgress", "EpochSummary", "TrainResult", "train", "TrainingError",
-           "DEFAULT_STEPS", "PRETRAINED_LR", "SCRATCH_LR"]
+           "DEFAULT_STEPS"]

@@ -1,9 +1,14 @@
-"""The training loop behind :func:`segstudio.model.train.train` (set-up, steps, epochs, saving).
+"""The training loop behind :func:`segstudio.model.train.train` (set-up, steps, validation, saving).
+
+The recipe comes from recipe.py, the batches from run_data.py (in memory when the set fits), and
+when to validate and write files from run_schedule.py: fixed costs do not grow with the number
+of epochs. On CUDA: bf16 autocast, channels-last, fused AdamW, and no host sync per step (the
+loss is read back only when progress is reported).
 
 Reproducibility: the model is initialised right after ``torch.manual_seed(seed)``; data order and
-augmentation depend only on (seed, epoch, index); DataLoaders get their own generator so they never
-draw from the global RNG; the state file stores the global RNG, so dropout and drop-path continue
-exactly after a resume. On CPU a stopped and resumed run ends with bit-identical weights.
+augmentation depend only on (seed, epoch, index), never on the global RNG; the state file stores
+the global RNG, so dropout and drop-path continue exactly after a resume. On CPU a stopped and
+resumed run ends with bit-identical weights.
 """
 
 from __future__ import annotations
@@ -17,18 +22,22 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, DistributedSampler, Subset
+from torch.utils.data import DistributedSampler
 
 from segstudio.core.errors import SegStudioError, TrainingError
 
 from . import distributed as dist_util
-from .data import (EpochSampler, SegmentationDataset, SkipSampler, Split, pad_collate, split_entries,
-                   steps_per_epoch)
+from . import recipe as recipes
 from .augment import AugmentConfig
+from .cpu_threads import ThreadTuner
+from .data import EpochSampler, Split, split_entries, steps_per_epoch
 from .evaluation import validate
 from .losses import build_loss, class_pixel_counts, class_weights_from_counts
-from .train import DEFAULT_STEPS, run_options
+from .memory_data import image_sizes
+from .run_data import build_run_data
+from .run_schedule import RunSchedule, val_interval
 from .schedule import default_warmup, lr_factor, param_groups, set_lr
+from .train import DEFAULT_STEPS, run_options
 from .train_state import load_state, restore_rng, rng_state, save_state, write_history
 
 
@@ -46,10 +55,15 @@ class Loop:
         self.notes: list[str] = []
         self.history: list[dict[str, Any]] = []
         self.best = -math.inf
+        self.pending_best: dict[str, torch.Tensor] | None = None  # best weights not yet on disk
+        self.schedule: RunSchedule | None = None
+        self.timing = {"setup_s": 0.0, "data_s": 0.0, "steps_s": 0.0, "validation_s": 0.0,
+                       "checkpoints_s": 0.0}  # where the wall time goes (history.json "timing")
         self.epoch = 0
         self.step = 0
         self.model = None
         self.folder = Path(project.save_dir) / "models" / config.name
+        self.created = time.perf_counter()
 
     # ------------------------------------------------------------------ set-up
     def _prepare(self) -> None:
@@ -118,20 +132,23 @@ class Loop:
 
     def _build_data(self, split: Split) -> None:
         cfg, ctx = self.cfg, self.ctx
+        self.recipe = recipes.choose(cfg, image_sizes(self.project, split.train))
+        self.notes.extend(self.recipe.notes)
+        self.info.image_size = self.recipe.scale_ref  # predict at the size the model learnt
         if cfg.augment:
-            aug = AugmentConfig(size=cfg.size, scale_range=tuple(cfg.scale_range))
+            aug = AugmentConfig(size=cfg.size, scale_range=self.recipe.scale_range,
+                                photometric_p=self.recipe.photometric_p, scale_ref=self.recipe.scale_ref)
         else:  # crops only: the pixels the model sees are the masks' own
-            aug = AugmentConfig(size=cfg.size, scale_range=(1.0, 1.0), flip=False, photometric_p=0.0)
-        self.train_ds = SegmentationDataset(self.project, split.train, cfg.size, True, cfg.seed, aug)
-        val_ds = SegmentationDataset(self.project, split.val, cfg.size, False, cfg.seed)
+            aug = AugmentConfig(size=cfg.size, scale_range=(1.0, 1.0), flip=False, photometric_p=0.0,
+                                scale_ref=self.recipe.scale_ref)
         if ctx.enabled:
-            self.sampler = DistributedSampler(self.train_ds, ctx.world_size, ctx.rank, shuffle=True,
-                                              seed=cfg.seed, drop_last=False)
-            val_ds = Subset(val_ds, list(range(ctx.rank, len(val_ds), ctx.world_size)))
+            self.sampler = DistributedSampler(range(len(split.train)), ctx.world_size, ctx.rank,
+                                              shuffle=True, seed=cfg.seed, drop_last=False)
         else:
-            self.sampler = EpochSampler(len(self.train_ds), cfg.seed)
-        self.val_loader = self._loader(val_ds, None, 1)
-        self.steps_per_epoch = steps_per_epoch(len(self.train_ds), cfg.batch, ctx.world_size)
+            self.sampler = EpochSampler(len(split.train), cfg.seed)
+        self.data = build_run_data(self.project, split, cfg, aug, self.device, ctx, self.sampler)
+        self.notes.append(self.data.note)
+        self.steps_per_epoch = steps_per_epoch(len(split.train), cfg.batch, ctx.world_size)
         if cfg.steps is not None:
             self.total_steps = cfg.steps
         elif cfg.epochs is not None:
@@ -139,24 +156,19 @@ class Loop:
         else:
             self.total_steps = math.ceil(DEFAULT_STEPS / self.steps_per_epoch) * self.steps_per_epoch
         self.epochs = math.ceil(self.total_steps / self.steps_per_epoch)
-
-    def _loader(self, dataset, sampler, batch: int) -> DataLoader:
-        workers = self.cfg.num_workers
-        return DataLoader(dataset, batch_size=batch, sampler=sampler, num_workers=workers,
-                          collate_fn=pad_collate, pin_memory=self.device.type == "cuda",
-                          generator=torch.Generator().manual_seed(self.cfg.seed),
-                          persistent_workers=False)
+        self.schedule = RunSchedule(self.total_steps, val_interval(self.total_steps, self.steps_per_epoch,
+                                                                   cfg.val_every))
 
     def _build_optimiser(self) -> None:
         cfg = self.cfg
-        self.base_lr = cfg.default_lr()
+        self.base_lr = self.recipe.lr
         self.warmup = cfg.warmup_steps if cfg.warmup_steps is not None else default_warmup(
             self.total_steps, not cfg.is_scratch())
-        groups = param_groups(self.raw_model, self.base_lr, cfg.weight_decay, cfg.default_head_mult())
-        fused = self.device.type == "cuda"
-        self.optimizer = torch.optim.AdamW(groups, lr=self.base_lr, betas=(0.9, 0.999), fused=fused or None)
+        groups = param_groups(self.raw_model, self.base_lr, cfg.weight_decay, self.recipe.head_lr_mult)
+        cuda = self.device.type == "cuda"
+        self.optimizer = torch.optim.AdamW(groups, lr=self.base_lr, betas=(0.9, 0.999), fused=cuda or None)
         self.amp_dtype = None
-        if cfg.amp and self.device.type == "cuda":
+        if cfg.amp and cuda:
             self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
 
@@ -174,14 +186,33 @@ class Loop:
                 "options": {**run_options(self.cfg), "class_names": list(self.info.class_names)}}
 
     def _save_state(self) -> None:
-        if self.ctx.is_main and self.model is not None:
+        """The resumable state, any best model not yet written, and history.json (end, stop,
+        failure and the periodic safety copy)."""
+        if self.ctx.is_main and self.model is not None and self.schedule is not None:
+            started = time.perf_counter()
             self.folder.mkdir(parents=True, exist_ok=True)
+            self._write_best()
             save_state(self.folder, self._state())
-            write_history(self.folder, self.history, self._history_extra())
+            self.schedule.state_written()
+            self.timing["checkpoints_s"] += time.perf_counter() - started
+            self._write_history()
+
+    def _write_history(self) -> None:
+        write_history(self.folder, self.history, self._history_extra())
+
+    def _write_best(self) -> None:
+        """Write the best weights kept in memory, if newer than model.safetensors."""
+        if self.pending_best is None:
+            return
+        from .checkpoints import save_model
+        save_model(self.folder, _Weights(self.raw_model.config, self.pending_best), self.info)
+        self.pending_best = None
+        self.schedule.model_written()
 
     def _history_extra(self) -> dict[str, Any]:
         return {"class_names": list(self.info.class_names), "best_miou": self.best,
-                "total_steps": self.total_steps, "step": self.step}
+                "total_steps": self.total_steps, "step": self.step,
+                "timing": {k: round(v, 3) for k, v in self.timing.items()}}
 
     def _resume(self) -> None:
         state = load_state(self.folder, map_location=self.device)
@@ -255,40 +286,48 @@ class Loop:
 
     def _train(self) -> None:
         self.t0, self.steps_done, self.last_report = time.perf_counter(), 0, 0.0
-        while self.step < self.total_steps:
-            self.epoch = self.step // self.steps_per_epoch
-            epoch_start = time.perf_counter()
-            loss_sum, batches = self._train_epoch()
-            if self.step % self.steps_per_epoch == 0 or self.step >= self.total_steps:
-                self._end_epoch(loss_sum / max(batches, 1), time.perf_counter() - epoch_start)
-        self.epoch = self.epochs
-
-    def _train_epoch(self) -> tuple[float, int]:
-        done = self.step - self.epoch * self.steps_per_epoch
-        self.sampler.set_epoch(self.epoch)
-        self.train_ds.set_epoch(self.epoch)
-        loader = self._loader(self.train_ds, SkipSampler(self.sampler, done * self.cfg.batch), self.cfg.batch)
+        self.last_val_t, self.last_val_step = self.t0, self.step
         self.model.train()
-        loss_sum = torch.zeros((), device=self.device)
-        batches = 0
-        end = min(self.total_steps, (self.epoch + 1) * self.steps_per_epoch)
-        for images, labels in loader:
-            if self.step >= end:
+        self.loss_sum = torch.zeros((), device=self.device)
+        batches = self.data.batches(self.step, self.total_steps, self.steps_per_epoch)
+        self.timing["setup_s"] = self.t0 - self.created - self.data.seconds
+        self.threads = ThreadTuner(self.device, self.total_steps - self.step)
+        try:
+            self._steps(batches)
+        finally:
+            self.threads.restore()
+        self.epoch = self.epochs
+        self._save_state()
+
+    def _steps(self, batches) -> None:
+        self.timing["data_s"] = self.data.seconds
+        while True:
+            started = time.perf_counter()
+            item = next(batches, None)
+            if item is None:
                 break
+            self.epoch, images, labels = item
             if self._stop_requested():
                 raise _Stop
+            stepped = time.perf_counter()
+            self.timing["data_s"] += stepped - started
             loss = self._train_step(images, labels).detach()
-            loss_sum += loss
-            batches += 1
+            seconds = time.perf_counter() - stepped
+            self.timing["steps_s"] += seconds
+            self.threads.observe(seconds)
+            self.loss_sum += loss
             self.step += 1
             self.steps_done += 1
-            self._report(loss, images.shape[0], last=self.step == end)
-        return float(loss_sum), batches
+            last = self.step >= self.total_steps
+            self._report(loss, images.shape[0], last=last or self.step % self.steps_per_epoch == 0)
+            if self.schedule.validation_due(self.step):
+                self._validate()
+            elif self.ctx.is_main and self.schedule.safety_due():
+                self._save_state()
 
     def _train_step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        memory = torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
-        images = images.to(self.device, non_blocking=True).contiguous(memory_format=memory)
-        labels = labels.to(self.device, non_blocking=True)
+        if self.device.type == "cuda":
+            images = images.contiguous(memory_format=torch.channels_last)
         self.lr = set_lr(self.optimizer, lr_factor(self.step, self.total_steps, self.warmup))
         self.optimizer.zero_grad(set_to_none=True)
         with self._autocast():
@@ -317,31 +356,49 @@ class Loop:
                                        float(loss), self.lr, images_per_s,
                                        per_step * (self.total_steps - self.step)))
 
-    def _end_epoch(self, train_loss: float, seconds: float) -> None:
+    def _validate(self) -> None:
+        """One validation point: metrics, history.json, the best weights (kept in memory, written
+        when run_schedule allows), the GUI's curve point."""
         from .train import EpochSummary, nan_to_none
-        last = self.step >= self.total_steps
-        if (self.epoch + 1) % max(1, self.cfg.val_every) and not last:
-            return
-        metrics = validate(dist_util.unwrap(self.model), self.val_loader, self.num_classes, self.device,
+        started = time.perf_counter()
+        metrics = validate(dist_util.unwrap(self.model), self.data.val, self.num_classes, self.device,
                            self._autocast, self.ctx)
-        summary = EpochSummary(self.epoch + 1, float(train_loss), float(metrics.miou),
-                               float(metrics.pixel_accuracy), nan_to_none(metrics.iou.tolist()),
-                               seconds, float(self.lr))
+        steps = max(1, self.step - self.last_val_step)
+        summary = EpochSummary(math.ceil(self.step / self.steps_per_epoch), float(self.loss_sum) / steps,
+                               float(metrics.miou), float(metrics.pixel_accuracy),
+                               nan_to_none(metrics.iou.tolist()), started - self.last_val_t,
+                               float(self.lr), self.step, started - self.t0)
+        self.loss_sum.zero_()
         self.history.append(asdict(summary))
         miou = metrics.miou if not math.isnan(metrics.miou) else -1.0
-        improved = miou > self.best
-        if improved:
+        if miou > self.best:
             self.best = miou
+            if self.ctx.is_main:
+                self.pending_best = {k: v.detach().clone() for k, v in self.raw_model.state_dict().items()}
+        validated = time.perf_counter()
+        self.timing["validation_s"] += validated - started
         if self.ctx.is_main:
-            if improved:
-                from .checkpoints import save_model
-                save_model(self.folder, self.raw_model, self.info)
-            self.epoch += 1  # the state says "this epoch is done"
-            self._save_state()
-            self.epoch -= 1
+            if self.schedule.model_write_due():
+                self._write_best()
+            self._write_history()
+            self.timing["checkpoints_s"] += time.perf_counter() - validated
             if self.on_epoch:
                 self.on_epoch(summary)
         dist_util.barrier(self.ctx)
+        self.model.train()
+        self.last_val_t, self.last_val_step = time.perf_counter(), self.step
+        self.schedule.validated(started, self.last_val_t)
+
+
+class _Weights:
+    """A model's config and a snapshot of its weights: what save_model needs to write a best model
+    kept in memory while the live model trains on."""
+
+    def __init__(self, config: Any, state: dict[str, torch.Tensor]) -> None:
+        self.config, self._state = config, state
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return self._state
 
 
 def _failure_message(exc: BaseException, cfg) -> str:
