@@ -212,7 +212,7 @@ def candidates() -> dict[str, Callable]:
         (1 - m)[l == k].mean() for k in np.unique(l)))
     try:  # the score the predictor uses, once it exists
         from segstudio.model.uncertainty import image_score
-        c["* Prediction.score"] = lambda e, m, p, l: image_score(e, m, l)
+        c["* Prediction.score"] = lambda e, m, p, l: image_score(m, l)
     except ImportError:
         pass
     return c
