@@ -33,10 +33,13 @@ class-mean top 20 % ent.   0.37 / 0.16, spread 0.02        0.40 / 0.38, spread 0
 **class-balanced doubt**   0.34 / 0.18, spread 0.14        0.17 / 0.62, spread 0.34
 =========================  ==============================  ==============================
 
-Class-balanced doubt has the best mean of the two correlations over both models (0.33; the old
-score 0.14) and, of the leaders, the only visible spread on a barely trained model. Its price:
-against pixel accuracy alone it ranks worse than the old score on the trained model (0.17 vs 0.33)
--- it deliberately weighs a small confused object as much as a wrong background, as mIoU does.
+Class-balanced doubt has the best mean of the four correlations (0.33; the old score 0.14; the
+class mean of 1 - confidence ties at 0.33 but spreads less, 0.10 and 0.25) and, of the leaders,
+the only visible spread on a barely trained model. Its price: against pixel accuracy alone it
+ranks worse than the old score on the trained model (0.17 vs 0.33) -- it deliberately weighs a
+small confused object as much as a wrong background, as mIoU does. No candidate ranks the
+unseen-style images well (a model is confidently wrong on a style it never saw); with 36 images a
+set, differences under ~0.15 in rho are noise.
 
 Computed from the maps the predictor already has (margin and labels), in row bands so that a
 6000 x 4000 photo needs no extra full-size float64 copy.
