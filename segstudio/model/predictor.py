@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from .checkpoints import ModelInfo
 from .device import autocast_dtype, pick_device
 from .segformer import SegFormer
+from .uncertainty import image_score
 
 _BAND_BYTES = 64 << 20  # float32 working memory per band of upsampled logits
 
@@ -47,10 +48,10 @@ class Prediction:
 
     @property
     def score(self) -> float:
-        """Mean normalised entropy: higher = the model is less sure = label this image next."""
-        if self.entropy is None:
-            raise ValueError("predict(..., uncertainty=True) computes the entropy map")
-        return float(self.entropy.mean())
+        """In [0, 1], higher = the model is less sure = label this image next (see uncertainty.py)."""
+        if self.margin is None:
+            raise ValueError("predict(..., uncertainty=True) computes the margin map")
+        return image_score(self.margin, self.labels)
 
 
 def uncertainty_maps(probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -65,7 +66,7 @@ def uncertainty_maps(probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, t
 
 
 def uncertainty_score(prediction: Prediction) -> float:
-    """The "what to label next" score of a prediction (mean normalised entropy)."""
+    """The "what to label next" score of a prediction (:func:`uncertainty.image_score`)."""
     return prediction.score
 
 
