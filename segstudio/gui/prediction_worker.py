@@ -39,7 +39,7 @@ class PredictionResult:
     image_path: Path
     model_path: Path
     labels: np.ndarray  # (H, W) uint8, model class indices
-    score: float  # mean normalised entropy in [0, 1]: higher = less sure
+    score: float  # class-balanced doubt in [0, 1] (model.uncertainty): higher = less sure
     class_names: list[str]
 
 

@@ -1,7 +1,7 @@
 """What to label next: order the file list by the model's uncertainty on each image.
 
-The score of an image is the mean per-pixel entropy of the softmax, normalised to [0, 1]
-(``Prediction.score``), saved by the prediction worker in the active model's cache folder. Images
+The score of an image is the model's class-balanced doubt in [0, 1] (``Prediction.score``, see
+``segstudio.model.uncertainty``), saved by the prediction worker in the active model's cache folder. Images
 with a score come first, least certain first; the others follow in file order.
 """
 
