@@ -112,8 +112,6 @@ def check_entry(save_dir: Path, temp: str, target: str) -> tuple[Path, Path]:
     # Masks, XML and classes.txt lie in the save folder; project.json in its own state folder.
     if target_path.parent not in (base, base / STATE_FOLDER):
         raise JournalRefused(f"{target!r} is not a file of the save folder {base}")
-    if target_path.parent != base and os.path.islink(base / STATE_FOLDER):
-        raise JournalRefused(f"{base / STATE_FOLDER} is a link: nothing is written through it")
     if temp_path.parent != target_path.parent or not temp_name_pattern(target_path.name).match(temp_path.name):
         raise JournalRefused(f"{temp!r} is not a temporary segstudio wrote for {target_path.name}")
     if os.path.lexists(temp_path) and not is_regular_file(temp_path):

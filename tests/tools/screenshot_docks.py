@@ -38,22 +38,12 @@ def main(argv: list[str]) -> int:
 
 
 def _run(out: Path, tmp: Path) -> int:
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(["segstudio"])
-    from segstudio.gui import demo
-    from segstudio.gui.app_window import MainWindow
-    from segstudio.gui.settings import Settings
 
-    folder = demo.ensure_demo_copy(tmp / "demo")
     for width, height in SIZES:
-        settings = Settings(QSettings(str(tmp / f"settings-{width}.ini"), QSettings.Format.IniFormat))
-        window = MainWindow(settings)
-        window.resize(width, height)
-        window.show()
-        window.open_project(folder)
-        window.session.wait_loaded()
+        window = screenshot_train.demo_window(tmp, width, height, f"settings-{width}.ini")
         features = window.model_features
         docks = {"files": window.file_dock, "training": features.train_dock,
                  "models": features.models_dock, "review": features.review_dock}

@@ -73,23 +73,32 @@ def main(argv: list[str]) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(out: Path, tmp: Path) -> int:
-    from PySide6.QtCore import QSettings, Qt
-    from PySide6.QtWidgets import QApplication
+def demo_window(tmp: Path, width: int, height: int, settings_name: str = "settings.ini"):
+    """A shown window of ``width`` x ``height`` on a copy of the demo in ``tmp``, clean settings."""
+    from PySide6.QtCore import QSettings
 
-    app = QApplication(["segstudio"])
     from segstudio.gui import demo
     from segstudio.gui.app_window import MainWindow
-    from segstudio.gui.predict_layer import ViewMode
     from segstudio.gui.settings import Settings
-    from segstudio.model.segformer import SegFormerConfig
 
     folder = demo.ensure_demo_copy(tmp / "demo")
-    window = MainWindow(Settings(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)))
-    window.resize(WIDTH, HEIGHT)
+    window = MainWindow(Settings(QSettings(str(tmp / settings_name), QSettings.Format.IniFormat)))
+    window.resize(width, height)
     window.show()
     window.open_project(folder)
     window.session.wait_loaded()
+    return window
+
+
+def _run(out: Path, tmp: Path) -> int:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(["segstudio"])
+    from segstudio.gui.predict_layer import ViewMode
+    from segstudio.model.segformer import SegFormerConfig
+
+    window = demo_window(tmp, WIDTH, HEIGHT)
     f = window.model_features
     window.resizeDocks([window.file_dock], [440], Qt.Orientation.Horizontal)
     window.resizeDocks([window.class_dock, window.tool_dock, window.file_dock], [150, 110, 560],

@@ -31,7 +31,7 @@ from ..masks import label_counts
 from ..palette import IGNORE_INDEX
 from ..project import ImageEntry
 from . import rle
-from .export_target import ExportSource, export_image, out_folder, prepare_out, split_entries
+from .export_target import ExportSource, export_image, out_folder, split_entries
 from .import_target import ImportTarget, check_size, plain_stem, relative_inside
 from .polygons import fill_polygon_centres, mask_to_polygons
 
@@ -97,8 +97,7 @@ def export_coco(
     should_stop: StopFlag | None = None,
 ) -> BatchReport:
     """Write ``images/`` and ``annotations/instances_{train,val}.json`` at ``out``."""
-    project = source.project
-    root = prepare_out(out, [project.image_dir, project.save_dir], overwrite)
+    root = source.out_root(out, overwrite)
     images_dir, notes_dir = out_folder(root, "images"), out_folder(root, "annotations")
     report = BatchReport()
     records: dict[str, tuple[dict, list[dict]]] = {}

@@ -34,6 +34,10 @@ class ExportSource:
     def classes(self) -> ClassList:
         return self.project.classes
 
+    def out_root(self, out: str | os.PathLike, overwrite: bool = False) -> Path:
+        """OUT, created, once it is known to overlap neither the image nor the save folder."""
+        return prepare_out(out, [self.project.image_dir, self.project.save_dir], overwrite)
+
     def mask(self, entry: ImageEntry) -> np.ndarray:
         """The checked label map of ``entry`` (size and classes; errors name the file)."""
         label = self.project.load_mask(entry)

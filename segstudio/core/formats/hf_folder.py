@@ -20,7 +20,7 @@ from ..batch import BatchReport, Progress, StopFlag, run_batch
 from ..errors import AnnotationFormatError
 from ..masks import read_mask, write_mask
 from ..project import ImageEntry
-from .export_target import ExportSource, export_image, out_folder, prepare_out, split_entries
+from .export_target import ExportSource, export_image, out_folder, split_entries
 from .import_target import ImportTarget, plain_stem, relative_inside
 
 SPLITS = ("train", "validation")
@@ -38,8 +38,7 @@ def export_hf(
     should_stop: StopFlag | None = None,
 ) -> BatchReport:
     """Write the labelled images of ``source`` as an image folder of pairs at ``out``."""
-    project = source.project
-    root = prepare_out(out, [project.image_dir, project.save_dir], overwrite)
+    root = source.out_root(out, overwrite)
     train, validation = split_entries(source.entries, val, seed)
     split_of = {e.stem: SPLITS[0] for e in train} | {e.stem: SPLITS[1] for e in validation}
     rows: dict[str, list[str]] = {split: [] for split in SPLITS}

@@ -24,7 +24,7 @@ from ..images import load_image, natural_key
 from ..masks import read_mask, write_mask
 from ..overlay import colour_lut, colourize
 from ..project import ImageEntry
-from .export_target import ExportSource, export_image, out_folder, prepare_out, split_entries
+from .export_target import ExportSource, export_image, out_folder, split_entries
 from .import_target import ImportTarget, image_for_stem
 
 CLASS_NAMES = "class_names.txt"
@@ -50,8 +50,7 @@ def export_voc(
     should_stop: StopFlag | None = None,
 ) -> BatchReport:
     """Write the labelled images of ``source`` as a VOC segmentation folder at ``out``."""
-    project = source.project
-    root = prepare_out(out, [project.image_dir, project.save_dir], overwrite)
+    root = source.out_root(out, overwrite)
     folders = {name: out_folder(root, name) for name in ("JPEGImages", "SegmentationClass", "SegmentationClassVisualization")}
     sets = out_folder(root, "ImageSets", "Segmentation")
     report = BatchReport()

@@ -30,7 +30,7 @@ from ..images import image_size, list_images, without_masks
 from ..masks import label_counts
 from ..palette import IGNORE_INDEX
 from ..project import ImageEntry
-from .export_target import ExportSource, export_image, out_folder, prepare_out, split_entries
+from .export_target import ExportSource, export_image, out_folder, split_entries
 from .import_target import ImportTarget
 from .polygons import fill_polygon, mask_to_polygons
 
@@ -81,8 +81,7 @@ def export_yolo(
     should_stop: StopFlag | None = None,
 ) -> BatchReport:
     """Write the labelled images of ``source`` as an Ultralytics segmentation dataset at ``out``."""
-    project = source.project
-    root = prepare_out(out, [project.image_dir, project.save_dir], overwrite)
+    root = source.out_root(out, overwrite)
     train, validation = split_entries(source.entries, val, seed)
     split_of = {e.stem: "train" for e in train} | {e.stem: "val" for e in validation}
     folders = {(kind, split): out_folder(root, kind, split) for kind in ("images", "labels") for split in set(split_of.values())}
