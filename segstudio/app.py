@@ -29,7 +29,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Start the labelling window; returns the exit status."""
     args = parse_args(sys.argv[1:] if argv is None else list(argv))
-    from segstudio.gui.qt_env import platform_problem, pyside_refcount_problem
+    from segstudio.gui.window.qt_env import platform_problem, pyside_refcount_problem
 
     problem = platform_problem() or pyside_refcount_problem()
     if problem:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     from PySide6.QtWidgets import QApplication
 
-    from segstudio.gui.app_window import MainWindow
+    from segstudio.gui.window.app_window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("segstudio")

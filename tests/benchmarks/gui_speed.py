@@ -102,9 +102,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     app = QApplication.instance() or QApplication([])
-    from segstudio.gui import dialogs
-    from segstudio.gui.app_window import MainWindow
-    from segstudio.gui.settings import Settings
+    from segstudio.gui.window import dialogs
+    from segstudio.gui.window.app_window import MainWindow
+    from segstudio.gui.window.settings import Settings
 
     dialogs.error = lambda *a, **k: print("error:", a[1:])
     rows = []

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from segstudio.gui import dialogs
-from segstudio.gui.app_window import MainWindow
-from segstudio.gui.settings import Settings
+from segstudio.gui.window import dialogs
+from segstudio.gui.window.app_window import MainWindow
+from segstudio.gui.window.settings import Settings
 
 # The tests import gui_helpers (synthetic input); --import-mode=importlib does not add this folder.
 sys.path.insert(0, str(Path(__file__).resolve().parent))

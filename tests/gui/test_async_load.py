@@ -15,9 +15,9 @@ from PySide6.QtCore import QTimer
 from gui_project import make_project
 from gui_helpers import click, drag
 from segstudio.core.masks import read_mask
-from segstudio.gui import session as session_module
-from segstudio.gui.mask_layer import SYNC_PIXELS, MaskLayer
-from segstudio.gui.session import Session
+from segstudio.gui.window import session as session_module
+from segstudio.gui.canvas.mask_layer import SYNC_PIXELS, MaskLayer
+from segstudio.gui.window.session import Session
 
 REAL_LOAD = session_module.load_for_display
 
@@ -138,7 +138,7 @@ def test_big_overlay_is_coloured_off_the_gui_thread(qtbot):
 
     def blocked(*args):
         gate.wait(5)
-        from segstudio.gui.overlay_layer import colour_buffer
+        from segstudio.gui.canvas.overlay_layer import colour_buffer
 
         return colour_buffer(*args)
 

@@ -8,7 +8,7 @@ import pytest
 from segstudio.core.classes import load_class_file
 from segstudio.core.masks import read_mask, write_mask
 from segstudio.core.project import Project
-from segstudio.gui import remap_worker
+from segstudio.gui.workers import remap_worker
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_delete_remaps_the_open_image_and_its_undo_history(make_window, labelled
 
 
 def test_delete_with_autosave_saves_the_remapped_image(make_window, labelled_dir, qtbot, monkeypatch):
-    from segstudio.gui import session as session_module
+    from segstudio.gui.window import session as session_module
 
     monkeypatch.setattr(session_module, "SAVE_DELAY_MS", 20)
     window = make_window(labelled_dir)
@@ -255,7 +255,7 @@ def test_crash_during_the_renames_is_finished_on_next_open(labelled_dir, monkeyp
 
 
 def test_pixel_counts_read_at_a_glance():
-    from segstudio.gui.class_dock import _format_count
+    from segstudio.gui.docks.class_dock import _format_count
 
     assert [_format_count(n) for n in (0, 950, 18_557, 154_321, 1_600_000, 24_049_999, 3_000_000_000)] == [
         "0", "950", "18.6 k", "154 k", "1.6 M", "24.0 M", "3.0 G"]

@@ -13,7 +13,7 @@ from gui_helpers import drag
 from segstudio.core.errors import SaveError
 from segstudio.core.masks import read_mask
 from segstudio.core.project import Project
-from segstudio.gui import session as session_module
+from segstudio.gui.window import session as session_module
 
 
 def paint(window, cls=1, y=20):

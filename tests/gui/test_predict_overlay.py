@@ -8,9 +8,9 @@ import pytest
 
 from model_fixtures import save_constant_model
 from segstudio.core.overlay import MISSED_RGBA, WRONG_RGBA
-from segstudio.gui import models_dock
-from segstudio.gui.predict_layer import AcceptMode, ViewMode, accepted_label, class_error_map, class_lut
-from segstudio.gui.uncertainty import uncertainty_order
+from segstudio.gui.docks import models_dock
+from segstudio.gui.canvas.predict_layer import AcceptMode, ViewMode, accepted_label, class_error_map, class_lut
+from segstudio.gui.workers.uncertainty import uncertainty_order
 
 CLASSES = ["background", "cat", "dog", "tree"]  # as in conftest.py
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from PySide6.QtCore import Qt
 
-from segstudio.gui.review_dock import ReviewDock, metrics_of
+from segstudio.gui.docks.review_dock import ReviewDock, metrics_of
 
 
 def test_image_metrics_table_sorts_numerically_and_shows_dash(qtbot):

@@ -6,7 +6,8 @@ import numpy as np
 
 from segstudio import app
 from segstudio.core.project import Project
-from segstudio.gui import demo, qt_env
+from segstudio.gui.window import demo
+from segstudio.gui.window import qt_env
 
 
 def test_no_display_message():
@@ -101,7 +102,7 @@ def test_every_menu_action_shows_its_shortcut(window):
 def test_shortcut_dialog_lists_actions(window):
     from PySide6.QtWidgets import QTableWidget
 
-    from segstudio.gui.dialogs import ShortcutsDialog
+    from segstudio.gui.window.dialogs import ShortcutsDialog
 
     dialog = ShortcutsDialog(window.actions.all(), window)
     table = dialog.findChild(QTableWidget)

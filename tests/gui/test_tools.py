@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from gui_helpers import click, double_click, drag, move, press, release
 from segstudio.core.palette import IGNORE_INDEX
-from segstudio.gui.canvas_tools import Tool
+from segstudio.gui.canvas.canvas_tools import Tool
 
 
 def label(window) -> np.ndarray:

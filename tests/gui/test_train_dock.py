@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from model_fixtures import make_project, set_small_run
-from segstudio.gui.model_list import active_model_path
+from segstudio.application.model_registry import active_model_path
 
 
 @pytest.fixture

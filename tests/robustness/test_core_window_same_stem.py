@@ -17,9 +17,9 @@ from gui_helpers import drag  # noqa: E402
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from segstudio.gui import dialogs  # noqa: E402
-from segstudio.gui.app_window import MainWindow  # noqa: E402
-from segstudio.gui.settings import Settings  # noqa: E402
+from segstudio.gui.window import dialogs  # noqa: E402
+from segstudio.gui.window.app_window import MainWindow  # noqa: E402
+from segstudio.gui.window.settings import Settings  # noqa: E402
 
 
 def test_painting_beach_jpg_never_writes_over_the_beach_png_photo(tmp_path, qtbot, monkeypatch) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from segstudio.core.errors import SaveError
 from segstudio.core.project import Project
-from segstudio.gui.model_list import delete_model, list_models
+from segstudio.application.model_registry import delete_model, list_models
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: E402,F401

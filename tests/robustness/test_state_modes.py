@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from segstudio.core.project import Project
-from segstudio.gui import remap_worker
+from segstudio.gui.workers import remap_worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from state_helpers import fake_dialogs, make_window, settings  # noqa: E402,F401

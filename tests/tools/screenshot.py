@@ -6,7 +6,7 @@ Starts Xvfb on a free display, runs ``python -m segstudio`` with a throw-away HO
 
     python tests/tools/screenshot.py [OUT_DIR]        # default: docs/screenshots
 
-Needs: Xvfb, xdotool, ImageMagick (import, convert) and the xcb libraries (see segstudio.gui.qt_env).
+Needs: Xvfb, xdotool, ImageMagick (import, convert) and the xcb libraries (see segstudio.gui.window.qt_env).
 """
 
 from __future__ import annotations

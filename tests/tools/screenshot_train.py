@@ -6,7 +6,7 @@ project, trains a small SegFormer for a few dozen steps so the curves show, and 
     python tests/tools/screenshot_train.py [OUT_DIR]      # default: docs/screenshots
 
 05-training-dock.png (mid-run), 06-prediction-overlay.png, 07-error-map.png, 08-review-table.png.
-Needs Xvfb (and the xcb libraries, see segstudio.gui.qt_env); ImageMagick's convert shrinks big PNGs.
+Needs Xvfb (and the xcb libraries, see segstudio.gui.window.qt_env); ImageMagick's convert shrinks big PNGs.
 """
 
 from __future__ import annotations
@@ -77,9 +77,9 @@ def demo_window(tmp: Path, width: int, height: int, settings_name: str = "settin
     """A shown window of ``width`` x ``height`` on a copy of the demo in ``tmp``, clean settings."""
     from PySide6.QtCore import QSettings
 
-    from segstudio.gui import demo
-    from segstudio.gui.app_window import MainWindow
-    from segstudio.gui.settings import Settings
+    from segstudio.gui.window import demo
+    from segstudio.gui.window.app_window import MainWindow
+    from segstudio.gui.window.settings import Settings
 
     folder = demo.ensure_demo_copy(tmp / "demo")
     window = MainWindow(Settings(QSettings(str(tmp / settings_name), QSettings.Format.IniFormat)))
@@ -95,7 +95,7 @@ def _run(out: Path, tmp: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(["segstudio"])
-    from segstudio.gui.predict_layer import ViewMode
+    from segstudio.gui.canvas.predict_layer import ViewMode
     from segstudio.model.segformer import SegFormerConfig
 
     window = demo_window(tmp, WIDTH, HEIGHT)

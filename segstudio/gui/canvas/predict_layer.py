@@ -18,8 +18,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from segstudio.core import overlay
 from segstudio.core.palette import IGNORE_INDEX
 
-from .error_legend import ErrorLegend
-from .overlay_layer import OverlayLayer
+from segstudio.gui.docks.error_legend import ErrorLegend
+from segstudio.gui.canvas.overlay_layer import OverlayLayer
 
 
 class ViewMode(enum.Enum):

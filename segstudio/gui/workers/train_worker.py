@@ -17,7 +17,7 @@ from PySide6.QtCore import QThread, Signal
 
 from segstudio.core.errors import SegStudioError
 
-from .train_snapshot import SnapshotProject
+from segstudio.application.train_snapshot import SnapshotProject
 
 
 def gui_thread_count() -> int:

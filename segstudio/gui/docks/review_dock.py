@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 
 from segstudio.core.metrics import SegMetrics, compute_metrics, confusion_matrix
 
-from .dock_body import scrolling
-from .predict_layer import AcceptMode, ViewMode
+from segstudio.gui.docks.dock_body import scrolling
+from segstudio.gui.canvas.predict_layer import AcceptMode, ViewMode
 
 DASH = "—"
 _VALUE = Qt.ItemDataRole.UserRole

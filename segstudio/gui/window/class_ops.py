@@ -18,7 +18,9 @@ import numpy as np
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 
-from . import dialogs, remap_worker
+from segstudio.gui.window import dialogs
+
+from segstudio.gui.workers import remap_worker
 
 IDENTITY = np.arange(256, dtype=np.uint8)
 

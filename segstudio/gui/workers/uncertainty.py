@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .prediction_worker import cache_folder, read_scores
+from segstudio.gui.workers.prediction_worker import cache_folder, read_scores
 
 
 def scores_by_index(project, model_path: Path | None) -> dict[int, float]:

@@ -34,12 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .dock_body import scrolling
-from .device_info import describe_async
-from .review_dock import NumberItem, _ratio_item
-from .train_chart import TrainChart
-from .train_snapshot import take_snapshot
-from .train_worker import TrainThread
+from segstudio.gui.docks.dock_body import scrolling
+from segstudio.gui.workers.device_info import describe_async
+from segstudio.gui.docks.review_dock import NumberItem, _ratio_item
+from segstudio.gui.docks.train_chart import TrainChart
+from segstudio.application.train_snapshot import take_snapshot
+from segstudio.gui.workers.train_worker import TrainThread
 
 VARIANT_ITEMS = [("SegFormer B0 (fastest)", "b0"), ("SegFormer B1", "b1"), ("SegFormer B2", "b2"),
                  ("SegFormer B3", "b3"), ("SegFormer B4", "b4"), ("SegFormer B5 (largest)", "b5"),

@@ -13,8 +13,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
-from .canvas_tools import Tool
-from .icons import CHECKED_STYLE, action_icon
+from segstudio.gui.canvas.canvas_tools import Tool
+from segstudio.gui.window.icons import CHECKED_STYLE, action_icon
 
 
 @dataclass(frozen=True)

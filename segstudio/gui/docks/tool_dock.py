@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .canvas_tools import MAX_BRUSH, MIN_BRUSH
-from .icons import CHECKED_STYLE
+from segstudio.gui.canvas.canvas_tools import MAX_BRUSH, MIN_BRUSH
+from segstudio.gui.window.icons import CHECKED_STYLE
 
 
 def _slider_with_spin(minimum: int, maximum: int, suffix: str) -> tuple[QWidget, QSlider, QSpinBox]:

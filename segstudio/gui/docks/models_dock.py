@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 
 from segstudio.core.errors import SegStudioError
 
-from . import dialogs
-from .dock_body import scrolling
-from .model_list import ModelRecord, active_model_path, delete_model, list_models, record_for, set_active_model
+from segstudio.gui.window import dialogs
+from segstudio.gui.docks.dock_body import scrolling
+from segstudio.application.model_registry import ModelRecord, active_model_path, delete_model, list_models, record_for, set_active_model
 
 CHECKPOINT_FILTER = "Checkpoints (*.safetensors *.bin *.pth *.pt);;All files (*)"
 

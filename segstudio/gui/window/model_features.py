@@ -16,16 +16,16 @@ from PySide6.QtWidgets import QProgressDialog
 from segstudio.core import overlay
 from segstudio.core.palette import IGNORE_INDEX
 
-from . import dialogs
-from .actions import Spec
-from .model_list import active_model_path, read_history, set_active_model
-from .models_dock import ModelsDock
-from .predict_layer import AcceptMode, PredictionLayer, ViewMode
-from .prediction_worker import BatchPredictThread, PredictionService
-from .review_dock import ReviewDock
-from .train_dock import TrainDock
-from .train_snapshot import remove_stale_snapshots
-from .uncertainty import apply_to_file_dock
+from segstudio.gui.window import dialogs
+from segstudio.gui.window.actions import Spec
+from segstudio.application.model_registry import active_model_path, read_history, set_active_model
+from segstudio.gui.docks.models_dock import ModelsDock
+from segstudio.gui.canvas.predict_layer import AcceptMode, PredictionLayer, ViewMode
+from segstudio.gui.workers.prediction_worker import BatchPredictThread, PredictionService
+from segstudio.gui.docks.review_dock import ReviewDock
+from segstudio.gui.docks.train_dock import TrainDock
+from segstudio.application.train_snapshot import remove_stale_snapshots
+from segstudio.gui.workers.uncertainty import apply_to_file_dock
 
 ACTION_SPECS = [
     Spec("train_start", "&Train", ("Ctrl+T",), tip="Train a model on the labelled images"),

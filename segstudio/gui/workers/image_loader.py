@@ -18,7 +18,7 @@ from segstudio.core.mask_repair import BACKUP, MaskDiagnosis
 from segstudio.core.masks import label_counts
 from segstudio.core.errors import SegStudioError
 
-from .overlay_layer import colour_buffer
+from segstudio.gui.canvas.overlay_layer import colour_buffer
 
 MIN_LEVEL_SIDE = 512  # no shrunk copy smaller than this
 

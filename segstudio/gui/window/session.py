@@ -25,8 +25,8 @@ from segstudio.core.errors import SegStudioError
 from segstudio.core.paths import STATE_FOLDER, replace_linked_folder
 from segstudio.core.project import Project
 
-from .image_loader import LoadedImage, load_for_display, reload_mask
-from .load_queue import LoadQueue
+from segstudio.gui.workers.image_loader import LoadedImage, load_for_display, reload_mask
+from segstudio.gui.workers.load_queue import LoadQueue
 
 RECOVERY_FOLDER = recovery.RECOVERY_FOLDER
 SAVE_DELAY_MS = 1000  # a finished stroke reaches the disk within ~1-2 s

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QFrame
 
 from segstudio.core.geometry import Rect
 
-from .overlay_layer import OverlayLayer
+from segstudio.gui.canvas.overlay_layer import OverlayLayer
 
 MIN_SCALE = 0.01
 MAX_SCALE = 64.0

@@ -22,20 +22,22 @@ from segstudio.core.mask_repair import ADD_CLASSES
 from segstudio.core.masks import label_counts
 from segstudio.core.palette import IGNORE_INDEX
 
-from . import demo, dialogs
-from .actions import TOOL_ACTIONS, Actions, Spec
-from .canvas import Canvas
-from .canvas_tools import Tool, ToolController
-from .class_dock import ClassDock
-from .class_keys import ClassKeys
-from .class_ops import ClassEditor
-from .file_dock import FileDock
-from .mask_layer import MaskLayer
-from .session import Session
-from .settings import Settings
-from .tool_dock import ToolDock
+from segstudio.gui.window import demo
 
-PLUGINS: tuple[str, ...] = ("segstudio.gui.model_features",)  # modules with install(window)
+from segstudio.gui.window import dialogs
+from segstudio.gui.window.actions import TOOL_ACTIONS, Actions, Spec
+from segstudio.gui.canvas.canvas import Canvas
+from segstudio.gui.canvas.canvas_tools import Tool, ToolController
+from segstudio.gui.docks.class_dock import ClassDock
+from segstudio.gui.window.class_keys import ClassKeys
+from segstudio.gui.window.class_ops import ClassEditor
+from segstudio.gui.docks.file_dock import FileDock
+from segstudio.gui.canvas.mask_layer import MaskLayer
+from segstudio.gui.window.session import Session
+from segstudio.gui.window.settings import Settings
+from segstudio.gui.docks.tool_dock import ToolDock
+
+PLUGINS: tuple[str, ...] = ("segstudio.gui.window.model_features",)  # modules with install(window)
 COUNT_DELAY_MS = 250
 SYNC_COUNT_PIXELS = 2_000_000  # bigger maps are counted on a worker thread (~60 ms at 48 Mpixel)
 

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Signal
 
 from segstudio.core.errors import SegStudioError
 
-from .image_loader import LoadedImage
+from segstudio.gui.workers.image_loader import LoadedImage
 
 Job = Callable[[LoadedImage | None], LoadedImage]  # job(base): base = an earlier load to refresh, or None
 

@@ -1,0 +1,1 @@
+"""The dock widgets around the canvas: classes, files, tools, models, training and review."""

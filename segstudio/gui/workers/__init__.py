@@ -1,0 +1,1 @@
+"""Background work for the window: loading, saving helpers, prediction, training, class rewrites."""
