@@ -18,5 +18,6 @@ SHARED_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
 def shared_fixtures() -> Path:
     """``../shared/fixtures`` (files written by labelme and labelImg); skips where it is absent."""
     if not SHARED_FIXTURES.is_dir():
-        pytest.skip(f"reference files made by labelme and labelImg not found at {SHARED_FIXTURES} (they are not part of the repository)")
+        pytest.skip(f"reference files made by labelme and labelImg not found at {SHARED_FIXTURES} "
+                    "(they are not part of the repository)")
     return SHARED_FIXTURES
