@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import Iterable
 
 import cv2
 import numpy as np
@@ -205,8 +204,3 @@ def load_mask(
     label = read_mask(path)
     check_mask(label, image_size, num_classes, path)
     return label
-
-
-def present_classes(label: np.ndarray) -> Iterable[int]:
-    """Label values present in ``label`` (ignore included)."""
-    return np.flatnonzero(label_counts(label)).tolist()

@@ -40,15 +40,6 @@ def resolve_inside(save_dir: str | os.PathLike, path: str | os.PathLike) -> Path
     return resolved
 
 
-def is_inside(save_dir: str | os.PathLike, path: str | os.PathLike) -> bool:
-    """True when :func:`resolve_inside` accepts ``path``."""
-    try:
-        resolve_inside(save_dir, path)
-    except (OutsideProjectError, OSError, RuntimeError):  # RuntimeError: a symlink loop
-        return False
-    return True
-
-
 def is_link(path: str | os.PathLike) -> bool:
     """True for a symbolic link (dangling or not) at ``path`` itself, without following it."""
     try:

@@ -183,20 +183,6 @@ class PlanSampler(Sampler[list[tuple[int, int]]]):
         return self.length
 
 
-class SkipSampler(Sampler[int]):
-    """The first ``skip`` indices of ``base`` left out: resuming in the middle of an epoch."""
-
-    def __init__(self, base: Sampler[int], skip: int = 0) -> None:
-        self.base = base
-        self.skip = skip
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(list(self.base)[self.skip:])
-
-    def __len__(self) -> int:
-        return max(0, len(self.base) - self.skip)
-
-
 class EpochSampler(Sampler[int]):
     """Shuffled order that depends only on (seed, epoch), like DistributedSampler for one process."""
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.append(str(Path(__file__).resolve().parents[1] / "model"))
 from train_synth import CLASS_NAMES, make_project, tiny_config  # noqa: E402,F401
 
@@ -41,10 +39,3 @@ def save_constant_model(folder: Path, class_names: list[str], winner: int, image
     save_model(folder, model, ModelInfo(variant=None, class_names=list(class_names), image_size=image_size))
     return folder
 
-
-def wait_until(qtbot, predicate, timeout: int = 20000) -> None:
-    qtbot.waitUntil(predicate, timeout=timeout)
-
-
-def labels_equal(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool((a == b).all())
