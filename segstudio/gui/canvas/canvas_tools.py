@@ -24,9 +24,12 @@ class Tool(str, Enum):
     POLYGON = "polygon"
     RECTANGLE = "rectangle"
     FILL = "fill"
+    GRABCUT = "grabcut"
+    WAND = "wand"
 
 
 BRUSH_LIKE = (Tool.BRUSH, Tool.ERASER, Tool.IGNORE)
+ASSISTED = (Tool.GRABCUT, Tool.WAND)  # gestures handled by ``ToolController.assist`` (AssistTools)
 MIN_BRUSH, MAX_BRUSH = 1, 500
 
 
@@ -55,12 +58,15 @@ class ToolController(QObject):
         self._polygon: list[tuple[float, float]] = []
         self._rect_start: tuple[float, float] | None = None
         self._hover: tuple[float, float] | None = None
+        self.assist = None  # AssistTools, set by the window: the GrabCut and wand gestures
 
     # --- state -----------------------------------------------------------------------------------
     def set_document(self, document: Document | None) -> None:
         self.cancel()
         self.document = document
         self._last = None
+        if self.assist is not None:
+            self.assist.set_document(document)
 
     def set_tool(self, tool: Tool) -> None:
         if tool != self.tool:
@@ -81,7 +87,12 @@ class ToolController(QObject):
 
     def cursor_radius(self) -> float | None:
         """Radius of the round cursor in image pixels (the true brush size), None for other tools."""
+        if self.tool == Tool.GRABCUT and self.assist is not None and self.assist.has_proposal:
+            return self.brush_size / 2  # refining strokes have the brush's size
         return self.brush_size / 2 if self.tool in BRUSH_LIKE else None
+
+    def _assisted(self) -> bool:
+        return self.tool in ASSISTED and self.assist is not None
 
     def _value(self) -> int:
         if self.tool == Tool.ERASER:
@@ -96,8 +107,9 @@ class ToolController(QObject):
 
     @property
     def busy(self) -> bool:
-        """True while a gesture is in progress (stroke, polygon, rectangle drag)."""
-        return self._stroking or bool(self._polygon) or self._rect_start is not None
+        """True while a gesture is in progress (stroke, polygon, rectangle drag, assisted proposal)."""
+        assisting = self._assisted() and self.assist.busy
+        return self._stroking or bool(self._polygon) or self._rect_start is not None or assisting
 
     # --- events from the canvas --------------------------------------------------------------------
     def press(self, x: float, y: float, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
@@ -107,7 +119,10 @@ class ToolController(QObject):
         if modifiers & Qt.KeyboardModifier.AltModifier:
             self._pick(x, y)
             return
-        if self.tool in BRUSH_LIKE:
+        if self._assisted():
+            self.assist.brush_size = self.brush_size
+            self.assist.press(self.tool.value, x, y, bool(modifiers & Qt.KeyboardModifier.ShiftModifier))
+        elif self.tool in BRUSH_LIKE:
             self._stroking = True
             doc.begin_stroke()
             if modifiers & Qt.KeyboardModifier.ShiftModifier and self._last is not None:
@@ -127,7 +142,9 @@ class ToolController(QObject):
 
     def move(self, x: float, y: float, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
         self._hover = (x, y)
-        if self._stroking and self.document is not None:
+        if self._assisted():
+            self.assist.move(self.tool.value, x, y)
+        elif self._stroking and self.document is not None:
             self._segment(self._last or (x, y), (x, y))
             self._last = (x, y)
         elif self._polygon or self._rect_start is not None:
@@ -135,7 +152,9 @@ class ToolController(QObject):
 
     def release(self, x: float, y: float, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
         doc = self.document
-        if self._stroking and doc is not None:
+        if self._assisted():
+            self.assist.release(self.tool.value, x, y)
+        elif self._stroking and doc is not None:
             if self._last is not None and self._last != (x, y):
                 self._segment(self._last, (x, y))
                 self._last = (x, y)
@@ -160,6 +179,8 @@ class ToolController(QObject):
 
     def key(self, key: int) -> bool:
         """Enter closes, Backspace removes the last vertex, Esc cancels; True when handled."""
+        if self._assisted():
+            return self.assist.key(key, self.current_class)
         if self.tool == Tool.POLYGON and self._polygon:
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 self.close_polygon()
@@ -215,6 +236,8 @@ class ToolController(QObject):
             self.document.end_stroke()
             self.edit_finished.emit()
         self._stroking = False
+        if self.assist is not None:
+            self.assist.cancel()
         had_preview = bool(self._polygon) or self._rect_start is not None
         self._polygon = []
         self._rect_start = None
@@ -223,6 +246,10 @@ class ToolController(QObject):
 
     # --- preview drawing (widget coordinates) --------------------------------------------------
     def paint_preview(self, painter: QPainter, canvas) -> None:
+        if self._assisted():
+            self.assist.scale = canvas.scale
+            self.assist.paint_preview(painter, canvas)
+            return
         points: list[QPointF] = []
         closed = False
         if self._polygon:

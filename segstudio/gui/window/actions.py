@@ -59,6 +59,10 @@ SPECS = [
     Spec("tool_rectangle", "&Rectangle", ("R",), checkable=True),
     Spec("tool_fill", "&Fill", ("F",), checkable=True),
     Spec("tool_ignore", "&Ignore brush", ("I",), checkable=True, tip="Paint the ignore label 255"),
+    Spec("tool_grabcut", "&GrabCut", ("G",), checkable=True,
+         tip="Drag a box around an object; strokes refine, Enter accepts, Esc drops"),
+    Spec("tool_wand", "Magic &wand", ("W",), checkable=True,
+         tip="Click a region of similar colour; drag sideways for tolerance, Enter accepts"),
     Spec("brush_smaller", "Brush s&maller", ("[",)),
     Spec("brush_larger", "Brush &larger", ("]",)),
     # Help
@@ -75,6 +79,8 @@ TOOL_ACTIONS = {
     "tool_rectangle": Tool.RECTANGLE,
     "tool_fill": Tool.FILL,
     "tool_ignore": Tool.IGNORE,
+    "tool_grabcut": Tool.GRABCUT,
+    "tool_wand": Tool.WAND,
 }
 
 MENUS = {

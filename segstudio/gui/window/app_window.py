@@ -37,7 +37,11 @@ from segstudio.gui.window.session import Session
 from segstudio.gui.window.settings import Settings
 from segstudio.gui.docks.tool_dock import ToolDock
 
-PLUGINS: tuple[str, ...] = ("segstudio.gui.window.model_features",)  # modules with install(window)
+PLUGINS: tuple[str, ...] = (  # modules with install(window)
+    "segstudio.gui.window.model_features",
+    "segstudio.gui.window.assist_features",  # after the model's layers: its proposal is drawn on top
+    "segstudio.gui.window.dataset_menus",
+)
 COUNT_DELAY_MS = 250
 SYNC_COUNT_PIXELS = 2_000_000  # bigger maps are counted on a worker thread (~60 ms at 48 Mpixel)
 

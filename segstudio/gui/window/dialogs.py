@@ -9,10 +9,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QColorDialog,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
+    QFormLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
@@ -36,6 +39,9 @@ CANVAS_KEYS = [
     ("Backspace", "Polygon: remove the last vertex"),
     ("Esc", "Polygon / rectangle: cancel"),
     ("1 then 2 (quickly)", "Select class 12: digits typed within a moment form one number"),
+    ("GrabCut: drag / Shift+drag", "After the box: mark object / background, GrabCut runs again"),
+    ("Wand: drag sideways", "Raise or lower the colour tolerance while the button is down"),
+    ("Enter / Esc", "GrabCut, wand, clean-up: accept the proposal / drop it"),
 ]
 
 
@@ -119,6 +125,38 @@ def ask_folder(parent: QWidget | None, title: str, start: str = "") -> str | Non
 def ask_class_file(parent: QWidget | None, start: str = "") -> str | None:
     path, _ = QFileDialog.getOpenFileName(parent, "Open class file", start, "Class files (*.txt);;All files (*)")
     return path or None
+
+
+def ask_file(parent: QWidget | None, title: str, start: str = "", filters: str = "All files (*)") -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, title, start, filters)
+    return path or None
+
+
+def ask_number(parent: QWidget | None, title: str, label: str, value: int, low: int, high: int) -> int | None:
+    number, ok = QInputDialog.getInt(parent, title, label, value, low, high)
+    return number if ok else None
+
+
+def ask_export(parent: QWidget | None, title: str, can_rle: bool) -> tuple[float, bool] | None:
+    """(validation share, RLE) for an export, or None when cancelled."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle(title)
+    form = QFormLayout(dialog)
+    share = QDoubleSpinBox(dialog)
+    share.setRange(0.0, 0.9)
+    share.setSingleStep(0.05)
+    share.setToolTip("Share of the images that go to the validation split (0: all in train)")
+    form.addRow("Validation share", share)
+    rle = QCheckBox("Masks as RLE (exact) instead of polygons", dialog)
+    if can_rle:
+        form.addRow(rle)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form.addRow(buttons)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return share.value(), rle.isChecked()
 
 
 def about(parent: QWidget | None) -> None:

@@ -24,6 +24,8 @@ ACTION_ICONS = {
     "tool_rectangle": "rectangle-outline",
     "tool_fill": "format-color-fill",
     "tool_ignore": "cancel",
+    "tool_grabcut": "selection-drag",
+    "tool_wand": "auto-fix",
     "undo": "undo",
     "redo": "redo",
     "fit_window": "fit-to-screen-outline",

@@ -1,0 +1,167 @@
+"""File > Import, File > Export and File > Boxes to masks: the dataset formats of other tools, in the window.
+
+Every job runs on a worker thread behind a progress dialog with Cancel (see
+:mod:`segstudio.gui.workers.progress_job`) and ends with a short report. Imports and boxes to masks
+write into the open project's save folder: the window first saves what is on screen, existing masks
+are kept (replacing them is a second, explicit question), and the project is read again afterwards
+so the new masks and classes show. Exports write only into a folder outside the project.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from pathlib import Path
+
+from segstudio.application.dataset_jobs import (
+    EXPORT_FORMATS,
+    IMPORT_FORMATS,
+    DatasetFormat,
+    ExportOptions,
+    run_export,
+    run_import,
+    summary,
+)
+from segstudio.core.formats.boxes import boxes_to_masks
+from segstudio.gui.window import dialogs
+from segstudio.gui.window.actions import Spec
+from segstudio.gui.workers.background import BackgroundPool
+from segstudio.gui.workers.progress_job import start_job
+
+
+class DatasetMenus:
+    """The import, export and boxes-to-masks actions of one window."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        pools = getattr(window, "pools", None)
+        self.pool = pools.pool("datasets") if pools is not None else BackgroundPool("datasets", parent=window)
+        self.running = False
+        file_menu = window.actions.menus["File"]
+        before = window.actions["save"]
+        import_menu = file_menu.addMenu("&Import masks")
+        export_menu = file_menu.addMenu("E&xport dataset")
+        file_menu.insertMenu(before, import_menu)
+        file_menu.insertMenu(before, export_menu)
+        for fmt in IMPORT_FORMATS:
+            action = window.actions.add(Spec(f"import_{fmt.key}", f"{fmt.title}…", tip=f"Import masks from a {fmt.title}"))
+            action.triggered.connect(lambda checked=False, f=fmt: self.ask_import(f))
+            import_menu.addAction(action)
+        import_menu.addSeparator()
+        boxes = window.actions.add(Spec("boxes_to_masks", "&Boxes to masks (VOC XML / YOLO)…",
+                                        tip="Turn labelImg box files into masks, filled or refined by GrabCut"))
+        boxes.triggered.connect(lambda checked=False: self.ask_boxes())
+        import_menu.addAction(boxes)
+        for fmt in EXPORT_FORMATS:
+            action = window.actions.add(Spec(f"export_{fmt.key}", f"{fmt.title}…", tip=f"Export as a {fmt.title}"))
+            action.triggered.connect(lambda checked=False, f=fmt: self.ask_export(f))
+            export_menu.addAction(action)
+        file_menu.insertSeparator(before)
+
+    # --- questions -------------------------------------------------------------------------------
+    def _project(self, writes: bool):
+        session = self.window.session
+        if session.project is None:
+            dialogs.error(self.window, "No project", "Open a folder first.")
+            return None
+        if writes and session.read_only:
+            dialogs.error(self.window, "Read-only project", f"The project is {session.read_only}.")
+            return None
+        if self.running:
+            self.window.statusBar().showMessage("Another import or export is still running", 5000)
+            return None
+        return session.project
+
+    def ask_import(self, fmt: DatasetFormat, overwrite: bool = False) -> None:
+        project = self._project(writes=True)
+        if project is None:
+            return
+        start = str(project.image_dir.parent)
+        if fmt.source == "file":
+            src = dialogs.ask_file(self.window, f"Import {fmt.title}", start, "COCO JSON (*.json);;All files (*)")
+        else:
+            src = dialogs.ask_folder(self.window, f"Import {fmt.title}", start)
+        if src:
+            self._write_job(f"Import {fmt.title}",
+                            lambda progress, stop, again=False: run_import(
+                                fmt.key, src, project.save_dir, overwrite=overwrite or again,
+                                on_progress=progress, should_stop=stop))
+
+    def ask_boxes(self) -> None:
+        project = self._project(writes=True)
+        if project is None:
+            return
+        folder = dialogs.ask_folder(self.window, "Folder of box files (VOC XML or YOLO txt)", str(project.image_dir))
+        if not folder:
+            return
+        method = dialogs.ask_choice(self.window, "Boxes to masks", "How should each box become a mask?",
+                                    [("fill", "Fill the box"), ("grabcut", "GrabCut inside the box")])
+        if method is None:
+            return
+        self._write_job("Boxes to masks",
+                        lambda progress, stop, again=False: boxes_to_masks(
+                            folder, project.save_dir, project.image_dir, None, method, again,
+                            on_progress=progress, should_stop=stop))
+
+    def ask_export(self, fmt: DatasetFormat) -> None:
+        project = self._project(writes=False)
+        if project is None:
+            return
+        out = dialogs.ask_folder(self.window, f"Export {fmt.title} into (an empty folder outside the project)",
+                                 str(project.image_dir.parent))
+        if not out:
+            return
+        answer = dialogs.ask_export(self.window, f"Export {fmt.title}", can_rle=fmt.key == "coco")
+        if answer is None:
+            return
+        self.window.session.flush()  # the masks on disk are what is exported
+        options = ExportOptions(val=answer[0], rle=answer[1])
+        self._start(f"Export {fmt.title}",
+                    lambda progress, stop: run_export(fmt.key, project.save_dir, project.image_dir, out, options,
+                                                      progress, stop),
+                    lambda report: dialogs.info(self.window, "Export", summary(f"Exported to {out}", report)))
+
+    # --- running ---------------------------------------------------------------------------------
+    def _write_job(self, title: str, job) -> None:
+        """Save what is on screen, run ``job`` into the save folder, then read the project again."""
+        self.window.session.flush()
+        self._start(title, job, lambda report: self._after_write(title, job, report))
+
+    def _after_write(self, title: str, job, report) -> None:
+        self._reopen()
+        kept = [line for line in report.skipped if "exists" in line]
+        text = summary(title, report)
+        if kept and dialogs.confirm(self.window, title, f"{text}\n\n{len(kept)} existing mask(s) were kept. "
+                                    "Replace them with the imported ones?"):
+            self._start(title, lambda progress, stop: job(progress, stop, True),
+                        lambda again: (self._reopen(), dialogs.info(self.window, title, summary(title, again))))
+            return
+        dialogs.info(self.window, title, text)
+
+    def _start(self, title: str, job, on_report) -> None:
+        self.running = True
+
+        def done(future: Future) -> None:
+            self.running = False
+            if future.cancelled():
+                return
+            error = future.exception()
+            if error is not None:
+                dialogs.error(self.window, title, str(error))
+                return
+            on_report(future.result())
+
+        start_job(self.window, self.pool, title, job, done)
+
+    def _reopen(self) -> None:
+        """Read the project again so new masks and classes show, on the same image."""
+        session = self.window.session
+        project = session.project
+        current = session.current
+        name = Path(current.entry.image_path).name if current is not None else None
+        self.window.open_project(project.image_dir, project.class_file, project.save_dir, select=name)
+
+
+def install(window) -> DatasetMenus:
+    """Add the import, export and boxes-to-masks menus to ``window`` (see ``MainWindow.PLUGINS``)."""
+    window.dataset_menus = DatasetMenus(window)
+    return window.dataset_menus
