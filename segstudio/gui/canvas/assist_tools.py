@@ -157,6 +157,7 @@ class AssistTools(QObject):
         self.cancel()
         if changed is not None:
             self.accepted.emit()
+        self.message.emit("Accepted: one undo step (Ctrl+Z)" if changed is not None else "Nothing to change")
         return changed is not None
 
     def cancel(self) -> None:
