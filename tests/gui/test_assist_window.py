@@ -124,3 +124,29 @@ def test_cleanup_previews_and_applies_only_on_yes(qtbot, make_window, tmp_path, 
     window.save()
     window.session.flush()
     assert window.status_labels["save"].text() == "saved", window.statusBar().currentMessage()
+
+
+def test_clean_every_mask_backs_up_the_originals(qtbot, make_window, project_dir, fake_dialogs, monkeypatch) -> None:
+    from segstudio.core.masks import read_mask, write_mask
+
+    speck = np.zeros((60, 80), np.uint8)
+    speck[10:40, 10:40] = 1
+    speck[50, 70] = 2  # a one-pixel island
+    for name in ("img1", "img2"):
+        write_mask(project_dir / f"{name}.png", speck)
+    original = (project_dir / "img1.png").read_bytes()
+    window = make_window(project_dir)
+    shown = []
+    monkeypatch.setattr(dialogs, "ask_choice", lambda *a: "islands")
+    monkeypatch.setattr(dialogs, "ask_number", lambda *a: 5)
+    monkeypatch.setattr(dialogs, "info", lambda parent, title, text: shown.append(text))
+    window.actions["clean_project"].trigger()
+    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
+    assert "2 file(s) written" in shown[0]
+    for name in ("img1", "img2"):
+        cleaned = read_mask(project_dir / f"{name}.png")
+        assert cleaned[50, 70] == 0 and cleaned[20, 20] == 1
+    backups = list((project_dir / ".segstudio" / "backups").glob("cleanup-*/img1.png"))
+    assert len(backups) == 1 and backups[0].read_bytes() == original
+    assert window.session.wait_loaded()
+    assert window.session.document.label[50, 70] == 0  # the window shows the cleaned mask

@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 import cv2
 import numpy as np
 
+from ..atomic import atomic_write_bytes
 from ..batch import BatchReport, Progress, StopFlag, run_batch
 from ..masks import label_counts, read_mask, write_mask
 from ..palette import IGNORE_INDEX
@@ -51,6 +52,14 @@ def fill_holes(
         fill &= labelled == 0
     result = label.copy()
     result[fill[components]] = value
+    return result
+
+
+def fill_all_holes(label: np.ndarray, values: Iterable[int] | None = None) -> np.ndarray:
+    """:func:`fill_holes` for every class present (but background and ignore), or for ``values``."""
+    result = np.asarray(label, np.uint8).copy()
+    for value in _values(result, values):
+        result = fill_holes(result, value)
     return result
 
 
@@ -113,12 +122,14 @@ def clean_masks(
     colours: np.ndarray | None = None,
     on_progress: Progress | None = None,
     should_stop: StopFlag | None = None,
+    backup_dir: str | os.PathLike | None = None,
 ) -> BatchReport:
     """Apply ``operation`` to each mask file and save (atomically) the ones it changes.
 
     ``colours`` is the project's colour table for the saved palette. An unreadable mask is
     reported in ``report.errors`` and the others are still cleaned; unchanged masks are listed in
-    ``report.skipped`` and not rewritten.
+    ``report.skipped`` and not rewritten. With ``backup_dir``, each mask is copied there (same
+    name) before it is rewritten: a batch has no undo, so the originals stay at hand.
     """
     report = BatchReport()
 
@@ -128,6 +139,9 @@ def clean_masks(
         if np.array_equal(cleaned, label):
             report.skipped.append(f"{path.name}: nothing to change")
             return
+        if backup_dir is not None:
+            Path(backup_dir).mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(Path(backup_dir) / path.name, path.read_bytes())
         write_mask(path, cleaned, colours)
         report.written.append(path)
 

@@ -13,12 +13,14 @@ from typing import Callable
 
 import numpy as np
 
-from segstudio.core.assist import cleanup
+from segstudio.application import mask_cleanup
+from segstudio.application.dataset_jobs import summary
 from segstudio.core.assist.preview import changes
 from segstudio.gui.canvas.assist_tools import AssistTools
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
 from segstudio.gui.workers.background import BackgroundPool
+from segstudio.gui.workers.progress_job import start_job
 
 CLEANUPS = (
     Spec("clean_fill_holes", "Fill &holes in the current class", tip="Fill background enclosed by the current class"),
@@ -50,22 +52,64 @@ class AssistFeatures:
             action = window.actions.add(spec)
             action.triggered.connect(lambda checked=False, run=handlers[spec.name]: run())
             menu.addAction(action)
+        menu.addSeparator()
+        every = window.actions.add(Spec("clean_project", "Clean up &every mask of the project…",
+                                        tip="One clean-up on all labelled masks; originals kept in .segstudio/backups"))
+        every.triggered.connect(lambda checked=False: self.clean_project())
+        menu.addAction(every)
 
-    # --- clean-ups -------------------------------------------------------------------------------
+    # --- clean-ups ---------------------------------------------------------------------------------
     def fill_holes(self) -> None:
         value = self.window.tools.current_class
-        self._offer("Fill holes", lambda label: cleanup.fill_holes(label, value))
+        self._offer("Fill holes", mask_cleanup.operation("holes", value=value))
 
     def remove_islands(self) -> None:
-        size = dialogs.ask_number(self.window, "Remove small islands", "Smallest region to keep (pixels):", 50, 1,
-                                  10_000_000)
-        if size is not None:
-            self._offer("Remove small islands", lambda label: cleanup.remove_islands(label, size))
+        self._ask_and_offer(mask_cleanup.CLEANUPS["islands"])
 
     def smooth(self) -> None:
-        radius = dialogs.ask_number(self.window, "Smooth boundaries", "Radius (pixels):", 2, 1, 50)
-        if radius is not None:
-            self._offer("Smooth boundaries", lambda label: cleanup.smooth_boundaries(label, radius))
+        self._ask_and_offer(mask_cleanup.CLEANUPS["smooth"])
+
+    def _ask_and_offer(self, chosen: mask_cleanup.Cleanup) -> None:
+        amount = dialogs.ask_number(self.window, chosen.title, chosen.question, chosen.default, chosen.low,
+                                    chosen.high)
+        if amount is not None:
+            self._offer(chosen.title, mask_cleanup.operation(chosen.key, amount))
+
+    def clean_project(self) -> None:
+        """One clean-up over every labelled mask, in the background; originals backed up first."""
+        window, session = self.window, self.window.session
+        if session.project is None or session.read_only:
+            dialogs.error(window, "Clean up every mask", "Open a project you can write to first.")
+            return
+        key = dialogs.ask_choice(window, "Clean up every mask", "Which clean-up, on every labelled mask?",
+                                 [(c.key, c.title) for c in mask_cleanup.CLEANUPS.values()])
+        if key is None:
+            return
+        chosen = mask_cleanup.CLEANUPS[key]
+        amount = 0
+        if chosen.question is not None:
+            amount = dialogs.ask_number(window, chosen.title, chosen.question, chosen.default, chosen.low, chosen.high)
+            if amount is None:
+                return
+        count = len(session.project.labelled_entries())
+        if not dialogs.confirm(window, chosen.title, f"{chosen.title} on {count} labelled mask(s)? Each mask that "
+                               "changes is copied to .segstudio/backups first."):
+            return
+        session.flush()  # the masks on disk are what gets cleaned
+        project = session.project
+        start_job(window, self.pool, chosen.title,
+                  lambda progress, stop: mask_cleanup.clean_project(project, key, amount, progress, stop),
+                  lambda future: self._cleaned(chosen.title, future))
+
+    def _cleaned(self, title: str, future) -> None:
+        if future.cancelled():
+            return
+        if future.exception() is not None:
+            dialogs.error(self.window, title, str(future.exception()))
+            return
+        report, backups = future.result()
+        self.window.dataset_menus.reopen()
+        dialogs.info(self.window, title, summary(title, report) + f"\nOriginals of the changed masks: {backups}")
 
     def _offer(self, title: str, operation: Callable[[np.ndarray], np.ndarray]) -> bool:
         """Preview what ``operation`` changes on the current mask; apply it (one undo step) on yes."""

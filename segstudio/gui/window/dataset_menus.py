@@ -127,13 +127,13 @@ class DatasetMenus:
         self._start(title, job, lambda report: self._after_write(title, job, report))
 
     def _after_write(self, title: str, job, report) -> None:
-        self._reopen()
+        self.reopen()
         kept = [line for line in report.skipped if "exists" in line]
         text = summary(title, report)
         if kept and dialogs.confirm(self.window, title, f"{text}\n\n{len(kept)} existing mask(s) were kept. "
                                     "Replace them with the imported ones?"):
             self._start(title, lambda progress, stop: job(progress, stop, True),
-                        lambda again: (self._reopen(), dialogs.info(self.window, title, summary(title, again))))
+                        lambda again: (self.reopen(), dialogs.info(self.window, title, summary(title, again))))
             return
         dialogs.info(self.window, title, text)
 
@@ -152,7 +152,7 @@ class DatasetMenus:
 
         start_job(self.window, self.pool, title, job, done)
 
-    def _reopen(self) -> None:
+    def reopen(self) -> None:
         """Read the project again so new masks and classes show, on the same image."""
         session = self.window.session
         project = session.project

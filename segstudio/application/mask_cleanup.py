@@ -1,0 +1,73 @@
+"""Clean-ups as the window offers them: one mask on screen, or every labelled mask of the project.
+
+The pixel work is :mod:`segstudio.core.assist.cleanup`. Here are the three operations by name with
+their one parameter, and the project-wide run, which copies every mask it rewrites to
+``.segstudio/backups/cleanup-<time>/`` first: a batch has no undo, so the originals stay inside
+the project until the user deletes them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from segstudio.core.assist import cleanup
+from segstudio.core.batch import BatchReport, Progress, StopFlag
+from segstudio.core.paths import STATE_FOLDER, own_folder
+
+BACKUPS = "backups"
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """One clean-up: its words and the parameter it asks for (None: none)."""
+
+    key: str
+    title: str
+    question: str | None = None  # the parameter's label
+    default: int = 0
+    low: int = 0
+    high: int = 0
+
+
+CLEANUPS = {
+    "holes": Cleanup("holes", "Fill holes in every class"),
+    "islands": Cleanup("islands", "Remove small islands", "Smallest region to keep (pixels):", 50, 1, 10_000_000),
+    "smooth": Cleanup("smooth", "Smooth boundaries", "Radius (pixels):", 2, 1, 50),
+}
+
+
+def operation(key: str, amount: int = 0, value: int | None = None) -> Callable[[np.ndarray], np.ndarray]:
+    """The label-map function of clean-up ``key``; ``value`` limits it to one class."""
+    values = None if value is None else [value]
+    if key == "holes":
+        return partial(cleanup.fill_all_holes, values=values)
+    if key == "islands":
+        return partial(cleanup.remove_islands, min_pixels=amount, values=values)
+    if key == "smooth":
+        return partial(cleanup.smooth_boundaries, radius=amount, values=values)
+    raise ValueError(f"unknown clean-up {key!r}")
+
+
+def backup_folder(save_dir: str | Path, now: float | None = None) -> Path:
+    """A new ``.segstudio/backups/cleanup-<time>`` inside the project (no link followed)."""
+    state = own_folder(save_dir, STATE_FOLDER, create=True)
+    backups = own_folder(state, BACKUPS, create=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    return own_folder(backups, f"cleanup-{stamp}", create=True)
+
+
+def clean_project(
+    project, key: str, amount: int, on_progress: Progress | None = None, should_stop: StopFlag | None = None
+) -> tuple[BatchReport, Path]:
+    """Apply clean-up ``key`` to every labelled mask; (report, folder holding the originals)."""
+    backups = backup_folder(project.save_dir)
+    masks = [entry.mask_path for entry in project.labelled_entries()]
+    report = cleanup.clean_masks(masks, operation(key, amount), project.classes.colour_table(),
+                                 on_progress, should_stop, backup_dir=backups)
+    return report, backups
