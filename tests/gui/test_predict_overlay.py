@@ -9,8 +9,9 @@ import pytest
 from model_fixtures import save_constant_model
 from segstudio.core.overlay import MISSED_RGBA, WRONG_RGBA
 from segstudio.gui.docks import models_dock
-from segstudio.gui.canvas.predict_layer import AcceptMode, ViewMode, accepted_label, class_error_map, class_lut
-from segstudio.gui.workers.uncertainty import uncertainty_order
+from segstudio.application.prediction_cache import uncertainty_order
+from segstudio.application.review_rules import AcceptMode, accepted_label, class_error_map, class_lut
+from segstudio.gui.canvas.predict_layer import ViewMode
 
 CLASSES = ["background", "cat", "dog", "tree"]  # as in conftest.py
 

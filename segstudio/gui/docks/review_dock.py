@@ -1,7 +1,7 @@
 """The review dock: prediction controls and per-class metrics of the prediction against the mask.
 
 Two tables: "This image" (IoU, accuracy and pixel counts of the current prediction against the
-painted mask, computed off the GUI thread) and "Validation" (per-class IoU of the active model's
+painted mask, computed off the GUI thread by ``application.review_metrics``) and "Validation" (per-class IoU of the active model's
 last validation, from its history.json). Both sort numerically; a class with no pixels shows "—"
 and sorts last. Clicking a class of "This image" shows its errors on the canvas.
 """
@@ -33,12 +33,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segstudio.core.metrics import SegMetrics, compute_metrics, confusion_matrix
+from segstudio.application.review_metrics import DASH, format_ratio, has_painting, last_validation, metrics_of, summary_text
+from segstudio.application.review_rules import AcceptMode
+from segstudio.core.metrics import SegMetrics
 
 from segstudio.gui.docks.dock_body import scrolling
-from segstudio.gui.canvas.predict_layer import AcceptMode, ViewMode
+from segstudio.gui.canvas.predict_layer import ViewMode
 
-DASH = "—"
 _VALUE = Qt.ItemDataRole.UserRole
 
 
@@ -62,21 +63,11 @@ class NumberItem(QTableWidgetItem):
 
 
 def _ratio_item(value: float) -> NumberItem:
-    return NumberItem(value, DASH if math.isnan(value) else f"{value:.3f}")
+    return NumberItem(value, format_ratio(value))
 
 
 def _count_item(value: int) -> NumberItem:
     return NumberItem(float(value), f"{value:,}".replace(",", " "))
-
-
-def metrics_of(mask: np.ndarray, prediction: np.ndarray, num_classes: int) -> SegMetrics:
-    """Per-class metrics of one prediction against its painted mask (ignore 255 excluded)."""
-    return compute_metrics(confusion_matrix(mask, prediction, num_classes))
-
-
-def summary_text(miou: float, pixel_accuracy: float) -> str:
-    fmt = lambda v: DASH if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"  # noqa: E731
-    return f"mIoU {fmt(miou)} · pixel accuracy {fmt(pixel_accuracy)}"
 
 
 class ReviewDock(QDockWidget):
@@ -225,7 +216,7 @@ class ReviewDock(QDockWidget):
             self.metrics = None
             self._fill_image_table(None)
             return
-        if not ((mask != 0) & (mask != 255)).any():  # nothing painted yet: nothing to compare with
+        if not has_painting(mask):
             self.metrics = None
             self._fill_image_table(None, "No painted mask to compare with yet: accept the prediction "
                                          "or paint, then review")
@@ -283,23 +274,18 @@ class ReviewDock(QDockWidget):
         table = self.val_table
         table.setSortingEnabled(False)
         table.setRowCount(0)
-        epochs = (history or {}).get("epochs") or []
-        if not epochs:
+        summary = last_validation(history, self.class_names)
+        if summary is None:
             self.val_summary.setText("No validation yet: train a model")
             table.setSortingEnabled(True)
             return
-        last = epochs[-1]
-        names = history.get("class_names") or self.class_names
-        values = list(last.get("val_iou") or [])
-        for i, name in enumerate(names):
-            value = values[i] if i < len(values) else None
+        for i, (name, value) in enumerate(zip(summary.names, summary.iou)):
             row = table.rowCount()
             table.insertRow(row)
-            table.setItem(row, 0, self._name_item(i, str(name)))
-            table.setItem(row, 1, _ratio_item(math.nan if value is None else float(value)))
+            table.setItem(row, 0, self._name_item(i, name))
+            table.setItem(row, 1, _ratio_item(value))
         table.setSortingEnabled(True)
-        epoch = last.get("epoch", len(epochs))
-        self.val_summary.setText(f"Epoch {epoch}: " + summary_text(last.get("val_miou"), last.get("val_pixel_accuracy")))
+        self.val_summary.setText(summary.text)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -7,7 +7,7 @@
   masks written afterwards carry it in their palette.
 * Delete and reorder renumber pixels: the open image and its undo history are remapped in memory
   (``Document.remap_classes``, so undo keeps working in the new numbering), and every mask on disk
-  is rewritten off the GUI thread, all-or-nothing and crash-safe (remap_worker, core.journal).
+  is rewritten off the GUI thread, all-or-nothing and crash-safe (application.class_rewrite, core.journal).
   Writes and image switches wait while the rewrite runs, so no save can race with it.
 """
 
@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from segstudio.application.class_rewrite import IDENTITY
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 
 from segstudio.gui.window import dialogs
 
 from segstudio.gui.workers import remap_worker
-
-IDENTITY = np.arange(256, dtype=np.uint8)
 
 
 class ClassEditor:
