@@ -13,15 +13,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from segstudio.core.metrics import SegMetrics, compute_metrics, confusion_matrix
+from segstudio.core.metrics import ConfusionMatrix, SegMetrics
 from segstudio.core.palette import IGNORE_INDEX
 
 DASH = "—"  # a value that does not exist (a class without pixels, no validation yet)
 
 
 def metrics_of(mask: np.ndarray, prediction: np.ndarray, num_classes: int) -> SegMetrics:
-    """Per-class metrics of one prediction against its painted mask (ignore 255 excluded)."""
-    return compute_metrics(confusion_matrix(mask, prediction, num_classes))
+    """Per-class metrics of one prediction against its painted mask, counted as
+    ``segstudio-cli evaluate`` counts them: painted ignore (255) left out, a predicted class the
+    project does not know (255) a miss of the painted class."""
+    matrix = ConfusionMatrix(num_classes)
+    matrix.update(mask, prediction)
+    return matrix.compute()
 
 
 def has_painting(mask: np.ndarray) -> bool:

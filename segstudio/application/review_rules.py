@@ -1,5 +1,5 @@
-"""Review rules: what "accept the prediction" writes into a mask, and the error map of one class
-(no Qt, no torch).
+"""Review rules: a prediction in the project's classes, what "accept the prediction" writes into
+a mask, and the error map of one class (no Qt, no torch).
 
 Why here: these rules decide what lands in a user's mask, so they are plain functions on arrays,
 tested without a window; the prediction layer only calls them and shows the result.
@@ -12,6 +12,7 @@ import enum
 import numpy as np
 
 from segstudio.core import overlay
+from segstudio.core.class_mapping import class_lut
 from segstudio.core.palette import IGNORE_INDEX
 
 
@@ -21,35 +22,24 @@ class AcceptMode(enum.Enum):
     CLASS = "Only one class"
 
 
-def class_lut(model_names: list[str], project_names: list[str]) -> np.ndarray:
-    """(256,) uint8 table from model class index to project class index, by name.
-
-    A model class whose name the project lacks keeps its index when both lists have the same length
-    and the project's class at that index matches no model class (a class renamed since training);
-    otherwise it becomes background.
-    """
-    lut = np.zeros(256, np.uint8)
-    lut[IGNORE_INDEX] = IGNORE_INDEX
-    wanted = {name.strip().lower(): i for i, name in enumerate(project_names)}
-    model_keys = {str(name).strip().lower() for name in model_names}
-    same_length = len(model_names) == len(project_names)
-    for i, name in enumerate(model_names[:255]):
-        j = wanted.get(str(name).strip().lower())
-        if j is None and same_length and project_names[i].strip().lower() not in model_keys:
-            j = i  # renamed since training (that project class is no other model class's name)
-        lut[i] = j if j is not None and j < 255 else 0
-    return lut
+def prediction_in_project(labels: np.ndarray, model_names: list[str], project_names: list[str]) -> np.ndarray:
+    """A prediction in the model's class indices renumbered into the project's classes by the one
+    rule ``core.class_mapping`` (the one ``segstudio-cli evaluate --model`` uses): a model class
+    the project does not know becomes 255, which is drawn as nothing and never accepted."""
+    return class_lut(model_names, project_names)[labels]
 
 
 def accepted_label(mask: np.ndarray, prediction: np.ndarray, mode: AcceptMode, class_index: int = 1) -> np.ndarray:
     """The mask after accepting ``prediction`` in ``mode`` (a new array; ``mask`` is unchanged).
 
-    Ignore pixels (255) the user painted are never overwritten; UNLABELLED writes only where the
-    mask is still background (0); CLASS only where ``class_index`` is predicted.
+    Ignore pixels (255) the user painted are never overwritten, and a pixel predicted as a class
+    the project does not know (255, see :func:`prediction_in_project`) keeps what the mask has;
+    UNLABELLED writes only where the mask is still background (0); CLASS only where
+    ``class_index`` is predicted.
     """
     if mask.shape != prediction.shape:
         raise ValueError(f"prediction {prediction.shape} and mask {mask.shape} differ in size")
-    writable = mask != IGNORE_INDEX
+    writable = (mask != IGNORE_INDEX) & (prediction != IGNORE_INDEX)
     if mode is AcceptMode.UNLABELLED:
         writable &= mask == 0
     elif mode is AcceptMode.CLASS:

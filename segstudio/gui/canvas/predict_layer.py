@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from segstudio.application.review_rules import AcceptMode, accepted_label, class_error_map, class_lut
+from segstudio.application.review_rules import AcceptMode, accepted_label, class_error_map, prediction_in_project
 from segstudio.core import overlay
 
 from segstudio.gui.docks.error_legend import ErrorLegend
@@ -55,8 +55,7 @@ class PredictionLayer(QObject):
     # --- content ---------------------------------------------------------------------------------
     def set_prediction(self, result, project) -> None:
         """Show ``result`` (a PredictionResult for the image on screen) in project classes."""
-        lut = class_lut(result.class_names, list(project.classes.names))
-        self.labels = lut[result.labels]
+        self.labels = prediction_in_project(result.labels, result.class_names, list(project.classes.names))
         self.image_path = result.image_path
         self.score = result.score
         self.refresh()
