@@ -9,7 +9,7 @@ and sorts last. Clicking a class of "This image" shows its errors on the canvas.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -39,6 +39,7 @@ from segstudio.core.metrics import SegMetrics
 
 from segstudio.gui.docks.dock_body import scrolling
 from segstudio.gui.canvas.predict_layer import ViewMode
+from segstudio.gui.workers.background import BackgroundPool
 
 _VALUE = Qt.ItemDataRole.UserRole
 
@@ -80,14 +81,16 @@ class ReviewDock(QDockWidget):
     predict_all_requested = Signal()
     sort_changed = Signal(bool)
     class_clicked = Signal(object)  # class index, or None for all classes
-    _metrics_ready = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, pool: BackgroundPool | None = None) -> None:
+        """``pool``: where the metrics are computed (the window's); without one the dock makes its
+        own and shuts it down in :meth:`shutdown`."""
         super().__init__("Review", parent)
         self.setObjectName("review_dock")
         self.class_names: list[str] = []
         self.colours: list[tuple[int, int, int]] = []
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="segstudio-metrics")
+        self._own_pool = pool is None
+        self._pool = pool if pool is not None else BackgroundPool("metrics", 1, self)
         self._token = 0
         self.metrics: SegMetrics | None = None
         body = QWidget()
@@ -113,7 +116,6 @@ class ReviewDock(QDockWidget):
         area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # rows wrap instead
         self.setWidget(area)
         self.image_table.cellClicked.connect(self._on_cell_clicked)
-        self._metrics_ready.connect(self._on_metrics)
 
     # --- construction ----------------------------------------------------------------------------
     def _build_controls(self) -> QGroupBox:
@@ -222,12 +224,10 @@ class ReviewDock(QDockWidget):
                                          "or paint, then review")
             return
         token, n = self._token, len(self.class_names)
-        future = self._pool.submit(metrics_of, mask.copy(), prediction, n)
-        future.add_done_callback(lambda f: self._metrics_ready.emit((token, f)))
+        self._pool.submit(metrics_of, mask.copy(), prediction, n, on_done=lambda f: self._on_metrics(token, f))
 
-    def _on_metrics(self, payload) -> None:
-        token, future = payload
-        if token == self._token and future.exception() is None:
+    def _on_metrics(self, token: int, future: Future) -> None:
+        if token == self._token and not future.cancelled() and future.exception() is None:
             self.metrics = future.result()
             self._fill_image_table(self.metrics)
 
@@ -288,4 +288,7 @@ class ReviewDock(QDockWidget):
         self.val_summary.setText(summary.text)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop computing metrics; the pool is shut down here only when this dock made it."""
+        self._token += 1
+        if self._own_pool:
+            self._pool.shutdown()

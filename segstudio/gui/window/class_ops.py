@@ -157,6 +157,12 @@ class ClassEditor:
         except SegStudioError as exc:
             self.window.statusBar().showMessage(f"Class colours not saved: {exc}", 10000)
 
+    def _pool(self):
+        """The window's class-rewrite pool when it owns its pools (``BackgroundPools``), else None:
+        the rewrite then makes one of its own."""
+        pools = getattr(self.window, "pools", None)
+        return pools.pool("class-rewrite") if pools is not None else None
+
     def _rewrite(self, lut: np.ndarray, old, title: str, select: int | None = None) -> bool:
         """Rewrite the project's files through ``lut`` and remap the open image in memory; on
         failure restore the old class list (nothing on disk or in memory changed)."""
@@ -165,7 +171,7 @@ class ClassEditor:
         identity = bool(np.array_equal(lut, IDENTITY))
         document = session.document
         with session.hold_writes():
-            message = remap_worker.run_with_progress(window, project, lut, title)
+            message = remap_worker.run_with_progress(window, project, lut, title, self._pool())
             if message is None and not identity:
                 session.masks_rewritten(lut)
                 if document is not None and session.document is document:

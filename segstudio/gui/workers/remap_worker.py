@@ -1,71 +1,72 @@
-"""The project-wide class rewrite (``application.class_rewrite``) off the GUI thread, behind a
-progress dialog with a Cancel button."""
+"""The project-wide class rewrite (``application.class_rewrite``) on a background pool, behind a
+progress dialog with a Cancel button.
+
+Why it still waits in a local event loop: the class edits that call it (``window.class_ops``) are
+synchronous for their callers and hold the session's writes for exactly the time of the rewrite.
+The GUI keeps painting and the dialog's Cancel works meanwhile; the work itself, its progress and
+its answer go through :class:`BackgroundPool` like every other job of the window.
+"""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
+
 import numpy as np
-from PySide6.QtCore import QEventLoop, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from segstudio.application.class_rewrite import Cancelled, rewrite_project
 from segstudio.core.errors import SegStudioError
+from segstudio.gui.workers.background import BackgroundPool
+
+INTERRUPTED = "interrupted"  # the window closed (its pools shut down) before the rewrite ran
 
 
-class _Worker(QObject):
-    progress = Signal(int, int)
-    finished = Signal(object)  # None on success, else the error message ("" when cancelled)
-
-    def __init__(self, project, lut) -> None:
-        super().__init__()
-        self.project, self.lut, self.stop = project, lut, False
-
-    def run(self) -> None:
-        try:
-            rewrite_project(self.project, self.lut, self.progress.emit, lambda: self.stop)
-            self.finished.emit(None)
-        except Cancelled:
-            self.finished.emit("")
-        except (SegStudioError, OSError) as exc:
-            self.finished.emit(str(exc))
+def outcome(future: Future) -> str | None:
+    """The rewrite's answer as the caller wants it: None on success, "" when cancelled by the
+    user, else the one-line reason (nothing on disk was changed, or the journal finishes it)."""
+    if future.cancelled():
+        return INTERRUPTED
+    error = future.exception()
+    if error is None:
+        return None
+    if isinstance(error, Cancelled):
+        return ""
+    if isinstance(error, (SegStudioError, OSError)):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
 
 
-class _Receiver(QObject):
-    """Lives in the GUI thread so the worker's signals arrive there (queued), never in the worker."""
-
-    def __init__(self, dialog: QProgressDialog, loop: QEventLoop) -> None:
-        super().__init__()
-        self.dialog, self.loop, self.result = dialog, loop, []
-
-    @Slot(int, int)
-    def on_progress(self, done: int, total: int) -> None:
-        self.dialog.setValue(done)
-
-    @Slot(object)
-    def on_finished(self, message) -> None:
-        self.result.append(message)
-        self.loop.quit()
-
-
-def run_with_progress(parent: QWidget | None, project, lut: np.ndarray, title: str) -> str | None:
-    """Rewrite the project off the GUI thread while a progress dialog runs; returns the error
-    message (``""`` when cancelled) or None on success. The GUI stays responsive meanwhile."""
+def run_with_progress(parent: QWidget | None, project, lut: np.ndarray, title: str,
+                      pool: BackgroundPool | None = None) -> str | None:
+    """Rewrite the project on ``pool`` (a pool of its own when None) while a progress dialog runs;
+    returns :func:`outcome`. The GUI stays responsive meanwhile."""
+    own_pool = pool is None
+    if pool is None:
+        pool = BackgroundPool("class-rewrite", 1, parent)
     dialog = QProgressDialog(title, "Cancel", 0, max(1, len(project.labelled_entries())), parent)
     dialog.setWindowTitle("Rewriting masks")
     dialog.setMinimumDuration(300)
-    thread = QThread()
-    worker = _Worker(project, lut)
-    worker.moveToThread(thread)
+    stop = threading.Event()
+    dialog.canceled.connect(stop.set)
     loop = QEventLoop()
-    receiver = _Receiver(dialog, loop)
-    result = receiver.result
-    worker.progress.connect(receiver.on_progress)
-    worker.finished.connect(receiver.on_finished)
-    dialog.canceled.connect(lambda: setattr(worker, "stop", True))
-    thread.started.connect(worker.run)
-    thread.start()
-    loop.exec()
-    thread.quit()
-    thread.wait()
+    answer: list[str | None] = []
+
+    def finished(future: Future) -> None:
+        answer.append(outcome(future))
+        loop.quit()
+
+    def progress(done: int, total: int) -> None:  # on the worker thread
+        pool.call_in_gui(dialog.setValue, done)
+
+    future = pool.submit(rewrite_project, project, lut, progress, stop.is_set, on_done=finished)
+    if future.cancelled():  # the pool is already shut down: the window is closing
+        answer.append(INTERRUPTED)
+    if not answer:
+        loop.exec()
     dialog.reset()
     dialog.deleteLater()
-    return result[0] if result else "interrupted"
+    if own_pool:
+        pool.shutdown()
+    return answer[0]
