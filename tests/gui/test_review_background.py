@@ -161,3 +161,33 @@ def test_class_rewrite_on_a_lent_pool_finishes_and_leaves_the_pool_open(qtbot, t
     assert (tmp_path / "p" / "classes.txt").read_text() == "background\ndog\n"
     assert not lent.closed
     lent.shutdown(wait=True)
+
+
+def test_a_second_class_edit_during_a_rewrite_is_refused(qtbot, make_window, project_dir, monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    from segstudio.core.classes import load_class_file
+    from segstudio.core.masks import read_mask
+
+    project = Project(project_dir)
+    stripes = np.zeros((60, 80), np.uint8)
+    stripes[0:10], stripes[10:20], stripes[20:30] = 1, 2, 3
+    for entry in project.entries[:2]:
+        project.save(entry, stripes)
+    window = make_window(project_dir)
+    real = remap_worker.rewrite_project
+
+    def slow(project, lut, progress, should_stop):
+        time.sleep(0.4)  # the user clicks again meanwhile
+        return real(project, lut, progress, should_stop)
+
+    monkeypatch.setattr(remap_worker, "rewrite_project", slow)
+    editor, during = window.class_editor, []
+    QTimer.singleShot(100, lambda: during.extend([editor.delete(1), editor.add(), editor.move(1, 1)]))
+    assert editor.delete(2)  # dog goes; cat and tree stay where a single delete puts them
+    assert during == [False, None, False]
+    assert load_class_file(project_dir / "classes.txt")[0].names == ["background", "cat", "tree"]
+    for stem in ("img1", "img2"):
+        mask = read_mask(project_dir / f"{stem}.png")
+        assert (mask[0:10] == 1).all() and (mask[10:20] == 0).all() and (mask[20:30] == 2).all()
+    assert not list(project_dir.glob(".*.remap")) and not editor.rewriting

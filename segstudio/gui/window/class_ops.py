@@ -29,6 +29,7 @@ class ClassEditor:
 
     def __init__(self, window) -> None:
         self.window = window
+        self.rewriting = False  # a project-wide rewrite is running (the GUI stays live meanwhile)
 
     @property
     def project(self):
@@ -36,8 +37,13 @@ class ClassEditor:
 
     def _editable(self):
         """The open project, or None when there is none or it is read-only (open in another window:
-        every class edit writes files, so it is refused, with a message)."""
+        every class edit writes files, so it is refused, with a message). Also None while a rewrite
+        runs: a second edit would change the class list under the first one's files."""
         session = self.window.session
+        if self.rewriting:
+            self.window.statusBar().showMessage("The masks are being rewritten: change the classes "
+                                                "again when it is done", 5000)
+            return None
         if session.project is not None and session.read_only:
             message = f"The project is {session.read_only}; classes cannot be changed here."
             dialogs.error(self.window, "Classes", message)
@@ -132,6 +138,8 @@ class ClassEditor:
         conflict = project.class_conflict if project is not None else None
         if conflict is None:
             return True
+        if self.rewriting:
+            return False  # asked again at the next open
         choice = dialogs.ask_class_mismatch(self.window, conflict.message)
         if choice == "remap":
             old = project.classes.copy()
@@ -171,7 +179,11 @@ class ClassEditor:
         identity = bool(np.array_equal(lut, IDENTITY))
         document = session.document
         with session.hold_writes():
-            message = remap_worker.run_with_progress(window, project, lut, title, self._pool())
+            self.rewriting = True
+            try:
+                message = remap_worker.run_with_progress(window, project, lut, title, self._pool())
+            finally:
+                self.rewriting = False
             if message is None and not identity:
                 session.masks_rewritten(lut)
                 if document is not None and session.document is document:

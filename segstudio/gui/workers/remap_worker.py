@@ -3,8 +3,9 @@ progress dialog with a Cancel button.
 
 Why it still waits in a local event loop: the class edits that call it (``window.class_ops``) are
 synchronous for their callers and hold the session's writes for exactly the time of the rewrite.
-The GUI keeps painting and the dialog's Cancel works meanwhile; the work itself, its progress and
-its answer go through :class:`BackgroundPool` like every other job of the window.
+The GUI keeps painting and the dialog's Cancel works meanwhile (the dialog is window-modal, and
+``ClassEditor`` refuses a second class edit until the first is done); the work itself, its
+progress and its answer go through :class:`BackgroundPool` like every other job of the window.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 from concurrent.futures import Future
 
 import numpy as np
-from PySide6.QtCore import QEventLoop
+from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from segstudio.application.class_rewrite import Cancelled, rewrite_project
@@ -47,6 +48,7 @@ def run_with_progress(parent: QWidget | None, project, lut: np.ndarray, title: s
         pool = BackgroundPool("class-rewrite", 1, parent)
     dialog = QProgressDialog(title, "Cancel", 0, max(1, len(project.labelled_entries())), parent)
     dialog.setWindowTitle("Rewriting masks")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)  # the window waits for the rewrite
     dialog.setMinimumDuration(300)
     stop = threading.Event()
     dialog.canceled.connect(stop.set)
