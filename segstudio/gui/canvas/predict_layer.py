@@ -9,7 +9,6 @@ selects it). Accepting copies the prediction into the mask as one undo step
 from __future__ import annotations
 
 import enum
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -46,8 +45,6 @@ class PredictionLayer(QObject):
         self.legend.clear_filter.connect(lambda: self.set_highlight(None))
         self._outline: tuple[np.ndarray, np.ndarray] | None = None  # (labels, their outline)
         self.labels: np.ndarray | None = None  # in project class indices, for the shown image
-        self.image_path: Path | None = None
-        self.score: float | None = None
         self._error_timer = QTimer(self, singleShot=True, interval=150)
         self._error_timer.timeout.connect(self._refresh_errors)
         self.layer.visible = False
@@ -56,12 +53,10 @@ class PredictionLayer(QObject):
     def set_prediction(self, result, project) -> None:
         """Show ``result`` (a PredictionResult for the image on screen) in project classes."""
         self.labels = prediction_in_project(result.labels, result.class_names, list(project.classes.names))
-        self.image_path = result.image_path
-        self.score = result.score
         self.refresh()
 
     def clear(self) -> None:
-        self.labels, self.image_path, self.score = None, None, None
+        self.labels = None
         self.layer.clear()
         self.layer.visible = False
         self.changed.emit()

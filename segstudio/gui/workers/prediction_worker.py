@@ -44,7 +44,6 @@ class PredictionService(QObject):
         self._pool = pool if pool is not None else BackgroundPool("predict", 1, self)
         self._memory: OrderedDict = OrderedDict()
         self._token = 0
-        self.busy = False
 
     def request(self, save_dir, model_path: Path, image_path: Path) -> bool:
         """Predict ``image_path``; True when the answer was in memory (``ready`` emitted at once)."""
@@ -56,11 +55,9 @@ class PredictionService(QObject):
             return False
         if key in self._memory:
             self._memory.move_to_end(key)
-            self.busy = False
             self.ready.emit(self._memory[key])
             return True
         token = self._token
-        self.busy = True
         self._pool.submit(self.runner.predict, save_dir, model_path, image_path,
                           on_done=lambda future: self._on_done(token, key, future))
         return False
@@ -68,7 +65,6 @@ class PredictionService(QObject):
     def cancel(self) -> None:
         """Forget the pending request (its result is dropped)."""
         self._token += 1
-        self.busy = False
 
     def forget(self) -> None:
         """Drop the memory cache (the model was retrained or deleted)."""
@@ -84,7 +80,6 @@ class PredictionService(QObject):
                 self._memory.popitem(last=False)
         if token != self._token:
             return
-        self.busy = False
         if error is not None:
             self.failed.emit(_error_text(error))
         else:
