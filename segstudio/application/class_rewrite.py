@@ -5,7 +5,7 @@ Two phases, so that an error or a cancel leaves the project as it was: first eve
 decode, remap, encode; ``core.atomic.write_temporary``), then a journal listing the renames is
 written and all temporaries replace their targets (fast renames). A crash during the renames is
 finished when the project is next opened (``core.journal``). The window runs this on a worker
-thread behind a progress dialog (``gui.workers.remap_worker``).
+thread behind a progress dialog.
 """
 
 from __future__ import annotations
