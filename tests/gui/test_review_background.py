@@ -191,3 +191,18 @@ def test_a_second_class_edit_during_a_rewrite_is_refused(qtbot, make_window, pro
         mask = read_mask(project_dir / f"{stem}.png")
         assert (mask[0:10] == 1).all() and (mask[10:20] == 0).all() and (mask[20:30] == 2).all()
     assert not list(project_dir.glob(".*.remap")) and not editor.rewriting
+
+
+def test_an_unexpected_error_in_the_rewrite_is_reported_not_waited_for(qtbot, tmp_path, monkeypatch):
+    from segstudio.application import class_rewrite
+
+    project = _labelled(tmp_path / "p")
+    before = _sums(tmp_path / "p")
+
+    def broken(*args, **kwargs):
+        raise ValueError("encoder bug")
+
+    monkeypatch.setattr(class_rewrite, "encode_mask_png", broken)
+    message = remap_worker.run_with_progress(None, project, project.classes.delete(1), "Deleting")
+    assert message == "ValueError: encoder bug"
+    assert _sums(tmp_path / "p") == before
