@@ -96,6 +96,23 @@ def temporary_next_to(target: str | os.PathLike, suffix: str = TEMP_SUFFIX) -> t
     return fd, name
 
 
+def write_temporary(target: str | os.PathLike, data: bytes, suffix: str = TEMP_SUFFIX) -> Path:
+    """Write ``data`` to a new fsynced temporary next to ``target`` (:func:`temporary_next_to`) and
+    return its path, leaving ``target`` untouched: for writers that stage several files and rename
+    them all at the end (the class rewrite). Nothing is left behind when the write fails."""
+    fd, name = temporary_next_to(target, suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+    return Path(name)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_open(path) as handle:

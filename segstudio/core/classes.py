@@ -268,9 +268,14 @@ def load_class_file(path: str | os.PathLike) -> tuple[ClassList, list[str]]:
     return classes, [f"{path.name}: {w}" for w in warnings]
 
 
+def class_file_text(classes: ClassList) -> str:
+    """The class file's text: one name per line (line number = index); colours are not stored."""
+    return "".join(f"{name}\n" for name in classes.names)
+
+
 def save_class_file(path: str | os.PathLike, classes: ClassList) -> None:
-    """Write one name per line (line number = index), atomically; colours are not stored."""
-    atomic_write_text(path, "".join(f"{name}\n" for name in classes.names))
+    """Write :func:`class_file_text` atomically."""
+    atomic_write_text(path, class_file_text(classes))
 
 
 def colour_to_hex(colour: Colour) -> str:

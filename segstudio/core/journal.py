@@ -41,7 +41,7 @@ def journal_path(save_dir: str | os.PathLike) -> Path:
 
 
 def temp_name_pattern(target_name: str) -> re.Pattern:
-    """The names a rewrite gives the temporary of ``target_name`` (see remap_worker)."""
+    """The names a rewrite gives the temporary of ``target_name`` (see application.class_rewrite)."""
     return re.compile(rf"^\.{re.escape(target_name)}\.{_RANDOM}{re.escape(TEMP_SUFFIX)}$", re.DOTALL)
 
 

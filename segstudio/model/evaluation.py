@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
-import numpy as np
 import torch
 from torch import nn
+
+from segstudio.core.class_mapping import map_model_classes
 
 from .losses import IGNORE_INDEX, upsample_logits
 
@@ -50,47 +51,6 @@ def validate(model: nn.Module, loader, num_classes: int, device: torch.device,
     return compute_metrics(matrix.view(num_classes, num_classes).cpu().numpy())
 
 
-def class_lut(model_names: Sequence[str], gt_names: Sequence[str]) -> np.ndarray:
-    """(256,) uint8 map from model class index to ground-truth index, matched by name.
-
-    Index 0 (background, whatever its spelling) maps to 0; a model class the ground truth does not
-    know maps to 0 too (it can only be wrong where the truth has a labelled class).
-    """
-    by_name = {_key(name): i for i, name in enumerate(gt_names)}
-    lut = np.zeros(256, dtype=np.uint8)
-    lut[IGNORE_INDEX] = IGNORE_INDEX
-    for i, name in enumerate(model_names):
-        if i > 0:
-            lut[i] = by_name.get(_key(name), 0)
-    return lut
-
-
-def _key(name: str) -> str:
-    return name.strip().lower()
-
-
-def class_mapping(model_names: Sequence[str], gt_names: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """:func:`class_lut` and one warning line per kind of class that does not match by name.
-
-    When no class but the background matches and both lists are as long (a checkpoint with
-    generic names such as ``class_1``), classes are compared by index instead, and that is said.
-    """
-    model_keys, gt_keys = [_key(n) for n in model_names[1:]], [_key(n) for n in gt_names[1:]]
-    only_model = [n for n, k in zip(model_names[1:], model_keys) if k not in gt_keys]
-    only_gt = [n for n, k in zip(gt_names[1:], gt_keys) if k not in model_keys]
-    if only_model and len(only_model) == len(model_keys) and len(model_names) == len(gt_names):
-        lut = np.arange(256, dtype=np.uint8)
-        return lut, [f"no class name of the model ({', '.join(model_names[1:])}) is in the project's "
-                     f"classes: compared by index ({len(gt_names)} classes each)"]
-    warnings = []
-    if only_model:
-        warnings.append(f"model class(es) {', '.join(only_model)} not in the project's classes: "
-                        "counted as background")
-    if only_gt:
-        warnings.append(f"project class(es) {', '.join(only_gt)} unknown to the model: never predicted")
-    return class_lut(model_names, gt_names), warnings
-
-
 def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: str | Path, classes: Any,
                       device: str | None = None,
                       on_progress: Callable[[int, int], None] | None = None,
@@ -99,7 +59,7 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
     """Predict every image of ``image_dir`` that has ``gt_dir/<stem>.png`` and score the lot.
 
     ``classes`` is the ground truth's ClassList (or a list of names); model classes are matched
-    to it by name (:func:`class_mapping`; its warnings go to ``on_warning``). An image or mask
+    to it by name (``core.class_mapping``; its warnings go to ``on_warning``). An image or mask
     that cannot be read is left out and named through ``on_skip`` (raised without it). Returns
     :class:`segstudio.core.metrics.SegMetrics` over all scored images. Raises TrainingError when
     no image has a ground-truth mask, or none could be scored.
@@ -107,7 +67,7 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
     from segstudio.core.errors import SegStudioError, TrainingError
     from segstudio.core.images import image_size, list_images, load_image, without_masks
     from segstudio.core.masks import load_mask
-    from segstudio.core.metrics import ConfusionMatrix, compute_metrics
+    from segstudio.core.metrics import ConfusionMatrix
     from .checkpoints import load_model
     from .predictor import Predictor
 
@@ -118,8 +78,9 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
         raise TrainingError(f"no image in {image_dir} has a ground-truth mask <stem>.png in {gt_dir}")
     model, info = load_model(model_source)
     predictor = Predictor(model, info, device=device)
-    lut, warnings = class_mapping(info.class_names, gt_names)
-    for warning in warnings:
+    mapping = map_model_classes(info.class_names, gt_names)  # the window's rule too
+    lut = mapping.lut
+    for warning in mapping.warnings:
         if on_warning:
             on_warning(warning)
     matrix = ConfusionMatrix(len(gt_names))
@@ -139,4 +100,4 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
             on_progress(done, len(pairs))
     if not scored:
         raise TrainingError(f"none of the {len(pairs)} image(s) with a mask in {gt_dir} could be scored")
-    return compute_metrics(matrix.matrix)
+    return matrix.compute()  # a model class the project lacks (255) counts as a miss of the true class

@@ -65,11 +65,6 @@ def uncertainty_maps(probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, t
     return confidence, entropy, margin
 
 
-def uncertainty_score(prediction: Prediction) -> float:
-    """The "what to label next" score of a prediction (:func:`uncertainty.image_score`)."""
-    return prediction.score
-
-
 class Predictor:
     """Inference wrapper: eval mode, ``torch.inference_mode``, autocast on CUDA."""
 

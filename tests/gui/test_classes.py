@@ -8,7 +8,7 @@ import pytest
 from segstudio.core.classes import load_class_file
 from segstudio.core.masks import read_mask, write_mask
 from segstudio.core.project import Project
-from segstudio.gui.workers import remap_worker
+from segstudio.application import class_rewrite
 
 
 @pytest.fixture
@@ -148,7 +148,7 @@ def test_rewrite_failure_leaves_everything_as_it_was(labelled_dir, monkeypatch):
     before = [read_mask(labelled_dir / f"img{i}.png") for i in (1, 2)]
     write_mask(labelled_dir / "img2.png", before[1])
     calls = {"n": 0}
-    real = remap_worker.encode_mask_png
+    real = class_rewrite.encode_mask_png
 
     def fail_second(*args, **kwargs):
         calls["n"] += 1
@@ -156,10 +156,10 @@ def test_rewrite_failure_leaves_everything_as_it_was(labelled_dir, monkeypatch):
             raise OSError(28, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(remap_worker, "encode_mask_png", fail_second)
+    monkeypatch.setattr(class_rewrite, "encode_mask_png", fail_second)
     project.classes.delete(1)
     with pytest.raises(Exception):
-        remap_worker.rewrite_project(project, np.arange(256, dtype=np.uint8)[::-1].copy())
+        class_rewrite.rewrite_project(project, np.arange(256, dtype=np.uint8)[::-1].copy())
     for i, expected in zip((1, 2), before):
         np.testing.assert_array_equal(read_mask(labelled_dir / f"img{i}.png"), expected)
     assert not list(labelled_dir.glob(".*.remap"))
@@ -236,10 +236,10 @@ def test_crash_during_the_renames_is_finished_on_next_open(labelled_dir, monkeyp
         os.replace(temp, target)
         raise Crash()
 
-    monkeypatch.setattr(remap_worker, "apply_renames", crash_after_first)
+    monkeypatch.setattr(class_rewrite, "apply_renames", crash_after_first)
     lut = project.classes.delete(1)
     with pytest.raises(Crash):
-        remap_worker.rewrite_project(project, lut)
+        class_rewrite.rewrite_project(project, lut)
     assert journal.journal_path(labelled_dir).is_file()
     np.testing.assert_array_equal(read_mask(labelled_dir / "img2.png"), old_second)  # not renamed yet
     monkeypatch.undo()

@@ -9,8 +9,10 @@ import pytest
 from model_fixtures import save_constant_model
 from segstudio.core.overlay import MISSED_RGBA, WRONG_RGBA
 from segstudio.gui.docks import models_dock
-from segstudio.gui.canvas.predict_layer import AcceptMode, ViewMode, accepted_label, class_error_map, class_lut
-from segstudio.gui.workers.uncertainty import uncertainty_order
+from segstudio.application.prediction_cache import uncertainty_order
+from segstudio.application.review_rules import AcceptMode, accepted_label, class_error_map
+from segstudio.core.class_mapping import class_lut
+from segstudio.gui.canvas.predict_layer import ViewMode
 
 CLASSES = ["background", "cat", "dog", "tree"]  # as in conftest.py
 
@@ -151,6 +153,7 @@ def test_pure_helpers():
     only_two = class_error_map(np.array([[0, 2]], np.uint8), np.array([[1, 1]], np.uint8), 2)
     assert only_two[0, 0, 3] == 0 and only_two[0, 1, 3] > 0
     lut = class_lut(["background", "Dog", "car"], ["background", "cat", "dog"])
-    assert lut[:3].tolist() == [0, 2, 0]
-    assert class_lut(["bg", "a", "b"], ["background", "a", "renamed"])[:3].tolist() == [0, 1, 2]
+    assert lut[:3].tolist() == [0, 2, 255]  # a class the project lacks: ignore (the CLI's rule too)
+    assert class_lut(["bg", "a", "b"], ["background", "a", "renamed"])[:3].tolist() == [0, 1, 255]
+    assert class_lut(["bg", "c1", "c2"], ["background", "a", "b"])[:3].tolist() == [0, 1, 2]  # no name matches
     assert uncertainty_order(4, {1: 0.2, 3: 0.7}) == [3, 1, 0, 2]

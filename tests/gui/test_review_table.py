@@ -7,7 +7,8 @@ import math
 import numpy as np
 from PySide6.QtCore import Qt
 
-from segstudio.gui.docks.review_dock import ReviewDock, metrics_of
+from segstudio.application.review_metrics import metrics_of
+from segstudio.gui.docks.review_dock import ReviewDock
 
 
 def test_image_metrics_table_sorts_numerically_and_shows_dash(qtbot):

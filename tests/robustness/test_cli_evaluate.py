@@ -56,8 +56,10 @@ def test_model_classes_matched_by_name_and_unreadable_image_skipped(tmp_path, ca
 
 
 def test_class_mapping_by_name_and_index_fallback():
-    from segstudio.model.evaluation import class_mapping
-    lut, warnings = class_mapping(["background", "cat", "dog"], ["_background_", "dog", "cat"])
+    from segstudio.core.class_mapping import map_model_classes
+    mapping = map_model_classes(["background", "cat", "dog"], ["_background_", "dog", "cat"])
+    lut, warnings = mapping.lut, mapping.warnings
     assert lut[1] == 2 and lut[2] == 1 and lut[255] == 255 and warnings == []
-    lut, warnings = class_mapping(["background", "class_1", "class_2"], ["background", "dog", "cat"])
+    mapping = map_model_classes(["background", "class_1", "class_2"], ["background", "dog", "cat"])
+    lut, warnings = mapping.lut, mapping.warnings
     assert lut[1] == 1 and lut[2] == 2 and "compared by index" in warnings[0]

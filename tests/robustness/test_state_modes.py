@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from segstudio.core.project import Project
-from segstudio.gui.workers import remap_worker
+from segstudio.application import class_rewrite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from state_helpers import fake_dialogs, make_window, settings  # noqa: E402,F401
@@ -63,7 +63,7 @@ def test_rewrite_project_keeps_modes_and_new_files_follow_the_umask(shared):
     del wanted[folder / "img2.xml"]
     project = Project(folder)
     lut = project.classes.reorder([0, 2, 1, 3])
-    remap_worker.rewrite_project(project, lut)
+    class_rewrite.rewrite_project(project, lut)
     assert {path: mode(path) for path in wanted} == wanted
     umask = os.umask(0)
     os.umask(umask)

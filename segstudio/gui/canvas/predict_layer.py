@@ -3,20 +3,18 @@
 View modes: the mask only, the prediction only, both, or the error map of prediction against the
 painted mask (``core.overlay.error_map``), optionally restricted to one class (the review table
 selects it). Accepting copies the prediction into the mask as one undo step
-(``Document.set_label``): every class, only pixels still background (0), or only one class.
-Ignore pixels (255) painted by the user are never overwritten.
+(``Document.set_label``) by the rules of ``application.review_rules``.
 """
 
 from __future__ import annotations
 
 import enum
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from segstudio.application.review_rules import AcceptMode, accepted_label, class_error_map, prediction_in_project
 from segstudio.core import overlay
-from segstudio.core.palette import IGNORE_INDEX
 
 from segstudio.gui.docks.error_legend import ErrorLegend
 from segstudio.gui.canvas.overlay_layer import OverlayLayer
@@ -27,54 +25,6 @@ class ViewMode(enum.Enum):
     PREDICTION = "Prediction only"
     BOTH = "Mask and prediction"
     ERRORS = "Error map"
-
-
-class AcceptMode(enum.Enum):
-    ALL = "All classes"
-    UNLABELLED = "Only unlabelled pixels"
-    CLASS = "Only one class"
-
-
-def class_lut(model_names: list[str], project_names: list[str]) -> np.ndarray:
-    """(256,) uint8 table from model class index to project class index, by name.
-
-    A model class whose name the project lacks keeps its index when both lists have the same length
-    and the project's class at that index matches no model class (a class renamed since training);
-    otherwise it becomes background.
-    """
-    lut = np.zeros(256, np.uint8)
-    lut[IGNORE_INDEX] = IGNORE_INDEX
-    wanted = {name.strip().lower(): i for i, name in enumerate(project_names)}
-    model_keys = {str(name).strip().lower() for name in model_names}
-    same_length = len(model_names) == len(project_names)
-    for i, name in enumerate(model_names[:255]):
-        j = wanted.get(str(name).strip().lower())
-        if j is None and same_length and project_names[i].strip().lower() not in model_keys:
-            j = i  # renamed since training (that project class is no other model class's name)
-        lut[i] = j if j is not None and j < 255 else 0
-    return lut
-
-
-def accepted_label(mask: np.ndarray, prediction: np.ndarray, mode: AcceptMode, class_index: int = 1) -> np.ndarray:
-    """The mask after accepting ``prediction`` in ``mode`` (a new array; ``mask`` is unchanged)."""
-    if mask.shape != prediction.shape:
-        raise ValueError(f"prediction {prediction.shape} and mask {mask.shape} differ in size")
-    writable = mask != IGNORE_INDEX
-    if mode is AcceptMode.UNLABELLED:
-        writable &= mask == 0
-    elif mode is AcceptMode.CLASS:
-        writable &= prediction == class_index
-    result = mask.copy()
-    result[writable] = prediction[writable]
-    return result
-
-
-def class_error_map(prediction: np.ndarray, mask: np.ndarray, class_index: int | None) -> np.ndarray:
-    """Error map; with ``class_index``, only pixels where that class is painted or predicted."""
-    rgba = overlay.error_map(prediction, mask)
-    if class_index is not None:
-        rgba[(mask != class_index) & (prediction != class_index)] = 0
-    return rgba
 
 
 class PredictionLayer(QObject):
@@ -95,8 +45,6 @@ class PredictionLayer(QObject):
         self.legend.clear_filter.connect(lambda: self.set_highlight(None))
         self._outline: tuple[np.ndarray, np.ndarray] | None = None  # (labels, their outline)
         self.labels: np.ndarray | None = None  # in project class indices, for the shown image
-        self.image_path: Path | None = None
-        self.score: float | None = None
         self._error_timer = QTimer(self, singleShot=True, interval=150)
         self._error_timer.timeout.connect(self._refresh_errors)
         self.layer.visible = False
@@ -104,14 +52,11 @@ class PredictionLayer(QObject):
     # --- content ---------------------------------------------------------------------------------
     def set_prediction(self, result, project) -> None:
         """Show ``result`` (a PredictionResult for the image on screen) in project classes."""
-        lut = class_lut(result.class_names, list(project.classes.names))
-        self.labels = lut[result.labels]
-        self.image_path = result.image_path
-        self.score = result.score
+        self.labels = prediction_in_project(result.labels, result.class_names, list(project.classes.names))
         self.refresh()
 
     def clear(self) -> None:
-        self.labels, self.image_path, self.score = None, None, None
+        self.labels = None
         self.layer.clear()
         self.layer.visible = False
         self.changed.emit()

@@ -1,7 +1,7 @@
 """The review dock: prediction controls and per-class metrics of the prediction against the mask.
 
 Two tables: "This image" (IoU, accuracy and pixel counts of the current prediction against the
-painted mask, computed off the GUI thread) and "Validation" (per-class IoU of the active model's
+painted mask, computed off the GUI thread by ``application.review_metrics``) and "Validation" (per-class IoU of the active model's
 last validation, from its history.json). Both sort numerically; a class with no pixels shows "—"
 and sorts last. Clicking a class of "This image" shows its errors on the canvas.
 """
@@ -9,7 +9,7 @@ and sorts last. Clicking a class of "This image" shows its errors on the canvas.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -33,12 +33,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segstudio.core.metrics import SegMetrics, compute_metrics, confusion_matrix
+from segstudio.application.review_metrics import DASH, format_ratio, has_painting, last_validation, metrics_of, summary_text
+from segstudio.application.review_rules import AcceptMode
+from segstudio.core.metrics import SegMetrics
 
 from segstudio.gui.docks.dock_body import scrolling
-from segstudio.gui.canvas.predict_layer import AcceptMode, ViewMode
+from segstudio.gui.canvas.predict_layer import ViewMode
+from segstudio.gui.workers.background import BackgroundPool
 
-DASH = "—"
 _VALUE = Qt.ItemDataRole.UserRole
 
 
@@ -62,21 +64,11 @@ class NumberItem(QTableWidgetItem):
 
 
 def _ratio_item(value: float) -> NumberItem:
-    return NumberItem(value, DASH if math.isnan(value) else f"{value:.3f}")
+    return NumberItem(value, format_ratio(value))
 
 
 def _count_item(value: int) -> NumberItem:
     return NumberItem(float(value), f"{value:,}".replace(",", " "))
-
-
-def metrics_of(mask: np.ndarray, prediction: np.ndarray, num_classes: int) -> SegMetrics:
-    """Per-class metrics of one prediction against its painted mask (ignore 255 excluded)."""
-    return compute_metrics(confusion_matrix(mask, prediction, num_classes))
-
-
-def summary_text(miou: float, pixel_accuracy: float) -> str:
-    fmt = lambda v: DASH if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"  # noqa: E731
-    return f"mIoU {fmt(miou)} · pixel accuracy {fmt(pixel_accuracy)}"
 
 
 class ReviewDock(QDockWidget):
@@ -89,14 +81,16 @@ class ReviewDock(QDockWidget):
     predict_all_requested = Signal()
     sort_changed = Signal(bool)
     class_clicked = Signal(object)  # class index, or None for all classes
-    _metrics_ready = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, pool: BackgroundPool | None = None) -> None:
+        """``pool``: where the metrics are computed (the window's); without one the dock makes its
+        own and shuts it down in :meth:`shutdown`."""
         super().__init__("Review", parent)
         self.setObjectName("review_dock")
         self.class_names: list[str] = []
         self.colours: list[tuple[int, int, int]] = []
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="segstudio-metrics")
+        self._own_pool = pool is None
+        self._pool = pool if pool is not None else BackgroundPool("metrics", 1, self)
         self._token = 0
         self.metrics: SegMetrics | None = None
         body = QWidget()
@@ -122,7 +116,6 @@ class ReviewDock(QDockWidget):
         area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # rows wrap instead
         self.setWidget(area)
         self.image_table.cellClicked.connect(self._on_cell_clicked)
-        self._metrics_ready.connect(self._on_metrics)
 
     # --- construction ----------------------------------------------------------------------------
     def _build_controls(self) -> QGroupBox:
@@ -225,18 +218,16 @@ class ReviewDock(QDockWidget):
             self.metrics = None
             self._fill_image_table(None)
             return
-        if not ((mask != 0) & (mask != 255)).any():  # nothing painted yet: nothing to compare with
+        if not has_painting(mask):
             self.metrics = None
             self._fill_image_table(None, "No painted mask to compare with yet: accept the prediction "
                                          "or paint, then review")
             return
         token, n = self._token, len(self.class_names)
-        future = self._pool.submit(metrics_of, mask.copy(), prediction, n)
-        future.add_done_callback(lambda f: self._metrics_ready.emit((token, f)))
+        self._pool.submit(metrics_of, mask.copy(), prediction, n, on_done=lambda f: self._on_metrics(token, f))
 
-    def _on_metrics(self, payload) -> None:
-        token, future = payload
-        if token == self._token and future.exception() is None:
+    def _on_metrics(self, token: int, future: Future) -> None:
+        if token == self._token and not future.cancelled() and future.exception() is None:
             self.metrics = future.result()
             self._fill_image_table(self.metrics)
 
@@ -283,23 +274,21 @@ class ReviewDock(QDockWidget):
         table = self.val_table
         table.setSortingEnabled(False)
         table.setRowCount(0)
-        epochs = (history or {}).get("epochs") or []
-        if not epochs:
+        summary = last_validation(history, self.class_names)
+        if summary is None:
             self.val_summary.setText("No validation yet: train a model")
             table.setSortingEnabled(True)
             return
-        last = epochs[-1]
-        names = history.get("class_names") or self.class_names
-        values = list(last.get("val_iou") or [])
-        for i, name in enumerate(names):
-            value = values[i] if i < len(values) else None
+        for i, (name, value) in enumerate(zip(summary.names, summary.iou)):
             row = table.rowCount()
             table.insertRow(row)
-            table.setItem(row, 0, self._name_item(i, str(name)))
-            table.setItem(row, 1, _ratio_item(math.nan if value is None else float(value)))
+            table.setItem(row, 0, self._name_item(i, name))
+            table.setItem(row, 1, _ratio_item(value))
         table.setSortingEnabled(True)
-        epoch = last.get("epoch", len(epochs))
-        self.val_summary.setText(f"Epoch {epoch}: " + summary_text(last.get("val_miou"), last.get("val_pixel_accuracy")))
+        self.val_summary.setText(summary.text)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop computing metrics; the pool is shut down here only when this dock made it."""
+        self._token += 1
+        if self._own_pool:
+            self._pool.shutdown()

@@ -7,7 +7,7 @@
   masks written afterwards carry it in their palette.
 * Delete and reorder renumber pixels: the open image and its undo history are remapped in memory
   (``Document.remap_classes``, so undo keeps working in the new numbering), and every mask on disk
-  is rewritten off the GUI thread, all-or-nothing and crash-safe (remap_worker, core.journal).
+  is rewritten off the GUI thread, all-or-nothing and crash-safe (application.class_rewrite, core.journal).
   Writes and image switches wait while the rewrite runs, so no save can race with it.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from segstudio.application.class_rewrite import IDENTITY
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 
@@ -22,14 +23,13 @@ from segstudio.gui.window import dialogs
 
 from segstudio.gui.workers import remap_worker
 
-IDENTITY = np.arange(256, dtype=np.uint8)
-
 
 class ClassEditor:
     """Performs the class dock's requests on the window's project."""
 
     def __init__(self, window) -> None:
         self.window = window
+        self.rewriting = False  # a project-wide rewrite is running (the GUI stays live meanwhile)
 
     @property
     def project(self):
@@ -37,8 +37,13 @@ class ClassEditor:
 
     def _editable(self):
         """The open project, or None when there is none or it is read-only (open in another window:
-        every class edit writes files, so it is refused, with a message)."""
+        every class edit writes files, so it is refused, with a message). Also None while a rewrite
+        runs: a second edit would change the class list under the first one's files."""
         session = self.window.session
+        if self.rewriting:
+            self.window.statusBar().showMessage("The masks are being rewritten: change the classes "
+                                                "again when it is done", 5000)
+            return None
         if session.project is not None and session.read_only:
             message = f"The project is {session.read_only}; classes cannot be changed here."
             dialogs.error(self.window, "Classes", message)
@@ -133,6 +138,8 @@ class ClassEditor:
         conflict = project.class_conflict if project is not None else None
         if conflict is None:
             return True
+        if self.rewriting:
+            return False  # asked again at the next open
         choice = dialogs.ask_class_mismatch(self.window, conflict.message)
         if choice == "remap":
             old = project.classes.copy()
@@ -158,6 +165,12 @@ class ClassEditor:
         except SegStudioError as exc:
             self.window.statusBar().showMessage(f"Class colours not saved: {exc}", 10000)
 
+    def _pool(self):
+        """The window's class-rewrite pool when it owns its pools (``BackgroundPools``), else None:
+        the rewrite then makes one of its own."""
+        pools = getattr(self.window, "pools", None)
+        return pools.pool("class-rewrite") if pools is not None else None
+
     def _rewrite(self, lut: np.ndarray, old, title: str, select: int | None = None) -> bool:
         """Rewrite the project's files through ``lut`` and remap the open image in memory; on
         failure restore the old class list (nothing on disk or in memory changed)."""
@@ -166,7 +179,11 @@ class ClassEditor:
         identity = bool(np.array_equal(lut, IDENTITY))
         document = session.document
         with session.hold_writes():
-            message = remap_worker.run_with_progress(window, project, lut, title)
+            self.rewriting = True
+            try:
+                message = remap_worker.run_with_progress(window, project, lut, title, self._pool())
+            finally:
+                self.rewriting = False
             if message is None and not identity:
                 session.masks_rewritten(lut)
                 if document is not None and session.document is document:

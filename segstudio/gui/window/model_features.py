@@ -21,7 +21,7 @@ from segstudio.gui.window.actions import Spec
 from segstudio.application.model_registry import active_model_path, read_history, set_active_model
 from segstudio.gui.docks.models_dock import ModelsDock
 from segstudio.gui.canvas.predict_layer import AcceptMode, PredictionLayer, ViewMode
-from segstudio.gui.workers.prediction_worker import BatchPredictThread, PredictionService
+from segstudio.gui.workers.prediction_worker import BatchPrediction, PredictionService
 from segstudio.gui.docks.review_dock import ReviewDock
 from segstudio.gui.docks.train_dock import TrainDock
 from segstudio.application.train_snapshot import remove_stale_snapshots
@@ -56,7 +56,7 @@ class ModelFeatures(QObject):
         window.file_dock.raise_()
         self.service = PredictionService(self)
         self.prediction = PredictionLayer(window)
-        self.batch: BatchPredictThread | None = None
+        self.batch: BatchPrediction | None = None
         self._watched = None  # the document whose edits refresh the error map and metrics
         self._build_actions()
         self._connect()
@@ -275,7 +275,7 @@ class ModelFeatures(QObject):
         dialog.setWindowTitle("Predict all unlabelled images")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
-        self.batch = BatchPredictThread(self.service.runner, project.save_dir, model, paths, self)
+        self.batch = BatchPrediction(self.service.runner, project.save_dir, model, paths, self)
         self.batch.progress.connect(lambda done, total, name: (dialog.setValue(done), dialog.setLabelText(
             f"Predicting {name} ({done + 1} of {total})…" if name else "Done")))
         dialog.canceled.connect(self.batch.cancel)

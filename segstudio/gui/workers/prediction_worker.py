@@ -1,132 +1,34 @@
 """Predictions off the GUI thread: the current image on request, and every unlabelled image in a batch.
 
-One :class:`PredictionService` per window. It loads the active model once (on its worker thread),
-predicts with uncertainty, and keeps results in memory keyed by (image path, model, image mtime)
-and on disk in ``<save_dir>/.segstudio/predictions/<model>/<stem>.png`` (the model's raw class
-indices) with the uncertainty scores in ``scores.json`` next to them. A cached file is used while
-it is newer than both the image and the model weights. User masks are never written here.
+One :class:`PredictionService` per window. Its jobs run ``application.model_runner.ModelRunner``
+(the model loaded once, predictions with uncertainty, the disk cache of
+``application.prediction_cache``) on a :class:`BackgroundPool`, and it keeps the latest results
+in memory keyed by (image path, model, image mtime). :class:`BatchPrediction` fills the cache for
+a list of images on a pool of its own, so the image on screen is not queued behind a whole
+folder. User masks are never written here.
+
+The pools come from the window (its ``BackgroundPools``, shut down once when it closes); without
+one, each object makes its own and shuts it down in :meth:`shutdown` / when the batch ends.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import CancelledError, Future
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
-from segstudio.core.atomic import atomic_write_text
+from segstudio.application.model_runner import ModelRunner, model_key
 from segstudio.core.errors import SegStudioError
-from segstudio.core.images import load_image
-from segstudio.core.journal import STATE_FOLDER
-from segstudio.core.masks import read_mask, write_mask
+from segstudio.gui.workers.background import BackgroundPool
 
-from segstudio.model.model_files import weights_file
-
-PREDICTIONS_FOLDER = "predictions"
-SCORES_FILE = "scores.json"
 MEMORY_CACHE = 12  # predictions kept in memory (one image's labels each)
 
 
-@dataclass
-class PredictionResult:
-    """The model's labels (its own class indices) and the image's uncertainty score."""
-
-    image_path: Path
-    model_path: Path
-    labels: np.ndarray  # (H, W) uint8, model class indices
-    score: float  # class-balanced doubt in [0, 1] (model.uncertainty): higher = less sure
-    class_names: list[str]
-
-
-def cache_folder(save_dir, model_path: Path) -> Path:
-    name = model_path.name if model_path.is_dir() else model_path.stem
-    return Path(save_dir) / STATE_FOLDER / PREDICTIONS_FOLDER / name
-
-
-def read_scores(folder: Path) -> dict[str, float]:
-    try:
-        data = json.loads((folder / SCORES_FILE).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))} if isinstance(data, dict) else {}
-
-
-class ModelRunner:
-    """The loaded model of one path (reloaded when its weights change); thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key = None
-        self._predictor = None
-        self._names: list[str] = []
-        self._scores_lock = threading.Lock()
-
-    @staticmethod
-    def key_of(model_path: Path) -> tuple[str, float]:
-        weights = weights_file(model_path)
-        if weights is None:
-            raise SegStudioError(f"model {model_path} has no weights file")
-        return str(model_path), weights.stat().st_mtime
-
-    def predictor(self, model_path: Path):
-        key = self.key_of(model_path)
-        with self._lock:
-            if self._key != key:
-                from segstudio.model.checkpoints import load_model
-                from segstudio.model.predictor import Predictor
-                self._predictor = None
-                model, info = load_model(model_path)
-                self._predictor = Predictor(model, info)
-                self._names = list(info.class_names)
-                self._key = key
-            return self._predictor, self._names
-
-    def predict(self, save_dir, model_path: Path, image_path: Path) -> PredictionResult:
-        """Cached on disk when fresh, else computed (and cached)."""
-        folder = cache_folder(save_dir, model_path)
-        cached = folder / f"{image_path.stem}.png"
-        model_mtime = self.key_of(model_path)[1]
-        try:
-            fresh = cached.stat().st_mtime >= max(image_path.stat().st_mtime, model_mtime)
-        except OSError:
-            fresh = False
-        score = read_scores(folder).get(image_path.stem) if fresh else None
-        if fresh and score is not None:
-            try:
-                labels = read_mask(cached)
-                return PredictionResult(image_path, model_path, labels, score, self._names_for(model_path))
-            except SegStudioError:
-                pass  # unreadable: predict again
-        predictor, names = self.predictor(model_path)
-        prediction = predictor.predict(load_image(image_path), uncertainty=True)
-        result = PredictionResult(image_path, model_path, prediction.labels, prediction.score, names)
-        self._store(folder, image_path.stem, result)
-        return result
-
-    def _names_for(self, model_path: Path) -> list[str]:
-        if self._key is not None and self._key[0] == str(model_path):
-            return list(self._names)
-        config = model_path / "config.json" if model_path.is_dir() else model_path.parent / "config.json"
-        try:
-            return [str(n) for n in json.loads(config.read_text("utf-8")).get("class_names", [])]
-        except (OSError, ValueError, AttributeError):
-            return self.predictor(model_path)[1]
-
-    def _store(self, folder: Path, stem: str, result: PredictionResult) -> None:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            write_mask(folder / f"{stem}.png", result.labels)
-            with self._scores_lock:
-                scores = read_scores(folder)
-                scores[stem] = round(result.score, 6)
-                atomic_write_text(folder / SCORES_FILE, json.dumps(scores, indent=1, sort_keys=True))
-        except (OSError, SegStudioError):
-            pass  # a read-only save folder: predictions still work, only uncached
+def _error_text(error: BaseException) -> str:
+    return str(error) if isinstance(error, SegStudioError) else f"{type(error).__name__}: {error}"
 
 
 class PredictionService(QObject):
@@ -134,47 +36,43 @@ class PredictionService(QObject):
 
     ready = Signal(object)  # PredictionResult
     failed = Signal(str)
-    _done = Signal(object)  # (token, future) from the worker thread
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, pool: BackgroundPool | None = None) -> None:
         super().__init__(parent)
         self.runner = ModelRunner()
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="segstudio-predict")
+        self._own_pool = pool is None
+        self._pool = pool if pool is not None else BackgroundPool("predict", 1, self)
         self._memory: OrderedDict = OrderedDict()
         self._token = 0
-        self.busy = False
-        self._done.connect(self._on_done)
 
     def request(self, save_dir, model_path: Path, image_path: Path) -> bool:
         """Predict ``image_path``; True when the answer was in memory (``ready`` emitted at once)."""
         self._token += 1
         try:
-            key = (str(image_path), ModelRunner.key_of(model_path), image_path.stat().st_mtime)
+            key = (str(image_path), model_key(model_path), image_path.stat().st_mtime)
         except (OSError, SegStudioError) as exc:
             self.failed.emit(str(exc))
             return False
         if key in self._memory:
             self._memory.move_to_end(key)
-            self.busy = False
             self.ready.emit(self._memory[key])
             return True
         token = self._token
-        self.busy = True
-        future = self._pool.submit(self.runner.predict, save_dir, model_path, image_path)
-        future.add_done_callback(lambda f: self._done.emit((token, key, f)))
+        self._pool.submit(self.runner.predict, save_dir, model_path, image_path,
+                          on_done=lambda future: self._on_done(token, key, future))
         return False
 
     def cancel(self) -> None:
         """Forget the pending request (its result is dropped)."""
         self._token += 1
-        self.busy = False
 
     def forget(self) -> None:
         """Drop the memory cache (the model was retrained or deleted)."""
         self._memory.clear()
 
-    def _on_done(self, payload) -> None:
-        token, key, future = payload
+    def _on_done(self, token: int, key, future: Future) -> None:
+        if future.cancelled():
+            return
         error = future.exception()
         if error is None:
             self._memory[key] = future.result()
@@ -182,46 +80,78 @@ class PredictionService(QObject):
                 self._memory.popitem(last=False)
         if token != self._token:
             return
-        self.busy = False
         if error is not None:
-            self.failed.emit(str(error) if isinstance(error, SegStudioError) else f"{type(error).__name__}: {error}")
+            self.failed.emit(_error_text(error))
         else:
             self.ready.emit(future.result())
 
     def shutdown(self) -> None:
+        """Drop the pending request; the pool is shut down here only when this service made it."""
         self.cancel()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._own_pool:
+            self._pool.shutdown(wait=True)
 
 
-class BatchPredictThread(QThread):
+class BatchPrediction(QObject):
     """Predicts a list of images into the cache (progress, cancel); never touches user masks."""
 
-    progress = Signal(int, int, str)  # done, total, image name
-    finished_batch = Signal(int, str)  # images predicted, error message ("" when none)
+    progress = Signal(int, int, str)  # images done (predicted or failed), total, image name
+    finished_batch = Signal(int, str)  # images predicted, last error message ("" when none)
 
-    def __init__(self, runner: ModelRunner, save_dir, model_path: Path, image_paths: list[Path], parent=None) -> None:
+    def __init__(self, runner: ModelRunner, save_dir, model_path: Path, image_paths: list[Path],
+                 parent: QObject | None = None, pool: BackgroundPool | None = None) -> None:
         super().__init__(parent)
         self.runner, self.save_dir, self.model_path = runner, save_dir, model_path
         self.image_paths = list(image_paths)
         self._cancel = threading.Event()
+        self._own_pool = pool is None
+        self._pool = pool if pool is not None else BackgroundPool("predict-all", 1, self)
+        self._future: Future | None = None
+
+    def start(self) -> None:
+        self._future = self._pool.submit(self._run, on_done=self._done)
 
     def cancel(self) -> None:
+        """Stop after the image being predicted."""
         self._cancel.set()
 
-    def run(self) -> None:
-        done, error = 0, ""
+    def wait(self, timeout_ms: int | None = None) -> bool:
+        """Block until the batch has ended (True) or ``timeout_ms`` passed (False)."""
+        if self._future is None or self._future.cancelled():
+            return True
+        try:
+            self._future.exception(None if timeout_ms is None else timeout_ms / 1000)
+        except TimeoutError:
+            return False
+        except CancelledError:  # dropped from the queue by a shutdown: it will never run
+            pass
+        return True
+
+    def _run(self) -> tuple[int, str]:
+        """The batch on the worker thread; progress goes to the GUI thread through the pool."""
+        position, predicted, error = 0, 0, ""
         total = len(self.image_paths)
         for path in self.image_paths:
             if self._cancel.is_set():
                 break
-            self.progress.emit(done, total, path.name)
+            self._pool.call_in_gui(self.progress.emit, position, total, path.name)
             try:
                 self.runner.predict(self.save_dir, self.model_path, path)
+                predicted += 1
             except SegStudioError as exc:
                 error = str(exc)  # a corrupt image: report it, go on with the others
-            except Exception as exc:  # noqa: BLE001
-                error = f"{path.name}: {type(exc).__name__}: {exc}"
+            except Exception as exc:  # noqa: BLE001 - anything else stops the batch, reported
+                error = f"{path.name}: {_error_text(exc)}"
                 break
-            done += 1
-        self.progress.emit(done, total, "")
-        self.finished_batch.emit(done, error)
+            position += 1
+        self._pool.call_in_gui(self.progress.emit, position, total, "")
+        return predicted, error
+
+    def _done(self, future: Future) -> None:
+        if self._own_pool:
+            self._pool.shutdown()
+        if future.cancelled():
+            return
+        error = future.exception()
+        done, message = (0, _error_text(error)) if error is not None else future.result()
+        self.finished_batch.emit(done, message)

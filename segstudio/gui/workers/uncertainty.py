@@ -1,32 +1,18 @@
 """What to label next: order the file list by the model's uncertainty on each image.
 
-The score of an image is the model's class-balanced doubt in [0, 1] (``Prediction.score``, see
-``segstudio.model.uncertainty``), saved by the prediction worker in the active model's cache folder. Images
-with a score come first, least certain first; the others follow in file order.
+The scores and the order are ``application.prediction_cache``'s; this module only shows them in
+the file dock: each score after its image's name and, when sorting, the least certain images first.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from segstudio.gui.workers.prediction_worker import cache_folder, read_scores
-
-
-def scores_by_index(project, model_path: Path | None) -> dict[int, float]:
-    """Score of each entry index that has one for ``model_path``."""
-    if project is None or model_path is None:
-        return {}
-    scores = read_scores(cache_folder(project.save_dir, model_path))
-    return {i: scores[e.stem] for i, e in enumerate(project.entries) if e.stem in scores}
-
-
-def uncertainty_order(count: int, scores: dict[int, float]) -> list[int]:
-    """Indices, scored ones first by decreasing score (ties in file order), then the rest."""
-    scored = sorted(scores, key=lambda i: (-scores[i], i))
-    return scored + [i for i in range(count) if i not in scores]
+from segstudio.application.prediction_cache import scores_by_index, uncertainty_order
 
 
 def score_suffix(score: float) -> str:
+    """The score as the file list shows it after an image's name."""
     return f"   ({score:.2f})"
 
 

@@ -1,0 +1,58 @@
+"""Review rules: a prediction in the project's classes, what "accept the prediction" writes into
+a mask, and the error map of one class (no Qt, no torch).
+
+Why here: these rules decide what lands in a user's mask, so they are plain functions on arrays,
+tested without a window; the prediction layer only calls them and shows the result.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+
+from segstudio.core import overlay
+from segstudio.core.class_mapping import class_lut
+from segstudio.core.palette import IGNORE_INDEX
+
+
+class AcceptMode(enum.Enum):
+    ALL = "All classes"
+    UNLABELLED = "Only unlabelled pixels"
+    CLASS = "Only one class"
+
+
+def prediction_in_project(labels: np.ndarray, model_names: list[str], project_names: list[str]) -> np.ndarray:
+    """A prediction in the model's class indices renumbered into the project's classes by the one
+    rule ``core.class_mapping`` (the one ``segstudio-cli evaluate --model`` uses): a model class
+    the project does not know becomes 255, which is drawn as nothing and never accepted."""
+    return class_lut(model_names, project_names)[labels]
+
+
+def accepted_label(mask: np.ndarray, prediction: np.ndarray, mode: AcceptMode, class_index: int = 1) -> np.ndarray:
+    """The mask after accepting ``prediction`` in ``mode`` (a new array; ``mask`` is unchanged).
+
+    Ignore pixels (255) the user painted are never overwritten, and a pixel predicted as a class
+    the project does not know (255, see :func:`prediction_in_project`) keeps what the mask has;
+    UNLABELLED writes only where the mask is still background (0); CLASS only where
+    ``class_index`` is predicted.
+    """
+    if mask.shape != prediction.shape:
+        raise ValueError(f"prediction {prediction.shape} and mask {mask.shape} differ in size")
+    writable = (mask != IGNORE_INDEX) & (prediction != IGNORE_INDEX)
+    if mode is AcceptMode.UNLABELLED:
+        writable &= mask == 0
+    elif mode is AcceptMode.CLASS:
+        writable &= prediction == class_index
+    result = mask.copy()
+    result[writable] = prediction[writable]
+    return result
+
+
+def class_error_map(prediction: np.ndarray, mask: np.ndarray, class_index: int | None) -> np.ndarray:
+    """Error map (``core.overlay.error_map``); with ``class_index``, only pixels where that class
+    is painted or predicted (the review table's class filter)."""
+    rgba = overlay.error_map(prediction, mask)
+    if class_index is not None:
+        rgba[(mask != class_index) & (prediction != class_index)] = 0
+    return rgba

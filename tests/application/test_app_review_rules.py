@@ -1,0 +1,38 @@
+"""Accept rules and the per-class error map, on hand-made arrays (no Qt, no torch)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from segstudio.application.review_rules import AcceptMode, accepted_label, class_error_map
+from segstudio.core.overlay import MISSED_RGBA, WRONG_RGBA
+
+
+def test_accept_modes_never_write_over_ignore_and_leave_the_mask_alone():
+    mask = np.array([[0, 1], [255, 0]], np.uint8)
+    pred = np.array([[2, 2], [2, 1]], np.uint8)
+    before = mask.copy()
+    assert accepted_label(mask, pred, AcceptMode.ALL).tolist() == [[2, 2], [255, 1]]
+    assert accepted_label(mask, pred, AcceptMode.UNLABELLED).tolist() == [[2, 1], [255, 1]]
+    assert accepted_label(mask, pred, AcceptMode.CLASS, 1).tolist() == [[0, 1], [255, 1]]
+    assert accepted_label(mask, pred, AcceptMode.CLASS, 2).tolist() == [[2, 2], [255, 0]]
+    assert (mask == before).all()
+
+
+def test_accept_refuses_a_prediction_of_another_size():
+    try:
+        accepted_label(np.zeros((2, 2), np.uint8), np.zeros((2, 3), np.uint8), AcceptMode.ALL)
+    except ValueError as exc:
+        assert "differ in size" in str(exc)
+    else:
+        raise AssertionError("a prediction of another size was accepted")
+
+
+def test_class_error_map_keeps_only_the_chosen_class():
+    pred, mask = np.array([[0, 2, 3]], np.uint8), np.array([[1, 1, 3]], np.uint8)
+    errors = class_error_map(pred, mask, None)
+    assert tuple(errors[0, 0]) == MISSED_RGBA and tuple(errors[0, 1]) == WRONG_RGBA
+    only_two = class_error_map(pred, mask, 2)
+    assert only_two[0, 0, 3] == 0 and only_two[0, 1, 3] > 0 and only_two[0, 2, 3] == 0
+    only_one = class_error_map(pred, mask, 1)
+    assert only_one[0, 0, 3] > 0 and only_one[0, 1, 3] > 0 and only_one[0, 2, 3] == 0

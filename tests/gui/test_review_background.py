@@ -1,0 +1,208 @@
+"""Prediction, predict-all, review metrics and the class rewrite run on BackgroundPools: a pool
+lent by the window is used and left open (the window shuts it down once), a pool of their own is
+shut down by them; answers and progress arrive on the GUI thread; cancel keeps every file."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtWidgets import QProgressDialog
+
+from segstudio.core.classes import ClassList, save_class_file
+from segstudio.core.project import Project
+from segstudio.gui.docks.review_dock import ReviewDock
+from segstudio.gui.workers import remap_worker
+from segstudio.gui.workers.background import BackgroundPool
+from segstudio.gui.workers.prediction_worker import BatchPrediction, PredictionService
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "robustness"))
+from cli_helpers import photo, tiny_model  # noqa: E402
+
+
+def _sums(folder: Path) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _labelled(folder: Path, count: int = 3) -> Project:
+    folder.mkdir(parents=True)
+    for i in range(count):
+        Image.fromarray(np.full((6, 8, 3), 30 * i, np.uint8)).save(folder / f"img{i}.jpg")
+    save_class_file(folder / "classes.txt", ClassList(["background", "cat", "dog"]))
+    project = Project(folder)
+    for entry in project.entries:
+        label = np.zeros((6, 8), np.uint8)
+        label[:3], label[3:] = 1, 2
+        project.save(entry, label)
+    return Project(folder)
+
+
+def test_prediction_service_uses_a_lent_pool_and_leaves_it_open(qtbot, tmp_path):
+    model = tiny_model(tmp_path / "save" / "models" / "m")
+    image = photo(tmp_path / "images" / "a.jpg", size=(16, 20))
+    lent = BackgroundPool("predict")
+    service = PredictionService(pool=lent)
+    gui, seen = threading.current_thread(), []
+    service.ready.connect(lambda result: seen.append((result, threading.current_thread() is gui)))
+    assert not service.request(tmp_path / "save", model, image)
+    qtbot.waitUntil(lambda: bool(seen), timeout=20000)
+    assert seen[0][1] and seen[0][0].labels.shape == (16, 20)
+    assert service.request(tmp_path / "save", model, image)  # from memory, at once
+    service.shutdown()
+    assert not lent.closed  # the window's, shut down by the window
+    lent.shutdown(wait=True)
+    own = PredictionService()
+    own.shutdown()
+    assert own._pool.closed
+
+
+def test_batch_prediction_reports_progress_skips_a_broken_image_and_closes_its_pool(qtbot, tmp_path):
+    model = tiny_model(tmp_path / "save" / "models" / "m")
+    images = [photo(tmp_path / "images" / f"{n}.jpg", size=(16, 20), seed=i) for i, n in enumerate("abc")]
+    images[1].write_bytes(b"\xff\xd8\xff broken")
+    before = _sums(tmp_path / "images")
+    service = PredictionService()
+    batch = BatchPrediction(service.runner, tmp_path / "save", model, images)
+    progress, finished = [], []
+    batch.progress.connect(lambda done, total, name: progress.append((done, total, name)))
+    batch.finished_batch.connect(lambda done, error: finished.append((done, error)))
+    batch.start()
+    qtbot.waitUntil(lambda: bool(finished), timeout=30000)
+    assert finished[0][0] == 2 and "b.jpg" in finished[0][1]
+    assert progress[0] == (0, 3, "a.jpg") and progress[-1] == (3, 3, "")  # the broken one counts as done
+    assert batch.wait(1000) and batch._pool.closed
+    cache = tmp_path / "save" / ".segstudio" / "predictions" / "m"
+    assert sorted(p.name for p in cache.glob("*.png")) == ["a.png", "c.png"]
+    assert _sums(tmp_path / "images") == before
+    service.shutdown()
+
+
+def test_batch_prediction_cancel_stops_before_the_next_image(qtbot, tmp_path, monkeypatch):
+    images = [tmp_path / f"{n}.jpg" for n in "abcd"]
+    lent = BackgroundPool("predict-all")
+    calls: list[Path] = []
+
+    class SlowRunner:
+        def predict(self, save_dir, model_path, path):
+            calls.append(path)
+            time.sleep(0.2)
+
+    batch = BatchPrediction(SlowRunner(), tmp_path, tmp_path / "m", images, pool=lent)
+    finished = []
+    batch.finished_batch.connect(lambda done, error: finished.append((done, error)))
+    batch.progress.connect(lambda done, total, name: batch.cancel() if name == "b.jpg" else None)
+    batch.start()
+    qtbot.waitUntil(lambda: bool(finished), timeout=10000)
+    assert finished == [(len(calls), "")] and len(calls) < 4
+    assert not lent.closed
+    lent.shutdown(wait=True)
+
+
+def test_review_metrics_on_a_lent_pool(qtbot):
+    lent = BackgroundPool("metrics")
+    dock = ReviewDock(pool=lent)
+    qtbot.addWidget(dock)
+    dock.set_classes(["background", "cat"], [(0, 0, 0), (200, 0, 0)])
+    mask = np.zeros((4, 4), np.uint8)
+    mask[:2] = 1
+    dock.update_image(mask, mask.copy())
+    qtbot.waitUntil(lambda: dock.image_table.rowCount() == 2, timeout=5000)
+    assert dock.metrics.iou[1] == 1.0
+    dock.shutdown()
+    assert not lent.closed
+    lent.shutdown(wait=True)
+    own = ReviewDock()
+    qtbot.addWidget(own)
+    own.shutdown()
+    assert own._pool.closed
+
+
+def test_class_rewrite_progress_and_cancel_keep_every_file(qtbot, tmp_path, monkeypatch):
+    project = _labelled(tmp_path / "p")
+    before = _sums(tmp_path / "p")
+    real = remap_worker.rewrite_project
+    values: list[int] = []
+
+    class CancelAtFirstStep(QProgressDialog):
+        def setValue(self, value):  # noqa: N802 - Qt naming
+            values.append(value)
+            super().setValue(value)
+            if value == 1:
+                self.canceled.emit()  # the user presses Cancel (what the button does)
+
+    def slow(project, lut, progress, should_stop):
+        def step(done, total):
+            progress(done, total)
+            time.sleep(0.3)  # time for the Cancel to arrive before the next mask
+        return real(project, lut, step, should_stop)
+
+    monkeypatch.setattr(remap_worker, "QProgressDialog", CancelAtFirstStep)
+    monkeypatch.setattr(remap_worker, "rewrite_project", slow)
+    lut = project.classes.delete(1)
+    assert remap_worker.run_with_progress(None, project, lut, "Deleting") == ""
+    assert values and values[0] == 1
+    assert _sums(tmp_path / "p") == before
+    closed = BackgroundPool("class-rewrite")
+    closed.shutdown()
+    assert remap_worker.run_with_progress(None, project, lut, "Deleting", closed) == remap_worker.INTERRUPTED
+    assert _sums(tmp_path / "p") == before
+
+
+def test_class_rewrite_on_a_lent_pool_finishes_and_leaves_the_pool_open(qtbot, tmp_path):
+    project = _labelled(tmp_path / "p")
+    lent = BackgroundPool("class-rewrite")
+    lut = project.classes.delete(1)
+    assert remap_worker.run_with_progress(None, project, lut, "Deleting", lent) is None
+    assert (tmp_path / "p" / "classes.txt").read_text() == "background\ndog\n"
+    assert not lent.closed
+    lent.shutdown(wait=True)
+
+
+def test_a_second_class_edit_during_a_rewrite_is_refused(qtbot, make_window, project_dir, monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    from segstudio.core.classes import load_class_file
+    from segstudio.core.masks import read_mask
+
+    project = Project(project_dir)
+    stripes = np.zeros((60, 80), np.uint8)
+    stripes[0:10], stripes[10:20], stripes[20:30] = 1, 2, 3
+    for entry in project.entries[:2]:
+        project.save(entry, stripes)
+    window = make_window(project_dir)
+    real = remap_worker.rewrite_project
+
+    def slow(project, lut, progress, should_stop):
+        time.sleep(0.4)  # the user clicks again meanwhile
+        return real(project, lut, progress, should_stop)
+
+    monkeypatch.setattr(remap_worker, "rewrite_project", slow)
+    editor, during = window.class_editor, []
+    QTimer.singleShot(100, lambda: during.extend([editor.delete(1), editor.add(), editor.move(1, 1)]))
+    assert editor.delete(2)  # dog goes; cat and tree stay where a single delete puts them
+    assert during == [False, None, False]
+    assert load_class_file(project_dir / "classes.txt")[0].names == ["background", "cat", "tree"]
+    for stem in ("img1", "img2"):
+        mask = read_mask(project_dir / f"{stem}.png")
+        assert (mask[0:10] == 1).all() and (mask[10:20] == 0).all() and (mask[20:30] == 2).all()
+    assert not list(project_dir.glob(".*.remap")) and not editor.rewriting
+
+
+def test_an_unexpected_error_in_the_rewrite_is_reported_not_waited_for(qtbot, tmp_path, monkeypatch):
+    from segstudio.application import class_rewrite
+
+    project = _labelled(tmp_path / "p")
+    before = _sums(tmp_path / "p")
+
+    def broken(*args, **kwargs):
+        raise ValueError("encoder bug")
+
+    monkeypatch.setattr(class_rewrite, "encode_mask_png", broken)
+    message = remap_worker.run_with_progress(None, project, project.classes.delete(1), "Deleting")
+    assert message == "ValueError: encoder bug"
+    assert _sums(tmp_path / "p") == before
