@@ -15,11 +15,11 @@ from PySide6.QtCore import QTimer
 from gui_project import make_project
 from gui_helpers import click, drag
 from segstudio.core.masks import read_mask
-from segstudio.gui.window import session as session_module
 from segstudio.gui.canvas.mask_layer import SYNC_PIXELS, MaskLayer
 from segstudio.gui.window.session import Session
+from segstudio.gui.workers import image_loader
 
-REAL_LOAD = session_module.load_for_display
+REAL_LOAD = image_loader.load_for_display
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def slow_loader(monkeypatch, seconds: float, calls: list | None = None):
         time.sleep(seconds)
         return REAL_LOAD(project, index, *args, **kwargs)
 
-    monkeypatch.setattr(session_module, "load_for_display", slow)
+    monkeypatch.setattr(image_loader, "load_for_display", slow)
 
 
 def test_switch_to_a_slow_image_keeps_the_event_loop_running(make_window, five, monkeypatch):

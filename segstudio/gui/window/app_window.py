@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
+from segstudio.application import navigation
 from segstudio.core import overlay
 from segstudio.core.errors import SegStudioError
 from segstudio.core.images import is_image_file
@@ -22,9 +23,7 @@ from segstudio.core.mask_repair import ADD_CLASSES
 from segstudio.core.masks import label_counts
 from segstudio.core.palette import IGNORE_INDEX
 
-from segstudio.gui.window import demo
-
-from segstudio.gui.window import dialogs
+from segstudio.gui.window import demo, dialogs, window_state
 from segstudio.gui.window.actions import TOOL_ACTIONS, Actions, Spec
 from segstudio.gui.canvas.canvas import Canvas
 from segstudio.gui.canvas.canvas_tools import Tool, ToolController
@@ -36,6 +35,7 @@ from segstudio.gui.canvas.mask_layer import MaskLayer
 from segstudio.gui.window.session import Session
 from segstudio.gui.window.settings import Settings
 from segstudio.gui.docks.tool_dock import ToolDock
+from segstudio.gui.workers.background import BackgroundPools
 
 PLUGINS: tuple[str, ...] = ("segstudio.gui.window.model_features",)  # modules with install(window)
 COUNT_DELAY_MS = 250
@@ -43,7 +43,10 @@ SYNC_COUNT_PIXELS = 2_000_000  # bigger maps are counted on a worker thread (~60
 
 
 class MainWindow(QMainWindow):
-    """segstudio's labelling window."""
+    """segstudio's labelling window.
+
+    It owns the background pools of the window (``pools``), shut down once when it closes.
+    """
 
     _counts_ready = Signal(object)  # (document, counts future) from the counting thread
 
@@ -52,7 +55,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("segstudio")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else Settings()
-        self.session = Session(self)
+        self.pools = BackgroundPools(self)
+        self.session = Session(self.pools, self)
         self.session.ask_restore = lambda path: dialogs.ask_restore(self, path.name)
         self.session.ask_unsaved = lambda: dialogs.ask_unsaved(self, self._image_name())
         self.tools = ToolController(self)
@@ -85,7 +89,9 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect_actions()
         self._connect_signals()
-        self._restore_settings()
+        window_state.restore(self)
+        self._on_tool_settings()
+        self._rebuild_recent_menu()
         for plugin in PLUGINS:
             importlib.import_module(plugin).install(self)
 
@@ -171,55 +177,8 @@ class MainWindow(QMainWindow):
         self.tool_dock.tolerance_changed.connect(lambda v: setattr(t, "fill_tolerance", int(v)))
 
     # --- settings --------------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        st = self.settings
-        geometry, state = st.get_bytes("window/geometry"), st.get_bytes("window/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 820)
-        if state is not None:
-            self.restoreState(state)
-        else:
-            self._default_dock_sizes()
-        self.tools.set_brush_size(st.get_int("tools/brush_size", 15))
-        self.tool_dock.set_brush_size(self.tools.brush_size)
-        self.set_opacity(st.get_float("tools/opacity", 0.5))
-        self.tool_dock.set_opacity(self.mask_layer.opacity)
-        self.tools.fill_tolerance = st.get_int("tools/fill_tolerance", 0)
-        self.tool_dock.set_tolerance(self.tools.fill_tolerance)
-        try:
-            self.tools.set_tool(Tool(st.get_str("tools/tool", Tool.BRUSH.value)))
-        except ValueError:
-            pass
-        self._on_tool_settings()
-        self.actions["autosave"].setChecked(st.get_bool("file/autosave", True))
-        self.session.autosave = self.actions["autosave"].isChecked()
-        self._rebuild_recent_menu()
-
-    def _default_dock_sizes(self) -> None:
-        """First start: a dock column wide enough for the training form (about a quarter of the
-        window, 330-520 px) and most of its height for the tabbed docks (files, training...)."""
-        width = max(330, min(520, self.width() // 4))
-        self.resizeDocks([self.class_dock], [width], Qt.Orientation.Horizontal)
-        height = max(300, self.height() - 120)
-        tools = self.tool_dock.minimumSizeHint().height()
-        classes = height * 28 // 100
-        self.resizeDocks([self.class_dock, self.tool_dock, self.file_dock],
-                         [classes, tools, height - classes - tools], Qt.Orientation.Vertical)
-
     def save_settings(self) -> None:
-        st = self.settings
-        st.set("window/geometry", self.saveGeometry())
-        st.set("window/state", self.saveState())
-        st.set("tools/brush_size", self.tools.brush_size)
-        st.set("tools/opacity", self.mask_layer.opacity)
-        st.set("tools/fill_tolerance", self.tools.fill_tolerance)
-        st.set("tools/tool", self.tools.tool.value)
-        st.set("file/autosave", self.session.autosave)
-        if self.session.target_entry is not None:
-            st.set("project/last_image", self.session.target_entry.image_path.name)
-        st.q.sync()
+        window_state.save(self)
 
     def _rebuild_recent_menu(self) -> None:
         menu = self.actions.recent_menu
@@ -319,13 +278,9 @@ class MainWindow(QMainWindow):
         return self.session.load_index(index)
 
     def go(self, step: int) -> bool:
-        """Previous / next image, following the file list's filter."""
-        visible = self.file_dock.visible_indices()
-        current = self.session.index
-        candidates = [i for i in visible if (i > current if step > 0 else i < current)]
-        if not candidates:
-            return False
-        return self.show_image(candidates[0] if step > 0 else candidates[-1])
+        """Previous / next image in the file list as displayed (filtered, maybe sorted)."""
+        index = navigation.step(self.file_dock.displayed_indices(), self.session.index, step)
+        return index is not None and self.show_image(index)
 
     def _on_loading_started(self, index: int) -> None:
         """The next image is on its way: no document, no painting, its name and a "loading" state."""
@@ -581,6 +536,7 @@ class MainWindow(QMainWindow):
             return
         self.save_settings()
         self.session.shutdown()
+        self.pools.shutdown(wait_for=("save",))
         event.accept()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
