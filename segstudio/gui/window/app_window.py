@@ -35,6 +35,7 @@ from segstudio.gui.canvas.mask_layer import MaskLayer
 from segstudio.gui.window.session import Session
 from segstudio.gui.window.settings import Settings
 from segstudio.gui.docks.tool_dock import ToolDock
+from segstudio.gui.window.closing import CloseSequence
 from segstudio.gui.workers.background import BackgroundPools
 
 PLUGINS: tuple[str, ...] = ("segstudio.gui.window.model_features",)  # modules with install(window)
@@ -45,7 +46,9 @@ SYNC_COUNT_PIXELS = 2_000_000  # bigger maps are counted on a worker thread (~60
 class MainWindow(QMainWindow):
     """segstudio's labelling window.
 
-    It owns the background pools of the window (``pools``), shut down once when it closes.
+    It owns every background pool of the window (``pools``): they are shut down once, after a close
+    is confirmed. Plugins take part in closing through ``closing`` (gui.window.closing): a guard
+    asks before anything stops, a hook stops their work once the close is certain.
     """
 
     _counts_ready = Signal(object)  # (document, counts future) from the counting thread
@@ -56,6 +59,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else Settings()
         self.pools = BackgroundPools(self)
+        self.closing = CloseSequence(self.pools)
         self.session = Session(self.pools, self)
         self.session.ask_restore = lambda path: dialogs.ask_restore(self, path.name)
         self.session.ask_unsaved = lambda: dialogs.ask_unsaved(self, self._image_name())
@@ -522,22 +526,34 @@ class MainWindow(QMainWindow):
         value = int(document.label[y, x])
         self.status_labels["class"].setText(f"{value}: {self.session.project.classes.name_of(value)}")
 
-    # --- window events ---------------------------------------------------------------------------
+    # --- closing ---------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802
+        """Ask every question first (plugins, unsaved edits); only a confirmed close stops anything,
+        so a cancelled one leaves a window whose pools all still work."""
         self.tools.cancel()
-        if not self.session.leave_current():
+        if self.closing.done:
+            event.accept()
+            return
+        if not self._may_close():
             event.ignore()
             return
-        self.session.flush()
-        if self.session.has_unsaved_snapshots() and not dialogs.confirm(
-            self, "Unsaved changes", "Some edits could not be saved. Quit anyway and lose them?"
-        ):
-            event.ignore()
-            return
+        self.closing.finish(last=self._let_go)
+        event.accept()
+
+    def _let_go(self) -> None:
         self.save_settings()
         self.session.shutdown()
-        self.pools.shutdown(wait_for=("save",))
-        event.accept()
+
+    def _may_close(self) -> bool:
+        if not self.closing.may_close():
+            return False
+        if not self.session.leave_current():
+            return False
+        self.session.flush()
+        return not self.session.has_unsaved_snapshots() or dialogs.confirm(
+            self, "Unsaved changes", "Some edits could not be saved. Quit anyway and lose them?")
+
+    # --- window events ---------------------------------------------------------------------------
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         if self._dropped_path(event) is not None:
