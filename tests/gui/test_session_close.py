@@ -15,7 +15,7 @@ from segstudio.core.masks import read_mask
 from segstudio.gui.workers.background import BackgroundPool, BackgroundPools
 
 CLASSES = ["background", "cat", "dog", "tree"]  # as in conftest.py
-POOLS = ("save", "load", "prefetch")
+POOLS = ("save", "load", "prefetch", "count", "colour")
 
 
 @pytest.fixture
@@ -58,6 +58,7 @@ def test_cancelled_close_keeps_every_pool_working(qtbot, window, project_dir, fa
     assert window.show_image(1) and window.session.wait_loaded()
     window.session.flush()
     np.testing.assert_array_equal(read_mask(project_dir / "img1.png"), painted)
+    assert window.pools.pool("count").submit(sum, [1, 2]).result(10) == 3
     qtbot.waitUntil(lambda: features.prediction.available, timeout=20000)
     assert (features.prediction.labels == 2).all()
 

@@ -9,10 +9,10 @@ the modules listed in ``PLUGINS`` (each exposes ``install(window)``).
 from __future__ import annotations
 
 import importlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
 from segstudio.application import navigation
@@ -51,8 +51,6 @@ class MainWindow(QMainWindow):
     asks before anything stops, a hook stops their work once the close is certain.
     """
 
-    _counts_ready = Signal(object)  # (document, counts future) from the counting thread
-
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("segstudio")
@@ -67,7 +65,7 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas(self)
         self.canvas.tool = self.tools
         self.setCentralWidget(self.canvas)
-        self.mask_layer = MaskLayer("mask", opacity=0.5)
+        self.mask_layer = MaskLayer(self.pools.pool("colour"), "mask", opacity=0.5)
         self.canvas.add_layer(self.mask_layer)
         self.actions = Actions(self)
         self.actions.build_menus()
@@ -86,8 +84,7 @@ class MainWindow(QMainWindow):
         self._save_error_shown = False
         self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DELAY_MS)
         self._count_timer.timeout.connect(self.update_counts)
-        self._count_pool = ThreadPoolExecutor(1, thread_name_prefix="segstudio-count")
-        self._counts_ready.connect(self._on_counts)
+        self._count_pool = self.pools.pool("count")
         self.class_keys = ClassKeys()
         self._cursor: tuple[int, int] | None = None  # image pixel under the mouse, for the status bar
         self._build_status_bar()
@@ -437,12 +434,10 @@ class MainWindow(QMainWindow):
         if document is None or document.label.size <= SYNC_COUNT_PIXELS:
             self.class_dock.set_counts(None if document is None else label_counts(document.label))
             return
-        future = self._count_pool.submit(label_counts, document.label)
-        future.add_done_callback(lambda f: self._counts_ready.emit((document, f)))
+        self._count_pool.submit(label_counts, document.label, on_done=lambda f: self._on_counts(document, f))
 
-    def _on_counts(self, result) -> None:
-        document, future = result
-        if document is self.session.document and future.exception() is None:
+    def _on_counts(self, document, future: Future) -> None:
+        if document is self.session.document and not future.cancelled() and future.exception() is None:
             self.class_dock.set_counts(future.result())  # an edit meanwhile restarts the count timer
 
     def set_opacity(self, opacity: float) -> None:
