@@ -87,12 +87,6 @@ class Canvas(QAbstractScrollArea):
         self.layers.insert(len(self.layers) if index is None else index, layer)
         self.viewport().update()
 
-    def remove_layer(self, layer: OverlayLayer) -> None:
-        if layer in self.layers:
-            self.layers.remove(layer)
-            layer.on_changed = None
-            self.viewport().update()
-
     # --- coordinates -----------------------------------------------------------------------------
     @property
     def scale(self) -> float:

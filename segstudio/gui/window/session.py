@@ -37,7 +37,6 @@ from segstudio.gui.workers.image_loader import LoadedImage, load_job
 from segstudio.gui.workers.load_queue import LoadQueue
 
 SAVE_DELAY_MS = 1000  # a finished stroke reaches the disk within ~1-2 s
-__all__ = ["HELD_STATE", "SAVE_DELAY_MS", "Session"]
 
 
 class Session(QObject):
