@@ -16,14 +16,14 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
 from segstudio.application import navigation
+from segstudio.application.window_title import window_title
 from segstudio.core import overlay
 from segstudio.core.errors import SegStudioError
 from segstudio.core.images import is_image_file
-from segstudio.core.mask_repair import ADD_CLASSES
 from segstudio.core.masks import label_counts
 from segstudio.core.palette import IGNORE_INDEX
 
-from segstudio.gui.window import demo, dialogs, window_state
+from segstudio.gui.window import demo, dialogs, mask_repair_flow, window_state
 from segstudio.gui.window.actions import TOOL_ACTIONS, Actions, Spec
 from segstudio.gui.canvas.canvas import Canvas
 from segstudio.gui.canvas.canvas_tools import Tool, ToolController
@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
         """The next image is on its way: no document, no painting, its name and a "loading" state."""
         self._detach_document()
         self.tools.set_document(None)
-        self._set_editing_enabled(False)
+        self.set_editing_enabled(False)
         name = self.session.project.entries[index].image_path.name
         self.canvas.set_loading(f"Loading {name}…")
         self.file_dock.set_current(index)
@@ -310,7 +310,7 @@ class MainWindow(QMainWindow):
             self._document.remove_listener(self.mask_layer.update_rect)
         self._document = None
 
-    def _set_editing_enabled(self, enabled: bool) -> None:
+    def set_editing_enabled(self, enabled: bool) -> None:
         for name in ("undo", "redo", "fill_unlabelled", "save", "verify"):
             self.actions[name].setEnabled(enabled)
 
@@ -320,7 +320,7 @@ class MainWindow(QMainWindow):
         self._document = document
         document.add_listener(self.mask_layer.update_rect)
         self.tools.set_document(document)
-        self._set_editing_enabled(True)
+        self.set_editing_enabled(True)
         self.canvas.set_loading(None)
         self._shown = loaded
         ready = loaded.overlay if loaded.overlay_lut is self.mask_layer.native_lut else None
@@ -340,35 +340,8 @@ class MainWindow(QMainWindow):
             self.update_counts()
 
     def offer_mask_repair(self) -> bool:
-        """The open image's mask did not load: ask for a repair until it fits (True), or keep the
-        image read-only for its mask (False); its file is not written meanwhile (see Session)."""
-        session = self.session
-        if session.current is None or session.current.mask_problem is None:  # loading, or fine
-            self.actions["repair_mask"].setEnabled(False)
-            return session.current is not None
-        problem = session.current.mask_problem
-        while problem is not None:
-            choice = dialogs.ask_mask_repair(self, self._image_name(), problem.message, problem.repairs)
-            if choice is None:
-                break
-            try:
-                problem = session.repair_mask(choice)
-            except SegStudioError as exc:
-                dialogs.error(self, "Mask not repaired", str(exc))
-                break
-            if choice == ADD_CLASSES:
-                self.classes_changed()
-        read_only = problem is not None
-        self.tools.set_document(None if read_only else session.document)
-        self._set_editing_enabled(not read_only)
-        self.actions["repair_mask"].setEnabled(read_only)
-        if read_only:
-            self.statusBar().showMessage(f"{problem.message} — read-only until repaired (File > Repair mask…)")
-        else:
-            self.statusBar().clearMessage()
-            self.update_counts()
-        self.update_title()
-        return not read_only
+        """The open image's mask did not load: ask for a repair (see mask_repair_flow)."""
+        return mask_repair_flow.offer_repair(self)
 
     # --- editing ---------------------------------------------------------------------------------
     def undo(self) -> None:
@@ -490,20 +463,12 @@ class MainWindow(QMainWindow):
 
     def update_title(self) -> None:
         session = self.session
-        if session.current is None:
-            target = session.target_entry
-            if target is not None and session.loading:
-                count = len(session.project.entries)
-                self.setWindowTitle(f"{target.image_path.name} ({session.index + 1}/{count}) loading… — segstudio")
-            else:
-                self.setWindowTitle("segstudio")
-            return
-        mark = "*" if session.dirty else ""
-        verified = "  [verified]" if session.verified else ""
-        verified += "  [mask read-only]" if session.mask_blocked else ""
-        verified += "  [read-only]" if session.read_only else ""
-        count = len(session.project.entries)
-        self.setWindowTitle(f"{mark}{self._image_name()} ({session.index + 1}/{count}){verified} — segstudio")
+        entry = session.entry or (session.target_entry if session.loading else None)
+        count = len(session.project.entries) if session.project is not None else 0
+        self.setWindowTitle(window_title(
+            entry.image_path.name if entry is not None else "", session.index + 1, count,
+            loading=session.current is None, dirty=session.dirty, verified=session.verified,
+            mask_blocked=session.mask_blocked, read_only=bool(session.read_only)))
 
     def _on_cursor(self, point) -> None:
         self._cursor = point
