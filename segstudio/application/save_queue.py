@@ -24,6 +24,7 @@ from segstudio.core.errors import SegStudioError
 
 SAVE = "save"  # the mask and its XML
 RECOVERY = "recovery"  # a recovery copy (autosave off)
+DISCARD = "discard"  # the user dropped the edits: remove the copy (after a copy still queued)
 HELD_STATE = "mask not loaded: read-only"
 
 
@@ -31,7 +32,7 @@ HELD_STATE = "mask not loaded: read-only"
 class SaveJob:
     """One write, with everything it needs captured when it was queued (GUI thread)."""
 
-    kind: str  # SAVE or RECOVERY
+    kind: str  # SAVE, RECOVERY or DISCARD
     target: object  # the OpenProject the snapshot belongs to
     entry: object  # core.project.ImageEntry
     label: np.ndarray  # the snapshot (never the document's live array)
@@ -56,8 +57,10 @@ def run_job(job: SaveJob) -> str | None:
         if job.kind == SAVE:
             target.project.save(job.entry, job.label, verified=job.verified)
             target.recovery.remove(job.entry.stem)
-        else:
+        elif job.kind == RECOVERY:
             target.recovery.write(job.entry.stem, job.label, job.colours)
+        else:
+            target.recovery.remove(job.entry.stem)
     except (SegStudioError, OSError) as exc:
         return str(exc)
     except Exception as exc:  # noqa: BLE001 - reported to the user, never left at "saving…"

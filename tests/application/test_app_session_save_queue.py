@@ -12,7 +12,7 @@ from PIL import Image
 
 from segstudio.application import save_queue
 from segstudio.application.open_project import open_project
-from segstudio.application.save_queue import RECOVERY, SAVE, SaveBook, SaveJob, run_job, state_text
+from segstudio.application.save_queue import DISCARD, RECOVERY, SAVE, SaveBook, SaveJob, run_job, state_text
 from segstudio.core import project_lock
 from segstudio.core.classes import ClassList, save_class_file
 from segstudio.core.masks import read_mask
@@ -69,6 +69,15 @@ def test_recovery_job_writes_a_copy_and_a_save_removes_it(tmp_path):
     assert copy.exists() and not (folder / "img1.png").exists()
     assert run_job(_job(opened, SAVE)) is None
     assert not copy.exists() and (folder / "img1.png").exists()
+    opened.close()
+
+
+def test_discard_removes_the_copy_written_before_it_in_the_queue(tmp_path):
+    folder = _folder(tmp_path / "a")
+    opened = open_project(folder)
+    assert run_job(_job(opened, RECOVERY)) is None
+    assert run_job(_job(opened, DISCARD)) is None
+    assert not opened.recovery.path("img1").exists() and not (folder / "img1.png").exists()
     opened.close()
 
 

@@ -62,3 +62,35 @@ def test_save_queued_before_opening_another_folder_lands_in_its_own_project(make
     names = {obj.name for obj in read_annotation(first / "img1.xml").objects}
     assert names == {["background", "cat", "dog", "tree"][value]}  # the first project's class names
     assert window.status_labels["save"].text() == "saved"
+
+
+@pytest.mark.parametrize("answer", ["save", "discard"])
+def test_recovery_copy_queued_before_opening_another_folder(make_window, tmp_path, fake_dialogs, answer):
+    """Autosave off: the delayed write (a recovery copy) waits in the queue, then another folder is
+    opened and the user answers the unsaved-changes question. The copy is for project 1 only, and
+    is gone from it once the edits are saved or discarded (never offered again as unsaved work)."""
+    first = make_project(tmp_path / "first", count=2)
+    second = _second_project(tmp_path / "second")
+    window = make_window(first)
+    window.actions["autosave"].setChecked(False)
+    session = window.session
+    gate = threading.Event()
+    session._writer.submit(gate.wait, 20)
+    painted = np.zeros_like(session.document.label)
+    painted[5:15, 5:25] = 2
+    session.document.set_label(painted)
+    session._delayed_write()  # the recovery copy of img1, queued behind the gate
+    fake_dialogs.unsaved_answer = answer
+    try:
+        assert window.open_project(second)
+        assert session.wait_loaded()
+        before = _all_files(second)
+    finally:
+        gate.set()
+    session.flush()
+    assert _all_files(second) == before
+    assert not (first / ".segstudio-recovery" / "img1.png").exists()
+    if answer == "save":
+        np.testing.assert_array_equal(read_mask(first / "img1.png"), painted)
+    else:
+        assert not (first / "img1.png").exists()

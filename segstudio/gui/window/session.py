@@ -291,7 +291,8 @@ class Session(QObject):
             self.save_async()
         else:
             self._book.discard(self.entry.image_path)
-            self._open.recovery.remove(self.entry.stem)
+            # queued, not done now: a recovery copy of these edits may still wait in the queue
+            self._submit(SaveJob(save_queue.DISCARD, self._open, self.entry, self.document.label, self.index))
         return True
 
     # --- saving ------------------------------------------------------------------------------------
