@@ -61,6 +61,9 @@ def test_cancelled_close_keeps_every_pool_working(qtbot, window, project_dir, fa
     assert window.pools.pool("count").submit(sum, [1, 2]).result(10) == 3
     qtbot.waitUntil(lambda: features.prediction.available, timeout=20000)
     assert (features.prediction.labels == 2).all()
+    # Then the close is confirmed: every pool goes, each once.
+    assert window.close()
+    assert window.pools.shut_down and sorted(shutdowns) == sorted(set(shutdowns)) and set(POOLS) <= set(shutdowns)
 
 
 def test_confirmed_close_shuts_every_pool_down_once(qtbot, window, project_dir, monkeypatch, shutdowns):
