@@ -15,11 +15,12 @@ from PySide6.QtCore import QTimer
 from gui_project import make_project
 from gui_helpers import click, drag
 from segstudio.core.masks import read_mask
-from segstudio.gui.window import session as session_module
 from segstudio.gui.canvas.mask_layer import SYNC_PIXELS, MaskLayer
 from segstudio.gui.window.session import Session
+from segstudio.gui.workers import image_loader
+from segstudio.gui.workers.background import BackgroundPool
 
-REAL_LOAD = session_module.load_for_display
+REAL_LOAD = image_loader.load_for_display
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def slow_loader(monkeypatch, seconds: float, calls: list | None = None):
         time.sleep(seconds)
         return REAL_LOAD(project, index, *args, **kwargs)
 
-    monkeypatch.setattr(session_module, "load_for_display", slow)
+    monkeypatch.setattr(image_loader, "load_for_display", slow)
 
 
 def test_switch_to_a_slow_image_keeps_the_event_loop_running(make_window, five, monkeypatch):
@@ -126,15 +127,14 @@ def test_big_overlay_is_coloured_off_the_gui_thread(qtbot):
     side = int(np.sqrt(SYNC_PIXELS)) + 200
     label = np.zeros((side, side), np.uint8)
     label[:100, :100] = 1
-    layer = MaskLayer()
+    pool = BackgroundPool("colour")
+    layer = MaskLayer(pool)
     lut = np.zeros((256, 4), np.uint8)
     lut[1] = (255, 0, 0, 255)
     gate = threading.Event()
-    real = MaskLayer._pool
-
     layer.set_label(label)
     layer.wait()
-    with_gate = real()
+    with_gate = pool
 
     def blocked(*args):
         gate.wait(5)
@@ -143,7 +143,7 @@ def test_big_overlay_is_coloured_off_the_gui_thread(qtbot):
         return colour_buffer(*args)
 
     original_submit = with_gate.submit
-    with_gate.submit = lambda fn, *a: original_submit(blocked, *a)
+    with_gate.submit = lambda fn, *a, **kw: original_submit(blocked, *a, **kw)
     try:
         layer.set_lut(lut)  # returns at once: the worker waits on the gate
         assert layer.recolouring
@@ -160,3 +160,4 @@ def test_big_overlay_is_coloured_off_the_gui_thread(qtbot):
     assert not layer.recolouring
     assert layer._buffer[5, 5, 3] == 255 and layer._buffer[205, 205, 3] == 255
     assert layer._buffer[150, 150, 3] == 0
+    pool.shutdown(wait=True)

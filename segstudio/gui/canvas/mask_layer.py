@@ -9,47 +9,37 @@ While a full recolour runs the old picture stays on screen; edits made meanwhile
 it as usual and remembered, and once the new buffer arrives those rectangles are coloured again into
 it (the worker may have read their pixels before or after the edit), then it replaces the old one.
 Only the latest job is used; requests made while one runs are merged into one follow-up job.
+
+The work runs on a pool the owner gives (the window's "colour" pool, gui.workers.background), so it
+is shut down with the window's other pools instead of living on in a class-level executor.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from segstudio.core import overlay
 from segstudio.core.geometry import Rect
 
 from segstudio.gui.canvas.overlay_layer import _FORMAT, OverlayLayer, colour_buffer, rgba_to_native
+from segstudio.gui.workers.background import BackgroundPool
 
 SYNC_PIXELS = 2_000_000  # at most ~10 ms of colouring on the GUI thread; bigger areas go to a worker
-
-
-class _Bridge(QObject):
-    done = Signal(object)  # (job id, label, future) from the worker thread
 
 
 class MaskLayer(OverlayLayer):
     """Mask overlay with asynchronous full recolouring (see module doc)."""
 
-    _executor: ThreadPoolExecutor | None = None
-
-    def __init__(self, name: str = "mask", opacity: float = 0.5) -> None:
+    def __init__(self, pool: BackgroundPool, name: str = "mask", opacity: float = 0.5) -> None:
         super().__init__(name, opacity)
-        self._bridge = _Bridge()
-        self._bridge.done.connect(self._job_done)
+        self._pool = pool  # whole-map recolouring; answers come back on the GUI thread
         self._job_id = 0
         self._running: Future | None = None
         self._again = False  # another full recolour was asked for while one ran
         self._touched: Rect | None = None  # edited since the running job started
-
-    @classmethod
-    def _pool(cls) -> ThreadPoolExecutor:
-        if cls._executor is None:
-            cls._executor = ThreadPoolExecutor(1, thread_name_prefix="segstudio-colour")
-        return cls._executor
 
     @property
     def recolouring(self) -> bool:
@@ -99,15 +89,14 @@ class MaskLayer(OverlayLayer):
         job, label, lut = self._job_id, self._label, self._lut.copy()
         self._touched = None
         self._again = False
-        future = self._pool().submit(colour_buffer, label, lut)
-        self._running = future
-        future.add_done_callback(lambda f: self._bridge.done.emit((job, label, f)))
+        future = self._pool.submit(colour_buffer, label, lut, on_done=lambda f: self._job_done(job, label, f))
+        if not future.cancelled():  # (cancelled at once: the window is closing, the old colours stay)
+            self._running = future
 
-    def _job_done(self, result) -> None:
-        job, label, future = result
+    def _job_done(self, job: int, label: np.ndarray, future: Future) -> None:
         if future is self._running:
             self._running = None
-        if job == self._job_id and label is self._label and future.exception() is None:
+        if job == self._job_id and label is self._label and not future.cancelled() and future.exception() is None:
             self._swap(future.result())
         if self._again and self._label is not None:
             self._start_full()

@@ -150,6 +150,10 @@ class FileDock(QDockWidget):
     def visible_indices(self) -> list[int]:
         return [i for i, item in enumerate(self._items) if not item.isHidden()]
 
+    def displayed_indices(self) -> list[int]:
+        """The visible entries top to bottom as the user sees them (sorted or not): A/D follow this."""
+        return sorted(self.visible_indices(), key=lambda i: self.list.row(self._items[i]))
+
     def _activated(self, item: QListWidgetItem) -> None:
         self.image_activated.emit(int(item.data(_INDEX_ROLE)))
 

@@ -9,22 +9,21 @@ the modules listed in ``PLUGINS`` (each exposes ``install(window)``).
 from __future__ import annotations
 
 import importlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
+from segstudio.application import navigation
+from segstudio.application.window_title import window_title
 from segstudio.core import overlay
 from segstudio.core.errors import SegStudioError
 from segstudio.core.images import is_image_file
-from segstudio.core.mask_repair import ADD_CLASSES
 from segstudio.core.masks import label_counts
 from segstudio.core.palette import IGNORE_INDEX
 
-from segstudio.gui.window import demo
-
-from segstudio.gui.window import dialogs
+from segstudio.gui.window import demo, dialogs, mask_repair_flow, window_state
 from segstudio.gui.window.actions import TOOL_ACTIONS, Actions, Spec
 from segstudio.gui.canvas.canvas import Canvas
 from segstudio.gui.canvas.canvas_tools import Tool, ToolController
@@ -36,6 +35,8 @@ from segstudio.gui.canvas.mask_layer import MaskLayer
 from segstudio.gui.window.session import Session
 from segstudio.gui.window.settings import Settings
 from segstudio.gui.docks.tool_dock import ToolDock
+from segstudio.gui.window.closing import CloseSequence
+from segstudio.gui.workers.background import BackgroundPools
 
 PLUGINS: tuple[str, ...] = (  # modules with install(window)
     "segstudio.gui.window.model_features",
@@ -47,23 +48,28 @@ SYNC_COUNT_PIXELS = 2_000_000  # bigger maps are counted on a worker thread (~60
 
 
 class MainWindow(QMainWindow):
-    """segstudio's labelling window."""
+    """segstudio's labelling window.
 
-    _counts_ready = Signal(object)  # (document, counts future) from the counting thread
+    It owns every background pool of the window (``pools``): they are shut down once, after a close
+    is confirmed. Plugins take part in closing through ``closing`` (gui.window.closing): a guard
+    asks before anything stops, a hook stops their work once the close is certain.
+    """
 
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("segstudio")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else Settings()
-        self.session = Session(self)
+        self.pools = BackgroundPools(self)
+        self.closing = CloseSequence(self.pools)
+        self.session = Session(self.pools, self)
         self.session.ask_restore = lambda path: dialogs.ask_restore(self, path.name)
         self.session.ask_unsaved = lambda: dialogs.ask_unsaved(self, self._image_name())
         self.tools = ToolController(self)
         self.canvas = Canvas(self)
         self.canvas.tool = self.tools
         self.setCentralWidget(self.canvas)
-        self.mask_layer = MaskLayer("mask", opacity=0.5)
+        self.mask_layer = MaskLayer(self.pools.pool("colour"), "mask", opacity=0.5)
         self.canvas.add_layer(self.mask_layer)
         self.actions = Actions(self)
         self.actions.build_menus()
@@ -82,14 +88,15 @@ class MainWindow(QMainWindow):
         self._save_error_shown = False
         self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DELAY_MS)
         self._count_timer.timeout.connect(self.update_counts)
-        self._count_pool = ThreadPoolExecutor(1, thread_name_prefix="segstudio-count")
-        self._counts_ready.connect(self._on_counts)
+        self._count_pool = self.pools.pool("count")
         self.class_keys = ClassKeys()
         self._cursor: tuple[int, int] | None = None  # image pixel under the mouse, for the status bar
         self._build_status_bar()
         self._connect_actions()
         self._connect_signals()
-        self._restore_settings()
+        window_state.restore(self)
+        self._on_tool_settings()
+        self._rebuild_recent_menu()
         for plugin in PLUGINS:
             importlib.import_module(plugin).install(self)
 
@@ -175,55 +182,8 @@ class MainWindow(QMainWindow):
         self.tool_dock.tolerance_changed.connect(lambda v: setattr(t, "fill_tolerance", int(v)))
 
     # --- settings --------------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        st = self.settings
-        geometry, state = st.get_bytes("window/geometry"), st.get_bytes("window/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 820)
-        if state is not None:
-            self.restoreState(state)
-        else:
-            self._default_dock_sizes()
-        self.tools.set_brush_size(st.get_int("tools/brush_size", 15))
-        self.tool_dock.set_brush_size(self.tools.brush_size)
-        self.set_opacity(st.get_float("tools/opacity", 0.5))
-        self.tool_dock.set_opacity(self.mask_layer.opacity)
-        self.tools.fill_tolerance = st.get_int("tools/fill_tolerance", 0)
-        self.tool_dock.set_tolerance(self.tools.fill_tolerance)
-        try:
-            self.tools.set_tool(Tool(st.get_str("tools/tool", Tool.BRUSH.value)))
-        except ValueError:
-            pass
-        self._on_tool_settings()
-        self.actions["autosave"].setChecked(st.get_bool("file/autosave", True))
-        self.session.autosave = self.actions["autosave"].isChecked()
-        self._rebuild_recent_menu()
-
-    def _default_dock_sizes(self) -> None:
-        """First start: a dock column wide enough for the training form (about a quarter of the
-        window, 330-520 px) and most of its height for the tabbed docks (files, training...)."""
-        width = max(330, min(520, self.width() // 4))
-        self.resizeDocks([self.class_dock], [width], Qt.Orientation.Horizontal)
-        height = max(300, self.height() - 120)
-        tools = self.tool_dock.minimumSizeHint().height()
-        classes = height * 28 // 100
-        self.resizeDocks([self.class_dock, self.tool_dock, self.file_dock],
-                         [classes, tools, height - classes - tools], Qt.Orientation.Vertical)
-
     def save_settings(self) -> None:
-        st = self.settings
-        st.set("window/geometry", self.saveGeometry())
-        st.set("window/state", self.saveState())
-        st.set("tools/brush_size", self.tools.brush_size)
-        st.set("tools/opacity", self.mask_layer.opacity)
-        st.set("tools/fill_tolerance", self.tools.fill_tolerance)
-        st.set("tools/tool", self.tools.tool.value)
-        st.set("file/autosave", self.session.autosave)
-        if self.session.target_entry is not None:
-            st.set("project/last_image", self.session.target_entry.image_path.name)
-        st.q.sync()
+        window_state.save(self)
 
     def _rebuild_recent_menu(self) -> None:
         menu = self.actions.recent_menu
@@ -323,19 +283,15 @@ class MainWindow(QMainWindow):
         return self.session.load_index(index)
 
     def go(self, step: int) -> bool:
-        """Previous / next image, following the file list's filter."""
-        visible = self.file_dock.visible_indices()
-        current = self.session.index
-        candidates = [i for i in visible if (i > current if step > 0 else i < current)]
-        if not candidates:
-            return False
-        return self.show_image(candidates[0] if step > 0 else candidates[-1])
+        """Previous / next image in the file list as displayed (filtered, maybe sorted)."""
+        index = navigation.step(self.file_dock.displayed_indices(), self.session.index, step)
+        return index is not None and self.show_image(index)
 
     def _on_loading_started(self, index: int) -> None:
         """The next image is on its way: no document, no painting, its name and a "loading" state."""
         self._detach_document()
         self.tools.set_document(None)
-        self._set_editing_enabled(False)
+        self.set_editing_enabled(False)
         name = self.session.project.entries[index].image_path.name
         self.canvas.set_loading(f"Loading {name}…")
         self.file_dock.set_current(index)
@@ -358,7 +314,7 @@ class MainWindow(QMainWindow):
             self._document.remove_listener(self.mask_layer.update_rect)
         self._document = None
 
-    def _set_editing_enabled(self, enabled: bool) -> None:
+    def set_editing_enabled(self, enabled: bool) -> None:
         for name in ("undo", "redo", "fill_unlabelled", "save", "verify"):
             self.actions[name].setEnabled(enabled)
 
@@ -368,7 +324,7 @@ class MainWindow(QMainWindow):
         self._document = document
         document.add_listener(self.mask_layer.update_rect)
         self.tools.set_document(document)
-        self._set_editing_enabled(True)
+        self.set_editing_enabled(True)
         self.canvas.set_loading(None)
         self._shown = loaded
         ready = loaded.overlay if loaded.overlay_lut is self.mask_layer.native_lut else None
@@ -388,35 +344,8 @@ class MainWindow(QMainWindow):
             self.update_counts()
 
     def offer_mask_repair(self) -> bool:
-        """The open image's mask did not load: ask for a repair until it fits (True), or keep the
-        image read-only for its mask (False); its file is not written meanwhile (see Session)."""
-        session = self.session
-        if session.current is None or session.current.mask_problem is None:  # loading, or fine
-            self.actions["repair_mask"].setEnabled(False)
-            return session.current is not None
-        problem = session.current.mask_problem
-        while problem is not None:
-            choice = dialogs.ask_mask_repair(self, self._image_name(), problem.message, problem.repairs)
-            if choice is None:
-                break
-            try:
-                problem = session.repair_mask(choice)
-            except SegStudioError as exc:
-                dialogs.error(self, "Mask not repaired", str(exc))
-                break
-            if choice == ADD_CLASSES:
-                self.classes_changed()
-        read_only = problem is not None
-        self.tools.set_document(None if read_only else session.document)
-        self._set_editing_enabled(not read_only)
-        self.actions["repair_mask"].setEnabled(read_only)
-        if read_only:
-            self.statusBar().showMessage(f"{problem.message} — read-only until repaired (File > Repair mask…)")
-        else:
-            self.statusBar().clearMessage()
-            self.update_counts()
-        self.update_title()
-        return not read_only
+        """The open image's mask did not load: ask for a repair (see mask_repair_flow)."""
+        return mask_repair_flow.offer_repair(self)
 
     # --- editing ---------------------------------------------------------------------------------
     def undo(self) -> None:
@@ -482,12 +411,10 @@ class MainWindow(QMainWindow):
         if document is None or document.label.size <= SYNC_COUNT_PIXELS:
             self.class_dock.set_counts(None if document is None else label_counts(document.label))
             return
-        future = self._count_pool.submit(label_counts, document.label)
-        future.add_done_callback(lambda f: self._counts_ready.emit((document, f)))
+        self._count_pool.submit(label_counts, document.label, on_done=lambda f: self._on_counts(document, f))
 
-    def _on_counts(self, result) -> None:
-        document, future = result
-        if document is self.session.document and future.exception() is None:
+    def _on_counts(self, document, future: Future) -> None:
+        if document is self.session.document and not future.cancelled() and future.exception() is None:
             self.class_dock.set_counts(future.result())  # an edit meanwhile restarts the count timer
 
     def set_opacity(self, opacity: float) -> None:
@@ -540,20 +467,12 @@ class MainWindow(QMainWindow):
 
     def update_title(self) -> None:
         session = self.session
-        if session.current is None:
-            target = session.target_entry
-            if target is not None and session.loading:
-                count = len(session.project.entries)
-                self.setWindowTitle(f"{target.image_path.name} ({session.index + 1}/{count}) loading… — segstudio")
-            else:
-                self.setWindowTitle("segstudio")
-            return
-        mark = "*" if session.dirty else ""
-        verified = "  [verified]" if session.verified else ""
-        verified += "  [mask read-only]" if session.mask_blocked else ""
-        verified += "  [read-only]" if session.read_only else ""
-        count = len(session.project.entries)
-        self.setWindowTitle(f"{mark}{self._image_name()} ({session.index + 1}/{count}){verified} — segstudio")
+        entry = session.entry or (session.target_entry if session.loading else None)
+        count = len(session.project.entries) if session.project is not None else 0
+        self.setWindowTitle(window_title(
+            entry.image_path.name if entry is not None else "", session.index + 1, count,
+            loading=session.current is None, dirty=session.dirty, verified=session.verified,
+            mask_blocked=session.mask_blocked, read_only=bool(session.read_only)))
 
     def _on_cursor(self, point) -> None:
         self._cursor = point
@@ -571,21 +490,34 @@ class MainWindow(QMainWindow):
         value = int(document.label[y, x])
         self.status_labels["class"].setText(f"{value}: {self.session.project.classes.name_of(value)}")
 
-    # --- window events ---------------------------------------------------------------------------
+    # --- closing ---------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802
+        """Ask every question first (plugins, unsaved edits); only a confirmed close stops anything,
+        so a cancelled one leaves a window whose pools all still work."""
         self.tools.cancel()
-        if not self.session.leave_current():
+        if self.closing.done:
+            event.accept()
+            return
+        if not self._may_close():
             event.ignore()
             return
-        self.session.flush()
-        if self.session.has_unsaved_snapshots() and not dialogs.confirm(
-            self, "Unsaved changes", "Some edits could not be saved. Quit anyway and lose them?"
-        ):
-            event.ignore()
-            return
+        self.closing.finish(last=self._let_go)
+        event.accept()
+
+    def _let_go(self) -> None:
         self.save_settings()
         self.session.shutdown()
-        event.accept()
+
+    def _may_close(self) -> bool:
+        if not self.closing.may_close():
+            return False
+        if not self.session.leave_current():
+            return False
+        self.session.flush()
+        return not self.session.has_unsaved_snapshots() or dialogs.confirm(
+            self, "Unsaved changes", "Some edits could not be saved. Quit anyway and lose them?")
+
+    # --- window events ---------------------------------------------------------------------------
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         if self._dropped_path(event) is not None:

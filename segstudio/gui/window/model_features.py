@@ -3,14 +3,15 @@
 Listed in ``app_window.PLUGINS``; :func:`install` builds one :class:`ModelFeatures` per window and
 wires the pieces: the training dock (runs), the models dock (the active model), the prediction
 service and layer (the current image, in the background), the review dock (metrics, accept,
-predict-all, uncertainty sort) and a guard that stops a run cleanly when the window closes.
+predict-all, uncertainty sort) and, through the window's close sequence (gui.window.closing), a
+guard that asks before a running training is stopped and a hook that stops it cleanly.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QProgressDialog
 
 from segstudio.core import overlay
@@ -60,7 +61,8 @@ class ModelFeatures(QObject):
         self._watched = None  # the document whose edits refresh the error map and metrics
         self._build_actions()
         self._connect()
-        window.installEventFilter(self)
+        window.closing.add_guard(self._may_close)
+        window.closing.add_hook(self._closed)
         if window.session.project is not None:
             self.project_opened()
 
@@ -106,23 +108,22 @@ class ModelFeatures(QObject):
         rd.class_clicked.connect(self.highlight_class)
         p.changed.connect(lambda: rd.set_mode(p.mode))
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt naming
-        """Closing the window during a run asks, then stops the run cleanly before the window goes."""
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            if self.batch is not None:
-                self.batch.cancel()
-                self.batch.wait(30000)
-            if self.train_dock.running:
-                if not dialogs.confirm(self.window, "Training in progress",
-                                       "A model is being trained. Stop the run and quit? "
-                                       "The best checkpoint so far is kept."):
-                    event.ignore()
-                    return True
-                self.train_dock.stop_and_wait()
-            self.train_dock.save_settings()
-            self.service.shutdown()
-            self.review_dock.shutdown()
-        return False
+    def _may_close(self) -> bool:
+        """Close guard: a training run asks first (the window stays open on "no", nothing stopped)."""
+        return not self.train_dock.running or dialogs.confirm(
+            self.window, "Training in progress",
+            "A model is being trained. Stop the run and quit? The best checkpoint so far is kept.")
+
+    def _closed(self) -> None:
+        """Close hook (the close is confirmed): stop the batch and the run cleanly, then the services."""
+        if self.batch is not None:
+            self.batch.cancel()
+            self.batch.wait(30000)
+        if self.train_dock.running:
+            self.train_dock.stop_and_wait()
+        self.train_dock.save_settings()
+        self.service.shutdown()
+        self.review_dock.shutdown()
 
     # --- project and images ----------------------------------------------------------------------
     @property

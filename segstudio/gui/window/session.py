@@ -1,36 +1,42 @@
-"""The open project and the image being edited: load, save, autosave, recovery copies, prefetch.
+"""The open project and the image being edited, as the window sees it: signals in, calls out.
+
+A thin Qt adapter over the application layer: which image comes next is ``application.navigation``,
+what a write is and what is on disk ``application.save_queue``, the lock and the open project
+``application.open_project``, recovery copies ``application.recovery_store``. What stays here is
+what needs Qt: signals, the autosave timer, and the background pools (one idiom,
+``gui.workers.background``) that run loads and writes off the GUI thread.
 
 No widgets here: the window asks questions through callables (``ask_restore``, ``ask_unsaved``) and
 listens to signals. Images load on loader threads (see load_queue), so switching images never
-blocks the GUI: ``loading_started`` says which image is coming, ``image_loaded`` brings it. Writes run on one background thread, in order, from a snapshot of the label
-map, so the GUI never waits for PNG encoding; a failed write keeps the snapshot in memory (the image
-stays dirty, also after moving on) and is reported through ``save_failed``.
+blocks the GUI: ``loading_started`` says which image is coming, ``image_loaded`` brings it. Writes
+run on one background thread, in order, from a snapshot of the label map, so the GUI never waits
+for PNG encoding; a failed write keeps the snapshot in memory (the image stays dirty, also after
+moving on) and is reported through ``save_failed``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
+from concurrent.futures import Future
 from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 
-from segstudio.core import mask_repair, project_lock, recovery
-from segstudio.core.classes import apply_remap
+from segstudio.application import navigation, save_queue
+from segstudio.application.open_project import OpenProject, open_project
+from segstudio.application.save_queue import HELD_STATE, SaveBook, SaveJob
+from segstudio.core import mask_repair
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
-from segstudio.core.paths import STATE_FOLDER, replace_linked_folder
 from segstudio.core.project import Project
 
-from segstudio.gui.workers.image_loader import LoadedImage, load_for_display, reload_mask
+from segstudio.gui.workers.background import BackgroundPools
+from segstudio.gui.workers.image_loader import LoadedImage, load_job
 from segstudio.gui.workers.load_queue import LoadQueue
 
-RECOVERY_FOLDER = recovery.RECOVERY_FOLDER
 SAVE_DELAY_MS = 1000  # a finished stroke reaches the disk within ~1-2 s
-HELD_STATE = "mask not loaded: read-only"
 
 
 class Session(QObject):
@@ -44,30 +50,23 @@ class Session(QObject):
     save_failed = Signal(str)
     entry_changed = Signal(int)  # labelled/verified state of this entry may have changed
     load_failed = Signal(str)
-    _write_done = Signal(object)  # from the writer thread: (job, error message or None)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, pools: BackgroundPools, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.project: Project | None = None
-        self.open_warnings: list[str] = []  # said once when the project opens (links replaced...)
-        self.read_only: str | None = None  # why nothing is written: the project is open elsewhere
-        self._lock: project_lock.ProjectLock | None = None
+        self._open: OpenProject | None = None
         self.index = -1
         self.current: LoadedImage | None = None
         self.document: Document | None = None
         self.verified = False
         self.autosave = True
-        self.ask_restore: Callable[[Path], bool] = lambda path: True
+        self.ask_restore: Callable[[object], bool] = lambda path: True
         self.ask_unsaved: Callable[[], str] = lambda: "save"  # "save" | "discard" | "cancel"
         self.overlay_lut: np.ndarray | None = None  # mask colours, so loaders colour the overlay too
-        self._queue = LoadQueue(self)
+        self._queue = LoadQueue(pools, self)
         self._queue.loaded.connect(self._on_loaded)
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="segstudio-save")
-        self._writes: list[Future] = []
-        self._outstanding = 0  # writes submitted whose result has not been delivered yet
-        self._pending: dict[Path, np.ndarray] = {}  # snapshots not (yet) on disk, by image path
-        self._generation: dict[Path, int] = {}  # saves finished per image (a load must see them)
-        self._epoch = 0  # bumped when masks were rewritten on disk (class remap)
+        self._writer = pools.pool("save")
+        self._writes: list[Future] = []  # writes (and deferred project closes) not known to be done
+        self._book = SaveBook()
         self._previous: LoadedImage | None = None  # shown again if the requested image fails
         self.writes_held = False  # a class rewrite is running: no saves, no image switches
         self._held_result = None  # an image that arrived during a class rewrite (read again after)
@@ -75,56 +74,51 @@ class Session(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(SAVE_DELAY_MS)
         self._timer.timeout.connect(self._delayed_write)
-        self._write_done.connect(self._on_write_done)
 
     # --- project ---------------------------------------------------------------------------------
+    @property
+    def project(self) -> Project | None:
+        return self._open.project if self._open is not None else None
+
+    @property
+    def read_only(self) -> str | None:
+        """Why nothing is written (the project is open in another window), or None."""
+        return self._open.read_only if self._open is not None else None
+
+    @property
+    def open_warnings(self) -> list[str]:
+        """Said once when the project opens (links replaced, read-only...)."""
+        return self._open.warnings if self._open is not None else []
+
     def open_project(self, image_dir, class_file=None, save_dir=None) -> Project:
         """Open a folder (raises SegStudioError); the first image is loaded by the caller."""
         if not self.leave_current():
             raise SegStudioError("the current image has unsaved changes")
-        folder = Path(save_dir if save_dir is not None else image_dir).resolve()
-        warnings = _replace_linked_state_folders(folder)
-        # The lock first: a project open elsewhere is opened without writing a byte.
-        lock, read_only = self._lock_for(folder, warnings)
-        try:
-            project = Project(image_dir, save_dir=save_dir, class_file=class_file, read_only=bool(read_only))
-        except BaseException:
-            if lock is not None and lock is not self._lock:
-                lock.release()  # the project open before keeps its own lock
-            raise
-        if lock is not self._lock:
-            self.release_lock()
-        self._lock, self.read_only, self.open_warnings = lock, read_only, warnings
+        opened = open_project(image_dir, class_file, save_dir, held=self._open)
+        previous, self._open = self._open, opened
+        if previous is not None:
+            self._close_after_writes(previous)
         self._queue.cancel()
-        self.project = project
         self.index = -1
         self.current = None
         self._previous = None
         self._set_document(None)
-        self._pending.clear()
+        self._book.forget_snapshots()
         self.project_opened.emit()
-        return project
+        return opened.project
 
-    def _lock_for(self, save_dir: Path, warnings: list[str]):
-        """(lock, read-only reason) for opening ``save_dir``: the lock this window already holds, a
-        new one, or none with the reason when another window holds it."""
-        if self._lock is not None and self._lock.save_dir == save_dir:
-            return self._lock, self.read_only
-        try:
-            return project_lock.acquire(save_dir), None
-        except project_lock.ProjectLocked as exc:
-            reason = f"read-only: {exc}"
-            warnings.append(reason)
-            return None, reason
-        except SegStudioError as exc:  # a read-only folder: saves will say why they fail
-            warnings.append(f"the project is not locked against other windows: {exc}")
-            return None, None
+    def _close_after_writes(self, opened: OpenProject) -> None:
+        """Close a project left behind once the saves queued for it are written (the writer runs
+        jobs in order), so they land in it while its lock still keeps other windows out."""
+        if not any(not future.done() for future in self._writes):
+            opened.close()
+            return
+        self._writes.append(self._writer.submit(opened.close))
 
     def release_lock(self) -> None:
-        """Let another window write this project (on close, and when another project opens)."""
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+        """Let another window write this project; this window writes nothing more into it."""
+        if self._open is not None:
+            self._open.close()
 
     def set_save_dir(self, save_dir) -> Project:
         project = self.project
@@ -142,7 +136,7 @@ class Session(QObject):
 
     def has_unsaved_snapshots(self) -> bool:
         """True when some image's edits are only in memory (a save failed or is still running)."""
-        return bool(self._pending)
+        return bool(self._book.pending)
 
     @property
     def dirty(self) -> bool:
@@ -164,7 +158,7 @@ class Session(QObject):
         is ever shown.
         """
         project = self.project
-        if project is None or not 0 <= index < len(project.entries) or self.writes_held:
+        if project is None or not navigation.is_valid(index, len(project.entries)) or self.writes_held:
             return False
         if index == self.index and (self.current is not None or self.loading):
             return True
@@ -192,13 +186,9 @@ class Session(QObject):
     @property
     def target_entry(self):
         """The entry shown or being loaded (``entry`` is only set once the image is shown)."""
-        if self.project is None or not 0 <= self.index < len(self.project.entries):
+        if self.project is None or not navigation.is_valid(self.index, len(self.project.entries)):
             return None
         return self.project.entries[self.index]
-
-    def is_prefetched(self, index: int) -> bool:
-        """True when image ``index`` is loaded in the background already."""
-        return index in self._queue.prefetched_indices()
 
     def wait_loaded(self, timeout: float = 30.0) -> bool:
         """Process events until the requested image is shown (tests, scripts); False on timeout."""
@@ -208,57 +198,32 @@ class Session(QObject):
             time.sleep(0.002)
         return not self.loading
 
-    def next(self) -> bool:
-        return self.load_index(self.index + 1)
-
-    def previous(self) -> bool:
-        return self.load_index(self.index - 1)
-
     def masks_rewritten(self, lut=None) -> None:
         """Masks on disk changed behind the session's back (class remap): forget every loaded copy.
 
         ``lut`` also remaps the snapshots of edits not saved yet, so they keep their meaning.
         """
-        self._epoch += 1
-        if lut is not None:
-            for path, label in list(self._pending.items()):
-                self._pending[path] = apply_remap(label, lut)
+        self._book.masks_rewritten(lut)
         self._queue.keep_only(set())
         if self.loading:
             self._queue.request(self.index, self._job(self.index))
 
     def _neighbours(self, index: int) -> list[int]:
-        return [i for i in (index + 1, index - 1) if 0 <= i < len(self.project.entries)]
-
-    def _generation_of(self, entry) -> tuple[int, int]:
-        return self._epoch, self._generation.get(entry.image_path, 0)
+        return navigation.neighbours(index, len(self.project.entries))
 
     def _job(self, index: int):
         """A loader job for ``index`` with the state it must match, captured now (GUI thread)."""
-        project, entry = self.project, self.project.entries[index]
-        generation, lut = self._generation_of(entry), self.overlay_lut
-        pending = self._pending.get(entry.image_path)
-        recovery = self.recovery_path(entry)
-
-        def job(base: LoadedImage | None) -> LoadedImage:
-            if base is not None and base.entry == entry:
-                if base.generation != generation or base.pending is not pending:
-                    reload_mask(base, project, generation, lut, pending)
-                loaded = base
-            else:
-                loaded = load_for_display(project, index, generation, lut, pending)
-            loaded.recovery = _read_recovery(recovery)
-            return loaded
-
-        return job
+        entry = self.project.entries[index]
+        return load_job(self.project, index, self._book.generation_of(entry.image_path), self.overlay_lut,
+                        self._book.pending.get(entry.image_path), self._open.recovery)
 
     def _is_fresh(self, loaded: LoadedImage, index: int) -> bool:
         """True when ``loaded`` still matches the files and unsaved edits of image ``index``."""
         entry = self.project.entries[index]
         return (
             loaded.entry == entry
-            and loaded.generation == self._generation_of(entry)
-            and loaded.pending is self._pending.get(entry.image_path)
+            and loaded.generation == self._book.generation_of(entry.image_path)
+            and loaded.pending is self._book.pending.get(entry.image_path)
         )
 
     def _on_loaded(self, result) -> None:
@@ -325,8 +290,9 @@ class Session(QObject):
         if answer == "save":
             self.save_async()
         else:
-            self._pending.pop(self.entry.image_path, None)
-            self._remove_recovery(self.entry)
+            self._book.discard(self.entry.image_path)
+            # queued, not done now: a recovery copy of these edits may still wait in the queue
+            self._submit(SaveJob(save_queue.DISCARD, self._open, self.entry, self.document.label, self.index))
         return True
 
     # --- saving ------------------------------------------------------------------------------------
@@ -343,12 +309,9 @@ class Session(QObject):
         if verified is not None:
             self.verified = verified
         self._timer.stop()
-        entry = self.entry
-        label = self.document.label.copy()
-        self._pending[entry.image_path] = label
-        job = {"kind": "save", "entry": entry, "label": label, "verified": self.verified,
-               "document": self.document, "revision": self.document.revision, "index": self.index}
-        self._submit(job)
+        document = self.document
+        self._submit(SaveJob(save_queue.SAVE, self._open, self.entry, document.label.copy(), self.index,
+                             verified=self.verified, document=document, revision=document.revision))
 
     def toggle_verified(self) -> None:
         if self.document is not None:
@@ -403,9 +366,10 @@ class Session(QObject):
         self.flush_writes(timeout)
 
     def shutdown(self) -> None:
+        """The window is closing (confirmed): finish the writes, then let the project go. The pools
+        themselves belong to the window, which shuts them down after this."""
         self.flush()
-        self._queue.shutdown()
-        self._writer.shutdown(wait=True)
+        self._queue.cancel()
         self.release_lock()
 
     @contextlib.contextmanager
@@ -428,12 +392,10 @@ class Session(QObject):
         results, so that the save state is final when this returns."""
         deadline = time.monotonic() + timeout
         for future in list(self._writes):
-            try:
+            with contextlib.suppress(Exception):  # failures are reported through _on_write_done
                 future.result(max(0.0, deadline - time.monotonic()))
-            except Exception:  # reported through _write_done
-                pass
         QCoreApplication.processEvents()
-        while self._outstanding and time.monotonic() < deadline:  # done callbacks still on their way
+        while self._book.outstanding and time.monotonic() < deadline:  # answers still on their way
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
             time.sleep(0.001)
         self._writes = [f for f in self._writes if not f.done()]
@@ -456,123 +418,65 @@ class Session(QObject):
         if self.autosave:
             self.save_async()
             return
-        job = {"kind": "recovery", "entry": self.entry, "label": self.document.label.copy(),
-               "colours": self.project.classes.colour_table()}
-        self._submit(job)
+        self._submit(SaveJob(save_queue.RECOVERY, self._open, self.entry, self.document.label.copy(),
+                             self.index, colours=self.project.classes.colour_table()))
 
-    def _submit(self, job: dict) -> None:
-        """Queue a write. Its result comes back once the future is done (a done callback), and the
-        writes still out are counted here, so the save state never depends on the timing of the
-        writer thread (it used to signal from inside the job, before its future was done)."""
+    def _submit(self, job: SaveJob) -> None:
+        """Queue a write; its answer comes back on the GUI thread once it is done, counted in the
+        book, so the save state never depends on the timing of the writer thread."""
         if self.read_only:  # open in another window: the edits stay in memory, nothing is written
             self._emit_state()
             return
-        self._outstanding += 1
+        future = self._writer.submit(save_queue.run_job, job, on_done=lambda done: self._on_write_done(job, done))
+        if future.cancelled():  # the window is closing: the pools are shut
+            return
+        self._book.submitted(job)
         self.save_state.emit("saving…")
-        future = self._writer.submit(self._run_job, job)
         self._writes.append(future)
-        future.add_done_callback(lambda done, job=job: self._write_done.emit((job, _error_of(done))))
 
-    def _run_job(self, job: dict) -> str | None:
-        """Writer thread: perform one write; returns None or the reason it failed (every failure:
-        a write that raises something unexpected must still end in "save failed")."""
-        try:
-            if job["kind"] == "save":
-                self.project.save(job["entry"], job["label"], verified=job["verified"])
-                self._remove_recovery(job["entry"])
-            else:
-                recovery.write_copy(self.project.save_dir, job["entry"].stem, job["label"], job["colours"])
-        except (SegStudioError, OSError) as exc:
-            return str(exc)
-        except Exception as exc:  # noqa: BLE001 - reported to the user, never left at "saving…"
-            return f"{job['entry'].image_path.name}: {type(exc).__name__}: {exc}"
-        return None
-
-    def _on_write_done(self, result) -> None:
-        job, error = result
-        self._outstanding -= 1
-        entry = job["entry"]
-        if job["kind"] == "save":
-            # Counted when the write is over (in this thread), so a prefetch that began earlier
-            # may hold the old mask and will read it again (see _take_loaded).
-            self._generation[entry.image_path] = self._generation.get(entry.image_path, 0) + 1
-            if error is None and self._pending.get(entry.image_path) is job["label"]:
-                del self._pending[entry.image_path]
-            document = job["document"]
-            if error is None and document is self.document and document.revision == job["revision"]:
+    def _on_write_done(self, job: SaveJob, future: Future) -> None:
+        error = _error_of(future)
+        self._book.finished(job, error)
+        if job.kind == save_queue.SAVE and self._shows_folder_of(job.target):
+            document = job.document
+            if error is None and document is self.document and document.revision == job.revision:
                 document.mark_saved()
-            self.entry_changed.emit(job["index"])
+            self.entry_changed.emit(job.index)
         if error is not None:
             self.save_failed.emit(error)
         self._emit_state(error)
 
+    def _shows_folder_of(self, opened: OpenProject) -> bool:
+        """True when the project on screen is ``opened`` or the same folders opened again (a class
+        file or save folder chosen anew): its file list is the one a job's index refers to."""
+        project, other = self.project, opened.project
+        return project is not None and (project.image_dir, project.save_dir) == (other.image_dir, other.save_dir)
+
     def _emit_state(self, error: str | None = None) -> None:
         self.dirty_changed.emit(self.dirty)
-        if self.read_only:
-            self.save_state.emit(self.read_only)
-        elif error is not None:
-            self.save_state.emit("save failed")
-        elif self._pending_writes():
-            self.save_state.emit("saving…")
-        elif self.mask_blocked:
-            self.save_state.emit(HELD_STATE)
-        elif self.dirty:
-            self.save_state.emit("unsaved changes")
-        elif self._pending:
-            self.save_state.emit(f"{len(self._pending)} other image(s) not saved")
-        else:
-            self.save_state.emit("saved")
+        self.save_state.emit(save_queue.state_text(self.read_only, error, self._book.outstanding > 0,
+                                                   self.mask_blocked, self.dirty, len(self._book.pending)))
 
-    def _pending_writes(self) -> bool:
-        """True while a queued write has not reported back (counted, not read from the futures)."""
-        return self._outstanding > 0
-
-    # --- recovery copies (core.recovery: never through a link, only copies we wrote) ---------------
-    def recovery_path(self, entry) -> Path:
-        return recovery.recovery_path(self.project.save_dir, entry.stem)
-
-    def _remove_recovery(self, entry) -> None:
-        if not self.read_only:  # read-only: a copy may be the other window's unsaved work
-            recovery.remove_copy(self.recovery_path(entry))
-
+    # --- recovery copies -----------------------------------------------------------------------------
     def _offer_recovery(self, loaded: LoadedImage) -> None:
-        entry = loaded.entry
-        path = self.recovery_path(entry)
-        if self.read_only or not recovery.is_copy(path):
-            return
-        mask_path = Path(entry.mask_path)
-        if mask_path.is_file() and mask_path.stat().st_mtime > path.stat().st_mtime:
-            self._remove_recovery(entry)  # the mask was saved after the copy: the copy is stale
-            return
-        label = getattr(loaded, "recovery", None)  # read by the loader thread
+        """Offer the recovery copy of the image just shown (application.recovery_store decides)."""
+        entry, store = loaded.entry, self._open.recovery
+        found, loaded.recovery = loaded.recovery, None  # read by the loader thread
+        label = store.to_offer(entry.stem, entry.mask_path, found, self.document.label.shape)
         if label is None:
-            label = _read_recovery(path)  # written after the load began (rare)
-        loaded.recovery = None
-        if label is None:
-            self._remove_recovery(entry)
             return
-        if label.shape != self.document.label.shape or not self.ask_restore(path):
-            self._remove_recovery(entry)
+        if not self.ask_restore(store.path(entry.stem)):
+            store.remove(entry.stem)
             return
         self.document.set_label(label)
         self.edit_finished()  # restored edits reach the mask (autosave) like any other edit
 
 
 def _error_of(future: Future) -> str | None:
-    """The failure message a finished write job returned (or raised)."""
+    """The failure message a finished write job returned (or raised, or that it was cancelled)."""
+    if future.cancelled():
+        return "the write was cancelled: the window is closing"
     try:
         return future.result()
-    except Exception as exc:  # noqa: BLE001 - cannot happen (_run_job catches), but never hang
+    except Exception as exc:  # noqa: BLE001 - cannot happen (run_job catches), but never hang
         return f"{type(exc).__name__}: {exc}"
-
-
-def _replace_linked_state_folders(save_dir) -> list[str]:
-    """A received project's state folders may be links elsewhere: remove the links (never their
-    targets) before anything reads or writes there, and say so."""
-    messages = [replace_linked_folder(save_dir, name) for name in (STATE_FOLDER, RECOVERY_FOLDER)]
-    return [message for message in messages if message]
-
-
-def _read_recovery(path: Path) -> np.ndarray | None:
-    """The recovery copy at ``path`` if there is a readable one of ours (loader threads)."""
-    return recovery.read_copy(path)

@@ -122,6 +122,28 @@ def load_for_display(
     return loaded
 
 
+def load_job(project, index: int, generation, lut: np.ndarray | None, pending: np.ndarray | None, recovery):
+    """A loader job for image ``index``: everything it must match is captured now (GUI thread).
+
+    ``job(base)`` refreshes ``base`` (an earlier load of the same image: only the mask is read again
+    when it was saved meanwhile) or loads from scratch, and reads the image's recovery copy from
+    ``recovery`` (application.recovery_store.RecoveryStore), offered once the image is shown.
+    """
+    entry = project.entries[index]
+
+    def job(base: LoadedImage | None) -> LoadedImage:
+        if base is not None and base.entry == entry:
+            if base.generation != generation or base.pending is not pending:
+                reload_mask(base, project, generation, lut, pending)
+            loaded = base
+        else:
+            loaded = load_for_display(project, index, generation, lut, pending)
+        loaded.recovery = recovery.read(entry.stem)
+        return loaded
+
+    return job
+
+
 def _read_mask(project, entry) -> tuple[np.ndarray | None, str | None, object | None]:
     """(label, error message, diagnosis): the mask on disk, or why it cannot be used as it is."""
     label = None

@@ -10,19 +10,21 @@ Rules that keep the window fluid and memory bounded:
 * Prefetch runs on its own thread, for the neighbours the session names (one ahead, one behind);
   results for other images are dropped as soon as the user moves away.
 
-Results reach the GUI thread through a queued signal; the queue itself never touches widgets.
+Both run on the window's background pools ("load" and "prefetch", gui.workers.background), whose
+answers arrive on the GUI thread; the queue itself never touches widgets.
 """
 
 from __future__ import annotations
 
 import functools
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
 from segstudio.core.errors import SegStudioError
 
+from segstudio.gui.workers.background import BackgroundPools
 from segstudio.gui.workers.image_loader import LoadedImage
 
 Job = Callable[[LoadedImage | None], LoadedImage]  # job(base): base = an earlier load to refresh, or None
@@ -32,12 +34,11 @@ class LoadQueue(QObject):
     """Foreground request + background prefetch, with stale results discarded."""
 
     loaded = Signal(object)  # (index, LoadedImage | None, error message | None) for the latest request
-    _finished = Signal(object)  # from worker threads: (kind, token, index, future)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, pools: BackgroundPools, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._foreground = ThreadPoolExecutor(1, thread_name_prefix="segstudio-load")
-        self._background = ThreadPoolExecutor(1, thread_name_prefix="segstudio-prefetch")
+        self._foreground = pools.pool("load")
+        self._background = pools.pool("prefetch")
         self._prefetch: dict[int, Future] = {}
         self._token = 0
         self._target = -1
@@ -45,7 +46,6 @@ class LoadQueue(QObject):
         self._wanted: tuple[int, int, Callable[[], LoadedImage]] | None = None
         self._neighbours: set[int] = set()
         self.started = 0  # foreground jobs started (tests check that nothing piles up)
-        self._finished.connect(self._on_finished)
 
     # --- state -----------------------------------------------------------------------------------
     @property
@@ -76,7 +76,9 @@ class LoadQueue(QObject):
                 base = _result(future)[0]
             else:
                 token = self._token
-                future.add_done_callback(lambda f: self._finished.emit(("adopted", token, index, f)))
+                # the prefetch pool's answer is on its way already: a second callback, also on the GUI thread
+                future.add_done_callback(
+                    lambda f: self._background.call_in_gui(self._on_finished, "adopted", token, index, f))
                 return
         self._wanted = (self._token, index, functools.partial(job, base))
         self._pump()
@@ -93,18 +95,15 @@ class LoadQueue(QObject):
         self.keep_only(set(jobs))
         for index, job in jobs.items():
             if index not in self._prefetch:
-                self._prefetch[index] = self._background.submit(job, None)
+                future = self._background.submit(job, None)  # waits in the cache for take_ready
+                if not future.cancelled():
+                    self._prefetch[index] = future
 
     def keep_only(self, indices: set[int]) -> None:
         """Free prefetched images that are not in ``indices`` (cancel those not started)."""
         self._neighbours = set(indices)
         for index in [i for i in self._prefetch if i not in indices]:
             self._prefetch.pop(index).cancel()
-
-    def shutdown(self) -> None:
-        self.cancel()
-        self._foreground.shutdown(wait=False, cancel_futures=True)
-        self._background.shutdown(wait=False, cancel_futures=True)
 
     # --- internals -------------------------------------------------------------------------------
     def _pump(self) -> None:
@@ -113,12 +112,14 @@ class LoadQueue(QObject):
         token, index, job = self._wanted
         self._wanted = None
         self.started += 1
-        future = self._foreground.submit(job)
+        future = self._foreground.submit(
+            job, on_done=lambda f: self._on_finished("foreground", token, index, f))
+        if future.cancelled():  # the window is closing: nothing more will load
+            self._target = -1
+            return
         self._running = future
-        future.add_done_callback(lambda f: self._finished.emit(("foreground", token, index, f)))
 
-    def _on_finished(self, result) -> None:
-        kind, token, index, future = result
+    def _on_finished(self, kind: str, token: int, index: int, future: Future) -> None:
         if kind == "foreground" and future is self._running:
             self._running = None
         if token == self._token and self._target == index:

@@ -1,0 +1,37 @@
+"""Which image comes next: the rules behind A/D and the prefetch of the neighbours.
+
+Kept apart from the window because the order the user sees is not the file order: the file list can
+be filtered (only unlabelled images...) and sorted (by the model's uncertainty), and "next" must
+follow what is on screen, while the loader prefetches by file order.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+
+def neighbours(index: int, count: int) -> list[int]:
+    """The images kept loaded beside ``index`` (one ahead, one behind) in a project of ``count``."""
+    return [i for i in (index + 1, index - 1) if 0 <= i < count]
+
+
+def is_valid(index: int, count: int) -> bool:
+    """True when ``index`` names an image of a project of ``count`` images."""
+    return 0 <= index < count
+
+
+def step(displayed: Sequence[int], current: int, direction: int) -> int | None:
+    """The image after (``direction`` > 0) or before ``current`` in the list as displayed.
+
+    ``displayed`` holds the entry indices of the visible rows, top to bottom. When ``current`` is not
+    among them (it was just filtered out, or nothing is open) the nearest visible entry by file order
+    in that direction is taken, so A/D never jump back to the top. None: there is no such image.
+    """
+    if current in displayed:
+        position = list(displayed).index(current) + (1 if direction > 0 else -1)
+        return displayed[position] if 0 <= position < len(displayed) else None
+    if direction > 0:
+        after = [i for i in displayed if i > current]
+        return min(after) if after else None
+    before = [i for i in displayed if i < current]
+    return max(before) if before else None

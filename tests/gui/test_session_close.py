@@ -1,0 +1,84 @@
+"""Closing the window: a cancelled close stops nothing, a confirmed close shuts every pool once.
+
+Before, the model features shut the prediction and metrics pools down on the Close event, before
+the window could still cancel it (unsaved changes: Cancel), leaving a window that never predicted
+again; the window's own pools (loads, saves, counts, colours) were never shut down.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model_fixtures import save_constant_model
+from segstudio.core.masks import read_mask
+from segstudio.gui.workers.background import BackgroundPool, BackgroundPools
+
+CLASSES = ["background", "cat", "dog", "tree"]  # as in conftest.py
+POOLS = ("save", "load", "prefetch", "count", "colour")
+
+
+@pytest.fixture
+def shutdowns(monkeypatch) -> list[str]:
+    """The names of the pools really shut down, in order (a second call on a pool is not counted)."""
+    calls: list[str] = []
+    real = BackgroundPool.shutdown
+
+    def spy(self, wait=False):
+        if not self.closed:
+            calls.append(self.name)
+        real(self, wait)
+
+    monkeypatch.setattr(BackgroundPool, "shutdown", spy)
+    return calls
+
+
+def _paint(window, value: int) -> np.ndarray:
+    label = np.zeros_like(window.session.document.label)
+    label[5:20, 5:30] = value
+    window.session.document.set_label(label)
+    window.session.edit_finished()
+    return label
+
+
+def test_cancelled_close_keeps_every_pool_working(qtbot, window, project_dir, fake_dialogs, shutdowns):
+    features = window.model_features
+    model = save_constant_model(project_dir / "models" / "dogs", CLASSES, winner=2)
+    features.models_dock.refresh()
+    features.models_dock.set_active(model)
+    qtbot.waitUntil(lambda: features.prediction.available, timeout=20000)
+    window.actions["autosave"].setChecked(False)
+    painted = _paint(window, 1)
+    fake_dialogs.unsaved_answer = "cancel"
+    assert not window.close()  # "unsaved changes": Cancel
+    assert window.isVisible() and shutdowns == [] and not window.pools.shut_down
+    assert all(not window.pools.pool(name).closed for name in POOLS)
+    # The window still saves, loads, counts and predicts.
+    fake_dialogs.unsaved_answer = "save"
+    assert window.show_image(1) and window.session.wait_loaded()
+    window.session.flush()
+    np.testing.assert_array_equal(read_mask(project_dir / "img1.png"), painted)
+    assert window.pools.pool("count").submit(sum, [1, 2]).result(10) == 3
+    qtbot.waitUntil(lambda: features.prediction.available, timeout=20000)
+    assert (features.prediction.labels == 2).all()
+    # Then the close is confirmed: every pool goes, each once.
+    assert window.close()
+    assert window.pools.shut_down and sorted(shutdowns) == sorted(set(shutdowns)) and set(POOLS) <= set(shutdowns)
+
+
+def test_confirmed_close_shuts_every_pool_down_once(qtbot, window, project_dir, monkeypatch, shutdowns):
+    stopped: list[str] = []
+    features = window.model_features
+    monkeypatch.setattr(features.service, "shutdown", lambda: stopped.append("prediction"))
+    monkeypatch.setattr(features.review_dock, "shutdown", lambda: stopped.append("metrics"))
+    painted = _paint(window, 3)
+    calls: list[int] = []
+    real = BackgroundPools.shutdown
+    monkeypatch.setattr(BackgroundPools, "shutdown", lambda self, **kw: (calls.append(1), real(self, **kw)))
+    assert window.close()
+    np.testing.assert_array_equal(read_mask(project_dir / "img1.png"), painted)  # autosaved before
+    assert window.pools.shut_down and len(calls) == 1
+    assert sorted(shutdowns) == sorted(set(shutdowns)) and set(POOLS) <= set(shutdowns)
+    assert stopped == ["prediction", "metrics"]
+    window.close()  # a second close stops nothing again
+    assert len(calls) == 1 and stopped == ["prediction", "metrics"]
