@@ -19,7 +19,6 @@ from segstudio.core.assist.preview import changes
 from segstudio.gui.canvas.assist_tools import AssistTools
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
-from segstudio.gui.workers.background import BackgroundPool
 from segstudio.gui.workers.progress_job import start_job
 
 CLEANUPS = (
@@ -34,8 +33,7 @@ class AssistFeatures:
 
     def __init__(self, window) -> None:
         self.window = window
-        pools = getattr(window, "pools", None)
-        self.pool = pools.pool("assist") if pools is not None else BackgroundPool("assist", parent=window)
+        self.pool = window.pools.pool("assist")
         self.tools = AssistTools(self.pool, window)
         window.tools.assist = self.tools
         window.canvas.add_layer(self.tools.layer)

@@ -166,10 +166,8 @@ class ClassEditor:
             self.window.statusBar().showMessage(f"Class colours not saved: {exc}", 10000)
 
     def _pool(self):
-        """The window's class-rewrite pool when it owns its pools (``BackgroundPools``), else None:
-        the rewrite then makes one of its own."""
-        pools = getattr(self.window, "pools", None)
-        return pools.pool("class-rewrite") if pools is not None else None
+        """The window's class-rewrite pool (shut down with the window's other pools)."""
+        return self.window.pools.pool("class-rewrite")
 
     def _rewrite(self, lut: np.ndarray, old, title: str, select: int | None = None) -> bool:
         """Rewrite the project's files through ``lut`` and remap the open image in memory; on

@@ -24,7 +24,6 @@ from segstudio.application.dataset_jobs import (
 from segstudio.core.formats.boxes import boxes_to_masks
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
-from segstudio.gui.workers.background import BackgroundPool
 from segstudio.gui.workers.progress_job import start_job
 
 
@@ -33,8 +32,7 @@ class DatasetMenus:
 
     def __init__(self, window) -> None:
         self.window = window
-        pools = getattr(window, "pools", None)
-        self.pool = pools.pool("datasets") if pools is not None else BackgroundPool("datasets", parent=window)
+        self.pool = window.pools.pool("datasets")
         self.running = False
         file_menu = window.actions.menus["File"]
         before = window.actions["save"]

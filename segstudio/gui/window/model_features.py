@@ -49,13 +49,13 @@ class ModelFeatures(QObject):
         self.window = window
         self.train_dock = TrainDock(window)
         self.models_dock = ModelsDock(window)
-        self.review_dock = ReviewDock(window)
+        self.review_dock = ReviewDock(window, pool=window.pools.pool("metrics"))
         # Tabbed with the file list: the canvas keeps its size; a dock can be dragged out at will.
         for dock in (self.train_dock, self.models_dock, self.review_dock):
             window.add_dock(dock)
             window.tabifyDockWidget(window.file_dock, dock)
         window.file_dock.raise_()
-        self.service = PredictionService(self)
+        self.service = PredictionService(self, pool=window.pools.pool("predict"))
         self.prediction = PredictionLayer(window)
         self.batch: BatchPrediction | None = None
         self._watched = None  # the document whose edits refresh the error map and metrics
@@ -276,7 +276,8 @@ class ModelFeatures(QObject):
         dialog.setWindowTitle("Predict all unlabelled images")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
-        self.batch = BatchPrediction(self.service.runner, project.save_dir, model, paths, self)
+        self.batch = BatchPrediction(self.service.runner, project.save_dir, model, paths, self,
+                                     pool=self.window.pools.pool("predict-all"))
         self.batch.progress.connect(lambda done, total, name: (dialog.setValue(done), dialog.setLabelText(
             f"Predicting {name} ({done + 1} of {total})…" if name else "Done")))
         dialog.canceled.connect(self.batch.cancel)
