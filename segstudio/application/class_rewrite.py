@@ -30,6 +30,11 @@ class Cancelled(Exception):
     """The user stopped the rewrite before anything was replaced."""
 
 
+def is_identity(lut: np.ndarray) -> bool:
+    """True when ``lut`` renumbers nothing (a rename): masks need no rewrite, only the class file."""
+    return bool(np.array_equal(lut, IDENTITY))
+
+
 def _stage(target: Path, data: bytes) -> Path:
     """One of our rewrite temporaries next to ``target`` (the name the journal accepts)."""
     return write_temporary(target, data, TEMP_SUFFIX)
@@ -47,7 +52,7 @@ def rewrite_project(
     Raises SaveError / MaskError (nothing replaced) or Cancelled. With an identity ``lut`` (a
     rename) only the XML files and classes.txt are rewritten.
     """
-    identity = bool(np.array_equal(lut, IDENTITY))
+    identity = is_identity(lut)
     entries = project.labelled_entries()
     colours = project.classes.colour_table()
     staged: list[tuple[Path, Path]] = []

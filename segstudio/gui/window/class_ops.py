@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from segstudio.application.class_rewrite import IDENTITY
+from segstudio.application.class_rewrite import IDENTITY, is_identity
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 
@@ -174,7 +174,7 @@ class ClassEditor:
         failure restore the old class list (nothing on disk or in memory changed)."""
         window, session, project = self.window, self.window.session, self.project
         window.tools.cancel()
-        identity = bool(np.array_equal(lut, IDENTITY))
+        identity = is_identity(lut)
         document = session.document
         with session.hold_writes():
             self.rewriting = True
