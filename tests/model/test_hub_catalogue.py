@@ -147,8 +147,8 @@ def test_hub_catalogue_ships_with_the_package() -> None:
     assert path.name == "catalogue.json" and path.parent.name == "resources"
 
 
-def test_hub_catalogue_imports_without_torch() -> None:
-    code = ("import sys, segstudio.model.catalogue\n"
+def test_hub_catalogue_and_hub_import_without_torch() -> None:
+    code = ("import sys, segstudio.model.catalogue, segstudio.model.hub, segstudio.model.hub_cache\n"
             "print(sorted(m for m in ('torch', 'huggingface_hub', 'PySide6') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=REPO)
