@@ -135,7 +135,7 @@ def fetch(hub_id: str, *, on_start: OnStart | None = None, on_progress: OnProgre
     offline, :class:`CheckpointError` for every other problem (one line each).
     """
     from huggingface_hub import constants
-    if constants.is_offline_mode():
+    if constants.HF_HUB_OFFLINE:
         raise NotCached(_offline(hub_id), hub_id)
     config = _metadata(hub_id, CONFIG_FILE, "main")
     commit = config.commit_hash
