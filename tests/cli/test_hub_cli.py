@@ -61,7 +61,7 @@ def test_hub_cli_fetch_shows_licence_and_progress_then_works_offline(served, che
     assert "licence: NVIDIA Source Code License (non-commercial), https://github.com/NVlabs" in err
     assert "100%" in err and "segformer-b0-finetuned-ade-512-512" in err      # the tqdm bar
     assert err.index("licence") < err.index("100%")
-    assert f"--from FILE" in err and str(folder / "model.safetensors") in err
+    assert "--from FILE" in err and str(folder / "model.safetensors") in err
 
     server.stop()
     hub_server.point_hub_at(monkeypatch, home, server.endpoint, offline=True)

@@ -88,7 +88,8 @@ def test_hub_first_use_downloads_with_progress_then_offline_uses_the_cache(serve
     assert [d for d, _ in progress] == sorted(d for d, _ in progress)
     # huggingface_hub's layout: blobs named by sha256 / git id, snapshot links, refs/main
     commit = server.repos[ADE_ID].commit
-    assert found.path == home / "hub" / "models--nvidia--segformer-b0-finetuned-ade-512-512" / "snapshots" / commit
+    repo_folder = home / "hub" / "models--nvidia--segformer-b0-finetuned-ade-512-512"
+    assert found.path == repo_folder / "snapshots" / commit
     assert (found.path / "model.safetensors").is_symlink()
     assert (found.path / "model.safetensors").read_bytes() == _weights(checkpoint)
     assert (found.path.parents[1] / "refs" / "main").read_text() == commit
@@ -132,7 +133,8 @@ def test_hub_interrupted_download_leaves_nothing_corrupt_and_resumes_next_time(s
     assert f"blobs/{sha}" not in files and f"blobs/{sha}.incomplete" in files
     assert not any(k.endswith("model.safetensors") for k in files)   # no snapshot entry
     assert hub_cache.cached_snapshot(ADE_ID) is None
-    partial = home / "hub" / "models--nvidia--segformer-b0-finetuned-ade-512-512" / "blobs" / f"{sha}.incomplete"
+    repo_folder = home / "hub" / "models--nvidia--segformer-b0-finetuned-ade-512-512"
+    partial = repo_folder / "blobs" / f"{sha}.incomplete"
     assert partial.read_bytes() == _weights(checkpoint)[:1_200_000]
 
     server.faults.failing = False
@@ -170,28 +172,61 @@ def test_hub_cancel_mid_file_resumes_from_the_byte_reached(served, checkpoint) -
     assert any(r == f"bytes={seen[-1] - config_size}-" for _, _, r in server.log)
 
 
-def test_hub_checksum_mismatch_is_rejected_and_nothing_is_kept(served, checkpoint) -> None:
+@pytest.mark.parametrize("name, algorithm", [("model.safetensors", "sha256"),
+                                             ("config.json", "git sha1")])
+def test_hub_checksum_mismatch_is_rejected_and_nothing_is_kept(served, checkpoint, name, algorithm
+                                                               ) -> None:
+    """The weights are checked against their sha256 (X-Linked-Etag), config.json against its
+    git blob id (ETag); a file that differs is deleted, not cached, not kept to resume."""
     server, home = served
-    server.faults.corrupt = {"model.safetensors"}
+    server.faults.corrupt = {name}
     with pytest.raises(CheckpointError, match=(
-            "segformer-b0-finetuned-ade-512-512: model.safetensors does not match the checksum "
-            "the server announced")):
+            f"segformer-b0-finetuned-ade-512-512: {name} does not match the checksum the server "
+            rf"announced \({algorithm} ")):
         hub.resolve("b0-ade")
     files = _repo_files(home)
-    assert not any(k.startswith("blobs/") and len(k) == 6 + 64 for k in files)
-    assert not any(k.endswith(".incomplete") or k.endswith("model.safetensors") for k in files)
+    assert not any(k.endswith((".incomplete", f"/{name}")) for k in files)
+    assert not [k for k in files if k.startswith("blobs/") and len(k) == 6 + 64]   # no weights
+    assert hub_cache.cached_snapshot(ADE_ID) is None
     server.faults.corrupt = set()
     assert (hub.resolve("b0-ade").path / "model.safetensors").read_bytes() == _weights(checkpoint)
 
 
-def test_hub_hostile_etag_never_becomes_a_path(served, tmp_path) -> None:
-    """A mirror announcing "../../../../escaped" as the weights' ETag: refused before any write."""
+def test_hub_two_downloads_of_the_same_model_at_once_share_the_work(served, checkpoint) -> None:
+    """huggingface_hub's lock for the blob is taken, so two downloads never write one file."""
+    import threading
+    server, _ = served
+    results, errors = [], []
+
+    def run() -> None:
+        try:
+            results.append(hub.resolve("b0-ade").path)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors and len(results) == 2 and results[0] == results[1]
+    assert (results[0] / "model.safetensors").read_bytes() == _weights(checkpoint)
+    assert len([g for g in server.log if g[0] == "GET" and g[1].startswith("/blobs/")]) == 1
+
+
+@pytest.mark.parametrize("field", ["etag", "commit"])
+def test_hub_hostile_etag_or_commit_never_becomes_a_path(served, tmp_path, field) -> None:
+    """A mirror announcing "../../../../escaped" as the weights' ETag or as the commit: both
+    become names in the cache, so both are refused before anything is written."""
     server, home = served
-    server.faults.etag = "../../../../escaped"
-    with pytest.raises(CheckpointError, match="unusable commit .* or ETag '../../../../escaped'"):
+    if field == "etag":
+        server.faults.etag = "../../../../escaped"
+    else:
+        server.repos[ADE_ID].commit = "../../../../escaped"
+    with pytest.raises(CheckpointError, match="unusable commit .*escaped"):
         hub.resolve("b0-ade")
     assert not list(tmp_path.parent.rglob("escaped*"))
-    assert not [k for k in _repo_files(home) if k.startswith(("blobs/", "snapshots/"))]
+    assert not [k for k in _repo_files(home) if k.startswith(("blobs/", "snapshots/", "refs/"))]
 
 
 def test_hub_pytorch_bin_when_the_repository_has_no_safetensors(served, tmp_path) -> None:
