@@ -6,7 +6,8 @@ the "CDN", with ``X-Linked-Etag`` (its sha256) and ``X-Linked-Size``. The CDN se
 ``Range`` support. Unknown repositories answer 401 ``X-Error-Code: RepoNotFound`` and missing files
 404 ``EntryNotFound``, as the hub does. Faults are switched on per test: ``cut_after`` closes the
 connection after that many bytes of a body (then ``fail_after_cut`` answers 503 until reset),
-``corrupt`` serves other bytes than announced. Every request is logged (method, path, Range).
+``corrupt`` serves other bytes than announced. A repository with a ``token`` is private. Every
+request is logged (method, path, Range; and its Authorization header in ``auth``).
 
 ``point_hub_at`` makes huggingface_hub use it: it sets ``HF_ENDPOINT``, ``HF_HOME`` and
 ``HF_HUB_OFFLINE`` and reloads ``huggingface_hub.constants``, which reads them at import time.
@@ -32,6 +33,7 @@ def git_blob_id(data: bytes) -> str:
 class Repo:
     files: dict[str, bytes]
     commit: str = "0123456789abcdef0123456789abcdef01234567"
+    token: str | None = None     # a private repository: only this bearer token sees it
 
 
 @dataclass
@@ -51,6 +53,7 @@ class LoopbackHub:
         self.repos: dict[str, Repo] = {}
         self.faults = Faults()
         self.log: list[tuple[str, str, str | None]] = []
+        self.auth: list[tuple[str, str | None]] = []      # (request path, Authorization header)
         self.lock = threading.Lock()
         self.hub = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self, cdn=False))
         self.cdn = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self, cdn=True))
@@ -105,6 +108,7 @@ def _handler(hub: LoopbackHub, cdn: bool) -> type[BaseHTTPRequestHandler]:
         def _answer(self, body: bool) -> None:
             with hub.lock:
                 hub.log.append((self.command, self.path, self.headers.get("Range")))
+                hub.auth.append((self.path, self.headers.get("Authorization")))
                 failing = hub.faults.failing
             if failing:
                 return self._error(503, None)
@@ -115,7 +119,7 @@ def _handler(hub: LoopbackHub, cdn: bool) -> type[BaseHTTPRequestHandler]:
                 return self._error(404, None)
             hub_id, filename = "/".join(parts[:2]), "/".join(parts[4:])
             repo = hub.repos.get(hub_id)
-            if repo is None:
+            if repo is None or (repo.token and self.headers.get("Authorization") != f"Bearer {repo.token}"):
                 return self._error(401, "RepoNotFound")
             if parts[3] not in ("main", repo.commit):
                 return self._error(404, "RevisionNotFound", repo.commit)

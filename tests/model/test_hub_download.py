@@ -242,3 +242,18 @@ def test_hub_missing_repository_is_one_clear_line(served) -> None:
     server.repos.clear()
     with pytest.raises(CheckpointError, match=f"{ADE_ID} was not found on {server.endpoint}"):
         hub.resolve("b0-ade")
+
+
+def test_hub_token_reaches_the_hub_but_not_the_cdn(served, checkpoint, monkeypatch) -> None:
+    """A private repository: refused without a token, fetched with HF_TOKEN, and the token is
+    never sent to the download host the hub redirects to."""
+    server, _ = served
+    server.repos[ADE_ID].token = "hf_secret"
+    with pytest.raises(CheckpointError, match="not found on .* private and no valid token"):
+        hub.resolve("b0-ade")
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+    found = hub.resolve("b0-ade")
+    assert (found.path / "model.safetensors").read_bytes() == _weights(checkpoint)
+    hub_requests = [auth for path, auth in server.auth if "/resolve/" in path]
+    cdn_requests = [auth for path, auth in server.auth if path.startswith("/blobs/")]
+    assert "Bearer hf_secret" in hub_requests and cdn_requests == [None]
