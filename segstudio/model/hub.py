@@ -335,6 +335,8 @@ def _download_part(hub_id: str, filename: str, meta, part: Path, meter: _Meter) 
         except SegStudioError:
             raise
         except Exception as exc:
+            if _local_io(exc):
+                raise          # disk full, read-only cache: _fetch_blob says so
             if not _transient(exc):
                 raise _readable(exc, hub_id, filename) from exc
             error = exc
@@ -356,6 +358,13 @@ def _transient(exc: Exception) -> bool:
         status = exc.response.status_code if exc.response is not None else 0
         return status == 429 or status >= 500
     return isinstance(exc, _transport_errors())
+
+
+def _local_io(exc: Exception) -> bool:
+    """An error of our own file system: the HTTP client wraps socket errors in its own types,
+    so a plain OSError here comes from writing the file."""
+    from huggingface_hub.errors import HfHubHTTPError
+    return isinstance(exc, OSError) and not isinstance(exc, (HfHubHTTPError, ConnectionError))
 
 
 def _stream(url: str, part: Path, have: int, meter: _Meter, hub_id: str) -> int:

@@ -257,3 +257,17 @@ def test_hub_token_reaches_the_hub_but_not_the_cdn(served, checkpoint, monkeypat
     hub_requests = [auth for path, auth in server.auth if "/resolve/" in path]
     cdn_requests = [auth for path, auth in server.auth if path.startswith("/blobs/")]
     assert "Bearer hf_secret" in hub_requests and cdn_requests == [None]
+
+
+def test_hub_full_disk_is_one_line_about_the_cache(served, monkeypatch) -> None:
+    import errno
+    import os
+
+    def no_space(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    with pytest.raises(CheckpointError, match="cannot write config.json of .* into the Hugging Face "
+                                              "cache .*: No space left on device"):
+        hub.resolve("b0-ade")
+    assert hub_cache.cached_snapshot(ADE_ID) is None
