@@ -229,12 +229,12 @@ def _readable(exc: Exception, hub_id: str, filename: str) -> SegStudioError:
     if isinstance(exc, errors.RepositoryNotFoundError):
         return CheckpointError(f"{hub_id} was not found on {_endpoint()} (or it is private and no "
                                "valid token is set: hf auth login, or HF_TOKEN)")
+    if isinstance(exc, errors.EntryNotFoundError):
+        return CheckpointError(f"{hub_id} on {_endpoint()} has no {filename}")
     if isinstance(exc, errors.HfHubHTTPError):
         status = exc.response.status_code if exc.response is not None else "?"
         return CheckpointError(f"{_endpoint()} answered HTTP {status} for {hub_id}/{filename}: "
                                f"{_first_line(exc)[:200]}")
-    if isinstance(exc, (errors.EntryNotFoundError,)):
-        return CheckpointError(f"{hub_id} has no {filename}")
     if isinstance(exc, _transport_errors() + (OSError,)):
         return CheckpointError(f"cannot reach {_endpoint()} to download {hub_id} ({_first_line(exc)}); "
                                f"offline, run 'segstudio-cli fetch-model {hub_id}' on a connected "

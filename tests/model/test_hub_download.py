@@ -271,3 +271,15 @@ def test_hub_full_disk_is_one_line_about_the_cache(served, monkeypatch) -> None:
                                               "cache .*: No space left on device"):
         hub.resolve("b0-ade")
     assert hub_cache.cached_snapshot(ADE_ID) is None
+
+
+def test_hub_repository_without_weights_or_config_is_one_clear_line(served) -> None:
+    server, _ = served
+    files = server.repos[ADE_ID].files
+    config = files.pop("config.json")
+    with pytest.raises(CheckpointError, match=f"{ADE_ID} on {server.endpoint} has no config.json"):
+        hub.resolve("b0-ade")
+    files.clear()
+    files["config.json"] = config
+    with pytest.raises(CheckpointError, match="has neither model.safetensors nor pytorch_model.bin"):
+        hub.resolve("b0-ade")
