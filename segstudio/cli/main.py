@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "evaluate",
     "predict",
     "model_info",
+    "fetch_model",
     "export_onnx",
     "train",
 )

@@ -1,0 +1,99 @@
+"""``segstudio-cli fetch-model NAME [--from FILE]``: put a pretrained model into the Hugging Face cache.
+
+Downloads the config and weights of NAME (a catalogue name such as ``mit-b0`` or ``b0-ade``, or
+a hub id ``owner/name``) into the standard Hugging Face cache (``HF_HOME`` / ``HF_HUB_CACHE``),
+with a progress bar on stderr, after printing the size and licence. An interrupted download
+(Ctrl+C, a cut connection) keeps what it fetched and continues on the next run. On a machine
+without network, ``--from FILE`` imports the weights file (or a folder with config.json and
+weights) that this command fetched on another machine. ``--list`` shows the catalogue and what
+is cached. The path of the cached model goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "fetch-model", help="download a pretrained model (or import one) into the Hugging Face cache",
+        description=__doc__.split("\n\n", 1)[1].strip())
+    parser.add_argument("name", nargs="?",
+                        help="catalogue name (mit-b0, b0-ade, b2-cityscapes...) or hub id owner/name")
+    parser.add_argument("--from", dest="source", metavar="FILE",
+                        help="import this weights file or model folder instead of downloading")
+    parser.add_argument("--list", action="store_true",
+                        help="list the catalogue: names, sizes, datasets, and which are cached")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from segstudio.core.errors import OptionError
+    from segstudio.model import hub, hub_cache
+
+    if args.list:
+        return _list()
+    if not args.name:
+        raise OptionError("give a model NAME (or --list to see the catalogue)")
+    if args.source:
+        placed = hub.import_file(args.name, args.source)
+        verb = "already in the cache" if placed.source == "cache" else "imported"
+        print(f"{placed.hub_id}: {verb}", file=sys.stderr)
+        print(placed.path)
+        return 0
+    hub_id, entry = hub.hub_id_of(args.name)
+    cached = hub_cache.cached_snapshot(hub_id)
+    if cached is not None:
+        print(f"{hub_id}: already in the cache", file=sys.stderr)
+        print(cached)
+        return 0
+    with _ProgressBar(entry) as bar:
+        folder = hub.fetch(hub_id, on_start=bar.start, on_progress=bar.update)
+    weights = next((folder / n for n in hub_cache.WEIGHT_FILES if (folder / n).is_file()), folder)
+    print(f"{hub_id}: downloaded; to use it on a machine without network, copy {weights} there "
+          f"and run: segstudio-cli fetch-model {hub_id} --from FILE", file=sys.stderr)
+    print(folder)
+    return 0
+
+
+def _list() -> int:
+    from segstudio.model import catalogue, hub_cache
+
+    print(f"{'name':<24} {'MB':>6}  {'kind':<12} {'trained on':<11} {'cached':<6}  hub id")
+    for entry in catalogue.load():
+        cached = "yes" if hub_cache.cached_snapshot(entry.id) is not None else "no"
+        print(f"{entry.short:<24} {entry.size_mb:>6.1f}  {entry.kind:<12} {entry.dataset:<11} "
+              f"{cached:<6}  {entry.id}")
+    print(f"cache: {hub_cache.hf_cache_dir()}", file=sys.stderr)
+    return 0
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr, opened when the download starts (after the licence line)."""
+
+    def __init__(self, entry) -> None:
+        self.entry, self.bar = entry, None
+
+    def start(self, hub_id: str, total: int) -> None:
+        from tqdm import tqdm
+
+        if self.entry is not None:
+            licence = self.entry.licence
+            print(f"{hub_id}: {self.entry.kind} ({self.entry.dataset}), about "
+                  f"{self.entry.size_mb:g} MB; licence: {licence.name}, {licence.url}",
+                  file=sys.stderr)
+        self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                        desc=hub_id.split("/")[-1], file=sys.stderr, mininterval=0.2)
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.update(done - self.bar.n)
+
+    def __enter__(self) -> "_ProgressBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()

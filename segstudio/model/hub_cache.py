@@ -1,0 +1,195 @@
+"""The standard Hugging Face cache, read and written the way huggingface_hub lays it out.
+
+A model repository lives in ``<HF_HUB_CACHE>/models--<owner>--<name>/``: ``blobs/<etag>`` hold the
+file contents (named by their sha256 for large LFS files, by their git sha1 otherwise),
+``snapshots/<commit>/<file>`` are links to those blobs, and ``refs/main`` names the commit of the
+branch. Using exactly this layout means a model the user already fetched with transformers is
+found with no download, and one we fetch is found by transformers.
+
+Reading goes through huggingface_hub's own cache API (``try_to_load_from_cache``,
+``scan_cache_dir``), which never touches the network. Writing (a finished download, an imported
+file) only ever adds a verified blob, a link to it and a ref: nothing already in the cache is
+replaced. huggingface_hub is imported inside the functions, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Callable
+
+from segstudio.core.atomic import atomic_open, atomic_write_text
+from segstudio.core.errors import CheckpointError
+
+CONFIG_FILE = "config.json"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")  # the order we prefer them in
+READ_CHUNK = 1 << 20
+SHA256 = re.compile(r"[0-9a-f]{64}")
+GIT_SHA1 = re.compile(r"[0-9a-f]{40}")
+
+
+def hf_cache_dir() -> Path:
+    """The hub cache folder: ``HF_HUB_CACHE``, else ``$HF_HOME/hub``, else ``~/.cache/huggingface/hub``."""
+    from huggingface_hub import constants
+    return Path(constants.HF_HUB_CACHE).expanduser()
+
+
+def repo_folder(hub_id: str) -> Path:
+    """``<cache>/models--owner--name``, the folder huggingface_hub keeps one repository in."""
+    from huggingface_hub.file_download import repo_folder_name
+    return hf_cache_dir() / repo_folder_name(repo_id=hub_id, repo_type="model")
+
+
+def cached_snapshot(hub_id: str) -> Path | None:
+    """The snapshot folder holding weights for ``hub_id`` (``config.json`` beside them when the
+    repository has one), found with no network; None when nothing usable is cached.
+
+    The commit ``refs/main`` points to comes first, as huggingface_hub itself would pick it. Other
+    cached commits (a pinned revision, the ``refs/pr/N`` branch transformers fetches safetensors
+    from) are used next, newest first, so a model fetched any way at all is found.
+    """
+    from huggingface_hub import try_to_load_from_cache
+    for name in WEIGHT_FILES:
+        found = try_to_load_from_cache(hub_id, name, cache_dir=hf_cache_dir())
+        if isinstance(found, str):
+            return Path(found).parent
+    return _other_revision(hub_id)
+
+
+def _other_revision(hub_id: str) -> Path | None:
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CorruptedCacheException
+    if not repo_folder(hub_id).is_dir():
+        return None
+    try:
+        info = scan_cache_dir(hf_cache_dir())
+    except (CorruptedCacheException, OSError):
+        return None
+    repo = next((r for r in info.repos if r.repo_type == "model" and r.repo_id == hub_id), None)
+    if repo is None:
+        return None
+    for revision in sorted(repo.revisions, key=lambda r: r.last_modified, reverse=True):
+        names = {f.file_name for f in revision.files}
+        if names & set(WEIGHT_FILES) and all((revision.snapshot_path / n).is_file() for n in names):
+            return revision.snapshot_path
+    return None
+
+
+# ----------------------------------------------------------------------------------- checksums
+
+
+def file_digest(path: Path, algorithm: str, prefix: bytes = b"") -> str:
+    """Hex digest of ``prefix`` + the file's bytes, read in chunks (weights can be 340 MB)."""
+    digest = hashlib.new(algorithm, prefix)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def content_id(path: Path, etag: str) -> tuple[str, str] | None:
+    """(algorithm, digest of ``path``) in the form of ``etag``, or None when it cannot be checked.
+
+    The hub names an LFS file by its sha256 and any other file by its git blob id (the sha1 of
+    ``"blob <size>\\0"`` + content), and announces that name as the file's ETag.
+    """
+    if SHA256.fullmatch(etag):
+        return "sha256", file_digest(path, "sha256")
+    if GIT_SHA1.fullmatch(etag):
+        return "git sha1", file_digest(path, "sha1", b"blob %d\0" % path.stat().st_size)
+    return None
+
+
+def git_blob_id(path: Path) -> str:
+    """The git blob id of a small file: the name the hub gives a non-LFS file such as config.json."""
+    return file_digest(path, "sha1", b"blob %d\0" % path.stat().st_size)
+
+
+def check_content(path: Path, etag: str, what: str) -> None:
+    """CheckpointError naming ``what`` unless ``path`` hashes to the ``etag`` the server announced."""
+    found = content_id(path, etag)
+    if found is not None and found[1] != etag:
+        algorithm, digest = found
+        raise CheckpointError(f"{what} does not match the checksum the server announced "
+                              f"({algorithm} {etag[:16]}…, the file has {digest[:16]}…); it was "
+                              "discarded. Try again; if this repeats, the server or mirror "
+                              "(HF_ENDPOINT) serves a damaged file")
+
+
+# ------------------------------------------------------------------------------------- writing
+
+
+def blob_path(hub_id: str, etag: str) -> Path:
+    return repo_folder(hub_id) / "blobs" / etag
+
+
+def lock_path(hub_id: str, etag: str) -> Path:
+    """The lock huggingface_hub takes for this blob, so its downloads and ours never collide."""
+    from huggingface_hub.file_download import repo_folder_name
+    return hf_cache_dir() / ".locks" / repo_folder_name(repo_id=hub_id, repo_type="model") / f"{etag}.lock"
+
+
+def copy_blob(source: Path, hub_id: str, etag: str, on_bytes: Callable[[int], None] | None = None
+              ) -> Path:
+    """Copy ``source`` into the blob named ``etag``, atomically, checking on the way that the
+    bytes copied hash to ``etag`` (the file could change while we read it); a blob already there
+    is kept."""
+    blob = blob_path(hub_id, etag)
+    if blob.is_file():
+        return blob
+    blob.parent.mkdir(parents=True, exist_ok=True)
+    if SHA256.fullmatch(etag):
+        digest = hashlib.sha256()
+    else:
+        digest = hashlib.sha1(b"blob %d\0" % source.stat().st_size)
+    with atomic_open(blob) as out, open(source, "rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            out.write(chunk)
+            digest.update(chunk)
+            if on_bytes:
+                on_bytes(len(chunk))
+        if digest.hexdigest() != etag:   # raised inside: the temporary goes, no blob appears
+            raise CheckpointError(f"{source} changed while it was being copied into the cache; "
+                                  "try again")
+    return blob
+
+
+def link_snapshot(hub_id: str, commit: str, filename: str, blob: Path) -> Path:
+    """``snapshots/<commit>/<filename>``, made a relative link to ``blob`` (a copy where the file
+    system has no links, as huggingface_hub does); an existing entry is left as it is."""
+    pointer = repo_folder(hub_id) / "snapshots" / commit / filename
+    pointer.parent.mkdir(parents=True, exist_ok=True)
+    if pointer.is_file():
+        return pointer
+    if pointer.is_symlink():  # a dangling link: its blob was deleted, ours replaces it
+        pointer.unlink()
+    try:
+        os.symlink(os.path.relpath(blob, pointer.parent), pointer)
+    except FileExistsError:
+        pass  # another process linked it meanwhile
+    except (OSError, NotImplementedError):
+        with atomic_open(pointer) as out, open(blob, "rb") as handle:
+            while chunk := handle.read(READ_CHUNK):
+                out.write(chunk)
+    return pointer
+
+
+def set_ref(hub_id: str, commit: str, branch: str = "main", replace: bool = True) -> None:
+    """Point ``refs/<branch>`` at ``commit`` (as huggingface_hub does after resolving a branch)."""
+    ref = repo_folder(hub_id) / "refs" / branch
+    if ref.is_file() and (not replace or ref.read_text(encoding="utf-8").strip() == commit):
+        return
+    ref.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(ref, commit)
+
+
+def main_commit(hub_id: str) -> str | None:
+    """The commit ``refs/main`` names, or None."""
+    ref = repo_folder(hub_id) / "refs" / "main"
+    try:
+        commit = ref.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return commit if GIT_SHA1.fullmatch(commit) else None
