@@ -12,7 +12,7 @@ import segstudio
 
 
 def _modules(package: str) -> list[str]:
-    path = [str(segstudio.__path__[0]) + "/" + package.split(".")[-1]]
+    path = [str(segstudio.__path__[0]) + "/" + "/".join(package.split(".")[1:])]
     return [f"{package}.{info.name}" for info in pkgutil.iter_modules(path)]
 
 
@@ -36,3 +36,12 @@ def test_core_imports_neither_qt_nor_torch() -> None:
 def test_model_and_cli_never_import_qt(package: str) -> None:
     loaded = _loaded_after_import([package] + _modules(package))
     assert "PySide6" not in loaded
+
+
+def test_training_types_and_window_modules_load_no_torch() -> None:
+    """The window builds a TrainConfig and shows progress on the GUI thread, where importing torch
+    would freeze it for about a second: the types and every dock and window module stay torch-free
+    (a module that needs torch imports it inside a function)."""
+    modules = (["segstudio.model.train_types"] + _modules("segstudio.gui.docks")
+               + _modules("segstudio.gui.window"))
+    assert "torch" not in _loaded_after_import(modules)

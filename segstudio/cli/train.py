@@ -89,7 +89,7 @@ def _iou_table(names, history) -> str:
 def _config(args, project):
     """The TrainConfig of this command: typed options over defaults, or the resumed run's record."""
     from segstudio.core.errors import OptionError
-    from segstudio.model.train import TrainConfig, config_from_options
+    from segstudio.model.train_types import TrainConfig, config_from_options
 
     from .options import check_device
     from .train_options import new_run_fields, resume_fields

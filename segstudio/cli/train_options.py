@@ -51,7 +51,7 @@ def resume_fields(args: argparse.Namespace, folder: Path, class_names: list[str]
     Reads the state without changing anything; raises :class:`OptionError` for a typed option
     that contradicts the record and for a class list that changed since the run started.
     """
-    from segstudio.model.train import config_from_options
+    from segstudio.model.train_types import config_from_options
     from segstudio.model.train_state import load_state
 
     state = load_state(folder)

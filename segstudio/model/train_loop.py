@@ -37,7 +37,8 @@ from .memory_data import image_sizes
 from .run_data import build_run_data
 from .run_schedule import RunSchedule, val_interval
 from .schedule import default_warmup, lr_factor, param_groups, set_lr
-from .train import DEFAULT_STEPS, run_options
+from .train_types import (DEFAULT_STEPS, EpochSummary, TrainProgress, TrainResult, nan_to_none, run_options,
+                          summary_from_dict)
 from .train_state import load_state, restore_rng, rng_state, save_state, write_history
 
 
@@ -228,7 +229,6 @@ class Loop:
 
     # ------------------------------------------------------------------ run
     def run(self):
-        from .train import TrainResult
         try:
             self._prepare()
             if self.cfg.resume:
@@ -259,7 +259,6 @@ class Loop:
                            self._summaries(), self.notes)
 
     def _failed(self, exc: Exception):
-        from .train import TrainResult
         message = _failure_message(exc, self.cfg)
         if self.model is not None:
             with contextlib.suppress(Exception):
@@ -271,7 +270,6 @@ class Loop:
         return self.best if self.best > -math.inf else float("nan")
 
     def _summaries(self):
-        from .train import summary_from_dict
         return [summary_from_dict(h) for h in self.history]
 
     def _ensure_model(self) -> None:
@@ -348,7 +346,6 @@ class Loop:
         if not last and now - self.last_report < self.cfg.progress_interval_s:
             return
         self.last_report = now
-        from .train import TrainProgress
         elapsed = now - self.t0
         per_step = elapsed / max(self.steps_done, 1)
         images_per_s = self.steps_done * batch * self.ctx.world_size / max(elapsed, 1e-9)
@@ -359,7 +356,6 @@ class Loop:
     def _validate(self) -> None:
         """One validation point: metrics, history.json, the best weights (kept in memory, written
         when run_schedule allows), the GUI's curve point."""
-        from .train import EpochSummary, nan_to_none
         started = time.perf_counter()
         metrics = validate(dist_util.unwrap(self.model), self.data.val, self.num_classes, self.device,
                            self._autocast, self.ctx)

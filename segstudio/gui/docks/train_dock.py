@@ -266,7 +266,7 @@ class TrainDock(QDockWidget):
 
     def build_config(self):
         """The TrainConfig of the form (ValueError with a readable message for a bad field)."""
-        from segstudio.model.train import TrainConfig
+        from segstudio.model.train_types import TrainConfig
         source = self.model_source()
         if source == "@active":
             if self.active_model is None:
