@@ -17,7 +17,6 @@ written (and when the run validates) is :mod:`segstudio.model.run_schedule`'s ru
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -25,8 +24,8 @@ from typing import Any, Callable
 from segstudio.core.errors import TrainingError
 
 from . import distributed as dist_util
-from .train_types import (DEFAULT_STEPS, MAX_BATCH, MAX_SIZE, MAX_STEPS, EpochSummary, TrainConfig,
-                          TrainProgress, TrainResult)
+from .train_options import check_limits
+from .train_types import DEFAULT_STEPS, EpochSummary, TrainConfig, TrainProgress, TrainResult
 
 
 ProgressFn = Callable[[TrainProgress], None]
@@ -86,27 +85,11 @@ def _occupied(folder: Path) -> bool:
 
 
 def _check_config(config: TrainConfig) -> None:
-    """Reject settings that cannot work, before any file is read."""
+    """Reject settings that cannot work, before any file is read (limits: the options table)."""
     if config.epochs is not None and config.steps is not None:
         raise TrainingError("give either epochs or steps, not both")
-    for name in ("epochs", "steps"):
-        value = getattr(config, name)
-        if value is not None and value < 1:
-            raise TrainingError(f"{name} must be at least 1 (got {value})")
-        if value is not None and value > MAX_STEPS:
-            raise TrainingError(f"{name} {value} is out of range (at most {MAX_STEPS})")
-    if config.size < 32 or config.size % 32 or config.size > MAX_SIZE:
-        raise TrainingError(f"training size must be a multiple of 32 from 32 to {MAX_SIZE} (got {config.size})")
-    if not 1 <= config.batch <= MAX_BATCH:
-        raise TrainingError(f"batch size must be from 1 to {MAX_BATCH} (got {config.batch})")
-    if config.grad_clip is not None and not (math.isfinite(config.grad_clip) and config.grad_clip > 0):
-        raise TrainingError(f"gradient clipping norm must be a positive number (got {config.grad_clip})")
-    if config.num_workers < 0:
-        raise TrainingError(f"the number of data workers cannot be negative (got {config.num_workers})")
-    if config.lr is not None and not (0 < config.lr < 1):  # NaN fails too
-        raise TrainingError(f"learning rate {config.lr} is out of range (0, 1)")
-    if not 0.0 <= config.label_smoothing < 1.0:
-        raise TrainingError(f"label smoothing must be in [0, 1) (got {config.label_smoothing})")
+    check_limits({name: getattr(config, name) for name in ("epochs", "steps", "size", "batch", "lr",
+                                                           "label_smoothing", "grad_clip", "num_workers")})
     if not config.name or Path(config.name).name != config.name or config.name in (".", ".."):
         raise TrainingError(f"model name {config.name!r} must be a plain folder name")
     try:

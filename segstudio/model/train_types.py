@@ -14,39 +14,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-
-DEFAULT_STEPS = 2000  # when neither epochs nor steps is given
-MAX_SIZE = 4096        # training crop side: far above any GPU's memory for a batch of crops
-MAX_BATCH = 4096
-MAX_STEPS = 10_000_000
+from .train_options import DEFAULT_STEPS
+from .train_options import default as _default
 
 
 @dataclass
 class TrainConfig:
-    """Settings of one run. ``epochs`` and ``steps`` are exclusive; with neither, about
-    ``DEFAULT_STEPS`` optimiser steps rounded up to whole epochs. ``None`` (lr, head_lr_mult,
+    """Settings of one run; the defaults of the options a user sets come from the table in
+    :mod:`segstudio.model.train_options` (the command line and the window read the same).
+    ``epochs`` and ``steps`` are exclusive; with neither, about ``DEFAULT_STEPS`` optimiser steps
+    rounded up to whole epochs. ``None`` (lr, head_lr_mult,
     scale_range, val_every) lets :mod:`segstudio.model.recipe` / ``run_schedule`` choose.
     ``model_config`` (tests, experiments) builds a randomly initialised model of that
     architecture instead of loading ``init``."""
 
-    init: str = "b0"
-    epochs: int | None = None
-    steps: int | None = None
-    size: int = 512
-    batch: int = 8
-    lr: float | None = None
-    loss: str = "ce"
-    class_weights: bool | list[float] = False
-    label_smoothing: float = 0.0
-    device: str = "auto"
-    name: str = "model"
-    seed: int = 0
-    num_workers: int = 0
+    init: str = _default("init")
+    epochs: int | None = _default("epochs")
+    steps: int | None = _default("steps")
+    size: int = _default("size")
+    batch: int = _default("batch")
+    lr: float | None = _default("lr")
+    loss: str = _default("loss")
+    class_weights: bool | list[float] = _default("class_weights")
+    label_smoothing: float = _default("label_smoothing")
+    device: str = _default("device")
+    name: str = _default("name")
+    seed: int = _default("seed")
+    num_workers: int = _default("num_workers")
     val_fraction: float = 0.2
     resume: bool = False
     overwrite: bool = False                    # False: an existing models/<name> gets a fresh name
-    grad_clip: float | None = None
-    amp: bool = True
+    grad_clip: float | None = _default("grad_clip")
+    amp: bool = _default("amp")
     # beyond the contract
     model_config: Any = None                   # SegFormerConfig | None
     warmup_steps: int | None = None            # None = schedule.default_warmup
@@ -54,7 +53,7 @@ class TrainConfig:
     head_lr_mult: float | None = None          # None = recipe (10 pretrained, 1 from scratch)
     class_weight_method: str = "median"        # or "inv_sqrt"
     scale_range: tuple[float, float] | None = None  # None = recipe
-    augment: bool = True                       # False: no resize, flip or colour jitter (overfit checks)
+    augment: bool = _default("augment")  # False: no resize, flip or colour jitter (overfit checks)
     val_every: int | None = None               # epochs; None = about every 10 % of the run
     memory_budget: int | None = None           # bytes of decoded images held in memory; None = auto
     progress_interval_s: float = 0.1
@@ -153,3 +152,7 @@ def summary_from_dict(data: dict[str, Any]) -> EpochSummary:
 
 def nan_to_none(values: Sequence[float]) -> list[float | None]:
     return [None if (v is None or math.isnan(v)) else float(v) for v in values]
+
+
+__all__ = ["DEFAULT_STEPS", "TrainConfig", "TrainProgress", "EpochSummary", "TrainResult", "RUN_FIELDS",
+           "run_options", "config_from_options", "summary_from_dict", "nan_to_none"]

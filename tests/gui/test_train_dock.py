@@ -114,7 +114,6 @@ def test_no_labelled_images_and_bad_settings_are_messages(qtbot, make_window, pr
     assert not dock.start() and "learning rate" in dock.message.text()
     dock.lr_edit.setText("")
     dock.model_box.setCurrentIndex(dock.model_box.findData("@active"))
-    dock.config_overrides = {}
     assert not dock.start() and "no active model" in dock.message.text()
 
 
