@@ -74,7 +74,8 @@ def _record(state: dict, folder: Path) -> tuple[dict, list[str]]:
     record = {"steps": int(state["total_steps"]), "seed": int(state.get("seed", 0))}
     try:
         from segstudio.model.checkpoints import ModelInfo
-        record["size"] = ModelInfo.from_json((folder / "config.json").read_text("utf-8")).image_size
+        from segstudio.model.model_files import CONFIG
+        record["size"] = ModelInfo.from_json((folder / CONFIG).read_text("utf-8")).image_size
     except (OSError, ValueError, TypeError):
         pass
     return record, [f"{folder.name} was saved before runs recorded their options: its steps ("

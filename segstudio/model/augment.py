@@ -19,7 +19,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-IGNORE_INDEX = 255
+from segstudio.core.palette import IGNORE_INDEX  # noqa: F401 (the one ignore label; data modules import it here)
+
+# The input normalisation every SegFormer checkpoint was trained with (ModelInfo's default too).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 MEAN_RGB8 = tuple(int(round(m * 255)) for m in IMAGENET_MEAN)  # (124, 116, 104)

@@ -30,16 +30,19 @@ from . import distributed as dist_util
 from . import recipe as recipes
 from .augment import AugmentConfig
 from .cpu_threads import ThreadTuner
+from .device import autocast_dtype
 from .data import EpochSampler, Split, split_entries, steps_per_epoch
 from .evaluation import validate
 from .losses import build_loss, class_pixel_counts, class_weights_from_counts
 from .memory_data import image_sizes
+from .model_files import WEIGHTS
 from .run_data import build_run_data
 from .run_schedule import RunSchedule, val_interval
 from .schedule import default_warmup, lr_factor, param_groups, set_lr
 from .train_types import (DEFAULT_STEPS, EpochSummary, TrainProgress, TrainResult, nan_to_none, run_options,
                           summary_from_dict)
-from .train_state import load_state, restore_rng, rng_state, save_state, write_history
+from .train_history import write_history
+from .train_state import load_state, restore_rng, rng_state, save_state
 
 
 class _Stop(Exception):
@@ -168,9 +171,7 @@ class Loop:
         groups = param_groups(self.raw_model, self.base_lr, cfg.weight_decay, self.recipe.head_lr_mult)
         cuda = self.device.type == "cuda"
         self.optimizer = torch.optim.AdamW(groups, lr=self.base_lr, betas=(0.9, 0.999), fused=cuda or None)
-        self.amp_dtype = None
-        if cfg.amp and cuda:
-            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        self.amp_dtype = autocast_dtype(self.device) if cfg.amp and cuda else None  # CUDA only: MPS trains in fp32
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
 
     def _autocast(self):
@@ -274,7 +275,7 @@ class Loop:
 
     def _ensure_model(self) -> None:
         """A stopped run leaves a usable model even before its first validation."""
-        if self.ctx.is_main and not (self.folder / "model.safetensors").exists():
+        if self.ctx.is_main and not (self.folder / WEIGHTS).exists():
             from .checkpoints import save_model
             save_model(self.folder, self.raw_model, self.info)
 
