@@ -92,6 +92,8 @@ def _check_config(config: TrainConfig) -> None:
                                                            "label_smoothing", "grad_clip", "num_workers")})
     if not config.name or Path(config.name).name != config.name or config.name in (".", ".."):
         raise TrainingError(f"model name {config.name!r} must be a plain folder name")
+    if len(config.name.encode("utf-8", "surrogateescape")) > 255:  # the longest name a file system takes
+        raise TrainingError(f"model name {config.name[:40]}… is too long (at most 255 bytes)")
     try:
         from .losses import parse_loss_spec
         parse_loss_spec(config.loss)
