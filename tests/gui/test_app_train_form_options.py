@@ -13,7 +13,7 @@ def test_a_fresh_form_shows_the_tables_defaults_and_builds_the_default_config(wi
     assert set(values) == {opt.name for opt in form_options()}
     assert values == {opt.name: opt.default for opt in form_options()}
     config = dock.build_config()
-    assert config == TrainConfig(name=config.name, num_workers=0)  # the window never starts workers
+    assert config == TrainConfig(name=config.name)
     assert str(DEFAULT_STEPS) in dock.length_box.specialValueText() and dock.length_box.value() == 0
     for name, box in (("size", dock.size_box), ("batch", dock.batch_box)):
         opt = option(name)

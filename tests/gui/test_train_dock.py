@@ -133,7 +133,7 @@ def test_edits_during_training_do_not_change_the_run_and_close_stops_it(qtbot, t
     dock = train_window.model_features.train_dock
     set_small_run(dock, length=100000, unit="steps", name="closing")
     assert dock.start()
-    snapshot = dock.thread.project
+    snapshot = dock.job.project
     original = snapshot.load_mask(snapshot.entries[0]).copy()
     # the user keeps painting and saving the same image meanwhile
     session = train_window.session

@@ -1,8 +1,8 @@
 """The training dock: settings, one Train/Stop button, progress, live curves, per-class IoU.
 
 Train snapshots the labelled masks (the open image is saved first if it has unsaved edits; see
-train_snapshot) and runs ``segstudio.model.train.train`` on a :class:`TrainThread`, so painting
-goes on meanwhile. Settings are remembered in QSettings; results (the model folder with
+train_snapshot) and runs a :class:`~segstudio.application.train_run.TrainRun` on the dock's
+background pool (train_worker), so painting goes on meanwhile. Settings are remembered in QSettings; results (the model folder with
 config.json and history.json) are written by the engine, so the curves of the active model come
 back after a restart (:meth:`show_history`).
 """
@@ -38,8 +38,10 @@ from segstudio.gui.docks.dock_body import scrolling
 from segstudio.gui.workers.device_info import describe_async
 from segstudio.gui.docks.review_dock import NumberItem, _ratio_item
 from segstudio.gui.docks.train_chart import TrainChart
+from segstudio.application.train_run import TrainRun
 from segstudio.application.train_snapshot import take_snapshot
-from segstudio.gui.workers.train_worker import TrainThread
+from segstudio.gui.workers.background import BackgroundPool
+from segstudio.gui.workers.train_worker import start_training
 from segstudio.model.train_options import DEFAULT_STEPS, MAX_STEPS, TrainOption, option
 
 VARIANT_ITEMS = [("SegFormer B0 (fastest)", "b0"), ("SegFormer B1", "b1"), ("SegFormer B2", "b2"),
@@ -85,7 +87,8 @@ class TrainDock(QDockWidget):
         super().__init__("Training", window)
         self.setObjectName("train_dock")
         self.window = window
-        self.thread: TrainThread | None = None
+        self.pool = BackgroundPool("train", 1, self)  # one run at a time; answers die with the dock
+        self.job: TrainRun | None = None  # the run in progress
         self.active_model: Path | None = None  # for "Continue the active model"
         self.class_names: list[str] = []
         self._started = 0.0
@@ -297,12 +300,12 @@ class TrainDock(QDockWidget):
         source = fields["init"]
         base = Path(source).stem if Path(source).exists() else source
         name = self.name_edit.text().strip() or f"{base}-{time.strftime('%Y%m%d-%H%M%S')}"
-        return TrainConfig(**fields, name=name, num_workers=0)  # no worker processes inside the GUI
+        return TrainConfig(**fields, name=name)
 
     # --- running ---------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.thread is not None
+        return self.job is not None
 
     def start(self) -> bool:
         """Snapshot the masks and start a run; False (with the reason shown) when it cannot start."""
@@ -331,10 +334,7 @@ class TrainDock(QDockWidget):
             self.show_message(f"Cannot prepare the training data in {project.save_dir}: {exc}", error=True)
             return False
         self.class_names = list(project.classes.names)
-        self.thread = TrainThread(snapshot, config, self)
-        self.thread.progress.connect(self._on_progress)
-        self.thread.epoch_done.connect(self._on_epoch)
-        self.thread.finished_run.connect(self._on_finished)
+        self.job = TrainRun(snapshot, config)
         self.chart.clear()
         self.iou_table.setRowCount(0)
         self.progress.setRange(0, 1)
@@ -343,14 +343,14 @@ class TrainDock(QDockWidget):
         self.show_message(f"Training {config.name} on {len(snapshot.entries)} labelled image(s)…")
         self._set_running(True)
         self._started = time.monotonic()
-        self.thread.start()
+        start_training(self.pool, self.job, self._on_progress, self._on_epoch, self._on_finished)
         self.run_started.emit()
         return True
 
     def stop(self) -> None:
         """End the run after the current batch (the checkpoint is kept)."""
-        if self.thread is not None:
-            self.thread.request_stop()
+        if self.job is not None:
+            self.job.request_stop()
             self.stop_button.setEnabled(False)
             self.speed_label.setText("stopping after this batch…")
 
@@ -358,12 +358,15 @@ class TrainDock(QDockWidget):
         """Stop and wait (processing events) until the run has ended; False on timeout."""
         self.stop()
         deadline = time.monotonic() + timeout
-        while self.thread is not None and time.monotonic() < deadline:
-            QCoreApplication.processEvents()
-            if self.thread is not None:
-                self.thread.wait(20)
-        QCoreApplication.processEvents()
-        return self.thread is None
+        while self.job is not None and time.monotonic() < deadline:
+            QCoreApplication.processEvents()  # the result comes back through the event queue
+            if self.job is not None:
+                time.sleep(0.02)
+        return self.job is None
+
+    def shutdown(self) -> None:
+        """The window is closing (after :meth:`stop_and_wait`): the training pool takes no more work."""
+        self.pool.shutdown()
 
     def _set_running(self, running: bool) -> None:
         for widget in self._inputs():
@@ -386,10 +389,7 @@ class TrainDock(QDockWidget):
         self.fill_iou(self.class_names, summary.val_iou)
 
     def _on_finished(self, result) -> None:
-        thread, self.thread = self.thread, None
-        if thread is not None:
-            thread.wait()
-            thread.deleteLater()
+        self.job = None
         self._set_running(False)
         elapsed = format_eta(time.monotonic() - self._started)
         notes = "".join(f"\n{note}" for note in result.notes)

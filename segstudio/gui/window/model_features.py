@@ -120,6 +120,7 @@ class ModelFeatures(QObject):
                     return True
                 self.train_dock.stop_and_wait()
             self.train_dock.save_settings()
+            self.train_dock.shutdown()
             self.service.shutdown()
             self.review_dock.shutdown()
         return False
