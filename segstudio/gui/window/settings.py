@@ -89,9 +89,6 @@ class Settings:
         self.q.setValue("recent/folders", folders)
         return folders
 
-    def clear_recent(self) -> None:
-        self.q.setValue("recent/folders", [])
-
     # --- last project ----------------------------------------------------------------------------
     def last_project(self) -> tuple[str, str, str]:
         """(image_dir, class_file, save_dir) of the last opened project ('' where unset)."""
