@@ -2,9 +2,11 @@
 
 Train snapshots the labelled masks (the open image is saved first if it has unsaved edits; see
 train_snapshot) and runs a :class:`~segstudio.application.train_run.TrainRun` on the dock's
-background pool (train_worker), so painting goes on meanwhile. Settings are remembered in QSettings; results (the model folder with
-config.json and history.json) are written by the engine, so the curves of the active model come
-back after a restart (:meth:`show_history`).
+background pool (train_worker), so painting goes on meanwhile. The form's options, limits and
+defaults come from the options table (segstudio.model.train_options), as the command line's do;
+they are remembered in QSettings. Results (the model folder with config.json and history.json)
+are written by the engine, so the curves of the active model come back after a restart
+(:meth:`show_history`).
 """
 
 from __future__ import annotations
