@@ -12,7 +12,7 @@ import segstudio
 
 
 def _modules(package: str) -> list[str]:
-    path = [str(segstudio.__path__[0]) + "/" + package.split(".")[-1]]
+    path = [str(segstudio.__path__[0]) + "/" + "/".join(package.split(".")[1:])]
     return [f"{package}.{info.name}" for info in pkgutil.iter_modules(path)]
 
 
@@ -85,3 +85,12 @@ def test_the_window_does_no_array_work_outside_painting() -> None:
         if not relative.startswith(ARRAY_WORK_ALLOWED):
             uses += _numpy_uses(path)
     assert uses == [], "move this array work to segstudio/application or segstudio/core"
+
+
+def test_training_types_and_window_modules_load_no_torch() -> None:
+    """The window builds a TrainConfig and shows progress on the GUI thread, where importing torch
+    would freeze it for about a second: the types and every dock and window module stay torch-free
+    (a module that needs torch imports it inside a function)."""
+    modules = (["segstudio.model.train_types"] + _modules("segstudio.gui.docks")
+               + _modules("segstudio.gui.window"))
+    assert "torch" not in _loaded_after_import(modules)

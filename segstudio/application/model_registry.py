@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from segstudio.core.paths import OutsideProjectError, is_link, own_folder
-from segstudio.model.model_files import weights_file
+from segstudio.model.model_files import CONFIG, weights_file
+from segstudio.model.train_history import best_miou, read_history  # noqa: F401 (the one reader; windows import it here)
 
 MODELS_FOLDER = "models"
 ACTIVE_KEY = "active_model"
@@ -43,36 +44,20 @@ def _read_json(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def read_history(folder: Path) -> dict | None:
-    """``history.json`` of a model folder ({"epochs": [...], "class_names": [...], ...}) or None."""
-    data = _read_json(Path(folder) / "history.json")
-    return data if data is not None and isinstance(data.get("epochs"), list) else None
-
-
-def _best_miou(history: dict | None) -> float:
-    if not history:
-        return math.nan
-    best = history.get("best_miou")
-    if isinstance(best, (int, float)) and best >= 0:
-        return float(best)
-    values = [e.get("val_miou") for e in history["epochs"] if isinstance(e.get("val_miou"), (int, float))]
-    return max(values) if values else math.nan
-
-
 def record_for(path: Path, external: bool = False) -> ModelRecord | None:
     """Describe one model folder (None when it holds no weights) or a checkpoint file."""
     path = Path(path)
     weights = weights_file(path)
     if weights is None:
         return None
-    config = _read_json(path / "config.json") if path.is_dir() else None
+    config = _read_json(path / CONFIG) if path.is_dir() else None
     if config is None and path.is_file():
-        config = _read_json(path.parent / "config.json")
+        config = _read_json(path.parent / CONFIG)
     config = config or {}
     history = read_history(path) if path.is_dir() else None
     names = config.get("class_names") or (history or {}).get("class_names") or []
     return ModelRecord(path.name if path.is_dir() else path.stem, path, str(config.get("variant") or ""),
-                       weights.stat().st_mtime, _best_miou(history), [str(n) for n in names], external)
+                       weights.stat().st_mtime, best_miou(history), [str(n) for n in names], external)
 
 
 def list_models(save_dir) -> list[ModelRecord]:

@@ -28,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def model_files(source: str) -> list[Path]:
     """The files that make up the model ``source`` (none for a variant name)."""
     from segstudio.core.errors import CheckpointError
-    from segstudio.model.model_files import CONFIG, locate
+    from segstudio.model.model_files import CONFIG, HF_WEIGHTS, HISTORY_FILE, STATE_FILE, WEIGHTS, locate
 
     path = Path(source)
     if not path.exists():
@@ -40,8 +40,8 @@ def model_files(source: str) -> list[Path]:
         files += [weights] + ([config] if config else [])
     except CheckpointError:
         pass
-    if path.is_dir() or path.name in ("model.safetensors", "pytorch_model.bin"):
-        files += [folder / CONFIG, folder / "training_state.pt", folder / "history.json"]
+    if path.is_dir() or path.name in (WEIGHTS, HF_WEIGHTS):
+        files += [folder / CONFIG, folder / STATE_FILE, folder / HISTORY_FILE]
     return files
 
 

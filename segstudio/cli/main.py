@@ -2,8 +2,12 @@
 
 Each subcommand lives in its own module of this package and exposes ``add_parser(subparsers)`` and
 ``run(args) -> int``. Modules import core/model inside ``run`` so that ``--help`` and core-only
-commands start without loading torch. User errors (:class:`SegStudioError`) print one line and exit
-with status 1; there is no traceback for them.
+commands start without loading torch.
+
+The error contract: every user mistake (a :class:`SegStudioError`, an option argparse cannot parse,
+a file the system refuses) prints ONE line on stderr, ``segstudio-cli COMMAND: error: ...``, and
+exits with status 1; there is no traceback for them. argparse's own habit (usage text, status 2) is
+replaced by :class:`OneLineParser` so that scripts see one status for every user error.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from segstudio import __version__
 from segstudio.core.errors import SegStudioError
@@ -30,14 +35,21 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors keep the CLI's contract: one line, exit status 1."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(1, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="segstudio-cli",
         description="segstudio headless tools: import, evaluate, train, predict, export.",
     )
     parser.add_argument("--version", action="version", version=f"segstudio {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     subparsers.required = True
     for name in COMMANDS:
         module = importlib.import_module(f"segstudio.cli.{name}")
@@ -46,19 +58,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException | str) -> str:
     """The message of ``exc`` on one line (library messages quoted in ours may span several)."""
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def os_error_line(exc: OSError) -> str:
+    """"cannot use PATH: Permission denied" rather than "[Errno 13] Permission denied: 'PATH'"."""
+    reason = exc.strerror or one_line(exc)
+    return f"cannot use {exc.filename}: {reason}" if exc.filename else reason
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run ``segstudio-cli`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    """Run ``segstudio-cli`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status
+    (also for ``--help`` and usage errors, which argparse ends with SystemExit)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
     try:
         return int(args._run(args) or 0)
     except SegStudioError as exc:
         print(f"segstudio-cli {args.command}: error: {one_line(exc)}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file the system refuses (permissions, a full disk) that no check foresaw
+        print(f"segstudio-cli {args.command}: error: {os_error_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"segstudio-cli {args.command}: interrupted", file=sys.stderr)

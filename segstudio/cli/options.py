@@ -1,9 +1,9 @@
 """Checks shared by the subcommands: option values, devices and the files a command may replace.
 
 Every check raises :class:`OptionError` (or another :class:`SegStudioError`) with one line, which
-``segstudio.cli.main`` prints before exiting with status 1: argparse's own usage errors exit 2 with
-the usage text, but a value that parses yet cannot work (``--tile 0``, ``--device cuda`` without a
-GPU) is a user error like a bad file.
+``segstudio.cli.main`` prints before exiting with status 1, as it does for argparse's own usage
+errors: a value that parses yet cannot work (``--tile 0``, ``--device cuda`` without a GPU) is a
+user error like a bad file or a misspelt option.
 """
 
 from __future__ import annotations

@@ -24,38 +24,38 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    # Options that define the run default to None so that --resume can tell typed ones from
-    # defaults (see train_options.py, which holds the real defaults shown here in the help).
+    """The ``train`` subcommand; its run options come from the one options table."""
     p = subparsers.add_parser("train", help="fine-tune a SegFormer on the labelled images of a folder",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("save_dir", help="folder with the masks (<stem>.png) and classes.txt")
     p.add_argument("--images", required=True, help="folder of the images")
     p.add_argument("--classes", help="class file to seed classes.txt (labelImg's predefined_classes.txt)")
-    p.add_argument("--model", help="b0..b5 (from scratch), a public checkpoint or a model folder (default b0)")
-    length = p.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=int)
-    length.add_argument("--steps", type=int, help="optimiser steps (default: about 2000, whole epochs)")
-    p.add_argument("--size", type=int, help="training crop size, multiple of 32 (default 512)")
-    p.add_argument("--batch", type=int, help="batch size (default 8)")
-    p.add_argument("--lr", type=float, help="learning rate (default: the recipe's, 6e-5 pretrained, 3e-3 from scratch)")
-    p.add_argument("--loss", help="e.g. ce (default), ce+dice, focal, 0.5*ce+1.0*dice")
-    p.add_argument("--class-weights", action="store_const", const=True,
-                   help="median-frequency class weights")
-    p.add_argument("--no-augment", dest="augment", action="store_const", const=False,
-                   help="no random resize, flip or colour jitter (to check a model can fit the data)")
-    p.add_argument("--label-smoothing", type=float, help="default 0")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
-    p.add_argument("--out", default="model", help="model name: SAVE_DIR/models/NAME; an existing one is "
-                   "kept and the run saved as NAME-2 (unless --overwrite or --resume)")
+    add_table_options(p)
     p.add_argument("--overwrite", action="store_true", help="let this run replace SAVE_DIR/models/NAME")
     p.add_argument("--resume", action="store_true",
                    help="continue SAVE_DIR/models/NAME with its recorded settings")
-    p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes")
-    p.add_argument("--seed", type=int, help="default 0")
-    p.add_argument("--grad-clip", type=float, help="clip the gradient norm to this value")
-    p.add_argument("--no-amp", dest="amp", action="store_const", const=False, help="full precision on CUDA")
     p.add_argument("--json", action="store_true", help="JSON lines on stdout instead of a progress bar")
     return p
+
+
+def add_table_options(parser: argparse.ArgumentParser) -> None:
+    """One argparse option per row of :data:`segstudio.model.train_options.OPTIONS` (dest = the
+    TrainConfig field). Options that define a run default to None, so that ``--resume`` can tell a
+    typed option from a left-out one; ``train_resume.new_run_fields`` fills in the table's default."""
+    from segstudio.model.train_options import OPTIONS
+
+    length = parser.add_mutually_exclusive_group()
+    for option in OPTIONS:
+        target = length if option.name in ("epochs", "steps") else parser
+        shown = option.help if option.default is None or option.is_switch else \
+            f"{option.help} (default {option.default})"
+        default = None if option.defines_run else option.default
+        if option.is_switch:
+            target.add_argument(option.flag, dest=option.name, action="store_const",
+                                const=not option.default, default=None, help=shown)
+        else:
+            target.add_argument(option.flag, dest=option.name, type=option.type, default=default,
+                                help=shown, metavar=option.flag[2:].upper().replace("-", "_"))
 
 
 def _fmt_time(seconds: float) -> str:
@@ -89,18 +89,18 @@ def _iou_table(names, history) -> str:
 def _config(args, project):
     """The TrainConfig of this command: typed options over defaults, or the resumed run's record."""
     from segstudio.core.errors import OptionError
-    from segstudio.model.train import TrainConfig, config_from_options
+    from segstudio.model.train_types import TrainConfig, config_from_options
 
     from .options import check_device
-    from .train_options import new_run_fields, resume_fields
+    from .train_resume import new_run_fields, resume_fields
 
     check_device(args.device)
-    live = dict(device=args.device, name=args.out, num_workers=args.workers)
+    live = dict(device=args.device, name=args.name, num_workers=args.num_workers)
     if not args.resume:
         return TrainConfig(**new_run_fields(args), **live, overwrite=args.overwrite), []
     if args.overwrite:
         raise OptionError("--resume continues SAVE_DIR/models/NAME and --overwrite replaces it: choose one")
-    record, notes = resume_fields(args, Path(project.save_dir) / "models" / args.out,
+    record, notes = resume_fields(args, Path(project.save_dir) / "models" / args.name,
                                   list(project.classes.names))
     if args.device != "auto":
         notes.append(f"--device {args.device} is harmless on a resume: the run's settings are unchanged")

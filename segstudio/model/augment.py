@@ -19,10 +19,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-IGNORE_INDEX = 255
+from segstudio.core.palette import IGNORE_INDEX  # the one ignore label (data modules import it from here)
+
+# The input normalisation every SegFormer checkpoint was trained with (ModelInfo's default too).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-MEAN_RGB8 = tuple(int(round(m * 255)) for m in IMAGENET_MEAN)  # (124, 116, 104)
 
 
 @dataclass(frozen=True)
@@ -61,19 +62,6 @@ def fit_long_side(width: int, height: int, long_side: float) -> tuple[int, int]:
     """(w, h) scaled so the longer side is ``long_side``, aspect kept, at least 1 pixel each."""
     scale = long_side / max(width, height)
     return max(1, int(round(width * scale))), max(1, int(round(height * scale)))
-
-
-def pad_pair(image: np.ndarray, label: np.ndarray | None, height: int, width: int
-             ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Pad bottom/right to (height, width): image with the mean colour, label with 255."""
-    pad_h, pad_w = height - image.shape[0], width - image.shape[1]
-    if pad_h <= 0 and pad_w <= 0:
-        return image, label
-    pad_h, pad_w = max(pad_h, 0), max(pad_w, 0)
-    image = cv2.copyMakeBorder(image, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT, value=MEAN_RGB8)
-    if label is not None:
-        label = cv2.copyMakeBorder(label, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT, value=IGNORE_INDEX)
-    return image, label
 
 
 def random_crop(image: np.ndarray, label: np.ndarray, size: int, rng: np.random.Generator

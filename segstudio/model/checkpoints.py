@@ -29,13 +29,12 @@ from segstudio.core.errors import CheckpointError
 from segstudio.core.palette import class_colour
 
 from . import checkpoint_keys as keys
+from .augment import IMAGENET_MEAN, IMAGENET_STD
 from .model_files import CONFIG, WEIGHTS, locate
 from .segformer import VARIANTS, SegFormer, SegFormerConfig, config_for, variant_of
 
 FORMAT = "segstudio-segformer"
 FORMAT_VERSION = 1
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass

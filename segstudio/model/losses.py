@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from segstudio.core.masks import label_counts
+from segstudio.core.palette import IGNORE_INDEX
 
-IGNORE_INDEX = 255
 LOSS_NAMES = ("ce", "focal", "dice", "bce")
 
 

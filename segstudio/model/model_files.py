@@ -13,6 +13,9 @@ from segstudio.core.errors import CheckpointError
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
+HF_WEIGHTS = "pytorch_model.bin"     # a Hugging Face folder's weights when it has no safetensors
+STATE_FILE = "training_state.pt"     # a run's resumable state (model_files.py: no torch needed to name it)
+HISTORY_FILE = "history.json"        # a run's validation points (train_history.py reads and writes it)
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pth", ".pt")
 
 
@@ -24,7 +27,7 @@ def locate(path: str | Path) -> tuple[Path, Path | None]:
     """
     path = Path(path)
     if path.is_dir():
-        for name in (WEIGHTS, "pytorch_model.bin"):
+        for name in (WEIGHTS, HF_WEIGHTS):
             if (path / name).is_file():
                 weights = path / name
                 break

@@ -1,7 +1,7 @@
 """Export a SegFormer to ONNX with dynamic batch, height and width, and check it with onnxruntime.
 
-The model derives every reshape size from runtime tensor shapes, so the graph stays dynamic
-(pitfall 11 of ``reference/segformer.md``). The TorchScript-based exporter is used because it
+The model derives every reshape size from runtime tensor shapes, so the graph stays dynamic (a
+size computed in Python would be traced as a constant and break other input sizes). The TorchScript-based exporter is used because it
 needs no extra package (``onnxscript``); the graph takes ``pixel_values`` (B, 3, H, W) normalised
 float32 and returns ``logits`` (B, K, ceil(H/4), ceil(W/4)).
 """
@@ -77,11 +77,15 @@ def verify_onnx(model: SegFormer, onnx_model: bytes | str | Path,
         return None
     if isinstance(onnx_model, (str, Path)):
         onnx_model = Path(onnx_model).read_bytes()
-    session = ort.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
     x = torch.randn(batch, model.config.num_channels, *sample_size)
     with torch.inference_mode():
         expected = model.eval()(x).float().numpy()
-    got = session.run(["logits"], {"pixel_values": x.numpy()})[0]
+    try:
+        session = ort.InferenceSession(onnx_model, providers=["CPUExecutionProvider"])
+        got = session.run(["logits"], {"pixel_values": x.numpy()})[0]
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types (Fail, InvalidGraph...)
+        raise ExportError(f"onnxruntime cannot run the exported graph ({type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())[:300]}); nothing written") from exc
     if got.shape != expected.shape:
         raise ExportError(f"ONNX output shape {got.shape} differs from torch {expected.shape}")
     diff = float(abs(got - expected).max())

@@ -30,15 +30,19 @@ from . import distributed as dist_util
 from . import recipe as recipes
 from .augment import AugmentConfig
 from .cpu_threads import ThreadTuner
+from .device import autocast_dtype
 from .data import EpochSampler, Split, split_entries, steps_per_epoch
 from .evaluation import validate
 from .losses import build_loss, class_pixel_counts, class_weights_from_counts
 from .memory_data import image_sizes
+from .model_files import WEIGHTS
 from .run_data import build_run_data
 from .run_schedule import RunSchedule, val_interval
 from .schedule import default_warmup, lr_factor, param_groups, set_lr
-from .train import DEFAULT_STEPS, run_options
-from .train_state import load_state, restore_rng, rng_state, save_state, write_history
+from .train_types import (DEFAULT_STEPS, EpochSummary, TrainProgress, TrainResult, nan_to_none, run_options,
+                          summary_from_dict)
+from .train_history import write_history
+from .train_state import load_state, restore_rng, rng_state, save_state
 
 
 class _Stop(Exception):
@@ -167,9 +171,7 @@ class Loop:
         groups = param_groups(self.raw_model, self.base_lr, cfg.weight_decay, self.recipe.head_lr_mult)
         cuda = self.device.type == "cuda"
         self.optimizer = torch.optim.AdamW(groups, lr=self.base_lr, betas=(0.9, 0.999), fused=cuda or None)
-        self.amp_dtype = None
-        if cfg.amp and cuda:
-            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        self.amp_dtype = autocast_dtype(self.device) if cfg.amp and cuda else None  # CUDA only: MPS trains in fp32
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
 
     def _autocast(self):
@@ -228,7 +230,6 @@ class Loop:
 
     # ------------------------------------------------------------------ run
     def run(self):
-        from .train import TrainResult
         try:
             self._prepare()
             if self.cfg.resume:
@@ -259,7 +260,6 @@ class Loop:
                            self._summaries(), self.notes)
 
     def _failed(self, exc: Exception):
-        from .train import TrainResult
         message = _failure_message(exc, self.cfg)
         if self.model is not None:
             with contextlib.suppress(Exception):
@@ -271,12 +271,11 @@ class Loop:
         return self.best if self.best > -math.inf else float("nan")
 
     def _summaries(self):
-        from .train import summary_from_dict
         return [summary_from_dict(h) for h in self.history]
 
     def _ensure_model(self) -> None:
         """A stopped run leaves a usable model even before its first validation."""
-        if self.ctx.is_main and not (self.folder / "model.safetensors").exists():
+        if self.ctx.is_main and not (self.folder / WEIGHTS).exists():
             from .checkpoints import save_model
             save_model(self.folder, self.raw_model, self.info)
 
@@ -348,7 +347,6 @@ class Loop:
         if not last and now - self.last_report < self.cfg.progress_interval_s:
             return
         self.last_report = now
-        from .train import TrainProgress
         elapsed = now - self.t0
         per_step = elapsed / max(self.steps_done, 1)
         images_per_s = self.steps_done * batch * self.ctx.world_size / max(elapsed, 1e-9)
@@ -359,7 +357,6 @@ class Loop:
     def _validate(self) -> None:
         """One validation point: metrics, history.json, the best weights (kept in memory, written
         when run_schedule allows), the GUI's curve point."""
-        from .train import EpochSummary, nan_to_none
         started = time.perf_counter()
         metrics = validate(dist_util.unwrap(self.model), self.data.val, self.num_classes, self.device,
                            self._autocast, self.ctx)

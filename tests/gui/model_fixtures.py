@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parents[1] / "model"))
@@ -22,7 +23,16 @@ def set_small_run(dock, length: int = 3, unit: str = "epochs", size: int = 64, b
     dock.length_box.setValue(length)
     dock.unit_box.setCurrentText(unit)
     dock.name_edit.setText(extra.pop("name", "tiny"))
-    dock.config_overrides = train_overrides(**extra)
+    use_tiny_model(dock, **train_overrides(**extra))
+
+
+def use_tiny_model(dock, **fields) -> None:
+    """Runs of this dock take ``fields`` (a tiny model_config...) over what its form builds.
+
+    Wraps this dock instance's build_config: the app has no hook for it, and every other setting
+    still comes from the form."""
+    build = type(dock).build_config
+    dock.build_config = lambda: replace(build(dock), **fields)
 
 
 def save_constant_model(folder: Path, class_names: list[str], winner: int, image_size: int = 64) -> Path:

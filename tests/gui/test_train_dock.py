@@ -114,7 +114,6 @@ def test_no_labelled_images_and_bad_settings_are_messages(qtbot, make_window, pr
     assert not dock.start() and "learning rate" in dock.message.text()
     dock.lr_edit.setText("")
     dock.model_box.setCurrentIndex(dock.model_box.findData("@active"))
-    dock.config_overrides = {}
     assert not dock.start() and "no active model" in dock.message.text()
 
 
@@ -134,7 +133,7 @@ def test_edits_during_training_do_not_change_the_run_and_close_stops_it(qtbot, t
     dock = train_window.model_features.train_dock
     set_small_run(dock, length=100000, unit="steps", name="closing")
     assert dock.start()
-    snapshot = dock.thread.project
+    snapshot = dock.job.project
     original = snapshot.load_mask(snapshot.entries[0]).copy()
     # the user keeps painting and saving the same image meanwhile
     session = train_window.session

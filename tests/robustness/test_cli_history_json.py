@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from segstudio.model.train_state import read_history, write_history
+from segstudio.model.train_history import read_history, write_history
 
 
 def strict_loads(text: str):

@@ -1,10 +1,12 @@
 """The training dock: settings, one Train/Stop button, progress, live curves, per-class IoU.
 
 Train snapshots the labelled masks (the open image is saved first if it has unsaved edits; see
-train_snapshot) and runs ``segstudio.model.train.train`` on a :class:`TrainThread`, so painting
-goes on meanwhile. Settings are remembered in QSettings; results (the model folder with
-config.json and history.json) are written by the engine, so the curves of the active model come
-back after a restart (:meth:`show_history`).
+train_snapshot) and runs a :class:`~segstudio.application.train_run.TrainRun` on the dock's
+background pool (train_worker), so painting goes on meanwhile. The form's options, limits and
+defaults come from the options table (segstudio.model.train_options), as the command line's do;
+they are remembered in QSettings. Results (the model folder with config.json and history.json)
+are written by the engine, so the curves of the active model come back after a restart
+(:meth:`show_history`).
 """
 
 from __future__ import annotations
@@ -38,15 +40,18 @@ from segstudio.gui.docks.dock_body import scrolling
 from segstudio.gui.workers.device_info import describe_async
 from segstudio.gui.docks.review_dock import NumberItem, _ratio_item
 from segstudio.gui.docks.train_chart import TrainChart
+from segstudio.application.train_run import TrainRun
 from segstudio.application.train_snapshot import take_snapshot
-from segstudio.gui.workers.train_worker import TrainThread
+from segstudio.gui.workers.train_worker import start_training
+from segstudio.model.train_options import DEFAULT_STEPS, MAX_STEPS, TrainOption, option
 
 VARIANT_ITEMS = [("SegFormer B0 (fastest)", "b0"), ("SegFormer B1", "b1"), ("SegFormer B2", "b2"),
                  ("SegFormer B3", "b3"), ("SegFormer B4", "b4"), ("SegFormer B5 (largest)", "b5"),
                  ("Continue the active model", "@active")]
 BROWSE_FILE, BROWSE_FOLDER = "@file", "@folder"
 LOSSES = [("Cross-entropy", "ce"), ("Cross-entropy + Dice", "ce+dice"), ("Focal", "focal")]
-DEVICES = [("Auto", "auto"), ("CUDA GPU", "cuda"), ("CPU", "cpu")]
+DEVICE_NAMES = {"auto": "Auto", "cuda": "CUDA GPU", "mps": "Apple MPS", "cpu": "CPU"}  # the table's choices
+LENGTH_UNITS = ("epochs", "steps")  # one row of the form: the two exclusive options of the table
 
 
 def format_eta(seconds: float) -> str:
@@ -66,6 +71,12 @@ def ask_model_source(parent: QWidget | None, folder: bool, start: str = "") -> s
     return path or None
 
 
+def _spin_box(opt: TrainOption, suffix: str = "") -> QSpinBox:
+    """A spin box with the option's limits, step and default."""
+    return QSpinBox(minimum=int(opt.minimum), maximum=int(opt.maximum), singleStep=opt.multiple,
+                    value=int(opt.default), suffix=suffix)
+
+
 class TrainDock(QDockWidget):
     """Settings and progress of one training run at a time."""
 
@@ -77,8 +88,8 @@ class TrainDock(QDockWidget):
         super().__init__("Training", window)
         self.setObjectName("train_dock")
         self.window = window
-        self.thread: TrainThread | None = None
-        self.config_overrides: dict = {}  # extra TrainConfig fields (tests: a tiny model_config)
+        self.pool = window.pools.pool("train")  # one run at a time; shut down with the window's pools
+        self.job: TrainRun | None = None  # the run in progress
         self.active_model: Path | None = None  # for "Continue the active model"
         self.class_names: list[str] = []
         self._started = 0.0
@@ -155,16 +166,18 @@ class TrainDock(QDockWidget):
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("automatic (variant-date)")
         form.addRow("Name", self.name_edit)
-        self.size_box = QSpinBox(minimum=64, maximum=2048, singleStep=32, value=512, suffix=" px")
-        self.batch_box = QSpinBox(minimum=1, maximum=256, value=8)
+        self.size_box = _spin_box(option("size"), suffix=" px")
+        self.batch_box = _spin_box(option("batch"))
         row = QHBoxLayout()
         row.addWidget(self.size_box)
         row.addWidget(QLabel("batch"))
         row.addWidget(self.batch_box)
         form.addRow("Image size", row)
-        self.length_box = QSpinBox(minimum=1, maximum=1_000_000, value=50)
+        # 0 = neither epochs nor steps: the engine's default length (whole epochs)
+        self.length_box = QSpinBox(minimum=0, maximum=MAX_STEPS, value=0)
+        self.length_box.setSpecialValueText(f"automatic (about {DEFAULT_STEPS} steps)")
         self.unit_box = QComboBox()
-        self.unit_box.addItems(["epochs", "steps"])
+        self.unit_box.addItems(list(LENGTH_UNITS))
         row = QHBoxLayout()
         row.addWidget(self.length_box, 1)
         row.addWidget(self.unit_box)
@@ -183,8 +196,8 @@ class TrainDock(QDockWidget):
         self.lr_edit.setToolTip("Blank: chosen for the starting point (6e-5 pretrained, 3e-3 from scratch)")
         form.addRow("Learning rate", self.lr_edit)
         self.device_box = QComboBox()
-        for text, data in DEVICES:
-            self.device_box.addItem(text, data)
+        for data in option("device").choices:
+            self.device_box.addItem(DEVICE_NAMES[data], data)
         self.device_box.currentIndexChanged.connect(lambda i: self._describe_device())
         self.device_label = QLabel("…")
         self.device_label.setWordWrap(True)
@@ -202,7 +215,8 @@ class TrainDock(QDockWidget):
         self.settings_button.setText("Settings" if shown else f"Settings: {self._summary()}")
 
     def _summary(self) -> str:
-        length = f"{self.length_box.value()} {self.unit_box.currentText()}"
+        length = self.length_box.specialValueText() if self.length_box.value() == 0 else \
+            f"{self.length_box.value()} {self.unit_box.currentText()}"
         return (f"{self.model_box.currentText().split(' (')[0]}, {self.size_box.value()} px, "
                 f"batch {self.batch_box.value()}, {length}")
 
@@ -239,59 +253,60 @@ class TrainDock(QDockWidget):
         describe_async(str(self.device_box.currentData()), self._device_text.emit)
 
     def _restore_settings(self) -> None:
-        st = self.window.settings
-        source = st.get_str("train/init", "b0")
-        if source.startswith("@") or source in dict((d, t) for t, d in VARIANT_ITEMS) or Path(source).exists():
-            self.set_model_source(source if source not in (BROWSE_FILE, BROWSE_FOLDER) else "b0")
-        self.size_box.setValue(st.get_int("train/size", 512))
-        self.batch_box.setValue(st.get_int("train/batch", 8))
-        self.length_box.setValue(st.get_int("train/length", 50))
-        self.unit_box.setCurrentIndex(1 if st.get_str("train/unit", "epochs") == "steps" else 0)
-        self.loss_box.setCurrentIndex(max(0, self.loss_box.findData(st.get_str("train/loss", "ce"))))
-        self.weights_box.setChecked(st.get_bool("train/class_weights", False))
-        self.lr_edit.setText(st.get_str("train/lr", ""))
-        self.device_box.setCurrentIndex(max(0, self.device_box.findData(st.get_str("train/device", "auto"))))
+        self.set_form(self.window.settings.train_options())
 
     def save_settings(self) -> None:
-        st = self.window.settings
-        st.set("train/init", self.model_source())
-        st.set("train/size", self.size_box.value())
-        st.set("train/batch", self.batch_box.value())
-        st.set("train/length", self.length_box.value())
-        st.set("train/unit", self.unit_box.currentText())
-        st.set("train/loss", self.loss_box.currentData())
-        st.set("train/class_weights", self.weights_box.isChecked())
-        st.set("train/lr", self.lr_edit.text().strip())
-        st.set("train/device", self.device_box.currentData())
+        self.window.settings.set_train_options(self.form_values())
 
-    def build_config(self):
-        """The TrainConfig of the form (ValueError with a readable message for a bad field)."""
-        from segstudio.model.train import TrainConfig
-        source = self.model_source()
-        if source == "@active":
-            if self.active_model is None:
-                raise ValueError("there is no active model to continue: choose a variant or a checkpoint")
-            source = str(self.active_model)
+    def form_values(self) -> dict:
+        """The form as ``{option name: value}`` of the options table's form options (``init`` may be
+        "@active"; ``lr`` None when blank; at most one of epochs/steps set). ValueError for an lr
+        that is not a number."""
         lr_text = self.lr_edit.text().strip()
         try:
             lr = float(lr_text) if lr_text else None
         except ValueError:
             raise ValueError(f"learning rate {lr_text!r} is not a number (e.g. 6e-5), leave it blank for "
                              "the default") from None
+        length = self.length_box.value() or None
+        unit = self.unit_box.currentText()
+        return dict(init=self.model_source(), epochs=length if unit == "epochs" else None,
+                    steps=length if unit == "steps" else None, size=self.size_box.value(),
+                    batch=self.batch_box.value(), lr=lr, loss=str(self.loss_box.currentData()),
+                    class_weights=self.weights_box.isChecked(), device=str(self.device_box.currentData()))
+
+    def set_form(self, values: dict) -> None:
+        """Show ``values`` (as :meth:`form_values` gives them; remembered settings) in the form."""
+        source = str(values["init"])
+        if source.startswith("@") or source in dict((d, t) for t, d in VARIANT_ITEMS) or Path(source).exists():
+            self.set_model_source(source if source not in (BROWSE_FILE, BROWSE_FOLDER) else "b0")
+        self.size_box.setValue(int(values["size"]))
+        self.batch_box.setValue(int(values["batch"]))
+        unit = "steps" if values.get("steps") is not None else "epochs"
+        self.unit_box.setCurrentText(unit)
+        self.length_box.setValue(int(values.get(unit) or 0))
+        self.loss_box.setCurrentIndex(max(0, self.loss_box.findData(values["loss"])))
+        self.weights_box.setChecked(bool(values["class_weights"]))
+        self.lr_edit.setText("" if values["lr"] is None else f"{values['lr']:g}")
+        self.device_box.setCurrentIndex(max(0, self.device_box.findData(values["device"])))
+
+    def build_config(self):
+        """The TrainConfig of the form (ValueError with a readable message for a bad field)."""
+        from segstudio.model.train_types import TrainConfig
+        fields = self.form_values()
+        if fields["init"] == "@active":
+            if self.active_model is None:
+                raise ValueError("there is no active model to continue: choose a variant or a checkpoint")
+            fields["init"] = str(self.active_model)
+        source = fields["init"]
         base = Path(source).stem if Path(source).exists() else source
         name = self.name_edit.text().strip() or f"{base}-{time.strftime('%Y%m%d-%H%M%S')}"
-        length = self.length_box.value()
-        fields = dict(init=source, size=self.size_box.value(), batch=self.batch_box.value(), lr=lr,
-                      loss=str(self.loss_box.currentData()), class_weights=self.weights_box.isChecked(),
-                      device=str(self.device_box.currentData()), name=name, num_workers=0)
-        fields["steps" if self.unit_box.currentText() == "steps" else "epochs"] = length
-        fields.update(self.config_overrides)
-        return TrainConfig(**fields)
+        return TrainConfig(**fields, name=name)
 
     # --- running ---------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.thread is not None
+        return self.job is not None
 
     def start(self) -> bool:
         """Snapshot the masks and start a run; False (with the reason shown) when it cannot start."""
@@ -320,10 +335,7 @@ class TrainDock(QDockWidget):
             self.show_message(f"Cannot prepare the training data in {project.save_dir}: {exc}", error=True)
             return False
         self.class_names = list(project.classes.names)
-        self.thread = TrainThread(snapshot, config, self)
-        self.thread.progress.connect(self._on_progress)
-        self.thread.epoch_done.connect(self._on_epoch)
-        self.thread.finished_run.connect(self._on_finished)
+        self.job = TrainRun(snapshot, config)
         self.chart.clear()
         self.iou_table.setRowCount(0)
         self.progress.setRange(0, 1)
@@ -332,14 +344,14 @@ class TrainDock(QDockWidget):
         self.show_message(f"Training {config.name} on {len(snapshot.entries)} labelled image(s)…")
         self._set_running(True)
         self._started = time.monotonic()
-        self.thread.start()
+        start_training(self.pool, self.job, self._on_progress, self._on_epoch, self._on_finished)
         self.run_started.emit()
         return True
 
     def stop(self) -> None:
         """End the run after the current batch (the checkpoint is kept)."""
-        if self.thread is not None:
-            self.thread.request_stop()
+        if self.job is not None:
+            self.job.request_stop()
             self.stop_button.setEnabled(False)
             self.speed_label.setText("stopping after this batch…")
 
@@ -347,12 +359,11 @@ class TrainDock(QDockWidget):
         """Stop and wait (processing events) until the run has ended; False on timeout."""
         self.stop()
         deadline = time.monotonic() + timeout
-        while self.thread is not None and time.monotonic() < deadline:
-            QCoreApplication.processEvents()
-            if self.thread is not None:
-                self.thread.wait(20)
-        QCoreApplication.processEvents()
-        return self.thread is None
+        while self.job is not None and time.monotonic() < deadline:
+            QCoreApplication.processEvents()  # the result comes back through the event queue
+            if self.job is not None:
+                time.sleep(0.02)
+        return self.job is None
 
     def _set_running(self, running: bool) -> None:
         for widget in self._inputs():
@@ -375,10 +386,7 @@ class TrainDock(QDockWidget):
         self.fill_iou(self.class_names, summary.val_iou)
 
     def _on_finished(self, result) -> None:
-        thread, self.thread = self.thread, None
-        if thread is not None:
-            thread.wait()
-            thread.deleteLater()
+        self.job = None
         self._set_running(False)
         elapsed = format_eta(time.monotonic() - self._started)
         notes = "".join(f"\n{note}" for note in result.notes)

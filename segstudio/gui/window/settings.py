@@ -6,9 +6,14 @@ readable and safe to share between versions.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QByteArray, QSettings
 
+from segstudio.model.train_options import TrainOption, form_options
+
 MAX_RECENT = 10
+TRAIN_PREFIX = "train/"  # the training form's options: train/<option name>
 
 
 class Settings:
@@ -46,6 +51,30 @@ class Settings:
 
     def set(self, key: str, value) -> None:
         self.q.setValue(key, value)
+
+    # --- training form ----------------------------------------------------------------------------
+    def train_options(self) -> dict[str, Any]:
+        """The training form's last values, ``{option name: value}``; the options table's default
+        where nothing (or nothing readable) was saved. An unset number (lr, epochs) is ``None``."""
+        return {option.name: self._option_value(option) for option in form_options()}
+
+    def set_train_options(self, values: dict[str, Any]) -> None:
+        """Remember the form's values (None saved as an empty string)."""
+        for option in form_options():
+            value = values.get(option.name)
+            self.q.setValue(TRAIN_PREFIX + option.name, "" if value is None else value)
+
+    def _option_value(self, option: TrainOption) -> Any:
+        key = TRAIN_PREFIX + option.name
+        if option.is_switch:
+            return self.get_bool(key, option.default)
+        raw = self.q.value(key, None)
+        if raw is None or raw == "":  # "" is how an unset lr or length is saved
+            return option.default
+        try:
+            return option.type(raw)
+        except (TypeError, ValueError):
+            return option.default
 
     # --- recent folders --------------------------------------------------------------------------
     def recent_folders(self) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QProcess
 
-from segstudio.gui.workers.train_worker import gui_thread_count
+from segstudio.application.train_run import gui_thread_count
 
 _SCRIPT = (
     "import sys\n"
