@@ -95,18 +95,19 @@ def run_export(
     save_dir: str | os.PathLike,
     image_dir: str | os.PathLike,
     out: str | os.PathLike,
-    options: ExportOptions = ExportOptions(),
+    options: ExportOptions | None = None,
     on_progress: Progress | None = None,
     should_stop: StopFlag | None = None,
 ) -> BatchReport:
     """Every labelled image of the project as a dataset in ``out`` (outside the project)."""
+    options = options or ExportOptions()
     from segstudio.core.formats import coco, hf_folder, voc_folder, yolo
     from segstudio.core.formats.export_target import export_source
 
     if options.rle and key != "coco":
-        raise SegStudioError("RLE applies to the coco format only")
+        raise SegStudioError("--rle applies to the coco format only")
     if options.simplify < 0:
-        raise SegStudioError("the polygon simplification must be 0 or more pixels")
+        raise SegStudioError("--simplify must be 0 or more pixels")
     source = export_source(save_dir, image_dir)
     if not source.entries:
         raise SegStudioError(f"no labelled images: no mask in {save_dir} matches an image of {image_dir}")

@@ -35,26 +35,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from segstudio.application.dataset_jobs import ExportOptions, run_export
     from segstudio.cli.batch_output import print_report
-    from segstudio.core.errors import SegStudioError
-    from segstudio.core.formats import coco, hf_folder, voc_folder, yolo
-    from segstudio.core.formats.export_target import export_source
 
-    if args.rle and args.format != "coco":
-        raise SegStudioError("--rle applies to the coco format only")
-    if args.simplify < 0:
-        raise SegStudioError("--simplify must be 0 or more pixels")
-    source = export_source(args.save_dir, args.images or args.save_dir)
-    if not source.entries:
-        raise SegStudioError(f"no labelled images: no mask in {args.save_dir} matches an image of {args.images or args.save_dir}")
-    common = {"val": args.val, "seed": args.seed, "overwrite": args.overwrite}
-    if args.format == "voc":
-        report = voc_folder.export_voc(source, args.out, **common)
-    elif args.format == "coco":
-        report = coco.export_coco(source, args.out, use_rle=args.rle, simplify=args.simplify, **common)
-    elif args.format == "yolo":
-        report = yolo.export_yolo(source, args.out, simplify=args.simplify, **common)
-    else:
-        report = hf_folder.export_hf(source, args.out, **common)
-    exported = len(source.entries) - len(report.errors)
-    return print_report("export", report, f"{exported} labelled image(s) exported as {args.format} to {args.out}")
+    options = ExportOptions(val=args.val, seed=args.seed, rle=args.rle, simplify=args.simplify,
+                            overwrite=args.overwrite)
+    report = run_export(args.format, args.save_dir, args.images or args.save_dir, args.out, options)
+    return print_report("export", report, f"{report.done} labelled image(s) exported as {args.format} to {args.out}")

@@ -31,20 +31,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from segstudio.application.dataset_jobs import run_import
     from segstudio.cli.batch_output import print_report
     from segstudio.core.errors import SegStudioError
-    from segstudio.core.formats import coco, hf_folder, voc_folder, yolo
 
     if args.images and args.format != "coco":
         raise SegStudioError("--images applies to the coco format only")
     if args.classes and args.format not in ("voc", "yolo"):
         raise SegStudioError("--classes applies to the voc and yolo formats only")
-    if args.format == "voc":
-        report = voc_folder.import_voc(args.src, args.save_dir, args.classes, args.overwrite)
-    elif args.format == "coco":
-        report = coco.import_coco(args.src, args.save_dir, args.images, args.overwrite)
-    elif args.format == "yolo":
-        report = yolo.import_yolo(args.src, args.save_dir, args.classes, args.overwrite)
-    else:
-        report = hf_folder.import_hf(args.src, args.save_dir, args.overwrite)
+    report = run_import(args.format, args.src, args.save_dir, args.images, args.classes, args.overwrite)
     return print_report("import", report, f"{len(report.written)} mask(s) written to {args.save_dir}")

@@ -30,6 +30,7 @@ class BatchReport:
     warnings: list[str] = field(default_factory=list)
     added_classes: list[str] = field(default_factory=list)
     stopped: bool = False
+    done: int = 0  # items whose work finished without an error (written or deliberately skipped)
 
     @property
     def ok(self) -> bool:
@@ -54,6 +55,7 @@ def run_batch(
             break
         try:
             work(item)
+            report.done += 1
         except SegStudioError as exc:
             report.errors.append(str(exc))
         if on_progress is not None:
