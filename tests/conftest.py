@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+# No test reads the user's Hugging Face cache or the network: an empty cache of the suite's own,
+# offline (the hub tests point huggingface_hub at their loopback server themselves).
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="segstudio-tests-hf-")
+os.environ.pop("HF_HUB_CACHE", None)
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"

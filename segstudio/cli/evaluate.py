@@ -76,11 +76,12 @@ def _score_model(args: argparse.Namespace, classes, skip: Callable[[str], None])
         from segstudio.model.evaluation import predict_and_score
     except ImportError as exc:
         raise SegStudioError(f"evaluation with --model is unavailable in this installation ({exc})") from exc
+    from .fetch_model import resolve_model
     from .options import check_device
 
     check_device(args.device)
     try:
-        result = predict_and_score(args.model, args.images, args.gt_dir, classes, device=args.device,
+        result = predict_and_score(resolve_model(args.model), args.images, args.gt_dir, classes, device=args.device,
                                    on_warning=lambda w: print(f"warning: {w}", file=sys.stderr),
                                    on_skip=skip)
     except ImportError as exc:  # a model dependency missing from this installation

@@ -65,9 +65,11 @@ def run(args: argparse.Namespace) -> int:
     from segstudio.model.checkpoints import load_model
     from segstudio.model.onnx_export import export_onnx
 
+    from .fetch_model import resolve_model
+
     output = Path(args.output)
     check_output(output, args.model, args.overwrite)
-    model, info = load_model(args.model)
+    model, info = load_model(resolve_model(args.model))
     diff = export_onnx(model, output, opset=args.opset, verify=not args.no_verify)
     note = "not verified" if diff is None else f"onnxruntime matches torch (max diff {diff:.2e})"
     print(f"wrote {output} ({info.num_labels} classes); {note}", file=sys.stderr)

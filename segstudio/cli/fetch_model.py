@@ -69,6 +69,16 @@ def _list() -> int:
     return 0
 
 
+def resolve_model(name: str, save_dir=None) -> str:
+    """A MODEL argument as a local path (downloading a catalogue model once, with a progress bar on
+    stderr); bare variants b0..b5 stay as they are. Every command that takes a MODEL calls this."""
+    from segstudio.model import catalogue
+    from segstudio.model.model_source import local_source
+
+    with _ProgressBar(catalogue.find(str(name))) as bar:
+        return local_source(name, save_dir, download=True, on_start=bar.start, on_progress=bar.update)
+
+
 class _ProgressBar:
     """A tqdm bar on stderr, opened when the download starts (after the licence line)."""
 

@@ -17,7 +17,9 @@ def run(args: argparse.Namespace) -> int:
     from segstudio.model.checkpoints import load_model
     from segstudio.model.segformer import count_parameters
 
-    model, info = load_model(args.model)
+    from .fetch_model import resolve_model
+
+    model, info = load_model(resolve_model(args.model))
     cfg = model.config
     print(f"model:          {info.source}")
     print(f"source format:  {info.source_format}")

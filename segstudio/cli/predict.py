@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from segstudio.model.checkpoints import load_model
     from segstudio.model.predictor import Predictor
 
+    from .fetch_model import resolve_model
     from .options import check_device, check_positive
 
     image_dir, out_dir = Path(args.image_dir), Path(args.out_dir)
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         raise SaveError(f"OUT_DIR {out_dir} is a file, not a folder")
     images = without_masks(list_images(image_dir))  # masks saved beside their photos are no input
     pairs, skipped = plan_outputs(images, image_dir, out_dir, args.overwrite)
-    model, info = load_model(args.model)
+    model, info = load_model(resolve_model(args.model))
     predictor = Predictor(model, info, device=args.device, mode=args.mode, tile=args.tile)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

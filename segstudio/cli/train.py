@@ -132,13 +132,18 @@ def _readable_entries(project) -> list[str]:
 
 def run(args) -> int:
     from segstudio.core.project import Project
+    from segstudio.model.model_source import AUTO
     from segstudio.model.train import train
+
+    from .fetch_model import resolve_model
 
     # Read-only: training reads the masks and writes only models/NAME, never the project's files.
     project = Project(args.images, args.save_dir, args.classes, read_only=True)
     if project.class_conflict is not None:  # masks keep the meaning they were written with
         print(f"warning: {project.class_conflict.message}; training with that recorded list", file=sys.stderr)
     config, notes = _config(args, project)
+    if config.init.strip().lower() != AUTO:  # a catalogue model is downloaded here, with a progress bar
+        resolve_model(config.init, project.save_dir)
     skipped = _readable_entries(project)
     for line in notes + skipped:
         print(f"note: {line}", file=sys.stderr)

@@ -123,7 +123,7 @@ def load_model(source: str | Path, num_labels: int | None = None,
         raise ValueError(f"{len(class_names)} class names given for num_labels={num_labels}")
     wanted = len(class_names) if class_names is not None else num_labels
     path = Path(source)
-    if not path.exists() and str(source).strip().lower().removeprefix("mit-") in VARIANTS:
+    if not path.exists() and str(source).strip().lower() in VARIANTS:  # a public name: hub.resolve first
         return _random_model(str(source), wanted, class_names)
     if not path.exists():
         raise CheckpointError(f"model {source} not found (expected a model folder, a checkpoint "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,7 @@ class Loop:
 
     def _build_model(self, names: list[str]) -> None:
         from .checkpoints import ModelInfo, load_model
+        from .model_source import local_source, training_start
         from .segformer import SegFormer, variant_of
         colours = [tuple(int(c) for c in col) for col in self.project.classes.colours]
         if self.cfg.model_config is not None:
@@ -125,7 +126,11 @@ class Loop:
             info = ModelInfo(variant=variant_of(model.config), class_names=names, colours=colours,
                              image_size=self.cfg.size, source="model_config")
         else:
-            model, info = load_model(self.cfg.init, class_names=names)
+            init, note = training_start(self.cfg.init, self.project.save_dir)
+            if note:  # "auto" decided: the run records (and a resume keeps) the start it took
+                self.notes.append(note)
+                self.cfg = replace(self.cfg, init=init)
+            model, info = load_model(local_source(init, self.project.save_dir, download=False), class_names=names)
             info.class_names, info.colours, info.image_size = names, colours, self.cfg.size
         self.info = info
         model = model.to(self.device)

@@ -54,7 +54,9 @@ class TrainOption:
 
 
 OPTIONS: tuple[TrainOption, ...] = (
-    TrainOption("init", str, "b0", "b0..b5 (from scratch), a public checkpoint or a model folder",
+    TrainOption("init", str, "auto", "auto (the B0 ImageNet encoder when downloaded, else B0 from scratch), "
+                "b0..b5 (from scratch), a catalogue name or hub id (segstudio-cli fetch-model --list), "
+                "a checkpoint or a model folder",
                 "--model", "starting model", in_form=True),
     TrainOption("epochs", int, None, "passes over the training images", "--epochs", "epochs", 1, MAX_STEPS,
                 in_form=True),

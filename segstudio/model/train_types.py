@@ -59,12 +59,12 @@ class TrainConfig:
     progress_interval_s: float = 0.1
 
     def is_scratch(self) -> bool:
-        """True when the encoder starts random (a variant name that is not a file, or model_config)."""
+        """True when the encoder starts random (a bare variant name b0..b5 that is not a file, or
+        model_config). ``mit-b0`` and the like name pretrained checkpoints, not random weights."""
         if self.model_config is not None:
             return True
         from .segformer import VARIANTS
-        key = str(self.init).strip().lower().removeprefix("mit-").removeprefix("segformer-")
-        return key in VARIANTS and not Path(self.init).exists()
+        return str(self.init).strip().lower() in VARIANTS and not Path(self.init).exists()
 
 
 @dataclass

@@ -45,8 +45,10 @@ from segstudio.application.train_snapshot import take_snapshot
 from segstudio.gui.workers.train_worker import start_training
 from segstudio.model.train_options import DEFAULT_STEPS, MAX_STEPS, TrainOption, option
 
-VARIANT_ITEMS = [("SegFormer B0 (fastest)", "b0"), ("SegFormer B1", "b1"), ("SegFormer B2", "b2"),
-                 ("SegFormer B3", "b3"), ("SegFormer B4", "b4"), ("SegFormer B5 (largest)", "b5"),
+VARIANT_ITEMS = [("Automatic: pretrained B0 encoder when downloaded", "auto"),
+                 ("SegFormer B0 from scratch (fastest)", "b0"), ("SegFormer B1 from scratch", "b1"),
+                 ("SegFormer B2 from scratch", "b2"), ("SegFormer B3 from scratch", "b3"),
+                 ("SegFormer B4 from scratch", "b4"), ("SegFormer B5 from scratch (largest)", "b5"),
                  ("Continue the active model", "@active")]
 BROWSE_FILE, BROWSE_FOLDER = "@file", "@folder"
 LOSSES = [("Cross-entropy", "ce"), ("Cross-entropy + Dice", "ce+dice"), ("Focal", "focal")]
@@ -279,7 +281,7 @@ class TrainDock(QDockWidget):
         """Show ``values`` (as :meth:`form_values` gives them; remembered settings) in the form."""
         source = str(values["init"])
         if source.startswith("@") or source in dict((d, t) for t, d in VARIANT_ITEMS) or Path(source).exists():
-            self.set_model_source(source if source not in (BROWSE_FILE, BROWSE_FOLDER) else "b0")
+            self.set_model_source(source if source not in (BROWSE_FILE, BROWSE_FOLDER) else "auto")
         self.size_box.setValue(int(values["size"]))
         self.batch_box.setValue(int(values["batch"]))
         unit = "steps" if values.get("steps") is not None else "epochs"
