@@ -20,10 +20,39 @@ Speed notes (CPU first, measured with torch.profiler, see tests/benchmarks/model
 All reshape sizes come from runtime tensor shapes, so ONNX exports keep dynamic height/width.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .config import VARIANTS, SegFormerConfig, config_for, variant_of
-from .encoder import Block, DropPath, EfficientSelfAttention, MixFFN, MixTransformer, OverlapPatchEmbed
-from .head import AllMLPHead
-from .model import SegFormer, count_parameters
+
+if TYPE_CHECKING:
+    from .encoder import (Block, DropPath, EfficientSelfAttention, MixFFN, MixTransformer,
+                          OverlapPatchEmbed)
+    from .head import AllMLPHead
+    from .model import SegFormer, count_parameters
+
+# The torch parts, imported on first use so that reading a config needs no torch.
+_LAZY: dict[str, str] = {
+    "OverlapPatchEmbed": "encoder", "EfficientSelfAttention": "encoder", "MixFFN": "encoder",
+    "Block": "encoder", "MixTransformer": "encoder", "DropPath": "encoder",
+    "AllMLPHead": "head", "SegFormer": "model", "count_parameters": "model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a torch part (:data:`_LAZY`) the first time it is asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "SegFormerConfig", "VARIANTS", "config_for", "variant_of", "OverlapPatchEmbed",
