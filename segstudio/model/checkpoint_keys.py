@@ -1,6 +1,6 @@
 """Map the state-dict namings in the wild onto ours (the Hugging Face Hub / transformers <= 4 names).
 
-Recognised (``reference/segformer.md`` section 3):
+Recognised:
 
 * ``hf``        -- Hub files and transformers <= 4 ``state_dict()``: ``segformer.encoder.*``, ``decode_head.*``
 * ``hf-v5``     -- transformers >= 5 in-memory names: ``segformer.stages.{i}.blocks.{j}.attention.q_proj`` ...

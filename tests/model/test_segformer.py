@@ -98,7 +98,7 @@ def test_channels_last_and_batch_independence(tiny: SegFormer) -> None:
 
 def test_state_dict_uses_hub_names() -> None:
     keys = list(SegFormer(config_for("b0", 150)).state_dict())
-    assert len(keys) == 208  # reference 3.1, B0 with its BN buffer
+    assert len(keys) == 208  # the Hub's B0 file, its BN step counter included
     for expected in ("segformer.encoder.patch_embeddings.0.proj.weight",
                      "segformer.encoder.block.0.1.attention.self.sr.weight",
                      "segformer.encoder.block.3.0.attention.output.dense.bias",

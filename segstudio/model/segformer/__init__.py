@@ -1,23 +1,29 @@
-"""SegFormer (MiT encoder + all-MLP decoder), written for this project.
+"""SegFormer (Mix Transformer encoder + all-MLP decoder), written for this project.
 
-The module tree mirrors the Hugging Face Hub key names (transformers <= 4 naming, see
-``reference/segformer.md`` 3.1) so that public ``segformer-b*`` files load with
-``load_state_dict(strict=True)``; other namings are mapped onto it in :mod:`checkpoints`.
+Laid out as Hugging Face and timm lay out their models:
 
-Speed notes (CPU first, measured with torch.profiler, see tests/benchmarks/model_speed.py):
+* :mod:`.config` -- :class:`SegFormerConfig`, the published variants B0-B5, :func:`config_for`,
+  :func:`variant_of`. Imports no torch, so a config can be read and checked without it.
+* :mod:`.encoder` -- the MiT encoder: overlapping patch embeddings, efficient self-attention
+  (K/V from a spatially reduced copy), Mix-FFN (a depthwise 3x3 conv instead of positional
+  encodings), transformer blocks with stochastic depth, one LayerNorm per stage.
+* :mod:`.head` -- the all-MLP decoder, in a textbook (``mode="plain"``) and a cheaper but equal
+  order (``mode="fast"``, the default) that folds the fuse conv and, in eval mode, the BatchNorm
+  into the per-stage projections.
+* :mod:`.ops` -- the shared tensor helpers behind that speed: token/map views, 1x1 projections,
+  the classifier with its own backward, dropout, export detection.
+* :mod:`.model` -- :class:`SegFormer` (encoder + decoder, weight init) and
+  :func:`count_parameters`.
 
-* Token tensors ``(B, N, C)`` and NCHW maps are views of each other: every NCHW map we build is
-  a *channels_last* view of contiguous tokens, so the reshapes between the transformer parts and
-  the convolutions never copy.
-* K and V come from one ``F.linear`` on the concatenated weights (and Q too where there is no
-  spatial reduction); attention is ``F.scaled_dot_product_attention``.
-* The decoder's 1x1 fuse conv is linear and commutes with bilinear upsampling (whose weights sum
-  to one), so each stage is projected straight to the decoder width at its own resolution with
-  the product ``fuse_slice @ linear_c`` (:class:`AllMLPHead`, ``mode="fast"``). In eval mode the
-  BatchNorm is folded in as well and the folded weights are cached. The 4D->D conv at 1/4
-  resolution, about half of B0's FLOPs, disappears. ``mode="plain"`` keeps the textbook order.
+State-dict keys are exactly those of the Hugging Face Hub files (transformers 4 naming, e.g.
+``segformer.encoder.block.{i}.{j}.attention.self.query`` and ``decode_head.linear_c.{i}.proj``;
+208 tensors for B0), so public ``segformer-b*`` files load with ``load_state_dict(strict=True)``.
+Other namings (transformers 5, NVlabs' original ``.pth``) are renamed onto these in
+:mod:`segstudio.model.checkpoint_keys`.
 
-All reshape sizes come from runtime tensor shapes, so ONNX exports keep dynamic height/width.
+The model returns logits at 1/4 resolution. All reshape sizes come from runtime tensor shapes, so
+ONNX exports keep a dynamic height and width. The torch parts are imported on first use (see
+``_LAZY`` below); ``tests/benchmarks/model_speed.py`` measures speed against transformers.
 """
 
 from __future__ import annotations

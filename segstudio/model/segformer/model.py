@@ -36,7 +36,7 @@ class SegFormer(nn.Module):
         self.apply(self._init_weights)
 
     def _init_weights(self, module: nn.Module) -> None:
-        """NVlabs' init (reference 2.10), which trains from scratch markedly faster than HF's.
+        """The original NVlabs init, which trains from scratch markedly faster than HF's.
 
         Linear: truncated N(0, initializer_range); Conv2d: N(0, sqrt(2 / fan_out)) with fan_out =
         k·k·out/groups (HF's N(0, 0.02) leaves the depthwise and patch convs almost zero, and on the
