@@ -168,8 +168,8 @@ def _nv_head(key: str, value: torch.Tensor, out: Tensors) -> None:
 
 
 def to_nvlabs_names(hub: Mapping[str, torch.Tensor]) -> Tensors:
-    """Inverse of the NVlabs mapping (segmentation layout, K/V fused again); used by tests and
-    for exporting to tools that expect the original names."""
+    """Inverse of the NVlabs mapping (segmentation layout, K/V fused again): kept beside the
+    forward mapping so the two tables cannot drift; the tests write NVlabs files with it."""
     inv = {new: old for old, new in _NV_BLOCK_PARTS}
     out: Tensors = {}
     pending_kv: dict[str, dict[str, torch.Tensor]] = {}

@@ -70,16 +70,6 @@ class SegFormer(nn.Module):
         self._init_weights(head.classifier)
         head._cache = None
 
-    def set_decoder_mode(self, mode: str) -> None:
-        """"fast" (default: folded decoder, same function) or "plain" (textbook order)."""
-        if mode not in ("fast", "plain"):
-            raise ValueError(f"decoder mode must be 'fast' or 'plain', not {mode!r}")
-        self.decode_head.mode = mode
-
-    @property
-    def num_labels(self) -> int:
-        return self.config.num_labels
-
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
         exporting = is_exporting()
         if not exporting and (pixel_values.shape[-1] < 32 or pixel_values.shape[-2] < 32):
