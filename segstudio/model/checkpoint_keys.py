@@ -1,6 +1,6 @@
 """Map the state-dict namings in the wild onto ours (the Hugging Face Hub / transformers <= 4 names).
 
-Recognised (``reference/segformer.md`` section 3):
+Recognised:
 
 * ``hf``        -- Hub files and transformers <= 4 ``state_dict()``: ``segformer.encoder.*``, ``decode_head.*``
 * ``hf-v5``     -- transformers >= 5 in-memory names: ``segformer.stages.{i}.blocks.{j}.attention.q_proj`` ...
@@ -168,8 +168,8 @@ def _nv_head(key: str, value: torch.Tensor, out: Tensors) -> None:
 
 
 def to_nvlabs_names(hub: Mapping[str, torch.Tensor]) -> Tensors:
-    """Inverse of the NVlabs mapping (segmentation layout, K/V fused again); used by tests and
-    for exporting to tools that expect the original names."""
+    """Inverse of the NVlabs mapping (segmentation layout, K/V fused again): kept beside the
+    forward mapping so the two tables cannot drift; the tests write NVlabs files with it."""
     inv = {new: old for old, new in _NV_BLOCK_PARTS}
     out: Tensors = {}
     pending_kv: dict[str, dict[str, torch.Tensor]] = {}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -95,7 +98,7 @@ def test_channels_last_and_batch_independence(tiny: SegFormer) -> None:
 
 def test_state_dict_uses_hub_names() -> None:
     keys = list(SegFormer(config_for("b0", 150)).state_dict())
-    assert len(keys) == 208  # reference 3.1, B0 with its BN buffer
+    assert len(keys) == 208  # the Hub's B0 file, its BN step counter included
     for expected in ("segformer.encoder.patch_embeddings.0.proj.weight",
                      "segformer.encoder.block.0.1.attention.self.sr.weight",
                      "segformer.encoder.block.3.0.attention.output.dense.bias",
@@ -133,3 +136,19 @@ def test_reset_classifier_keeps_the_rest(randomise) -> None:
     for k, v in before.items():
         if not k.startswith("decode_head.classifier."):
             assert torch.equal(v, after[k]), k
+
+
+def test_config_is_read_without_torch() -> None:
+    """The window reads configs and variant names without loading torch; the model loads it."""
+    code = (
+        "import sys\n"
+        "from segstudio.model.segformer import SegFormerConfig, config_for, variant_of\n"
+        "import segstudio.model.segformer.config\n"
+        "cfg = SegFormerConfig.from_dict(config_for('b2', 7).to_dict())\n"
+        "print(variant_of(cfg), 'torch' in sys.modules)\n"
+        "from segstudio.model.segformer import SegFormer\n"
+        "from segstudio.model.segformer.model import SegFormer as Defined\n"
+        "print(SegFormer is Defined, 'torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["b2", "False", "True", "True"]

@@ -1,0 +1,94 @@
+"""The small tensor operations the encoder and decoder share, written for speed on CPU.
+
+* :func:`to_grid` / :func:`to_tokens`: token tensors ``(B, N, C)`` and NCHW maps are views of each
+  other: every NCHW map we build is a *channels_last* view of contiguous tokens, so the reshapes
+  between the transformer parts and the convolutions never copy.
+* :func:`linear_nchw`: a 1x1 projection of such a map as ``F.linear`` on its channels_last layout.
+* :func:`classify` with :class:`ClassifierFn`: the final 1x1 classifier as a batched matmul whose
+  output is contiguous NCHW and whose backward keeps the input's layout.
+* :func:`fast_dropout`: ``nn.Dropout`` with a cheaper mask.
+* :func:`is_exporting`: whether a trace/compile/export is running, when cached tensors and
+  shape checks must stay out of the graph.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def to_grid(tokens: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """(B, N, C) contiguous tokens -> (B, C, h, w) channels_last *view* (no copy)."""
+    return tokens.reshape(tokens.shape[0], h, w, tokens.shape[2]).permute(0, 3, 1, 2)
+
+
+def to_tokens(grid: torch.Tensor) -> torch.Tensor:
+    """(B, C, h, w) -> (B, h*w, C); a free view when ``grid`` is channels_last."""
+    return grid.flatten(2).transpose(1, 2)
+
+
+def resize(x: torch.Tensor, size: torch.Size) -> torch.Tensor:
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+def linear_nchw(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """A 1x1 projection of an NCHW map done as F.linear on its channels_last layout."""
+    return F.linear(x.permute(0, 2, 3, 1), weight, bias).permute(0, 3, 1, 2)
+
+
+def classify(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """1x1 classifier whose output is contiguous NCHW whatever the layout of ``x``.
+
+    A channels_last result would make the caller's upsample + log_softmax over dim 1 copy the
+    full-resolution logits (measured: ~0.35 s per B0 training step at 2x512x512). When training,
+    :class:`ClassifierFn` also returns the input gradient in ``x``'s channels_last layout, so
+    the ReLU/BN/upsample backward passes do not mix layouts (another ~0.3 s of copies).
+    """
+    if torch.is_grad_enabled() and not is_exporting() and (
+            x.requires_grad or weight.requires_grad or bias.requires_grad):
+        return ClassifierFn.apply(x, weight, bias)
+    b, _, h, w = x.shape
+    out = torch.baddbmm(bias[None, :, None], weight.flatten(1).expand(b, -1, -1), x.flatten(2))
+    return out.reshape(b, out.shape[1], h, w)
+
+
+class ClassifierFn(torch.autograd.Function):
+    """1x1 conv as batched matmul with layout-aware backward (see :func:`classify`)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = x.shape
+        ctx.save_for_backward(x, weight)
+        out = torch.baddbmm(bias[None, :, None], weight.flatten(1).expand(b, -1, -1), x.flatten(2))
+        return out.reshape(b, out.shape[1], h, w)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        b, d, h, w = x.shape
+        g = grad.reshape(b, grad.shape[1], h * w)  # (B, K, HW)
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:  # (B, HW, D) tokens == channels_last (B, D, H, W)
+            grad_x = torch.bmm(g.transpose(1, 2), weight.flatten(1).expand(b, -1, -1))
+            grad_x = grad_x.reshape(b, h, w, d).permute(0, 3, 1, 2)
+        if ctx.needs_input_grad[1]:
+            grad_w = torch.bmm(g, x.flatten(2).transpose(1, 2)).sum(0).reshape(weight.shape)
+        if ctx.needs_input_grad[2]:
+            grad_b = g.sum((0, 2))
+        return grad_x, grad_w, grad_b
+
+
+def fast_dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Element-wise dropout like ``nn.Dropout``, with a mask drawn by ``rand >= p``: on CPU this is
+    about 30 % cheaper than ``bernoulli_`` for the (B, D, H/4, W/4) decoder map."""
+    if not training or p == 0.0:
+        return x
+    if p >= 1.0:
+        return x * 0.0
+    return x * torch.rand_like(x).ge_(p).mul_(1.0 / (1.0 - p))
+
+
+def is_exporting() -> bool:
+    """True while tracing/compiling/exporting: never use cached tensors as constants then."""
+    return (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+            or torch.compiler.is_compiling())
