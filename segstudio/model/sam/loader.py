@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from safetensors import SafetensorError
+
 from segstudio.core.errors import CheckpointError, SegStudioError
 
 EXTRA_HINT = "pip install segstudio[assist]"
@@ -95,7 +97,7 @@ def load_model(folder: str | Path):
         model, info = model_class.from_pretrained(
             folder, local_files_only=True, use_safetensors=True, output_loading_info=True
         )
-    except (OSError, ValueError, RuntimeError, KeyError) as error:
+    except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as error:
         raise CheckpointError(f"{folder}: cannot load the {family.model_type} model: {error}") from None
     missing = info.get("missing_keys") or []
     if missing:
