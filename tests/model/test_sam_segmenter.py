@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -38,15 +39,27 @@ class _CountingModel(torch.nn.Module):
         self.gate = threading.Event()
         self.gate.set()
         self.entered = threading.Event()
+        self.fail = False
 
     def get_image_embeddings(self, pixels):
         self.calls += 1
         self.entered.set()
         assert self.gate.wait(30)
+        if self.fail:
+            raise MemoryError("out of memory while embedding")
         return self.inner.get_image_embeddings(pixels)
 
     def forward(self, **kwargs):
         return self.inner(**kwargs)
+
+
+def _until_waiting(segmenter: PromptableSegmenter, key: str, count: int) -> None:
+    """Block until ``count`` threads wait for the embedding of ``key`` (a busy machine is slow)."""
+    event = segmenter._cache[key].ready
+    deadline = time.monotonic() + 30
+    while len(event._cond._waiters) < count:  # CPython's Event: a Condition with a waiter list
+        assert time.monotonic() < deadline, "the threads never started waiting"
+        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -99,7 +112,7 @@ def test_sam_predict_waits_for_an_embedding_in_progress_and_others_do_not_block(
     second_embed = threading.Thread(target=lambda: segmenter.embed("next", _image(seed=2)))
     waiter.start()
     second_embed.start()
-    waiter.join(0.3)
+    _until_waiting(segmenter, "next", 2)
     assert waiter.is_alive() and "next" not in results  # waits for the embedding, no error
     model.gate.set()
     for thread in (worker, waiter, second_embed):
@@ -124,6 +137,40 @@ def test_sam_failed_embedding_is_reported_to_waiters_and_not_cached(counting) ->
         segmenter.embed("ok", _image())
         with pytest.raises(ValueError, match=message):
             segmenter.predict("ok", points, labels, box)
+
+
+def test_sam_waiters_share_a_failed_embedding_which_is_then_computed_again(counting) -> None:
+    model, family = counting
+    segmenter = PromptableSegmenter(model, family)
+    model.gate.clear()
+    model.fail = True
+    errors: list[BaseException] = []
+
+    def embed() -> None:
+        try:
+            segmenter.embed("a", _image())
+        except BaseException as error:  # noqa: BLE001 - the test collects what each thread saw
+            errors.append(error)
+
+    first = threading.Thread(target=embed)
+    first.start()
+    assert model.entered.wait(30)
+    waiter = threading.Thread(target=lambda: errors.append(pytest.raises(RuntimeError, segmenter.predict, "a",
+                                                                          [[1, 1]], [1]).value))
+    second = threading.Thread(target=embed)
+    waiter.start()
+    second.start()
+    _until_waiting(segmenter, "a", 2)
+    model.gate.set()
+    for thread in (first, waiter, second):
+        thread.join(30)
+    assert model.calls == 1 and len(errors) == 3
+    assert sum(isinstance(e, MemoryError) for e in errors) == 1  # the thread that computed it
+    assert all("embedding failed: out of memory" in str(e) for e in errors if not isinstance(e, MemoryError))
+    assert not segmenter.is_embedded("a")
+    model.fail = False
+    segmenter.embed("a", _image())  # a later call tries again
+    assert model.calls == 2 and segmenter.is_embedded("a")
 
 
 def test_sam_box_dragged_backwards_equals_the_box_dragged_forwards(counting) -> None:
