@@ -80,6 +80,9 @@ def test_sam_embedding_is_computed_once_per_image_and_reused(counting) -> None:
     assert np.array_equal(first.masks, second.masks) and np.array_equal(first.scores, second.scores)
     assert first.masks.shape == (3, 60, 80) and first.masks.dtype == bool
     assert list(first.scores) == sorted(first.scores, reverse=True)
+    fresh = segmenter.predict("a", [[20, 30]], [1])  # full-size masks are made when asked for
+    assert len(fresh) == 3 and np.array_equal(fresh.mask(2), first.masks[2])
+    assert np.array_equal(fresh.best, first.masks[0])
 
 
 def test_sam_cache_keeps_the_most_recent_images_and_recomputes_a_resized_one(counting) -> None:

@@ -21,7 +21,7 @@ class KnownModel:
 SAM2_1_HIERA_TINY = KnownModel(
     "sam2.1-hiera-tiny", "facebook/sam2.1-hiera-tiny",
     {"model_type": "sam2"},  # transformers' Sam2Config defaults are the hiera-tiny sizes
-    "SAM 2.1, Hiera-T encoder, 39 M parameters",
+    "SAM 2.1, Hiera-T encoder, 31.4 M parameters in Sam2Model",
 )
 SLIMSAM_77 = KnownModel(
     "slimsam-77", "nielsr/slimsam-77-uniform",
@@ -31,10 +31,10 @@ SLIMSAM_77 = KnownModel(
 SLIMSAM_50 = KnownModel(
     "slimsam-50", "nielsr/slimsam-50-uniform",
     {"model_type": "sam", "vision_config": {"hidden_size": 384, "mlp_dim": 1536}},
-    "SAM ViT-B pruned by 50 %, 28 M parameters",
+    "SAM ViT-B pruned by 50 %, 28.0 M parameters",
 )
 SAM_VIT_BASE = KnownModel(
-    "sam-vit-base", "facebook/sam-vit-base", {"model_type": "sam"}, "SAM ViT-B, 94 M parameters",
+    "sam-vit-base", "facebook/sam-vit-base", {"model_type": "sam"}, "SAM ViT-B, 93.7 M parameters",
 )
 
 DEFAULT = SAM2_1_HIERA_TINY

@@ -22,19 +22,41 @@ import torch
 from .frame import Frame, rgb_image
 from .loader import Family, input_size, load_model
 
-CACHE_IMAGES = 4  # embeddings kept; SAM 2 tiny holds ~21 MB per image, SAM ~4 MB
+CACHE_IMAGES = 4  # embeddings kept; SAM 2 holds 16 MB per image (three levels), SAM 4 MB
 
 
-@dataclass
 class Proposal:
-    """All candidate masks for one prompt, best first by the model's predicted IoU."""
+    """All candidate masks for one prompt, best first by the model's predicted IoU.
 
-    masks: np.ndarray  # (N, H, W) bool
-    scores: np.ndarray  # (N,) float32 predicted IoU
+    A mask is brought to full resolution only when asked for (and then kept): on a 4000×3000
+    photo that step costs more than the decoder, and the preview shows one candidate at a time.
+    """
+
+    def __init__(self, frame: Frame, low_res: torch.Tensor, scores: np.ndarray) -> None:
+        self.frame = frame
+        self.scores = scores  # (N,) float32, descending
+        self._low_res = low_res  # (N, h, w) logits in the same order
+        self._masks: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def mask(self, index: int) -> np.ndarray:
+        """Candidate ``index`` (0 = best) as an (H, W) bool mask of the image."""
+        if index not in self._masks:
+            with torch.inference_mode():
+                logits = self.frame.mask_logits(self._low_res[index : index + 1])[0]
+            self._masks[index] = (logits > 0).numpy()
+        return self._masks[index]
 
     @property
     def best(self) -> np.ndarray:
-        return self.masks[0]
+        return self.mask(0)
+
+    @property
+    def masks(self) -> np.ndarray:
+        """(N, H, W) bool: every candidate."""
+        return np.stack([self.mask(i) for i in range(len(self))])
 
 
 @dataclass
@@ -84,6 +106,8 @@ class PromptableSegmenter:
             self._cache.move_to_end(key)
         if not owner:
             self._wait(entry)
+            if (entry.frame.height, entry.frame.width) != rgb.shape[:2]:
+                self.embed(key, rgb)  # it was computed for the file as it was before: again
             return
         try:
             frame = Frame(rgb.shape[0], rgb.shape[1], self.size, self.family.letterbox)
@@ -151,11 +175,9 @@ class PromptableSegmenter:
         prompt = _prompt_tensors(frame, points, labels, box)
         with torch.inference_mode():
             out = self.model(image_embeddings=entry.embeddings, multimask_output=True, **prompt)
-            logits = frame.mask_logits(out.pred_masks[0, 0])
         scores = out.iou_scores[0, 0].float().numpy()
         order = np.argsort(-scores, kind="stable")
-        masks = (logits > 0).numpy()
-        return Proposal(masks[order], scores[order].astype(np.float32))
+        return Proposal(frame, out.pred_masks[0, 0][torch.from_numpy(order)], scores[order].astype(np.float32))
 
 
 def _prompt_tensors(frame: Frame, points, labels, box) -> dict[str, torch.Tensor]:
