@@ -1,21 +1,24 @@
 """Click to segment: a promptable model (SAM / SAM 2 through transformers) behind the window's tool.
 
-Runtime and default chosen by measurement on the project's 2-core CPU (random weights of the real
-configurations, torch 2.13 eager, ``torch.inference_mode``, 1024×1024 input; the machine was shared,
-load average 9–10, so absolute times are several times what an idle 2-core machine gives; see
-tests/benchmarks/assist_speed.py to measure again):
+Runtime and default chosen by measurement on the project's 2-core CPU, shared with other work
+(load average given; times scale with it): random weights of the real configurations, 1024×1024
+input, ``torch.inference_mode``; ONNX Runtime 1.32 on the same encoders exported with opset 17.
 
-==================  =========  ==================  ===================  =====================
-model               params     embedding 1 thread  embedding 2 threads  click (decoder), 1 th.
-==================  =========  ==================  ===================  =====================
-SAM 2.1 Hiera-T     31.4 M     27.2 s              41.6 s               0.71 s
-SlimSAM-77 (SAM)     9.7 M     38.7 s              37.5 s               0.68 s
-==================  =========  ==================  ===================  =====================
+=================  ======  =============================================  ==========================
+model              params  image embedding, 1 thread, same minutes        click (decoder + best mask)
+=================  ======  =============================================  ==========================
+SAM 2.1 Hiera-T    31.4 M  torch 7.0–7.7 s, ORT 6.4–7.3 s (load 3.2)      0.23 s at 1024², 0.47 s at
+                                                                          4000×3000 (load 3.5)
+SlimSAM-77 (SAM)    9.7 M  torch 13.7–15.6 s, ORT 5.8–9.2 s (load 3.1)    decoder as SAM 2's (0.6 s
+                                                                          both at load 9)
+=================  ======  =============================================  ==========================
 
-SAM 2.1 Hiera-tiny is the default: it embeds fastest (its windowed Hiera attention is cheaper than
-SlimSAM's global ViT attention with relative positions, despite 3× the weights) and is the better
-segmenter of the two. Neither met the issue's targets (embedding <= 3 s, click <= 100 ms) on the
-loaded machine. EfficientSAM/MobileSAM have no transformers class; EdgeTAM has one but needs timm.
+Two torch threads were slower than one whenever the machine was busy (SAM 2.1: 13.9 s vs 9.4 s
+embedding, 0.60 s vs 0.23 s click at load 4–5). SAM 2.1 Hiera-tiny on torch is the default: it
+embeds as fast as SlimSAM does even under ONNX Runtime, is the better segmenter, and needs no
+export step nor a second runtime (transformers is the optional extra ``assist``). Neither meets the
+issue's targets (embedding <= 3 s, click <= 100 ms) on this shared machine. EfficientSAM and
+MobileSAM have no transformers class; EdgeTAM has one but needs timm.
 
 Modules: :mod:`.frame` (resize/pad and their inverse), :mod:`.loader` (lazy transformers import,
 local folders), :mod:`.segmenter` (embedding cache, prompts → masks), :mod:`.box_masks` (boxes to
