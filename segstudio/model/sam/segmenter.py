@@ -91,7 +91,8 @@ class PromptableSegmenter:
         """Compute and cache the embedding of ``image`` (H, W[, 3|4] uint8) under ``key``.
 
         Returns at once when it is cached for an image of this size; waits when another thread is
-        computing it. A cached key whose size differs (the file changed) is computed again.
+        computing it. A cached key whose size differs (the file changed) is computed again; a key
+        that also changes with the pixels (path and modification time) keeps every edit apart.
         """
         rgb = rgb_image(image)
         with self._lock:
