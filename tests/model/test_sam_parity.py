@@ -175,3 +175,18 @@ def test_sam2_segmenter_equals_the_model_run_on_pixels(shape) -> None:
     expected = (logits[order] > 0).numpy()
     assert ((proposal.masks != expected) & (logits[order].abs() > 1e-4).numpy()).sum() == 0
     assert Frame(90, 150, SIZE, False).to_input(np.array([[150.0, 90.0]])).tolist() == [[SIZE, SIZE]]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_sam2_prompt_encoding_equals_the_processors_rule(shape) -> None:
+    """Sam2Processor's coordinate rule (importable without torchvision) on points and a box."""
+    from transformers.models.sam2.processing_sam2 import Sam2Processor
+
+    prompt = _scaled(PROMPTS[2], *shape)
+    frame = Frame(shape[0], shape[1], SIZE, letterbox=False)
+    ours = _prompt_tensors(frame, prompt["points"], prompt["labels"], prompt["box"])
+    points = Sam2Processor._normalize_coordinates(None, SIZE, torch.tensor(prompt["points"]), shape)
+    box = Sam2Processor._normalize_coordinates(None, SIZE, torch.tensor([prompt["box"]]), shape,
+                                               is_bounding_box=True)
+    assert torch.allclose(ours["input_points"][0, 0], points, atol=1e-4)
+    assert torch.allclose(ours["input_boxes"][0, 0], box[0], atol=1e-4)
