@@ -4,6 +4,12 @@ Plain script (not collected by pytest):  python tests/benchmarks/assist_speed.py
 Synthetic photos (noisy field, noisy tilted ellipse) at 1024×1024 and 4000×3000; the GrabCut box
 is the ellipse's box plus 5 %. Prints one table row per measurement (median of the runs) with the
 IoU against the drawn truth, so speed never hides a loss of quality.
+
+Click to segment: the default promptable model (segstudio.model.sam.DEFAULT) with random weights of
+its real configuration (nothing is downloaded), so its rows time the work but say nothing of
+quality: the image embedding (one run per size: it is the slow part) and a click (prompt decoder
+plus the best mask brought back to full resolution, median of the runs). Skipped without transformers.
+ASSIST_TORCH_THREADS=1 sets torch's threads (on a busy 2-core machine 1 thread was faster).
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ import time
 
 import cv2
 import numpy as np
+import torch
 
 from segstudio.core.assist.grabcut import grabcut_box, grabcut_refine
 from segstudio.core.assist.wand import WandSession
+from segstudio.core.errors import SegStudioError
 
 SIZES = ((1024, 1024), (4000, 3000))
 RUNS = 3
@@ -44,8 +52,44 @@ def median_ms(work) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+def sam_rows(image: np.ndarray, box: tuple[int, int, int, int], size: str, segmenter) -> list[tuple]:
+    """Embedding and click times of the promptable model on ``image``."""
+    height, width = image.shape[:2]
+    start = time.perf_counter()
+    segmenter.embed(size, image)
+    embed_ms = (time.perf_counter() - start) * 1000
+
+    def preview(**prompt):
+        proposal = segmenter.predict(size, **prompt)
+        proposal.mask(0)  # the candidate the window shows, at full size
+        return proposal
+
+    ms, proposal = median_ms(lambda: preview(points=[(width // 2, height // 2)], labels=[1]))
+    box_ms, _ = median_ms(lambda: preview(box=box))
+    segmenter.forget(size)
+    note = f"best of {len(proposal)} masks at full size, random weights"
+    name = f"{segmenter.family.model_type}, torch threads {torch.get_num_threads()}"
+    return [(size, "SAM embedding (1 run)", embed_ms, name),
+            (size, "SAM click (point)", ms, note), (size, "SAM click (box)", box_ms, note)]
+
+
+def default_segmenter():
+    """The default promptable model with random weights, or None (and why) without transformers."""
+    try:
+        from segstudio.model.sam import DEFAULT, PromptableSegmenter
+        from segstudio.model.sam.loader import build_random
+
+        if os.environ.get("ASSIST_TORCH_THREADS"):
+            torch.set_num_threads(int(os.environ["ASSIST_TORCH_THREADS"]))
+        print(f"Promptable model: {DEFAULT.name} ({DEFAULT.hub_id}), random weights of its configuration")
+        return PromptableSegmenter(*build_random(DEFAULT.config)), ""
+    except (ImportError, SegStudioError) as error:
+        return None, str(error)
+
+
 def main() -> None:
     rows = []
+    segmenter, why_not = default_segmenter()
     for width, height in SIZES:
         image, truth = scene(width, height)
         ys, xs = np.nonzero(truth)
@@ -64,8 +108,12 @@ def main() -> None:
         rows.append((f"{width}×{height}", "wand click (distance map)", ms, ""))
         ms, region = median_ms(lambda: session.region(10))
         rows.append((f"{width}×{height}", "wand tolerance change", ms, f"IoU {iou(region, truth):.4f}"))
+        if segmenter is not None:
+            rows.extend(sam_rows(image, box, f"{width}×{height}", segmenter))
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"{os.cpu_count()} CPU(s), load average {load} (times scale with it); OpenCV threads {cv2.getNumThreads()}")
+    if segmenter is None:
+        print(f"SAM rows skipped: {why_not}")
     print(f"{'image':<11} {'operation':<28} {'median ms':>10}  quality")
     for size, name, ms, note in rows:
         print(f"{size:<11} {name:<28} {ms:>10.1f}  {note}")

@@ -1,0 +1,206 @@
+"""Click to segment: points and boxes in image pixels → candidate masks at full resolution.
+
+The image encoder is the slow part (seconds), the prompt decoder the fast one, so the embedding of
+each image is computed once by :meth:`PromptableSegmenter.embed` (the window calls it from a worker
+when an image opens, and for the next image) and kept in a small LRU; :meth:`predict` (another
+worker, on every click) runs only the decoder. Both may run at the same time on different threads:
+the cache is guarded by a lock, a second caller of ``embed`` for an image being embedded waits for
+that result instead of computing it again, and no lock is held while the model runs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .frame import Frame, rgb_image
+from .loader import Family, input_size, load_model
+
+CACHE_IMAGES = 4  # embeddings kept; SAM 2 holds 16 MB per image (three levels), SAM 4 MB
+
+
+class Proposal:
+    """All candidate masks for one prompt, best first by the model's predicted IoU.
+
+    A mask is brought to full resolution only when asked for (and then kept): on a 4000×3000
+    photo that step costs more than the decoder, and the preview shows one candidate at a time.
+    """
+
+    def __init__(self, frame: Frame, low_res: torch.Tensor, scores: np.ndarray) -> None:
+        self.frame = frame
+        self.scores = scores  # (N,) float32, descending
+        self._low_res = low_res  # (N, h, w) logits in the same order
+        self._masks: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def mask(self, index: int) -> np.ndarray:
+        """Candidate ``index`` (0 = best) as an (H, W) bool mask of the image."""
+        if index not in self._masks:
+            with torch.inference_mode():
+                logits = self.frame.mask_logits(self._low_res[index : index + 1])[0]
+            self._masks[index] = (logits > 0).numpy()
+        return self._masks[index]
+
+    @property
+    def best(self) -> np.ndarray:
+        return self.mask(0)
+
+    @property
+    def masks(self) -> np.ndarray:
+        """(N, H, W) bool: every candidate."""
+        return np.stack([self.mask(i) for i in range(len(self))])
+
+
+@dataclass
+class _Entry:
+    """One image's embedding, or the promise of it while a worker computes it."""
+
+    ready: threading.Event = field(default_factory=threading.Event)
+    frame: Frame | None = None
+    embeddings: object = None
+    error: BaseException | None = None
+
+
+class PromptableSegmenter:
+    """A SAM-family model with per-image embedding cache; thread-safe."""
+
+    def __init__(self, model, family: Family, cache_images: int = CACHE_IMAGES) -> None:
+        self.model = model.eval()
+        self.family = family
+        self.size = input_size(model.config)
+        self.cache_images = max(1, cache_images)
+        self._cache: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, cache_images: int = CACHE_IMAGES) -> PromptableSegmenter:
+        """Load ``folder`` (config.json + model.safetensors of a SAM or SAM 2 model)."""
+        model, family = load_model(folder)
+        return cls(model, family, cache_images)
+
+    # --- embeddings ------------------------------------------------------------------------------
+    def embed(self, key: Hashable, image: np.ndarray) -> None:
+        """Compute and cache the embedding of ``image`` (H, W[, 3|4] uint8) under ``key``.
+
+        Returns at once when it is cached for an image of this size; waits when another thread is
+        computing it. A cached key whose size differs (the file changed) is computed again; a key
+        that also changes with the pixels (path and modification time) keeps every edit apart.
+        """
+        rgb = rgb_image(image)
+        with self._lock:
+            entry = self._cache.get(key)
+            stale = entry is not None and entry.ready.is_set() and (
+                entry.frame is None or (entry.frame.height, entry.frame.width) != rgb.shape[:2]
+            )
+            owner = entry is None or stale
+            if owner:
+                entry = self._cache[key] = _Entry()
+                self._evict()
+            self._cache.move_to_end(key)
+        if not owner:
+            self._wait(entry)
+            if (entry.frame.height, entry.frame.width) != rgb.shape[:2]:
+                self.embed(key, rgb)  # it was computed for the file as it was before: again
+            return
+        try:
+            frame = Frame(rgb.shape[0], rgb.shape[1], self.size, self.family.letterbox)
+            with torch.inference_mode():
+                entry.embeddings = self.model.get_image_embeddings(frame.pixels(rgb))
+            entry.frame = frame
+        except BaseException as error:
+            entry.error = error
+            with self._lock:
+                if self._cache.get(key) is entry:
+                    del self._cache[key]
+            raise
+        finally:
+            entry.ready.set()
+
+    def is_embedded(self, key: Hashable) -> bool:
+        with self._lock:
+            entry = self._cache.get(key)
+        return entry is not None and entry.ready.is_set() and entry.error is None
+
+    def forget(self, key: Hashable | None = None) -> None:
+        """Drop one image's embedding, or all of them."""
+        with self._lock:
+            if key is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(key, None)
+
+    def _evict(self) -> None:
+        """Drop the least recently used finished embeddings beyond the cache size (lock held)."""
+        for old in list(self._cache):
+            if len(self._cache) <= self.cache_images:
+                return
+            if self._cache[old].ready.is_set():
+                del self._cache[old]
+
+    @staticmethod
+    def _wait(entry: _Entry) -> None:
+        entry.ready.wait()
+        if entry.error is not None:
+            raise RuntimeError(f"the image embedding failed: {entry.error}") from entry.error
+
+    def _entry(self, key: Hashable) -> _Entry:
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None:
+                self._cache.move_to_end(key)
+        if entry is None:
+            raise KeyError(f"no embedding for {key!r}: call embed() first")
+        self._wait(entry)
+        return entry
+
+    # --- prompts ---------------------------------------------------------------------------------
+    def predict(
+        self,
+        key: Hashable,
+        points: Sequence[Sequence[float]] | np.ndarray = (),
+        labels: Sequence[int] | np.ndarray = (),
+        box: Sequence[float] | None = None,
+    ) -> Proposal:
+        """Candidate masks for points (x, y in image pixels; label 1 object, 0 background) and/or a
+        box (x0, y0, x1, y1) on the image embedded under ``key``."""
+        entry = self._entry(key)
+        frame = entry.frame
+        prompt = _prompt_tensors(frame, points, labels, box)
+        with torch.inference_mode():
+            out = self.model(image_embeddings=entry.embeddings, multimask_output=True, **prompt)
+        scores = out.iou_scores[0, 0].float().numpy()
+        order = np.argsort(-scores, kind="stable")
+        return Proposal(frame, out.pred_masks[0, 0][torch.from_numpy(order)], scores[order].astype(np.float32))
+
+
+def _prompt_tensors(frame: Frame, points, labels, box) -> dict[str, torch.Tensor]:
+    """The model's prompt arguments (one image, one prompt set) in its input frame."""
+    points = np.asarray(points, np.float64).reshape(-1, 2)
+    labels = np.asarray(labels, np.int64).reshape(-1)
+    if len(points) != len(labels):
+        raise ValueError(f"{len(points)} points but {len(labels)} labels")
+    if not np.isin(labels, (0, 1)).all():
+        raise ValueError("point labels are 1 (object) or 0 (background)")
+    if not np.isfinite(points).all():
+        raise ValueError("point coordinates must be finite numbers")
+    prompt: dict[str, torch.Tensor] = {}
+    if len(points):
+        prompt["input_points"] = torch.from_numpy(frame.to_input(points))[None, None]
+        prompt["input_labels"] = torch.from_numpy(labels)[None, None]
+    if box is not None:
+        corners = np.asarray(box, np.float64).reshape(2, 2)
+        if not np.isfinite(corners).all():
+            raise ValueError("box coordinates must be finite numbers")
+        corners = np.sort(corners, axis=0)  # x0 <= x1, y0 <= y1 whichever way it was dragged
+        prompt["input_boxes"] = torch.from_numpy(frame.to_input(corners).reshape(4))[None, None]
+    if not prompt:
+        raise ValueError("give at least one point or a box")
+    return prompt
