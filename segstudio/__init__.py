@@ -1,7 +1,8 @@
 """segstudio: paint semantic-segmentation masks, fine-tune SegFormer on them, review predictions.
 
-Layers (imports point down only): ``gui`` -> ``model`` -> ``core``. ``core`` needs neither Qt nor
-torch, ``model`` and ``cli`` never import Qt. See DESIGN.md in the project notes.
+Layers (imports point down only): ``gui`` -> ``application`` -> ``model`` -> ``core``, and ``cli``
+beside ``gui``. ``core`` and ``application`` load neither Qt nor torch on import; ``model`` and
+``cli`` never import Qt. ``tests/test_layers.py`` checks these rules.
 """
 
 __version__ = "0.1.0"

@@ -10,8 +10,8 @@ thread behind a progress dialog.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

@@ -7,7 +7,7 @@ follow what is on screen, while the loader prefetches by file order.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def neighbours(index: int, count: int) -> list[int]:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from segstudio.application.recovery_store import RecoveryStore
 from segstudio.core import project_lock, recovery
 from segstudio.core.errors import SegStudioError
 from segstudio.core.paths import STATE_FOLDER, replace_linked_folder
 from segstudio.core.project import Project
-
-from segstudio.application.recovery_store import RecoveryStore
 
 
 class OpenProject:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from segstudio.core.errors import SegStudioError
 from segstudio.model.train_types import EpochSummary, TrainConfig, TrainProgress, TrainResult

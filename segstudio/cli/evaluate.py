@@ -14,8 +14,8 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

@@ -24,13 +24,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("out", metavar="OUT", help="folder to write the dataset to (outside the project)")
     parser.add_argument("--images", metavar="IMAGE_DIR", help="the project's image folder (default: SAVE_DIR)")
     parser.add_argument("--rle", action="store_true", help="coco: masks as RLE (exact) instead of polygons")
-    parser.add_argument("--val", type=float, default=0.0, metavar="FRACTION", help="share of images for validation (e.g. 0.2)")
+    parser.add_argument("--val", type=float, default=0.0, metavar="FRACTION",
+                        help="share of images for validation (e.g. 0.2)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/val draw (default 0)")
     parser.add_argument(
         "--simplify", type=float, default=0.0, metavar="PX",
         help="coco/yolo polygons: drop vertices within PX pixels of the outline (default 0: exact)",
     )
-    parser.add_argument("--overwrite", action="store_true", help="write into a non-empty OUT (files there are replaced)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into a non-empty OUT (files there are replaced)")
     return parser
 
 

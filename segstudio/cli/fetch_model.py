@@ -101,7 +101,7 @@ class _ProgressBar:
             self.bar.total = total
             self.bar.update(done - self.bar.n)
 
-    def __enter__(self) -> "_ProgressBar":
+    def __enter__(self) -> _ProgressBar:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from segstudio.core.errors import OptionError
-
 from segstudio.model.train_options import BY_NAME, OPTIONS
 
 # The options that define a run (argparse dest = TrainConfig field); the others (device, workers,
@@ -46,8 +45,8 @@ def resume_fields(args: argparse.Namespace, folder: Path, class_names: list[str]
     Reads the state without changing anything; raises :class:`OptionError` for a typed option
     that contradicts the record and for a class list that changed since the run started.
     """
-    from segstudio.model.train_types import config_from_options
     from segstudio.model.train_state import load_state
+    from segstudio.model.train_types import config_from_options
 
     state = load_state(folder)
     record, notes = _record(state, folder)

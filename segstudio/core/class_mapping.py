@@ -17,8 +17,8 @@ report different numbers for the same model. The rule:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 

@@ -9,8 +9,9 @@ as human-readable warnings instead of being fixed silently.
 
 Colours are not stored in the file (it stays labelImg's format): a class gets the Pascal VOC colour
 of its index unless the user chose another one, which the project keeps by class name in its settings
-(:meth:`ClassList.colour_map` / :meth:`ClassList.apply_colour_map`, see ``core.project``). Deleting or reordering returns a 256-entry lookup table that
-rewrites old masks to the new indices (:func:`apply_remap`).
+(:meth:`ClassList.colour_map` / :meth:`ClassList.apply_colour_map`, see ``core.project``).
+Deleting or reordering returns a 256-entry lookup table that rewrites old masks to the new
+indices (:func:`apply_remap`).
 """
 
 from __future__ import annotations

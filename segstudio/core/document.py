@@ -8,7 +8,7 @@ undo, writes them, and tells the canvas which rectangle to repaint. Tools only b
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -25,7 +25,8 @@ def _tight_rect(changed: np.ndarray, origin: Rect) -> Rect:
     """Bounding box (in map coordinates) of the True pixels of ``changed``, which lies at ``origin``."""
     rows = np.flatnonzero(changed.any(axis=1))
     cols = np.flatnonzero(changed.any(axis=0))
-    return Rect(origin.x + int(cols[0]), origin.y + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+    return Rect(origin.x + int(cols[0]), origin.y + int(rows[0]),
+                int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
 
 
 class Document:

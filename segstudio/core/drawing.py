@@ -14,8 +14,8 @@ pixel, so the brush is ``2r - 1`` pixels wide and radius 1 (or less) paints exac
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -78,7 +78,8 @@ def line(x0: float, y0: float, x1: float, y1: float, radius: float, width: int, 
     if ax == bx and ay == by:
         return disk(ax, ay, radius, width, height)
     limit, extent = _reach(radius)
-    full = Rect.from_points(min(ax, bx) - extent, min(ay, by) - extent, max(ax, bx) + extent + 1, max(ay, by) + extent + 1)
+    full = Rect.from_points(min(ax, bx) - extent, min(ay, by) - extent,
+                            max(ax, bx) + extent + 1, max(ay, by) + extent + 1)
     rect = full.clip(width, height)
     if rect.is_empty:
         return None

@@ -14,8 +14,8 @@ prediction: "no evidence", shown as "—", never 0 or 1. mIoU averages the class
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

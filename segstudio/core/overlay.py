@@ -9,7 +9,7 @@ Output is straight (not premultiplied) RGBA, byte order R, G, B, A — QImage.Fo
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np

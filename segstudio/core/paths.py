@@ -17,7 +17,6 @@ from pathlib import Path
 
 from .errors import SaveError
 
-
 STATE_FOLDER = ".segstudio"  # the app's own files: settings, journal, lock, caches
 
 

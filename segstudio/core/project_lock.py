@@ -17,9 +17,9 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
 from .errors import SaveError, SegStudioError
 from .paths import STATE_FOLDER, is_regular_file, own_folder

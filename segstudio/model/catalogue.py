@@ -14,11 +14,12 @@ ignoring case. The bare variant names ``b0``..``b5`` are deliberately not short 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from segstudio.core.errors import CheckpointError
 
@@ -116,7 +117,7 @@ def default_path() -> Path:
     return Path(str(resources.files("segstudio.resources").joinpath("catalogue.json")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_default() -> Catalogue:
     return load(default_path())
 

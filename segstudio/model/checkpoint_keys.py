@@ -16,7 +16,7 @@ work on tensors; errors are plain ``ValueError`` that the loader words for the u
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import math
 import struct
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -70,7 +71,7 @@ class ModelInfo:
         return d
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ModelInfo":
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -78,7 +79,7 @@ class ModelInfo:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> "ModelInfo":
+    def from_json(cls, text: str) -> ModelInfo:
         return cls.from_dict(json.loads(text))
 
 

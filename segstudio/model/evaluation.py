@@ -9,8 +9,9 @@ on the device with ``torch.bincount`` (no per-image copies to the host) and summ
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -68,6 +69,7 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
     from segstudio.core.images import image_size, list_images, load_image, without_masks
     from segstudio.core.masks import load_mask
     from segstudio.core.metrics import ConfusionMatrix
+
     from .checkpoints import load_model
     from .predictor import Predictor
 

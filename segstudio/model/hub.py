@@ -35,9 +35,9 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from segstudio.core.errors import CheckpointError, SegStudioError
 

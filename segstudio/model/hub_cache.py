@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from segstudio.core.atomic import atomic_open, atomic_write_text
 from segstudio.core.errors import CheckpointError

@@ -1,9 +1,10 @@
 """Export a SegFormer to ONNX with dynamic batch, height and width, and check it with onnxruntime.
 
-The model derives every reshape size from runtime tensor shapes, so the graph stays dynamic (a
-size computed in Python would be traced as a constant and break other input sizes). The TorchScript-based exporter is used because it
-needs no extra package (``onnxscript``); the graph takes ``pixel_values`` (B, 3, H, W) normalised
-float32 and returns ``logits`` (B, K, ceil(H/4), ceil(W/4)).
+The model derives every reshape size from runtime tensor shapes, so the graph stays dynamic (a size
+computed in Python would be traced as a constant and break other input sizes). The TorchScript-based
+exporter is used because it needs no extra package (``onnxscript``); the graph takes
+``pixel_values`` (B, 3, H, W) normalised float32 and returns ``logits`` (B, K, ceil(H/4),
+ceil(W/4)).
 """
 
 from __future__ import annotations

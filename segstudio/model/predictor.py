@@ -21,8 +21,8 @@ full K x H x W float tensor unless probabilities are asked for.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch

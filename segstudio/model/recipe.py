@@ -22,8 +22,8 @@ only the ``None`` ones are filled in here. The evidence for each choice is in th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 PRETRAINED_LR = 6e-5
 SCRATCH_LR = 3e-3

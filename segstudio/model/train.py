@@ -17,16 +17,16 @@ written (and when the run validates) is :mod:`segstudio.model.run_schedule`'s ru
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from segstudio.core.errors import TrainingError
 
 from . import distributed as dist_util
 from .train_options import check_limits
 from .train_types import DEFAULT_STEPS, EpochSummary, TrainConfig, TrainProgress, TrainResult
-
 
 ProgressFn = Callable[[TrainProgress], None]
 EpochFn = Callable[[EpochSummary], None]

@@ -30,8 +30,8 @@ from . import distributed as dist_util
 from . import recipe as recipes
 from .augment import AugmentConfig
 from .cpu_threads import ThreadTuner
-from .device import autocast_dtype
 from .data import EpochSampler, Split, split_entries, steps_per_epoch
+from .device import autocast_dtype
 from .evaluation import validate
 from .losses import build_loss, class_pixel_counts, class_weights_from_counts
 from .memory_data import image_sizes
@@ -39,10 +39,17 @@ from .model_files import WEIGHTS
 from .run_data import build_run_data
 from .run_schedule import RunSchedule, val_interval
 from .schedule import default_warmup, lr_factor, param_groups, set_lr
-from .train_types import (DEFAULT_STEPS, EpochSummary, TrainProgress, TrainResult, nan_to_none, run_options,
-                          summary_from_dict)
 from .train_history import write_history
 from .train_state import load_state, restore_rng, rng_state, save_state
+from .train_types import (
+    DEFAULT_STEPS,
+    EpochSummary,
+    TrainProgress,
+    TrainResult,
+    nan_to_none,
+    run_options,
+    summary_from_dict,
+)
 
 
 class _Stop(Exception):

@@ -10,9 +10,10 @@ continues it exactly) and back.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .train_options import DEFAULT_STEPS
 from .train_options import default as _default

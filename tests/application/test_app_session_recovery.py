@@ -8,8 +8,8 @@ import time
 import numpy as np
 
 from segstudio.application.recovery_store import RecoveryStore
-from segstudio.core.masks import write_mask
 from segstudio.core.classes import ClassList
+from segstudio.core.masks import write_mask
 
 COLOURS = ClassList(["background", "cat", "dog", "tree"]).colour_table()
 

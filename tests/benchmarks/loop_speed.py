@@ -53,8 +53,9 @@ def plain_loop(image_dir: str, save_dir: str, held_images: str, held_labels: str
     """Child process: prints JSON lines {"step", "miou", "t"} (t excludes scoring time)."""
     import torch
     import torch.nn.functional as F
-    from transformers import SegformerConfig, SegformerForSemanticSegmentation
     from loop_sets import CLASS_NAMES, load_set
+    from transformers import SegformerConfig, SegformerForSemanticSegmentation
+
     from segstudio.model.segformer import config_for
     start = time.perf_counter()
     k = len(CLASS_NAMES)
@@ -149,6 +150,7 @@ def run_ours(sets: dict, args, name: str) -> dict:
 
 def held_out_ours(folder: Path, sets: dict) -> float:
     from loop_sets import CLASS_NAMES, load_set
+
     from segstudio.model.checkpoints import load_model
     from segstudio.model.predictor import Predictor
     model, info = load_model(folder)

@@ -29,6 +29,7 @@ def ours(variant: str, labels: int):
 
 def theirs(variant: str, labels: int):
     from transformers import SegformerConfig, SegformerForSemanticSegmentation
+
     from segstudio.model.segformer import config_for
     c = config_for(variant, labels)
     cfg = SegformerConfig(hidden_sizes=list(c.hidden_sizes), depths=list(c.depths),
@@ -91,6 +92,7 @@ def speed_table(args) -> None:
 def time_to_miou(args) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
     from train_synth import make_project, tiny_config
+
     from segstudio.core.project import Project
     from segstudio.model.train import TrainConfig, train
     root = Path(tempfile.mkdtemp())

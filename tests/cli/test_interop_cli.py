@@ -100,7 +100,8 @@ def test_boxes_to_masks_reports_hostile_xml_and_goes_on(tmp_path, capsys) -> Non
 
 def test_cli_subprocess_exit_status_and_no_traceback(tmp_path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "segstudio.cli.main", "import", "coco", str(tmp_path / "missing.json"), str(tmp_path / "s")],
+        [sys.executable, "-m", "segstudio.cli.main", "import", "coco", str(tmp_path / "missing.json"),
+         str(tmp_path / "s")],
         capture_output=True, text=True,
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr

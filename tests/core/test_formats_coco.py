@@ -106,7 +106,8 @@ def test_hostile_coco_is_reported_and_the_rest_imported(tmp_path) -> None:
         "annotations": [
             {"id": 1, "image_id": 1, "category_id": 7, "segmentation": [[1, 1, 20, 1, 20, 20]], "area": 5},
             {"id": 2, "image_id": 1, "category_id": 99, "segmentation": [[1, 1, 2, 2, 3, 1]]},
-            {"id": 3, "image_id": 5, "category_id": 7, "segmentation": {"size": [10 ** 6, 10 ** 6], "counts": [10 ** 12]}},
+            {"id": 3, "image_id": 5, "category_id": 7,
+             "segmentation": {"size": [10 ** 6, 10 ** 6], "counts": [10 ** 12]}},
         ],
         "categories": [{"id": 7, "name": "cat"}, {"id": "x", "name": 3}],
     }

@@ -127,7 +127,8 @@ def test_billion_laughs_is_refused(tmp_path) -> None:
         f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)
     )
     path = tmp_path / "laughs.xml"
-    path.write_text(f'<?xml version="1.0"?><!DOCTYPE a [{entities}]><annotation><filename>&lol9;</filename></annotation>')
+    path.write_text(f'<?xml version="1.0"?><!DOCTYPE a [{entities}]>'
+                    '<annotation><filename>&lol9;</filename></annotation>')
     with pytest.raises(AnnotationFormatError, match="laughs.xml"):
         read_annotation(path)
 

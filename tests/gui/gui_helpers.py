@@ -12,7 +12,8 @@ def _send(canvas, kind, x, y, button=Qt.MouseButton.LeftButton, buttons=None, mo
     pos = canvas.image_to_widget(x + 0.5, y + 0.5)
     viewport = canvas.viewport()
     if buttons is None:
-        buttons = button if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonDblClick) else Qt.MouseButton.NoButton
+        pressed = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonDblClick)
+        buttons = button if kind in pressed else Qt.MouseButton.NoButton
     event = QMouseEvent(kind, QPointF(pos), QPointF(viewport.mapToGlobal(pos)), button, buttons, modifiers)
     QApplication.sendEvent(viewport, event)
 

@@ -38,6 +38,7 @@ def use_tiny_model(dock, **fields) -> None:
 def save_constant_model(folder: Path, class_names: list[str], winner: int, image_size: int = 64) -> Path:
     """A tiny model whose classifier always predicts ``winner`` (a known prediction for tests)."""
     import torch
+
     from segstudio.model.checkpoints import ModelInfo, save_model
     from segstudio.model.segformer import SegFormer
     model = SegFormer(tiny_config().with_labels(len(class_names))).eval()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from gui_helpers import drag, press, release, move
+from gui_helpers import drag, move, press, release
 from PIL import Image
 from PySide6.QtCore import Qt
 

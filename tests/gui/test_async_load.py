@@ -10,10 +10,10 @@ import weakref
 
 import numpy as np
 import pytest
+from gui_helpers import click, drag
+from gui_project import make_project
 from PySide6.QtCore import QTimer
 
-from gui_project import make_project
-from gui_helpers import click, drag
 from segstudio.core.masks import read_mask
 from segstudio.gui.canvas.mask_layer import SYNC_PIXELS, MaskLayer
 from segstudio.gui.window.session import Session

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gui_project import make_project
+
 from segstudio.core.classes import ClassList, save_class_file
 from segstudio.gui.window.class_keys import TYPE_WINDOW_S, ClassKeys
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from segstudio.application import class_rewrite
 from segstudio.core.classes import load_class_file
+from segstudio.core.errors import SaveError
 from segstudio.core.masks import read_mask, write_mask
 from segstudio.core.project import Project
-from segstudio.application import class_rewrite
 
 
 @pytest.fixture
@@ -158,7 +159,7 @@ def test_rewrite_failure_leaves_everything_as_it_was(labelled_dir, monkeypatch):
 
     monkeypatch.setattr(class_rewrite, "encode_mask_png", fail_second)
     project.classes.delete(1)
-    with pytest.raises(Exception):
+    with pytest.raises(SaveError):
         class_rewrite.rewrite_project(project, np.arange(256, dtype=np.uint8)[::-1].copy())
     for i, expected in zip((1, 2), before):
         np.testing.assert_array_equal(read_mask(labelled_dir / f"img{i}.png"), expected)
@@ -169,9 +170,8 @@ def test_rewrite_failure_leaves_everything_as_it_was(labelled_dir, monkeypatch):
 def test_recolour_survives_reopening_and_reaches_the_mask_palette(make_window, labelled_dir, fake_dialogs):
     import json
 
-    from PIL import Image
-
     from gui_helpers import click
+    from PIL import Image
 
     window = make_window(labelled_dir)
     fake_dialogs.colour_answer = (10, 200, 30)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from gui_helpers import drag
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtTest import QTest
 
-from gui_helpers import drag
 from segstudio.core.errors import SaveError
 from segstudio.core.masks import read_mask
 from segstudio.core.project import Project
@@ -193,7 +193,8 @@ def test_drop_folder_opens_it(window, tmp_path):
     other = make_project(tmp_path / "dropped", count=2)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(other))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
     assert window.session.wait_loaded()
     assert window.session.project.image_dir == other.resolve()

@@ -12,10 +12,10 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+from gui_helpers import drag
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from gui_helpers import drag
 from segstudio.core.masks import read_mask
 
 STROKES = 300

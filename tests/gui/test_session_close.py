@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from model_fixtures import save_constant_model
+
 from segstudio.core.masks import read_mask
 from segstudio.gui.workers.background import BackgroundPool, BackgroundPools
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from gui_project import make_project
+
 from segstudio.core import recovery
 from segstudio.core.classes import ClassList, save_class_file
 from segstudio.core.masks import read_mask

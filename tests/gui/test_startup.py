@@ -6,8 +6,7 @@ import numpy as np
 
 from segstudio import app
 from segstudio.core.project import Project
-from segstudio.gui.window import demo
-from segstudio.gui.window import qt_env
+from segstudio.gui.window import demo, qt_env
 
 
 def test_no_display_message():
@@ -57,7 +56,8 @@ def test_demo_is_bundled_and_copied_once(tmp_path):
     assert not (target / "scene_01.png").exists()
 
 
-def test_startup_without_arguments_opens_last_folder_then_demo(make_window, project_dir, settings, tmp_path, monkeypatch):
+def test_startup_without_arguments_opens_last_folder_then_demo(make_window, project_dir, settings, tmp_path,
+                                                               monkeypatch):
     monkeypatch.setattr(demo, "user_demo_folder", lambda: tmp_path / "userdemo")
     window = make_window()
     assert window.open_startup()  # nothing remembered: the demo

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from gui_helpers import click, double_click, drag, move, press, release
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui_helpers import click, double_click, drag, move, press, release
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.gui.canvas.canvas_tools import Tool
 

@@ -8,9 +8,9 @@ import time
 
 import numpy as np
 import pytest
+from model_fixtures import make_project, set_small_run
 from PySide6.QtCore import QTimer
 
-from model_fixtures import make_project, set_small_run
 from segstudio.application.model_registry import active_model_path
 
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from segstudio.model.augment import (IMAGENET_MEAN, IMAGENET_STD, AugmentConfig, fit_long_side, normalize,
-                                     photometric_jitter, resize_pair, train_transform, val_transform)
+from segstudio.model.augment import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    AugmentConfig,
+    fit_long_side,
+    normalize,
+    photometric_jitter,
+    resize_pair,
+    train_transform,
+    val_transform,
+)
 
 
 def _stripes(h=48, w=80):

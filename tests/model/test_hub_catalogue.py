@@ -6,10 +6,10 @@ import fnmatch
 import json
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import torch
 
 from segstudio.core.errors import CheckpointError

@@ -47,7 +47,8 @@ def test_defaults_learn_a_small_texture_set_within_a_step_budget(tmp_path, monke
     The CPU thread tuner is off here: it picks the thread count by timing steps, and a different
     count sums floats in another order, so the same seed could end a few hundredths apart."""
     monkeypatch.setattr(cpu_threads, "MIN_STEPS", 10**9)
-    request.addfinalizer(lambda threads=torch.get_num_threads(): torch.set_num_threads(threads))
+    threads = torch.get_num_threads()
+    request.addfinalizer(lambda: torch.set_num_threads(threads))
     torch.set_num_threads(2)  # the count CI's 2-core machine has, whatever this machine has
     image_dir, save_dir = make_set(tmp_path / "train", "texture", count=24, size=64, seed=0)
     held_images, held_labels = make_set(tmp_path / "held", "texture", count=8, size=64, seed=1)

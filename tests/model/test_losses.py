@@ -8,9 +8,17 @@ import numpy as np
 import pytest
 import torch
 
-from segstudio.model.losses import (BinaryLoss, CrossEntropyLoss, DiceLoss, FocalLoss, build_loss,
-                                    class_pixel_counts, class_weights_from_counts, parse_loss_spec,
-                                    upsample_logits)
+from segstudio.model.losses import (
+    BinaryLoss,
+    CrossEntropyLoss,
+    DiceLoss,
+    FocalLoss,
+    build_loss,
+    class_pixel_counts,
+    class_weights_from_counts,
+    parse_loss_spec,
+    upsample_logits,
+)
 
 # 1 image, 3 classes, 2x2 pixels; labels with one ignored pixel
 LOGITS = np.array([[[[2.0, 0.0], [1.0, -1.0]],

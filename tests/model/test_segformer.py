@@ -9,9 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from segstudio.model.segformer import (VARIANTS, SegFormer, SegFormerConfig, config_for,
-                                       count_parameters, variant_of)
-
+from segstudio.model.segformer import VARIANTS, SegFormer, SegFormerConfig, config_for, count_parameters, variant_of
 
 TINY = SegFormerConfig(hidden_sizes=(16, 32, 48, 64), depths=(1, 2, 1, 1), num_heads=(1, 2, 3, 4),
                        decoder_hidden_size=32, num_labels=5)

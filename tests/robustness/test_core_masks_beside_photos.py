@@ -163,7 +163,8 @@ def test_predict_into_the_image_folder_leaves_the_png_photo_alone(tmp_path, caps
     torch.manual_seed(0)
     config = SegFormerConfig(hidden_sizes=(16, 32, 48, 64), depths=(1, 1, 1, 1), num_heads=(1, 2, 3, 4),
                              decoder_hidden_size=32, num_labels=2)
-    save_model(tmp_path / "model", SegFormer(config).eval(), ModelInfo(variant=None, class_names=["bg", "cat"], image_size=32))
+    save_model(tmp_path / "model", SegFormer(config).eval(),
+               ModelInfo(variant=None, class_names=["bg", "cat"], image_size=32))
     folder = tmp_path / "photos"
     folder.mkdir()
     _photo(folder / "beach.jpg", seed=1)

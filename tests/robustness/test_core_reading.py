@@ -135,7 +135,8 @@ def _hostile_labelme(folder: Path) -> dict[str, str]:
     _write_json(folder / "infinite.json", '{"shapes": [], "imageWidth": Infinity, "imageHeight": 4}')
     _write_json(folder / "bomb_data.json", {"shapes": [], "imageData": _b64(png_claiming(60_000, 60_000))})
     _write_json(folder / "bomb_data_small.json", {"shapes": [], "imageData": _b64(png_claiming(15_000, 15_000))})
-    mask_bomb = {"label": "a", "shape_type": "mask", "points": [[0, 0], [3, 3]], "mask": _b64(png_claiming(50_000, 50_000))}
+    mask_bomb = {"label": "a", "shape_type": "mask", "points": [[0, 0], [3, 3]],
+                 "mask": _b64(png_claiming(50_000, 50_000))}
     _write_json(folder / "mask_bomb.json", {"shapes": [mask_bomb], "imageWidth": 4, "imageHeight": 4})
     big_patch = {"label": "a", "shape_type": "mask", "points": [[0, 0], [3, 3]],
                  "mask": _b64(png_bytes(Image.new("L", (400, 400), 1)))}
@@ -157,7 +158,7 @@ def test_hostile_labelme_files_give_one_clear_error_each(tmp_path) -> None:
     for name, fragment in cases.items():
         path = tmp_path / name
         started = time.perf_counter()
-        kind, value = call_with_timeout(lambda: labelme.import_labelme_file(path, ClassList()))
+        kind, value = call_with_timeout(lambda path=path: labelme.import_labelme_file(path, ClassList()))
         assert kind == "error" and isinstance(value, AnnotationFormatError), (name, value)
         assert str(path) in str(value) and fragment in str(value), (name, str(value))
         assert time.perf_counter() - started < 5, name
@@ -335,7 +336,8 @@ def test_a_killed_save_leaves_a_temporary_that_the_next_open_removes(tmp_path) -
         "    handle.flush()\n"
         "    os._exit(9)\n"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
+    path = os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
     result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "a.png")], env=env, timeout=60)
     assert result.returncode == 9
     leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".a.png.")]

@@ -14,7 +14,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "gui"))
 from core_hostile import checksums  # noqa: E402
 from gui_helpers import drag  # noqa: E402
-
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from segstudio.gui.window import dialogs  # noqa: E402

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gui_helpers  # noqa: E402  (tests/gui, put on sys.path by session_helpers)
 from session_helpers import (  # noqa: E402,F401
     BROKEN_KINDS,
     SIZE,
@@ -22,7 +23,6 @@ from session_helpers import (  # noqa: E402,F401
     settings,
     sha256,
 )
-import gui_helpers  # noqa: E402  (tests/gui, put on sys.path by session_helpers)
 
 from segstudio.core import mask_repair  # noqa: E402
 from segstudio.core.masks import read_mask  # noqa: E402

@@ -10,12 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from session_helpers import checksums, fake_dialogs, make_project, make_window, settings, sha256  # noqa: E402,F401
 import gui_helpers  # noqa: E402
+from session_helpers import checksums, fake_dialogs, make_project, make_window, settings, sha256  # noqa: E402,F401
 
 from segstudio.core.masks import read_mask  # noqa: E402
 from segstudio.core.project import Project  # noqa: E402

@@ -11,16 +11,15 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from segstudio.core import journal, project_lock
 from segstudio.core.masks import read_mask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: E402,F401
 from gui_helpers import drag  # noqa: E402
 from gui_project import make_project  # noqa: E402
+from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: E402,F401
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from segstudio.application.model_registry import delete_model, list_models
 from segstudio.core.errors import SaveError
 from segstudio.core.project import Project
-from segstudio.application.model_registry import delete_model, list_models
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: E402,F401
 from gui_project import make_project  # noqa: E402
+from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: E402,F401
 
 
 def fake_model(folder: Path) -> Path:

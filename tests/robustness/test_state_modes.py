@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segstudio.core.project import Project
 from segstudio.application import class_rewrite
+from segstudio.core.project import Project
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from state_helpers import fake_dialogs, make_window, settings  # noqa: E402,F401
 from gui_project import make_project  # noqa: E402
+from state_helpers import fake_dialogs, make_window, settings  # noqa: E402,F401
 
 
 def mode(path: Path) -> int:

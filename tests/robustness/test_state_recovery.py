@@ -17,9 +17,9 @@ from segstudio.core.masks import write_mask
 from segstudio.core.recovery import RECOVERY_FOLDER
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: E402,F401
 from gui_helpers import drag  # noqa: E402
 from gui_project import make_project  # noqa: E402
+from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: E402,F401
 
 
 def paint(window, cls=1, y=20):

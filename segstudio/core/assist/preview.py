@@ -7,7 +7,7 @@ mask with the brush's radius, the same way the brush paints.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np

@@ -21,7 +21,7 @@ from ..images import image_size, load_image, natural_key
 from ..voc_xml import VocAnnotation, VocObject, boxes_to_mask, read_annotation
 from .import_target import ImportTarget, image_for_stem, plain_stem
 from .polygons import fill_polygon
-from .yolo import YoloShape, pixel_box, parse_label_file, read_names
+from .yolo import YoloShape, parse_label_file, pixel_box, read_names
 
 METHODS = ("fill", "grabcut")
 

@@ -74,7 +74,8 @@ def _polygon_annotations(region: np.ndarray, value: int, simplify: float) -> lis
             annotations.append(_rle_annotation(parts == index, value))
             continue
         coords = [(polygon + (x, y)).ravel().round(3).tolist() for polygon in polygons]
-        annotations.append({"category_id": value, "segmentation": coords, "area": area, "bbox": [x, y, w, h], "iscrowd": 0})
+        annotations.append({"category_id": value, "segmentation": coords, "area": area,
+                            "bbox": [x, y, w, h], "iscrowd": 0})
     return annotations
 
 

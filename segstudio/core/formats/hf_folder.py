@@ -42,7 +42,8 @@ def export_hf(
     train, validation = split_entries(source.entries, val, seed)
     split_of = {e.stem: SPLITS[0] for e in train} | {e.stem: SPLITS[1] for e in validation}
     rows: dict[str, list[str]] = {split: [] for split in SPLITS}
-    folders = {(split, kind): out_folder(root, split, kind) for split in set(split_of.values()) for kind in ("images", "masks")}
+    folders = {(split, kind): out_folder(root, split, kind)
+               for split in set(split_of.values()) for kind in ("images", "masks")}
     report = BatchReport()
 
     def one(entry: ImageEntry) -> None:
@@ -115,7 +116,8 @@ def import_hf(
         folder, row = item
         image_name, mask_name = row.get("file_name"), row.get("mask_file_name")
         if not isinstance(image_name, str) or not isinstance(mask_name, str):
-            raise AnnotationFormatError(f"{row.get('_line', folder / 'metadata.jsonl')}: a row needs file_name and mask_file_name")
+            where = row.get("_line", folder / "metadata.jsonl")
+            raise AnnotationFormatError(f"{where}: a row needs file_name and mask_file_name")
         where = f"{folder / 'metadata.jsonl'}: {image_name}"
         stem = plain_stem(image_name, where)
         image_path = relative_inside(folder, image_name, where)

@@ -51,7 +51,8 @@ def export_voc(
 ) -> BatchReport:
     """Write the labelled images of ``source`` as a VOC segmentation folder at ``out``."""
     root = source.out_root(out, overwrite)
-    folders = {name: out_folder(root, name) for name in ("JPEGImages", "SegmentationClass", "SegmentationClassVisualization")}
+    folders = {name: out_folder(root, name)
+               for name in ("JPEGImages", "SegmentationClass", "SegmentationClassVisualization")}
     sets = out_folder(root, "ImageSets", "Segmentation")
     report = BatchReport()
     done: list[ImageEntry] = []
@@ -100,7 +101,8 @@ def import_voc(
     names = _class_names(src, class_file, warnings)
     target = ImportTarget(save_dir, overwrite, names)
     target.report.warnings.extend(warnings.warnings)
-    files = sorted((p for p in masks_dir.glob("*.png") if not p.name.startswith(".")), key=lambda p: natural_key(p.name))
+    files = sorted((p for p in masks_dir.glob("*.png") if not p.name.startswith(".")),
+                   key=lambda p: natural_key(p.name))
 
     def one(mask_path: Path) -> None:
         image_path = image_for_stem(images_dir, mask_path.stem)

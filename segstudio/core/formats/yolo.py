@@ -84,7 +84,8 @@ def export_yolo(
     root = source.out_root(out, overwrite)
     train, validation = split_entries(source.entries, val, seed)
     split_of = {e.stem: "train" for e in train} | {e.stem: "val" for e in validation}
-    folders = {(kind, split): out_folder(root, kind, split) for kind in ("images", "labels") for split in set(split_of.values())}
+    folders = {(kind, split): out_folder(root, kind, split)
+               for kind in ("images", "labels") for split in set(split_of.values())}
     report = BatchReport()
 
     def one(entry: ImageEntry) -> None:

@@ -15,7 +15,6 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QFrame
 
 from segstudio.core.geometry import Rect
-
 from segstudio.gui.canvas.overlay_layer import OverlayLayer
 
 MIN_SCALE = 0.01

@@ -23,7 +23,6 @@ from PySide6.QtGui import QImage
 
 from segstudio.core import overlay
 from segstudio.core.geometry import Rect
-
 from segstudio.gui.canvas.overlay_layer import _FORMAT, OverlayLayer, colour_buffer, rgba_to_native
 from segstudio.gui.workers.background import BackgroundPool
 

@@ -9,7 +9,7 @@ added to the canvas (``Canvas.add_layer``).
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtGui import QImage

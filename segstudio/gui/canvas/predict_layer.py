@@ -15,9 +15,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from segstudio.application.review_rules import AcceptMode, accepted_label, class_error_map, prediction_in_project
 from segstudio.core import overlay
-
-from segstudio.gui.docks.error_legend import ErrorLegend
 from segstudio.gui.canvas.overlay_layer import OverlayLayer
+from segstudio.gui.docks.error_legend import ErrorLegend
 
 
 class ViewMode(enum.Enum):

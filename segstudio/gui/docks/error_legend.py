@@ -40,7 +40,8 @@ class ErrorLegend(QFrame):
 
     def show_for(self, class_name: str | None) -> None:
         """Show the legend; ``class_name``: the class the map is limited to (None: all)."""
-        parts = [_chip(WRONG_RGBA, "wrong class"), _chip(MISSED_RGBA, "missed"), _chip(CORRECT_RGBA[:3] + (255,), "right")]
+        parts = [_chip(WRONG_RGBA, "wrong class"), _chip(MISSED_RGBA, "missed"),
+                 _chip(CORRECT_RGBA[:3] + (255,), "right")]
         text = " &nbsp; ".join(parts)
         if class_name is not None:
             text += f" &nbsp;|&nbsp; only <b>{_escape(class_name)}</b>"

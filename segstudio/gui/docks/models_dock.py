@@ -21,11 +21,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from segstudio.application.model_registry import (
+    ModelRecord,
+    active_model_path,
+    delete_model,
+    list_models,
+    record_for,
+    set_active_model,
+)
 from segstudio.core.errors import SegStudioError
-
-from segstudio.gui.window import dialogs
 from segstudio.gui.docks.dock_body import scrolling
-from segstudio.application.model_registry import ModelRecord, active_model_path, delete_model, list_models, record_for, set_active_model
+from segstudio.gui.window import dialogs
 
 CHECKPOINT_FILTER = "Checkpoints (*.safetensors *.bin *.pth *.pt);;All files (*)"
 

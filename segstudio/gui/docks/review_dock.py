@@ -1,9 +1,10 @@
 """The review dock: prediction controls and per-class metrics of the prediction against the mask.
 
 Two tables: "This image" (IoU, accuracy and pixel counts of the current prediction against the
-painted mask, computed off the GUI thread by ``application.review_metrics``) and "Validation" (per-class IoU of the active model's
-last validation, from its history.json). Both sort numerically; a class with no pixels shows "—"
-and sorts last. Clicking a class of "This image" shows its errors on the canvas.
+painted mask, computed off the GUI thread by ``application.review_metrics``) and "Validation"
+(per-class IoU of the active model's last validation, from its history.json). Both sort numerically;
+a class with no pixels shows "—" and sorts last. Clicking a class of "This image" shows its errors
+on the canvas.
 """
 
 from __future__ import annotations
@@ -33,12 +34,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segstudio.application.review_metrics import DASH, format_ratio, has_painting, last_validation, metrics_of, summary_text
+from segstudio.application.review_metrics import (
+    DASH,
+    format_ratio,
+    has_painting,
+    last_validation,
+    metrics_of,
+    summary_text,
+)
 from segstudio.application.review_rules import AcceptMode
 from segstudio.core.metrics import SegMetrics
-
-from segstudio.gui.docks.dock_body import scrolling
 from segstudio.gui.canvas.predict_layer import ViewMode
+from segstudio.gui.docks.dock_body import scrolling
 from segstudio.gui.workers.background import BackgroundPool
 
 _VALUE = Qt.ItemDataRole.UserRole

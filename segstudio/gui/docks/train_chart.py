@@ -38,7 +38,8 @@ class TrainChart(QChartView):
                            (self.miou_axis, Qt.AlignmentFlag.AlignRight)):
             axis.setTitleFont(axis.labelsFont())
             chart.addAxis(axis, side)
-        for series, y_axis in ((self.loss, self.loss_axis), (self.miou, self.miou_axis), (self.miou_dots, self.miou_axis)):
+        pairs = ((self.loss, self.loss_axis), (self.miou, self.miou_axis), (self.miou_dots, self.miou_axis))
+        for series, y_axis in pairs:
             chart.addSeries(series)
             series.attachAxis(self.x_axis)
             series.attachAxis(y_axis)

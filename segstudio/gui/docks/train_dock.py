@@ -36,12 +36,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segstudio.gui.docks.dock_body import scrolling
-from segstudio.gui.workers.device_info import describe_async
-from segstudio.gui.docks.review_dock import NumberItem, _ratio_item
-from segstudio.gui.docks.train_chart import TrainChart
 from segstudio.application.train_run import TrainRun
 from segstudio.application.train_snapshot import take_snapshot
+from segstudio.gui.docks.dock_body import scrolling
+from segstudio.gui.docks.review_dock import NumberItem, _ratio_item
+from segstudio.gui.docks.train_chart import TrainChart
+from segstudio.gui.workers.device_info import describe_async
 from segstudio.gui.workers.train_worker import start_training
 from segstudio.model.train_options import DEFAULT_STEPS, MAX_STEPS, TrainOption, option
 

@@ -22,20 +22,19 @@ from segstudio.core.errors import SegStudioError
 from segstudio.core.images import is_image_file
 from segstudio.core.masks import label_counts
 from segstudio.core.palette import IGNORE_INDEX
-
-from segstudio.gui.window import demo, dialogs, mask_repair_flow, window_state
-from segstudio.gui.window.actions import TOOL_ACTIONS, Actions, Spec
 from segstudio.gui.canvas.canvas import Canvas
 from segstudio.gui.canvas.canvas_tools import Tool, ToolController
+from segstudio.gui.canvas.mask_layer import MaskLayer
 from segstudio.gui.docks.class_dock import ClassDock
+from segstudio.gui.docks.file_dock import FileDock
+from segstudio.gui.docks.tool_dock import ToolDock
+from segstudio.gui.window import demo, dialogs, mask_repair_flow, window_state
+from segstudio.gui.window.actions import TOOL_ACTIONS, Actions, Spec
 from segstudio.gui.window.class_keys import ClassKeys
 from segstudio.gui.window.class_ops import ClassEditor
-from segstudio.gui.docks.file_dock import FileDock
-from segstudio.gui.canvas.mask_layer import MaskLayer
+from segstudio.gui.window.closing import CloseSequence
 from segstudio.gui.window.session import Session
 from segstudio.gui.window.settings import Settings
-from segstudio.gui.docks.tool_dock import ToolDock
-from segstudio.gui.window.closing import CloseSequence
 from segstudio.gui.workers.background import BackgroundPools
 
 PLUGINS: tuple[str, ...] = (  # modules with install(window)

@@ -8,7 +8,7 @@ two-digit number that is not a class falls back to the last digit alone.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 TYPE_WINDOW_S = 0.8
 

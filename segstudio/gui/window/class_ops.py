@@ -18,9 +18,7 @@ import numpy as np
 from segstudio.application.class_rewrite import IDENTITY, is_identity
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
-
 from segstudio.gui.window import dialogs
-
 from segstudio.gui.workers import remap_worker
 
 

@@ -8,7 +8,7 @@ is certain); the window's pools are shut down last, once.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from segstudio.gui.workers.background import BackgroundPools
 

@@ -41,7 +41,8 @@ class DatasetMenus:
         file_menu.insertMenu(before, import_menu)
         file_menu.insertMenu(before, export_menu)
         for fmt in IMPORT_FORMATS:
-            action = window.actions.add(Spec(f"import_{fmt.key}", f"{fmt.title}…", tip=f"Import masks from a {fmt.title}"))
+            action = window.actions.add(Spec(f"import_{fmt.key}", f"{fmt.title}…",
+                                             tip=f"Import masks from a {fmt.title}"))
             action.triggered.connect(lambda checked=False, f=fmt: self.ask_import(f))
             import_menu.addAction(action)
         import_menu.addSeparator()

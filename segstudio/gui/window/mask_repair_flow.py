@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from segstudio.core.errors import SegStudioError
 from segstudio.core.mask_repair import ADD_CLASSES
-
 from segstudio.gui.window import dialogs
 
 

@@ -14,18 +14,17 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QProgressDialog
 
+from segstudio.application.model_registry import active_model_path, read_history, set_active_model
+from segstudio.application.train_snapshot import remove_stale_snapshots
 from segstudio.core import overlay
 from segstudio.core.palette import IGNORE_INDEX
-
-from segstudio.gui.window import dialogs
-from segstudio.gui.window.actions import Spec
-from segstudio.application.model_registry import active_model_path, read_history, set_active_model
-from segstudio.gui.docks.models_dock import ModelsDock
 from segstudio.gui.canvas.predict_layer import AcceptMode, PredictionLayer, ViewMode
-from segstudio.gui.workers.prediction_worker import BatchPrediction, PredictionService
+from segstudio.gui.docks.models_dock import ModelsDock
 from segstudio.gui.docks.review_dock import ReviewDock
 from segstudio.gui.docks.train_dock import TrainDock
-from segstudio.application.train_snapshot import remove_stale_snapshots
+from segstudio.gui.window import dialogs
+from segstudio.gui.window.actions import Spec
+from segstudio.gui.workers.prediction_worker import BatchPrediction, PredictionService
 from segstudio.gui.workers.uncertainty import apply_to_file_dock
 
 ACTION_SPECS = [

@@ -25,7 +25,8 @@ def missing_xcb_libraries(find=ctypes.util.find_library) -> list[str]:
     return [soname for soname, name in XCB_LIBRARIES.items() if not find(name)]
 
 
-def platform_problem(environ: dict | None = None, platform: str | None = None, find=ctypes.util.find_library) -> str | None:
+def platform_problem(environ: dict | None = None, platform: str | None = None,
+                     find=ctypes.util.find_library) -> str | None:
     """A message explaining why Qt would fail to start here, or None when it should start.
 
     Only Linux with no explicit ``QT_QPA_PLATFORM`` is checked: a user who picked a platform

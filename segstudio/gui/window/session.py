@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
@@ -31,7 +31,6 @@ from segstudio.core import mask_repair
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
 from segstudio.core.project import Project
-
 from segstudio.gui.workers.background import BackgroundPools
 from segstudio.gui.workers.image_loader import LoadedImage, load_job
 from segstudio.gui.workers.load_queue import LoadQueue

@@ -13,8 +13,9 @@ reports progress with :meth:`BackgroundPool.call_in_gui`, which is safe from any
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 

@@ -9,7 +9,7 @@ per device choice and application run.
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QProcess
 

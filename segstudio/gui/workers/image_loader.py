@@ -14,10 +14,9 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from segstudio.core.document import Document
+from segstudio.core.errors import SegStudioError
 from segstudio.core.mask_repair import BACKUP, MaskDiagnosis
 from segstudio.core.masks import label_counts
-from segstudio.core.errors import SegStudioError
-
 from segstudio.gui.canvas.overlay_layer import colour_buffer
 
 MIN_LEVEL_SIDE = 512  # no shrunk copy smaller than this

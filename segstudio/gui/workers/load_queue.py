@@ -17,13 +17,12 @@ answers arrive on the GUI thread; the queue itself never touches widgets.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
-from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
 from segstudio.core.errors import SegStudioError
-
 from segstudio.gui.workers.background import BackgroundPools
 from segstudio.gui.workers.image_loader import LoadedImage
 

@@ -9,8 +9,8 @@ without one (cancelled when the window closed, or a bug) is reported as a "faile
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Callable
 
 from segstudio.application.train_run import TrainRun
 from segstudio.gui.workers.background import BackgroundPool

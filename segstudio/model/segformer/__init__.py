@@ -34,8 +34,7 @@ from typing import TYPE_CHECKING, Any
 from .config import VARIANTS, SegFormerConfig, config_for, variant_of
 
 if TYPE_CHECKING:
-    from .encoder import (Block, DropPath, EfficientSelfAttention, MixFFN, MixTransformer,
-                          OverlapPatchEmbed)
+    from .encoder import Block, DropPath, EfficientSelfAttention, MixFFN, MixTransformer, OverlapPatchEmbed
     from .head import AllMLPHead
     from .model import SegFormer, count_parameters
 

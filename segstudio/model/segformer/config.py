@@ -70,12 +70,12 @@ class SegFormerConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SegFormerConfig":
+    def from_dict(cls, data: dict[str, Any]) -> SegFormerConfig:
         """Inverse of :meth:`to_dict`; unknown keys are ignored so newer files still load."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    def with_labels(self, num_labels: int) -> "SegFormerConfig":
+    def with_labels(self, num_labels: int) -> SegFormerConfig:
         return replace(self, num_labels=int(num_labels))
 
 

@@ -98,7 +98,7 @@ class AllMLPHead(nn.Module):
             out = out.add_(up) if inplace else out + up
         return out
 
-    def train(self, mode: bool = True) -> "AllMLPHead":
+    def train(self, mode: bool = True) -> AllMLPHead:
         # fused optimisers (AdamW(fused=True)) update weights without bumping their version
         # counters, so every train/eval switch drops the folded weights as well
         self._cache = None
