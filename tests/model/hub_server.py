@@ -234,3 +234,15 @@ def hub_env(home: Path, endpoint: str | None = None, offline: bool = False) -> d
     if endpoint is not None:
         env["HF_ENDPOINT"] = endpoint
     return env
+
+
+def offline_home(monkeypatch, home: Path):
+    """An offline machine with an empty cache in ``home`` and the repository's catalogue; a generator
+    for a fixture (``yield from offline_home(...)``) that restores huggingface_hub afterwards."""
+    from segstudio.model import catalogue
+
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.setattr(catalogue, "_load_default", lambda: catalogue.load(repo / "resources" / "catalogue.json"))
+    point_hub_at(monkeypatch, home, offline=True)
+    yield home
+    restore_hub(monkeypatch)

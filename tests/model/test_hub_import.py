@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import hub_server  # noqa: E402
 
 from segstudio.core.errors import CheckpointError  # noqa: E402
-from segstudio.model import catalogue, hub  # noqa: E402
+from segstudio.model import hub  # noqa: E402
 from segstudio.model.checkpoints import load_model  # noqa: E402
 
 transformers = pytest.importorskip("transformers")
@@ -24,12 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """An offline machine: HF_HOME in tmp_path, downloads off."""
-    monkeypatch.setattr(catalogue, "_load_default",
-                        lambda: catalogue.load(REPO / "resources" / "catalogue.json"))
-    path = tmp_path / "hf-home"
-    hub_server.point_hub_at(monkeypatch, path, offline=True)
-    yield path
-    hub_server.restore_hub(monkeypatch)
+    yield from hub_server.offline_home(monkeypatch, tmp_path / "hf-home")
 
 
 def _sha(path: Path) -> str:

@@ -13,7 +13,7 @@ import hub_server  # noqa: E402
 from train_synth import make_project  # noqa: E402
 
 from segstudio.cli.main import main  # noqa: E402
-from segstudio.model import catalogue, hub  # noqa: E402
+from segstudio.model import hub  # noqa: E402
 from segstudio.model.model_source import local_source, training_start  # noqa: E402
 from segstudio.model.train_types import TrainConfig  # noqa: E402
 
@@ -25,10 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """An offline machine with an empty Hugging Face cache."""
-    monkeypatch.setattr(catalogue, "_load_default", lambda: catalogue.load(REPO / "resources" / "catalogue.json"))
-    hub_server.point_hub_at(monkeypatch, tmp_path / "hf-home", offline=True)
-    yield
-    hub_server.restore_hub(monkeypatch)
+    yield from hub_server.offline_home(monkeypatch, tmp_path / "hf-home")
 
 
 def _cache_mit_b0(tmp_path: Path) -> None:
