@@ -31,6 +31,7 @@ from segstudio.application.model_registry import (
 )
 from segstudio.core.errors import SegStudioError
 from segstudio.gui.docks.dock_body import scrolling
+from segstudio.gui.docks.pretrained_panel import PretrainedPanel
 from segstudio.gui.window import dialogs
 
 CHECKPOINT_FILTER = "Checkpoints (*.safetensors *.bin *.pth *.pt);;All files (*)"
@@ -47,7 +48,8 @@ class ModelsDock(QDockWidget):
 
     active_changed = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, pool=None) -> None:
+        """``pool``: where public checkpoints are downloaded (the window's); without one, no catalogue."""
         super().__init__("Models", parent)
         self.setObjectName("models_dock")
         self.project = None
@@ -77,6 +79,10 @@ class ModelsDock(QDockWidget):
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.active_label)
+        self.pretrained = PretrainedPanel(pool, body) if pool is not None else None
+        if self.pretrained is not None:
+            layout.addWidget(self.pretrained, 1)
+            self.pretrained.use_model.connect(self.set_active)
         self.setWidget(scrolling(body))
         self.use_button.clicked.connect(self.use_selected)
         self.load_button.clicked.connect(self.load_checkpoint)

@@ -47,7 +47,7 @@ class ModelFeatures(QObject):
         super().__init__(window)
         self.window = window
         self.train_dock = TrainDock(window)
-        self.models_dock = ModelsDock(window)
+        self.models_dock = ModelsDock(window, pool=window.pools.pool("downloads"))
         self.review_dock = ReviewDock(window, pool=window.pools.pool("metrics"))
         # Tabbed with the file list: the canvas keeps its size; a dock can be dragged out at will.
         for dock in (self.train_dock, self.models_dock, self.review_dock):
@@ -96,6 +96,7 @@ class ModelFeatures(QObject):
         td.run_started.connect(lambda: self._set_training(True))
         td.run_finished.connect(self.training_finished)
         md.active_changed.connect(self.active_changed)
+        md.pretrained.train_from.connect(lambda short: (td.set_model_source(short), td.raise_()))
         self.service.ready.connect(self.prediction_ready)
         self.service.failed.connect(lambda message: rd.set_status(f"Prediction failed: {message}"))
         rd.mode_changed.connect(self.set_view)
