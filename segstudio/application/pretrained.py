@@ -28,7 +28,7 @@ class PretrainedRow:
 
     @property
     def trained_on(self) -> str:
-        return "ImageNet (encoder)" if self.entry.is_encoder else self.entry.dataset
+        return "ImageNet" if self.entry.is_encoder else self.entry.dataset
 
     @property
     def size_text(self) -> str:

@@ -81,7 +81,8 @@ class ModelsDock(QDockWidget):
         layout.addWidget(self.active_label)
         self.pretrained = PretrainedPanel(pool, body) if pool is not None else None
         if self.pretrained is not None:
-            layout.addWidget(self.pretrained, 1)
+            layout.addWidget(self.pretrained, 2)  # the catalogue is longer than most projects' list
+            self.tree.setMinimumHeight(80)
             self.pretrained.use_model.connect(self.set_active)
         self.setWidget(scrolling(body))
         self.use_button.clicked.connect(self.use_selected)

@@ -40,11 +40,12 @@ class PretrainedPanel(QWidget):
         self.pool = pool
         self.rows: list[PretrainedRow] = []
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Pretrained model", "Trained on", "Size", "Downloaded"])
+        self.tree.setHeaderLabels(["Pretrained", "Trained on", "Size", "Cached"])
         self.tree.setRootIsDecorated(False)
+        self.tree.setMinimumHeight(150)
         header = self.tree.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for column in (0, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.download_button = QPushButton("Download")
         self.use_button = QPushButton("Use")
