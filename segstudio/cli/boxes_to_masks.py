@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 
+from segstudio.cli.options import help_text
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "boxes-to-masks",
         help="turn labelImg/VOC XML or YOLO box files into masks (filled or GrabCut)",
-        description=__doc__.split("\n\n", 1)[1].strip(),
+        description=help_text(__doc__),
     )
     parser.add_argument("boxes_dir", metavar="BOXES_DIR", help="folder of *.xml / *.txt box files")
     parser.add_argument("save_dir", metavar="SAVE_DIR", help="the project's save folder for masks and classes.txt")

@@ -17,12 +17,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from segstudio.cli.options import help_text
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "evaluate",
         help="per-class IoU, accuracy and Dice of predicted masks against ground truth",
-        description=__doc__.split("\n\n", 1)[1].strip(),
+        description=help_text(__doc__),
     )
     parser.add_argument("gt_dir", metavar="GT_DIR", help="folder of ground-truth masks (<stem>.png)")
     parser.add_argument("pred_dir", metavar="PRED_DIR", nargs="?", help="folder of predicted masks")

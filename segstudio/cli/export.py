@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from segstudio.cli.options import help_text
+
 FORMATS = ("voc", "coco", "yolo", "hf")
 
 
@@ -17,7 +19,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "export",
         help="export the labelled images as a VOC, COCO, YOLO or Hugging Face dataset",
-        description=__doc__.split("\n\n", 1)[1].strip(),
+        description=help_text(__doc__),
     )
     parser.add_argument("format", choices=FORMATS, help="dataset format")
     parser.add_argument("save_dir", metavar="SAVE_DIR", help="the project's save folder (masks, classes.txt)")

@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from segstudio.cli.options import help_text
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "fetch-model", help="download a pretrained model (or import one) into the Hugging Face cache",
-        description=__doc__.split("\n\n", 1)[1].strip())
+        description=help_text(__doc__))
     parser.add_argument("name", nargs="?",
                         help="catalogue name (mit-b0, b0-ade, b2-cityscapes...) or hub id owner/name")
     parser.add_argument("--from", dest="source", metavar="FILE",

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 
+from segstudio.cli.options import help_text
+
 FORMATS = ("voc", "coco", "yolo", "hf")
 
 
@@ -19,7 +21,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "import",
         help="import masks from a VOC, COCO, YOLO or Hugging Face dataset into a save folder",
-        description=__doc__.split("\n\n", 1)[1].strip(),
+        description=help_text(__doc__),
     )
     parser.add_argument("format", choices=FORMATS, help="dataset format")
     parser.add_argument("src", metavar="SRC", help="dataset folder (coco: the JSON file)")

@@ -13,12 +13,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from segstudio.cli.options import help_text
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "import-labelme",
         help="convert a folder of labelme JSON files into masks, VOC XML and classes.txt",
-        description=__doc__.split("\n\n", 1)[1].strip(),
+        description=help_text(__doc__),
     )
     parser.add_argument("src_dir", metavar="SRC_DIR", help="folder with labelme *.json (and their images)")
     parser.add_argument("save_dir", metavar="SAVE_DIR", help="folder for the masks, XML and classes.txt")

@@ -9,9 +9,18 @@ user error like a bad file or a misspelt option.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 from segstudio.core.errors import OptionError
+
+
+def help_text(doc: str, skip_title: bool = True) -> str:
+    """A module docstring as ``--help`` shows it: without its title line (``skip_title``) and without
+    the reStructuredText marks (````code````, ``:func:`x```) that read as noise in a terminal."""
+    text = doc.split("\n\n", 1)[1] if skip_title and "\n\n" in doc else doc
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text)
+    return text.replace("``", "").strip()
 
 
 def check_positive(option: str, value: float | None, upper: float | None = None) -> None:

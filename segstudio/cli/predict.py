@@ -14,11 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+from segstudio.cli.options import help_text
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "predict", help="predict masks for a folder of images",
-        description=__doc__.split("\n\n", 1)[1].strip())
+        description=help_text(__doc__))
     parser.add_argument("model", help="model folder, checkpoint file, or variant name (b0..b5)")
     parser.add_argument("image_dir", help="folder of images")
     parser.add_argument("out_dir", help="folder for the masks (created)")
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from segstudio.core.errors import ImageLoadError, SaveError
-    from segstudio.core.images import list_images, load_image, without_masks
+    from segstudio.core.images import IMAGE_EXTENSIONS, list_images, load_image, without_masks
     from segstudio.core.masks import write_mask
     from segstudio.model.checkpoints import load_model
     from segstudio.model.predictor import Predictor
@@ -79,11 +81,15 @@ def run(args: argparse.Namespace) -> int:
     image_dir, out_dir = Path(args.image_dir), Path(args.out_dir)
     check_positive("--tile", args.tile, upper=8192)
     check_device(args.device)
+    if image_dir.is_file():
+        raise ImageLoadError(f"{image_dir} is a file: predict reads a folder of images (put the image in a folder)")
     if not image_dir.is_dir():
         raise ImageLoadError(f"image folder {image_dir} does not exist")
     if out_dir.exists() and not out_dir.is_dir():
         raise SaveError(f"OUT_DIR {out_dir} is a file, not a folder")
     images = without_masks(list_images(image_dir))  # masks saved beside their photos are no input
+    if not images:
+        raise ImageLoadError(f"no images in {image_dir} (looked for {', '.join(IMAGE_EXTENSIONS)})")
     pairs, skipped = plan_outputs(images, image_dir, out_dir, args.overwrite)
     model, info = load_model(resolve_model(args.model))
     predictor = Predictor(model, info, device=args.device, mode=args.mode, tile=args.tile)

@@ -22,11 +22,14 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from segstudio.cli.options import help_text
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """The ``train`` subcommand; its run options come from the one options table."""
     p = subparsers.add_parser("train", help="fine-tune a SegFormer on the labelled images of a folder",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=help_text(__doc__, skip_title=False),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("save_dir", help="folder with the masks (<stem>.png) and classes.txt")
     p.add_argument("--images", required=True, help="folder of the images")
     p.add_argument("--classes", help="class file to seed classes.txt (labelImg's predefined_classes.txt)")

@@ -98,3 +98,24 @@ def test_subprocess_smoke(scored) -> None:
     bad = subprocess.run(command + ["evaluate", str(scored / "gt"), str(scored / "nope"), "--classes",
                                     str(scored / "classes.txt")], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "nope" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_predict_says_when_given_a_file_or_an_empty_folder(tmp_path, capsys) -> None:
+    from segstudio.cli.main import main
+
+    (tmp_path / "empty").mkdir()
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"not read")
+    assert main(["predict", "b0", str(tmp_path / "empty"), str(tmp_path / "out")]) == 1
+    assert "no images in" in capsys.readouterr().err
+    assert main(["predict", "b0", str(photo), str(tmp_path / "out2")]) == 1
+    assert "is a file: predict reads a folder" in capsys.readouterr().err
+
+
+def test_help_has_no_restructuredtext_marks(capsys) -> None:
+    from segstudio.cli.main import main
+
+    for command in ("train", "predict", "export", "import", "boxes-to-masks", "evaluate", "fetch-model"):
+        assert main([command, "--help"]) == 0
+        text = capsys.readouterr().out
+        assert "``" not in text and ":func:" not in text and ":class:" not in text, command
