@@ -72,7 +72,6 @@ def _score_folders(gt_dir: Path, pred_dir: Path, num_classes: int, skip: Callabl
 
 def _score_model(args: argparse.Namespace, classes, skip: Callable[[str], None]):
     from segstudio.core.errors import SegStudioError
-    from segstudio.core.metrics import ConfusionMatrix, SegMetrics, compute_metrics
 
     try:
         from segstudio.model.evaluation import predict_and_score
@@ -88,14 +87,8 @@ def _score_model(args: argparse.Namespace, classes, skip: Callable[[str], None])
                                    on_skip=skip)
     except ImportError as exc:  # a model dependency missing from this installation
         raise SegStudioError(f"evaluation with --model is unavailable in this installation ({exc})") from exc
-    count = None
-    if isinstance(result, tuple):  # (metrics, image count) or similar
-        result, count = result[0], (result[1] if len(result) > 1 and isinstance(result[1], int) else None)
-    if isinstance(result, ConfusionMatrix):
-        result = result.compute()
-    elif not isinstance(result, SegMetrics):
-        result = compute_metrics(result)
-    return result, count
+    metrics, count = result
+    return metrics, count
 
 
 def _cell(value: float) -> str:

@@ -62,7 +62,8 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
     ``classes`` is the ground truth's ClassList (or a list of names); model classes are matched
     to it by name (``core.class_mapping``; its warnings go to ``on_warning``). An image or mask
     that cannot be read is left out and named through ``on_skip`` (raised without it). Returns
-    :class:`segstudio.core.metrics.SegMetrics` over all scored images. Raises TrainingError when
+    (:class:`segstudio.core.metrics.SegMetrics` over all scored images, how many were scored), as
+    the folder comparison reports its image count. Raises TrainingError when
     no image has a ground-truth mask, or none could be scored.
     """
     from segstudio.core.errors import SegStudioError, TrainingError
@@ -102,4 +103,4 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
             on_progress(done, len(pairs))
     if not scored:
         raise TrainingError(f"none of the {len(pairs)} image(s) with a mask in {gt_dir} could be scored")
-    return matrix.compute()  # a model class the project lacks (255) counts as a miss of the true class
+    return matrix.compute(), scored  # a class the project lacks (255) counts as a miss of the true class

@@ -51,7 +51,8 @@ def test_model_classes_matched_by_name_and_unreadable_image_skipped(tmp_path, ca
     assert "model class(es) fish not in the project's classes" in captured.err
     assert "project class(es) bird unknown to the model" in captured.err
     assert "skipped b.jpg" in captured.err
-    assert json.loads(captured.out)["classes"][3]["name"] == "bird"  # the rest was scored
+    data = json.loads(captured.out)
+    assert data["classes"][3]["name"] == "bird" and data["images"] == 1  # the rest was scored, and counted
     assert checksums(tmp_path) == before
 
 
