@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     check_output(output, args.model, args.overwrite)
     model, info = load_model(resolve_model(args.model))
-    diff = export_onnx(model, output, opset=args.opset, verify=not args.no_verify)
+    diff = export_onnx(model, output, opset=args.opset, verify=not args.no_verify, class_names=info.class_names)
     note = "not verified" if diff is None else f"onnxruntime matches torch (max diff {diff:.2e})"
     print(f"wrote {output} ({info.num_labels} classes); {note}", file=sys.stderr)
     return 0

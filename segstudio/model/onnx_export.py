@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import warnings
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import torch
 from segstudio.core.atomic import atomic_write_bytes
 from segstudio.core.errors import ExportError
 
+from .augment import IMAGENET_MEAN, IMAGENET_STD
 from .segformer import SegFormer
 
 
@@ -33,7 +35,8 @@ def opset_range() -> tuple[int, int]:
 
 
 def export_onnx(model: SegFormer, path: str | Path, opset: int = 17, verify: bool = True,
-                sample_size: tuple[int, int] = (256, 320), atol: float = 1e-3) -> float | None:
+                sample_size: tuple[int, int] = (256, 320), atol: float = 1e-3,
+                class_names: list[str] | None = None) -> float | None:
     """Write ``model`` as ONNX to ``path`` (atomically, and only once it passed the check).
 
     Returns the max abs difference between onnxruntime and torch on a random input of
@@ -59,13 +62,39 @@ def export_onnx(model: SegFormer, path: str | Path, opset: int = 17, verify: boo
     except Exception as exc:  # noqa: BLE001 - the exporter raises many types; name it in one line
         raise ExportError(f"ONNX export at opset {opset} failed: {type(exc).__name__}: "
                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from exc
-    data = buffer.getvalue()
+    data = with_metadata(buffer.getvalue(), class_names or [f"class_{i}" for i in range(model.config.num_labels)])
     diff = None
     if verify:
         diff = verify_onnx(model, data, sample_size=(sample_size[0] + 37, sample_size[1] - 21),
                            atol=atol)
     atomic_write_bytes(path, data)
     return diff
+
+
+def with_metadata(data: bytes, class_names: list[str]) -> bytes:
+    """The graph with what a consumer needs to use it: class names, the input normalisation and
+    the layout, as ONNX ``metadata_props``, and a fixed class axis on ``logits`` (read with ``onnx.load(...).metadata_props`` or
+    onnxruntime's ``get_modelmeta().custom_metadata_map``). Without the ``onnx`` package the graph
+    is returned as exported."""
+    try:
+        import onnx
+    except ImportError:
+        return data
+    graph = onnx.load_from_string(data)
+    entries = {
+        "class_names": json.dumps(list(class_names), ensure_ascii=False),
+        "image_mean": json.dumps(list(IMAGENET_MEAN)),
+        "image_std": json.dumps(list(IMAGENET_STD)),
+        "input": "pixel_values: float32 (batch, 3, height, width), RGB scaled to 0..1 then (x - mean) / std",
+        "output": "logits: float32 (batch, classes, ceil(height/4), ceil(width/4)); upsample, then argmax",
+        "producer": "segstudio",
+    }
+    for key, value in entries.items():
+        graph.metadata_props.add(key=key, value=value)
+    # The tracer leaves the class axis symbolic although it never changes: state it, so that
+    # consumers can allocate the output and read the class count from the graph.
+    graph.graph.output[0].type.tensor_type.shape.dim[1].dim_value = len(class_names)
+    return graph.SerializeToString()
 
 
 def verify_onnx(model: SegFormer, onnx_model: bytes | str | Path,

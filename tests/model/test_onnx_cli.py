@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +105,15 @@ def test_cli_predict_skips_masks_saved_beside_their_photos(model_dir: Path, tmp_
     assert main(["predict", str(model_dir), str(images), str(out), "--device", "cpu"]) == 0
     assert "[2/2]" in capsys.readouterr().err  # photo.jpg and alone.png; the mask is no input
     assert sorted(p.name for p in out.iterdir()) == ["alone.png", "photo.png"]
+
+
+def test_onnx_carries_class_names_normalisation_and_a_fixed_class_dimension(model_dir: Path, tmp_path: Path) -> None:
+    onnx = pytest.importorskip("onnx")
+    out = tmp_path / "exported.onnx"
+    assert main(["export-onnx", str(model_dir), str(out), "--no-verify"]) == 0
+    graph = onnx.load(str(out))
+    meta = {p.key: p.value for p in graph.metadata_props}
+    assert json.loads(meta["class_names"]) == ["bg", "a", "b", "c", "d"]
+    assert json.loads(meta["image_mean"]) == pytest.approx([0.485, 0.456, 0.406])
+    dims = graph.graph.output[0].type.tensor_type.shape.dim
+    assert dims[1].dim_value == 5 and dims[2].dim_param and dims[3].dim_param
