@@ -106,3 +106,19 @@ def delete_model(project, record: ModelRecord) -> None:
         set_active_model(project, None)
     if not record.external and folder.is_dir():
         shutil.rmtree(folder)
+
+
+def replaces_active(new: ModelRecord | None, active: ModelRecord | None) -> tuple[bool, str]:
+    """Whether a just-trained model becomes the active one, and why not when it does not.
+
+    A new model replaces the active one unless both were validated and the new one is worse: then
+    the user chooses (Models dock), since a silently worse active model spoils every prediction.
+    """
+    if new is None:
+        return False, "the run saved no model"
+    if active is None or math.isnan(active.best_miou) or math.isnan(new.best_miou):
+        return True, ""
+    if new.best_miou >= active.best_miou:
+        return True, ""
+    return False, (f"{new.name} (best mIoU {new.best_miou:.3f}) is worse than the active {active.name} "
+                   f"({active.best_miou:.3f}): the active model stays; Use in the Models dock switches")

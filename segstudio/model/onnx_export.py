@@ -73,9 +73,9 @@ def export_onnx(model: SegFormer, path: str | Path, opset: int = 17, verify: boo
 
 def with_metadata(data: bytes, class_names: list[str]) -> bytes:
     """The graph with what a consumer needs to use it: class names, the input normalisation and
-    the layout, as ONNX ``metadata_props``, and a fixed class axis on ``logits`` (read with ``onnx.load(...).metadata_props`` or
-    onnxruntime's ``get_modelmeta().custom_metadata_map``). Without the ``onnx`` package the graph
-    is returned as exported."""
+    the layout, as ONNX ``metadata_props`` (read with ``onnx.load(...).metadata_props`` or
+    onnxruntime's ``get_modelmeta().custom_metadata_map``), and a fixed class axis on ``logits``.
+    Without the ``onnx`` package the graph is returned as exported."""
     try:
         import onnx
     except ImportError:

@@ -36,3 +36,16 @@ def test_class_error_map_keeps_only_the_chosen_class():
     assert only_two[0, 0, 3] == 0 and only_two[0, 1, 3] > 0 and only_two[0, 2, 3] == 0
     only_one = class_error_map(pred, mask, 1)
     assert only_one[0, 0, 3] > 0 and only_one[0, 1, 3] > 0 and only_one[0, 2, 3] == 0
+
+
+def test_a_worse_new_model_does_not_replace_the_active_one(tmp_path) -> None:
+    from segstudio.application.model_registry import ModelRecord, replaces_active
+
+    def record(name: str, miou: float) -> ModelRecord:
+        return ModelRecord(name=name, path=tmp_path / name, best_miou=miou)
+
+    assert replaces_active(record("new", 0.7), None) == (True, "")
+    assert replaces_active(record("new", 0.7), record("old", 0.6)) == (True, "")
+    assert replaces_active(record("new", float("nan")), record("old", 0.6))[0]
+    keep, why = replaces_active(record("new", 0.5), record("old", 0.6))
+    assert not keep and "worse" in why and "old" in why

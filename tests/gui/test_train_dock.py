@@ -42,7 +42,8 @@ def test_train_to_completion_fills_curves_tables_and_model_list(qtbot, train_win
     assert dock.chart.miou.count() == 3 and dock.chart.loss.count() >= 3
     assert dock.iou_table.rowCount() == 4
     assert dock.progress.value() == dock.progress.maximum() == 6  # 8 train images / batch 4 × 3 epochs
-    assert "Done" in dock.message.text() and not dock.message.property("error")
+    assert dock.message.text().startswith("Finished in") and "finished" not in dock.message.text()
+    assert not dock.message.property("error")
     folder = synth[1] / "models" / "tiny"
     history = json.loads((folder / "history.json").read_text())
     assert len(history["epochs"]) == 3

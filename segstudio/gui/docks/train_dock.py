@@ -393,9 +393,10 @@ class TrainDock(QDockWidget):
         elapsed = format_eta(time.monotonic() - self._started)
         notes = "".join(f"\n{note}" for note in result.notes)
         if result.status == "finished":
-            self.show_message(f"Done in {elapsed}: {result.message}{notes}")
+            self.show_message(f"Finished in {elapsed}: {result.message.removeprefix('finished ')}{notes}")
         elif result.status == "stopped":
-            self.show_message(f"Stopped: {result.message}. The best checkpoint so far is kept.{notes}")
+            self.show_message(f"Stopped after {elapsed}, {result.message.removeprefix('stopped ')}. "
+                              f"The best checkpoint so far is kept.{notes}")
         else:
             self.show_message(f"Training failed: {result.message}", error=True)
         self.speed_label.setText("")

@@ -14,7 +14,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QProgressDialog
 
-from segstudio.application.model_registry import active_model_path, read_history, set_active_model
+from segstudio.application.model_registry import (
+    active_model_path,
+    read_history,
+    record_for,
+    replaces_active,
+    set_active_model,
+)
 from segstudio.application.train_snapshot import remove_stale_snapshots
 from segstudio.core import overlay
 from segstudio.core.palette import IGNORE_INDEX
@@ -251,8 +257,14 @@ class ModelFeatures(QObject):
         if self.project is None:
             return
         folder = result.model_dir
-        if folder is not None and (Path(folder) / "model.safetensors").is_file() and \
-                Path(folder).resolve().is_relative_to(Path(self.project.save_dir).resolve()):
+        save_dir = Path(self.project.save_dir).resolve()
+        inside = folder is not None and Path(folder).resolve().is_relative_to(save_dir)
+        new = record_for(Path(folder)) if inside else None
+        active = record_for(self.active) if self.active is not None else None
+        replace, why = replaces_active(new, active)
+        if why and new is not None:
+            self.train_dock.show_message(f"{self.train_dock.message.text()}\n{why}")
+        if replace:
             set_active_model(self.project, Path(folder))
             self.models_dock.refresh()
             self.models_dock.select_path(Path(folder).resolve())
