@@ -55,7 +55,7 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
         default = None if option.defines_run else option.default
         if option.is_switch:
             target.add_argument(option.flag, dest=option.name, action="store_const",
-                                const=not option.default, default=None, help=shown)
+                                const=not option.default, default=default, help=shown)
         else:
             target.add_argument(option.flag, dest=option.name, type=option.type, default=default,
                                 help=shown, metavar=option.flag[2:].upper().replace("-", "_"))
@@ -98,7 +98,8 @@ def _config(args, project):
     from .train_resume import new_run_fields, resume_fields
 
     check_device(args.device)
-    live = dict(device=args.device, name=args.name, num_workers=args.num_workers)
+    live = dict(device=args.device, name=args.name, num_workers=args.num_workers,
+                keep_state=bool(args.keep_state))
     if not args.resume:
         return TrainConfig(**new_run_fields(args), **live, overwrite=args.overwrite), []
     if args.overwrite:

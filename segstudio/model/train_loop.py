@@ -35,7 +35,7 @@ from .device import autocast_dtype
 from .evaluation import validate
 from .losses import build_loss, class_pixel_counts, class_weights_from_counts
 from .memory_data import image_sizes
-from .model_files import WEIGHTS
+from .model_files import STATE_FILE, WEIGHTS
 from .run_data import build_run_data
 from .run_schedule import RunSchedule, val_interval
 from .schedule import default_warmup, lr_factor, param_groups, set_lr
@@ -309,6 +309,8 @@ class Loop:
             self.threads.restore()
         self.epoch = self.epochs
         self._save_state()
+        if not self.cfg.keep_state and self.ctx.is_main:  # the best model and history stay
+            (self.folder / STATE_FILE).unlink(missing_ok=True)
 
     def _steps(self, batches) -> None:
         self.timing["data_s"] = self.data.seconds

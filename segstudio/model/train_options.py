@@ -86,6 +86,9 @@ OPTIONS: tuple[TrainOption, ...] = (
     TrainOption("name", str, "model", "model name: SAVE_DIR/models/NAME; an existing one is kept and the "
                 "run saved as NAME-2 (unless --overwrite or --resume)", "--out", "model name",
                 defines_run=False),  # the window names a run itself (blank: <start>-<date>)
+    TrainOption("keep_state", bool, False, "keep training_state.pt (optimiser and step, about 3x the model) after "
+                "a finished run, so that --resume can extend it; a stopped run always keeps it",
+                "--keep-state", "keep the resumable state", defines_run=False),
     TrainOption("num_workers", int, 2, "DataLoader worker processes when the images stream from disk "
                 "(the window always uses 0: no processes inside the GUI)", "--workers",
                 "number of data workers", 0, 64, defines_run=False),

@@ -43,6 +43,7 @@ class TrainConfig:
     seed: int = _default("seed")
     num_workers: int = _default("num_workers")
     val_fraction: float = 0.2
+    keep_state: bool = _default("keep_state")  # False: a finished run drops what only a resume needs
     resume: bool = False
     overwrite: bool = False                    # False: an existing models/<name> gets a fresh name
     grad_clip: float | None = _default("grad_clip")

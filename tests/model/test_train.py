@@ -54,7 +54,7 @@ def test_learns_synthetic_shapes(tmp_path, ignore_border):
 
 def test_stop_within_one_batch_and_resume_equals_uninterrupted(tmp_path):
     project = Project(*make_project(tmp_path, count=10, seed=3))
-    cfg = dict(steps=7, batch=4, name="a")  # 8 train images: 2 steps per epoch, a partial last epoch
+    cfg = dict(steps=7, batch=4, name="a", keep_state=True)  # 8 train images: 2 steps per epoch, a partial last
     full = train(project, _config(**cfg))
     assert full.status == "finished"
 
@@ -125,3 +125,14 @@ def test_overfits_real_voc_fixture(tmp_path, shared_fixtures):
     result = train(project, cfg)
     assert result.status == "finished", result.message
     assert result.best_miou >= 0.8, result.history[-1]
+
+
+def test_a_finished_run_drops_the_resumable_state_unless_kept(tmp_path):
+    project = Project(*make_project(tmp_path, count=6, seed=1))
+    dropped = train(project, _config(steps=2, batch=4, name="plain"))
+    kept = train(project, _config(steps=2, batch=4, name="kept", keep_state=True))
+    assert dropped.status == kept.status == "finished"
+    models = tmp_path / "labels" / "models"
+    assert not (models / "plain" / "training_state.pt").exists()
+    assert (models / "plain" / "model.safetensors").is_file() and (models / "plain" / "history.json").is_file()
+    assert (models / "kept" / "training_state.pt").is_file()

@@ -73,7 +73,7 @@ def stopped(project):
 def test_resume_continues_the_recorded_run(stopped, capsys):
     image_dir, save_dir, _init, folder = stopped
     status = main(["train", str(save_dir), "--images", str(image_dir), "--resume", "--out", "run",
-                   "--workers", "0", "--device", "cpu", "--json"])
+                   "--workers", "0", "--device", "cpu", "--json", "--keep-state"])
     out = capsys.readouterr().out.splitlines()
     result = json.loads(out[-1])
     assert status == 0 and result["status"] == "finished", result
