@@ -25,8 +25,9 @@ from segstudio.core.assist.preview import bounding_rect, proposal_map, stroke_ma
 from segstudio.core.assist.wand import WandSession
 from segstudio.core.document import Document
 from segstudio.gui.canvas.overlay_layer import OverlayLayer
+from segstudio.gui.canvas.segment_tool import SegmentTool
 
-GRABCUT, WAND = "grabcut", "wand"
+GRABCUT, WAND, SEGMENT = "grabcut", "wand", "segment"
 DEFAULT_TOLERANCE = 24
 TOLERANCE_PER_SCREEN_PIXEL = 0.5  # a 100-pixel drag changes the wand's tolerance by 50
 PREVIEW_COLOURS = {1: (0, 220, 255, 120), 2: (255, 235, 0, 255)}  # inside, outline
@@ -56,9 +57,12 @@ class AssistTools(QObject):
     preview_changed = Signal()  # box or stroke outline moved: the canvas repaints its preview
     accepted = Signal()  # a proposal went into the mask (one undo step)
 
-    def __init__(self, pool, parent: QObject | None = None) -> None:
+    def __init__(self, pool, segment_pool=None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = pool  # a BackgroundPool: GrabCut runs there
+        # Click to segment: its model runs on a pool of its own (an embedding takes seconds).
+        self.segment = SegmentTool(segment_pool or pool, self._set_proposal, self)
+        self.segment.message.connect(self.message)
         self.layer = OverlayLayer("assist preview", opacity=1.0)
         self.layer.set_lut(preview_lut())
         self.document: Document | None = None
@@ -79,6 +83,7 @@ class AssistTools(QObject):
     def set_document(self, document: Document | None) -> None:
         self.cancel()
         self.document = document
+        self.segment.set_image(None if document is None else document.image)
 
     @property
     def has_proposal(self) -> bool:
@@ -99,6 +104,8 @@ class AssistTools(QObject):
             return
         if tool == WAND:
             self._start_wand(x, y)
+        elif tool == SEGMENT:
+            self.segment.press(x, y, shift)
         elif self.running:
             self.message.emit("GrabCut is still working…")
         elif self._grabcut is not None:
@@ -123,6 +130,9 @@ class AssistTools(QObject):
         if tool == WAND:
             self._wand_drag = None
             return
+        if tool == SEGMENT:
+            self.segment.release(x, y)
+            return
         if self._stroke is not None:
             stroke, self._stroke = self._stroke, None
             stroke.points.append((x, y))
@@ -137,6 +147,8 @@ class AssistTools(QObject):
         """Enter accepts the proposal as label ``value``, Esc drops it; True when handled."""
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.has_proposal:
             self.accept(value)
+            return True
+        if key == Qt.Key.Key_N and self.segment.next_candidate():
             return True
         if key == Qt.Key.Key_Escape and self.busy:
             self.cancel()
@@ -169,6 +181,7 @@ class AssistTools(QObject):
         self._wand_drag = None
         self._box_start = None
         self._stroke = None
+        self.segment.reset()
         self._set_proposal(None)
         self.preview_changed.emit()
 

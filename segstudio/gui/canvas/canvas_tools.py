@@ -26,10 +26,11 @@ class Tool(str, Enum):
     FILL = "fill"
     GRABCUT = "grabcut"
     WAND = "wand"
+    SEGMENT = "segment"
 
 
 BRUSH_LIKE = (Tool.BRUSH, Tool.ERASER, Tool.IGNORE)
-ASSISTED = (Tool.GRABCUT, Tool.WAND)  # gestures handled by ``ToolController.assist`` (AssistTools)
+ASSISTED = (Tool.GRABCUT, Tool.WAND, Tool.SEGMENT)  # gestures handled by ``ToolController.assist`` (AssistTools)
 MIN_BRUSH, MAX_BRUSH = 1, 500
 
 
@@ -67,12 +68,16 @@ class ToolController(QObject):
         self._last = None
         if self.assist is not None:
             self.assist.set_document(document)
+            if self.tool == Tool.SEGMENT:
+                self.assist.segment.prepare()
 
     def set_tool(self, tool: Tool) -> None:
         if tool != self.tool:
             self.cancel()
             self.tool = Tool(tool)
             self.settings_changed.emit()
+        if self.tool == Tool.SEGMENT and self.assist is not None:
+            self.assist.segment.prepare()  # the image embedding takes seconds: start it now
 
     def set_brush_size(self, size: int) -> None:
         size = int(min(MAX_BRUSH, max(MIN_BRUSH, size)))

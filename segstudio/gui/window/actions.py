@@ -63,6 +63,8 @@ SPECS = [
          tip="Drag a box around an object; strokes refine, Enter accepts, Esc drops"),
     Spec("tool_wand", "Magic &wand", ("W",), checkable=True,
          tip="Click a region of similar colour; drag sideways for tolerance, Enter accepts"),
+    Spec("tool_segment", "Click to &segment", ("S",), checkable=True,
+         tip="Click an object (Shift+click: not this) or drag a box; a SAM model proposes its mask"),
     Spec("brush_smaller", "Brush s&maller", ("[",)),
     Spec("brush_larger", "Brush &larger", ("]",)),
     # Help
@@ -81,6 +83,7 @@ TOOL_ACTIONS = {
     "tool_ignore": Tool.IGNORE,
     "tool_grabcut": Tool.GRABCUT,
     "tool_wand": Tool.WAND,
+    "tool_segment": Tool.SEGMENT,
 }
 
 MENUS = {

@@ -10,6 +10,7 @@ when the user says yes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -34,7 +35,12 @@ class AssistFeatures:
     def __init__(self, window) -> None:
         self.window = window
         self.pool = window.pools.pool("assist")
-        self.tools = AssistTools(self.pool, window)
+        self.tools = AssistTools(self.pool, window.pools.pool("segment"), window)
+        self.tools.segment.use_model(window.settings.get_str("assist/segment_model", "") or None)
+        choose = window.actions.add(Spec("segment_model", "Click-to-segment &model…",
+                                         tip="A SAM or SAM 2 model folder (config.json + model.safetensors)"))
+        choose.triggered.connect(lambda checked=False: self.choose_segment_model())
+        window.actions.menu("Tools").addAction(choose)
         window.tools.assist = self.tools
         window.canvas.add_layer(self.tools.layer)
         self.tools.message.connect(lambda text: window.statusBar().showMessage(text, 20000))
@@ -55,6 +61,15 @@ class AssistFeatures:
                                         tip="One clean-up on all labelled masks; originals kept in .segstudio/backups"))
         every.triggered.connect(lambda checked=False: self.clean_project())
         menu.addAction(every)
+
+    def choose_segment_model(self) -> None:
+        """Pick the click-to-segment model folder (kept in the settings)."""
+        folder = dialogs.ask_folder(self.window, "Click-to-segment model (SAM or SAM 2 folder)")
+        if folder:
+            self.tools.segment.use_model(Path(folder))
+            self.window.settings.set("assist/segment_model", folder)
+            if self.window.tools.tool.value == "segment":
+                self.tools.segment.prepare()
 
     # --- clean-ups ---------------------------------------------------------------------------------
     def fill_holes(self) -> None:

@@ -26,6 +26,7 @@ ACTION_ICONS = {
     "tool_ignore": "cancel",
     "tool_grabcut": "selection-drag",
     "tool_wand": "auto-fix",
+    "tool_segment": "gesture-tap",
     "undo": "undo",
     "redo": "redo",
     "fit_window": "fit-to-screen-outline",

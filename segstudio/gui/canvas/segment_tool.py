@@ -1,0 +1,194 @@
+"""Click to segment (S): points and boxes become a proposal from a Segment-Anything-family model.
+
+A click adds an object point, Shift+click a background point, a drag gives a box; every prompt
+re-runs the model's small prompt decoder on the image embedding, which is computed once per image
+on the "segment" worker as soon as the tool is in use (it takes seconds on a CPU, a click then
+takes a fraction of a second). N shows the next candidate mask (the model proposes three, best
+first). The proposal is shown and accepted like GrabCut's (:class:`AssistTools`): Enter writes it
+into the current class as one undo step, Esc drops it.
+
+The model is a local folder (``config.json`` + ``model.safetensors``): the one chosen in
+*Tools > Click-to-segment model…*, else SAM 2.1 Hiera-tiny when it is in the Hugging Face cache
+(``segstudio-cli fetch-model facebook/sam2.1-hiera-tiny``). The runtime is the optional extra
+``pip install segstudio[assist]``; without it the tool says so in one line.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+DRAG_PIXELS = 4.0  # image pixels: a press and release further apart than this is a box
+
+
+@dataclass
+class Prompts:
+    """The prompts of the object being segmented (image pixel coordinates)."""
+
+    points: list[tuple[float, float]] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)  # 1 object, 0 background
+    box: tuple[float, float, float, float] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.points and self.box is None
+
+
+class SegmentTool(QObject):
+    """The click-to-segment gestures of one window; proposals go to ``show`` (AssistTools' preview)."""
+
+    message = Signal(str)
+
+    def __init__(self, pool, show, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = pool  # one worker: the model runs one thing at a time
+        self._show = show  # callable(bool mask or None): the proposal layer
+        self.model_folder: Path | None = None
+        self._segmenter = None
+        self._image = None
+        self._key = None
+        self._embedded: Future | None = None
+        self._prompts = Prompts()
+        self._press: tuple[float, float] | None = None
+        self._proposal = None  # segstudio.model.sam.Proposal
+        self._candidate = 0
+        self._job = 0
+        self._waiting = False
+
+    def use_model(self, folder: Path | None) -> None:
+        """Use the model in ``folder`` from the next prompt on (None: the default from the cache)."""
+        self.model_folder = Path(folder) if folder else None
+        self._segmenter = None
+        self.set_image(self._image)
+
+    @property
+    def prompts(self) -> Prompts:
+        """The prompts given so far for the object being segmented."""
+        return self._prompts
+
+    @property
+    def pending(self) -> bool:
+        """True while a prediction for the latest prompts is on its way."""
+        return self._waiting
+
+    # --- image -----------------------------------------------------------------------------------
+    def set_image(self, image) -> None:
+        """The image on screen (None: none); its embedding starts when the tool is used."""
+        self.reset()
+        self._image = image
+        self._key = None if image is None else (id(image), image.shape)
+        self._embedded = None
+
+    def prepare(self) -> bool:
+        """Start loading the model and embedding this image in the background (tool chosen)."""
+        if self._image is None:
+            return False
+        if self._embedded is None:
+            self.message.emit("Click to segment: reading the image (a few seconds the first time)…")
+            self._embedded = self._pool.submit(self._embed, self._image, self._key, on_done=self._ready)
+        return True
+
+    def _embed(self, image, key) -> None:  # worker
+        self._load()
+        self._segmenter.embed(key, image)
+
+    def _load(self) -> None:  # worker
+        if self._segmenter is None:
+            from segstudio.model.sam import PromptableSegmenter
+
+            self._segmenter = PromptableSegmenter.from_folder(self._folder())
+
+    def _folder(self) -> Path:
+        from segstudio.core.errors import CheckpointError
+        from segstudio.model import hub_cache
+        from segstudio.model.sam import DEFAULT
+
+        if self.model_folder is not None:
+            return self.model_folder
+        cached = hub_cache.cached_snapshot(DEFAULT.hub_id)
+        if cached is None:
+            raise CheckpointError(f"click to segment needs a model: run 'segstudio-cli fetch-model "
+                                  f"{DEFAULT.hub_id}' once, or choose a model folder in the Tools menu")
+        return cached
+
+    def _ready(self, future: Future) -> None:
+        if future is not self._embedded or future.cancelled():
+            return
+        if future.exception() is not None:
+            self._embedded = None  # the next use tries again (e.g. after a model was chosen)
+            self.message.emit(f"Click to segment: {future.exception()}")
+        else:
+            self.message.emit("Click to segment: click the object (Shift+click: not this), or drag a box")
+            if not self._prompts.empty:
+                self._predict()
+
+    # --- gestures --------------------------------------------------------------------------------
+    def press(self, x: float, y: float, shift: bool) -> None:
+        if self.prepare():
+            self._press = (x, y)
+            self._shift = shift
+
+    def release(self, x: float, y: float) -> None:
+        if self._press is None:
+            return
+        (x0, y0), self._press = self._press, None
+        if abs(x - x0) > DRAG_PIXELS or abs(y - y0) > DRAG_PIXELS:
+            self._prompts.box = (min(x0, x), min(y0, y), max(x0, x), max(y0, y))
+        else:
+            self._prompts.points.append((x, y))
+            self._prompts.labels.append(0 if self._shift else 1)
+        self._predict()
+
+    def next_candidate(self) -> bool:
+        """Show the model's next candidate mask; False when there is none."""
+        if self._proposal is None or len(self._proposal) < 2:
+            return False
+        self._candidate = (self._candidate + 1) % len(self._proposal)
+        self._job += 1
+        job, proposal, index = self._job, self._proposal, self._candidate
+        self._pool.submit(proposal.mask, index, on_done=lambda future: self._shown(job, future, (
+            f"Candidate {index + 1} of {len(proposal)} (score {proposal.scores[index]:.2f}); Enter accepts")))
+        return True
+
+    def _shown(self, job: int, future: Future, text: str) -> None:
+        if job == self._job and not future.cancelled() and future.exception() is None:
+            self._show(future.result())
+            self.message.emit(text)
+
+    def reset(self) -> None:
+        """Forget the prompts and the proposal (after accept, Esc, another image)."""
+        self._job += 1
+        self._prompts = Prompts()
+        self._proposal = None
+        self._candidate = 0
+        self._press = None
+        self._waiting = False
+
+    # --- the model -------------------------------------------------------------------------------
+    def _predict(self) -> None:
+        if self._embedded is None or not self._embedded.done() or self._embedded.exception() is not None:
+            return  # _ready predicts once the embedding is there
+        self._job += 1
+        job, prompts = self._job, Prompts(list(self._prompts.points), list(self._prompts.labels), self._prompts.box)
+        self._waiting = True
+        self._pool.submit(self._run, prompts, on_done=lambda future: self._predicted(job, future))
+
+    def _run(self, prompts: Prompts):  # worker: the decoder, and the best mask at full size
+        proposal = self._segmenter.predict(self._key, prompts.points, prompts.labels, prompts.box)
+        return proposal, proposal.mask(0)
+
+    def _predicted(self, job: int, future: Future) -> None:
+        if job != self._job or future.cancelled():
+            return
+        self._waiting = False
+        if future.exception() is not None:
+            self.message.emit(f"Click to segment failed: {future.exception()}")
+            return
+        (self._proposal, best), self._candidate = future.result(), 0
+        self._show(best)
+        more = " (N: next candidate)" if len(self._proposal) > 1 else ""
+        self.message.emit(f"{len(self._prompts.points)} point(s){' and a box' if self._prompts.box else ''}: "
+                          f"score {self._proposal.scores[0]:.2f}{more}; Enter accepts, Esc drops")

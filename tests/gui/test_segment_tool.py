@@ -1,0 +1,65 @@
+"""Click to segment in the real window, with a tiny random SAM model: prompts in, a proposal out,
+Enter accepts it as one undo step; without a model, one clear line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_helpers import drag, press, release
+from PySide6.QtCore import Qt
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
+from sam_tiny import TINY_SAM  # noqa: E402
+
+pytest.importorskip("transformers")
+
+
+@pytest.fixture
+def sam_folder(tmp_path) -> Path:
+    from segstudio.model.sam.loader import build_random
+
+    model, _ = build_random(TINY_SAM, seed=1)
+    model.save_pretrained(tmp_path / "sam")
+    return tmp_path / "sam"
+
+
+def _wait_for_proposal(qtbot, assist, timeout=60000) -> np.ndarray:
+    qtbot.waitUntil(lambda: assist.has_proposal, timeout=timeout)
+    return assist.proposal()
+
+
+def test_click_and_box_give_a_proposal_accepted_as_one_undo_step(qtbot, window, sam_folder) -> None:
+    assist = window.assist_features.tools
+    assist.segment.use_model(sam_folder)
+    window.actions["tool_segment"].trigger()
+    window.select_class(2)
+    press(window.canvas, 30, 20)
+    release(window.canvas, 30, 20)
+    proposal = _wait_for_proposal(qtbot, assist)
+    assert proposal.shape == window.session.document.label.shape
+    assert not window.session.document.label.any()  # a preview only
+    drag(window.canvas, [(5, 5), (40, 30), (70, 50)])  # a box refines the same object
+    assert assist.segment.prompts.box is not None and len(assist.segment.prompts.points) == 1
+    qtbot.waitUntil(lambda: not assist.segment.pending, timeout=60000)
+    assert assist.has_proposal
+    accepted = assist.proposal().copy()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
+    label = window.session.document.label
+    assert np.array_equal(label == 2, accepted) and not assist.has_proposal
+    window.undo()
+    assert not window.session.document.label.any()
+
+
+def test_without_a_model_the_tool_says_how_to_get_one(qtbot, window) -> None:
+    messages = []
+    assist = window.assist_features.tools
+    assist.message.connect(messages.append)
+    assist.segment.use_model(None)
+    window.actions["tool_segment"].trigger()
+    press(window.canvas, 30, 20)
+    release(window.canvas, 30, 20)
+    qtbot.waitUntil(lambda: any("fetch-model" in m for m in messages), timeout=20000)
+    assert not assist.has_proposal
