@@ -155,16 +155,16 @@ class ClassList:
     def _apply_order(self, order: list[int]) -> np.ndarray:
         """Keep the classes ``order`` lists, in that order; returns the LUT old index → new index.
 
-        A colour equal to the default of its old index follows the new index (as it would after a
-        reload, colours not being stored); a colour the user chose moves with its class.
+        Every class keeps its colour, default or chosen: a user who moves "car" up still sees car
+        in teal. (A colour that is no longer its new index's default is then stored by name with
+        the project's settings, see :meth:`colour_map`, so it survives a reload.)
         """
         lut = np.arange(256, dtype=np.uint8)
         names, colours = [], []
         for new, old in enumerate(order):
             lut[old] = new
             names.append(self.names[old])
-            colour = self.colours[old]
-            colours.append(class_colour(new) if colour == class_colour(old) else colour)
+            colours.append(self.colours[old])
         self.names, self.colours = names, colours
         return lut
 

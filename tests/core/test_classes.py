@@ -105,7 +105,9 @@ def test_reorder_returns_old_to_new() -> None:
     classes = ClassList(["background", "a", "b", "c"])
     lut = classes.reorder([0, 3, 1, 2])
     assert classes.names == ["background", "c", "a", "b"]
-    assert classes.colours[1] == class_colour(1)  # default colours follow the new index
+    # every class keeps its colour; the moved ones are then stored by name with the project
+    assert classes.colours == [class_colour(0), class_colour(3), class_colour(1), class_colour(2)]
+    assert set(classes.colour_map()) == {"c", "a", "b"}
     label = np.array([[0, 1, 2, 3, 255]], np.uint8)
     assert apply_remap(label, lut).tolist() == [[0, 2, 3, 1, 255]]
     with pytest.raises(ClassFileError):

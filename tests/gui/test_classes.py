@@ -259,3 +259,14 @@ def test_pixel_counts_read_at_a_glance():
 
     assert [_format_count(n) for n in (0, 950, 18_557, 154_321, 1_600_000, 24_049_999, 3_000_000_000)] == [
         "0", "950", "18.6 k", "154 k", "1.6 M", "24.0 M", "3.0 G"]
+
+
+def test_reordered_classes_keep_their_colours_also_after_reopening(make_window, labelled_dir):
+    window = make_window(labelled_dir)
+    before = dict(zip(window.session.project.classes.names, window.session.project.classes.colours))
+    assert window.class_editor.move(1, +1)
+    classes = window.session.project.classes
+    assert dict(zip(classes.names, classes.colours)) == before
+    window.session.flush()
+    reopened = Project(labelled_dir)
+    assert dict(zip(reopened.classes.names, reopened.classes.colours)) == before
