@@ -133,6 +133,8 @@ def test_recovery_copy_is_written_and_offered(window, make_window, project_dir, 
     assert "ask_restore" in fake_dialogs.names()
     np.testing.assert_array_equal(other.session.document.label, painted)
     assert other.session.dirty
+    # The class counts are those of the restored mask, not of the empty one it replaced.
+    qtbot.waitUntil(lambda: other.class_dock.row_text(2)[2] == _readable(int((painted == 2).sum())), timeout=5000)
     other.save()
     other.session.flush()
     assert not recovery.exists()
@@ -208,3 +210,9 @@ def test_close_saves_and_persists_settings(window, project_dir, settings):
     np.testing.assert_array_equal(read_mask(project_dir / "img1.png")[20, 10:41], 1)
     assert settings.get_int("tools/brush_size", 0) == 33
     assert settings.last_project()[0] == str(Path(project_dir).resolve())
+
+
+def _readable(count: int) -> str:
+    from segstudio.gui.docks.class_dock import _format_count
+
+    return _format_count(count)

@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         s, t, c = self.session, self.tools, self.canvas
         s.loading_started.connect(self._on_loading_started)
         s.image_loaded.connect(self._on_image_loaded)
+        s.mask_restored.connect(self.update_counts)
         s.dirty_changed.connect(lambda dirty: self.update_title())
         s.save_state.connect(self._on_save_state)
         s.save_failed.connect(self._on_save_failed)

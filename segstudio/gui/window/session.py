@@ -49,6 +49,7 @@ class Session(QObject):
     save_failed = Signal(str)
     entry_changed = Signal(int)  # labelled/verified state of this entry may have changed
     load_failed = Signal(str)
+    mask_restored = Signal()  # a recovery copy replaced the mask on screen (counts are stale)
 
     def __init__(self, pools: BackgroundPools, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -468,6 +469,7 @@ class Session(QObject):
             store.remove(entry.stem)
             return
         self.document.set_label(label)
+        self.mask_restored.emit()
         self.edit_finished()  # restored edits reach the mask (autosave) like any other edit
 
 
