@@ -39,6 +39,13 @@ class RecoveryStore:
         if not self.read_only:
             recovery.remove_copy(self.path(stem))
 
+    def waiting(self, stems: list[str]) -> list[str]:
+        """The stems among ``stems`` that have a recovery copy (checked when a project opens, so the
+        user hears of unsaved work on every image, not only on the one opened first)."""
+        if self.read_only:
+            return []
+        return [stem for stem in stems if recovery.is_copy(self.path(stem))]
+
     def to_offer(self, stem: str, mask_path: Path, found: np.ndarray | None, shape) -> np.ndarray | None:
         """The copy worth offering for image ``stem`` whose document has ``shape``, or None.
 

@@ -216,3 +216,20 @@ def _readable(count: int) -> str:
     from segstudio.gui.docks.class_dock import _format_count
 
     return _format_count(count)
+
+
+def test_unsaved_work_on_another_image_is_told_at_opening(window, make_window, project_dir, fake_dialogs, qtbot):
+    window.actions["autosave"].setChecked(False)
+    assert window.go(+1)  # img2
+    assert window.session.wait_loaded()
+    paint(window, cls=2)
+    window.session._delayed_write()
+    window.session.flush()
+    assert (project_dir / ".segstudio-recovery" / "img2.png").exists()
+    window.session.release_lock()
+    fake_dialogs.confirm_answer = True
+    fake_dialogs.restore_answer = True
+    other = make_window(project_dir)  # opens on img1, which has no copy
+    assert any(name == "confirm" and "img2.jpg" in args[2] for name, args in fake_dialogs.calls)
+    assert other.session.current.entry.image_path.name == "img2.jpg"
+    assert other.session.document.label.any()  # the copy was offered there and restored

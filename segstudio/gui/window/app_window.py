@@ -222,7 +222,19 @@ class MainWindow(QMainWindow):
         if select:
             names = [e.image_path.name for e in project.entries]
             index = names.index(Path(select).name) if Path(select).name in names else 0
-        return self.show_image(index)
+        return self.show_image(self._first_with_unsaved_work(index))
+
+    def _first_with_unsaved_work(self, index: int) -> int:
+        """At opening, tell about unsaved work on any image (recovery copies), not only ``index``'s."""
+        waiting = self.session.recovery_waiting()
+        if not waiting or index in waiting:
+            return index
+        names = ", ".join(self.session.project.entries[i].image_path.name for i in waiting[:5])
+        more = f" and {len(waiting) - 5} more" if len(waiting) > 5 else ""
+        go = dialogs.confirm(self, "Unsaved work from last time",
+                             f"{len(waiting)} image(s) have edits that were not saved when segstudio last "
+                             f"stopped: {names}{more}.\nGo to the first one now? Each is offered when you open it.")
+        return waiting[0] if go else index
 
     def open_startup(self, image_dir=None, class_file=None, save_dir=None) -> bool:
         """labelImg's arguments; with none, the last folder, else the demo project."""

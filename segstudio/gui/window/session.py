@@ -90,6 +90,14 @@ class Session(QObject):
         """Said once when the project opens (links replaced, read-only...)."""
         return self._open.warnings if self._open is not None else []
 
+    def recovery_waiting(self) -> list[int]:
+        """Indices of the images that have a recovery copy (unsaved work from a previous run)."""
+        if self._open is None:
+            return []
+        entries = self.project.entries
+        waiting = set(self._open.recovery.waiting([entry.stem for entry in entries]))
+        return [index for index, entry in enumerate(entries) if entry.stem in waiting]
+
     def open_project(self, image_dir, class_file=None, save_dir=None) -> Project:
         """Open a folder (raises SegStudioError); the first image is loaded by the caller."""
         if not self.leave_current():
