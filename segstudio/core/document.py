@@ -78,6 +78,13 @@ class Document:
         """True when the map differs from what was last saved (undoing back to it makes it clean)."""
         return self.history.state != self._saved_state
 
+    def adopt_history(self, history: History, saved: bool = True) -> None:
+        """Continue ``history``, recorded on a map equal to this one (the same image, left and opened
+        again). ``saved``: this state is the one on disk (else the document stays dirty, e.g. while
+        the save of these edits is still on its way)."""
+        self.history = history
+        self._saved_state = history.state if saved else object()
+
     def mark_saved(self) -> None:
         """Record that the current contents are on disk."""
         self._saved_state = self.history.state

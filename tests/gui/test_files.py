@@ -11,7 +11,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtTest import QTest
 
 from segstudio.core.errors import SaveError
-from segstudio.core.masks import read_mask
+from segstudio.core.masks import read_mask, write_mask
 from segstudio.core.project import Project
 from segstudio.gui.window import session as session_module
 
@@ -233,3 +233,34 @@ def test_unsaved_work_on_another_image_is_told_at_opening(window, make_window, p
     assert any(name == "confirm" and "img2.jpg" in args[2] for name, args in fake_dialogs.calls)
     assert other.session.current.entry.image_path.name == "img2.jpg"
     assert other.session.document.label.any()  # the copy was offered there and restored
+
+
+def test_undo_survives_switching_images(window, project_dir, qtbot):
+    paint(window, cls=1, y=20)
+    paint(window, cls=2, y=40)
+    two_strokes = window.session.document.label.copy()
+    assert window.go(+1) and window.session.wait_loaded()
+    paint(window, cls=3, y=10)
+    assert window.go(-1) and window.session.wait_loaded()
+    np.testing.assert_array_equal(window.session.document.label, two_strokes)
+    window.undo()  # the second stroke on img1, painted before the switch
+    label = window.session.document.label
+    assert (label == 2).sum() == 0 and (label == 1).sum() > 0
+    window.undo()
+    assert not window.session.document.label.any()
+    window.redo()
+    assert (window.session.document.label == 1).sum() > 0
+    window.session.flush()
+    np.testing.assert_array_equal(read_mask(project_dir / "img1.png"), window.session.document.label)
+
+
+def test_undo_is_not_given_back_when_the_mask_changed_on_disk(window, project_dir, qtbot):
+    paint(window, cls=1, y=20)
+    assert window.go(+1) and window.session.wait_loaded()
+    window.session.flush()
+    changed = read_mask(project_dir / "img1.png")
+    changed[:5] = 3  # another program edits the mask meanwhile
+    write_mask(project_dir / "img1.png", changed)
+    assert window.go(-1) and window.session.wait_loaded()
+    np.testing.assert_array_equal(window.session.document.label, changed)
+    assert not window.session.document.can_undo  # the old steps would not fit this map

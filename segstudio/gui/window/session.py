@@ -27,6 +27,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 from segstudio.application import navigation, save_queue
 from segstudio.application.open_project import OpenProject, open_project
 from segstudio.application.save_queue import HELD_STATE, SaveBook, SaveJob
+from segstudio.application.undo_keeper import UndoKeeper
 from segstudio.core import mask_repair
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
@@ -67,6 +68,7 @@ class Session(QObject):
         self._writer = pools.pool("save")
         self._writes: list[Future] = []  # writes (and deferred project closes) not known to be done
         self._book = SaveBook()
+        self._undo = UndoKeeper()  # undo histories of the images left, given back on return
         self._previous: LoadedImage | None = None  # shown again if the requested image fails
         self.writes_held = False  # a class rewrite is running: no saves, no image switches
         self._held_result = None  # an image that arrived during a class rewrite (read again after)
@@ -112,6 +114,7 @@ class Session(QObject):
         self._previous = None
         self._set_document(None)
         self._book.forget_snapshots()
+        self._undo.clear()
         self.project_opened.emit()
         return opened.project
 
@@ -174,6 +177,8 @@ class Session(QObject):
             return False
         if self.current is not None:
             self._previous = self.current
+            if self.document is not None:
+                self._undo.keep(self.current.entry.image_path, self.document)
         self.current, self.index = None, index
         self._set_document(None)
         self._queue.keep_only(set(self._neighbours(index)) | {index})
@@ -263,6 +268,8 @@ class Session(QObject):
         self._previous = None
         self.verified = bool(self.project.is_verified(entry))
         self._set_document(loaded.document)
+        if loaded.document is not None:
+            self._undo.give_back(entry.image_path, loaded.document)  # Ctrl+Z works across switches
         self.image_loaded.emit(loaded)
         if offer_recovery:
             self._offer_recovery(loaded)
