@@ -296,7 +296,7 @@ class Loop:
         return dist_util.any_rank(flag, self.ctx)
 
     def _train(self) -> None:
-        self.t0, self.steps_done, self.last_report = time.perf_counter(), 0, 0.0
+        self.t0, self.steps_done, self.last_report, self.side_s = time.perf_counter(), 0, 0.0, 0.0
         self.last_val_t, self.last_val_step = self.t0, self.step
         self.model.train()
         self.loss_sum = torch.zeros((), device=self.device)
@@ -333,10 +333,12 @@ class Loop:
             self.steps_done += 1
             last = self.step >= self.total_steps
             self._report(loss, images.shape[0], last=last or self.step % self.steps_per_epoch == 0)
+            side = time.perf_counter()
             if self.schedule.validation_due(self.step):
                 self._validate()
             elif self.ctx.is_main and self.schedule.safety_due():
                 self._save_state()
+            self.side_s += time.perf_counter() - side  # validation and checkpoints: not the step rate
 
     def _train_step(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if self.device.type == "cuda":
@@ -361,9 +363,11 @@ class Loop:
         if not last and now - self.last_report < self.cfg.progress_interval_s:
             return
         self.last_report = now
-        elapsed = now - self.t0
-        per_step = elapsed / max(self.steps_done, 1)
-        images_per_s = self.steps_done * batch * self.ctx.world_size / max(elapsed, 1e-9)
+        # The step rate (data and steps, without validation and checkpoints, which come in bursts):
+        # images/s says how fast training runs, and the ETA does not jump after each validation.
+        stepping = max(now - self.t0 - self.side_s, 1e-9)
+        per_step = stepping / max(self.steps_done, 1)
+        images_per_s = self.steps_done * batch * self.ctx.world_size / stepping
         self.on_progress(TrainProgress(self.epoch + 1, self.epochs, self.step, self.total_steps,
                                        float(loss), self.lr, images_per_s,
                                        per_step * (self.total_steps - self.step)))
