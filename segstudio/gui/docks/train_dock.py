@@ -45,7 +45,7 @@ from segstudio.gui.workers.device_info import describe_async
 from segstudio.gui.workers.train_worker import start_training
 from segstudio.model.train_options import DEFAULT_STEPS, MAX_STEPS, TrainOption, option
 
-VARIANT_ITEMS = [("Automatic: pretrained B0 encoder when downloaded", "auto"),
+VARIANT_ITEMS = [("Auto: pretrained B0 if cached", "auto"),
                  ("SegFormer B0 from scratch (fastest)", "b0"), ("SegFormer B1 from scratch", "b1"),
                  ("SegFormer B2 from scratch", "b2"), ("SegFormer B3 from scratch", "b3"),
                  ("SegFormer B4 from scratch", "b4"), ("SegFormer B5 from scratch (largest)", "b5"),
@@ -161,8 +161,9 @@ class TrainDock(QDockWidget):
             self.model_box.addItem(text, data)
         self.model_box.addItem("Checkpoint file…", BROWSE_FILE)
         self.model_box.addItem("Model folder…", BROWSE_FOLDER)
-        self.model_box.setToolTip("Architecture to train from scratch, or weights to start from "
-                                  "(a public SegFormer checkpoint, or one of your models)")
+        self.model_box.setToolTip("Auto: the ImageNet-pretrained B0 encoder when it is downloaded (Models dock), "
+                                  "else B0 from scratch. Or an architecture to train from scratch, or weights "
+                                  "to start from (a public SegFormer checkpoint, or one of your models)")
         self.model_box.activated.connect(self._on_model_chosen)
         form.addRow("Start from", self.model_box)
         self.name_edit = QLineEdit()
