@@ -8,6 +8,7 @@ per device choice and application run.
 
 from __future__ import annotations
 
+import atexit
 import sys
 from collections.abc import Callable
 
@@ -91,12 +92,17 @@ def describe_async(choice: str, done: Callable[[str], None]) -> None:
     app = QCoreApplication.instance()
     if app is not None and not _pending_hooked:
         app.aboutToQuit.connect(_kill_pending)
+        atexit.register(_kill_pending)  # also without an event loop (scripts, tests)
         _pending_hooked.append(True)
     process.start(sys.executable, ["-c", _SCRIPT, choice])
 
 
 def _kill_pending() -> None:
+    """Stop the probes still running, and wait for them, so no child outlives the window."""
     for process, _ in list(_pending.values()):
-        process.kill()
-        process.waitForFinished(1000)
+        try:
+            process.kill()
+            process.waitForFinished(1000)
+        except RuntimeError:  # already deleted by Qt
+            pass
     _pending.clear()
