@@ -25,9 +25,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("image_dir", help="folder of images")
     parser.add_argument("out_dir", help="folder for the masks (created)")
     parser.add_argument("--device", default="auto", help="auto, cuda, mps or cpu (default: auto)")
-    parser.add_argument("--mode", choices=("whole", "slide"), default="whole",
-                        help="whole image resized to the model size, or sliding tiles at native size")
+    parser.add_argument("--mode", choices=("whole", "slide"), default=None,
+                        help="whole image resized to the model size, or sliding tiles at native size "
+                             "(default: a public checkpoint's recipe, else whole)")
     parser.add_argument("--tile", type=int, default=None, help="tile size in slide mode")
+    parser.add_argument("--scale", default=None, metavar="native|N",
+                        help="whole mode: 'native' runs the image at its own size, N resizes its long side to N "
+                             "(default: a public checkpoint's recipe, else the model's training size)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace files already in OUT_DIR (never the images being predicted)")
     return parser
@@ -92,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         raise ImageLoadError(f"no images in {image_dir} (looked for {', '.join(IMAGE_EXTENSIONS)})")
     pairs, skipped = plan_outputs(images, image_dir, out_dir, args.overwrite)
     model, info = load_model(resolve_model(args.model))
-    predictor = Predictor(model, info, device=args.device, mode=args.mode, tile=args.tile)
+    options = prediction_options(args)
+    predictor = Predictor(model, info, device=args.device, **options)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -115,3 +120,25 @@ def run(args: argparse.Namespace) -> int:
     print(f"done in {time.perf_counter() - start:.1f} s; masks in {out_dir}"
           + (f"; {failed} image(s) skipped" if failed else ""), file=sys.stderr)
     return 1 if failed else 0
+
+
+def prediction_options(args: argparse.Namespace) -> dict:
+    """Mode, scale, tile and stride: what was typed, else the public checkpoint's recipe (an ADE20K
+    model sees a 512-short-side image, a Cityscapes one 1024-pixel windows), else the defaults."""
+    from segstudio.core.errors import OptionError
+    from segstudio.model import catalogue
+
+    scale = args.scale
+    if scale is not None and scale != "native":
+        if not scale.isdigit() or not 32 <= int(scale) <= 8192:
+            raise OptionError(f"--scale must be 'native' or a size from 32 to 8192 (got {scale!r})")
+        scale = int(scale)
+    entry = catalogue.find(str(args.model))
+    recipe = entry.recipe if entry is not None else None
+    if recipe is None or args.mode is not None or scale is not None or args.tile is not None:
+        return {"mode": args.mode or "whole", "tile": args.tile, "scale": scale}
+    print(f"note: following {entry.id}'s evaluation recipe ({recipe.mode}, scale {recipe.scale[0]}x{recipe.scale[1]}"
+          + (f", {recipe.crop[0]} px windows" if recipe.crop else "") + ")", file=sys.stderr)
+    if recipe.mode == "slide" and recipe.crop:
+        return {"mode": "slide", "tile": recipe.crop[0], "stride": recipe.stride[0] if recipe.stride else None}
+    return {"mode": "whole", "scale": tuple(recipe.scale)}

@@ -70,7 +70,12 @@ class Predictor:
 
     def __init__(self, model: SegFormer, info: ModelInfo, device: str | None = None,
                  mode: str = "whole", tile: int | None = None, amp: bool = True,
-                 batch_size: int = 4) -> None:
+                 batch_size: int = 4, scale: str | int | tuple[int, int] | None = None,
+                 stride: int | None = None) -> None:
+        """``scale`` (whole mode): None resizes the long side to the model's ``image_size``; an int
+        N to N; ``"native"`` keeps the image's own size; a pair (long, short) is a checkpoint's
+        evaluation recipe (mmseg's ``img_scale``: the largest size within both). ``stride`` (slide
+        mode): pixels between tiles (default two thirds of the tile)."""
         if mode not in ("whole", "slide"):
             raise ValueError(f"mode must be 'whole' or 'slide', not {mode!r}")
         self.device = pick_device(device or "auto")
@@ -79,6 +84,8 @@ class Predictor:
         self.mode = mode
         self.tile = _round32(tile or info.image_size)
         self.batch_size = max(1, int(batch_size))
+        self.scale = scale
+        self.stride = stride
         self.amp_dtype = autocast_dtype(self.device) if amp else None
         self._mean = torch.tensor(info.mean, device=self.device).view(1, 3, 1, 1) * 255.0
         self._std = torch.tensor(info.std, device=self.device).view(1, 3, 1, 1) * 255.0
@@ -107,10 +114,20 @@ class Predictor:
             for start in range(0, len(idx), self.batch_size):
                 chunk = idx[start:start + self.batch_size]
                 batch = torch.cat([self._to_tensor(images[i]) for i in chunk])
-                logits = self._run(_resize(batch, whole_size(shape, self.info.image_size)))
+                logits = self._run(_resize(batch, self.input_size(shape)))
                 for j, i in enumerate(chunk):
                     results[i] = self._finish(logits[j], shape, return_probs, uncertainty)
         return results  # type: ignore[return-value]
+
+    def input_size(self, shape: tuple[int, int]) -> tuple[int, int]:
+        """The network input (height, width) for an image of ``shape`` in whole mode."""
+        if self.scale is None:
+            return whole_size(shape, self.info.image_size)
+        if self.scale == "native":
+            return _round32(shape[0]), _round32(shape[1])
+        if isinstance(self.scale, int):
+            return whole_size(shape, self.scale)
+        return recipe_size(shape, tuple(self.scale))
 
     # ------------------------------------------------------------------------------- internals
 
@@ -135,7 +152,7 @@ class Predictor:
         tile = self.tile
         hp, wp = max(_round32(h), tile), max(_round32(w), tile)
         x = F.pad(x, (0, wp - w, 0, hp - h))
-        stride = max(32, _round32(tile * 2 // 3, up=False))
+        stride = self.stride or max(32, _round32(tile * 2 // 3, up=False))
         tops, lefts = _starts(hp, tile, stride), _starts(wp, tile, stride)
         boxes = [(t, l) for t in tops for l in lefts]
         acc = count = None
@@ -183,6 +200,14 @@ def whole_size(shape: tuple[int, int], image_size: int) -> tuple[int, int]:
     h, w = shape
     scale = image_size / max(h, w)
     return _round32(round(h * scale), up=False), _round32(round(w * scale), up=False)
+
+
+def recipe_size(shape: tuple[int, int], scale: tuple[int, int]) -> tuple[int, int]:
+    """mmseg's keep-ratio resize to ``scale`` (long, short limits), then sides rounded up to 32 (its
+    ``AlignedResize``): how the SegFormer authors evaluated their ADE20K checkpoints."""
+    h, w = shape
+    factor = min(max(scale) / max(h, w), min(scale) / min(h, w))
+    return _round32(int(h * factor + 0.5)), _round32(int(w * factor + 0.5))
 
 
 def _round32(n: int, up: bool = True) -> int:
