@@ -12,7 +12,7 @@ import enum
 import numpy as np
 
 from segstudio.core import overlay
-from segstudio.core.class_mapping import class_lut
+from segstudio.core.class_mapping import aliases_from_settings, class_lut
 from segstudio.core.palette import IGNORE_INDEX
 
 
@@ -22,11 +22,33 @@ class AcceptMode(enum.Enum):
     CLASS = "Only one class"
 
 
-def prediction_in_project(labels: np.ndarray, model_names: list[str], project_names: list[str]) -> np.ndarray:
+def prediction_in_project(labels: np.ndarray, model_names: list[str], project_names: list[str],
+                          aliases: dict[str, str] | None = None) -> np.ndarray:
     """A prediction in the model's class indices renumbered into the project's classes by the one
-    rule ``core.class_mapping`` (the one ``segstudio-cli evaluate --model`` uses): a model class
-    the project does not know becomes 255, which is drawn as nothing and never accepted."""
-    return class_lut(model_names, project_names)[labels]
+    rule ``core.class_mapping`` (the one ``segstudio-cli evaluate --model`` uses), with the
+    project's class aliases: a model class the project does not know becomes 255, which is drawn
+    as nothing and never accepted."""
+    return class_lut(model_names, project_names, aliases)[labels]
+
+
+ALIASES_KEY = "class_aliases"  # in the project's settings: {model class name: project class name or ""}
+
+
+def project_aliases(project) -> dict[str, str]:
+    """The class aliases kept in ``project``'s settings."""
+    return aliases_from_settings(project.settings.get(ALIASES_KEY))
+
+
+def set_project_aliases(project, aliases: dict[str, str]) -> None:
+    """Keep ``aliases`` (only the entries that change something) in the project's settings."""
+    project.settings[ALIASES_KEY] = {k: v for k, v in aliases.items() if _differs(k, v, project)}
+    project.save_settings()
+
+
+def _differs(model_name: str, target: str, project) -> bool:
+    """An alias is worth keeping when it maps somewhere else than the name itself would."""
+    same = [n for n in project.classes.names if n.strip().casefold() == model_name.strip().casefold()]
+    return not same or target.strip().casefold() != model_name.strip().casefold()
 
 
 def accepted_label(mask: np.ndarray, prediction: np.ndarray, mode: AcceptMode, class_index: int = 1) -> np.ndarray:

@@ -81,10 +81,15 @@ def _score_model(args: argparse.Namespace, classes, skip: Callable[[str], None])
     from .options import check_device
 
     check_device(args.device)
+    from segstudio.core.class_mapping import aliases_from_settings
+    from segstudio.core.project_file import read_settings
+
+    # GT_DIR is usually a project's save folder: its class aliases apply here as in the window.
+    aliases = aliases_from_settings(read_settings(args.gt_dir)[0].get("class_aliases"))
     try:
         result = predict_and_score(resolve_model(args.model), args.images, args.gt_dir, classes, device=args.device,
                                    on_warning=lambda w: print(f"warning: {w}", file=sys.stderr),
-                                   on_skip=skip)
+                                   on_skip=skip, aliases=aliases)
     except ImportError as exc:  # a model dependency missing from this installation
         raise SegStudioError(f"evaluation with --model is unavailable in this installation ({exc})") from exc
     metrics, count = result

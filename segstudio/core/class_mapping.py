@@ -13,11 +13,15 @@ report different numbers for the same model. The rule:
   (``core.metrics``), not as background;
 * when no class but the background matches and both lists are as long (a checkpoint with generic
   names such as ``class_1``), classes are compared by index instead, and a warning says so.
+
+A project can add **aliases** (kept in its settings, edited in the window): a model class name
+that should count as a project class of another name (ADE20K's "building" as the project's
+"house"), or as no class at all (an empty target).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,9 +42,12 @@ def _key(name: object) -> str:
     return str(name).strip().casefold()
 
 
-def map_model_classes(model_names: Sequence[str], project_names: Sequence[str]) -> ClassMapping:
-    """The mapping of ``model_names`` onto ``project_names`` by the rule of this module."""
-    model_keys = [_key(n) for n in model_names[1:]]
+def map_model_classes(model_names: Sequence[str], project_names: Sequence[str],
+                      aliases: Mapping[str, str] | None = None) -> ClassMapping:
+    """The mapping of ``model_names`` onto ``project_names`` by the rule of this module;
+    ``aliases`` maps a model class name to the project class name it stands for ("" for none)."""
+    renamed = {_key(k): _key(v) if str(v).strip() else "\0none" for k, v in (aliases or {}).items()}
+    model_keys = [renamed.get(_key(n), _key(n)) for n in model_names[1:]]
     project_keys = [_key(n) for n in project_names[1:]]
     only_model = [str(n) for n, k in zip(model_names[1:], model_keys) if k not in project_keys]
     only_project = [str(n) for n, k in zip(project_names[1:], project_keys) if k not in model_keys]
@@ -65,6 +72,16 @@ def map_model_classes(model_names: Sequence[str], project_names: Sequence[str]) 
     return ClassMapping(lut, warnings)
 
 
-def class_lut(model_names: Sequence[str], project_names: Sequence[str]) -> np.ndarray:
+def class_lut(model_names: Sequence[str], project_names: Sequence[str],
+              aliases: Mapping[str, str] | None = None) -> np.ndarray:
     """Just the table of :func:`map_model_classes`."""
-    return map_model_classes(model_names, project_names).lut
+    return map_model_classes(model_names, project_names, aliases).lut
+
+
+def aliases_from_settings(value: object) -> dict[str, str]:
+    """The aliases a project's settings hold (``class_aliases``), keeping only well-formed entries:
+    a hand-edited or hostile settings file gives fewer aliases, never an error."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k)[:200]: str(v)[:200] for k, v in list(value.items())[:1000]
+            if isinstance(k, str) and isinstance(v, str)}

@@ -56,15 +56,16 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
                       device: str | None = None,
                       on_progress: Callable[[int, int], None] | None = None,
                       on_warning: Callable[[str], None] | None = None,
-                      on_skip: Callable[[str], None] | None = None):
+                      on_skip: Callable[[str], None] | None = None,
+                      aliases: dict[str, str] | None = None):
     """Predict every image of ``image_dir`` that has ``gt_dir/<stem>.png`` and score the lot.
 
     ``classes`` is the ground truth's ClassList (or a list of names); model classes are matched
-    to it by name (``core.class_mapping``; its warnings go to ``on_warning``). An image or mask
-    that cannot be read is left out and named through ``on_skip`` (raised without it). Returns
-    (:class:`segstudio.core.metrics.SegMetrics` over all scored images, how many were scored), as
-    the folder comparison reports its image count. Raises TrainingError when
-    no image has a ground-truth mask, or none could be scored.
+    to it by name and the project's ``aliases`` (``core.class_mapping``; its warnings go to
+    ``on_warning``). An image or mask that cannot be read is left out and named through
+    ``on_skip`` (raised without it). Returns (:class:`segstudio.core.metrics.SegMetrics` over
+    all scored images, how many were scored), as the folder comparison reports its image count.
+    Raises TrainingError when no image has a ground-truth mask, or none could be scored.
     """
     from segstudio.core.errors import SegStudioError, TrainingError
     from segstudio.core.images import image_size, list_images, load_image, without_masks
@@ -81,7 +82,7 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
         raise TrainingError(f"no image in {image_dir} has a ground-truth mask <stem>.png in {gt_dir}")
     model, info = load_model(model_source)
     predictor = Predictor(model, info, device=device)
-    mapping = map_model_classes(info.class_names, gt_names)  # the window's rule too
+    mapping = map_model_classes(info.class_names, gt_names, aliases)  # the window's rule too
     lut = mapping.lut
     for warning in mapping.warnings:
         if on_warning:

@@ -49,3 +49,29 @@ def test_a_worse_new_model_does_not_replace_the_active_one(tmp_path) -> None:
     assert replaces_active(record("new", float("nan")), record("old", 0.6))[0]
     keep, why = replaces_active(record("new", 0.5), record("old", 0.6))
     assert not keep and "worse" in why and "old" in why
+
+
+def test_class_aliases_map_a_model_class_onto_another_name_or_none(tmp_path) -> None:
+    import numpy as np
+
+    from segstudio.application.review_rules import prediction_in_project, project_aliases, set_project_aliases
+    from segstudio.core.classes import ClassList, save_class_file
+    from segstudio.core.project import Project
+
+    model = ["wall", "building", "sky", "tree"]
+    project_names = ["background", "house", "sky", "tree"]
+    labels = np.array([[0, 1, 2, 3]], np.uint8)
+    assert prediction_in_project(labels, model, project_names).tolist() == [[0, 255, 2, 3]]
+    aliases = {"building": "house", "tree": ""}
+    assert prediction_in_project(labels, model, project_names, aliases).tolist() == [[0, 1, 2, 255]]
+    save_class_file(tmp_path / "classes.txt", ClassList(project_names))
+    project = Project(tmp_path)
+    set_project_aliases(project, {"building": "house", "sky": "sky", "tree": ""})
+    assert project_aliases(Project(tmp_path)) == {"building": "house", "tree": ""}  # "sky" changes nothing
+
+
+def test_hostile_alias_settings_give_fewer_aliases_never_an_error() -> None:
+    from segstudio.core.class_mapping import aliases_from_settings
+
+    assert aliases_from_settings(["not", "a", "dict"]) == {}
+    assert aliases_from_settings({"a": "b", "c": 3, 4: "d"}) == {"a": "b"}

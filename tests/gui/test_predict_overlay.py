@@ -157,3 +157,22 @@ def test_pure_helpers():
     assert class_lut(["bg", "a", "b"], ["background", "a", "renamed"])[:3].tolist() == [0, 1, 255]
     assert class_lut(["bg", "c1", "c2"], ["background", "a", "b"])[:3].tolist() == [0, 1, 2]  # no name matches
     assert uncertainty_order(4, {1: 0.2, 3: 0.7}) == [3, 1, 0, 2]
+
+
+def test_mapping_a_model_class_onto_another_project_class(qtbot, window, project_dir, monkeypatch):
+    """A model predicting "hound" everywhere: unknown to the project until mapped onto "dog"."""
+    from segstudio.gui.window import class_alias_dialog
+
+    folder = save_constant_model(project_dir / "models" / "hounds", ["background", "cat", "hound", "tree"], winner=2)
+    features = window.model_features
+    features.models_dock.refresh()
+    features.models_dock.set_active(folder)
+    qtbot.waitUntil(lambda: features.prediction.available, timeout=20000)
+    assert (features.prediction.labels == 255).all()  # no claim about any project class
+    asked = []
+    monkeypatch.setattr(class_alias_dialog, "ask_class_aliases",
+                        lambda parent, model, project, current: (asked.append(model), {"hound": "dog"})[1])
+    window.actions["map_classes"].trigger()
+    assert asked == [["background", "cat", "hound", "tree"]]
+    qtbot.waitUntil(lambda: features.prediction.available and (features.prediction.labels == 2).all(), timeout=20000)
+    assert window.session.project.settings["class_aliases"] == {"hound": "dog"}

@@ -64,3 +64,22 @@ def test_class_mapping_by_name_and_index_fallback():
     mapping = map_model_classes(["background", "class_1", "class_2"], ["background", "dog", "cat"])
     lut, warnings = mapping.lut, mapping.warnings
     assert lut[1] == 1 and lut[2] == 2 and "compared by index" in warnings[0]
+
+
+def test_the_projects_class_aliases_apply_to_evaluate_model(tmp_path, capsys):
+    """The window's Map model classes writes aliases into the save folder; evaluate reads them."""
+    model = tiny_model(tmp_path / "model", names=("background", "cat", "dog", "fish"))
+    (tmp_path / "classes.txt").write_text("background\ndog\ncat\nbird\n")
+    photo(tmp_path / "images" / "a.jpg", size=(40, 48))
+    (tmp_path / "gt" / ".segstudio").mkdir(parents=True)
+    write_mask(tmp_path / "gt" / "a.png", np.ones((40, 48), np.uint8))
+    args = ["evaluate", str(tmp_path / "gt"), "--model", str(model), "--images", str(tmp_path / "images"),
+            "--classes", str(tmp_path / "classes.txt"), "--device", "cpu", "--json"]
+    main(args)
+    before = capsys.readouterr()
+    (tmp_path / "gt" / ".segstudio" / "project.json").write_text(json.dumps({"class_aliases": {"fish": "bird"}}))
+    main(args)
+    after = capsys.readouterr()
+    assert "fish not in the project's classes" in before.err and "bird unknown to the model" in before.err
+    assert "fish" not in after.err and "bird" not in after.err  # fish now counts as bird
+    assert json.loads(before.out)["classes"][3]["pred_pixels"] == 0

@@ -13,7 +13,13 @@ import enum
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from segstudio.application.review_rules import AcceptMode, accepted_label, class_error_map, prediction_in_project
+from segstudio.application.review_rules import (
+    AcceptMode,
+    accepted_label,
+    class_error_map,
+    prediction_in_project,
+    project_aliases,
+)
 from segstudio.core import overlay
 from segstudio.gui.canvas.overlay_layer import OverlayLayer
 from segstudio.gui.docks.error_legend import ErrorLegend
@@ -51,7 +57,8 @@ class PredictionLayer(QObject):
     # --- content ---------------------------------------------------------------------------------
     def set_prediction(self, result, project) -> None:
         """Show ``result`` (a PredictionResult for the image on screen) in project classes."""
-        self.labels = prediction_in_project(result.labels, result.class_names, list(project.classes.names))
+        self.labels = prediction_in_project(result.labels, result.class_names, list(project.classes.names),
+                                            project_aliases(project))
         self.refresh()
 
     def clear(self) -> None:

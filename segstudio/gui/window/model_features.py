@@ -21,14 +21,16 @@ from segstudio.application.model_registry import (
     replaces_active,
     set_active_model,
 )
+from segstudio.application.review_rules import project_aliases, set_project_aliases
 from segstudio.application.train_snapshot import remove_stale_snapshots
 from segstudio.core import overlay
+from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.gui.canvas.predict_layer import AcceptMode, PredictionLayer, ViewMode
 from segstudio.gui.docks.models_dock import ModelsDock
 from segstudio.gui.docks.review_dock import ReviewDock
 from segstudio.gui.docks.train_dock import TrainDock
-from segstudio.gui.window import dialogs
+from segstudio.gui.window import class_alias_dialog, dialogs
 from segstudio.gui.window.actions import Spec
 from segstudio.gui.workers.prediction_worker import BatchPrediction, PredictionService
 from segstudio.gui.workers.uncertainty import apply_to_file_dock
@@ -43,6 +45,8 @@ ACTION_SPECS = [
     Spec("predict_all", "Predict all &unlabelled…"),
     Spec("sort_uncertainty", "Sort files by &uncertainty", checkable=True,
          tip="Least certain images first: label those next"),
+    Spec("map_classes", "&Map model classes…",
+         tip="Which project class each class of the active model counts as (e.g. a public checkpoint's)"),
 ]
 
 
@@ -98,6 +102,7 @@ class ModelFeatures(QObject):
         a["prediction_view"].triggered.connect(self.cycle_view)
         a["prediction_accept"].triggered.connect(lambda: rd.request_accept())
         a["predict_all"].triggered.connect(self.predict_all)
+        a["map_classes"].triggered.connect(self.map_classes)
         a["sort_uncertainty"].toggled.connect(rd.sort_box.setChecked)
         td.run_started.connect(lambda: self._set_training(True))
         td.run_finished.connect(self.training_finished)
@@ -247,6 +252,24 @@ class ModelFeatures(QObject):
         if predict:
             self.service.forget()
             self.request_prediction()
+
+    def map_classes(self) -> None:
+        """Edit the project's aliases for the active model's classes; predictions follow at once."""
+        project, active = self.project, self.active
+        record = record_for(active, external=True) if active is not None else None
+        if project is None or record is None or not record.class_names:
+            dialogs.info(self.window, "Map model classes", "Choose an active model first (Models dock).")
+            return
+        chosen = class_alias_dialog.ask_class_aliases(self.window, list(record.class_names),
+                                                      list(project.classes.names), project_aliases(project))
+        if chosen is None:
+            return
+        try:
+            set_project_aliases(project, chosen)
+        except (OSError, SegStudioError) as exc:
+            dialogs.error(self.window, "Map model classes", f"The mapping was not saved: {exc}")
+            return
+        self.active_changed(active)
 
     def _set_training(self, running: bool) -> None:
         self.window.actions["train_start"].setEnabled(not running)
