@@ -58,7 +58,10 @@ class ModelRunner:
                 from segstudio.model.predictor import Predictor
                 self._predictor = None
                 model, info = load_model(model_path)
-                self._predictor = Predictor(model, info)
+                from segstudio.model.catalogue import entry_for_path, recipe_options
+
+                # a public checkpoint from the cache runs as its authors evaluated it
+                self._predictor = Predictor(model, info, **recipe_options(entry_for_path(model_path)))
                 self._names = list(info.class_names)
                 self._key = key
             return self._predictor, self._names

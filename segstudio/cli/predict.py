@@ -133,12 +133,10 @@ def prediction_options(args: argparse.Namespace) -> dict:
         if not scale.isdigit() or not 32 <= int(scale) <= 8192:
             raise OptionError(f"--scale must be 'native' or a size from 32 to 8192 (got {scale!r})")
         scale = int(scale)
-    entry = catalogue.find(str(args.model))
+    entry = catalogue.find(str(args.model)) or catalogue.entry_for_path(str(args.model))
     recipe = entry.recipe if entry is not None else None
     if recipe is None or args.mode is not None or scale is not None or args.tile is not None:
         return {"mode": args.mode or "whole", "tile": args.tile, "scale": scale}
     print(f"note: following {entry.id}'s evaluation recipe ({recipe.mode}, scale {recipe.scale[0]}x{recipe.scale[1]}"
           + (f", {recipe.crop[0]} px windows" if recipe.crop else "") + ")", file=sys.stderr)
-    if recipe.mode == "slide" and recipe.crop:
-        return {"mode": "slide", "tile": recipe.crop[0], "stride": recipe.stride[0] if recipe.stride else None}
-    return {"mode": "whole", "scale": tuple(recipe.scale)}
+    return catalogue.recipe_options(entry)

@@ -14,6 +14,7 @@ ignoring case. The bare variant names ``b0``..``b5`` are deliberately not short 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -220,3 +221,22 @@ def _pair(value: Any, name: str) -> tuple[int, int]:
             or not all(isinstance(v, int) and 32 <= v <= 8192 for v in value)):
         raise ValueError(f"recipe {name} {value!r} must be two whole numbers from 32 to 8192")
     return (value[0], value[1])
+
+
+def entry_for_path(path: str | os.PathLike) -> Entry | None:
+    """The catalogue entry of a model folder inside the Hugging Face cache
+    (``…/models--nvidia--segformer-b0-finetuned-ade-512-512/snapshots/<commit>``), or None."""
+    for part in Path(path).parts:
+        if part.startswith("models--") and part.count("--") >= 2:
+            return find(part[len("models--"):].replace("--", "/", 1))
+    return None
+
+
+def recipe_options(entry: Entry | None) -> dict:
+    """Predictor options that follow ``entry``'s evaluation recipe (``{}`` without one)."""
+    recipe = entry.recipe if entry is not None else None
+    if recipe is None:
+        return {}
+    if recipe.mode == "slide" and recipe.crop:
+        return {"mode": "slide", "tile": recipe.crop[0], "stride": recipe.stride[0] if recipe.stride else None}
+    return {"mode": "whole", "scale": tuple(recipe.scale)}

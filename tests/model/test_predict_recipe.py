@@ -48,3 +48,13 @@ def test_predictor_input_sizes_and_a_prediction_at_the_recipe_size(tiny_config) 
     assert recipe.input_size((50, 70)) == (64, 96)
     labels = recipe.predict(np.zeros((50, 70, 3), np.uint8)).labels
     assert labels.shape == (50, 70)
+
+
+def test_a_cached_public_checkpoint_is_known_by_its_folder() -> None:
+    from segstudio.model.catalogue import entry_for_path, recipe_options
+
+    folder = "/cache/hub/models--nvidia--segformer-b0-finetuned-cityscapes-1024-1024/snapshots/abc"
+    entry = entry_for_path(folder)
+    assert entry is not None and entry.short == "b0-cityscapes"
+    assert recipe_options(entry) == {"mode": "slide", "tile": 1024, "stride": 768}
+    assert entry_for_path("/home/me/project/models/run-1") is None and recipe_options(None) == {}
