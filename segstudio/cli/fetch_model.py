@@ -81,6 +81,22 @@ def resolve_model(name: str, save_dir=None) -> str:
         return local_source(name, save_dir, download=True, on_start=bar.start, on_progress=bar.update)
 
 
+def fetch_quietly_failing(name: str) -> str | None:
+    """Download catalogue model ``name`` into the cache if it is not there (progress bar on stderr);
+    the reason as one line when that is not possible (offline, no network), else None."""
+    from segstudio.core.errors import SegStudioError
+    from segstudio.model import catalogue
+
+    try:
+        with _ProgressBar(catalogue.find(name)) as bar:
+            from segstudio.model.model_source import local_source
+
+            local_source(name, download=True, on_start=bar.start, on_progress=bar.update)
+    except SegStudioError as exc:
+        return str(exc)
+    return None
+
+
 class _ProgressBar:
     """A tqdm bar on stderr, opened when the download starts (after the licence line)."""
 

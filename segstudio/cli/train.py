@@ -136,10 +136,10 @@ def _readable_entries(project) -> list[str]:
 
 def run(args) -> int:
     from segstudio.core.project import Project
-    from segstudio.model.model_source import AUTO
+    from segstudio.model.model_source import AUTO, DEFAULT_ENCODER
     from segstudio.model.train import train
 
-    from .fetch_model import resolve_model
+    from .fetch_model import fetch_quietly_failing, resolve_model
 
     # Read-only: training reads the masks and writes only models/NAME, never the project's files.
     project = Project(args.images, args.save_dir, args.classes, read_only=True)
@@ -148,6 +148,10 @@ def run(args) -> int:
     config, notes = _config(args, project)
     if config.init.strip().lower() != AUTO:  # a catalogue model is downloaded here, with a progress bar
         resolve_model(config.init, project.save_dir)
+    elif not config.resume:  # auto: the B0 ImageNet encoder, fetched once when the network allows
+        problem = fetch_quietly_failing(DEFAULT_ENCODER)
+        if problem:
+            notes.append(f"the ImageNet encoder could not be fetched ({problem})")
     skipped = _readable_entries(project)
     for line in notes + skipped:
         print(f"note: {line}", file=sys.stderr)

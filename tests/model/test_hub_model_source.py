@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import hub_server  # noqa: E402
 from train_synth import make_project  # noqa: E402
 
 from segstudio.cli.main import main  # noqa: E402
-from segstudio.model import hub  # noqa: E402
+from segstudio.model import catalogue, hub  # noqa: E402
 from segstudio.model.model_source import local_source, training_start  # noqa: E402
 from segstudio.model.train_types import TrainConfig  # noqa: E402
 
@@ -68,3 +69,24 @@ def test_training_with_auto_uses_the_cached_encoder_and_records_it(home, tmp_pat
     config = TrainConfig(init="auto", epochs=1, size=64, batch=2, device="cpu", num_workers=0)
     result = train(project, config)
     assert any("nvidia/mit-b0" in note for note in result.notes), result.notes
+
+
+def test_cli_train_without_model_fetches_the_encoder_once_when_it_can(tmp_path, monkeypatch, capsys) -> None:
+    """Online (a loopback hub): the B0 encoder is downloaded with a bar and the run starts from it."""
+    monkeypatch.setattr(catalogue, "_load_default", lambda: catalogue.load(REPO / "resources" / "catalogue.json"))
+    torch.manual_seed(0)
+    encoder = tmp_path / "mit"
+    transformers.SegformerForImageClassification(transformers.SegformerConfig(num_labels=1000)).save_pretrained(encoder)
+    server = hub_server.LoopbackHub()
+    server.add_folder("nvidia/mit-b0", encoder)
+    hub_server.point_hub_at(monkeypatch, tmp_path / "hf-home", server.endpoint)
+    try:
+        image_dir, save_dir = make_project(tmp_path / "p", count=4, size=64)
+        status = main(["train", str(save_dir), "--images", str(image_dir), "--steps", "2", "--size", "64",
+                       "--batch", "2", "--device", "cpu", "--workers", "0", "--json"])
+    finally:
+        server.stop()
+        hub_server.restore_hub(monkeypatch)
+    captured = capsys.readouterr()
+    result = json.loads(captured.out.splitlines()[-1])
+    assert status == 0 and any("nvidia/mit-b0" in note for note in result["notes"]), result
