@@ -6,9 +6,10 @@ variant ``b0``..``b5`` stays a variant (random weights), anything else is resolv
 :mod:`segstudio.model.hub` (a path, the project's models, the Hugging Face cache, a download).
 
 A training run with no starting model (``auto``, the default) starts from the ImageNet encoder
-of B0 when it is already in the cache, because fine-tuning a pretrained encoder learns far more
-from a few images than training from scratch; otherwise it starts from scratch and says how to
-get the encoder. Pressing Train never starts a download by surprise.
+of B0 when it is in the cache, because fine-tuning a pretrained encoder learns far more from a
+few images than training from scratch; otherwise it starts from scratch and says how to get the
+encoder. ``segstudio-cli train`` fetches the encoder first when the network allows; the window's
+Train button never starts a download (its Models dock has one).
 """
 
 from __future__ import annotations
