@@ -1,7 +1,8 @@
 """``segstudio-cli boxes-to-masks BOXES_DIR SAVE_DIR --images IMAGE_DIR``: labelImg boxes to masks.
 
 Every labelImg/VOC XML and YOLO txt in BOXES_DIR becomes a mask in SAVE_DIR: each box filled with
-its class, or refined by GrabCut inside the box with --grabcut. Classes are mapped by name onto
+its class, refined by GrabCut inside the box with --grabcut, or by a Segment Anything model with
+--sam (the box is its prompt). Classes are mapped by name onto
 SAVE_DIR/classes.txt (YOLO indices through --classes, default BOXES_DIR/classes.txt); boxes past
 the image edge are clipped; broken or unsafe XML is reported and skipped. Existing masks are kept
 and listed unless --overwrite.
@@ -25,14 +26,37 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--images", metavar="IMAGE_DIR", required=True, help="folder of the images")
     parser.add_argument("--classes", metavar="FILE", help="YOLO class names (classes.txt or data.yaml)")
     parser.add_argument("--grabcut", action="store_true", help="refine each box with GrabCut instead of filling it")
+    parser.add_argument("--sam", nargs="?", const="", default=None, metavar="MODEL_DIR",
+                        help="find the object in each box with a Segment Anything model (a SAM / SAM 2 folder; "
+                             "default: SAM 2.1 Hiera-tiny from the Hugging Face cache); needs segstudio[assist]")
     parser.add_argument("--overwrite", action="store_true", help="replace existing masks")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     from segstudio.cli.batch_output import print_report
+    from segstudio.core.errors import OptionError
     from segstudio.core.formats.boxes import boxes_to_masks
 
+    if args.grabcut and args.sam is not None:
+        raise OptionError("choose --grabcut or --sam, not both")
     method = "grabcut" if args.grabcut else "fill"
-    report = boxes_to_masks(args.boxes_dir, args.save_dir, args.images, args.classes, method, args.overwrite)
+    refine = _sam_refiner(args.sam) if args.sam is not None else None
+    report = boxes_to_masks(args.boxes_dir, args.save_dir, args.images, args.classes, method, args.overwrite,
+                            refine=refine)
     return print_report("boxes-to-masks", report, f"{len(report.written)} mask(s) written to {args.save_dir}")
+
+
+def _sam_refiner(folder: str):
+    """The boxes-to-masks refiner of a SAM model: every box of an image as a prompt, one embedding."""
+    from pathlib import Path
+
+    from segstudio.core.errors import CheckpointError
+    from segstudio.model import hub_cache
+    from segstudio.model.sam import DEFAULT
+    from segstudio.model.sam.box_masks import sam_refiner
+
+    path = Path(folder) if folder else hub_cache.cached_snapshot(DEFAULT.hub_id)
+    if path is None:
+        raise CheckpointError(f"--sam needs a model: segstudio-cli fetch-model {DEFAULT.hub_id}, or --sam MODEL_DIR")
+    return sam_refiner(path)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -302,24 +303,30 @@ def _grabcut_box(image: np.ndarray, obj: VocObject, iterations: int = 3) -> np.n
     return foreground if foreground.any() else None
 
 
+BoxRefiner = Callable[[np.ndarray, list[tuple[int, int, int, int]]], list[np.ndarray]]
+
+
 def boxes_to_mask(
     annotation: VocAnnotation,
     classes: ClassList,
     shape: tuple[int, ...],
     method: str = "fill",
     image: np.ndarray | None = None,
+    refine: BoxRefiner | None = None,
 ) -> np.ndarray:
     """Turn the boxes of ``annotation`` into an (H, W) label map.
 
     ``method="fill"`` paints each whole box; ``"grabcut"`` keeps the foreground GrabCut finds inside
-    each box of ``image`` and falls back to the whole box when it finds nothing. Larger boxes are
-    painted first so that small objects inside them stay visible. Names missing from ``classes``
-    are added to it (the caller sees them as new entries).
+    each box of ``image`` and falls back to the whole box when it finds nothing; ``refine`` (for
+    example a Segment Anything model, from a layer above this one) is called once with the image
+    and every box, 0-based with exclusive ends, and returns one (H, W) bool mask per box. Larger
+    boxes are painted first so that small objects inside them stay visible. Names missing from
+    ``classes`` are added to it (the caller sees them as new entries).
     """
     if method not in ("fill", "grabcut"):
         raise ValueError(f"method must be 'fill' or 'grabcut', got {method!r}")
-    if method == "grabcut" and image is None:
-        raise ValueError("GrabCut needs the image")
+    if (method == "grabcut" or refine is not None) and image is None:
+        raise ValueError("refining boxes needs the image")
     height, width = shape[:2]
     label = np.zeros((height, width), np.uint8)
     if image is not None and image.shape[:2] != (height, width):
@@ -328,12 +335,17 @@ def boxes_to_mask(
         VocObject(o.name, max(o.xmin, 1), max(o.ymin, 1), min(o.xmax, width), min(o.ymax, height))
         for o in annotation.objects
     ]
-    boxes = [b for b in boxes if b.xmin <= b.xmax and b.ymin <= b.ymax]
-    for clipped in sorted(boxes, key=lambda b: -b.area):
+    boxes = sorted((b for b in boxes if b.xmin <= b.xmax and b.ymin <= b.ymax), key=lambda b: -b.area)
+    refined = refine(image, [(b.xmin - 1, b.ymin - 1, b.xmax, b.ymax) for b in boxes]) if refine else None
+    for number, clipped in enumerate(boxes):
         name = clipped.name
         value = classes.index_of(name) if name in classes else classes.add(name)
         rows, cols = clipped.slices
-        region = _grabcut_box(image, clipped) if method == "grabcut" else None
+        if refined is not None:
+            region = np.asarray(refined[number], bool)[rows, cols]
+            region = region if region.any() else None  # nothing found: the whole box, as GrabCut does
+        else:
+            region = _grabcut_box(image, clipped) if method == "grabcut" else None
         if region is None:
             label[rows, cols] = value
         else:

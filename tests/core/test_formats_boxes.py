@@ -151,3 +151,43 @@ def test_existing_masks_are_kept_unless_overwrite(shared_fixtures, tmp_path) -> 
     assert (save / "classes.txt").read_text().splitlines() == ["background", "person", "tree", "dog", "cat"]
     label = read_mask(save / "demo.png")
     assert set(np.unique(label).tolist()) == {0, 1, 3, 4}  # person keeps index 1; dog 3, cat 4 appended
+
+
+def test_a_box_refiner_gets_every_box_once_and_stays_inside_them(shared_fixtures, tmp_path) -> None:
+    """The hook boxes-to-masks --sam uses: one call per image with 0-based exclusive boxes."""
+    src = shared_fixtures / "labelimg"
+    calls = []
+
+    def refine(image, boxes):
+        calls.append(list(boxes))
+        masks = []
+        for x0, y0, x1, y1 in boxes:  # a "model" that answers with the box's top half
+            mask = np.zeros(image.shape[:2], bool)
+            mask[y0:(y0 + y1) // 2, x0:x1] = True
+            masks.append(mask)
+        return masks
+
+    report = boxes_to_masks(src, tmp_path / "save", src, refine=refine)
+    assert report.ok and len(calls) == 1 and len(calls[0]) == len(read_annotation(src / "demo.xml").objects)
+    classes, _ = load_class_file(tmp_path / "save" / "classes.txt")
+    label = read_mask(tmp_path / "save" / "demo.png")
+    _check_inside_boxes(label, _boxes(src / "demo.xml"), classes)
+
+
+def test_cli_boxes_to_masks_with_a_sam_model_folder(shared_fixtures, tmp_path, capsys) -> None:
+    pytest.importorskip("transformers")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
+    from sam_tiny import TINY_SAM
+
+    from segstudio.cli.main import main
+    from segstudio.model.sam.loader import build_random
+
+    model, _ = build_random(TINY_SAM, seed=2)
+    model.save_pretrained(tmp_path / "sam")
+    src = shared_fixtures / "labelimg"
+    assert main(["boxes-to-masks", str(src), str(tmp_path / "save"), "--images", str(src),
+                 "--sam", str(tmp_path / "sam")]) == 0
+    classes, _ = load_class_file(tmp_path / "save" / "classes.txt")
+    _check_inside_boxes(read_mask(tmp_path / "save" / "demo.png"), _boxes(src / "demo.xml"), classes)
+    assert main(["boxes-to-masks", str(src), str(tmp_path / "s2"), "--images", str(src), "--sam",
+                 "--grabcut"]) == 1

@@ -18,7 +18,7 @@ import numpy as np
 from ..batch import BatchReport, Progress, StopFlag, run_batch
 from ..errors import AnnotationFormatError
 from ..images import image_size, load_image, natural_key
-from ..voc_xml import VocAnnotation, VocObject, boxes_to_mask, read_annotation
+from ..voc_xml import BoxRefiner, VocAnnotation, VocObject, boxes_to_mask, read_annotation
 from .import_target import ImportTarget, image_for_stem, plain_stem
 from .polygons import fill_polygon
 from .yolo import YoloShape, parse_label_file, pixel_box, read_names
@@ -41,12 +41,13 @@ def _image_of(annotation: VocAnnotation | None, stem: str, images_dir: Path) -> 
     return found
 
 
-def _paint(annotation: VocAnnotation, target: ImportTarget, image_path: Path, method: str) -> np.ndarray:
+def _paint(annotation: VocAnnotation, target: ImportTarget, image_path: Path, method: str,
+           refine: BoxRefiner | None = None) -> np.ndarray:
     for obj in annotation.objects:
         target.index_for(obj.name)  # new names are appended (and reported) before painting
     width, height = image_size(image_path)
-    image = load_image(image_path) if method == "grabcut" else None
-    return boxes_to_mask(annotation, target.classes, (height, width), method, image)
+    image = load_image(image_path) if method == "grabcut" or refine is not None else None
+    return boxes_to_mask(annotation, target.classes, (height, width), method, image, refine)
 
 
 def _yolo_annotation(shapes: list[YoloShape], names: list[str], width: int, height: int, source: str) -> VocAnnotation:
@@ -95,10 +96,13 @@ def boxes_to_masks(
     overwrite: bool = False,
     on_progress: Progress | None = None,
     should_stop: StopFlag | None = None,
+    refine: BoxRefiner | None = None,
 ) -> BatchReport:
     """Turn every ``*.xml`` and YOLO ``*.txt`` of ``boxes_dir`` into a mask in ``save_dir``.
 
     ``names_file`` names the YOLO classes (default ``boxes_dir/classes.txt``); XML carries names.
+    ``refine`` replaces ``method`` with a model that finds the object in each box (see
+    :func:`segstudio.core.voc_xml.boxes_to_mask`).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -128,7 +132,7 @@ def boxes_to_masks(
         stem = plain_stem(image_path.name, str(path))
         if target.should_skip(stem, image_path):
             return
-        label = _paint(annotation, target, image_path, method)
+        label = _paint(annotation, target, image_path, method, refine)
         for shape in polygons:  # segmentation lines in a YOLO file are painted as polygons
             if shape.yolo_class >= len(names):
                 raise AnnotationFormatError(f"{path}: class {shape.yolo_class} but only {len(names)} names")

@@ -101,6 +101,11 @@ class SegmentTool(QObject):
 
             self._segmenter = PromptableSegmenter.from_folder(self._folder())
 
+    def model_path(self) -> Path:
+        """The model folder in use (the chosen one, else the default from the cache); CheckpointError
+        naming how to get one when there is none."""
+        return self._folder()
+
     def _folder(self) -> Path:
         from segstudio.core.errors import CheckpointError
         from segstudio.model import hub_cache

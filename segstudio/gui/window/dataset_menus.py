@@ -93,13 +93,23 @@ class DatasetMenus:
         if not folder:
             return
         method = dialogs.ask_choice(self.window, "Boxes to masks", "How should each box become a mask?",
-                                    [("fill", "Fill the box"), ("grabcut", "GrabCut inside the box")])
+                                    [("fill", "Fill the box"), ("grabcut", "GrabCut inside the box"),
+                                     ("sam", "Segment Anything inside the box (click-to-segment model)")])
         if method is None:
             return
-        self._write_job("Boxes to masks",
-                        lambda progress, stop, again=False: boxes_to_masks(
-                            folder, project.save_dir, project.image_dir, None, method, again,
-                            on_progress=progress, should_stop=stop))
+        segment = self.window.assist_features.tools.segment
+
+        def job(progress, stop, again=False):
+            refine = None
+            if method == "sam":  # the model (and torch) load on the worker, never on the GUI thread
+                from segstudio.model.sam.box_masks import sam_refiner
+
+                refine = sam_refiner(segment.model_path())
+            return boxes_to_masks(folder, project.save_dir, project.image_dir, None,
+                                  "fill" if method == "sam" else method, again,
+                                  on_progress=progress, should_stop=stop, refine=refine)
+
+        self._write_job("Boxes to masks", job)
 
     def ask_export(self, fmt: DatasetFormat) -> None:
         project = self._project(writes=False)

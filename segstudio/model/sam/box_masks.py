@@ -50,3 +50,10 @@ def sam_box_masks(
             mask[y0:y1, x0:x1] = inside if inside.any() else True
         masks.append(mask)
     return masks
+
+
+def sam_refiner(folder):
+    """The boxes-to-masks refiner (``core.voc_xml.BoxRefiner``) of the SAM / SAM 2 model in ``folder``:
+    every box of an image as a prompt, one embedding per image."""
+    segmenter = PromptableSegmenter.from_folder(folder)
+    return lambda rgb, boxes: sam_box_masks(segmenter, rgb, boxes)
