@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self.actions = Actions(self)
         self.actions.build_menus()
         repair = self.actions.add(Spec("repair_mask", "&Repair mask…", tip="Repair a mask that did not load"))
-        self.actions.menus["File"].addAction(repair)
+        self.actions.menus["File"].insertAction(self.actions["save"], repair)  # with the file actions, before Quit
         repair.setEnabled(False)
         self.addToolBar(self.actions.build_toolbar())
         self.file_dock = FileDock(self)
