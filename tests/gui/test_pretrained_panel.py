@@ -68,3 +68,14 @@ def test_train_from_an_encoder_selects_it_in_the_training_form(qtbot, window, tm
     panel.train_button.click()
     assert window.model_features.train_dock.model_source() == "mit-b0"
     next(gen, None)
+
+
+def test_a_downloaded_model_is_offered_in_the_training_form(qtbot, hub, window, monkeypatch) -> None:
+    panel, dock = window.model_features.models_dock.pretrained, window.model_features.train_dock
+    assert dock.model_box.findData("b0-ade") < 0
+    monkeypatch.setattr(dialogs, "confirm", lambda *a: True)
+    panel.refresh()
+    panel.select("b0-ade")
+    panel.download_selected()
+    qtbot.waitUntil(lambda: dock.model_box.findData("b0-ade") >= 0, timeout=30000)
+    assert "downloaded" in dock.model_box.itemText(dock.model_box.findData("b0-ade"))

@@ -34,6 +34,7 @@ class PretrainedPanel(QWidget):
 
     use_model = Signal(object)
     train_from = Signal(str)
+    downloaded = Signal()  # a download finished: lists of downloaded models refresh
 
     def __init__(self, pool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,6 +108,7 @@ class PretrainedPanel(QWidget):
 
     def _downloaded(self, row: PretrainedRow, future: Future) -> None:
         self.refresh()
+        self.downloaded.emit()
         if future.cancelled() or isinstance(future.exception(), DownloadCancelled):
             dialogs.info(self, "Download stopped", f"{row.entry.id}: stopped; the next Download continues "
                          "where it stopped.")

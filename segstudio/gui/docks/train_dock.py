@@ -161,6 +161,7 @@ class TrainDock(QDockWidget):
             self.model_box.addItem(text, data)
         self.model_box.addItem("Checkpoint file…", BROWSE_FILE)
         self.model_box.addItem("Model folder…", BROWSE_FOLDER)
+        self.add_downloaded_models()
         self.model_box.setToolTip("Auto: the ImageNet-pretrained B0 encoder when it is downloaded (Models dock), "
                                   "else B0 from scratch. Or an architecture to train from scratch, or weights "
                                   "to start from (a public SegFormer checkpoint, or one of your models)")
@@ -237,6 +238,17 @@ class TrainDock(QDockWidget):
             self.set_model_source(path)
         else:
             self.model_box.setCurrentIndex(0)
+
+    def add_downloaded_models(self) -> None:
+        """Offer every downloaded public checkpoint as a start (more are in the Models dock's list)."""
+        from segstudio.application.pretrained import rows
+
+        for row in rows():
+            if row.downloaded and self.model_box.findData(row.entry.short) < 0:
+                self.model_box.insertItem(len(VARIANT_ITEMS), f"{row.entry.short} ({row.trained_on}, downloaded)",
+                                          row.entry.short)
+                self.model_box.setItemData(len(VARIANT_ITEMS), f"{row.entry.id}, {row.entry.licence.name}",
+                                           Qt.ItemDataRole.ToolTipRole)
 
     def set_model_source(self, source: str) -> None:
         """Select a variant ("b0"), "@active", or a checkpoint path (added to the list)."""

@@ -108,6 +108,7 @@ class ModelFeatures(QObject):
         td.run_finished.connect(self.training_finished)
         md.active_changed.connect(self.active_changed)
         md.pretrained.train_from.connect(lambda short: (td.set_model_source(short), td.raise_()))
+        md.pretrained.downloaded.connect(td.add_downloaded_models)
         self.service.ready.connect(self.prediction_ready)
         self.service.failed.connect(lambda message: rd.set_status(f"Prediction failed: {message}"))
         rd.mode_changed.connect(self.set_view)
