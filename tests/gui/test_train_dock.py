@@ -173,3 +173,16 @@ def test_gui_thread_keeps_answering_during_training(qtbot, train_window):
     print(f"\nGUI timer during training: {len(ticks)} ticks over {ticks[-1] - ticks[0]:.2f} s, "
           f"longest gap {gaps.max() * 1000:.1f} ms, 99th percentile {np.percentile(gaps, 99) * 1000:.1f} ms")
     assert gaps.max() < 0.100
+
+
+def test_the_epoch_axis_reads_sensibly_for_short_and_long_runs(qtbot):
+    from segstudio.gui.docks.train_chart import TrainChart
+
+    chart = TrainChart()
+    qtbot.addWidget(chart)
+    chart.set_epochs(1)
+    assert chart.x_axis.labelFormat() == "%.1f" and chart.x_axis.tickCount() == 6
+    chart.set_epochs(4)
+    assert chart.x_axis.labelFormat() == "%.0f" and chart.x_axis.tickCount() == 5
+    chart.set_epochs(250)
+    assert chart.x_axis.labelFormat() == "%.0f" and chart.x_axis.tickCount() == 6

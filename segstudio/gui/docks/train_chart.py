@@ -58,7 +58,10 @@ class TrainChart(QChartView):
         """The x range of the run (so the curve grows from the left instead of rescaling)."""
         self._max_x = max(1.0, float(epochs))
         self.x_axis.setRange(0.0, self._max_x)
-        self.x_axis.setTickCount(min(11, int(self._max_x) + 1) if self._max_x <= 10 else 6)
+        # A run of one or two long epochs (a big set) reads in tenths: 0, 0.2 … 1, not 0, 0, 0, 1.
+        short = self._max_x < 3
+        self.x_axis.setLabelFormat("%.1f" if short else "%.0f")
+        self.x_axis.setTickCount(6 if short or self._max_x > 10 else int(self._max_x) + 1)
 
     def add_loss(self, epoch: float, loss: float) -> None:
         if not math.isfinite(loss):
