@@ -39,6 +39,7 @@ from segstudio.gui.workers.background import BackgroundPools
 
 PLUGINS: tuple[str, ...] = (  # modules with install(window)
     "segstudio.gui.window.model_features",
+    "segstudio.gui.window.live_features",
     "segstudio.gui.window.assist_features",  # after the model's layers: its proposal is drawn on top
     "segstudio.gui.window.dataset_menus",
 )

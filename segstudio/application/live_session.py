@@ -1,0 +1,87 @@
+"""Live mode's rules, without Qt: what the model learns from, and one learn-then-predict cycle.
+
+The samples are every labelled mask of the project (read once, again when its file changes) plus
+the mask on screen as it is now, strokes not yet saved included: that is what makes the model
+follow the painting. A cycle trains a short burst and predicts the image on screen; the window
+runs cycles one after another on a worker while live mode is on, and stops a burst at once when
+a stroke begins (painting always wins the CPU).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from segstudio.core.errors import SegStudioError
+
+STEPS_PER_CYCLE = 8
+MAX_SAMPLES = 64  # images held for live training (the current one always among them)
+
+
+@dataclass
+class CycleResult:
+    """What one cycle did: the mean loss of its steps and the prediction of the image on screen."""
+
+    loss: float
+    steps: int
+    labels: np.ndarray | None  # (H, W) model class indices, None when nothing to predict
+    seconds: float
+
+
+class LiveSession:
+    """Samples and cycles for one project; ``trainer`` is a :class:`segstudio.model.live.LiveTrainer`
+    (made on the worker, where importing torch cannot freeze the window)."""
+
+    def __init__(self, project, make_trainer: Callable[[], object]) -> None:
+        self.project = project
+        self._make_trainer = make_trainer
+        self.trainer = None
+        self._cache: dict[Path, tuple[float, np.ndarray, np.ndarray]] = {}
+
+    def samples(self, current: Path | None, rgb: np.ndarray | None, label: np.ndarray | None) -> list:
+        """(image, labels) pairs: the labelled images of the project, the one on screen as painted now."""
+        pairs = []
+        if rgb is not None and label is not None:
+            pairs.append((rgb, label))
+        for entry in self.project.labelled_entries():
+            if len(pairs) >= MAX_SAMPLES:
+                break
+            if current is not None and entry.image_path == current:
+                continue
+            pair = self._read(entry)
+            if pair is not None:
+                pairs.append(pair)
+        return pairs
+
+    def _read(self, entry):
+        try:
+            stamp = entry.mask_path.stat().st_mtime
+            cached = self._cache.get(entry.mask_path)
+            if cached is None or cached[0] != stamp:
+                rgb = self.project.load_image(entry)
+                label = self.project.load_mask(entry)
+                self._cache[entry.mask_path] = cached = (stamp, rgb, label)
+            return cached[1], cached[2]
+        except (OSError, SegStudioError):
+            return None  # a mask being written or a broken file: the next cycle tries again
+
+    def cycle(self, current: Path | None, rgb: np.ndarray | None, label: np.ndarray | None,
+              should_stop: Callable[[], bool]) -> CycleResult:
+        """One burst of learning, then a prediction of ``rgb`` (on the worker)."""
+        started = time.perf_counter()
+        if self.trainer is None:
+            self.trainer = self._make_trainer()
+        before = self.trainer.steps
+        loss = self.trainer.train(self.samples(current, rgb, label), STEPS_PER_CYCLE, should_stop)
+        labels = self.trainer.predict(rgb) if rgb is not None and not should_stop() else None
+        return CycleResult(loss, self.trainer.steps - before, labels, time.perf_counter() - started)
+
+    def save(self, folder: Path) -> Path | None:
+        """The model so far as an ordinary model folder; None when it never trained."""
+        if self.trainer is None or self.trainer.steps == 0:
+            return None
+        return self.trainer.save(folder)

@@ -1,0 +1,156 @@
+"""Model > Live training: the model keeps learning while you paint, and its prediction follows.
+
+While the toggle is on, cycles of :class:`segstudio.application.live_session.LiveSession` run one
+after another on the window's "live" pool: a short burst of training on the labelled images and
+the strokes on screen, then a prediction of the image on screen, shown like any prediction
+(overlay, error map, review, accept). A stroke in progress stops the burst at once, so painting
+always has the CPU. Turning live mode off saves the model as an ordinary model folder
+(``models/live-<date>``) and makes it the active model.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+
+from segstudio.application.live_session import LiveSession
+from segstudio.application.model_runner import PredictionResult
+from segstudio.gui.window import dialogs
+from segstudio.gui.window.actions import Spec
+
+PAUSE_MS = 30  # between cycles: lets queued GUI work run first
+LIVE_SIZE = 256
+
+
+class LiveFeatures:
+    """The live-training toggle of one window."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        self.pool = window.pools.pool("live")
+        self.session: LiveSession | None = None
+        self.future: Future | None = None
+        self.on = False
+        action = window.actions.add(Spec("live_training", "&Live training", ("Ctrl+L",), checkable=True,
+                                         tip="Keep training while you paint; the prediction follows"))
+        window.actions.menu("Model").addAction(action)
+        action.toggled.connect(self.set_live)
+        self.action = action
+        window.closing.add_hook(self._closed)
+        window.session.project_opened.connect(lambda: self.action.setChecked(False))
+
+    # --- the toggle ------------------------------------------------------------------------------
+    def set_live(self, on: bool) -> None:
+        if on == self.on:
+            return
+        if on and not self._can_start():
+            self.action.setChecked(False)
+            return
+        self.on = on
+        if on:
+            project = self.window.session.project
+            names = list(project.classes.names)
+            init = self.window.model_features.train_dock.model_source()
+            init = "auto" if init.startswith("@") else init
+            self.session = LiveSession(project, lambda: _make_trainer(names, init, project.save_dir))
+            self._status("Live training: starting (the first cycle loads the model)…")
+            self._next()
+        elif self.future is None or self.future.done():
+            self._finish()
+
+    def _can_start(self) -> bool:
+        session = self.window.session
+        if session.project is None or session.document is None:
+            dialogs.info(self.window, "Live training", "Open a folder and an image first.")
+            return False
+        if session.read_only:
+            dialogs.error(self.window, "Live training", f"The project is {session.read_only}.")
+            return False
+        return True
+
+    # --- cycles ----------------------------------------------------------------------------------
+    def _next(self) -> None:
+        if not self.on or self.session is None:
+            return
+        session = self.window.session
+        document, current = session.document, session.current
+        rgb = document.image if document is not None else None
+        label = document.label.copy() if document is not None else None
+        path = current.entry.image_path if current is not None else None
+        tools = self.window.tools
+        self.future = self.pool.submit(self.session.cycle, path, rgb, label,
+                                       lambda: not self.on or tools.busy, on_done=lambda f: self._done(f, path))
+
+    def _done(self, future: Future, path: Path | None) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            self.on = False
+            self.action.setChecked(False)
+            dialogs.error(self.window, "Live training stopped", str(error))
+            return
+        result = future.result()
+        trainer = self.session.trainer
+        if result.labels is not None and path is not None:
+            self.window.model_features.prediction_ready(PredictionResult(
+                path, Path("live model"), result.labels, 0.0, list(trainer.info.class_names)))
+        loss = "—" if result.loss != result.loss else f"{result.loss:.3f}"
+        self._status(f"Live training: step {trainer.steps}, loss {loss} ({result.seconds:.1f} s a cycle)")
+        if self.on:
+            QTimer.singleShot(PAUSE_MS, self._next)
+        else:
+            self._finish()
+
+    def _finish(self, activate: bool = True) -> None:
+        """Live mode ended: keep the model as a normal model folder and make it the active one."""
+        session, self.session = self.session, None
+        if session is None:
+            return
+        project = session.project
+        folder = project.save_dir / "models" / f"live-{time.strftime('%Y%m%d-%H%M%S')}"
+        try:
+            saved = session.save(folder)
+        except OSError as exc:
+            dialogs.error(self.window, "Live training", f"The live model was not saved: {exc}")
+            return
+        if saved is None:
+            self._status("Live training off (nothing learnt yet)")
+            return
+        if not activate:
+            return
+        models = self.window.model_features.models_dock
+        models.refresh()
+        models.set_active(saved)
+        self._status(f"Live training off: the model is kept as {saved.name} (now the active model)")
+
+    def _closed(self) -> None:
+        """Close hook: stop the burst, wait for it, keep the model."""
+        self.on = False
+        if self.future is not None:
+            try:
+                self.future.result(timeout=60)
+            except Exception:  # noqa: BLE001 - the window is closing: keep what can be kept
+                pass
+        self._finish(activate=False)
+
+    def _status(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 15000)
+
+
+def _make_trainer(names, init, save_dir):  # on the worker: torch loads here, not on the GUI thread
+    import torch
+
+    from segstudio.model.live import LiveTrainer
+
+    torch.set_num_threads(1)  # the other core stays with the painting
+    return LiveTrainer(names, init=init, size=LIVE_SIZE, save_dir=save_dir)
+
+
+def install(window) -> LiveFeatures:
+    """Add Model > Live training to ``window`` (see ``MainWindow.PLUGINS``)."""
+    window.live_features = LiveFeatures(window)
+    return window.live_features

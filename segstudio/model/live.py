@@ -1,0 +1,138 @@
+"""Live training: a model that keeps learning, a few steps at a time, from what is painted now.
+
+The full trainer (:mod:`segstudio.model.train_loop`) runs a planned schedule over a fixed set.
+Live mode is different: the set changes with every stroke, the run has no end, and between bursts
+the window wants a prediction of the image on screen. So :class:`LiveTrainer` keeps one model and
+one optimiser in memory, trains ``steps`` at a time on whatever samples it is given (random crops
+and flips; pixels labelled 255 -- unpainted scribble areas, ignore -- teach nothing), predicts an
+image in between, and saves itself as an ordinary model folder when live mode ends.
+
+It runs on one thread, so that painting keeps the other core.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from segstudio.core.palette import IGNORE_INDEX
+
+from .augment import IMAGENET_MEAN, IMAGENET_STD
+from .checkpoints import load_model, save_model
+from .model_source import local_source, training_start
+from .recipe import PRETRAINED_LR, SCRATCH_LR
+from .schedule import param_groups
+from .train_history import write_history
+
+Sample = tuple[np.ndarray, np.ndarray]  # (H, W, 3) uint8 image, (H, W) uint8 labels (255: unlabelled)
+
+
+class LiveTrainer:
+    """One model learning in bursts; ``notes`` says where it started from."""
+
+    def __init__(self, class_names: Sequence[str], init: str = "auto", size: int = 256, batch: int = 4,
+                 seed: int = 0, save_dir: str | Path | None = None, lr: float | None = None) -> None:
+        torch.manual_seed(seed)
+        self.rng = np.random.default_rng(seed)
+        start, note = training_start(init, save_dir)
+        model, info = load_model(local_source(start, save_dir, download=False), class_names=list(class_names))
+        self.model, self.info = model.train(), info
+        self.info.image_size = size
+        self.size, self.batch = size, batch
+        scratch = start.strip().lower() in {f"b{i}" for i in range(6)}
+        self.lr = lr if lr is not None else (SCRATCH_LR if scratch else PRETRAINED_LR)
+        self.optimizer = torch.optim.AdamW(param_groups(model, self.lr, 0.01, 1.0 if scratch else 10.0),
+                                           lr=self.lr)
+        self.notes = [note] if note else []
+        self.steps = 0
+        self.history: list[dict] = []
+        self._mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1) * 255.0
+        self._std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1) * 255.0
+
+    # --- learning --------------------------------------------------------------------------------
+    def train(self, samples: Sequence[Sample], steps: int,
+              should_stop: Callable[[], bool] | None = None) -> float:
+        """``steps`` optimiser steps on random crops of ``samples`` (stops early when told); the
+        mean loss, NaN when nothing was labelled."""
+        usable = [s for s in samples if (s[1] != IGNORE_INDEX).any()]
+        if not usable:
+            return math.nan
+        self.model.train()
+        losses = []
+        started = time.perf_counter()
+        for _ in range(steps):
+            if should_stop is not None and should_stop():
+                break
+            images, labels = self._batch(usable)
+            logits = self.model(images)
+            logits = F.interpolate(logits, size=labels.shape[-2:], mode="bilinear", align_corners=False)
+            loss = F.cross_entropy(logits, labels, ignore_index=IGNORE_INDEX)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.steps += 1
+            losses.append(loss.item())
+        mean = float(np.mean(losses)) if losses else math.nan
+        self.history.append({"step": self.steps, "train_loss": mean,
+                             "seconds": round(time.perf_counter() - started, 3)})
+        return mean
+
+    def _batch(self, samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Random crops (padded with ignore where an image is smaller) and flips."""
+        size = self.size
+        images = np.zeros((self.batch, size, size, 3), np.uint8)
+        labels = np.full((self.batch, size, size), IGNORE_INDEX, np.uint8)
+        for i in range(self.batch):
+            rgb, label = samples[int(self.rng.integers(len(samples)))]
+            rgb, label = _fit(rgb, label, size)
+            h, w = label.shape
+            top = int(self.rng.integers(0, max(1, h - size + 1)))
+            left = int(self.rng.integers(0, max(1, w - size + 1)))
+            crop_rgb, crop_label = rgb[top:top + size, left:left + size], label[top:top + size, left:left + size]
+            if self.rng.random() < 0.5:
+                crop_rgb, crop_label = crop_rgb[:, ::-1], crop_label[:, ::-1]
+            images[i, :crop_rgb.shape[0], :crop_rgb.shape[1]] = crop_rgb
+            labels[i, :crop_label.shape[0], :crop_label.shape[1]] = crop_label
+        x = torch.from_numpy(images).permute(0, 3, 1, 2).float()
+        return (x - self._mean) / self._std, torch.from_numpy(labels).long()
+
+    # --- using it --------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def predict(self, rgb: np.ndarray) -> np.ndarray:
+        """(H, W) uint8 class indices for ``rgb``, seen at the scale training saw it (see :func:`_fit`)."""
+        self.model.eval()
+        h, w = rgb.shape[:2]
+        scale = min(1.0, 2 * self.size / max(h, w))
+        ih, iw = (max(32, int(round(h * scale / 32)) * 32), max(32, int(round(w * scale / 32)) * 32))
+        x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).unsqueeze(0).float()
+        x = F.interpolate((x - self._mean) / self._std, size=(ih, iw), mode="bilinear", align_corners=False)
+        logits = F.interpolate(self.model(x), size=(h, w), mode="bilinear", align_corners=False)
+        self.model.train()
+        return logits[0].argmax(0).to(torch.uint8).numpy()
+
+    def save(self, folder: str | Path) -> Path:
+        """The model as an ordinary model folder (weights, config, history): usable everywhere."""
+        folder = Path(folder)
+        save_model(folder, self.model.eval(), self.info)
+        self.model.train()
+        write_history(folder, self.history, {"live": True, "steps": self.steps, "notes": self.notes})
+        return folder
+
+
+def _fit(rgb: np.ndarray, label: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shrink an image whose long side is over twice the crop size, so crops see whole objects."""
+    h, w = label.shape
+    if max(h, w) <= 2 * size:
+        return rgb, label
+    import cv2
+
+    scale = 2 * size / max(h, w)
+    dsize = (max(1, int(w * scale)), max(1, int(h * scale)))
+    return (cv2.resize(rgb, dsize, interpolation=cv2.INTER_AREA),
+            cv2.resize(label, dsize, interpolation=cv2.INTER_NEAREST))
