@@ -51,19 +51,23 @@ def _differs(model_name: str, target: str, project) -> bool:
     return not same or target.strip().casefold() != model_name.strip().casefold()
 
 
-def accepted_label(mask: np.ndarray, prediction: np.ndarray, mode: AcceptMode, class_index: int = 1) -> np.ndarray:
+def accepted_label(mask: np.ndarray, prediction: np.ndarray, mode: AcceptMode, class_index: int = 1,
+                   unpainted: int = 0) -> np.ndarray:
     """The mask after accepting ``prediction`` in ``mode`` (a new array; ``mask`` is unchanged).
 
-    Ignore pixels (255) the user painted are never overwritten, and a pixel predicted as a class
-    the project does not know (255, see :func:`prediction_in_project`) keeps what the mask has;
-    UNLABELLED writes only where the mask is still background (0); CLASS only where
-    ``class_index`` is predicted.
+    Ignore pixels (255) the user painted are never overwritten (in a scribble project, where 255
+    means unpainted, they are what accepting fills), and a pixel predicted as a class the project
+    does not know (255, see :func:`prediction_in_project`) keeps what the mask has; UNLABELLED
+    writes only where the mask is still unpainted (``unpainted``: 0, or 255 for scribbles); CLASS
+    only where ``class_index`` is predicted.
     """
     if mask.shape != prediction.shape:
         raise ValueError(f"prediction {prediction.shape} and mask {mask.shape} differ in size")
-    writable = (mask != IGNORE_INDEX) & (prediction != IGNORE_INDEX)
+    writable = prediction != IGNORE_INDEX
+    if unpainted != IGNORE_INDEX:
+        writable &= mask != IGNORE_INDEX
     if mode is AcceptMode.UNLABELLED:
-        writable &= mask == 0
+        writable &= mask == unpainted
     elif mode is AcceptMode.CLASS:
         writable &= prediction == class_index
     result = mask.copy()

@@ -229,6 +229,6 @@ class Document:
         image = self.image if tolerance is not None else None
         return self._paint_shape(drawing.flood_fill(self._label, x, y, image, tolerance), value)
 
-    def fill_unlabelled(self, value: int) -> Rect | None:
-        """Give every background pixel ``value``."""
-        return self._paint_shape(drawing.unlabelled(self._label), value)
+    def fill_unlabelled(self, value: int, unpainted: int = 0) -> Rect | None:
+        """Give every unpainted pixel (``unpainted``: 0, or 255 in a scribble project) ``value``."""
+        return self._paint_shape(drawing.unlabelled(self._label, unpainted), value)

@@ -162,8 +162,9 @@ def _writable(array: np.ndarray) -> np.ndarray:
     return array if array.flags.writeable else array.copy()
 
 
-def unlabelled(label: np.ndarray) -> Shape | None:
-    """Every background (0) pixel, e.g. to give all that is left one class."""
-    mask = label == 0
+def unlabelled(label: np.ndarray, unpainted: int = 0) -> Shape | None:
+    """Every unpainted pixel (background 0, or 255 in a scribble project), e.g. to give all that is
+    left one class."""
+    mask = label == unpainted
     height, width = label.shape
     return _finish(Rect(0, 0, width, height), mask)

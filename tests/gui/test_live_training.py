@@ -35,3 +35,40 @@ def test_live_training_needs_an_image(qtbot, make_window, fake_dialogs):
     window = make_window()
     window.actions["live_training"].setChecked(True)
     assert not window.actions["live_training"].isChecked() and "info" in fake_dialogs.names()
+
+
+def test_a_scribble_project_starts_unlabelled_and_the_eraser_unpaints(qtbot, window, project_dir):
+    from segstudio.core.masks import read_mask
+
+    window.actions["scribbles"].setChecked(True)
+    assert window.session.project.settings["unpainted"] == "unlabelled"
+    assert window.go(+1) and window.session.wait_loaded()  # an image opened from now on
+    label = window.session.document.label
+    assert (label == 255).all()
+    window.select_class(1)
+    window.tools.set_brush_size(5)
+    drag(window.canvas, [(10, 20), (40, 20)])
+    assert (label == 1).sum() > 0 and (label == 0).sum() == 0  # nothing became background
+    window.actions["tool_eraser"].trigger()
+    drag(window.canvas, [(10, 20), (40, 20)])
+    assert (label == 255).all()  # erased back to unpainted, not to background
+    window.actions["tool_brush"].trigger()
+    drag(window.canvas, [(10, 30), (40, 30)])
+    window.actions["fill_unlabelled"].trigger()
+    assert (label == 1).all()  # Shift+F fills the unpainted pixels
+    window.session.flush()
+    assert (read_mask(project_dir / "img2.png") == 1).all()
+
+
+def test_accept_only_unlabelled_fills_the_unpainted_pixels_of_a_scribble_mask():
+    import numpy as np
+
+    from segstudio.application.review_rules import AcceptMode, accepted_label
+
+    mask = np.full((2, 3), 255, np.uint8)
+    mask[0, 0] = 2
+    prediction = np.ones((2, 3), np.uint8)
+    out = accepted_label(mask, prediction, AcceptMode.UNLABELLED, unpainted=255)
+    assert out.tolist() == [[2, 1, 1], [1, 1, 1]]
+    # without scribbles 255 is ignore the user painted: "all classes" replaces the rest, never it
+    assert accepted_label(mask, prediction, AcceptMode.ALL).tolist() == [[1, 255, 255], [255, 255, 255]]

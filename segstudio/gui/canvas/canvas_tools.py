@@ -54,6 +54,7 @@ class ToolController(QObject):
         self.current_class = 1
         self.brush_size = 15  # diameter in image pixels
         self.fill_tolerance = 0  # 0: same label only; >0: also limited by image colour
+        self.unpainted = 0  # what the eraser paints: background 0, or 255 (unlabelled) for scribbles
         self._stroking = False
         self._last: tuple[float, float] | None = None  # last brush point (for Shift lines)
         self._polygon: list[tuple[float, float]] = []
@@ -101,7 +102,7 @@ class ToolController(QObject):
 
     def _value(self) -> int:
         if self.tool == Tool.ERASER:
-            return 0
+            return self.unpainted
         if self.tool == Tool.IGNORE:
             return IGNORE_INDEX
         return self.current_class
@@ -230,7 +231,7 @@ class ToolController(QObject):
         """Give every background pixel the current class (one undo step)."""
         if self.document is None:
             return False
-        changed = self.document.fill_unlabelled(self.current_class) is not None
+        changed = self.document.fill_unlabelled(self.current_class, self.unpainted) is not None
         if changed:
             self.edit_finished.emit()
         return changed

@@ -20,6 +20,7 @@ from segstudio.application.review_rules import (
     prediction_in_project,
     project_aliases,
 )
+from segstudio.application.scribbles import unpainted_value
 from segstudio.core import overlay
 from segstudio.gui.canvas.overlay_layer import OverlayLayer
 from segstudio.gui.docks.error_legend import ErrorLegend
@@ -148,7 +149,8 @@ class PredictionLayer(QObject):
         if not self.available or document is None:
             return False
         self.window.tools.cancel()
-        new = accepted_label(document.label, self.labels, mode, class_index)
+        unpainted = unpainted_value(self.window.session.project)
+        new = accepted_label(document.label, self.labels, mode, class_index, unpainted)
         if document.set_label(new) is None:
             return False
         self.window.tools.edit_finished.emit()  # autosave and class counts, like any other edit

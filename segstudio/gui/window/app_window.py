@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
 from segstudio.application import navigation
+from segstudio.application.scribbles import unpainted_value
 from segstudio.application.window_title import window_title
 from segstudio.core import overlay
 from segstudio.core.errors import SegStudioError
@@ -413,8 +414,8 @@ class MainWindow(QMainWindow):
         if project is None:
             return
         lut = overlay.colour_lut(project.classes.colour_table()[: len(project.classes)], self.class_dock.visible, 1.0)
-        if not self.class_dock.visible[IGNORE_INDEX]:
-            lut[IGNORE_INDEX, 3] = 0
+        if not self.class_dock.visible[IGNORE_INDEX] or unpainted_value(project) == IGNORE_INDEX:
+            lut[IGNORE_INDEX, 3] = 0  # hidden, or a scribble project's unpainted pixels: show the photo
         self.mask_layer.set_lut(lut)
         self.session.overlay_lut = self.mask_layer.native_lut
 

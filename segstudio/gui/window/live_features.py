@@ -18,6 +18,9 @@ from PySide6.QtCore import QTimer
 
 from segstudio.application.live_session import LiveSession
 from segstudio.application.model_runner import PredictionResult
+from segstudio.application.scribbles import set_scribbles, unpainted_value
+from segstudio.core.errors import SegStudioError
+from segstudio.core.palette import IGNORE_INDEX
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
 
@@ -40,7 +43,40 @@ class LiveFeatures:
         action.toggled.connect(self.set_live)
         self.action = action
         window.closing.add_hook(self._closed)
-        window.session.project_opened.connect(lambda: self.action.setChecked(False))
+        window.session.project_opened.connect(self._project_opened)
+        self.scribbles = window.actions.add(Spec(
+            "scribbles", "Unpainted pixels are &unlabelled (scribbles)", checkable=True,
+            tip="New masks start unlabelled (255) instead of background: a few strokes per class teach "
+                "live training; the eraser un-paints"))
+        window.actions.menu("Edit").addAction(self.scribbles)
+        self.scribbles.toggled.connect(self.set_scribbles)
+
+    # --- scribbles -------------------------------------------------------------------------------
+    def _project_opened(self) -> None:
+        self.action.setChecked(False)
+        project = self.window.session.project
+        on = project is not None and unpainted_value(project) == IGNORE_INDEX
+        self.scribbles.blockSignals(True)  # showing the setting is not changing it
+        self.scribbles.setChecked(on)
+        self.scribbles.blockSignals(False)
+        self.window.tools.unpainted = IGNORE_INDEX if on else 0
+
+    def set_scribbles(self, on: bool) -> None:
+        """Turn the project into a scribble project (or back); images opened from now on follow."""
+        project = self.window.session.project
+        if project is None or self.window.session.read_only:
+            self._project_opened()
+            return
+        try:
+            set_scribbles(project, on)
+        except (OSError, SegStudioError) as exc:
+            dialogs.error(self.window, "Scribbles", f"The setting was not saved: {exc}")
+            return
+        self.window.tools.unpainted = IGNORE_INDEX if on else 0
+        self.window.session.discard_prefetched()
+        self.window.update_lut()
+        self._status("Scribbles: unpainted pixels are unlabelled in images without a mask" if on
+                     else "Unpainted pixels are background again in images without a mask")
 
     # --- the toggle ------------------------------------------------------------------------------
     def set_live(self, on: bool) -> None:

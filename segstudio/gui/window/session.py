@@ -290,6 +290,12 @@ class Session(QObject):
     def _drop_prefetch(self) -> None:
         self._queue.keep_only(set())
 
+    def discard_prefetched(self) -> None:
+        """Forget the neighbours loaded ahead (a project setting that shapes new documents changed)."""
+        self._drop_prefetch()
+        if self.index >= 0:
+            self._schedule_prefetch(self.index)
+
     # --- leaving an image --------------------------------------------------------------------------
     def leave_current(self) -> bool:
         """Save (autosave) or ask before the current image goes away; False to stay."""

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 from PySide6.QtGui import QImage
 
+from segstudio.application.scribbles import unpainted_value
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
 from segstudio.core.mask_repair import BACKUP, MaskDiagnosis
@@ -70,20 +71,22 @@ class _PyramidImages(list):
     arrays: list[np.ndarray]
 
 
-def prepare_document(loaded: LoadedImage, lut: np.ndarray | None, pending: np.ndarray | None = None) -> None:
+def prepare_document(loaded: LoadedImage, lut: np.ndarray | None, pending: np.ndarray | None = None,
+                     unpainted: int = 0) -> None:
     """Build the Document, its counts and its coloured overlay (the slow parts of showing an image).
 
     ``pending`` is an edited map not on disk yet (a save still running or failed): it is applied as
     one undo step over the saved mask, so the image opens dirty with those edits.
     """
     width, height = loaded.size
-    label = loaded.label if loaded.label is not None else np.zeros((height, width), np.uint8)
+    fresh = loaded.label is None  # no mask yet: every pixel is unpainted (0, or 255 for scribbles)
+    label = loaded.label if not fresh else np.full((height, width), unpainted, np.uint8)
     loaded.document = Document(label, image=loaded.rgb)
     loaded.pending = pending
     if pending is not None and pending.shape == (height, width):
         loaded.document.set_label(pending)
         loaded.label = label = loaded.document.label
-    if loaded.label is None:
+    if loaded.label is None and unpainted == 0:
         loaded.counts = np.zeros(256, dtype=np.int64)
         loaded.counts[0] = width * height
         loaded.overlay = np.zeros((height, width, 4), np.uint8) if lut is not None else None
@@ -98,7 +101,7 @@ def reload_mask(loaded: LoadedImage, project, generation, lut, pending: np.ndarr
     """Read the mask of an already decoded image again (it was saved or rewritten meanwhile)."""
     loaded.label, loaded.mask_error, loaded.mask_problem = _read_mask(project, loaded.entry)
     loaded.generation = generation
-    prepare_document(loaded, lut, pending)
+    prepare_document(loaded, lut, pending, unpainted_value(project))
     return loaded
 
 
@@ -117,7 +120,7 @@ def load_for_display(
     pyramid.arrays = [array for array, _ in levels]
     label, error, problem = _read_mask(project, entry)
     loaded = LoadedImage(index, entry, rgb, rgb_qimage(rgb), pyramid, label, error, problem, generation)
-    prepare_document(loaded, lut, pending)
+    prepare_document(loaded, lut, pending, unpainted_value(project))
     return loaded
 
 
