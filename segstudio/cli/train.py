@@ -148,10 +148,8 @@ def run(args) -> int:
     config, notes = _config(args, project)
     if config.init.strip().lower() != AUTO:  # a catalogue model is downloaded here, with a progress bar
         resolve_model(config.init, project.save_dir)
-    elif not config.resume:  # auto: the B0 ImageNet encoder, fetched once when the network allows
-        problem = fetch_quietly_failing(DEFAULT_ENCODER)
-        if problem:
-            notes.append(f"the ImageNet encoder could not be fetched ({problem})")
+    elif not config.resume:  # auto: the B0 ImageNet encoder, fetched once when the network allows;
+        fetch_quietly_failing(DEFAULT_ENCODER)  # if it cannot be, the run's notes say how to get it
     skipped = _readable_entries(project)
     for line in notes + skipped:
         print(f"note: {line}", file=sys.stderr)
