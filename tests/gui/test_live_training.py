@@ -72,3 +72,17 @@ def test_accept_only_unlabelled_fills_the_unpainted_pixels_of_a_scribble_mask():
     assert out.tolist() == [[2, 1, 1], [1, 1, 1]]
     # without scribbles 255 is ignore the user painted: "all classes" replaces the rest, never it
     assert accepted_label(mask, prediction, AcceptMode.ALL).tolist() == [[1, 255, 255], [255, 255, 255]]
+
+
+def test_turning_live_off_while_an_answer_is_on_its_way(qtbot, window, project_dir):
+    """The off switch may come between a finished cycle and its answer reaching the window."""
+    names = list(window.session.project.classes.names)
+    start = save_constant_model(project_dir.parent / "start", names, winner=1)
+    window.model_features.train_dock.set_model_source(str(start))
+    live = window.live_features
+    for _ in range(3):
+        window.actions["live_training"].setChecked(True)
+        qtbot.waitUntil(lambda: live.future is not None and live.future.done(), timeout=60000)
+        window.actions["live_training"].setChecked(False)  # the answer is still queued: it must be dropped
+        qtbot.wait(50)
+        assert live.session is None

@@ -116,13 +116,13 @@ class LiveFeatures:
         rgb = document.image if document is not None else None
         label = document.label.copy() if document is not None else None
         path = current.entry.image_path if current is not None else None
-        tools = self.window.tools
-        self.future = self.pool.submit(self.session.cycle, path, rgb, label,
-                                       lambda: not self.on or tools.busy, on_done=lambda f: self._done(f, path))
+        tools, live = self.window.tools, self.session
+        self.future = self.pool.submit(live.cycle, path, rgb, label, lambda: not self.on or tools.busy,
+                                       on_done=lambda f: self._done(f, path, live))
 
-    def _done(self, future: Future, path: Path | None) -> None:
-        if future.cancelled():
-            return
+    def _done(self, future: Future, path: Path | None, live: LiveSession) -> None:
+        if future.cancelled() or live is not self.session:
+            return  # live mode was turned off (and its model kept) while this answer was on its way
         error = future.exception()
         if error is not None:
             self.on = False
