@@ -85,13 +85,9 @@ def fetch_quietly_failing(name: str) -> str | None:
     """Download catalogue model ``name`` into the cache if it is not there (progress bar on stderr);
     the reason as one line when that is not possible (offline, no network), else None."""
     from segstudio.core.errors import SegStudioError
-    from segstudio.model import catalogue
 
     try:
-        with _ProgressBar(catalogue.find(name)) as bar:
-            from segstudio.model.model_source import local_source
-
-            local_source(name, download=True, on_start=bar.start, on_progress=bar.update)
+        resolve_model(name)
     except SegStudioError as exc:
         return str(exc)
     return None

@@ -25,7 +25,7 @@ from segstudio.core.palette import IGNORE_INDEX
 
 from .augment import IMAGENET_MEAN, IMAGENET_STD
 from .checkpoints import load_model, save_model
-from .model_source import local_source, training_start
+from .model_source import is_variant, local_source, training_start
 from .recipe import PRETRAINED_LR, SCRATCH_LR
 from .schedule import param_groups
 from .train_history import write_history
@@ -45,7 +45,7 @@ class LiveTrainer:
         self.model, self.info = model.train(), info
         self.info.image_size = size
         self.size, self.batch = size, batch
-        scratch = start.strip().lower() in {f"b{i}" for i in range(6)}
+        scratch = is_variant(start)
         self.lr = lr if lr is not None else (SCRATCH_LR if scratch else PRETRAINED_LR)
         self.optimizer = torch.optim.AdamW(param_groups(model, self.lr, 0.01, 1.0 if scratch else 10.0),
                                            lr=self.lr)

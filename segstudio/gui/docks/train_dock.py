@@ -161,7 +161,6 @@ class TrainDock(QDockWidget):
             self.model_box.addItem(text, data)
         self.model_box.addItem("Checkpoint file…", BROWSE_FILE)
         self.model_box.addItem("Model folder…", BROWSE_FOLDER)
-        self.add_downloaded_models()
         self.model_box.setToolTip("Auto: the ImageNet-pretrained B0 encoder when it is downloaded (Models dock), "
                                   "else B0 from scratch. Or an architecture to train from scratch, or weights "
                                   "to start from (a public SegFormer checkpoint, or one of your models)")
@@ -239,11 +238,9 @@ class TrainDock(QDockWidget):
         else:
             self.model_box.setCurrentIndex(0)
 
-    def add_downloaded_models(self) -> None:
-        """Offer every downloaded public checkpoint as a start (more are in the Models dock's list)."""
-        from segstudio.application.pretrained import rows
-
-        for row in rows():
+    def add_downloaded_models(self, rows) -> None:
+        """Offer every downloaded public checkpoint of ``rows`` (the Models dock's list) as a start."""
+        for row in rows:
             if row.downloaded and self.model_box.findData(row.entry.short) < 0:
                 self.model_box.insertItem(len(VARIANT_ITEMS), f"{row.entry.short} ({row.trained_on}, downloaded)",
                                           row.entry.short)

@@ -123,8 +123,7 @@ def ask_folder(parent: QWidget | None, title: str, start: str = "") -> str | Non
 
 
 def ask_class_file(parent: QWidget | None, start: str = "") -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, "Open class file", start, "Class files (*.txt);;All files (*)")
-    return path or None
+    return ask_file(parent, "Open class file", start, "Class files (*.txt);;All files (*)")
 
 
 def ask_file(parent: QWidget | None, title: str, start: str = "", filters: str = "All files (*)") -> str | None:

@@ -108,7 +108,8 @@ class ModelFeatures(QObject):
         td.run_finished.connect(self.training_finished)
         md.active_changed.connect(self.active_changed)
         md.pretrained.train_from.connect(lambda short: (td.set_model_source(short), td.raise_()))
-        md.pretrained.downloaded.connect(td.add_downloaded_models)
+        td.add_downloaded_models(md.pretrained.rows)  # the list the Models dock has just read
+        md.pretrained.downloaded.connect(lambda: td.add_downloaded_models(md.pretrained.rows))
         self.service.ready.connect(self.prediction_ready)
         self.service.failed.connect(lambda message: rd.set_status(f"Prediction failed: {message}"))
         rd.mode_changed.connect(self.set_view)
