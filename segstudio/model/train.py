@@ -10,9 +10,10 @@ or pretrained, how many images, image size vs crop size); every setting given ex
 The types (:class:`TrainConfig`, :class:`TrainResult`...) live in :mod:`segstudio.model.train_types`,
 which imports no torch, so the window can build a config and show progress without loading it.
 
-Outputs go to ``<save_dir>/models/<name>/``: ``model.safetensors`` + ``config.json`` (best
-validation mIoU), ``training_state.pt`` (last state, resumable), ``history.json``. When they are
-written (and when the run validates) is :mod:`segstudio.model.run_schedule`'s rule.
+Outputs go to ``<save_dir>/models/<name>/``: ``model.safetensors`` + ``config.json`` (the best
+validation point, or the final weights when few images validate: recipe.py),
+``training_state.pt`` (last state, resumable), ``history.json``. When they are written (and when
+the run validates) is :mod:`segstudio.model.run_schedule`'s rule.
 """
 
 from __future__ import annotations

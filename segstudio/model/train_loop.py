@@ -65,8 +65,9 @@ class Loop:
         self.device = ctx.device
         self.notes: list[str] = []
         self.history: list[dict[str, Any]] = []
-        self.best = -math.inf
-        self.pending_best: dict[str, torch.Tensor] | None = None  # best weights not yet on disk
+        self.best = -math.inf     # the best validation mIoU of the run
+        self.kept = -math.inf     # the validation mIoU of the weights that are the model
+        self.pending_best: dict[str, torch.Tensor] | None = None  # the model's weights, not yet on disk
         self.schedule: RunSchedule | None = None
         self.timing = {"setup_s": 0.0, "data_s": 0.0, "steps_s": 0.0, "validation_s": 0.0,
                        "checkpoints_s": 0.0}  # where the wall time goes (history.json "timing")
@@ -148,7 +149,7 @@ class Loop:
 
     def _build_data(self, split: Split) -> None:
         cfg, ctx = self.cfg, self.ctx
-        self.recipe = recipes.choose(cfg, image_sizes(self.project, split.train))
+        self.recipe = recipes.choose(cfg, image_sizes(self.project, split.train), len(split.val))
         self.notes.extend(self.recipe.notes)
         self.info.image_size = self.recipe.scale_ref  # predict at the size the model learnt
         if cfg.augment:
@@ -195,7 +196,7 @@ class Loop:
     def _state(self) -> dict[str, Any]:
         return {"model": self.raw_model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "scaler": self.scaler.state_dict(), "epoch": self.epoch, "step": self.step,
-                "total_steps": self.total_steps, "best": self.best, "history": self.history,
+                "total_steps": self.total_steps, "best": self.best, "kept": self.kept, "history": self.history,
                 "rng": rng_state(self.device), "seed": self.cfg.seed,
                 "options": {**run_options(self.cfg), "class_names": list(self.info.class_names)}}
 
@@ -224,7 +225,7 @@ class Loop:
         self.schedule.model_written()
 
     def _history_extra(self) -> dict[str, Any]:
-        return {"class_names": list(self.info.class_names), "best_miou": self.best,
+        return {"class_names": list(self.info.class_names), "best_miou": self.kept,
                 "total_steps": self.total_steps, "step": self.step,
                 "timing": {k: round(v, 3) for k, v in self.timing.items()}}
 
@@ -237,6 +238,7 @@ class Loop:
         self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
         self.best, self.history = float(state["best"]), list(state["history"])
+        self.kept = float(state.get("kept", self.best))
         restore_rng(state["rng"], self.device)
         self.notes.append(f"resumed at epoch {self.epoch + 1}, step {self.step}")
 
@@ -267,7 +269,7 @@ class Loop:
                                self._summaries(), self.notes)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a result, state saved
             return self._failed(exc)
-        return TrainResult("finished", f"finished {self.total_steps} steps; best val mIoU "
+        return TrainResult("finished", f"finished {self.total_steps} steps; val mIoU of the model "
                            f"{self._best_or_nan():.3f}", self.folder, self._best_or_nan(),
                            self._summaries(), self.notes)
 
@@ -280,7 +282,9 @@ class Loop:
                            self.notes)
 
     def _best_or_nan(self) -> float:
-        return self.best if self.best > -math.inf else float("nan")
+        """The validation mIoU of the saved weights (``best_miou`` in history.json and results:
+        what the Models dock compares; the best point unless the recipe keeps the last)."""
+        return self.kept if self.kept > -math.inf else float("nan")
 
     def _summaries(self):
         return [summary_from_dict(h) for h in self.history]
@@ -386,8 +390,10 @@ class Loop:
         self.loss_sum.zero_()
         self.history.append(asdict(summary))
         miou = metrics.miou if not math.isnan(metrics.miou) else -1.0
-        if miou > self.best:
-            self.best = miou
+        improved = miou > self.best
+        self.best = max(self.best, miou)
+        if improved or not self.recipe.keep_best:
+            self.kept = miou
             if self.ctx.is_main:
                 self.pending_best = {k: v.detach().clone() for k, v in self.raw_model.state_dict().items()}
         validated = time.perf_counter()

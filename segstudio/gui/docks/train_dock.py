@@ -446,7 +446,7 @@ class TrainDock(QDockWidget):
             self.progress.setRange(0, max(1, int(steps[1] or 1)))
             self.progress.setValue(int(steps[0] or 0))
             if isinstance(best, (int, float)):
-                self.speed_label.setText(f"{len(epochs)} epoch(s) · best val mIoU {best:.3f}")
+                self.speed_label.setText(f"{len(epochs)} epoch(s) · model val mIoU {best:.3f}")
         else:
             self.iou_table.setRowCount(0)
             self.progress.setRange(0, 1)
