@@ -17,9 +17,25 @@ from pathlib import Path
 import numpy as np
 
 from segstudio.core.errors import SegStudioError
+from segstudio.core.palette import IGNORE_INDEX
 
 STEPS_PER_CYCLE = 8
 MAX_SAMPLES = 64  # images held for live training (the current one always among them)
+CHANGE_SHARE = 0.02  # strokes that change this share of the image's labelled pixels lift the lr
+CHANGE_PIXELS = 32   # ... and at least this many pixels (a click of the brush is not new labels)
+
+
+def meaningful_change(before: np.ndarray | None, after: np.ndarray, unlabelled: int = IGNORE_INDEX) -> bool:
+    """Whether the labels on screen changed enough since the last cycle to lift the learning rate.
+
+    ``before`` is the same image's labels one cycle ago (None, or another shape: a new image, which
+    is not new labels by itself). Erasing counts as a change too: the model must unlearn it.
+    """
+    if before is None or before.shape != after.shape:
+        return False
+    changed = int(np.count_nonzero(before != after))
+    labelled = int(np.count_nonzero(after != unlabelled))
+    return changed >= max(CHANGE_PIXELS, CHANGE_SHARE * labelled)
 
 
 @dataclass
@@ -41,6 +57,7 @@ class LiveSession:
         self._make_trainer = make_trainer
         self.trainer = None
         self._cache: dict[Path, tuple[float, np.ndarray, np.ndarray]] = {}
+        self._screen: tuple[Path | None, np.ndarray | None] = (None, None)  # labels of the last cycle
 
     def samples(self, current: Path | None, rgb: np.ndarray | None, label: np.ndarray | None) -> list:
         """(image, labels) pairs: the labelled images of the project, the one on screen as painted now."""
@@ -75,10 +92,18 @@ class LiveSession:
         started = time.perf_counter()
         if self.trainer is None:
             self.trainer = self._make_trainer()
+        self._note_strokes(current, label)
         before = self.trainer.steps
         loss = self.trainer.train(self.samples(current, rgb, label), STEPS_PER_CYCLE, should_stop)
         labels = self.trainer.predict(rgb) if rgb is not None and not should_stop() else None
         return CycleResult(loss, self.trainer.steps - before, labels, time.perf_counter() - started)
+
+    def _note_strokes(self, current: Path | None, label: np.ndarray | None) -> None:
+        """Tell the trainer when the image on screen got new strokes since the last cycle."""
+        path, before = self._screen
+        if label is not None and path == current and meaningful_change(before, label):
+            self.trainer.labels_changed()
+        self._screen = (current, label)
 
     def save(self, folder: Path) -> Path | None:
         """The model so far as an ordinary model folder; None when it never trained."""
