@@ -28,9 +28,11 @@ from segstudio.core.palette import IGNORE_INDEX
 from .augment import IMAGENET_MEAN, IMAGENET_STD
 from .checkpoints import load_model, save_model
 from .model_source import is_variant, local_source, training_start
+from .predictor import uncertainty_maps
 from .recipe import PRETRAINED_LR, SCRATCH_LR
 from .schedule import live_lr_factor, param_groups, set_lr
 from .train_history import write_history
+from .uncertainty import image_score
 
 Sample = tuple[np.ndarray, np.ndarray]  # (H, W, 3) uint8 image, (H, W) uint8 labels (255: unlabelled)
 
@@ -126,6 +128,16 @@ class LiveTrainer:
         logits = F.interpolate(self.model(x), size=(h, w), mode="bilinear", align_corners=False)
         self.model.train()
         return logits[0].argmax(0).to(torch.uint8).numpy()
+
+    @torch.inference_mode()
+    def uncertainty(self, rgb: np.ndarray) -> float:
+        """The window's "label this next" score of ``rgb`` (:func:`~.uncertainty.image_score`), cheap:
+        the image seen with its long side at the crop size, scored on the logit grid, not upsampled."""
+        self.model.eval()
+        probs = self.model(self._input(rgb, self.size / max(rgb.shape[:2])))[0].softmax(0)
+        self.model.train()
+        _, _, margin = uncertainty_maps(probs)
+        return image_score(margin.numpy(), probs.argmax(0).to(torch.uint8).numpy())
 
     def _input(self, rgb: np.ndarray, scale: float) -> torch.Tensor:
         """(1, 3, h, w) normalised network input: ``rgb`` scaled by ``scale``, sides multiples of 32."""

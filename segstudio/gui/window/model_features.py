@@ -68,6 +68,7 @@ class ModelFeatures(QObject):
         self.prediction = PredictionLayer(window)
         self.batch: BatchPrediction | None = None
         self._watched = None  # the document whose edits refresh the error map and metrics
+        self.live_scores: dict[int, float] | None = None  # live mode's uncertainty, shown instead
         self._build_actions()
         self._connect()
         window.closing.add_guard(self._may_close)
@@ -340,11 +341,16 @@ class ModelFeatures(QObject):
             action.setChecked(sort)
         self._refresh_sort()
 
+    def set_live_scores(self, scores: dict[int, float] | None) -> None:
+        """Show (and sort by) live mode's scores, by entry index; None: the active model's again."""
+        self.live_scores = scores
+        self._refresh_sort()
+
     def _refresh_sort(self) -> None:
         if self.project is None:
             return
         apply_to_file_dock(self.window.file_dock, self.project, self.active,
-                           self.review_dock.sort_box.isChecked())
+                           self.review_dock.sort_box.isChecked(), self.live_scores)
 
 
 def install(window) -> ModelFeatures:
