@@ -123,3 +123,25 @@ def test_live_uncertainty_of_the_other_images_sorts_the_file_list(qtbot, window,
     kept = scores_by_index(window.session.project, active)  # the live scores, kept with the saved model
     assert len(kept) >= 2 and dock.displayed_indices() == uncertainty_order(3, kept)
     assert _sums(project_dir) == before  # the images and the class file are untouched
+
+
+def test_another_folder_opened_while_live_scores_are_on_their_way(qtbot, window, project_dir):
+    """The scores of the old project never order the new one's list (its indices mean other files)."""
+    from gui_project import make_project
+
+    names = list(window.session.project.classes.names)
+    start = save_constant_model(project_dir.parent / "start", names, winner=1)
+    window.model_features.train_dock.set_model_source(str(start))
+    window.model_features.review_dock.sort_box.setChecked(True)
+    live = window.live_features
+    window.actions["live_training"].setChecked(True)
+    qtbot.waitUntil(lambda: live.session is not None and len(live.session.scores) == 2, timeout=60000)
+    qtbot.waitUntil(lambda: live.future is not None and not live.future.done(), timeout=60000)  # mid-cycle
+    second = make_project(project_dir.parent / "second", count=1)
+    assert window.open_project(second) and window.session.wait_loaded()
+    qtbot.waitUntil(lambda: live.session is None, timeout=60000)
+    qtbot.wait(100)
+    assert window.model_features.live_scores is None
+    assert window.file_dock.displayed_indices() == [0] and "(" not in window.file_dock.list.item(0).text()
+    assert len(list((project_dir / "models").glob("live-*"))) == 1  # kept with the project it learnt
+    assert window.model_features.active is None  # and not made the new folder's active model

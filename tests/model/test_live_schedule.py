@@ -54,6 +54,8 @@ def test_the_trainer_follows_the_schedule_and_the_session_reports_strokes(tmp_pa
     trainer = LiveTrainer(names, init=str(start), size=32, lr=1e-3)
 
     class NoProject:
+        entries: list = []
+
         def labelled_entries(self):
             return []
 

@@ -133,7 +133,7 @@ class LiveFeatures:
         result = future.result()
         trainer = self.session.trainer
         features = self.window.model_features
-        if result.scored is not None:
+        if result.scored is not None and self.on:  # (off: the project may have changed meanwhile)
             features.set_live_scores(live.scores_by_index())
         if result.labels is not None and path is not None:
             features.prediction_ready(PredictionResult(
@@ -163,6 +163,9 @@ class LiveFeatures:
             self._status("Live training off (nothing learnt yet)")
             return
         if not activate:
+            return
+        if self.window.session.project is not project:  # another folder was opened meanwhile
+            self._status(f"Live training off: the model is kept as {saved.name} in {project.save_dir}")
             return
         models = self.window.model_features.models_dock
         models.refresh()

@@ -158,6 +158,7 @@ class ModelFeatures(QObject):
         self.review_dock.set_classes(list(project.classes.names), [tuple(c) for c in project.classes.colours])
         self.service.forget()
         self._clear_prediction()
+        self.live_scores = None  # another project's live mode is over
         self.active_changed(self.active, predict=False)
 
     def update_lut(self) -> None:
