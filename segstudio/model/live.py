@@ -140,9 +140,15 @@ class LiveTrainer:
         return image_score(margin.numpy(), probs.argmax(0).to(torch.uint8).numpy())
 
     def _input(self, rgb: np.ndarray, scale: float) -> torch.Tensor:
-        """(1, 3, h, w) normalised network input: ``rgb`` scaled by ``scale``, sides multiples of 32."""
+        """(1, 3, h, w) normalised network input: ``rgb`` scaled by ``scale``, sides multiples of 32.
+
+        A photo is shrunk as uint8 first: a float copy of a 24-megapixel image would take 300 MB."""
         h, w = rgb.shape[:2]
         ih, iw = (max(32, int(round(h * scale / 32)) * 32), max(32, int(round(w * scale / 32)) * 32))
+        if ih * iw * 4 < h * w:
+            import cv2
+
+            rgb = cv2.resize(rgb, (iw, ih), interpolation=cv2.INTER_AREA)
         x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).unsqueeze(0).float()
         return F.interpolate((x - self._mean) / self._std, size=(ih, iw), mode="bilinear", align_corners=False)
 
