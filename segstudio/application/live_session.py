@@ -5,21 +5,45 @@ the mask on screen as it is now, strokes not yet saved included: that is what ma
 follow the painting. A cycle trains a short burst and predicts the image on screen; the window
 runs cycles one after another on a worker while live mode is on, and stops a burst at once when
 a stroke begins (painting always wins the CPU).
+
+Each cycle also scores one other image of the project, round robin (the live model's uncertainty,
+cheap: at the crop size), so that the file list sorted by uncertainty follows the model as it
+learns. The scores live in memory: the model changes every cycle and has no folder until live mode
+ends (then :meth:`LiveSession.save` keeps them in the prediction cache of the saved model).
 """
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from segstudio.application.prediction_cache import cache_folder, store_scores
 from segstudio.core.errors import SegStudioError
+from segstudio.core.palette import IGNORE_INDEX
 
 STEPS_PER_CYCLE = 8
 MAX_SAMPLES = 64  # images held for live training (the current one always among them)
+CHANGE_SHARE = 0.02  # strokes that change this share of the image's labelled pixels lift the lr
+CHANGE_PIXELS = 32   # ... and at least this many pixels (a click of the brush is not new labels)
+
+
+def meaningful_change(before: np.ndarray | None, after: np.ndarray, unlabelled: int = IGNORE_INDEX) -> bool:
+    """Whether the labels on screen changed enough since the last cycle to lift the learning rate.
+
+    ``before`` is the same image's labels one cycle ago (None, or another shape: a new image, which
+    is not new labels by itself). Erasing counts as a change too: the model must unlearn it.
+    """
+    if before is None or before.shape != after.shape:
+        return False
+    changed = int(np.count_nonzero(before != after))
+    labelled = int(np.count_nonzero(after != unlabelled))
+    return changed >= max(CHANGE_PIXELS, CHANGE_SHARE * labelled)
 
 
 @dataclass
@@ -30,6 +54,7 @@ class CycleResult:
     steps: int
     labels: np.ndarray | None  # (H, W) model class indices, None when nothing to predict
     seconds: float
+    scored: Path | None = None  # the other image whose uncertainty this cycle updated
 
 
 class LiveSession:
@@ -41,6 +66,9 @@ class LiveSession:
         self._make_trainer = make_trainer
         self.trainer = None
         self._cache: dict[Path, tuple[float, np.ndarray, np.ndarray]] = {}
+        self._screen: tuple[Path | None, np.ndarray | None] = (None, None)  # labels of the last cycle
+        self.scores: dict[Path, float] = {}  # image path: the live model's uncertainty on it
+        self._turn = 0  # round robin over the entries for the scores
 
     def samples(self, current: Path | None, rgb: np.ndarray | None, label: np.ndarray | None) -> list:
         """(image, labels) pairs: the labelled images of the project, the one on screen as painted now."""
@@ -74,14 +102,69 @@ class LiveSession:
         """One burst of learning, then a prediction of ``rgb`` (on the worker)."""
         started = time.perf_counter()
         if self.trainer is None:
-            self.trainer = self._make_trainer()
+            with _collections_deferred():
+                self.trainer = self._make_trainer()
+        self._note_strokes(current, label)
         before = self.trainer.steps
         loss = self.trainer.train(self.samples(current, rgb, label), STEPS_PER_CYCLE, should_stop)
         labels = self.trainer.predict(rgb) if rgb is not None and not should_stop() else None
-        return CycleResult(loss, self.trainer.steps - before, labels, time.perf_counter() - started)
+        scored = self._score_next(current) if not should_stop() else None
+        return CycleResult(loss, self.trainer.steps - before, labels, time.perf_counter() - started, scored)
+
+    def _score_next(self, current: Path | None) -> Path | None:
+        """Score the uncertainty of the next image after the last one scored (not the one on screen)."""
+        entries = [e for e in self.project.entries if e.image_path != current]
+        if not entries:
+            return None
+        entry = entries[self._turn % len(entries)]
+        self._turn += 1
+        try:
+            rgb = self.project.load_image(entry)
+        except (OSError, SegStudioError):
+            return None  # unreadable: its turn comes again
+        self.scores[entry.image_path] = self.trainer.uncertainty(rgb)
+        return entry.image_path
+
+    def scores_by_index(self) -> dict[int, float]:
+        """The live scores by entry index: what ``prediction_cache.uncertainty_order`` sorts."""
+        return {i: self.scores[e.image_path] for i, e in enumerate(self.project.entries)
+                if e.image_path in self.scores}
+
+    def _note_strokes(self, current: Path | None, label: np.ndarray | None) -> None:
+        """Tell the trainer when the image on screen got new strokes since the last cycle."""
+        path, before = self._screen
+        if label is not None and path == current and meaningful_change(before, label):
+            self.trainer.labels_changed()
+        self._screen = (current, label)
 
     def save(self, folder: Path) -> Path | None:
         """The model so far as an ordinary model folder; None when it never trained."""
         if self.trainer is None or self.trainer.steps == 0:
             return None
-        return self.trainer.save(folder)
+        saved = self.trainer.save(folder)
+        if self.scores:  # the file list keeps its order when the saved model becomes the active one
+            store_scores(cache_folder(self.project.save_dir, saved),
+                         {e.stem: self.scores[e.image_path] for e in self.project.entries
+                          if e.image_path in self.scores})
+        return saved
+
+
+@contextmanager
+def _collections_deferred() -> Iterator[None]:
+    """No cyclic garbage collection while the trainer is made, then freeze what it loaded.
+
+    Making the trainer imports torch's optimiser machinery (torch._dynamo, sympy: thousands of
+    modules) on the worker. The import itself lets the window's thread run, but the full
+    collections it triggers scan every object of the process while holding the GIL: 130-200 ms
+    each, three of them, the longest stutters of live mode. Freezing afterwards moves the
+    long-lived modules out of later collections' way too. Reference counting still frees memory
+    meanwhile; the pause is a few seconds, once.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()

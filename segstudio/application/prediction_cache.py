@@ -67,11 +67,21 @@ def store(folder: Path, stem: str, labels: np.ndarray, score: float) -> bool:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         write_mask(folder / f"{stem}.png", labels)
+    except (OSError, SegStudioError):
+        return False
+    return store_scores(folder, {stem: score})
+
+
+def store_scores(folder: Path, new: dict[str, float]) -> bool:
+    """Add ``new`` ({image stem: score}) to a cache folder's scores; False when it cannot be written.
+    Scores without a cached prediction still order the file list (live mode keeps its scores so)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
         with _SCORES_LOCK:
             scores = read_scores(folder)
-            scores[stem] = round(float(score), 6)
+            scores.update({stem: round(float(score), 6) for stem, score in new.items()})
             atomic_write_text(folder / SCORES_FILE, json.dumps(scores, indent=1, sort_keys=True))
-    except (OSError, SegStudioError):
+    except OSError:
         return False
     return True
 

@@ -5,7 +5,9 @@ Live mode is different: the set changes with every stroke, the run has no end, a
 the window wants a prediction of the image on screen. So :class:`LiveTrainer` keeps one model and
 one optimiser in memory, trains ``steps`` at a time on whatever samples it is given (random crops
 and flips; pixels labelled 255 -- unpainted scribble areas, ignore -- teach nothing), predicts an
-image in between, and saves itself as an ordinary model folder when live mode ends.
+image in between, and saves itself as an ordinary model folder when live mode ends. Its learning
+rate decays with the steps since the labels last changed (:func:`~.schedule.live_lr_factor`); the
+session calls :meth:`LiveTrainer.labels_changed` when new strokes arrive.
 
 It runs on one thread, so that painting keeps the other core.
 """
@@ -26,9 +28,11 @@ from segstudio.core.palette import IGNORE_INDEX
 from .augment import IMAGENET_MEAN, IMAGENET_STD
 from .checkpoints import load_model, save_model
 from .model_source import is_variant, local_source, training_start
+from .predictor import uncertainty_maps
 from .recipe import PRETRAINED_LR, SCRATCH_LR
-from .schedule import param_groups
+from .schedule import live_lr_factor, param_groups, set_lr
 from .train_history import write_history
+from .uncertainty import image_score
 
 Sample = tuple[np.ndarray, np.ndarray]  # (H, W, 3) uint8 image, (H, W) uint8 labels (255: unlabelled)
 
@@ -51,11 +55,21 @@ class LiveTrainer:
                                            lr=self.lr)
         self.notes = [note] if note else []
         self.steps = 0
+        self.changed_at: int | None = None  # step of the latest meaningful change of the labels
         self.history: list[dict] = []
         self._mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1) * 255.0
         self._std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1) * 255.0
 
     # --- learning --------------------------------------------------------------------------------
+    def labels_changed(self) -> None:
+        """New strokes: lift the learning rate again (see :func:`~.schedule.live_lr_factor`)."""
+        self.changed_at = self.steps
+
+    def lr_factor(self) -> float:
+        """The share of the base learning rate the next step uses."""
+        since = None if self.changed_at is None else self.steps - self.changed_at
+        return live_lr_factor(self.steps, since)
+
     def train(self, samples: Sequence[Sample], steps: int,
               should_stop: Callable[[], bool] | None = None) -> float:
         """``steps`` optimiser steps on random crops of ``samples`` (stops early when told); the
@@ -70,6 +84,7 @@ class LiveTrainer:
             if should_stop is not None and should_stop():
                 break
             images, labels = self._batch(usable)
+            set_lr(self.optimizer, self.lr_factor())
             logits = self.model(images)
             logits = F.interpolate(logits, size=labels.shape[-2:], mode="bilinear", align_corners=False)
             loss = F.cross_entropy(logits, labels, ignore_index=IGNORE_INDEX)
@@ -80,6 +95,7 @@ class LiveTrainer:
             losses.append(loss.item())
         mean = float(np.mean(losses)) if losses else math.nan
         self.history.append({"step": self.steps, "train_loss": mean,
+                             "lr": self.optimizer.param_groups[0]["lr"],
                              "seconds": round(time.perf_counter() - started, 3)})
         return mean
 
@@ -108,13 +124,33 @@ class LiveTrainer:
         """(H, W) uint8 class indices for ``rgb``, seen at the scale training saw it (see :func:`_fit`)."""
         self.model.eval()
         h, w = rgb.shape[:2]
-        scale = min(1.0, 2 * self.size / max(h, w))
-        ih, iw = (max(32, int(round(h * scale / 32)) * 32), max(32, int(round(w * scale / 32)) * 32))
-        x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).unsqueeze(0).float()
-        x = F.interpolate((x - self._mean) / self._std, size=(ih, iw), mode="bilinear", align_corners=False)
+        x = self._input(rgb, min(1.0, 2 * self.size / max(h, w)))
         logits = F.interpolate(self.model(x), size=(h, w), mode="bilinear", align_corners=False)
         self.model.train()
         return logits[0].argmax(0).to(torch.uint8).numpy()
+
+    @torch.inference_mode()
+    def uncertainty(self, rgb: np.ndarray) -> float:
+        """The window's "label this next" score of ``rgb`` (:func:`~.uncertainty.image_score`), cheap:
+        the image seen with its long side at the crop size, scored on the logit grid, not upsampled."""
+        self.model.eval()
+        probs = self.model(self._input(rgb, self.size / max(rgb.shape[:2])))[0].softmax(0)
+        self.model.train()
+        _, _, margin = uncertainty_maps(probs)
+        return image_score(margin.numpy(), probs.argmax(0).to(torch.uint8).numpy())
+
+    def _input(self, rgb: np.ndarray, scale: float) -> torch.Tensor:
+        """(1, 3, h, w) normalised network input: ``rgb`` scaled by ``scale``, sides multiples of 32.
+
+        A photo is shrunk as uint8 first: a float copy of a 24-megapixel image would take 300 MB."""
+        h, w = rgb.shape[:2]
+        ih, iw = (max(32, int(round(h * scale / 32)) * 32), max(32, int(round(w * scale / 32)) * 32))
+        if ih * iw * 4 < h * w:
+            import cv2
+
+            rgb = cv2.resize(rgb, (iw, ih), interpolation=cv2.INTER_AREA)
+        x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).unsqueeze(0).float()
+        return F.interpolate((x - self._mean) / self._std, size=(ih, iw), mode="bilinear", align_corners=False)
 
     def save(self, folder: str | Path) -> Path:
         """The model as an ordinary model folder (weights, config, history): usable everywhere."""

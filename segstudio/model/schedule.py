@@ -64,3 +64,35 @@ def default_warmup(total_steps: int, pretrained: bool) -> int:
     (from scratch) of a short run, so small projects still spend most steps at full rate."""
     share = 0.1 if pretrained else 0.05
     return int(min(1500, max(1, round(total_steps * share))))
+
+
+# --- live training ---------------------------------------------------------------------------------
+# Live mode has no planned end, so poly decay to a total has nothing to count towards. Instead the
+# rate decays with the steps since the labels last changed meaningfully: a constant rate made the
+# held-out mIoU of tests/benchmarks/live_speed.py peak (0.95 after 200 steps) and then wander down
+# (0.83 at 486 steps) as the same few scribbles were fitted ever harder.
+LIVE_WARMUP_STEPS = 12  # once, at the start: a fresh head's first gradients are large
+LIVE_HALF_LIFE = 120    # steps for the rate above the floor to halve (~30 s on a 2-core CPU)
+LIVE_FLOOR = 0.1        # never below this share of the base rate: the model keeps following
+LIVE_RESTART = 0.5      # new strokes lift the rate back to at least this share
+
+
+def live_lr_factor(step: int, since_change: int | None, warmup: int = LIVE_WARMUP_STEPS,
+                   half_life: float = LIVE_HALF_LIFE, floor: float = LIVE_FLOOR,
+                   restart: float = LIVE_RESTART) -> float:
+    """Multiplier of the base lr at live step ``step`` (0-based), ``since_change`` steps after the
+    labels last changed meaningfully (None: not since the start).
+
+    The start decays from 1, the latest change from ``restart``; the higher of the two counts, so a
+    change never lowers the rate, and the warmup (linear over the first ``warmup`` steps of the
+    whole run) is never repeated. Both decays are exponential towards ``floor``.
+    """
+    def decayed(peak: float, steps: int) -> float:
+        return floor + max(0.0, peak - floor) * 0.5 ** (max(0, steps) / half_life)
+
+    factor = decayed(1.0, step - warmup)
+    if since_change is not None:
+        factor = max(factor, decayed(restart, since_change))
+    if warmup > 0 and step < warmup:
+        factor *= (step + 1) / warmup
+    return factor

@@ -8,7 +8,8 @@ Drives the session layer without a screen, the way the window does: a worker thr
 ``LiveSession`` cycles (a burst of training on the scribbled images, then a prediction of the
 image "on screen"), while the main thread plays the GUI: a 60 Hz timer that also paints a stroke
 into the on-screen scribbles now and then. It prints when the first overlay arrived, the held-out
-mIoU every 15 s, and the longest and 99th-percentile gap of the GUI timer (what a user feels).
+mIoU every 15 s, and the longest and 99th-percentile gap of the GUI timer (what a user feels); each
+cycle also scores one held-out image's uncertainty, as live mode does with the other images.
 
 The set is the loop benchmark's generator (tests/model/loop_sets.py): 8 training images whose
 scribbles are thin strokes through each object and the background (at most 5 % of the pixels),
@@ -23,6 +24,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -51,10 +53,17 @@ def scribbles_of(label: np.ndarray, rng: np.random.Generator, share: float = 0.0
 
 
 class FakeProject:
-    """What LiveSession asks of a project, held in memory (no masks on disk: all is on screen)."""
+    """What LiveSession asks of a project, held in memory (no masks on disk: all is on screen); its
+    entries are the held-out images, whose uncertainty each cycle scores one at a time."""
+
+    def __init__(self, images: list[np.ndarray]) -> None:
+        self.entries = [SimpleNamespace(image_path=Path(f"held-{i}.png"), rgb=rgb) for i, rgb in enumerate(images)]
 
     def labelled_entries(self):
         return []
+
+    def load_image(self, entry) -> np.ndarray:
+        return entry.rgb
 
 
 def main(argv: list[str]) -> int:
@@ -75,8 +84,9 @@ def main(argv: list[str]) -> int:
     held = [make_sample(args.kind, 160, rng) for _ in range(8)]
     scribbled = [(rgb, scribbles_of(label, rng)) for rgb, label in train]
     share = np.mean([(s != IGNORE_INDEX).mean() for _, s in scribbled])
-    session = LiveSession(FakeProject(), lambda: LiveTrainer(CLASS_NAMES, init=args.init, size=args.size,
-                                                             save_dir=tempfile.mkdtemp()))
+    project = FakeProject([rgb for rgb, _ in held])
+    session = LiveSession(project, lambda: LiveTrainer(CLASS_NAMES, init=args.init, size=args.size,
+                                                       save_dir=tempfile.mkdtemp()))
     session.samples = lambda current, rgb, label: [(rgb, label)] + scribbled[1:]  # all on "screen"
     stop = threading.Event()
     log: list[tuple[float, str, float]] = []
@@ -118,7 +128,19 @@ def main(argv: list[str]) -> int:
     print(f"GUI timer: longest gap {gaps_ms.max():.0f} ms, 99th percentile {np.percentile(gaps_ms, 99):.0f} ms "
           f"over {len(gaps)} ticks")
     print(f"final held-out mIoU {held_out_miou(session.trainer, held):.3f} after {session.trainer.steps} steps")
+    print(f"live uncertainty: {len(session.scores)} held-out images scored in the background; "
+          f"{score_rank(session, project, held)}")
     return 0
+
+
+def score_rank(session, project, held) -> str:
+    """How well the live scores rank the held-out images by their error (Spearman rho)."""
+    pairs = [(session.scores[e.image_path], 1.0 - float((session.trainer.predict(rgb) == label).mean()))
+             for e, (rgb, label) in zip(project.entries, held) if e.image_path in session.scores]
+    if len(pairs) < 3:
+        return "too few to rank"
+    ranks = np.argsort(np.argsort(np.array(pairs), axis=0), axis=0).astype(float)
+    return f"Spearman rho between score and pixel error {np.corrcoef(ranks.T)[0, 1]:.2f}"
 
 
 def held_out_miou(trainer, held) -> float:

@@ -3,10 +3,19 @@ turning it off keeps an ordinary model folder that becomes the active model."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from gui_helpers import drag
 from model_fixtures import save_constant_model
+
+from segstudio.application.prediction_cache import scores_by_index, uncertainty_order
+
+
+def _sums(folder) -> dict[str, str]:
+    """sha256 of the images and the class file in ``folder``."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
+            if p.suffix in (".jpg", ".txt")}
 
 
 def test_live_training_predicts_while_on_and_keeps_the_model(qtbot, window, project_dir):
@@ -86,3 +95,53 @@ def test_turning_live_off_while_an_answer_is_on_its_way(qtbot, window, project_d
         window.actions["live_training"].setChecked(False)  # the answer is still queued: it must be dropped
         qtbot.wait(50)
         assert live.session is None
+
+
+def test_live_uncertainty_of_the_other_images_sorts_the_file_list(qtbot, window, project_dir):
+    """Each cycle scores one other image; sorted by uncertainty, the list (and A/D) follows them."""
+    names = list(window.session.project.classes.names)
+    start = save_constant_model(project_dir.parent / "start", names, winner=1)
+    features, dock = window.model_features, window.file_dock
+    features.train_dock.set_model_source(str(start))
+    features.review_dock.sort_box.setChecked(True)
+    assert dock.displayed_indices() == [0, 1, 2] and window.session.index == 0
+    before = _sums(project_dir)
+    window.actions["live_training"].setChecked(True)
+    live = window.live_features
+    qtbot.waitUntil(lambda: live.session is not None and len(live.session.scores) == 2, timeout=60000)
+    qtbot.waitUntil(lambda: dock.displayed_indices() != [0, 1, 2], timeout=10000)
+    # the two scored images first, the least certain on top; the one on screen (never scored) last
+    assert sorted(features.live_scores) == [1, 2]
+    assert dock.displayed_indices() == uncertainty_order(3, features.live_scores) and dock.displayed_indices()[2] == 0
+    assert all("(" in dock.list.item(row).text() for row in range(2)) and "(" not in dock.list.item(2).text()
+    above = dock.displayed_indices()[1]
+    assert window.go(-1) and window.session.wait_loaded() and window.session.index == above  # A follows it
+    window.actions["live_training"].setChecked(False)
+    qtbot.waitUntil(lambda: live.session is None, timeout=60000)
+    active = features.models_dock.active
+    assert active.name.startswith("live-") and features.live_scores is None
+    kept = scores_by_index(window.session.project, active)  # the live scores, kept with the saved model
+    assert len(kept) >= 2 and dock.displayed_indices() == uncertainty_order(3, kept)
+    assert _sums(project_dir) == before  # the images and the class file are untouched
+
+
+def test_another_folder_opened_while_live_scores_are_on_their_way(qtbot, window, project_dir):
+    """The scores of the old project never order the new one's list (its indices mean other files)."""
+    from gui_project import make_project
+
+    names = list(window.session.project.classes.names)
+    start = save_constant_model(project_dir.parent / "start", names, winner=1)
+    window.model_features.train_dock.set_model_source(str(start))
+    window.model_features.review_dock.sort_box.setChecked(True)
+    live = window.live_features
+    window.actions["live_training"].setChecked(True)
+    qtbot.waitUntil(lambda: live.session is not None and len(live.session.scores) == 2, timeout=60000)
+    qtbot.waitUntil(lambda: live.future is not None and not live.future.done(), timeout=60000)  # mid-cycle
+    second = make_project(project_dir.parent / "second", count=1)
+    assert window.open_project(second) and window.session.wait_loaded()
+    qtbot.waitUntil(lambda: live.session is None, timeout=60000)
+    qtbot.wait(100)
+    assert window.model_features.live_scores is None
+    assert window.file_dock.displayed_indices() == [0] and "(" not in window.file_dock.list.item(0).text()
+    assert len(list((project_dir / "models").glob("live-*"))) == 1  # kept with the project it learnt
+    assert window.model_features.active is None  # and not made the new folder's active model

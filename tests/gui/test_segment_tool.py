@@ -11,6 +11,8 @@ import pytest
 from gui_helpers import drag, press, release
 from PySide6.QtCore import Qt
 
+from segstudio.core.geometry import Rect
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
 from sam_tiny import TINY_SAM  # noqa: E402
 
@@ -63,3 +65,42 @@ def test_without_a_model_the_tool_says_how_to_get_one(qtbot, window) -> None:
     release(window.canvas, 30, 20)
     qtbot.waitUntil(lambda: any("fetch-model" in m for m in messages), timeout=20000)
     assert not assist.has_proposal
+
+
+def test_shift_enter_accepts_only_the_unpainted_pixels_as_one_undo_step(qtbot, window, sam_folder) -> None:
+    window.select_class(1)
+    window.tools.set_brush_size(9)
+    drag(window.canvas, [(0, 20), (79, 20)])  # class 1 across the image: painted, so kept
+    window.session.document.paint(Rect(0, 0, 3, 3), np.ones((3, 3), bool), 255)  # ignore the user painted
+    painted = window.session.document.label.copy()
+    assert (painted == 1).any()
+    assist = window.assist_features.tools
+    assist.segment.use_model(sam_folder)
+    window.actions["tool_segment"].trigger()
+    window.select_class(2)
+    drag(window.canvas, [(0, 0), (40, 30), (79, 59)])  # a box over the whole image
+    proposal = _wait_for_proposal(qtbot, assist).copy()
+    assert (proposal & (painted == 1)).any() and (proposal & (painted == 0)).any()  # both kinds inside
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    label = window.session.document.label
+    assert np.array_equal(label == 2, proposal & (painted == 0))  # only where nothing was painted
+    assert np.array_equal(label[painted != 0], painted[painted != 0])  # the strokes and the ignore stay
+    window.undo()  # one undo step takes it all back
+    assert np.array_equal(window.session.document.label, painted)
+
+
+def test_shift_enter_in_a_scribble_project_fills_only_the_unlabelled_pixels(qtbot, window, sam_folder) -> None:
+    window.actions["scribbles"].setChecked(True)
+    assert window.go(+1) and window.session.wait_loaded()  # a new mask: all unpainted (255)
+    document = window.session.document
+    document.paint(Rect(0, 10, 80, 10), np.ones((10, 80), bool), 1)  # a scribble
+    painted = document.label.copy()
+    assist = window.assist_features.tools
+    assist.segment.use_model(sam_folder)
+    window.actions["tool_segment"].trigger()
+    window.select_class(2)
+    drag(window.canvas, [(0, 0), (40, 30), (79, 59)])
+    proposal = _wait_for_proposal(qtbot, assist).copy()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Enter, Qt.KeyboardModifier.ShiftModifier)
+    assert np.array_equal(document.label == 2, proposal & (painted == 255))
+    assert (document.label[10:20] == 1).all()

@@ -5,7 +5,8 @@ large photo never freezes the window). Strokes then refine it: a plain drag mark
 Shift+drag marks "background", and GrabCut runs again with those hard constraints. The magic wand:
 click a pixel and the region of similar colour is proposed; drag right or left while the button is
 down to raise or lower the tolerance. Either way Enter accepts the proposal into the current class
-as ONE undo step and Esc drops it; nothing touches the mask before Enter.
+as ONE undo step (Shift+Enter: only into the pixels still unpainted, like accepting a prediction's
+"only unlabelled pixels") and Esc drops it; nothing touches the mask before Enter.
 
 The proposal is shown in a layer of its own (cyan, outlined in yellow) above the mask. The pixel
 work is in :mod:`segstudio.core.assist`; this module only turns gestures into calls and answers
@@ -20,10 +21,12 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 
+from segstudio.application.review_rules import AcceptMode, accepted_label
 from segstudio.core.assist.grabcut import GrabCutResult, clip_box, grabcut_box, grabcut_refine
 from segstudio.core.assist.preview import bounding_rect, proposal_map, stroke_mask
 from segstudio.core.assist.wand import WandSession
 from segstudio.core.document import Document
+from segstudio.core.palette import IGNORE_INDEX
 from segstudio.gui.canvas.overlay_layer import OverlayLayer
 from segstudio.gui.canvas.segment_tool import SegmentTool
 
@@ -143,10 +146,11 @@ class AssistTools(QObject):
             self.preview_changed.emit()
             self._start_grabcut((x0, y0, x, y))
 
-    def key(self, key: int, value: int) -> bool:
-        """Enter accepts the proposal as label ``value``, Esc drops it; True when handled."""
+    def key(self, key: int, value: int, shift: bool = False, unpainted: int = 0) -> bool:
+        """Enter accepts the proposal as label ``value`` (Shift+Enter: only into the ``unpainted``
+        pixels, 0 or 255 in a scribble project), Esc drops it; True when handled."""
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.has_proposal:
-            self.accept(value)
+            self.accept(value, unpainted if shift else None)
             return True
         if key == Qt.Key.Key_N and self.segment.next_candidate():
             return True
@@ -157,19 +161,26 @@ class AssistTools(QObject):
         return False
 
     # --- accept / cancel -------------------------------------------------------------------------
-    def accept(self, value: int) -> bool:
-        """Write the proposal into the mask as label ``value`` (the current class): one undo step."""
+    def accept(self, value: int, unpainted: int | None = None) -> bool:
+        """Write the proposal into the mask as label ``value`` (the current class): one undo step.
+
+        With ``unpainted`` (0, or 255 in a scribble project) only the pixels still unpainted take it,
+        by the rule that accepting a prediction follows (``review_rules.accepted_label``)."""
         if self._proposal is None or self.document is None:
             return False
         rect = bounding_rect(self._proposal)
         if rect is None:
             self.cancel()
             return False
-        changed = self.document.paint(rect, self._proposal[rect.slices], value)
+        where = self._proposal[rect.slices]
+        if unpainted is not None:
+            where = _unpainted_part(self.document.label[rect.slices], where, value, unpainted)
+        changed = self.document.paint(rect, where, value)
         self.cancel()
         if changed is not None:
             self.accepted.emit()
-        self.message.emit("Accepted: one undo step (Ctrl+Z)" if changed is not None else "Nothing to change")
+        only = " (only the unpainted pixels)" if unpainted is not None else ""
+        self.message.emit(f"Accepted{only}: one undo step (Ctrl+Z)" if changed is not None else "Nothing to change")
         return changed is not None
 
     def cancel(self) -> None:
@@ -278,3 +289,9 @@ class AssistTools(QObject):
             if len(points) == 1:
                 points.append(QPointF(points[0]))
             painter.drawPolyline(points)
+
+
+def _unpainted_part(region: np.ndarray, proposal: np.ndarray, value: int, unpainted: int) -> np.ndarray:
+    """The pixels of ``proposal`` that accepting "only unlabelled pixels" would give ``value``."""
+    prediction = np.where(proposal, np.uint8(value), np.uint8(IGNORE_INDEX))
+    return accepted_label(region, prediction, AcceptMode.UNLABELLED, value, unpainted) != region

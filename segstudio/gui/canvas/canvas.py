@@ -369,7 +369,8 @@ class Canvas(QAbstractScrollArea):
                 self._space_panned = False
                 self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             return
-        if self.tool is not None and self.tool.key(event.key()):
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if self.tool is not None and self.tool.key(event.key(), shift):
             return
         super().keyPressEvent(event)
 

@@ -183,10 +183,11 @@ class ToolController(QObject):
             return True
         return False
 
-    def key(self, key: int) -> bool:
-        """Enter closes, Backspace removes the last vertex, Esc cancels; True when handled."""
+    def key(self, key: int, shift: bool = False) -> bool:
+        """Enter closes, Backspace removes the last vertex, Esc cancels; True when handled. With an
+        assisted tool, Enter accepts its proposal (Shift+Enter: only into unpainted pixels)."""
         if self._assisted():
-            return self.assist.key(key, self.current_class)
+            return self.assist.key(key, self.current_class, shift, self.unpainted)
         if self.tool == Tool.POLYGON and self._polygon:
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 self.close_polygon()

@@ -5,7 +5,7 @@ re-runs the model's small prompt decoder on the image embedding, which is comput
 on the "segment" worker as soon as the tool is in use (it takes seconds on a CPU, a click then
 takes a fraction of a second). N shows the next candidate mask (the model proposes three, best
 first). The proposal is shown and accepted like GrabCut's (:class:`AssistTools`): Enter writes it
-into the current class as one undo step, Esc drops it.
+into the current class as one undo step (Shift+Enter: only into unpainted pixels), Esc drops it.
 
 The model is a local folder (``config.json`` + ``model.safetensors``): the one chosen in
 *Tools > Click-to-segment model…*, else SAM 2.1 Hiera-tiny when it is in the Hugging Face cache
@@ -196,4 +196,5 @@ class SegmentTool(QObject):
         self._show(best)
         more = " (N: next candidate)" if len(self._proposal) > 1 else ""
         self.message.emit(f"{len(self._prompts.points)} point(s){' and a box' if self._prompts.box else ''}: "
-                          f"score {self._proposal.scores[0]:.2f}{more}; Enter accepts, Esc drops")
+                          f"score {self._proposal.scores[0]:.2f}{more}; Enter accepts (Shift+Enter: only unpainted "
+                          "pixels), Esc drops")

@@ -53,6 +53,7 @@ class FileDock(QDockWidget):
         self._states: list[str] = []
         self._items: list[QListWidgetItem] = []  # by entry index (the rows may be reordered: set_order)
         self._names: list[str] = []
+        self._order: list[int] = []  # entry indices top to bottom, as listed
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by name")
         self.filter_edit.setClearButtonEnabled(True)
@@ -81,6 +82,7 @@ class FileDock(QDockWidget):
         self.list.clear()
         self._states = []
         self._items = []
+        self._order = list(range(len(project.entries))) if project is not None else []
         self._names = [entry.image_path.name for entry in (project.entries if project is not None else [])]
         for index, entry in enumerate(project.entries if project is not None else []):
             item = QListWidgetItem(entry.image_path.name)
@@ -104,18 +106,27 @@ class FileDock(QDockWidget):
 
     def set_order(self, order: list[int] | None, suffixes: dict[int, str] | None = None) -> None:
         """Show the entries in ``order`` (indices; None = file order) with ``suffixes`` after the names
-        (e.g. an uncertainty score). Entry indices, filter and marks are unchanged."""
-        current = self.list.currentItem()
+        (e.g. an uncertainty score). Entry indices, filter and marks are unchanged.
+
+        Called after every prediction (in live mode every few seconds), so it only touches what
+        changed: the texts whose suffix changed, and the rows only when the order did."""
         order = list(order) if order is not None else list(range(len(self._items)))
-        order += [i for i in range(len(self._items)) if i not in set(order)]
+        listed = set(order)
+        order += [i for i in range(len(self._items)) if i not in listed]
+        for index, item in enumerate(self._items):
+            name = self._names[index] if index < len(self._names) else item.text()
+            text = name + (suffixes or {}).get(index, "")
+            if item.text() != text:
+                item.setText(text)
+        if order == self._order:
+            return
+        current = self.list.currentItem()
         self.list.blockSignals(True)
         while self.list.count():
-            self.list.takeItem(0)
+            self.list.takeItem(self.list.count() - 1)  # from the end: no rows shift
         for index in order:
-            item = self._items[index]
-            name = self._names[index] if index < len(self._names) else item.text()
-            item.setText(name + (suffixes or {}).get(index, ""))
-            self.list.addItem(item)
+            self.list.addItem(self._items[index])
+        self._order = order
         if current is not None:
             self.list.setCurrentItem(current)
         self.list.blockSignals(False)
@@ -158,13 +169,18 @@ class FileDock(QDockWidget):
         self.image_activated.emit(int(item.data(_INDEX_ROLE)))
 
     def _apply_filter(self) -> None:
+        text, wanted = self._filter()
         for index in range(len(self._items)):
-            self._apply_filter_to(index)
+            self._apply_filter_to(index, text, wanted)
 
-    def _apply_filter_to(self, index: int) -> None:
+    def _filter(self) -> tuple[str, str]:
+        """(name filter, wanted state), lower case."""
+        return self.filter_edit.text().strip().lower(), STATES[self.state_box.currentIndex()].lower()
+
+    def _apply_filter_to(self, index: int, text: str | None = None, wanted: str | None = None) -> None:
         item = self._items[index]
-        text = self.filter_edit.text().strip().lower()
-        wanted = STATES[self.state_box.currentIndex()].lower()
+        if text is None or wanted is None:
+            text, wanted = self._filter()
         state = self._states[index]
         state_ok = (
             wanted == "all"

@@ -42,6 +42,7 @@ CANVAS_KEYS = [
     ("GrabCut: drag / Shift+drag", "After the box: mark object / background, GrabCut runs again"),
     ("Wand: drag sideways", "Raise or lower the colour tolerance while the button is down"),
     ("Enter / Esc", "GrabCut, wand, clean-up: accept the proposal / drop it"),
+    ("Shift+Enter", "GrabCut, wand, click to segment: accept the proposal only into unpainted pixels"),
 ]
 
 

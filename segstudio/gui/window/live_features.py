@@ -3,8 +3,9 @@
 While the toggle is on, cycles of :class:`segstudio.application.live_session.LiveSession` run one
 after another on the window's "live" pool: a short burst of training on the labelled images and
 the strokes on screen, then a prediction of the image on screen, shown like any prediction
-(overlay, error map, review, accept). A stroke in progress stops the burst at once, so painting
-always has the CPU. Turning live mode off saves the model as an ordinary model folder
+(overlay, error map, review, accept). Each cycle also scores one other image: the file list
+shows (and, sorted by uncertainty, follows) the live model's doubt. A stroke in progress stops
+the burst at once, so painting always has the CPU. Turning live mode off saves the model as an ordinary model folder
 (``models/live-<date>``) and makes it the active model.
 """
 
@@ -131,8 +132,11 @@ class LiveFeatures:
             return
         result = future.result()
         trainer = self.session.trainer
+        features = self.window.model_features
+        if result.scored is not None and self.on:  # (off: the project may have changed meanwhile)
+            features.set_live_scores(live.scores_by_index())
         if result.labels is not None and path is not None:
-            self.window.model_features.prediction_ready(PredictionResult(
+            features.prediction_ready(PredictionResult(
                 path, Path("live model"), result.labels, 0.0, list(trainer.info.class_names)))
         loss = "—" if result.loss != result.loss else f"{result.loss:.3f}"
         self._status(f"Live training: step {trainer.steps}, loss {loss} ({result.seconds:.1f} s a cycle)")
@@ -146,10 +150,12 @@ class LiveFeatures:
         session, self.session = self.session, None
         if session is None:
             return
+        if activate:  # the list shows the active model's scores again (the saved model's, below)
+            self.window.model_features.set_live_scores(None)
         project = session.project
         folder = project.save_dir / "models" / f"live-{time.strftime('%Y%m%d-%H%M%S')}"
         try:
-            saved = session.save(folder)
+            saved = session.save(folder)  # with the live scores, in the saved model's cache
         except OSError as exc:
             dialogs.error(self.window, "Live training", f"The live model was not saved: {exc}")
             return
@@ -157,6 +163,9 @@ class LiveFeatures:
             self._status("Live training off (nothing learnt yet)")
             return
         if not activate:
+            return
+        if self.window.session.project is not project:  # another folder was opened meanwhile
+            self._status(f"Live training off: the model is kept as {saved.name} in {project.save_dir}")
             return
         models = self.window.model_features.models_dock
         models.refresh()

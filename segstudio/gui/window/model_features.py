@@ -68,6 +68,7 @@ class ModelFeatures(QObject):
         self.prediction = PredictionLayer(window)
         self.batch: BatchPrediction | None = None
         self._watched = None  # the document whose edits refresh the error map and metrics
+        self.live_scores: dict[int, float] | None = None  # live mode's uncertainty, shown instead
         self._build_actions()
         self._connect()
         window.closing.add_guard(self._may_close)
@@ -157,6 +158,7 @@ class ModelFeatures(QObject):
         self.review_dock.set_classes(list(project.classes.names), [tuple(c) for c in project.classes.colours])
         self.service.forget()
         self._clear_prediction()
+        self.live_scores = None  # another project's live mode is over
         self.active_changed(self.active, predict=False)
 
     def update_lut(self) -> None:
@@ -340,11 +342,16 @@ class ModelFeatures(QObject):
             action.setChecked(sort)
         self._refresh_sort()
 
+    def set_live_scores(self, scores: dict[int, float] | None) -> None:
+        """Show (and sort by) live mode's scores, by entry index; None: the active model's again."""
+        self.live_scores = scores
+        self._refresh_sort()
+
     def _refresh_sort(self) -> None:
         if self.project is None:
             return
         apply_to_file_dock(self.window.file_dock, self.project, self.active,
-                           self.review_dock.sort_box.isChecked())
+                           self.review_dock.sort_box.isChecked(), self.live_scores)
 
 
 def install(window) -> ModelFeatures:
