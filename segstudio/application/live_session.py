@@ -14,15 +14,14 @@ ends (then :meth:`LiveSession.save` keeps them in the prediction cache of the sa
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from segstudio.application.gc_pauses import collections_deferred
 from segstudio.application.prediction_cache import cache_folder, store_scores
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
@@ -102,7 +101,7 @@ class LiveSession:
         """One burst of learning, then a prediction of ``rgb`` (on the worker)."""
         started = time.perf_counter()
         if self.trainer is None:
-            with _collections_deferred():
+            with collections_deferred():
                 self.trainer = self._make_trainer()
         self._note_strokes(current, label)
         before = self.trainer.steps
@@ -147,24 +146,3 @@ class LiveSession:
                          {e.stem: self.scores[e.image_path] for e in self.project.entries
                           if e.image_path in self.scores})
         return saved
-
-
-@contextmanager
-def _collections_deferred() -> Iterator[None]:
-    """No cyclic garbage collection while the trainer is made, then freeze what it loaded.
-
-    Making the trainer imports torch's optimiser machinery (torch._dynamo, sympy: thousands of
-    modules) on the worker. The import itself lets the window's thread run, but the full
-    collections it triggers scan every object of the process while holding the GIL: 130-200 ms
-    each, three of them, the longest stutters of live mode. Freezing afterwards moves the
-    long-lived modules out of later collections' way too. Reference counting still frees memory
-    meanwhile; the pause is a few seconds, once.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
