@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -69,6 +70,28 @@ class Frame:
             logits = F.interpolate(logits, (self.size, self.size), mode="bilinear", align_corners=False)
             logits = logits[..., :new_h, :new_w]
         return F.interpolate(logits, (self.height, self.width), mode="bilinear", align_corners=False)[0]
+
+    def mask(self, low_res: torch.Tensor) -> np.ndarray:
+        """One (h, w) low-resolution logit map → the (H, W) bool mask of the image, in one resize.
+
+        What :meth:`mask_logits` then ``> 0`` gives (its reference), at a fraction of the cost on a
+        large photo: no full-size float tensor through torch, no detour through the padded square.
+        SAM 2's stretch is one bilinear resize; SAM's letterbox maps each image pixel straight onto
+        the low-resolution map (the padding is never read), both with half-pixel centres and the
+        edge repeated, as ``F.interpolate(..., align_corners=False)`` samples.
+        """
+        low = np.ascontiguousarray(low_res.detach().float().cpu().numpy())
+        if not self.letterbox:
+            logits = cv2.resize(low, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
+        else:
+            new_h, new_w = self.resized
+            sx = new_w / self.width * low.shape[1] / self.size
+            sy = new_h / self.height * low.shape[0] / self.size
+            to_low = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5]])
+            logits = cv2.warpAffine(low, to_low, (self.width, self.height),
+                                    flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                    borderMode=cv2.BORDER_REPLICATE)
+        return logits > 0
 
 
 def rgb_image(image: np.ndarray) -> np.ndarray:

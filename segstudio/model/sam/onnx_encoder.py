@@ -1,0 +1,172 @@
+"""The image encoder of a SAM / SAM 2 model under ONNX Runtime: exported once, then reused.
+
+Why: the embedding is the slow half of click to segment, and on the project's 2-core CPU (AVX2, no
+AVX-512/VNNI) ONNX Runtime with dynamic int8 weights runs the SAM 2.1 Hiera-tiny encoder about
+twice as fast as eager PyTorch (tests/benchmarks/sam_runtime_speed.py measures it). Only the
+encoder goes through ONNX Runtime; the prompt decoder stays in PyTorch (it is the fast half).
+
+The export happens once per model and runtime version into a cache folder outside every project
+(:func:`onnx_cache_dir`), named by the sha256 of the weights, so a changed model is exported
+again, and written atomically, so a crash never leaves half a graph to be loaded later.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from segstudio.core.atomic import atomic_write_bytes
+
+OPSET = 17
+FORMAT = "enc1"  # bump when the wrapper's inputs or outputs change: old exports are then ignored
+READ_CHUNK = 1 << 20
+
+
+class EncoderGraph(nn.Module):
+    """``model.get_image_embeddings`` as a module with a tuple output (what the exporter traces)."""
+
+    def __init__(self, model) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out = self.model.get_image_embeddings(pixel_values)
+        return tuple(out) if isinstance(out, (list, tuple)) else (out,)
+
+
+def onnx_cache_dir() -> Path:
+    """``$SEGSTUDIO_CACHE``, else ``$XDG_CACHE_HOME/segstudio``, else ``~/.cache/segstudio``; then
+    ``sam-onnx``. A per-user folder, never inside a project."""
+    root = os.environ.get("SEGSTUDIO_CACHE")
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = str(Path(xdg) / "segstudio") if xdg else str(Path.home() / ".cache" / "segstudio")
+    return Path(root).expanduser() / "sam-onnx"
+
+
+def weights_digest(weights: Path) -> str:
+    """sha256 of a weights file (the key of its export)."""
+    digest = hashlib.sha256()
+    with open(weights, "rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def export_name(digest: str, size: int, int8: bool) -> str:
+    """The cache file name: weights, input size, precision, exporter and runtime versions."""
+    import onnxruntime as ort
+
+    torch_version = torch.__version__.split("+")[0]
+    precision = "int8" if int8 else "fp32"
+    return f"{digest[:32]}-{size}-{precision}-{FORMAT}-op{OPSET}-torch{torch_version}-ort{ort.__version__}.onnx"
+
+
+def export_encoder(model, size: int) -> bytes:
+    """The encoder of ``model`` as ONNX bytes for a fixed (1, 3, size, size) input."""
+    graph = EncoderGraph(copy.deepcopy(model).float().cpu().eval()).eval()
+    sample = torch.zeros(1, 3, size, size)
+    with torch.no_grad():
+        count = len(graph(sample))
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer chatter about shape-derived Python ints
+        torch.onnx.export(
+            graph, (sample,), buffer, dynamo=False, opset_version=OPSET,
+            input_names=["pixel_values"], output_names=[f"embedding_{i}" for i in range(count)],
+            do_constant_folding=True)
+    return buffer.getvalue()
+
+
+def quantize_int8(data: bytes) -> bytes:
+    """Dynamic int8 quantization of the graph's MatMul weights (activations stay float)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(prefix="segstudio-sam-onnx-") as scratch:
+        source, target = Path(scratch) / "fp32.onnx", Path(scratch) / "int8.onnx"
+        source.write_bytes(data)
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"],
+                         extra_options={"MatMulConstBOnly": True})
+        return target.read_bytes()
+
+
+class OrtEncoder:
+    """An ONNX Runtime session that maps (1, 3, S, S) pixels to the model's image embeddings."""
+
+    def __init__(self, source: bytes | str | Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # not the lenient shape-merge warnings of the traced graph
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if isinstance(source, Path):
+            source = str(source)
+        self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        self.outputs = [output.name for output in self.session.get_outputs()]
+
+    def __call__(self, pixel_values: torch.Tensor) -> list[torch.Tensor]:
+        pixels = np.ascontiguousarray(pixel_values.detach().float().cpu().numpy())
+        return [torch.from_numpy(out) for out in self.session.run(self.outputs, {"pixel_values": pixels})]
+
+
+def cached_encoder(model, weights: Path, size: int, int8: bool = True,
+                   cache: Path | None = None, threads: int | None = None) -> OrtEncoder:
+    """The ONNX Runtime encoder of ``model`` (whose weights are the file ``weights``), exported into
+    ``cache`` on first use. Raises ImportError without onnxruntime, other errors on a failed export."""
+    import onnxruntime  # noqa: F401 - fail before the (slow) export when it is missing
+
+    folder = cache or onnx_cache_dir()
+    path = folder / export_name(weights_digest(weights), size, int8)
+    if not path.is_file():
+        data = export_encoder(model, size)
+        if int8:
+            data = quantize_int8(data)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+    return OrtEncoder(path, threads)
+
+
+RUNTIMES = ("auto", "onnx", "torch")
+RUNTIME_ENV = "SEGSTUDIO_SAM_RUNTIME"
+
+
+def requested_runtime(runtime: str | None) -> str:
+    """``runtime``, else ``$SEGSTUDIO_SAM_RUNTIME``, else ``auto`` (ONNX Runtime, torch if it fails)."""
+    chosen = (runtime or os.environ.get(RUNTIME_ENV) or "auto").strip().lower()
+    if chosen not in RUNTIMES:
+        raise ValueError(f"unknown click-to-segment runtime {chosen!r} (choose {', '.join(RUNTIMES)})")
+    return chosen
+
+
+def folder_encoder(model, folder: Path, size: int, runtime: str | None = None):
+    """(encoder or None, note or None) for the model loaded from ``folder``.
+
+    None means eager PyTorch: asked for (``torch``), or the ONNX path failed, which the note says
+    in one line (``auto``); with ``onnx`` a failure is raised instead of falling back.
+    """
+    chosen = requested_runtime(runtime)
+    if chosen == "torch":
+        return None, None
+    try:
+        return cached_encoder(model, folder / "model.safetensors", size), None
+    except ImportError as error:
+        if chosen == "onnx":
+            raise
+        return None, f"Click to segment runs on PyTorch (slower): onnxruntime is missing ({error})"
+    except Exception as error:  # noqa: BLE001 - the exporter and runtime raise many types
+        if chosen == "onnx":
+            raise
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return None, (f"Click to segment runs on PyTorch (slower): the ONNX export failed"
+                      f" ({type(error).__name__}: {first})")
