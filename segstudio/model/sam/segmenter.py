@@ -10,6 +10,7 @@ that result instead of computing it again, and no lock is held while the model r
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
@@ -21,6 +22,9 @@ import torch
 
 from .frame import Frame, rgb_image
 from .loader import Family, input_size, load_model
+from .onnx_encoder import folder_encoder
+
+LOG = logging.getLogger(__name__)
 
 CACHE_IMAGES = 4  # embeddings kept; SAM 2 holds 16 MB per image (three levels), SAM 4 MB
 
@@ -70,21 +74,47 @@ class _Entry:
 
 
 class PromptableSegmenter:
-    """A SAM-family model with per-image embedding cache; thread-safe."""
+    """A SAM-family model with per-image embedding cache; thread-safe.
 
-    def __init__(self, model, family: Family, cache_images: int = CACHE_IMAGES) -> None:
+    ``encoder`` (pixels → what ``model.get_image_embeddings`` returns, as a list) replaces the
+    model's own image encoder, e.g. :class:`.onnx_encoder.OrtEncoder`; None runs eager PyTorch,
+    the reference. ``note`` says why a faster encoder is not in use, when one was asked for.
+    """
+
+    def __init__(self, model, family: Family, cache_images: int = CACHE_IMAGES,
+                 encoder=None, note: str | None = None) -> None:
         self.model = model.eval()
         self.family = family
         self.size = input_size(model.config)
         self.cache_images = max(1, cache_images)
+        self.encoder = encoder
+        self.runtime = "PyTorch" if encoder is None else "ONNX Runtime"
+        self.note = note
         self._cache: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
-    def from_folder(cls, folder: str | Path, cache_images: int = CACHE_IMAGES) -> PromptableSegmenter:
-        """Load ``folder`` (config.json + model.safetensors of a SAM or SAM 2 model)."""
+    def from_folder(cls, folder: str | Path, cache_images: int = CACHE_IMAGES,
+                    runtime: str | None = None) -> PromptableSegmenter:
+        """Load ``folder`` (config.json + model.safetensors of a SAM or SAM 2 model).
+
+        ``runtime`` (default ``$SEGSTUDIO_SAM_RUNTIME``, else ``auto``): ``auto`` runs the image
+        encoder under ONNX Runtime, exported into the user's cache on first use (seconds, once per
+        model), and falls back to PyTorch with one logged note; ``onnx`` raises instead; ``torch``
+        is eager PyTorch.
+        """
         model, family = load_model(folder)
-        return cls(model, family, cache_images)
+        encoder, note = folder_encoder(model, Path(folder), input_size(model.config), runtime)
+        if note:
+            LOG.warning("%s", note)
+        return cls(model, family, cache_images, encoder, note)
+
+    def _encode(self, pixels: torch.Tensor):
+        """The image embeddings in the form the model's decoder takes."""
+        if self.encoder is None:
+            return self.model.get_image_embeddings(pixels)
+        outputs = self.encoder(pixels)
+        return outputs if self.family.model_type == "sam2" else outputs[0]
 
     # --- embeddings ------------------------------------------------------------------------------
     def embed(self, key: Hashable, image: np.ndarray) -> None:
@@ -113,7 +143,7 @@ class PromptableSegmenter:
         try:
             frame = Frame(rgb.shape[0], rgb.shape[1], self.size, self.family.letterbox)
             with torch.inference_mode():
-                entry.embeddings = self.model.get_image_embeddings(frame.pixels(rgb))
+                entry.embeddings = self._encode(frame.pixels(rgb))
             entry.frame = frame
         except BaseException as error:
             entry.error = error
