@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 pytest.importorskip("transformers")
 pytest.importorskip("onnxruntime")
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from sam_tiny import TINY_SAM, TINY_SAM2  # noqa: E402
 
 from segstudio.model.sam import PromptableSegmenter, onnx_encoder  # noqa: E402
+from segstudio.model.sam.frame import Frame  # noqa: E402
 from segstudio.model.sam.loader import build_random  # noqa: E402
 
 PROMPTS = [
@@ -71,8 +73,10 @@ def test_sam_onnx_encoder_gives_the_masks_of_eager_torch(tmp_path, cache, config
         assert a.best.shape == (60, 80)
         assert _iou(a.best, b.best) >= 0.95, prompt
     assert _sums(folder) == before  # nothing written beside the user's model
-    exported = list(cache.iterdir())
-    assert len(exported) == 1 and exported[0].name.startswith(before["model.safetensors"][:32])
+    exported = sorted(p.name for p in cache.iterdir())
+    assert len(exported) == (2 if config is TINY_SAM2 else 1)  # SAM 2: the point decoder too
+    assert all(name.startswith(before["model.safetensors"][:32]) for name in exported)
+    assert (fast.decoder is not None) == (config is TINY_SAM2)
 
 
 def test_sam_onnx_export_is_reused_and_redone_for_changed_weights(tmp_path, cache, monkeypatch) -> None:
@@ -87,7 +91,7 @@ def test_sam_onnx_export_is_reused_and_redone_for_changed_weights(tmp_path, cach
     _saved(tmp_path, TINY_SAM2, seed=4)  # the same folder, new weights
     changed = PromptableSegmenter.from_folder(folder)
     assert calls == [1] and changed.runtime == "ONNX Runtime"
-    assert len(list(cache.iterdir())) == 2
+    assert len(list(cache.iterdir())) == 4  # encoder and point decoder of each weights
     assert not [p for p in cache.iterdir() if p.suffix != ".onnx"]  # no temporary left
 
 
@@ -133,3 +137,29 @@ def test_sam_failed_export_falls_back_and_leaves_no_file(tmp_path, cache, monkey
     with pytest.raises(ValueError, match="unknown click-to-segment runtime"):
         PromptableSegmenter.from_folder(folder)
     assert not cache.exists() or not list(cache.iterdir())
+
+
+def test_sam2_onnx_point_decoder_gives_the_eager_masks_on_the_same_embeddings(tmp_path, cache) -> None:
+    folder = _saved(tmp_path, TINY_SAM2)
+    fast = PromptableSegmenter.from_folder(folder, runtime="onnx")
+    eager = PromptableSegmenter(fast.model, fast.family, encoder=fast.encoder)  # decoder on torch
+    image = _image(70, 90)
+    for segmenter in (fast, eager):
+        segmenter.embed("x", image)
+    for points, labels in (([[20, 30]], [1]), ([[10, 20], [60, 40], [85, 65]], [1, 0, 1])):
+        a, b = fast.predict("x", points, labels), eager.predict("x", points, labels)
+        assert np.allclose(a.scores, b.scores, atol=1e-4)
+        assert all(_iou(x, y) >= 0.999 for x, y in zip(a.masks, b.masks))
+
+
+@pytest.mark.parametrize("letterbox", [False, True], ids=["sam2-stretch", "sam-letterbox"])
+@pytest.mark.parametrize("height,width", [(3000, 4000), (1024, 1024), (801, 333), (150, 200), (60, 80)])
+def test_sam_one_resize_mask_equals_the_two_step_reference(letterbox, height, width) -> None:
+    torch.manual_seed(height + width)
+    smooth = torch.nn.functional.interpolate(torch.randn(1, 1, 16, 16) * 5, (256, 256), mode="bilinear")[0]
+    frame = Frame(height, width, 1024, letterbox)
+    reference = (frame.mask_logits(smooth)[0] > 0).numpy()
+    fast = frame.mask(smooth[0])
+    assert fast.shape == (height, width) and fast.dtype == bool
+    assert (fast == reference).mean() >= 0.99995  # only float ties at zero may differ
+    assert _iou(fast, reference) >= 0.999

@@ -72,26 +72,17 @@ class Frame:
         return F.interpolate(logits, (self.height, self.width), mode="bilinear", align_corners=False)[0]
 
     def mask(self, low_res: torch.Tensor) -> np.ndarray:
-        """One (h, w) low-resolution logit map → the (H, W) bool mask of the image, in one resize.
+        """One (h, w) low-resolution logit map → the (H, W) bool mask of the image.
 
-        What :meth:`mask_logits` then ``> 0`` gives (its reference), at a fraction of the cost on a
-        large photo: no full-size float tensor through torch, no detour through the padded square.
-        SAM 2's stretch is one bilinear resize; SAM's letterbox maps each image pixel straight onto
-        the low-resolution map (the padding is never read), both with half-pixel centres and the
-        edge repeated, as ``F.interpolate(..., align_corners=False)`` samples.
+        The same steps as :meth:`mask_logits` then ``> 0`` (its reference), done by OpenCV, which
+        samples bilinearly with half-pixel centres and the edge repeated exactly as
+        ``F.interpolate(..., align_corners=False)`` does, at a fraction of the cost on a large photo.
         """
-        low = np.ascontiguousarray(low_res.detach().float().cpu().numpy())
-        if not self.letterbox:
-            logits = cv2.resize(low, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
-        else:
+        logits = np.ascontiguousarray(low_res.detach().float().cpu().numpy())
+        if self.letterbox:  # up to the padded square, cut the padding off
             new_h, new_w = self.resized
-            sx = new_w / self.width * low.shape[1] / self.size
-            sy = new_h / self.height * low.shape[0] / self.size
-            to_low = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5]])
-            logits = cv2.warpAffine(low, to_low, (self.width, self.height),
-                                    flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                    borderMode=cv2.BORDER_REPLICATE)
-        return logits > 0
+            logits = cv2.resize(logits, (self.size, self.size), interpolation=cv2.INTER_LINEAR)[:new_h, :new_w]
+        return cv2.resize(logits, (self.width, self.height), interpolation=cv2.INTER_LINEAR) > 0
 
 
 def rgb_image(image: np.ndarray) -> np.ndarray:

@@ -62,13 +62,36 @@ def weights_digest(weights: Path) -> str:
     return digest.hexdigest()
 
 
-def export_name(digest: str, size: int, int8: bool) -> str:
-    """The cache file name: weights, input size, precision, exporter and runtime versions."""
+def export_name(digest: str, size: int, kind: str) -> str:
+    """The cache file name: weights, input size, graph (``int8``/``fp32`` encoder, ``decoder``),
+    exporter and runtime versions."""
     import onnxruntime as ort
 
     torch_version = torch.__version__.split("+")[0]
-    precision = "int8" if int8 else "fp32"
-    return f"{digest[:32]}-{size}-{precision}-{FORMAT}-op{OPSET}-torch{torch_version}-ort{ort.__version__}.onnx"
+    return f"{digest[:32]}-{size}-{kind}-{FORMAT}-op{OPSET}-torch{torch_version}-ort{ort.__version__}.onnx"
+
+
+def cached_graph(name: str, make, cache: Path | None = None) -> Path:
+    """``cache/name``, made by ``make()`` (the graph's bytes) and written atomically when missing."""
+    folder = cache or onnx_cache_dir()
+    path = folder / name
+    if not path.is_file():
+        data = make()
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+    return path
+
+
+def session_options(threads: int | None):
+    """ONNX Runtime options: ``threads`` (default torch's) for one image at a time, quiet."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # not the lenient shape-merge warnings of the traced graph
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return options
 
 
 def export_encoder(model, size: int) -> bytes:
@@ -105,14 +128,9 @@ class OrtEncoder:
     def __init__(self, source: bytes | str | Path, threads: int | None = None) -> None:
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # not the lenient shape-merge warnings of the traced graph
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if isinstance(source, Path):
             source = str(source)
-        self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(source, session_options(threads), providers=["CPUExecutionProvider"])
         self.outputs = [output.name for output in self.session.get_outputs()]
 
     def __call__(self, pixel_values: torch.Tensor) -> list[torch.Tensor]:
@@ -120,21 +138,18 @@ class OrtEncoder:
         return [torch.from_numpy(out) for out in self.session.run(self.outputs, {"pixel_values": pixels})]
 
 
-def cached_encoder(model, weights: Path, size: int, int8: bool = True,
+def cached_encoder(model, digest: str, size: int, int8: bool = True,
                    cache: Path | None = None, threads: int | None = None) -> OrtEncoder:
-    """The ONNX Runtime encoder of ``model`` (whose weights are the file ``weights``), exported into
+    """The ONNX Runtime encoder of ``model`` (whose weights hash to ``digest``), exported into
     ``cache`` on first use. Raises ImportError without onnxruntime, other errors on a failed export."""
     import onnxruntime  # noqa: F401 - fail before the (slow) export when it is missing
 
-    folder = cache or onnx_cache_dir()
-    path = folder / export_name(weights_digest(weights), size, int8)
-    if not path.is_file():
+    def make() -> bytes:
         data = export_encoder(model, size)
-        if int8:
-            data = quantize_int8(data)
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data)
-    return OrtEncoder(path, threads)
+        return quantize_int8(data) if int8 else data
+
+    name = export_name(digest, size, "int8" if int8 else "fp32")
+    return OrtEncoder(cached_graph(name, make, cache), threads)
 
 
 RUNTIMES = ("auto", "onnx", "torch")
@@ -149,24 +164,34 @@ def requested_runtime(runtime: str | None) -> str:
     return chosen
 
 
-def folder_encoder(model, folder: Path, size: int, runtime: str | None = None):
-    """(encoder or None, note or None) for the model loaded from ``folder``.
+def folder_runtime(model, folder: Path, size: int, runtime: str | None = None, point_decoder: bool = False):
+    """(encoder, point decoder, note) for the model loaded from ``folder``; each may be None.
 
     None means eager PyTorch: asked for (``torch``), or the ONNX path failed, which the note says
-    in one line (``auto``); with ``onnx`` a failure is raised instead of falling back.
+    in one line (``auto``); with ``onnx`` a failure is raised instead of falling back. The point
+    decoder (SAM 2 only: ``point_decoder``) is exported with the shapes the encoder gives.
     """
+    from .onnx_decoder import cached_decoder
+
     chosen = requested_runtime(runtime)
     if chosen == "torch":
-        return None, None
+        return None, None, None
     try:
-        return cached_encoder(model, folder / "model.safetensors", size), None
+        digest = weights_digest(folder / "model.safetensors")
+        encoder = cached_encoder(model, digest, size)
+        decoder = None
+        if point_decoder:
+            def shapes() -> list[tuple[int, ...]]:
+                return [tuple(out.shape) for out in encoder(torch.zeros(1, 3, size, size))]
+            decoder = cached_decoder(model, digest, size, shapes)
+        return encoder, decoder, None
     except ImportError as error:
         if chosen == "onnx":
             raise
-        return None, f"Click to segment runs on PyTorch (slower): onnxruntime is missing ({error})"
+        return None, None, f"Click to segment runs on PyTorch (slower): onnxruntime is missing ({error})"
     except Exception as error:  # noqa: BLE001 - the exporter and runtime raise many types
         if chosen == "onnx":
             raise
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        return None, (f"Click to segment runs on PyTorch (slower): the ONNX export failed"
-                      f" ({type(error).__name__}: {first})")
+        return None, None, (f"Click to segment runs on PyTorch (slower): the ONNX export failed"
+                            f" ({type(error).__name__}: {first})")

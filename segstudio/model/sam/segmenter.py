@@ -22,7 +22,7 @@ import torch
 
 from .frame import Frame, rgb_image
 from .loader import Family, input_size, load_model
-from .onnx_encoder import folder_encoder
+from .onnx_encoder import folder_runtime
 
 LOG = logging.getLogger(__name__)
 
@@ -48,9 +48,7 @@ class Proposal:
     def mask(self, index: int) -> np.ndarray:
         """Candidate ``index`` (0 = best) as an (H, W) bool mask of the image."""
         if index not in self._masks:
-            with torch.inference_mode():
-                logits = self.frame.mask_logits(self._low_res[index : index + 1])[0]
-            self._masks[index] = (logits > 0).numpy()
+            self._masks[index] = self.frame.mask(self._low_res[index])
         return self._masks[index]
 
     @property
@@ -77,17 +75,20 @@ class PromptableSegmenter:
     """A SAM-family model with per-image embedding cache; thread-safe.
 
     ``encoder`` (pixels → what ``model.get_image_embeddings`` returns, as a list) replaces the
-    model's own image encoder, e.g. :class:`.onnx_encoder.OrtEncoder`; None runs eager PyTorch,
-    the reference. ``note`` says why a faster encoder is not in use, when one was asked for.
+    model's own image encoder, e.g. :class:`.onnx_encoder.OrtEncoder`; ``decoder`` (embeddings,
+    points, labels → pred_masks, iou_scores) replaces the model for point-only prompts, e.g.
+    :class:`.onnx_decoder.OrtPointDecoder`. None runs eager PyTorch, the reference. ``note`` says
+    why the faster runtime is not in use, when it was asked for.
     """
 
     def __init__(self, model, family: Family, cache_images: int = CACHE_IMAGES,
-                 encoder=None, note: str | None = None) -> None:
+                 encoder=None, note: str | None = None, decoder=None) -> None:
         self.model = model.eval()
         self.family = family
         self.size = input_size(model.config)
         self.cache_images = max(1, cache_images)
         self.encoder = encoder
+        self.decoder = decoder
         self.runtime = "PyTorch" if encoder is None else "ONNX Runtime"
         self.note = note
         self._cache: OrderedDict[Hashable, _Entry] = OrderedDict()
@@ -104,10 +105,11 @@ class PromptableSegmenter:
         is eager PyTorch.
         """
         model, family = load_model(folder)
-        encoder, note = folder_encoder(model, Path(folder), input_size(model.config), runtime)
+        encoder, decoder, note = folder_runtime(model, Path(folder), input_size(model.config), runtime,
+                                                point_decoder=family.model_type == "sam2")
         if note:
             LOG.warning("%s", note)
-        return cls(model, family, cache_images, encoder, note)
+        return cls(model, family, cache_images, encoder, note, decoder)
 
     def _encode(self, pixels: torch.Tensor):
         """The image embeddings in the form the model's decoder takes."""
@@ -204,11 +206,15 @@ class PromptableSegmenter:
         entry = self._entry(key)
         frame = entry.frame
         prompt = _prompt_tensors(frame, points, labels, box)
-        with torch.inference_mode():
-            out = self.model(image_embeddings=entry.embeddings, multimask_output=True, **prompt)
-        scores = out.iou_scores[0, 0].float().numpy()
+        if self.decoder is not None and "input_boxes" not in prompt:
+            pred_masks, iou_scores = self.decoder(entry.embeddings, prompt["input_points"], prompt["input_labels"])
+        else:
+            with torch.inference_mode():
+                out = self.model(image_embeddings=entry.embeddings, multimask_output=True, **prompt)
+            pred_masks, iou_scores = out.pred_masks, out.iou_scores
+        scores = iou_scores[0, 0].float().numpy()
         order = np.argsort(-scores, kind="stable")
-        return Proposal(frame, out.pred_masks[0, 0][torch.from_numpy(order)], scores[order].astype(np.float32))
+        return Proposal(frame, pred_masks[0, 0][torch.from_numpy(order)], scores[order].astype(np.float32))
 
 
 def _prompt_tensors(frame: Frame, points, labels, box) -> dict[str, torch.Tensor]:
