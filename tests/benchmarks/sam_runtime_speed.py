@@ -11,8 +11,8 @@ and the median CPU time of this process (on a machine shared with other work, CP
 free core would take). Agreement with eager fp32: the smallest cosine similarity and the largest
 absolute difference over every embedding the decoder reads (the 64² image embedding and the two
 high-resolution feature maps), and the smallest IoU of the decoder's best mask against eager's
-for a few clicks. Then the click path: prompt decoder alone, and the mask brought to full size
-by the old (torch, two interpolations) and the current (cv2, one resize) way, at 1024² and
+for a few clicks. Then the click path: prompt decoder alone on PyTorch and on ONNX Runtime, and
+the mask brought to full size by the old (torch) and the current (OpenCV) way, at 1024² and
 4000×3000.
 """
 
@@ -31,7 +31,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).parent))
 from assist_speed import scene  # noqa: E402
 
-from segstudio.model.sam import onnx_encoder  # noqa: E402
+from segstudio.model.sam import onnx_decoder, onnx_encoder  # noqa: E402
 from segstudio.model.sam.configs import DEFAULT  # noqa: E402
 from segstudio.model.sam.frame import Frame  # noqa: E402
 from segstudio.model.sam.loader import build_random, input_size  # noqa: E402
@@ -128,9 +128,14 @@ def _copy(model):
 
 
 def click_rows(model, embeddings) -> list[tuple[str, float, float]]:
-    """(what, median wall ms, median CPU ms) of the click path at two image sizes."""
+    """(what, median wall ms, median CPU ms) of the click path at two image sizes: the decoder on
+    PyTorch and on ONNX Runtime (timed alternately), and the upsampling to full size."""
     rows = []
     torch.set_num_threads(1)
+    start = time.perf_counter()
+    ort_decoder = onnx_decoder.OrtPointDecoder(
+        onnx_decoder.export_decoder(model, [tuple(e.shape) for e in embeddings]), 1)
+    print(f"ONNX export of the point decoder: {time.perf_counter() - start:.1f} s")
     for width, height in ((1024, 1024), (4000, 3000)):
         frame = Frame(height, width, input_size(model.config), letterbox=False)
         point = torch.from_numpy(frame.to_input(np.array([[width / 2, height / 2]])))[None, None]
@@ -145,17 +150,25 @@ def click_rows(model, embeddings) -> list[tuple[str, float, float]]:
             with torch.inference_mode():
                 return (frame.mask_logits(low)[0] > 0).numpy()
 
-        samples: dict[str, list[tuple[float, float]]] = {"decoder": [], "old upsample": [], "new upsample": []}
+        def decode_ort():
+            return ort_decoder(embeddings, point, labels)[0][0, 0, :1]
+
+        samples: dict[str, list[tuple[float, float]]] = {
+            "decoder torch": [], "decoder ORT fp32": [], "old upsample": [], "new upsample": []}
         for _ in range(max(RUNS, 5)):
             wall, cpu, low = timed(decode)
-            samples["decoder"].append((wall, cpu))
+            samples["decoder torch"].append((wall, cpu))
+            wall, cpu, low_ort = timed(decode_ort)
+            samples["decoder ORT fp32"].append((wall, cpu))
             samples["old upsample"].append(timed(lambda: old_upsample(low))[:2])
             samples["new upsample"].append(timed(lambda: frame.mask(low[0]))[:2])
         agree = float((old_upsample(low) == frame.mask(low[0])).mean())
+        same = float((frame.mask(low[0]) == frame.mask(low_ort[0])).mean())
         for what, times in samples.items():
             rows.append((f"{width}×{height} {what}", statistics.median(t[0] for t in times) * 1000,
                          statistics.median(t[1] for t in times) * 1000))
-        rows.append((f"{width}×{height} new vs old: same pixels {agree * 100:.4f} %", 0.0, 0.0))
+        rows.append((f"{width}×{height} new vs old upsample: same pixels {agree * 100:.4f} %", 0.0, 0.0))
+        rows.append((f"{width}×{height} ORT vs torch decoder: same pixels {same * 100:.4f} %", 0.0, 0.0))
     return rows
 
 
