@@ -201,6 +201,9 @@ def folder_runtime(model, folder: Path, size: int, runtime: str | None = None, p
         decoder = None
         if point_decoder:
             def shapes() -> list[tuple[int, ...]]:
+                declared = [out.shape for out in encoder.session.get_outputs()]
+                if all(isinstance(d, int) for shape in declared for d in shape):
+                    return [tuple(shape) for shape in declared]  # fixed input: known without a run
                 return [tuple(out.shape) for out in encoder(torch.zeros(1, 3, size, size))]
             decoder = cached_decoder(model, digest, size, shapes)
         return encoder, decoder, None
