@@ -22,7 +22,8 @@ Runtime (tests/benchmarks/sam_runtime_speed.py, SAM 2.1, 1 thread, medians of al
 load 3.5–5; CPU seconds of our process ≈ wall): the image encoder runs on ONNX Runtime with int8
 weights (all but the last stage) in 5.2–6.0 s against eager PyTorch's 6.8–8.1 s (cosine 0.9996,
 click-mask IoU 0.963 against eager fp32 on random weights); fp32 ONNX Runtime is no faster than
-PyTorch, bf16 autocast 7× slower (AVX2 only, no AVX-512 BF16/AMX), channels_last 8 % faster. A
+PyTorch, bf16 autocast 7× slower (AVX2 only, no AVX-512 BF16/AMX), channels_last 8 % faster,
+torch.compile no faster (6.7 s against 6.3 s CPU, after 123 s of compilation). A
 point click decodes on ONNX Runtime (fp32, same masks) in 105–117 ms against PyTorch's 170–180 ms;
 full-size masks come from OpenCV (11 ms at 4000×3000, was 34 ms). Neither target (embedding
 <= 3 s, click <= 100 ms) is met on this shared machine: dynamic quantization leaves the attention
