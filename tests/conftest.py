@@ -13,6 +13,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 # No test reads the user's Hugging Face cache or the network: an empty cache of the suite's own,
 # offline (the hub tests point huggingface_hub at their loopback server themselves).
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="segstudio-tests-hf-")
+os.environ["SEGSTUDIO_CACHE"] = tempfile.mkdtemp(prefix="segstudio-tests-cache-")  # SAM ONNX exports
 os.environ.pop("HF_HUB_CACHE", None)
 os.environ["HF_HUB_OFFLINE"] = "1"
 

@@ -10,13 +10,19 @@ its real configuration (nothing is downloaded), so its rows time the work but sa
 quality: the image embedding (one run per size: it is the slow part) and a click (prompt decoder
 plus the best mask brought back to full resolution, median of the runs). Skipped without transformers.
 ASSIST_TORCH_THREADS=1 sets torch's threads (on a busy 2-core machine 1 thread was faster).
+Two runtimes side by side, timed alternately: eager PyTorch (the reference) and the image encoder on
+ONNX Runtime with int8 weights and, for point prompts, the decoder on ONNX Runtime too (what the
+window uses; exported once into a temporary cache here, its export time printed; a box prompt
+decodes on PyTorch). Skipped without onnxruntime.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -52,12 +58,21 @@ def median_ms(work) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def sam_rows(image: np.ndarray, box: tuple[int, int, int, int], size: str, segmenter) -> list[tuple]:
-    """Embedding and click times of the promptable model on ``image``."""
+def sam_rows(image: np.ndarray, box: tuple[int, int, int, int], size: str, segmenters) -> list[tuple]:
+    """Embedding and click times of each runtime of the promptable model on ``image``, alternating."""
+    embed_ms = {}
+    for segmenter in segmenters:
+        start = time.perf_counter()
+        segmenter.embed(size, image)
+        embed_ms[segmenter] = (time.perf_counter() - start) * 1000
+    rows = []
+    for segmenter in segmenters:
+        rows.extend(_click_rows(image, box, size, segmenter, embed_ms[segmenter]))
+    return rows
+
+
+def _click_rows(image, box, size: str, segmenter, embed_ms: float) -> list[tuple]:
     height, width = image.shape[:2]
-    start = time.perf_counter()
-    segmenter.embed(size, image)
-    embed_ms = (time.perf_counter() - start) * 1000
 
     def preview(**prompt):
         proposal = segmenter.predict(size, **prompt)
@@ -68,13 +83,15 @@ def sam_rows(image: np.ndarray, box: tuple[int, int, int, int], size: str, segme
     box_ms, _ = median_ms(lambda: preview(box=box))
     segmenter.forget(size)
     note = f"best of {len(proposal)} masks at full size, random weights"
-    name = f"{segmenter.family.model_type}, torch threads {torch.get_num_threads()}"
-    return [(size, "SAM embedding (1 run)", embed_ms, name),
-            (size, "SAM click (point)", ms, note), (size, "SAM click (box)", box_ms, note)]
+    name = f"{segmenter.family.model_type}, {segmenter.runtime}, threads {torch.get_num_threads()}"
+    tag = "SAM torch" if segmenter.encoder is None else "SAM ORT"
+    return [(size, f"{tag} embedding (1 run)", embed_ms, name),
+            (size, f"{tag} click (point)", ms, note), (size, f"{tag} click (box)", box_ms, note)]
 
 
-def default_segmenter():
-    """The default promptable model with random weights, or None (and why) without transformers."""
+def default_segmenters():
+    """The default promptable model with random weights, eager and (when onnxruntime is there) on
+    ONNX Runtime; an empty list (and why) without transformers."""
     try:
         from segstudio.model.sam import DEFAULT, PromptableSegmenter
         from segstudio.model.sam.loader import build_random
@@ -82,14 +99,29 @@ def default_segmenter():
         if os.environ.get("ASSIST_TORCH_THREADS"):
             torch.set_num_threads(int(os.environ["ASSIST_TORCH_THREADS"]))
         print(f"Promptable model: {DEFAULT.name} ({DEFAULT.hub_id}), random weights of its configuration")
-        return PromptableSegmenter(*build_random(DEFAULT.config)), ""
+        model, family = build_random(DEFAULT.config)
+        segmenters = [PromptableSegmenter(model, family)]
     except (ImportError, SegStudioError) as error:
-        return None, str(error)
+        return [], str(error)
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError as error:
+        print(f"ONNX Runtime rows skipped: {error}")
+        return segmenters, ""
+    with tempfile.TemporaryDirectory(prefix="segstudio-assist-speed-") as scratch:
+        # the window's own path: a model folder, exported into a cache folder on first use
+        os.environ["SEGSTUDIO_CACHE"] = str(Path(scratch) / "cache")
+        model.save_pretrained(Path(scratch) / "model")
+        start = time.perf_counter()
+        fast = PromptableSegmenter.from_folder(Path(scratch) / "model", runtime="onnx")
+        print(f"ONNX export of encoder (int8) and point decoder, once per model: {time.perf_counter() - start:.1f} s")
+    segmenters.append(fast)
+    return segmenters, ""
 
 
 def main() -> None:
     rows = []
-    segmenter, why_not = default_segmenter()
+    segmenters, why_not = default_segmenters()
     for width, height in SIZES:
         image, truth = scene(width, height)
         ys, xs = np.nonzero(truth)
@@ -108,11 +140,11 @@ def main() -> None:
         rows.append((f"{width}×{height}", "wand click (distance map)", ms, ""))
         ms, region = median_ms(lambda: session.region(10))
         rows.append((f"{width}×{height}", "wand tolerance change", ms, f"IoU {iou(region, truth):.4f}"))
-        if segmenter is not None:
-            rows.extend(sam_rows(image, box, f"{width}×{height}", segmenter))
+        if segmenters:
+            rows.extend(sam_rows(image, box, f"{width}×{height}", segmenters))
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"{os.cpu_count()} CPU(s), load average {load} (times scale with it); OpenCV threads {cv2.getNumThreads()}")
-    if segmenter is None:
+    if not segmenters:
         print(f"SAM rows skipped: {why_not}")
     print(f"{'image':<11} {'operation':<28} {'median ms':>10}  quality")
     for size, name, ms, note in rows:

@@ -190,7 +190,7 @@ def test_sam_model_folder_loads_and_predicts_like_the_model_saved(tmp_path, conf
     model, family = build_random(config, seed=3)
     model.save_pretrained(tmp_path / "model")
     assert {p.name for p in (tmp_path / "model").iterdir()} >= {"config.json", "model.safetensors"}
-    loaded = PromptableSegmenter.from_folder(tmp_path / "model")
+    loaded = PromptableSegmenter.from_folder(tmp_path / "model", runtime="torch")
     direct = PromptableSegmenter(model, family)
     image = _image(70, 40)
     for segmenter in (loaded, direct):

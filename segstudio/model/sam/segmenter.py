@@ -10,6 +10,7 @@ that result instead of computing it again, and no lock is held while the model r
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
@@ -21,6 +22,9 @@ import torch
 
 from .frame import Frame, rgb_image
 from .loader import Family, input_size, load_model
+from .onnx_encoder import folder_runtime
+
+LOG = logging.getLogger(__name__)
 
 CACHE_IMAGES = 4  # embeddings kept; SAM 2 holds 16 MB per image (three levels), SAM 4 MB
 
@@ -44,9 +48,7 @@ class Proposal:
     def mask(self, index: int) -> np.ndarray:
         """Candidate ``index`` (0 = best) as an (H, W) bool mask of the image."""
         if index not in self._masks:
-            with torch.inference_mode():
-                logits = self.frame.mask_logits(self._low_res[index : index + 1])[0]
-            self._masks[index] = (logits > 0).numpy()
+            self._masks[index] = self.frame.mask(self._low_res[index])
         return self._masks[index]
 
     @property
@@ -70,21 +72,51 @@ class _Entry:
 
 
 class PromptableSegmenter:
-    """A SAM-family model with per-image embedding cache; thread-safe."""
+    """A SAM-family model with per-image embedding cache; thread-safe.
 
-    def __init__(self, model, family: Family, cache_images: int = CACHE_IMAGES) -> None:
+    ``encoder`` (pixels → what ``model.get_image_embeddings`` returns, as a list) replaces the
+    model's own image encoder, e.g. :class:`.onnx_encoder.OrtEncoder`; ``decoder`` (embeddings,
+    points, labels → pred_masks, iou_scores) replaces the model for point-only prompts, e.g.
+    :class:`.onnx_decoder.OrtPointDecoder`. None runs eager PyTorch, the reference. ``note`` says
+    why the faster runtime is not in use, when it was asked for.
+    """
+
+    def __init__(self, model, family: Family, cache_images: int = CACHE_IMAGES,
+                 encoder=None, note: str | None = None, decoder=None) -> None:
         self.model = model.eval()
         self.family = family
         self.size = input_size(model.config)
         self.cache_images = max(1, cache_images)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.runtime = "PyTorch" if encoder is None else "ONNX Runtime"
+        self.note = note
         self._cache: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
-    def from_folder(cls, folder: str | Path, cache_images: int = CACHE_IMAGES) -> PromptableSegmenter:
-        """Load ``folder`` (config.json + model.safetensors of a SAM or SAM 2 model)."""
+    def from_folder(cls, folder: str | Path, cache_images: int = CACHE_IMAGES,
+                    runtime: str | None = None) -> PromptableSegmenter:
+        """Load ``folder`` (config.json + model.safetensors of a SAM or SAM 2 model).
+
+        ``runtime`` (default ``$SEGSTUDIO_SAM_RUNTIME``, else ``auto``): ``auto`` runs the image
+        encoder under ONNX Runtime, exported into the user's cache on first use (seconds, once per
+        model), and falls back to PyTorch with one logged note; ``onnx`` raises instead; ``torch``
+        is eager PyTorch.
+        """
         model, family = load_model(folder)
-        return cls(model, family, cache_images)
+        encoder, decoder, note = folder_runtime(model, Path(folder), input_size(model.config), runtime,
+                                                point_decoder=family.model_type == "sam2")
+        if note:
+            LOG.warning("%s", note)
+        return cls(model, family, cache_images, encoder, note, decoder)
+
+    def _encode(self, pixels: torch.Tensor):
+        """The image embeddings in the form the model's decoder takes."""
+        if self.encoder is None:
+            return self.model.get_image_embeddings(pixels)
+        outputs = self.encoder(pixels)
+        return outputs if self.family.model_type == "sam2" else outputs[0]
 
     # --- embeddings ------------------------------------------------------------------------------
     def embed(self, key: Hashable, image: np.ndarray) -> None:
@@ -113,7 +145,7 @@ class PromptableSegmenter:
         try:
             frame = Frame(rgb.shape[0], rgb.shape[1], self.size, self.family.letterbox)
             with torch.inference_mode():
-                entry.embeddings = self.model.get_image_embeddings(frame.pixels(rgb))
+                entry.embeddings = self._encode(frame.pixels(rgb))
             entry.frame = frame
         except BaseException as error:
             entry.error = error
@@ -174,11 +206,15 @@ class PromptableSegmenter:
         entry = self._entry(key)
         frame = entry.frame
         prompt = _prompt_tensors(frame, points, labels, box)
-        with torch.inference_mode():
-            out = self.model(image_embeddings=entry.embeddings, multimask_output=True, **prompt)
-        scores = out.iou_scores[0, 0].float().numpy()
+        if self.decoder is not None and "input_boxes" not in prompt:
+            pred_masks, iou_scores = self.decoder(entry.embeddings, prompt["input_points"], prompt["input_labels"])
+        else:
+            with torch.inference_mode():
+                out = self.model(image_embeddings=entry.embeddings, multimask_output=True, **prompt)
+            pred_masks, iou_scores = out.pred_masks, out.iou_scores
+        scores = iou_scores[0, 0].float().numpy()
         order = np.argsort(-scores, kind="stable")
-        return Proposal(frame, out.pred_masks[0, 0][torch.from_numpy(order)], scores[order].astype(np.float32))
+        return Proposal(frame, pred_masks[0, 0][torch.from_numpy(order)], scores[order].astype(np.float32))
 
 
 def _prompt_tensors(frame: Frame, points, labels, box) -> dict[str, torch.Tensor]:

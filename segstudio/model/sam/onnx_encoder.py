@@ -1,0 +1,219 @@
+"""The image encoder of a SAM / SAM 2 model under ONNX Runtime: exported once, then reused.
+
+Why: the embedding is the slow half of click to segment, and on the project's 2-core CPU (AVX2, no
+AVX-512/VNNI) ONNX Runtime with dynamic int8 weights runs the SAM 2.1 Hiera-tiny encoder about
+twice as fast as eager PyTorch (tests/benchmarks/sam_runtime_speed.py measures it). Only the
+encoder goes through ONNX Runtime; the prompt decoder stays in PyTorch (it is the fast half).
+
+The export happens once per model and runtime version into a cache folder outside every project
+(:func:`onnx_cache_dir`), named by the sha256 of the weights, so a changed model is exported
+again, and written atomically, so a crash never leaves half a graph to be loaded later.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from segstudio.core.atomic import atomic_write_bytes
+
+OPSET = 17
+FORMAT = "enc1"  # bump when the wrapper's inputs or outputs change: old exports are then ignored
+READ_CHUNK = 1 << 20
+
+
+class EncoderGraph(nn.Module):
+    """``model.get_image_embeddings`` as a module with a tuple output (what the exporter traces)."""
+
+    def __init__(self, model) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out = self.model.get_image_embeddings(pixel_values)
+        return tuple(out) if isinstance(out, (list, tuple)) else (out,)
+
+
+def onnx_cache_dir() -> Path:
+    """``$SEGSTUDIO_CACHE``, else ``$XDG_CACHE_HOME/segstudio``, else ``~/.cache/segstudio``; then
+    ``sam-onnx``. A per-user folder, never inside a project."""
+    root = os.environ.get("SEGSTUDIO_CACHE")
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = str(Path(xdg) / "segstudio") if xdg else str(Path.home() / ".cache" / "segstudio")
+    return Path(root).expanduser() / "sam-onnx"
+
+
+def weights_digest(weights: Path) -> str:
+    """sha256 of a weights file (the key of its export)."""
+    digest = hashlib.sha256()
+    with open(weights, "rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def export_name(digest: str, size: int, kind: str) -> str:
+    """The cache file name: weights, input size, graph (``int8``/``fp32`` encoder, ``decoder``),
+    exporter and runtime versions."""
+    import onnxruntime as ort
+
+    torch_version = torch.__version__.split("+")[0]
+    return f"{digest[:32]}-{size}-{kind}-{FORMAT}-op{OPSET}-torch{torch_version}-ort{ort.__version__}.onnx"
+
+
+def cached_graph(name: str, make, cache: Path | None = None) -> Path:
+    """``cache/name``, made by ``make()`` (the graph's bytes) and written atomically when missing."""
+    folder = cache or onnx_cache_dir()
+    path = folder / name
+    if not path.is_file():
+        data = make()
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+    return path
+
+
+def session_options(threads: int | None):
+    """ONNX Runtime options: ``threads`` (default torch's) for one image at a time, quiet."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # not the lenient shape-merge warnings of the traced graph
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return options
+
+
+def export_encoder(model, size: int) -> bytes:
+    """The encoder of ``model`` as ONNX bytes for a fixed (1, 3, size, size) input."""
+    graph = EncoderGraph(copy.deepcopy(model).float().cpu().eval()).eval()
+    sample = torch.zeros(1, 3, size, size)
+    with torch.no_grad():
+        count = len(graph(sample))
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer chatter about shape-derived Python ints
+        torch.onnx.export(
+            graph, (sample,), buffer, dynamo=False, opset_version=OPSET,
+            input_names=["pixel_values"], output_names=[f"embedding_{i}" for i in range(count)],
+            do_constant_folding=True)
+    return buffer.getvalue()
+
+
+def quantize_int8(data: bytes) -> bytes:
+    """Dynamic int8 quantization of the graph's weight MatMuls (activations stay float), but for
+    the deepest fifth: their error reaches the embeddings undamped, and on SAM 2.1 Hiera-tiny
+    keeping the last stage in fp32 costs nothing measurable while the click masks agree better
+    with eager fp32 (IoU 0.951 → 0.962 on random weights, tests/benchmarks/sam_runtime_speed.py)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(prefix="segstudio-sam-onnx-") as scratch:
+        source, target = Path(scratch) / "fp32.onnx", Path(scratch) / "int8.onnx"
+        source.write_bytes(data)
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"],
+                         nodes_to_exclude=deepest_weight_matmuls(data, KEEP_FP32),
+                         extra_options={"MatMulConstBOnly": True})
+        return target.read_bytes()
+
+
+KEEP_FP32 = 0.2  # the share of weight MatMuls, deepest first, left in fp32
+
+
+def deepest_weight_matmuls(data: bytes, share: float) -> list[str]:
+    """The names of the last ``share`` of the MatMul/Gemm nodes with a weight (initializer) input."""
+    import onnx
+
+    graph = onnx.load_from_string(data).graph
+    weights = {init.name for init in graph.initializer}
+    names = [node.name for node in graph.node
+             if node.op_type in ("MatMul", "Gemm") and any(name in weights for name in node.input)]
+    keep = round(len(names) * share)
+    return names[len(names) - keep:] if keep else []
+
+
+class OrtEncoder:
+    """An ONNX Runtime session that maps (1, 3, S, S) pixels to the model's image embeddings."""
+
+    def __init__(self, source: bytes | str | Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        if isinstance(source, Path):
+            source = str(source)
+        self.session = ort.InferenceSession(source, session_options(threads), providers=["CPUExecutionProvider"])
+        self.outputs = [output.name for output in self.session.get_outputs()]
+
+    def __call__(self, pixel_values: torch.Tensor) -> list[torch.Tensor]:
+        pixels = np.ascontiguousarray(pixel_values.detach().float().cpu().numpy())
+        return [torch.from_numpy(out) for out in self.session.run(self.outputs, {"pixel_values": pixels})]
+
+
+def cached_encoder(model, digest: str, size: int, int8: bool = True,
+                   cache: Path | None = None, threads: int | None = None) -> OrtEncoder:
+    """The ONNX Runtime encoder of ``model`` (whose weights hash to ``digest``), exported into
+    ``cache`` on first use. Raises ImportError without onnxruntime, other errors on a failed export."""
+    import onnxruntime  # noqa: F401 - fail before the (slow) export when it is missing
+
+    def make() -> bytes:
+        data = export_encoder(model, size)
+        return quantize_int8(data) if int8 else data
+
+    name = export_name(digest, size, "int8" if int8 else "fp32")
+    return OrtEncoder(cached_graph(name, make, cache), threads)
+
+
+RUNTIMES = ("auto", "onnx", "torch")
+RUNTIME_ENV = "SEGSTUDIO_SAM_RUNTIME"
+
+
+def requested_runtime(runtime: str | None) -> str:
+    """``runtime``, else ``$SEGSTUDIO_SAM_RUNTIME``, else ``auto`` (ONNX Runtime, torch if it fails)."""
+    chosen = (runtime or os.environ.get(RUNTIME_ENV) or "auto").strip().lower()
+    if chosen not in RUNTIMES:
+        raise ValueError(f"unknown click-to-segment runtime {chosen!r} (choose {', '.join(RUNTIMES)})")
+    return chosen
+
+
+def folder_runtime(model, folder: Path, size: int, runtime: str | None = None, point_decoder: bool = False):
+    """(encoder, point decoder, note) for the model loaded from ``folder``; each may be None.
+
+    None means eager PyTorch: asked for (``torch``), or the ONNX path failed, which the note says
+    in one line (``auto``); with ``onnx`` a failure is raised instead of falling back. The point
+    decoder (SAM 2 only: ``point_decoder``) is exported with the shapes the encoder gives.
+    """
+    from .onnx_decoder import cached_decoder
+
+    chosen = requested_runtime(runtime)
+    if chosen == "torch":
+        return None, None, None
+    try:
+        digest = weights_digest(folder / "model.safetensors")
+        encoder = cached_encoder(model, digest, size)
+        decoder = None
+        if point_decoder:
+            def shapes() -> list[tuple[int, ...]]:
+                declared = [out.shape for out in encoder.session.get_outputs()]
+                if all(isinstance(d, int) for shape in declared for d in shape):
+                    return [tuple(shape) for shape in declared]  # fixed input: known without a run
+                return [tuple(out.shape) for out in encoder(torch.zeros(1, 3, size, size))]
+            decoder = cached_decoder(model, digest, size, shapes)
+        return encoder, decoder, None
+    except ImportError as error:
+        if chosen == "onnx":
+            raise
+        return None, None, f"Click to segment runs on PyTorch (slower): onnxruntime is missing ({error})"
+    except Exception as error:  # noqa: BLE001 - the exporter and runtime raise many types
+        if chosen == "onnx":
+            raise
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return None, None, (f"Click to segment runs on PyTorch (slower): the ONNX export failed"
+                            f" ({type(error).__name__}: {first})")
