@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .onnx_encoder import OPSET, cached_graph, export_name, session_options
+from .onnx_encoder import OPSET, cached_graph, cpu_session, export_name
 
 
 class PointDecoderGraph(nn.Module):
@@ -60,11 +60,7 @@ class OrtPointDecoder:
     """An ONNX Runtime session: (embeddings, points, labels) → (pred_masks, iou_scores)."""
 
     def __init__(self, source: bytes | str | Path, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        if isinstance(source, Path):
-            source = str(source)
-        self.session = ort.InferenceSession(source, session_options(threads), providers=["CPUExecutionProvider"])
+        self.session = cpu_session(source, threads)
         self.embeddings = [item.name for item in self.session.get_inputs()][:-2]
 
     def __call__(self, embeddings, points: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

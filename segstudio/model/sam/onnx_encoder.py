@@ -2,8 +2,9 @@
 
 Why: the embedding is the slow half of click to segment, and on the project's 2-core CPU (AVX2, no
 AVX-512/VNNI) ONNX Runtime with dynamic int8 weights runs the SAM 2.1 Hiera-tiny encoder about
-twice as fast as eager PyTorch (tests/benchmarks/sam_runtime_speed.py measures it). Only the
-encoder goes through ONNX Runtime; the prompt decoder stays in PyTorch (it is the fast half).
+twice as fast as eager PyTorch (tests/benchmarks/sam_runtime_speed.py measures it). SAM 2's
+point decoder has its own graph (:mod:`.onnx_decoder`, fp32); boxes and SAM (v1) prompts decode
+on PyTorch.
 
 The export happens once per model and runtime version into a cache folder outside every project
 (:func:`onnx_cache_dir`), named by the sha256 of the weights, so a changed model is exported
@@ -13,7 +14,6 @@ again, and written atomically, so a crash never leaves half a graph to be loaded
 from __future__ import annotations
 
 import copy
-import hashlib
 import io
 import os
 import tempfile
@@ -26,9 +26,10 @@ from torch import nn
 
 from segstudio.core.atomic import atomic_write_bytes
 
+from ..hub_cache import file_digest
+
 OPSET = 17
 FORMAT = "enc1"  # bump when the wrapper's inputs or outputs change: old exports are then ignored
-READ_CHUNK = 1 << 20
 
 
 class EncoderGraph(nn.Module):
@@ -53,15 +54,6 @@ def onnx_cache_dir() -> Path:
     return Path(root).expanduser() / "sam-onnx"
 
 
-def weights_digest(weights: Path) -> str:
-    """sha256 of a weights file (the key of its export)."""
-    digest = hashlib.sha256()
-    with open(weights, "rb") as handle:
-        while chunk := handle.read(READ_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def export_name(digest: str, size: int, kind: str) -> str:
     """The cache file name: weights, input size, graph (``int8``/``fp32`` encoder, ``decoder``),
     exporter and runtime versions."""
@@ -82,8 +74,9 @@ def cached_graph(name: str, make, cache: Path | None = None) -> Path:
     return path
 
 
-def session_options(threads: int | None):
-    """ONNX Runtime options: ``threads`` (default torch's) for one image at a time, quiet."""
+def cpu_session(source: bytes | str | Path, threads: int | None = None):
+    """An ONNX Runtime CPU session of a graph (bytes or a file): ``threads`` (default torch's) for
+    one image at a time, quiet."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -91,7 +84,8 @@ def session_options(threads: int | None):
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # not the lenient shape-merge warnings of the traced graph
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return options
+    source = str(source) if isinstance(source, Path) else source
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
 def export_encoder(model, size: int) -> bytes:
@@ -145,11 +139,7 @@ class OrtEncoder:
     """An ONNX Runtime session that maps (1, 3, S, S) pixels to the model's image embeddings."""
 
     def __init__(self, source: bytes | str | Path, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        if isinstance(source, Path):
-            source = str(source)
-        self.session = ort.InferenceSession(source, session_options(threads), providers=["CPUExecutionProvider"])
+        self.session = cpu_session(source, threads)
         self.outputs = [output.name for output in self.session.get_outputs()]
 
     def __call__(self, pixel_values: torch.Tensor) -> list[torch.Tensor]:
@@ -196,7 +186,7 @@ def folder_runtime(model, folder: Path, size: int, runtime: str | None = None, p
     if chosen == "torch":
         return None, None, None
     try:
-        digest = weights_digest(folder / "model.safetensors")
+        digest = file_digest(folder / "model.safetensors", "sha256")
         encoder = cached_encoder(model, digest, size)
         decoder = None
         if point_decoder:
