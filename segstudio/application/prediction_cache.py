@@ -81,7 +81,7 @@ def store_scores(folder: Path, new: dict[str, float]) -> bool:
             scores = read_scores(folder)
             scores.update({stem: round(float(score), 6) for stem, score in new.items()})
             atomic_write_text(folder / SCORES_FILE, json.dumps(scores, indent=1, sort_keys=True))
-    except OSError:
+    except (OSError, SegStudioError):  # atomic writes raise SaveError
         return False
     return True
 

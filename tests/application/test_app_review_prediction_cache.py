@@ -102,3 +102,14 @@ def test_runner_predicts_once_then_reads_the_cache_and_never_touches_user_files(
     assert again.class_names == first.class_names
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (tmp_path / "images").iterdir()} == user
     assert prediction_cache.PREDICTIONS_FOLDER in str(folder)
+
+
+def test_scores_that_cannot_be_written_are_a_false_not_an_exception(tmp_path):
+    """The cache promises False when it cannot write (predictions still work, uncached): also when
+    the mask was written but the scores file cannot be replaced (here: a folder in its place)."""
+    from segstudio.application.prediction_cache import SCORES_FILE, store, store_scores
+    folder = tmp_path / "cache"
+    (folder / SCORES_FILE).mkdir(parents=True)
+    assert store_scores(folder, {"a": 0.5}) is False
+    assert store(folder, "a", np.zeros((4, 4), np.uint8), 0.5) is False
+    assert (folder / SCORES_FILE).is_dir()
