@@ -28,12 +28,3 @@ def collections_deferred() -> Iterator[None]:
         if enabled:
             gc.enable()
 
-
-def load_optimiser_machinery() -> None:
-    """Import torch and build a throwaway AdamW (which imports torch._dynamo) with collections
-    deferred; call it on the worker before a run, so the run's own set-up triggers no collection
-    pauses."""
-    with collections_deferred():
-        import torch
-
-        torch.optim.AdamW([torch.zeros(1, requires_grad=True)])

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from segstudio.application import prediction_cache
+from segstudio.application.torch_loading import import_torch
 from segstudio.core.errors import SegStudioError
 from segstudio.core.images import load_image
 from segstudio.model.model_files import weights_file
@@ -54,6 +55,7 @@ class ModelRunner:
         key = model_key(model_path)
         with self._lock:
             if self._key != key:
+                import_torch()  # on this worker, without freezing the window
                 from segstudio.model.checkpoints import load_model
                 from segstudio.model.predictor import Predictor
                 self._predictor = None

@@ -57,14 +57,15 @@ class TrainRun:
 
     def _train(self, on_progress, on_epoch) -> TrainResult:
         try:
+            from segstudio.application.torch_loading import load_optimiser_machinery
+
+            load_optimiser_machinery()  # first: torch loads here without freezing the window
             import torch
 
-            from segstudio.application.gc_pauses import load_optimiser_machinery
             from segstudio.model.device import pick_device
             from segstudio.model.train import train
             if pick_device(self.config.device).type == "cpu":
                 torch.set_num_threads(gui_thread_count())
-            load_optimiser_machinery()
             return train(self.project, self.config, on_progress, on_epoch, self._stop.is_set)
         except (SegStudioError, ValueError) as exc:  # unusable input, an absent device, a bad setting
             return TrainResult("failed", str(exc), None, math.nan)

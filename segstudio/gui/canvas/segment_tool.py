@@ -21,6 +21,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from segstudio.application.torch_loading import import_torch
+
 DRAG_PIXELS = 4.0  # image pixels: a press and release further apart than this is a box
 
 
@@ -97,6 +99,7 @@ class SegmentTool(QObject):
 
     def _load(self) -> None:  # worker
         if self._segmenter is None:
+            import_torch()  # transformers and the model load torch: without freezing the window
             from segstudio.model.sam import PromptableSegmenter
 
             self._segmenter = PromptableSegmenter.from_folder(self._folder())

@@ -21,6 +21,7 @@ from segstudio.application.dataset_jobs import (
     run_import,
     summary,
 )
+from segstudio.application.torch_loading import import_torch
 from segstudio.core.formats.boxes import boxes_to_masks
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
@@ -102,6 +103,7 @@ class DatasetMenus:
         def job(progress, stop, again=False):
             refine = None
             if method == "sam":  # the model (and torch) load on the worker, never on the GUI thread
+                import_torch()
                 from segstudio.model.sam.box_masks import sam_refiner
 
                 refine = sam_refiner(segment.model_path())

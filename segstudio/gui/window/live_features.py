@@ -20,6 +20,7 @@ from PySide6.QtCore import QTimer
 from segstudio.application.live_session import LiveSession
 from segstudio.application.model_runner import PredictionResult
 from segstudio.application.scribbles import set_scribbles, unpainted_value
+from segstudio.application.torch_loading import import_torch
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.gui.window import dialogs
@@ -187,6 +188,7 @@ class LiveFeatures:
 
 
 def _make_trainer(names, init, save_dir):  # on the worker: torch loads here, not on the GUI thread
+    import_torch()
     import torch
 
     from segstudio.model.live import LiveTrainer
