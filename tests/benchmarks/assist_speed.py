@@ -12,8 +12,9 @@ plus the best mask brought back to full resolution, median of the runs). Skipped
 ASSIST_TORCH_THREADS=1 sets torch's threads (on a busy 2-core machine 1 thread was faster).
 Two runtimes side by side, timed alternately: eager PyTorch (the reference) and the image encoder on
 ONNX Runtime with int8 weights and, for point prompts, the decoder on ONNX Runtime too (what the
-window uses; exported once into a temporary cache here, its export time printed; a box prompt
-decodes on PyTorch). Skipped without onnxruntime.
+window uses; exported once into a temporary cache here, its export time printed; boxes decode
+there too, as two corner points). ONNX Runtime uses one thread per core, as the window does;
+ASSIST_TORCH_THREADS does not change it. Skipped without onnxruntime.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def _click_rows(image, box, size: str, segmenter, embed_ms: float) -> list[tuple
     box_ms, _ = median_ms(lambda: preview(box=box))
     segmenter.forget(size)
     note = f"best of {len(proposal)} masks at full size, random weights"
-    name = f"{segmenter.family.model_type}, {segmenter.runtime}, threads {torch.get_num_threads()}"
+    threads = f"torch threads {torch.get_num_threads()}" if segmenter.encoder is None else "a thread per core"
+    name = f"{segmenter.family.model_type}, {segmenter.runtime}, {threads}"
     tag = "SAM torch" if segmenter.encoder is None else "SAM ORT"
     return [(size, f"{tag} embedding (1 run)", embed_ms, name),
             (size, f"{tag} click (point)", ms, note), (size, f"{tag} click (box)", box_ms, note)]

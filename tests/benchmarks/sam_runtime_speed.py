@@ -11,9 +11,9 @@ and the median CPU time of this process (on a machine shared with other work, CP
 free core would take). Agreement with eager fp32: the smallest cosine similarity and the largest
 absolute difference over every embedding the decoder reads (the 64² image embedding and the two
 high-resolution feature maps), and the smallest IoU of the decoder's best mask against eager's
-for a few clicks. Then the click path: prompt decoder alone on PyTorch and on ONNX Runtime, and
-the mask brought to full size by the old (torch) and the current (OpenCV) way, at 1024² and
-4000×3000.
+for a few clicks. Then the click path: prompt decoder alone on PyTorch and on ONNX Runtime (1 and
+2 threads), and the mask brought to full size by the old (torch) and the current (OpenCV) way, at
+1024² and 4000×3000.
 """
 
 from __future__ import annotations
@@ -133,8 +133,9 @@ def click_rows(model, embeddings) -> list[tuple[str, float, float]]:
     rows = []
     torch.set_num_threads(1)
     start = time.perf_counter()
-    ort_decoder = onnx_decoder.OrtPointDecoder(
-        onnx_decoder.export_decoder(model, [tuple(e.shape) for e in embeddings]), 1)
+    graph = onnx_decoder.export_decoder(model, [tuple(e.shape) for e in embeddings])
+    ort_decoder = onnx_decoder.OrtPointDecoder(graph, 1)
+    ort_decoder_t2 = onnx_decoder.OrtPointDecoder(graph, 2)
     print(f"ONNX export of the point decoder: {time.perf_counter() - start:.1f} s")
     for width, height in ((1024, 1024), (4000, 3000)):
         frame = Frame(height, width, input_size(model.config), letterbox=False)
@@ -150,16 +151,18 @@ def click_rows(model, embeddings) -> list[tuple[str, float, float]]:
             with torch.inference_mode():
                 return (frame.mask_logits(low)[0] > 0).numpy()
 
-        def decode_ort():
-            return ort_decoder(embeddings, point, labels)[0][0, 0, :1]
+        def decode_ort(decoder=ort_decoder):
+            return decoder(embeddings, point, labels)[0][0, 0, :1]
 
         samples: dict[str, list[tuple[float, float]]] = {
-            "decoder torch": [], "decoder ORT fp32": [], "old upsample": [], "new upsample": []}
+            "decoder torch": [], "decoder ORT fp32": [], "decoder ORT fp32 2 threads": [],
+            "old upsample": [], "new upsample": []}
         for _ in range(max(RUNS, 5)):
             wall, cpu, low = timed(decode)
             samples["decoder torch"].append((wall, cpu))
             wall, cpu, low_ort = timed(decode_ort)
             samples["decoder ORT fp32"].append((wall, cpu))
+            samples["decoder ORT fp32 2 threads"].append(timed(lambda: decode_ort(ort_decoder_t2))[:2])
             samples["old upsample"].append(timed(lambda: old_upsample(low))[:2])
             samples["new upsample"].append(timed(lambda: frame.mask(low[0]))[:2])
         agree = float((old_upsample(low) == frame.mask(low[0])).mean())

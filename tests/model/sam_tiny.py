@@ -32,3 +32,21 @@ TINY_SAM2 = {
     "prompt_encoder_config": {"hidden_size": 32, "image_size": SIZE, "patch_size": 16, "mask_input_channels": 8},
     "mask_decoder_config": {"hidden_size": 32, "mlp_dim": 64, "num_attention_heads": 4, "iou_head_hidden_dim": 32},
 }
+
+
+def prompt_sensitive(model, seed: int = 0):
+    """``model`` with weights of unit-gain scale (1/sqrt(fan-in), embeddings 1) instead of
+    transformers' std 0.02, under which a tiny model's masks hardly depend on the prompt: a test
+    that a prompt reaches the decoder the right way can fail only when the prompt matters."""
+    import math
+
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if param.dim() >= 2:
+                fan_in = param[0].numel()
+                scale = 1.0 if "embed" in name else 1 / math.sqrt(fan_in)
+                param.copy_(torch.randn(param.shape, generator=generator) * scale)
+    return model

@@ -17,7 +17,7 @@ import torch
 pytest.importorskip("transformers")
 pytest.importorskip("onnxruntime")
 sys.path.insert(0, str(Path(__file__).parent))
-from sam_tiny import TINY_SAM, TINY_SAM2  # noqa: E402
+from sam_tiny import TINY_SAM, TINY_SAM2, prompt_sensitive  # noqa: E402
 
 from segstudio.model.sam import PromptableSegmenter, onnx_encoder  # noqa: E402
 from segstudio.model.sam.frame import Frame  # noqa: E402
@@ -52,8 +52,10 @@ def cache(tmp_path, monkeypatch) -> Path:
     return tmp_path / "user-cache" / "sam-onnx"
 
 
-def _saved(tmp_path: Path, config: dict, seed: int = 3) -> Path:
+def _saved(tmp_path: Path, config: dict, seed: int = 3, sensitive: bool = False) -> Path:
     model, _ = build_random(config, seed=seed)
+    if sensitive:
+        prompt_sensitive(model, seed)
     model.save_pretrained(tmp_path / "model")
     return tmp_path / "model"
 
@@ -139,17 +141,23 @@ def test_sam_failed_export_falls_back_and_leaves_no_file(tmp_path, cache, monkey
     assert not cache.exists() or not list(cache.iterdir())
 
 
-def test_sam2_onnx_point_decoder_gives_the_eager_masks_on_the_same_embeddings(tmp_path, cache) -> None:
-    folder = _saved(tmp_path, TINY_SAM2)
+def test_sam2_onnx_decoder_gives_the_eager_masks_for_points_and_boxes(tmp_path, cache) -> None:
+    folder = _saved(tmp_path, TINY_SAM2, sensitive=True)
     fast = PromptableSegmenter.from_folder(folder, runtime="onnx")
     eager = PromptableSegmenter(fast.model, fast.family, encoder=fast.encoder)  # decoder on torch
     image = _image(70, 90)
     for segmenter in (fast, eager):
         segmenter.embed("x", image)
-    for points, labels in (([[20, 30]], [1]), ([[10, 20], [60, 40], [85, 65]], [1, 0, 1])):
-        a, b = fast.predict("x", points, labels), eager.predict("x", points, labels)
-        assert np.allclose(a.scores, b.scores, atol=1e-4)
-        assert all(_iou(x, y) >= 0.999 for x, y in zip(a.masks, b.masks))
+    prompts = [
+        {"points": [[20, 30]], "labels": [1]},
+        {"points": [[10, 20], [60, 40], [85, 65]], "labels": [1, 0, 1]},
+        {"box": (60, 50, 8, 5)},  # dragged up and left: the corners are sorted first
+        {"points": [[30, 30], [12, 12]], "labels": [1, 0], "box": (5, 8, 50, 55)},
+    ]
+    for prompt in prompts:
+        a, b = fast.predict("x", **prompt), eager.predict("x", **prompt)
+        assert np.allclose(a.scores, b.scores, atol=1e-4), prompt
+        assert all(_iou(x, y) >= 0.999 for x, y in zip(a.masks, b.masks)), prompt
 
 
 @pytest.mark.parametrize("letterbox", [False, True], ids=["sam2-stretch", "sam-letterbox"])

@@ -55,7 +55,9 @@ class Frame:
             small = np.asarray(Image.fromarray(rgb).resize((new_w, new_h), Image.Resampling.BILINEAR))
             chw = torch.from_numpy(np.ascontiguousarray(small.transpose(2, 0, 1)))[None]
         else:  # Sam2ImageProcessor: torchvision's resize, i.e. antialiased bilinear on uint8
-            chw = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+            # an (H, W, 3) array seen as (1, 3, H, W) is channels-last: torch's vectorised uint8 path,
+            # the same pixels as a contiguous copy gives, 21 ms instead of 167 ms for 4000×3000
+            chw = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
             chw = F.interpolate(chw, (new_h, new_w), mode="bilinear", antialias=True, align_corners=False)
         mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)

@@ -2,9 +2,10 @@
 
 Why: a click runs only the decoder, and on the project's 2-core CPU eager PyTorch takes 170–190 ms
 for it (small matrices, many copies), ONNX Runtime about half that with the same logits (no
-quantization here: the mask must be the one PyTorch gives). Only point prompts, any number of
-them, go this way: SAM 2 embeds a box as two extra points and drops the padding point a
-points-only prompt gets, which is another graph; boxes and SAM (v1) stay on PyTorch.
+quantization here: the mask must be the one PyTorch gives). Points, any number of them, go this
+way, and so do boxes: SAM 2 embeds a box as its two corners with point labels 2 and 3 followed by
+the same padding point a points-only prompt gets, so the segmenter passes a box as two more
+points (:func:`.segmenter._as_points`). SAM (v1) prompts stay on PyTorch.
 
 The graph takes the three embeddings of :class:`.onnx_encoder.OrtEncoder`, ``points`` (1, 1, N, 2)
 in the input frame and ``labels`` (1, 1, N), and returns ``pred_masks`` and ``iou_scores`` as

@@ -1,10 +1,10 @@
 """The image encoder of a SAM / SAM 2 model under ONNX Runtime: exported once, then reused.
 
 Why: the embedding is the slow half of click to segment, and on the project's 2-core CPU (AVX2, no
-AVX-512/VNNI) ONNX Runtime with dynamic int8 weights runs the SAM 2.1 Hiera-tiny encoder about
-twice as fast as eager PyTorch (tests/benchmarks/sam_runtime_speed.py measures it). SAM 2's
-point decoder has its own graph (:mod:`.onnx_decoder`, fp32); boxes and SAM (v1) prompts decode
-on PyTorch.
+AVX-512/VNNI) ONNX Runtime with dynamic int8 weights runs the SAM 2.1 Hiera-tiny encoder faster
+than eager PyTorch (tests/benchmarks/sam_runtime_speed.py measures it). SAM 2's prompt decoder
+has its own graph (:mod:`.onnx_decoder`, fp32, points and boxes); SAM (v1) prompts decode on
+PyTorch.
 
 The export happens once per model and runtime version into a cache folder outside every project
 (:func:`onnx_cache_dir`), named by the sha256 of the weights, so a changed model is exported
@@ -75,12 +75,18 @@ def cached_graph(name: str, make, cache: Path | None = None) -> Path:
 
 
 def cpu_session(source: bytes | str | Path, threads: int | None = None):
-    """An ONNX Runtime CPU session of a graph (bytes or a file): ``threads`` (default torch's) for
-    one image at a time, quiet."""
+    """An ONNX Runtime CPU session of a graph (bytes or a file) for one image at a time, quiet.
+
+    ``threads`` None (the window's choice) is ONNX Runtime's own default, one per physical core: an
+    embedding is a burst of seconds while the window waits for it, and a click a burst of
+    milliseconds. On the project's 2-core CPU, quiet, two threads embed in 2.8–3.3 s against one
+    thread's 5.4–5.7 s, and decode a click in 87 ms against 114 ms
+    (tests/benchmarks/sam_runtime_speed.py). Torch's thread count is not followed: a training run
+    in the window lowers it to leave the GUI a core, and an embedding is over before it matters."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.intra_op_num_threads = threads or 0
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # not the lenient shape-merge warnings of the traced graph
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -206,8 +206,8 @@ class PromptableSegmenter:
         entry = self._entry(key)
         frame = entry.frame
         prompt = _prompt_tensors(frame, points, labels, box)
-        if self.decoder is not None and "input_boxes" not in prompt:
-            pred_masks, iou_scores = self.decoder(entry.embeddings, prompt["input_points"], prompt["input_labels"])
+        if self.decoder is not None:
+            pred_masks, iou_scores = self.decoder(entry.embeddings, *_as_points(prompt))
         else:
             with torch.inference_mode():
                 out = self.model(image_embeddings=entry.embeddings, multimask_output=True, **prompt)
@@ -215,6 +215,23 @@ class PromptableSegmenter:
         scores = iou_scores[0, 0].float().numpy()
         order = np.argsort(-scores, kind="stable")
         return Proposal(frame, pred_masks[0, 0][torch.from_numpy(order)], scores[order].astype(np.float32))
+
+
+BOX_CORNER_LABELS = (2, 3)  # SAM 2's prompt encoder: a box is its two corners with these labels
+
+
+def _as_points(prompt: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(points, labels) of a prompt with the box, if any, as two corner points after the clicks.
+
+    SAM 2 embeds a box exactly so (corner embeddings 2 and 3, then one padding point, which the
+    points-only path adds too), so the one point graph serves boxes as well; its masks equal
+    ``Sam2Model``'s with ``input_boxes`` (tests/model/test_sam_onnx.py)."""
+    points = [prompt["input_points"]] if "input_points" in prompt else []
+    labels = [prompt["input_labels"]] if "input_labels" in prompt else []
+    if "input_boxes" in prompt:
+        points.append(prompt["input_boxes"].reshape(1, 1, 2, 2))
+        labels.append(torch.tensor([[BOX_CORNER_LABELS]], dtype=torch.long))
+    return torch.cat(points, dim=2), torch.cat(labels, dim=2)
 
 
 def _prompt_tensors(frame: Frame, points, labels, box) -> dict[str, torch.Tensor]:
