@@ -72,6 +72,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--init", default="auto", help="auto, b0, a model folder…")
     parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=None, help="the trainer's rate (default: live mode's own)")
     args = parser.parse_args(argv)
     import torch
 
@@ -86,7 +87,7 @@ def main(argv: list[str]) -> int:
     share = np.mean([(s != IGNORE_INDEX).mean() for _, s in scribbled])
     project = FakeProject([rgb for rgb, _ in held])
     session = LiveSession(project, lambda: LiveTrainer(CLASS_NAMES, init=args.init, size=args.size,
-                                                       save_dir=tempfile.mkdtemp()))
+                                                       save_dir=tempfile.mkdtemp(), lr=args.lr))
     session.samples = lambda current, rgb, label: [(rgb, label)] + scribbled[1:]  # all on "screen"
     stop = threading.Event()
     log: list[tuple[float, str, float]] = []
@@ -108,7 +109,7 @@ def main(argv: list[str]) -> int:
     thread.start()
     gaps, last, shown = [], time.perf_counter(), 0
     print(f"{args.kind} set: 8 training images, scribbles on {100 * share:.1f} % of their pixels; "
-          f"start {args.init}, crops {args.size}")
+          f"start {args.init}, crops {args.size}, lr {args.lr or 'default'}")
     first_overlay = None
     while time.perf_counter() - started < args.seconds:
         time.sleep(1 / 60)

@@ -104,3 +104,41 @@ def test_shift_enter_in_a_scribble_project_fills_only_the_unlabelled_pixels(qtbo
     qtbot.keyClick(window.canvas, Qt.Key.Key_Enter, Qt.KeyboardModifier.ShiftModifier)
     assert np.array_equal(document.label == 2, proposal & (painted == 255))
     assert (document.label[10:20] == 1).all()
+
+
+def test_the_image_key_follows_the_pixels_not_the_array() -> None:
+    """An embedding is found by what the image shows: a copy finds it, another image of the same
+    size (which may get a freed image's address, and so its id) does not."""
+    from segstudio.gui.canvas.segment_tool import image_key
+
+    image = np.random.default_rng(0).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    other = image.copy()
+    other[7, 9, 1] ^= 1  # one value of one pixel
+    assert image_key(image) == image_key(image.copy()) == image_key(np.asfortranarray(image))
+    assert image_key(other) != image_key(image)
+    assert image_key(image[:, :30]) != image_key(image)
+
+
+def test_the_next_image_is_embedded_ahead_and_answers_without_a_new_embedding(qtbot, window, sam_folder) -> None:
+    from segstudio.gui.canvas.segment_tool import image_key
+
+    assist = window.assist_features.tools
+    segment = assist.segment
+    segment.use_model(sam_folder)
+    qtbot.waitUntil(lambda: len(window.session.images_ahead()) == 1, timeout=20000)  # img2 loaded ahead
+    ahead = window.session.images_ahead()[0]
+    window.actions["tool_segment"].trigger()
+    qtbot.waitUntil(lambda: segment._segmenter is not None and segment._segmenter.is_embedded(image_key(ahead)),
+                    timeout=60000)
+    encoded = []
+    original = segment._segmenter._encode
+    segment._segmenter._encode = lambda pixels: encoded.append(1) or original(pixels)
+    window.actions["next_image"].trigger()
+    assert window.session.wait_loaded()
+    assert np.array_equal(window.session.document.image, ahead)
+    press(window.canvas, 30, 20)
+    release(window.canvas, 30, 20)
+    _wait_for_proposal(qtbot, assist)
+    after = window.session.images_ahead()[0]  # img3, embedded ahead in its turn
+    qtbot.waitUntil(lambda: segment._segmenter.is_embedded(image_key(after)), timeout=60000)
+    assert len(encoded) == 1  # img3 alone: the image on screen came from the cache

@@ -60,11 +60,12 @@ class AssistTools(QObject):
     preview_changed = Signal()  # box or stroke outline moved: the canvas repaints its preview
     accepted = Signal()  # a proposal went into the mask (one undo step)
 
-    def __init__(self, pool, segment_pool=None, parent: QObject | None = None) -> None:
+    def __init__(self, pool, segment_pool=None, parent: QObject | None = None, ahead_pool=None) -> None:
         super().__init__(parent)
         self._pool = pool  # a BackgroundPool: GrabCut runs there
-        # Click to segment: its model runs on a pool of its own (an embedding takes seconds).
-        self.segment = SegmentTool(segment_pool or pool, self._set_proposal, self)
+        # Click to segment: its model runs on a pool of its own (an embedding takes seconds), and
+        # the next image's embedding on another (ahead_pool), so a click never waits behind it.
+        self.segment = SegmentTool(segment_pool or pool, self._set_proposal, self, ahead_pool)
         self.segment.message.connect(self.message)
         self.layer = OverlayLayer("assist preview", opacity=1.0)
         self.layer.set_lut(preview_lut())

@@ -15,15 +15,29 @@ The model is a local folder (``config.json`` + ``model.safetensors``): the one c
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from segstudio.application.torch_loading import import_torch
 
 DRAG_PIXELS = 4.0  # image pixels: a press and release further apart than this is a box
+AHEAD = 1  # images loaded ahead whose embedding is computed once the current one is ready
+
+
+def image_key(image: np.ndarray) -> tuple:
+    """What the embedding cache knows an image by: its shape and a hash of its pixels.
+
+    Not ``id(image)``: a freed image's address is handed to the next image of the same size (large
+    numpy buffers are mapped and unmapped whole), and the old embedding would answer for another
+    photo. Hashing 12 MP takes about 40 ms, on the worker, next to seconds of embedding."""
+    data = np.ascontiguousarray(image)
+    return data.shape, hashlib.blake2b(data.data, digest_size=16).hexdigest()
 
 
 @dataclass
@@ -44,15 +58,18 @@ class SegmentTool(QObject):
 
     message = Signal(str)
 
-    def __init__(self, pool, show, parent: QObject | None = None) -> None:
+    def __init__(self, pool, show, parent: QObject | None = None, ahead_pool=None) -> None:
         super().__init__(parent)
         self._pool = pool  # one worker: the model runs one thing at a time
+        self._ahead_pool = ahead_pool  # embeddings of the images loaded ahead (None: none)
         self._show = show  # callable(bool mask or None): the proposal layer
+        self.images_ahead: Callable[[], list[np.ndarray]] = list  # the window's neighbours, next first
         self.model_folder: Path | None = None
         self._segmenter = None
         self._image = None
-        self._key = None
+        self._key = None  # image_key of the image on screen, known once its embedding is
         self._embedded: Future | None = None
+        self._ahead: list[Future] = []
         self._prompts = Prompts()
         self._press: tuple[float, float] | None = None
         self._proposal = None  # segstudio.model.sam.Proposal
@@ -81,7 +98,7 @@ class SegmentTool(QObject):
         """The image on screen (None: none); its embedding starts when the tool is used."""
         self.reset()
         self._image = image
-        self._key = None if image is None else (id(image), image.shape)
+        self._key = None
         self._embedded = None
 
     def prepare(self) -> bool:
@@ -90,12 +107,29 @@ class SegmentTool(QObject):
             return False
         if self._embedded is None:
             self.message.emit("Click to segment: reading the image (a few seconds the first time)…")
-            self._embedded = self._pool.submit(self._embed, self._image, self._key, on_done=self._ready)
+            self._embedded = self._pool.submit(self._embed, self._image, on_done=self._ready)
         return True
 
-    def _embed(self, image, key) -> None:  # worker
+    def _embed(self, image) -> tuple:  # worker: at once when it was embedded ahead (or is being)
+        key = image_key(image)
         self._load()
         self._segmenter.embed(key, image)
+        return key
+
+    def embed_ahead(self) -> None:
+        """Embed the images the window has loaded ahead, on a pool of their own, so that the next
+        image answers clicks at once too (the segmenter keeps a few; one being computed is waited
+        for, not computed twice). Clicks meanwhile share the CPU with it."""
+        if self._key is None:
+            return  # the image on screen first (its embedding's end calls this again)
+        for future in self._ahead:
+            future.cancel()  # those not started: the user has moved on
+        segmenter = self._segmenter
+        if self._ahead_pool is None or segmenter is None:
+            self._ahead = []
+            return
+        self._ahead = [self._ahead_pool.submit(_embed_quietly, segmenter, image)
+                       for image in self.images_ahead()[:AHEAD]]
 
     def _load(self) -> None:  # worker
         if self._segmenter is None:
@@ -129,9 +163,11 @@ class SegmentTool(QObject):
             self._embedded = None  # the next use tries again (e.g. after a model was chosen)
             self.message.emit(f"Click to segment: {future.exception()}")
         else:
+            self._key = future.result()
             self.message.emit("Click to segment: click the object (Shift+click: not this), or drag a box")
             if not self._prompts.empty:
                 self._predict()
+            self.embed_ahead()
 
     # --- gestures --------------------------------------------------------------------------------
     def press(self, x: float, y: float, shift: bool) -> None:
@@ -182,10 +218,10 @@ class SegmentTool(QObject):
         self._job += 1
         job, prompts = self._job, Prompts(list(self._prompts.points), list(self._prompts.labels), self._prompts.box)
         self._waiting = True
-        self._pool.submit(self._run, prompts, on_done=lambda future: self._predicted(job, future))
+        self._pool.submit(self._run, self._key, prompts, on_done=lambda future: self._predicted(job, future))
 
-    def _run(self, prompts: Prompts):  # worker: the decoder, and the best mask at full size
-        proposal = self._segmenter.predict(self._key, prompts.points, prompts.labels, prompts.box)
+    def _run(self, key: tuple, prompts: Prompts):  # worker: the decoder, and the best mask at full size
+        proposal = self._segmenter.predict(key, prompts.points, prompts.labels, prompts.box)
         return proposal, proposal.mask(0)
 
     def _predicted(self, job: int, future: Future) -> None:
@@ -201,3 +237,7 @@ class SegmentTool(QObject):
         self.message.emit(f"{len(self._prompts.points)} point(s){' and a box' if self._prompts.box else ''}: "
                           f"score {self._proposal.scores[0]:.2f}{more}; Enter accepts (Shift+Enter: only unpainted "
                           "pixels), Esc drops")
+
+
+def _embed_quietly(segmenter, image: np.ndarray) -> None:  # worker: a failure shows when it is on screen
+    segmenter.embed(image_key(image), image)

@@ -35,7 +35,10 @@ class AssistFeatures:
     def __init__(self, window) -> None:
         self.window = window
         self.pool = window.pools.pool("assist")
-        self.tools = AssistTools(self.pool, window.pools.pool("segment"), window)
+        self.tools = AssistTools(self.pool, window.pools.pool("segment"), window,
+                                 ahead_pool=window.pools.pool("segment-ahead"))
+        self.tools.segment.images_ahead = lambda: window.session.images_ahead()
+        window.session.ahead_loaded.connect(self.tools.segment.embed_ahead)
         self.tools.segment.use_model(window.settings.get_str("assist/segment_model", "") or None)
         choose = window.actions.add(Spec("segment_model", "Click-to-segment &model…",
                                          tip="A SAM or SAM 2 model folder (config.json + model.safetensors)"))

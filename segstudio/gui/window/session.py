@@ -51,6 +51,7 @@ class Session(QObject):
     entry_changed = Signal(int)  # labelled/verified state of this entry may have changed
     load_failed = Signal(str)
     mask_restored = Signal()  # a recovery copy replaced the mask on screen (counts are stale)
+    ahead_loaded = Signal()  # a neighbour is loaded ahead: images_ahead() has more
 
     def __init__(self, pools: BackgroundPools, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +65,7 @@ class Session(QObject):
         self.ask_unsaved: Callable[[], str] = lambda: "save"  # "save" | "discard" | "cancel"
         self.overlay_lut: np.ndarray | None = None  # mask colours, so loaders colour the overlay too
         self._queue = LoadQueue(pools, self)
+        self._queue.prefetched.connect(lambda _index: self.ahead_loaded.emit())
         self._queue.loaded.connect(self._on_loaded)
         self._writer = pools.pool("save")
         self._writes: list[Future] = []  # writes (and deferred project closes) not known to be done
@@ -289,6 +291,13 @@ class Session(QObject):
 
     def _drop_prefetch(self) -> None:
         self._queue.keep_only(set())
+
+    def images_ahead(self) -> list[np.ndarray]:
+        """The pixels of the neighbours already loaded ahead, the next image first."""
+        if self.index < 0:
+            return []
+        ready = (self._queue.peek_ready(i) for i in self._neighbours(self.index))
+        return [loaded.rgb for loaded in ready if loaded is not None]
 
     def discard_prefetched(self) -> None:
         """Forget the neighbours loaded ahead (a project setting that shapes new documents changed)."""

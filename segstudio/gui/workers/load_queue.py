@@ -33,6 +33,7 @@ class LoadQueue(QObject):
     """Foreground request + background prefetch, with stale results discarded."""
 
     loaded = Signal(object)  # (index, LoadedImage | None, error message | None) for the latest request
+    prefetched = Signal(int)  # index of a neighbour now loaded ahead (GUI thread)
 
     def __init__(self, pools: BackgroundPools, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +55,13 @@ class LoadQueue(QObject):
 
     def prefetched_indices(self) -> list[int]:
         return sorted(self._prefetch)
+
+    def peek_ready(self, index: int) -> LoadedImage | None:
+        """The finished prefetch of ``index`` (left in the cache), or None."""
+        future = self._prefetch.get(index)
+        if future is None or not future.done():
+            return None
+        return _result(future)[0]
 
     def take_ready(self, index: int) -> LoadedImage | None:
         """The finished prefetch of ``index`` (removed from the cache), or None."""
@@ -94,9 +102,14 @@ class LoadQueue(QObject):
         self.keep_only(set(jobs))
         for index, job in jobs.items():
             if index not in self._prefetch:
-                future = self._background.submit(job, None)  # waits in the cache for take_ready
+                # waits in the cache for take_ready
+                future = self._background.submit(job, None, on_done=functools.partial(self._prefetch_done, index))
                 if not future.cancelled():
                     self._prefetch[index] = future
+
+    def _prefetch_done(self, index: int, future: Future) -> None:
+        if self._prefetch.get(index) is future and not future.cancelled() and future.exception() is None:
+            self.prefetched.emit(index)
 
     def keep_only(self, indices: set[int]) -> None:
         """Free prefetched images that are not in ``indices`` (cancel those not started)."""
