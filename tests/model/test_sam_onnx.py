@@ -171,3 +171,16 @@ def test_sam_one_resize_mask_equals_the_two_step_reference(letterbox, height, wi
     assert fast.shape == (height, width) and fast.dtype == bool
     assert (fast == reference).mean() >= 0.99995  # only float ties at zero may differ
     assert _iou(fast, reference) >= 0.999
+
+
+def test_a_first_export_is_announced_before_it_starts_and_a_cached_one_is_not(tmp_path, cache) -> None:
+    folder = _saved(tmp_path, TINY_SAM2)
+    heard: list[tuple[str, bool]] = []
+
+    def announce(text: str) -> None:
+        heard.append((text, cache.exists() and any(cache.iterdir())))
+
+    PromptableSegmenter.from_folder(folder, runtime="onnx", announce=announce)
+    assert heard == [(onnx_encoder.EXPORT_NOTE, False)]  # before anything was written
+    PromptableSegmenter.from_folder(folder, runtime="onnx", announce=announce)
+    assert len(heard) == 1

@@ -136,7 +136,8 @@ class SegmentTool(QObject):
             import_torch()  # transformers and the model load torch: without freezing the window
             from segstudio.model.sam import PromptableSegmenter
 
-            self._segmenter = PromptableSegmenter.from_folder(self._folder())
+            self._segmenter = PromptableSegmenter.from_folder(
+                self._folder(), announce=lambda text: self._pool.call_in_gui(self.message.emit, text))
 
     def model_path(self) -> Path:
         """The model folder in use (the chosen one, else the default from the cache); CheckpointError

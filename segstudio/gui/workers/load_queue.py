@@ -102,13 +102,16 @@ class LoadQueue(QObject):
         self.keep_only(set(jobs))
         for index, job in jobs.items():
             if index not in self._prefetch:
-                # waits in the cache for take_ready
-                future = self._background.submit(job, None, on_done=functools.partial(self._prefetch_done, index))
+                future = self._background.submit(job, None)  # waits in the cache for take_ready
                 if not future.cancelled():
                     self._prefetch[index] = future
+                    # the index alone goes to the GUI thread: a queued future would keep its image alive
+                    future.add_done_callback(
+                        lambda _done, index=index: self._background.call_in_gui(self._prefetch_done, index))
 
-    def _prefetch_done(self, index: int, future: Future) -> None:
-        if self._prefetch.get(index) is future and not future.cancelled() and future.exception() is None:
+    def _prefetch_done(self, index: int) -> None:
+        future = self._prefetch.get(index)
+        if future is not None and future.done() and not future.cancelled() and future.exception() is None:
             self.prefetched.emit(index)
 
     def keep_only(self, indices: set[int]) -> None:

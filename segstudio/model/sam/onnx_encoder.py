@@ -18,6 +18,7 @@ import io
 import os
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -179,12 +180,17 @@ def requested_runtime(runtime: str | None) -> str:
     return chosen
 
 
-def folder_runtime(model, folder: Path, size: int, runtime: str | None = None, point_decoder: bool = False):
+EXPORT_NOTE = "Click to segment: preparing the model for this computer (once per model, about 20 s)…"
+
+
+def folder_runtime(model, folder: Path, size: int, runtime: str | None = None, point_decoder: bool = False,
+                   announce: Callable[[str], None] | None = None):
     """(encoder, point decoder, note) for the model loaded from ``folder``; each may be None.
 
     None means eager PyTorch: asked for (``torch``), or the ONNX path failed, which the note says
     in one line (``auto``); with ``onnx`` a failure is raised instead of falling back. The point
     decoder (SAM 2 only: ``point_decoder``) is exported with the shapes the encoder gives.
+    ``announce(EXPORT_NOTE)`` is called before a first export, which takes tens of seconds.
     """
     from .onnx_decoder import cached_decoder
 
@@ -193,6 +199,8 @@ def folder_runtime(model, folder: Path, size: int, runtime: str | None = None, p
         return None, None, None
     try:
         digest = file_digest(folder / "model.safetensors", "sha256")
+        if announce is not None and not (onnx_cache_dir() / export_name(digest, size, "int8")).is_file():
+            announce(EXPORT_NOTE)
         encoder = cached_encoder(model, digest, size)
         decoder = None
         if point_decoder:

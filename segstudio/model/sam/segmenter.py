@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,18 +95,18 @@ class PromptableSegmenter:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_folder(cls, folder: str | Path, cache_images: int = CACHE_IMAGES,
-                    runtime: str | None = None) -> PromptableSegmenter:
+    def from_folder(cls, folder: str | Path, cache_images: int = CACHE_IMAGES, runtime: str | None = None,
+                    announce: Callable[[str], None] | None = None) -> PromptableSegmenter:
         """Load ``folder`` (config.json + model.safetensors of a SAM or SAM 2 model).
 
         ``runtime`` (default ``$SEGSTUDIO_SAM_RUNTIME``, else ``auto``): ``auto`` runs the image
         encoder under ONNX Runtime, exported into the user's cache on first use (seconds, once per
         model), and falls back to PyTorch with one logged note; ``onnx`` raises instead; ``torch``
-        is eager PyTorch.
+        is eager PyTorch. ``announce(text)`` hears of a first export before it starts (tens of seconds).
         """
         model, family = load_model(folder)
         encoder, decoder, note = folder_runtime(model, Path(folder), input_size(model.config), runtime,
-                                                point_decoder=family.model_type == "sam2")
+                                                point_decoder=family.model_type == "sam2", announce=announce)
         if note:
             LOG.warning("%s", note)
         return cls(model, family, cache_images, encoder, note, decoder)
