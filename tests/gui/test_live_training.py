@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
+import numpy as np
 from gui_helpers import drag
 from model_fixtures import save_constant_model
+from PySide6.QtCore import QTimer
 
 from segstudio.application.prediction_cache import scores_by_index, uncertainty_order
 
@@ -33,7 +36,7 @@ def test_live_training_predicts_while_on_and_keeps_the_model(qtbot, window, proj
                     and live.session.trainer.steps >= 16, timeout=60000)
     drag(window.canvas, [(10, 40), (60, 40)])  # painting goes on while it learns
     window.actions["live_training"].setChecked(False)
-    qtbot.waitUntil(lambda: live.session is None, timeout=60000)
+    _wait_kept(qtbot, window)
     active = features.models_dock.active
     assert active is not None and active.name.startswith("live-") and active.parent == project_dir / "models"
     history = json.loads((active / "history.json").read_text())
@@ -117,7 +120,7 @@ def test_live_uncertainty_of_the_other_images_sorts_the_file_list(qtbot, window,
     above = dock.displayed_indices()[1]
     assert window.go(-1) and window.session.wait_loaded() and window.session.index == above  # A follows it
     window.actions["live_training"].setChecked(False)
-    qtbot.waitUntil(lambda: live.session is None, timeout=60000)
+    _wait_kept(qtbot, window)
     active = features.models_dock.active
     assert active.name.startswith("live-") and features.live_scores is None
     kept = scores_by_index(window.session.project, active)  # the live scores, kept with the saved model
@@ -139,9 +142,45 @@ def test_another_folder_opened_while_live_scores_are_on_their_way(qtbot, window,
     qtbot.waitUntil(lambda: live.future is not None and not live.future.done(), timeout=60000)  # mid-cycle
     second = make_project(project_dir.parent / "second", count=1)
     assert window.open_project(second) and window.session.wait_loaded()
-    qtbot.waitUntil(lambda: live.session is None, timeout=60000)
+    _wait_kept(qtbot, window)
     qtbot.wait(100)
     assert window.model_features.live_scores is None
     assert window.file_dock.displayed_indices() == [0] and "(" not in window.file_dock.list.item(0).text()
     assert len(list((project_dir / "models").glob("live-*"))) == 1  # kept with the project it learnt
     assert window.model_features.active is None  # and not made the new folder's active model
+
+
+def test_turning_live_off_keeps_the_window_answering(qtbot, window):
+    """The kept model (a real B0 from scratch) is written on the worker: on the GUI thread it held
+    the window for 135-153 ms."""
+    window.model_features.train_dock.set_model_source("b0")
+    window.select_class(2)
+    window.tools.set_brush_size(7)
+    drag(window.canvas, [(10, 20), (60, 20)])
+    window.actions["live_training"].setChecked(True)
+    live = window.live_features
+    qtbot.waitUntil(lambda: live.session is not None and live.session.trainer is not None
+                    and live.session.trainer.steps >= 8, timeout=120000)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    try:
+        qtbot.wait(200)
+        window.actions["live_training"].setChecked(False)
+        _wait_kept(qtbot, window)
+        qtbot.wait(200)
+    finally:
+        timer.stop()
+    gaps = np.diff(ticks)
+    print(f"\nGUI timer while live mode ends: longest gap {gaps.max() * 1000:.0f} ms")
+    assert gaps.max() < 0.100
+    assert window.model_features.models_dock.active.name.startswith("live-")
+
+
+def _wait_kept(qtbot, window) -> None:
+    """Live mode is off and its model written (on the worker) and announced in the window."""
+    live = window.live_features
+    qtbot.waitUntil(lambda: live.session is None and live.saving is not None and live.saving.done(), timeout=60000)
+    qtbot.waitUntil(lambda: "Live training off" in window.statusBar().currentMessage(), timeout=10000)

@@ -11,6 +11,7 @@ the burst at once, so painting always has the CPU. Turning live mode off saves t
 
 from __future__ import annotations
 
+import contextlib
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -38,6 +39,7 @@ class LiveFeatures:
         self.pool = window.pools.pool("live")
         self.session: LiveSession | None = None
         self.future: Future | None = None
+        self.saving: Future | None = None  # the kept model being written (live mode turned off)
         self.on = False
         action = window.actions.add(Spec("live_training", "&Live training", ("Ctrl+L",), checkable=True,
                                          tip="Keep training while you paint; the prediction follows"))
@@ -147,23 +149,35 @@ class LiveFeatures:
             self._finish()
 
     def _finish(self, activate: bool = True) -> None:
-        """Live mode ended: keep the model as a normal model folder and make it the active one."""
+        """Live mode ended: keep the model as a normal model folder and make it the active one.
+
+        The model is written on the worker (a few hundred ms of safetensors and scores that would
+        otherwise hold the window), then made active here; ``activate`` False (the window is
+        closing) writes it at once and activates nothing."""
         session, self.session = self.session, None
         if session is None:
             return
         if activate:  # the list shows the active model's scores again (the saved model's, below)
             self.window.model_features.set_live_scores(None)
-        project = session.project
-        folder = project.save_dir / "models" / f"live-{time.strftime('%Y%m%d-%H%M%S')}"
-        try:
-            saved = session.save(folder)  # with the live scores, in the saved model's cache
-        except OSError as exc:
-            dialogs.error(self.window, "Live training", f"The live model was not saved: {exc}")
+        folder = session.project.save_dir / "models" / f"live-{time.strftime('%Y%m%d-%H%M%S')}"
+        if not activate:
+            with contextlib.suppress(OSError, SegStudioError):
+                session.save(folder)  # the window is closing: nothing to report to
             return
+        self._status("Live training off: keeping the model…")
+        self.saving = self.pool.submit(session.save, folder,  # with the live scores, in its cache
+                                       on_done=lambda future: self._kept(session.project, future))
+
+    def _kept(self, project, future: Future) -> None:
+        """The live model is written (or not): say so, and make it the active model."""
+        error = None if future.cancelled() else future.exception()
+        if future.cancelled() or error is not None:
+            reason = error or "the window is closing"
+            dialogs.error(self.window, "Live training", f"The live model was not saved: {reason}")
+            return
+        saved = future.result()
         if saved is None:
             self._status("Live training off (nothing learnt yet)")
-            return
-        if not activate:
             return
         if self.window.session.project is not project:  # another folder was opened meanwhile
             self._status(f"Live training off: the model is kept as {saved.name} in {project.save_dir}")
@@ -174,13 +188,14 @@ class LiveFeatures:
         self._status(f"Live training off: the model is kept as {saved.name} (now the active model)")
 
     def _closed(self) -> None:
-        """Close hook: stop the burst, wait for it, keep the model."""
+        """Close hook: stop the burst, wait for it and for a model still being written, keep the model."""
         self.on = False
-        if self.future is not None:
-            try:
-                self.future.result(timeout=60)
-            except Exception:  # noqa: BLE001 - the window is closing: keep what can be kept
-                pass
+        for future in (self.future, self.saving):
+            if future is not None:
+                try:
+                    future.result(timeout=60)
+                except Exception:  # noqa: BLE001 - the window is closing: keep what can be kept
+                    pass
         self._finish(activate=False)
 
     def _status(self, text: str) -> None:
