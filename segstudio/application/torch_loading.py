@@ -11,8 +11,9 @@ collections that thousands of new modules set off (100-200 ms each, the GIL held
 collection is deferred until the import ends (:func:`.gc_pauses.collections_deferred`).
 
 Measured by tests/benchmarks/torch_import_gap.py (a 1 ms timer on the main thread, a worker
-importing torch, four fresh processes each way, alternating): longest main-thread gap 432-484 ms
-for a plain import, 44-63 ms this way.
+importing torch, four fresh processes each way, alternating, numpy imported first as in the
+window): longest main-thread gap 418-535 ms for a plain import, 37-47 ms this way. What is left is
+mostly the Python extension's own initialisation (``torch._C``), which needs the GIL.
 
 Only torch's own libraries are mapped early (``libtorch_global_deps`` globally, as torch itself
 does first, then ``libtorch`` and what it links), never its Python extension, whose initialisers

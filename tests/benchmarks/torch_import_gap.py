@@ -3,7 +3,8 @@
 Plain script (not collected by pytest):  python tests/benchmarks/torch_import_gap.py [--rounds 3]
 
 Each measurement is a fresh Python process (torch's first import happens once per process): the
-main thread plays the window, a timer that sleeps 1 ms and notes how long each tick really took,
+main thread plays the window (numpy already imported, as the window has it), a timer that sleeps
+1 ms and notes how long each tick really took,
 while a worker thread imports torch either plainly (``import torch``, as the window's workers did)
 or through :func:`segstudio.application.torch_loading.import_torch` (libraries mapped with the GIL
 released, collections deferred). The two ways alternate, so a change of the machine's load touches
@@ -22,6 +23,7 @@ import sys
 
 CHILD = r"""
 import json, sys, threading, time
+import numpy  # noqa: F401 - the window has it long before torch (its own import holds the GIL ~50 ms)
 way = sys.argv[1]
 done = threading.Event()
 took = []
