@@ -4,6 +4,7 @@ Enter accepts it as one undo step; without a model, one clear line."""
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -132,7 +133,7 @@ def test_the_next_image_is_embedded_ahead_and_answers_without_a_new_embedding(qt
                     timeout=60000)
     encoded = []
     original = segment._segmenter._encode
-    segment._segmenter._encode = lambda pixels: encoded.append(1) or original(pixels)
+    segment._segmenter._encode = lambda *args: encoded.append(1) or original(*args)
     window.actions["next_image"].trigger()
     assert window.session.wait_loaded()
     assert np.array_equal(window.session.document.image, ahead)
@@ -142,3 +143,37 @@ def test_the_next_image_is_embedded_ahead_and_answers_without_a_new_embedding(qt
     after = window.session.images_ahead()[0]  # img3, embedded ahead in its turn
     qtbot.waitUntil(lambda: segment._segmenter.is_embedded(image_key(after)), timeout=60000)
     assert len(encoded) == 1  # img3 alone: the image on screen came from the cache
+
+
+def test_a_click_stops_the_embedding_ahead_and_it_resumes_when_clicks_pause(qtbot, window, sam_folder,
+                                                                           monkeypatch) -> None:
+    """The next image's embedding would share the CPU with the click; the click goes first."""
+    from segstudio.gui.canvas import segment_tool
+    from segstudio.gui.canvas.segment_tool import image_key
+
+    calls = []
+    real = segment_tool._embed_quietly
+
+    def slow_until_stopped(segmenter, image, interrupt):  # the first run ahead lasts until stopped
+        calls.append(interrupt)
+        if len(calls) == 1:
+            deadline = time.monotonic() + 30
+            while not interrupt.is_set() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return real(segmenter, image, interrupt)
+
+    monkeypatch.setattr(segment_tool, "_embed_quietly", slow_until_stopped)
+    assist = window.assist_features.tools
+    segment = assist.segment
+    segment.use_model(sam_folder)
+    qtbot.waitUntil(lambda: len(window.session.images_ahead()) == 1, timeout=20000)
+    ahead = window.session.images_ahead()[0]
+    window.actions["tool_segment"].trigger()
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=60000)  # the image on screen is ready, ahead runs
+    started = time.monotonic()
+    press(window.canvas, 30, 20)
+    release(window.canvas, 30, 20)
+    _wait_for_proposal(qtbot, assist)
+    assert time.monotonic() - started < 20 and calls[0].is_set()  # the click stopped it
+    qtbot.waitUntil(lambda: segment._segmenter.is_embedded(image_key(ahead)), timeout=60000)  # resumed
+    assert len(calls) == 2 and not calls[1].is_set()

@@ -184,3 +184,48 @@ def test_a_first_export_is_announced_before_it_starts_and_a_cached_one_is_not(tm
     assert heard == [(onnx_encoder.EXPORT_NOTE, False)]  # before anything was written
     PromptableSegmenter.from_folder(folder, runtime="onnx", announce=announce)
     assert len(heard) == 1
+
+
+def test_an_interrupted_embedding_caches_nothing_and_a_waiting_caller_computes_it(tmp_path, cache) -> None:
+    import threading
+
+    from segstudio.model.sam.interrupt import Interrupt, Interrupted
+
+    fast = PromptableSegmenter.from_folder(_saved(tmp_path, TINY_SAM2), runtime="onnx")
+    image = _image()
+    stopped = Interrupt()
+    stopped.set()
+    with pytest.raises(Interrupted):
+        fast.encoder(Frame(60, 80, fast.size, False).pixels(image), stopped)  # ONNX Runtime's terminate
+    with pytest.raises(Interrupted):
+        fast.embed("x", image, stopped)
+    assert not fast.is_embedded("x")
+
+    go, started, real = threading.Event(), threading.Event(), fast._encode
+    ahead, results = Interrupt(), {}
+
+    def slow_encode(pixels, interrupt=None):
+        if interrupt is ahead:
+            started.set()
+            go.wait(30)
+        return real(pixels, interrupt)
+
+    fast._encode = slow_encode
+
+    def run(name, interrupt):
+        try:
+            fast.embed("y", image, interrupt)
+            results[name] = "embedded"
+        except Interrupted:
+            results[name] = "interrupted"
+
+    first = threading.Thread(target=run, args=("ahead", ahead))
+    first.start()
+    assert started.wait(30)
+    second = threading.Thread(target=run, args=("on screen", None))  # waits for the first
+    second.start()
+    ahead.set()
+    go.set()
+    first.join(30)
+    second.join(30)
+    assert results == {"ahead": "interrupted", "on screen": "embedded"} and fast.is_embedded("y")

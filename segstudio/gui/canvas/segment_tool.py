@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from segstudio.application.torch_loading import import_torch
 
 DRAG_PIXELS = 4.0  # image pixels: a press and release further apart than this is a box
 AHEAD = 1  # images loaded ahead whose embedding is computed once the current one is ready
+AHEAD_IDLE_MS = 1200  # a click stops the embedding ahead; it starts again once clicks pause this long
 
 
 def image_key(image: np.ndarray) -> tuple:
@@ -70,6 +71,11 @@ class SegmentTool(QObject):
         self._key = None  # image_key of the image on screen, known once its embedding is
         self._embedded: Future | None = None
         self._ahead: list[Future] = []
+        self._interrupt = None  # segstudio.model.sam.interrupt.Interrupt of the embeddings ahead
+        self._resume = QTimer(self)
+        self._resume.setSingleShot(True)
+        self._resume.setInterval(AHEAD_IDLE_MS)
+        self._resume.timeout.connect(self.embed_ahead)
         self._prompts = Prompts()
         self._press: tuple[float, float] | None = None
         self._proposal = None  # segstudio.model.sam.Proposal
@@ -119,18 +125,32 @@ class SegmentTool(QObject):
     def embed_ahead(self) -> None:
         """Embed the images the window has loaded ahead, on a pool of their own, so that the next
         image answers clicks at once too (the segmenter keeps a few; one being computed is waited
-        for, not computed twice). Clicks meanwhile share the CPU with it."""
-        if self._key is None:
-            return  # the image on screen first (its embedding's end calls this again)
+        for, not computed twice). A click stops it (:meth:`_pause_ahead`): the click's preview
+        comes first, and this runs again once the clicks pause."""
+        if self._key is None or self._resume.isActive():
+            return  # the image on screen first (its embedding's end calls this again), or clicks
         for future in self._ahead:
             future.cancel()  # those not started: the user has moved on
         segmenter = self._segmenter
         if self._ahead_pool is None or segmenter is None:
             self._ahead = []
             return
-        self._ahead = [self._ahead_pool.submit(_embed_quietly, segmenter, image)
+        from segstudio.model.sam.interrupt import Interrupt  # loaded with the segmenter already
+
+        if self._interrupt is None:
+            self._interrupt = Interrupt()
+        self._ahead = [self._ahead_pool.submit(_embed_quietly, segmenter, image, self._interrupt)
                        for image in self.images_ahead()[:AHEAD]]
 
+    def _pause_ahead(self) -> None:
+        """A click: stop the embeddings ahead (ONNX Runtime ends the run within an operator), and
+        start them again once the clicks pause."""
+        if self._interrupt is not None:
+            self._interrupt.set()
+            self._interrupt = None
+        for future in self._ahead:
+            future.cancel()
+        self._resume.start()
     def _load(self) -> None:  # worker
         if self._segmenter is None:
             import_torch()  # transformers and the model load torch: without freezing the window
@@ -219,6 +239,7 @@ class SegmentTool(QObject):
         self._job += 1
         job, prompts = self._job, Prompts(list(self._prompts.points), list(self._prompts.labels), self._prompts.box)
         self._waiting = True
+        self._pause_ahead()  # the click's preview first
         self._pool.submit(self._run, self._key, prompts, on_done=lambda future: self._predicted(job, future))
 
     def _run(self, key: tuple, prompts: Prompts):  # worker: the decoder, and the best mask at full size
@@ -240,5 +261,5 @@ class SegmentTool(QObject):
                           "pixels), Esc drops")
 
 
-def _embed_quietly(segmenter, image: np.ndarray) -> None:  # worker: a failure shows when it is on screen
-    segmenter.embed(image_key(image), image)
+def _embed_quietly(segmenter, image: np.ndarray, interrupt) -> None:  # worker: errors show when on screen
+    segmenter.embed(image_key(image), image, interrupt)

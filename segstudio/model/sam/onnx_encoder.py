@@ -28,6 +28,7 @@ from torch import nn
 from segstudio.core.atomic import atomic_write_bytes
 
 from ..hub_cache import file_digest
+from .interrupt import Interrupt
 
 OPSET = 17
 FORMAT = "enc1"  # bump when the wrapper's inputs or outputs change: old exports are then ignored
@@ -149,9 +150,17 @@ class OrtEncoder:
         self.session = cpu_session(source, threads)
         self.outputs = [output.name for output in self.session.get_outputs()]
 
-    def __call__(self, pixel_values: torch.Tensor) -> list[torch.Tensor]:
+    def __call__(self, pixel_values: torch.Tensor, interrupt: Interrupt | None = None) -> list[torch.Tensor]:
+        """The embeddings; :class:`.interrupt.Interrupted` when ``interrupt`` stops the run."""
         pixels = np.ascontiguousarray(pixel_values.detach().float().cpu().numpy())
-        return [torch.from_numpy(out) for out in self.session.run(self.outputs, {"pixel_values": pixels})]
+        options = None if interrupt is None else interrupt.run_options()
+        try:
+            outputs = self.session.run(self.outputs, {"pixel_values": pixels}, options)
+        except Exception:
+            if interrupt is not None:
+                interrupt.check()  # a terminated run fails with ONNX Runtime's own error type
+            raise
+        return [torch.from_numpy(out) for out in outputs]
 
 
 def cached_encoder(model, digest: str, size: int, int8: bool = True,

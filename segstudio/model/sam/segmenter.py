@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .frame import Frame, rgb_image
+from .interrupt import Interrupt, Interrupted
 from .loader import Family, input_size, load_model
 from .onnx_encoder import folder_runtime
 
@@ -111,20 +112,24 @@ class PromptableSegmenter:
             LOG.warning("%s", note)
         return cls(model, family, cache_images, encoder, note, decoder)
 
-    def _encode(self, pixels: torch.Tensor):
+    def _encode(self, pixels: torch.Tensor, interrupt: Interrupt | None = None):
         """The image embeddings in the form the model's decoder takes."""
+        if interrupt is not None:
+            interrupt.check()
         if self.encoder is None:
             return self.model.get_image_embeddings(pixels)
-        outputs = self.encoder(pixels)
+        outputs = self.encoder(pixels) if interrupt is None else self.encoder(pixels, interrupt)
         return outputs if self.family.model_type == "sam2" else outputs[0]
 
     # --- embeddings ------------------------------------------------------------------------------
-    def embed(self, key: Hashable, image: np.ndarray) -> None:
+    def embed(self, key: Hashable, image: np.ndarray, interrupt: Interrupt | None = None) -> None:
         """Compute and cache the embedding of ``image`` (H, W[, 3|4] uint8) under ``key``.
 
         Returns at once when it is cached for an image of this size; waits when another thread is
-        computing it. A cached key whose size differs (the file changed) is computed again; a key
-        that also changes with the pixels (path and modification time) keeps every edit apart.
+        computing it, and computes it itself when that one is interrupted. A cached key whose size
+        differs (the file changed) is computed again; a key that also changes with the pixels
+        (path and modification time) keeps every edit apart. ``interrupt`` may stop this call's
+        own computation (:class:`.interrupt.Interrupted`, nothing cached).
         """
         rgb = rgb_image(image)
         with self._lock:
@@ -138,14 +143,17 @@ class PromptableSegmenter:
                 self._evict()
             self._cache.move_to_end(key)
         if not owner:
+            entry.ready.wait()
+            if isinstance(entry.error, Interrupted):
+                return self.embed(key, rgb, interrupt)  # the one computing it was stopped: compute it here
             self._wait(entry)
             if (entry.frame.height, entry.frame.width) != rgb.shape[:2]:
-                self.embed(key, rgb)  # it was computed for the file as it was before: again
+                self.embed(key, rgb, interrupt)  # it was computed for the file as it was before: again
             return
         try:
             frame = Frame(rgb.shape[0], rgb.shape[1], self.size, self.family.letterbox)
             with torch.inference_mode():
-                entry.embeddings = self._encode(frame.pixels(rgb))
+                entry.embeddings = self._encode(frame.pixels(rgb), interrupt)
             entry.frame = frame
         except BaseException as error:
             entry.error = error
