@@ -39,7 +39,7 @@ class LiveFeatures:
         self.pool = window.pools.pool("live")
         self.session: LiveSession | None = None
         self.future: Future | None = None
-        self.saving: Future | None = None  # the kept model being written (live mode turned off)
+        self.saving: Future | None = None  # the kept model being written, until the window heard of it
         self.on = False
         action = window.actions.add(Spec("live_training", "&Live training", ("Ctrl+L",), checkable=True,
                                          tip="Keep training while you paint; the prediction follows"))
@@ -170,6 +170,8 @@ class LiveFeatures:
 
     def _kept(self, project, future: Future) -> None:
         """The live model is written (or not): say so, and make it the active model."""
+        if self.saving is future:
+            self.saving = None
         error = None if future.cancelled() else future.exception()
         if future.cancelled() or error is not None:
             reason = error or "the window is closing"
