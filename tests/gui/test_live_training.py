@@ -183,3 +183,31 @@ def _wait_kept(qtbot, window) -> None:
     """Live mode is off and its model written (on the worker), and the window has heard of it."""
     live = window.live_features
     qtbot.waitUntil(lambda: live.session is None and live.saving is None, timeout=60000)
+
+
+
+def _live_for_a_while(qtbot, window, project_dir):
+    names = list(window.session.project.classes.names)
+    start = save_constant_model(project_dir.parent / "start", names, winner=1)
+    window.model_features.train_dock.set_model_source(str(start))
+    window.actions["live_training"].setChecked(True)
+    live = window.live_features
+    qtbot.waitUntil(lambda: live.session is not None and live.session.trainer is not None
+                    and live.session.trainer.steps >= 8, timeout=60000)
+    return live.session
+
+
+def test_closing_the_window_while_live_keeps_the_model(qtbot, window, project_dir):
+    """The close writes the model at once: no worker's answer comes after a close."""
+    _live_for_a_while(qtbot, window, project_dir)
+    assert window.close()
+    kept = list((project_dir / "models").glob("live-*"))
+    assert len(kept) == 1 and json.loads((kept[0] / "history.json").read_text())["live"]
+
+
+def test_a_live_model_that_cannot_be_written_at_close_is_said(qtbot, window, project_dir, fake_dialogs, monkeypatch):
+    session = _live_for_a_while(qtbot, window, project_dir)
+    monkeypatch.setattr(session, "save", lambda folder: (_ for _ in ()).throw(OSError("disk full")))
+    assert window.close()
+    errors = [args for name, args in fake_dialogs.calls if name == "error"]
+    assert len(errors) == 1 and "disk full" in errors[0][-1]

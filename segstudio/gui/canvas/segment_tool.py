@@ -151,6 +151,7 @@ class SegmentTool(QObject):
         for future in self._ahead:
             future.cancel()
         self._resume.start()
+
     def _load(self) -> None:  # worker
         if self._segmenter is None:
             import_torch()  # transformers and the model load torch: without freezing the window

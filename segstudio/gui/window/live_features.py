@@ -11,7 +11,6 @@ the burst at once, so painting always has the CPU. Turning live mode off saves t
 
 from __future__ import annotations
 
-import contextlib
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -160,9 +159,11 @@ class LiveFeatures:
         if activate:  # the list shows the active model's scores again (the saved model's, below)
             self.window.model_features.set_live_scores(None)
         folder = session.project.save_dir / "models" / f"live-{time.strftime('%Y%m%d-%H%M%S')}"
-        if not activate:
-            with contextlib.suppress(OSError, SegStudioError):
-                session.save(folder)  # the window is closing: nothing to report to
+        if not activate:  # the window is closing: write it now, and say so if that fails
+            try:
+                session.save(folder)
+            except (OSError, SegStudioError) as exc:
+                dialogs.error(self.window, "Live training", f"The live model was not saved: {exc}")
             return
         self._status("Live training off: keeping the model…")
         self.saving = self.pool.submit(session.save, folder,  # with the live scores, in its cache
