@@ -65,11 +65,14 @@ def export_name(digest: str, size: int, kind: str) -> str:
     return f"{digest[:32]}-{size}-{kind}-{FORMAT}-op{OPSET}-torch{torch_version}-ort{ort.__version__}.onnx"
 
 
-def cached_graph(name: str, make, cache: Path | None = None) -> Path:
-    """``cache/name``, made by ``make()`` (the graph's bytes) and written atomically when missing."""
+def cached_graph(name: str, make, cache: Path | None = None, before_make: Callable[[], None] | None = None) -> Path:
+    """``cache/name``, made by ``make()`` (the graph's bytes) and written atomically when missing;
+    ``before_make()`` is called first then (an export takes seconds)."""
     folder = cache or onnx_cache_dir()
     path = folder / name
     if not path.is_file():
+        if before_make is not None:
+            before_make()
         data = make()
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, data)
@@ -163,8 +166,8 @@ class OrtEncoder:
         return [torch.from_numpy(out) for out in outputs]
 
 
-def cached_encoder(model, digest: str, size: int, int8: bool = True,
-                   cache: Path | None = None, threads: int | None = None) -> OrtEncoder:
+def cached_encoder(model, digest: str, size: int, int8: bool = True, cache: Path | None = None,
+                   threads: int | None = None, before_export: Callable[[], None] | None = None) -> OrtEncoder:
     """The ONNX Runtime encoder of ``model`` (whose weights hash to ``digest``), exported into
     ``cache`` on first use. Raises ImportError without onnxruntime, other errors on a failed export."""
     import onnxruntime  # noqa: F401 - fail before the (slow) export when it is missing
@@ -174,7 +177,7 @@ def cached_encoder(model, digest: str, size: int, int8: bool = True,
         return quantize_int8(data) if int8 else data
 
     name = export_name(digest, size, "int8" if int8 else "fp32")
-    return OrtEncoder(cached_graph(name, make, cache), threads)
+    return OrtEncoder(cached_graph(name, make, cache, before_export), threads)
 
 
 RUNTIMES = ("auto", "onnx", "torch")
@@ -208,9 +211,8 @@ def folder_runtime(model, folder: Path, size: int, runtime: str | None = None, p
         return None, None, None
     try:
         digest = file_digest(folder / "model.safetensors", "sha256")
-        if announce is not None and not (onnx_cache_dir() / export_name(digest, size, "int8")).is_file():
-            announce(EXPORT_NOTE)
-        encoder = cached_encoder(model, digest, size)
+        encoder = cached_encoder(model, digest, size,
+                                 before_export=None if announce is None else lambda: announce(EXPORT_NOTE))
         decoder = None
         if point_decoder:
             def shapes() -> list[tuple[int, ...]]:
