@@ -75,9 +75,10 @@ class _Entry:
 class PromptableSegmenter:
     """A SAM-family model with per-image embedding cache; thread-safe.
 
-    ``encoder`` (pixels → what ``model.get_image_embeddings`` returns, as a list) replaces the
-    model's own image encoder, e.g. :class:`.onnx_encoder.OrtEncoder`; ``decoder`` (embeddings,
-    points, labels → pred_masks, iou_scores) replaces the model for point-only prompts, e.g.
+    ``encoder`` ((pixels, interrupt or None) → what ``model.get_image_embeddings`` returns, as a
+    list) replaces the model's own image encoder, e.g. :class:`.onnx_encoder.OrtEncoder`;
+    ``decoder`` (embeddings, points, labels → pred_masks, iou_scores) replaces the model for
+    prompts (a box goes as two corner points: :func:`_as_points`), e.g.
     :class:`.onnx_decoder.OrtPointDecoder`. None runs eager PyTorch, the reference. ``note`` says
     why the faster runtime is not in use, when it was asked for.
     """
@@ -118,7 +119,7 @@ class PromptableSegmenter:
             interrupt.check()
         if self.encoder is None:
             return self.model.get_image_embeddings(pixels)
-        outputs = self.encoder(pixels) if interrupt is None else self.encoder(pixels, interrupt)
+        outputs = self.encoder(pixels, interrupt)
         return outputs if self.family.model_type == "sam2" else outputs[0]
 
     # --- embeddings ------------------------------------------------------------------------------
