@@ -58,18 +58,21 @@ class LoadQueue(QObject):
 
     def peek_ready(self, index: int) -> LoadedImage | None:
         """The finished prefetch of ``index`` (left in the cache), or None."""
-        future = self._prefetch.get(index)
-        if future is None or not future.done():
-            return None
-        return _result(future)[0]
+        future = self._finished(index)
+        return None if future is None else _result(future)[0]
 
     def take_ready(self, index: int) -> LoadedImage | None:
         """The finished prefetch of ``index`` (removed from the cache), or None."""
-        future = self._prefetch.get(index)
-        if future is None or not future.done():
+        future = self._finished(index)
+        if future is None:
             return None
         del self._prefetch[index]
         return _result(future)[0]
+
+    def _finished(self, index: int) -> Future | None:
+        """The prefetch of ``index`` if it has ended (loaded, failed or cancelled)."""
+        future = self._prefetch.get(index)
+        return future if future is not None and future.done() else None
 
     # --- requests --------------------------------------------------------------------------------
     def request(self, index: int, job: Job, base: LoadedImage | None = None) -> None:
@@ -110,8 +113,8 @@ class LoadQueue(QObject):
                         lambda _done, index=index: self._background.call_in_gui(self._prefetch_done, index))
 
     def _prefetch_done(self, index: int) -> None:
-        future = self._prefetch.get(index)
-        if future is not None and future.done() and not future.cancelled() and future.exception() is None:
+        future = self._finished(index)
+        if future is not None and not future.cancelled() and future.exception() is None:
             self.prefetched.emit(index)
 
     def keep_only(self, indices: set[int]) -> None:
