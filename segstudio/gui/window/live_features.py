@@ -163,7 +163,7 @@ class LiveFeatures:
             try:
                 session.save(folder)
             except (OSError, SegStudioError) as exc:
-                dialogs.error(self.window, "Live training", f"The live model was not saved: {exc}")
+                self._not_saved(exc)
             return
         self._status("Live training off: keeping the model…")
         self.saving = self.pool.submit(session.save, folder,  # with the live scores, in its cache
@@ -175,8 +175,7 @@ class LiveFeatures:
             self.saving = None
         error = None if future.cancelled() else future.exception()
         if future.cancelled() or error is not None:
-            reason = error or "the window is closing"
-            dialogs.error(self.window, "Live training", f"The live model was not saved: {reason}")
+            self._not_saved(error or "the window is closing")
             return
         saved = future.result()
         if saved is None:
@@ -189,6 +188,9 @@ class LiveFeatures:
         models.refresh()
         models.set_active(saved)
         self._status(f"Live training off: the model is kept as {saved.name} (now the active model)")
+
+    def _not_saved(self, reason) -> None:
+        dialogs.error(self.window, "Live training", f"The live model was not saved: {reason}")
 
     def _closed(self) -> None:
         """Close hook: stop the burst, wait for it and for a model still being written, keep the model."""
