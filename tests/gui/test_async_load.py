@@ -10,9 +10,8 @@ import weakref
 
 import numpy as np
 import pytest
-from gui_helpers import click, drag
+from gui_helpers import click, drag, gui_ticks
 from gui_project import make_project
-from PySide6.QtCore import QTimer
 
 from segstudio.core.masks import read_mask
 from segstudio.gui.canvas.mask_layer import SYNC_PIXELS, MaskLayer
@@ -44,23 +43,19 @@ def test_switch_to_a_slow_image_keeps_the_event_loop_running(make_window, five, 
     before = session.document
     slow_loader(monkeypatch, 0.8)
     session._drop_prefetch()
-    ticks: list[float] = []
-    timer = QTimer(interval=10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
-    start = time.perf_counter()
-    assert window.show_image(3)
-    returned = time.perf_counter() - start
-    assert returned < 0.2  # nothing slow on the GUI thread
-    # Loading state: the name is shown, there is no document and nothing can be painted.
-    assert session.loading and session.document is None
-    assert "img4.jpg" in window.canvas.loading_text and "loading" in window.windowTitle()
-    assert not window.actions["undo"].isEnabled()
-    window.tools.set_brush_size(9)
-    click(window.canvas, 20, 20)
-    assert not before.label.any() and window.tools.document is None
-    assert session.wait_loaded()
-    timer.stop()
+    with gui_ticks(10) as ticks:
+        start = time.perf_counter()
+        assert window.show_image(3)
+        returned = time.perf_counter() - start
+        assert returned < 0.2  # nothing slow on the GUI thread
+        # Loading state: the name is shown, there is no document and nothing can be painted.
+        assert session.loading and session.document is None
+        assert "img4.jpg" in window.canvas.loading_text and "loading" in window.windowTitle()
+        assert not window.actions["undo"].isEnabled()
+        window.tools.set_brush_size(9)
+        click(window.canvas, 20, 20)
+        assert not before.label.any() and window.tools.document is None
+        assert session.wait_loaded()
     loaded_after = time.perf_counter() - start
     assert loaded_after >= 0.8
     assert len(ticks) >= 20, f"only {len(ticks)} timer ticks while a 0.8 s load ran"

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 
 import numpy as np
-from gui_helpers import drag
+from gui_helpers import drag, gui_ticks
 from model_fixtures import save_constant_model
-from PySide6.QtCore import QTimer
 
 from segstudio.application.prediction_cache import scores_by_index, uncertainty_order
 
@@ -161,18 +159,11 @@ def test_turning_live_off_keeps_the_window_answering(qtbot, window):
     live = window.live_features
     qtbot.waitUntil(lambda: live.session is not None and live.session.trainer is not None
                     and live.session.trainer.steps >= 8, timeout=120000)
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
-    try:
+    with gui_ticks(5) as ticks:
         qtbot.wait(200)
         window.actions["live_training"].setChecked(False)
         _wait_kept(qtbot, window)
         qtbot.wait(200)
-    finally:
-        timer.stop()
     gaps = np.diff(ticks)
     print(f"\nGUI timer while live mode ends: longest gap {gaps.max() * 1000:.0f} ms")
     assert gaps.max() < 0.100

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 import pytest
+from gui_helpers import gui_ticks
 from model_fixtures import make_project, set_small_run
-from PySide6.QtCore import QTimer
 
 from segstudio.application.model_registry import active_model_path
 
@@ -160,16 +160,8 @@ def test_gui_thread_keeps_answering_during_training(qtbot, train_window):
     the optimiser machinery, the run itself."""
     dock = train_window.model_features.train_dock
     set_small_run(dock, length=25, unit="steps", batch=8, name="responsive")
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
-    try:
-        with qtbot.waitSignal(dock.run_finished, timeout=60000) as blocker:
-            assert dock.start()
-    finally:
-        timer.stop()
+    with gui_ticks(10) as ticks, qtbot.waitSignal(dock.run_finished, timeout=60000) as blocker:
+        assert dock.start()
     assert blocker.args[0].status == "finished"
     assert len(ticks) > 50, "the run was too short to measure"
     gaps = np.diff(ticks)
