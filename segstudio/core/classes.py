@@ -36,30 +36,52 @@ MAX_CLASSES = IGNORE_INDEX  # indices 0..254; 255 is the ignore label
 Colour = tuple[int, int, int]
 
 
+# Characters that end a line for Python's str.splitlines() besides "\n" and "\r", or that no text file or
+# XML can hold. A name holding one would be split into two lines by any reader that splits lines by
+# Unicode's rules, and every later class would shift one index: refused wherever a name enters.
+_LINE_CATEGORIES = ("Cc", "Cs", "Zl", "Zp")  # controls (\t \n \v \f \x1c-\x1e \x85...), surrogates, U+2028/9
+
+
 def unwritable_character(text: str) -> str | None:
-    """The first character a class name cannot hold: control characters (newlines and tabs
-    included: one name per line) and lone surrogates, which neither a class file nor XML can store."""
+    """The first character a class name cannot hold: control characters (newlines, tabs, form feed,
+    U+0085 included: one name per line), Unicode's line and paragraph separators (U+2028, U+2029),
+    lone surrogates and the non-characters U+FFFE/U+FFFF, which neither a class file nor XML can store."""
     for char in text:
-        if unicodedata.category(char) in ("Cc", "Cs") or char in "\ufffe\uffff":
+        if unicodedata.category(char) in _LINE_CATEGORIES or char in "\ufffe\uffff":
             return char
     return None
 
 
-def _check_name(name: str) -> str:
+def check_class_name(name: object) -> str:
     """Return ``name`` if it can be a class name (one line of a class file, an XML object name),
-    else raise with one clear reason; nothing is fixed silently."""
+    else raise :class:`ClassFileError` with one clear reason; nothing is fixed silently.
+
+    The one rule for every way a name enters: a class file, the window, an import (COCO, YOLO,
+    labelme, VOC, Hugging Face), a model's class list.
+    """
     if not isinstance(name, str):
         raise ClassFileError(f"a class name must be text, got {name!r}")
     if not name.strip():
         raise ClassFileError("a class name cannot be empty")
     bad = unwritable_character(name)
     if bad is not None:
-        raise ClassFileError(f"a class name cannot hold the control character U+{ord(bad):04X}: {name!r}")
+        raise ClassFileError(f"a class name cannot hold the character U+{ord(bad):04X}: {name!r}")
     if name != name.strip():
         raise ClassFileError(f"a class name cannot start or end with a space: {name!r}")
     if name == IGNORE_LINE:
         raise ClassFileError(f"{IGNORE_LINE!r} is reserved for the ignore label 255")
     return name
+
+
+def class_file_lines(text: str) -> list[str]:
+    """The lines of a class file's text: split at "\n" only (a "\r" before it is dropped, as Notepad
+    writes), never at the other characters ``str.splitlines`` takes for line ends, so that a reader
+    and a writer agree on which line, hence which index, a name is; such a character inside a line
+    is then refused by :func:`check_class_name` instead of silently shifting later classes."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 @dataclass
@@ -73,6 +95,8 @@ class ClassList:
     def __post_init__(self) -> None:
         if not self.names:
             self.names = ["background"]
+        for name in self.names:
+            check_class_name(name)
         if len(self.names) > MAX_CLASSES:
             raise ClassFileError(f"at most {MAX_CLASSES} classes are possible, got {len(self.names)}")
         # Missing colours default to the VOC colour of their index.
@@ -115,7 +139,7 @@ class ClassList:
 
     def add(self, name: str, colour: Colour | None = None) -> int:
         """Append a class and return its index."""
-        name = _check_name(name)
+        name = check_class_name(name)
         if name in self.names or name in BACKGROUND_NAMES:
             raise ClassFileError(f"class {name!r} already exists")
         if len(self.names) >= MAX_CLASSES:
@@ -128,7 +152,7 @@ class ClassList:
     def rename(self, index: int, name: str) -> None:
         """Rename class ``index``; indices, hence masks, are unchanged."""
         self._check_index(index)
-        name = _check_name(name)
+        name = check_class_name(name)
         if name in self.names and self.names.index(name) != index:
             raise ClassFileError(f"class {name!r} already exists")
         self.names[index] = name
@@ -207,7 +231,7 @@ class ClassList:
     def default(cls) -> ClassList:
         """The bundled class list (background + the 20 Pascal VOC classes)."""
         text = resources.files("segstudio.resources").joinpath("predefined_classes.txt").read_text("utf-8-sig")
-        classes, _ = parse_class_lines(text.splitlines())
+        classes, _ = parse_class_lines(class_file_lines(text))
         return classes
 
 
@@ -221,7 +245,7 @@ def parse_class_lines(lines: list[str]) -> tuple[ClassList, list[str]]:
         name = raw.strip()
         bad = unwritable_character(name)
         if bad is not None:  # refusing beats dropping the line, which would shift every later index
-            raise ClassFileError(f"line {number}: class name {name!r} holds the control character U+{ord(bad):04X}")
+            raise ClassFileError(f"line {number}: class name {name!r} holds the character U+{ord(bad):04X}")
         if name and raw != name:
             warnings.append(f"line {number}: spaces around {name!r} ignored")
         if not name:
@@ -263,7 +287,7 @@ def load_class_file(path: str | os.PathLike) -> tuple[ClassList, list[str]]:
     if "\x00" in text:
         raise ClassFileError(f"class file {path} is not a text file")
     try:
-        classes, warnings = parse_class_lines(text.splitlines())
+        classes, warnings = parse_class_lines(class_file_lines(text))
     except ClassFileError as exc:
         raise ClassFileError(f"{path}: {exc}") from exc
     return classes, [f"{path.name}: {w}" for w in warnings]

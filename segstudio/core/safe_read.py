@@ -14,9 +14,12 @@ the same "regular files only" rule before they are opened.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from .errors import SegStudioError
 
@@ -118,3 +121,88 @@ def _read_fd(fd: int, path: Path, limit: int, error: type[SegStudioError], what:
         total += len(chunk)
         if total > limit:
             raise error(_too_large(path, what, limit))
+
+
+JSON_LIMIT = 64 * MIB  # a COCO file of a large dataset; a model's config or history is far smaller
+SMALL_JSON_LIMIT = 4 * MIB  # configs, id2label, histories, lock files: a few KiB when genuine
+
+
+def read_text(
+    path: str | os.PathLike,
+    limit: int,
+    error: type[SegStudioError],
+    what: str = "file",
+    follow_symlinks: bool = True,
+) -> str:
+    """The UTF-8 text (BOM accepted) of the regular file ``path``, bounded as :func:`read_limited`."""
+    path = Path(path)
+    data = read_limited(path, limit, error, what, follow_symlinks)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} {path} is not UTF-8 text (byte {exc.start})") from exc
+
+
+def read_json(
+    path: str | os.PathLike,
+    limit: int,
+    error: type[SegStudioError],
+    what: str = "file",
+    expect: type = dict,
+    follow_symlinks: bool = True,
+) -> Any:
+    """The JSON value of the regular file ``path`` (bounded as :func:`read_limited`), checked to be
+    an ``expect`` (``dict`` or ``list``; ``object`` accepts any); ``error`` with one line naming the
+    file for everything else: not UTF-8, not JSON, nested too deep, the wrong type."""
+    path = Path(path)
+    text = read_text(path, limit, error, what, follow_symlinks)
+    try:
+        value = json.loads(text)
+    except RecursionError as exc:
+        raise error(f"{what} {path} is nested too deeply to be genuine JSON") from exc
+    except ValueError as exc:
+        raise error(f"{what} {path} is not valid JSON ({exc})") from exc
+    if expect is not object and not isinstance(value, expect):
+        kind = {dict: "a JSON object", list: "a JSON list"}.get(expect, expect.__name__)
+        raise error(f"{what} {path} is not {kind}")
+    return value
+
+
+def read_yaml(
+    path: str | os.PathLike,
+    limit: int,
+    error: type[SegStudioError],
+    what: str = "file",
+) -> Any:
+    """The YAML value of the regular file ``path`` (bounded), parsed with PyYAML's safe loader, which
+    builds plain values only (no Python objects) and refuses aliases that would multiply memory."""
+    import yaml  # PyYAML: installed with huggingface_hub; imported here as only data.yaml needs it
+
+    path = Path(path)
+    text = read_text(path, limit, error, what)
+    loader = _no_alias_loader()(text)
+    try:
+        return loader.get_single_data()
+    except RecursionError as exc:
+        raise error(f"{what} {path} is nested too deeply to be genuine YAML") from exc
+    except yaml.YAMLError as exc:
+        raise error(f"{what} {path} is not valid YAML ({' '.join(str(exc).split())})") from exc
+    finally:
+        loader.dispose()
+
+
+@functools.cache
+def _no_alias_loader() -> type:
+    """PyYAML's safe loader (plain values only, never Python objects) that also refuses aliases
+    (``*name``): a "billion laughs" file expands a few KiB of aliases into gigabytes of lists, and
+    no genuine dataset file needs one."""
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+            if self.check_event(yaml.events.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not accepted", mark)
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
