@@ -113,15 +113,17 @@ def run_export(
         raise SegStudioError(f"no labelled images: no mask in {save_dir} matches an image of {image_dir}")
     common = {"val": options.val, "seed": options.seed, "overwrite": options.overwrite,
               "on_progress": on_progress, "should_stop": should_stop}
-    if key == "voc":
-        return voc_folder.export_voc(source, out, **common)
-    if key == "coco":
-        return coco.export_coco(source, out, use_rle=options.rle, simplify=options.simplify, **common)
-    if key == "yolo":
-        return yolo.export_yolo(source, out, simplify=options.simplify, **common)
-    if key == "hf":
-        return hf_folder.export_hf(source, out, **common)
-    raise SegStudioError(f"unknown export format {key!r}")
+    exporters = {
+        "voc": lambda: voc_folder.export_voc(source, out, **common),
+        "coco": lambda: coco.export_coco(source, out, use_rle=options.rle, simplify=options.simplify, **common),
+        "yolo": lambda: yolo.export_yolo(source, out, simplify=options.simplify, **common),
+        "hf": lambda: hf_folder.export_hf(source, out, **common),
+    }
+    if key not in exporters:
+        raise SegStudioError(f"unknown export format {key!r}")
+    report = exporters[key]()
+    report.warnings[:0] = source.project.listing_warnings  # images left out, by name, every export
+    return report
 
 
 def summary(action: str, report: BatchReport) -> str:

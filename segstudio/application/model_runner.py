@@ -68,8 +68,9 @@ class ModelRunner:
                 self._key = key
             return self._predictor, self._names
 
-    def predict(self, save_dir, model_path: Path, image_path: Path) -> PredictionResult:
-        """Cached on disk when fresh, else computed (and cached)."""
+    def predict(self, save_dir, model_path: Path, image_path: Path, store: bool = True) -> PredictionResult:
+        """Cached on disk when fresh, else computed (and cached unless ``store`` is False: a window
+        on a project that is open in another one reads the cache but writes nothing)."""
         folder = prediction_cache.cache_folder(save_dir, model_path)
         cached = prediction_cache.read_cached(folder, image_path, model_key(model_path)[1])
         if cached is not None:
@@ -78,7 +79,8 @@ class ModelRunner:
         predictor, names = self.predictor(model_path)
         prediction = predictor.predict(load_image(image_path), uncertainty=True)
         result = PredictionResult(image_path, model_path, prediction.labels, prediction.score, names)
-        prediction_cache.store(folder, image_path.stem, result.labels, result.score)
+        if store:
+            prediction_cache.store(folder, image_path.stem, result.labels, result.score)
         return result
 
     def _names_for(self, model_path: Path) -> list[str]:

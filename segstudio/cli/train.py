@@ -145,6 +145,8 @@ def run(args) -> int:
     project = Project(args.images, args.save_dir, args.classes, read_only=True)
     if project.class_conflict is not None:  # masks keep the meaning they were written with
         print(f"warning: {project.class_conflict.message}; training with that recorded list", file=sys.stderr)
+    for line in project.listing_warnings:  # images left out of training: said by name, every run
+        print(f"warning: {line}", file=sys.stderr)
     config, notes = _config(args, project)
     if config.init.strip().lower() != AUTO:  # a catalogue model is downloaded here, with a progress bar
         resolve_model(config.init, project.save_dir)

@@ -55,6 +55,7 @@ class Document:
         self.revision = 0
         self._saved_state = self.history.state
         self._listeners: list[Listener] = []
+        self.locked: str | None = None  # why no edit is accepted (see lock)
 
     # --- properties --------------------------------------------------------------------------
     @property
@@ -84,6 +85,15 @@ class Document:
         the save of these edits is still on its way)."""
         self.history = history
         self._saved_state = history.state if saved else object()
+
+    def lock(self, reason: str) -> None:
+        """Accept no edit from now on: every edit primitive returns None and changes nothing.
+
+        For a map that nothing may write (the project is open in another window): an edit that
+        could never be saved would otherwise be dropped unseen when the image goes away, so it is
+        refused here, in the one place every tool, accept and undo goes through.
+        """
+        self.locked = reason
 
     def mark_saved(self) -> None:
         """Record that the current contents are on disk."""
@@ -122,6 +132,8 @@ class Document:
         value = int(value)
         if not 0 <= value <= 255:
             raise ValueError(f"label value {value} outside 0..255")
+        if self.locked:
+            return None
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != (bbox.h, bbox.w):
             raise ValueError(f"mask shape {mask.shape} does not match rectangle {bbox}")
@@ -150,6 +162,8 @@ class Document:
         Only the tiles that differ are saved. Returns the bounding box of the changes or None.
         """
         new_label = np.asarray(new_label)
+        if self.locked:
+            return None
         if new_label.shape != self._label.shape:
             raise ValueError(f"new label {new_label.shape} differs in size from {self._label.shape}")
         if new_label.dtype != np.uint8:
@@ -195,10 +209,10 @@ class Document:
 
     def undo(self) -> Rect | None:
         """Undo the last step (closing an open stroke first); returns the changed rectangle."""
-        return self._after_history(self.history.undo(self._label))
+        return None if self.locked else self._after_history(self.history.undo(self._label))
 
     def redo(self) -> Rect | None:
-        return self._after_history(self.history.redo(self._label))
+        return None if self.locked else self._after_history(self.history.redo(self._label))
 
     def _after_history(self, rect: Rect | None) -> Rect | None:
         return None if rect is None else self._changed(rect)

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageLoadError
+from .palette import colour_codes, voc_palette
 from .safe_read import check_regular_file
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -56,29 +57,70 @@ def without_masks(files: list[Path]) -> list[Path]:
     When masks are saved beside their images (labelImg's default: the save folder is the image
     folder), ``photo.jpg``'s mask is ``photo.png``: that file is a mask, not a photo to label,
     predict or train on. But ``beach.png`` beside ``beach.jpg`` may be a second photo: a PNG is
-    taken for a mask only if it looks like one (:func:`mask_file_problem`: a one-channel 8-bit
-    PNG of its photo's size, read from the headers). Otherwise both stay in the list; the
-    project then refuses to save a mask for either (their masks would be one file).
+    taken for a mask only if it looks like one (:func:`mask_beside_problem`). Otherwise both stay
+    in the list; the project then refuses to save a mask for either (their masks would be one
+    file) and says why the PNG was not taken for a mask (:func:`mask_beside_problem`).
     """
+    photos = photos_by_stem(files)
+    return [p for p in files if not (p.suffix.lower() == ".png" and _is_mask_of_any(p, photos.get(p.stem, [])))]
+
+
+def photos_by_stem(files: list[Path]) -> dict[str, list[Path]]:
+    """The files of ``files`` that are not PNGs, by stem: the photos a same-stem PNG may be a mask of."""
     photos: dict[str, list[Path]] = {}
     for path in files:
         if path.suffix.lower() != ".png":
             photos.setdefault(path.stem, []).append(path)
-    return [p for p in files if not (p.suffix.lower() == ".png" and _is_mask_of_any(p, photos.get(p.stem, [])))]
+    return photos
 
 
 def _is_mask_of_any(png: Path, photos: list[Path]) -> bool:
     """True when ``png`` looks like the mask of one of ``photos`` (same stem, other extension)."""
-    if not photos or mask_file_problem(png) is not None:  # cheap check first: mode, not size
+    return bool(photos) and any(mask_beside_problem(png, photo) is None for photo in photos)
+
+
+def mask_beside_problem(png: Path, photo: Path) -> str | None:
+    """Why ``png`` is not taken for the mask of ``photo`` (its same-stem neighbour), or None when it is.
+
+    A mask is a one-channel 8-bit PNG of the photo's size (:func:`mask_file_problem`, headers
+    only), or an RGB PNG of that size whose colours are all Pascal VOC class colours (the
+    VOC-coloured masks other tools write; only then are its pixels read). A photo that cannot be
+    read keeps its one-channel PNG as its mask.
+    """
+    problem = mask_file_problem(png)  # cheap check first: format and mode, not size
+    if problem is not None and not _rgb_png(png):
+        return problem
+    try:
+        size = image_size(photo)
+    except ImageLoadError:
+        return problem  # an unreadable photo: its one-channel PNG is still its mask
+    if problem is None:
+        return mask_file_problem(png, size)
+    return _voc_coloured_problem(png, size)
+
+
+def _rgb_png(path: Path) -> bool:
+    try:
+        with _open(path) as image:
+            return image.format == "PNG" and image.mode in ("RGB", "RGBA")
+    except ImageLoadError:
         return False
-    for photo in photos:
-        try:
-            size = image_size(photo)
-        except ImageLoadError:  # an unreadable photo: its one-channel PNG is still its mask
-            return True
-        if mask_file_problem(png, size) is None:
-            return True
-    return False
+
+
+def _voc_coloured_problem(path: Path, size: tuple[int, int]) -> str | None:
+    """Why the RGB PNG ``path`` is not a VOC-coloured mask of an image of ``size``, or None."""
+    try:
+        with _open(path) as image:
+            width, height = image.size
+            if (width, height) != tuple(size):
+                return f"an RGB image of {width}×{height} pixels, not the {size[0]}×{size[1]} of its image"
+            rgb = np.asarray(image.convert("RGB"))
+    except (ImageLoadError, OSError, ValueError, SyntaxError) as exc:
+        return f"not a readable image ({exc})"
+    colours = np.unique(colour_codes(rgb))
+    if np.isin(colours, colour_codes(voc_palette())).all():
+        return None
+    return "an RGB image with colours that are not class colours (a photo, or a mask in other colours)"
 
 
 MASK_MODES = ("P", "L")  # what segstudio writes (P), and plain grayscale index masks (L)

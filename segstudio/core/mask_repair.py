@@ -20,8 +20,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import SaveError
-from .masks import colour_codes, rgb_to_index, unknown_values
-from .palette import IGNORE_INDEX
+from .masks import rgb_to_index, unknown_values
+from .palette import IGNORE_INDEX, colour_codes
 
 # Repairs, in the order the dialog lists them.
 ADD_CLASSES = "add_classes"  # values beyond the class list become new classes "class_N"

@@ -17,9 +17,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .atomic import atomic_write_bytes
-from .errors import MaskError, SaveError
-from .images import mask_file_problem
-from .palette import IGNORE_INDEX, palette_bytes, voc_palette
+from .errors import ImageLoadError, MaskError, SaveError
+from .images import mask_file_problem, open_checked
+from .palette import IGNORE_INDEX, colour_codes, palette_bytes, voc_palette
+from .safe_read import check_regular_file
 
 # zlib level 1 writes a 4000×3000 mask several times faster than the default 6 and masks, being
 # mostly flat regions, compress almost as well.
@@ -86,12 +87,6 @@ def _reads_as_mask(path: Path, size: tuple[int, int]) -> bool:
 _OTHER_MASK_MODES = ("RGB", "RGBA", "I", "I;16", "I;16B", "I;16L")
 
 
-def colour_codes(rgb: np.ndarray) -> np.ndarray:
-    """(H, W) int32 codes 0xRRGGBB of an (..., 3) colour array (one number per colour)."""
-    rgb = np.asarray(rgb)
-    return (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
-
-
 def rgb_to_index(rgb: np.ndarray, palette: np.ndarray | None = None) -> tuple[np.ndarray, list[int]]:
     """Map an RGB colour mask to indices through ``palette`` (default: VOC); returns the indices
     (0 where the colour is unknown) and the sorted unknown colour codes."""
@@ -120,10 +115,9 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     if not path.exists():
         raise MaskError(f"mask not found: {path}")
-    if not path.is_file():  # a pipe or a device would block or never end
-        return False
+    check_regular_file(path, MaskError, "mask")  # a pipe or a device would block or never end
     try:
-        with Image.open(path) as image:  # header: the size is the label's, already in memory
+        with open_checked(path, str(path)) as image:  # the one bomb guard, before any pixel
             image.load()
             mode = image.mode
             if mode in ("P", "L"):
@@ -138,6 +132,8 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
             raise MaskError(f"{path}: unsupported mask image mode {mode}")
     except MaskError:
         raise
+    except ImageLoadError as exc:  # open_checked's refusals name the file already
+        raise MaskError(f"cannot read mask: {exc}") from exc
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError) as exc:
         raise MaskError(f"cannot read mask {path}: {exc}") from exc
 

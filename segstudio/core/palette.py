@@ -50,3 +50,9 @@ def palette_bytes(colours: np.ndarray | None = None) -> list[int]:
         colours = np.asarray(colours, dtype=np.uint8).reshape(-1, 3)
         full[: len(colours)] = colours
     return full.reshape(-1).tolist()
+
+
+def colour_codes(rgb: np.ndarray) -> np.ndarray:
+    """(H, W) int32 codes 0xRRGGBB of an (..., 3) colour array (one number per colour)."""
+    rgb = np.asarray(rgb)
+    return (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]

@@ -197,16 +197,16 @@ class Project:
             return
         try:
             self.record_classes()
-        except OSError as exc:  # a read-only save folder: asked again next time
-            self.class_warnings.append(f"class list not recorded in {self.settings_path}: {exc.strerror or exc}")
+        except (OSError, SaveError) as exc:  # a read-only folder, a full disk: asked again next time
+            self.class_warnings.append(f"class list not recorded in {self.settings_path}: {_reason(exc)}")
 
     def _save_classes_quietly(self) -> None:
         if self.read_only:
             return
         try:
             self.save_classes()
-        except OSError as exc:
-            self.class_warnings.append(f"{self.class_path} not written: {exc.strerror or exc}")
+        except (OSError, SaveError) as exc:
+            self.class_warnings.append(f"{self.class_path} not written: {_reason(exc)}")
 
     def record_classes(self) -> None:
         """Record the current class list as the one the masks are written with (project.json)."""
@@ -236,10 +236,7 @@ class Project:
             entries.append(self._entry(path, by_stem[path.stem]))
         for stem, paths in by_stem.items():
             if len(paths) > 1:
-                names = " and ".join(p.name for p in paths)
-                warnings.append(
-                    f"{names} share the mask {stem}.png: no mask is saved for them until one is renamed"
-                )
+                warnings.append(_shared_stem_warning(stem, paths))
         self.entries, self.listing_warnings = entries, warnings
 
     def _entry(self, path: Path, same_stem: list[Path]) -> ImageEntry:
@@ -332,3 +329,23 @@ class Project:
         self.save_dir.mkdir(parents=True, exist_ok=True)
         save_class_file(self.class_path, self.classes)
         self.record_classes()
+
+
+def _shared_stem_warning(stem: str, paths: list[Path]) -> str:
+    """Why images that share a stem get no mask, naming them, and why a PNG among them that may
+    have been meant as the mask of the others (a mask of another size, other colours) was taken
+    for a photo: their images then drop out of training and exports, which must not pass unsaid."""
+    names = " and ".join(p.name for p in paths)
+    pngs = [p for p in paths if p.suffix.lower() == ".png"]
+    photos = [p for p in paths if p.suffix.lower() != ".png"]
+    if len(pngs) == 1 and photos:
+        reason = images.mask_beside_problem(pngs[0], photos[0])
+        return (f"{pngs[0].name} is not taken for the mask of {photos[0].name}: it is {reason}; both are "
+                f"listed as photos and neither has a mask (training and exports leave them out) until the "
+                f"mask is fixed or one file is renamed")
+    return f"{names} share the mask {stem}.png: no mask is saved for them until one is renamed"
+
+
+def _reason(exc: Exception) -> str:
+    """Why a write failed, without the path the caller names already (an OSError's strerror)."""
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)

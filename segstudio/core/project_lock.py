@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import socket
 import time
@@ -23,6 +24,12 @@ from pathlib import Path
 
 from .errors import SaveError, SegStudioError
 from .paths import STATE_FOLDER, is_regular_file, own_folder
+from .safe_read import read_json
+
+LOCK_LIMIT = 64 * 1024  # a genuine lock is about 150 bytes
+MAX_PID = 2**31 - 1  # pids are C ints everywhere (Linux caps them at 2**22)
+MAX_HOST = 255  # a host name is at most 255 characters (RFC 1035)
+LATEST_START = 2**33  # seconds since the epoch: the year 2242; later is not a real start time
 
 LOCK_NAME = "lock"
 FRESH_SECONDS = 5.0  # an unreadable lock this young may be being written right now: respected
@@ -40,8 +47,33 @@ class LockOwner:
 
     def describe(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.started)) if self.started else "?"
-        here = "" if self.host == socket.gethostname() else f" on {self.host}"
+        here = "" if self.host == socket.gethostname() else f" on {printable(self.host)}"
         return f"pid {self.pid}{here}, since {when}"
+
+    @classmethod
+    def from_json(cls, data: object) -> LockOwner | None:
+        """The owner a lock file's JSON names, or None when a field is missing, of the wrong type or
+        out of range (a received project's lock may hold anything: a pid of 10**30 would overflow
+        ``os.kill``, a start time of 1e300 ``time.localtime``)."""
+        if not isinstance(data, dict):
+            return None
+        pid, host, started, token = (data.get(k) for k in ("pid", "host", "started", "token"))
+        if type(pid) is not int or not 0 < pid <= MAX_PID:
+            return None
+        if not isinstance(host, str) or not 0 < len(host) <= MAX_HOST:
+            return None
+        if isinstance(started, bool) or not isinstance(started, (int, float)):
+            return None
+        if not (math.isfinite(started) and 0 <= started <= LATEST_START):
+            return None
+        token = token if isinstance(token, str) and len(token) <= 64 else ""
+        return cls(pid, host, float(started), token)
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable (terminal escape codes, newlines) shown
+    as its ``\\x``/``\\u`` escape, so that a host name read from a file cannot drive a terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class ProjectLocked(SegStudioError):
@@ -93,13 +125,24 @@ def acquire(save_dir: str | os.PathLike) -> ProjectLock:
             continue
         except OSError as exc:
             raise SaveError(f"cannot create the project lock {path}: {exc.strerror or exc}") from exc
+        _write_owner(fd, path, owner)
+        _HELD.add(owner.token)
+        return ProjectLock(save_dir, path, owner)
+    raise ProjectLocked(path, read_owner(path))
+
+
+def _write_owner(fd: int, path: Path, owner: LockOwner) -> None:
+    """Write the owner into the new lock file ``fd``; on failure (a full disk) remove the file again,
+    so that no empty lock is left to look like one being written, and raise SaveError."""
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(asdict(owner), handle)
             handle.flush()
             os.fsync(handle.fileno())
-        _HELD.add(owner.token)
-        return ProjectLock(save_dir, path, owner)
-    raise ProjectLocked(path, read_owner(path))
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise SaveError(f"cannot write the project lock {path}: {exc.strerror or exc}") from exc
 
 
 @contextlib.contextmanager
@@ -135,11 +178,11 @@ def read_owner(path: Path) -> LockOwner | None:
     """The owner recorded in a lock file, or None when there is none or it cannot be read."""
     if not is_regular_file(path):
         return None
-    try:
-        data = json.loads(Path(path).read_text("utf-8"))
-        return LockOwner(int(data["pid"]), str(data["host"]), float(data["started"]), str(data.get("token", "")))
-    except (OSError, ValueError, KeyError, TypeError):
+    try:  # bounded and never through a link: a received project may hold a 6 GiB "lock"
+        data = read_json(path, LOCK_LIMIT, SegStudioError, "project lock", follow_symlinks=False)
+    except SegStudioError:
         return None
+    return LockOwner.from_json(data)
 
 
 def is_alive(owner: LockOwner) -> bool:
@@ -177,8 +220,8 @@ def _remote(owner: LockOwner) -> bool:
 
 
 def _is_fresh(path: Path) -> bool:
-    try:
-        return time.time() - os.lstat(path).st_mtime < FRESH_SECONDS
+    try:  # a modification time in the future (a received archive, a wrong clock) is not "young"
+        return 0 <= time.time() - os.lstat(path).st_mtime < FRESH_SECONDS
     except OSError:
         return False
 

@@ -270,7 +270,8 @@ def test_without_masks_drops_pngs_that_are_masks_of_other_photos(tmp_path) -> No
         Image.new("RGB", (8, 6)).save(tmp_path / name)
     write_mask(tmp_path / "a.png", np.zeros((6, 8), np.uint8))
     Image.new("L", (8, 6)).save(tmp_path / "c.png")  # a grayscale index mask
-    Image.new("RGB", (8, 6)).save(tmp_path / "d.png")  # a second photo, not a mask
+    noise = np.random.default_rng(0).integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(tmp_path / "d.png")  # a second photo, not a mask
     files = [tmp_path / n for n in ("a.jpg", "a.png", "b.png", "c.tif", "c.png", "d.jpg", "d.png")]
     assert [p.name for p in without_masks(files)] == ["a.jpg", "b.png", "c.tif", "d.jpg", "d.png"]
 

@@ -70,7 +70,8 @@ def test_a_png_photo_beside_a_jpeg_of_the_same_stem_is_listed_as_an_image(tmp_pa
     assert names == ["a.jpg", "beach.jpg", "beach.png", "g.jpg", "g.png"]  # a.png is a.jpg's mask
     project = Project(folder)
     assert [e.image_path.name for e in project.entries] == names
-    assert any("beach.jpg and beach.png" in w for w in project.listing_warnings)
+    assert any("beach.png is not taken for the mask of beach.jpg: it is an RGB image with colours" in w
+               for w in project.listing_warnings)
     labelled = {e.image_path.name for e in project.entries if project.is_labelled(e)}
     assert labelled == {"a.jpg"}  # beach.png is not beach.jpg's mask, even though it exists
     assert project.load_mask(project.entries[1]) is None

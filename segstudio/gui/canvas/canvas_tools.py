@@ -46,6 +46,7 @@ class ToolController(QObject):
     edit_finished = Signal()  # a gesture ended (the session schedules autosave / recovery)
     preview_changed = Signal()  # polygon / rectangle outline moved: canvas repaint
     settings_changed = Signal()  # tool or brush size changed (docks, cursor)
+    edit_refused = Signal(str)  # a gesture on a document that accepts no edit: why (Document.lock)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -121,6 +122,9 @@ class ToolController(QObject):
     def press(self, x: float, y: float, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
         doc = self.document
         if doc is None:
+            return
+        if doc.locked:
+            self.edit_refused.emit(doc.locked)
             return
         if modifiers & Qt.KeyboardModifier.AltModifier:
             self._pick(x, y)

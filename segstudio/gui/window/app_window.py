@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         s.entry_changed.connect(lambda index: self.file_dock.update_entry(s.project, index))
         s.load_failed.connect(self._on_load_failed)
         t.edit_finished.connect(self._on_edit_finished)
+        t.edit_refused.connect(self._edit_refused)
         t.class_picked.connect(self.select_class)
         t.preview_changed.connect(c.viewport().update)
         t.settings_changed.connect(self._on_tool_settings)
@@ -337,8 +338,9 @@ class MainWindow(QMainWindow):
         self._detach_document()
         self._document = document
         document.add_listener(self.mask_layer.update_rect)
-        self.tools.set_document(document)
-        self.set_editing_enabled(True)
+        editable = document.locked is None  # a read-only project: shown, never edited
+        self.tools.set_document(document)  # a gesture on a locked document says why it does nothing
+        self.set_editing_enabled(editable)
         self.canvas.set_loading(None)
         self._shown = loaded
         ready = loaded.overlay if loaded.overlay_lut is self.mask_layer.native_lut else None
@@ -350,12 +352,17 @@ class MainWindow(QMainWindow):
         self.status_labels["size"].setText(f"{width} × {height}")
         self.update_title()
         self.actions["repair_mask"].setEnabled(False)
-        if loaded.mask_problem is not None:
+        if not editable:
+            self._edit_refused(document.locked)
+        elif loaded.mask_problem is not None:
             self.offer_mask_repair()
         if loaded.counts is not None:
             self.class_dock.set_counts(loaded.counts)
         else:
             self.update_counts()
+
+    def _edit_refused(self, reason: str) -> None:
+        self.statusBar().showMessage(f"The project is {reason}: painting is off in this window", 8000)
 
     def offer_mask_repair(self) -> bool:
         """The open image's mask did not load: ask for a repair (see mask_repair_flow)."""

@@ -200,7 +200,8 @@ class ModelFeatures(QObject):
                                         "(Models dock)" if model is None else "")
             return
         self.review_dock.set_status(f"Predicting {entry.image_path.name} with {model.name}…")
-        self.service.request(self.project.save_dir, model, entry.image_path)
+        self.service.request(self.project.save_dir, model, entry.image_path,
+                             store=not self.window.session.read_only)
 
     def prediction_ready(self, result) -> None:
         entry = self.window.session.entry
@@ -240,6 +241,10 @@ class ModelFeatures(QObject):
     def accept(self, mode: AcceptMode, class_index: int) -> None:
         if not self.prediction.available:
             self.window.statusBar().showMessage("No prediction for this image to accept", 3000)
+            return
+        if self.window.session.read_only:
+            self.window.statusBar().showMessage(f"The project is {self.window.session.read_only}: "
+                                                "nothing is accepted in this window", 5000)
             return
         if self.prediction.accept(mode, class_index):
             self.window.statusBar().showMessage(f"Prediction accepted ({mode.value}); Ctrl+Z undoes it", 4000)
@@ -303,6 +308,9 @@ class ModelFeatures(QObject):
     # --- predict all, uncertainty ------------------------------------------------------------------
     def predict_all(self) -> None:
         project, model = self.project, self.active
+        if self.window.session.read_only:  # its only product is the prediction cache, on disk
+            dialogs.error(self.window, "Predict all", f"The project is {self.window.session.read_only}.")
+            return
         if project is None or model is None or self.batch is not None:
             if model is None:
                 dialogs.info(self.window, "Predict all", "Choose an active model first (Models dock).")

@@ -284,6 +284,8 @@ class Session(QObject):
         self.document = document
         if document is not None:
             document.add_listener(self._on_edit)
+            if self.read_only:  # nothing could save an edit: none is accepted (see Document.lock)
+                document.lock(self.read_only)
 
     def _schedule_prefetch(self, index: int) -> None:
         """Keep exactly one image ahead and one behind loaded (older ones are freed)."""
@@ -355,6 +357,8 @@ class Session(QObject):
         autosave, undoable) and saving is allowed again. The file is first moved aside (a
         ``.bak-<time>`` backup), whatever the repair.
         """
+        if self.read_only:  # the repair renames the user's file: never from a read-only window
+            raise SegStudioError(f"the project is {self.read_only}; repair the mask in that window")
         loaded, problem = self.current, self.current.mask_problem if self.current else None
         if problem is None or repair not in problem.repairs:
             raise SegStudioError(f"{repair!r} does not apply to this mask")

@@ -45,8 +45,9 @@ class PredictionService(QObject):
         self._memory: OrderedDict = OrderedDict()
         self._token = 0
 
-    def request(self, save_dir, model_path: Path, image_path: Path) -> bool:
-        """Predict ``image_path``; True when the answer was in memory (``ready`` emitted at once)."""
+    def request(self, save_dir, model_path: Path, image_path: Path, store: bool = True) -> bool:
+        """Predict ``image_path``; True when the answer was in memory (``ready`` emitted at once).
+        ``store``: write the prediction into the disk cache (not for a read-only project)."""
         self._token += 1
         try:
             key = (str(image_path), model_key(model_path), image_path.stat().st_mtime)
@@ -58,7 +59,7 @@ class PredictionService(QObject):
             self.ready.emit(self._memory[key])
             return True
         token = self._token
-        self._pool.submit(self.runner.predict, save_dir, model_path, image_path,
+        self._pool.submit(self.runner.predict, save_dir, model_path, image_path, store,
                           on_done=lambda future: self._on_done(token, key, future))
         return False
 
