@@ -132,8 +132,15 @@ class Project:
         colours = self.settings.get("class_colours")
         return colours if isinstance(colours, dict) else {}
 
+    def check_writable(self) -> None:
+        """SaveError when the project was opened read-only: the one question every writer of the
+        project's files (masks, XML, classes.txt, project.json) asks before writing."""
+        if self.read_only:
+            raise SaveError(f"{self.save_dir} is open read-only (another window or process has it); nothing is written")
+
     def save_settings(self) -> None:
         """Write :attr:`settings` atomically, merged over the file on disk (see core.project_file)."""
+        self.check_writable()
         self.settings = project_file.write_settings(self.save_dir, self.settings)
 
     def save_class_colours(self) -> None:
@@ -307,6 +314,7 @@ class Project:
 
     def save(self, entry: ImageEntry, label: np.ndarray, verified: bool = False) -> None:
         """Write the mask PNG and the VOC XML (and ``classes.txt`` if missing), each atomically."""
+        self.check_writable()
         if entry.mask_blocked is not None:
             raise SaveError(entry.mask_blocked)
         if entry.mask_is_image:  # an entry made by hand, not by refresh
@@ -326,6 +334,7 @@ class Project:
 
     def save_classes(self) -> None:
         """Write classes.txt and record it as the list the masks are written with."""
+        self.check_writable()
         self.save_dir.mkdir(parents=True, exist_ok=True)
         save_class_file(self.class_path, self.classes)
         self.record_classes()

@@ -10,7 +10,7 @@ from gui_helpers import drag
 from gui_project import make_project
 from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: F401
 
-from segstudio.core.errors import SegStudioError
+from segstudio.core.errors import SaveError, SegStudioError
 from segstudio.core.geometry import Rect
 from segstudio.core.masks import write_mask
 
@@ -40,6 +40,11 @@ def test_read_only_window_refuses_every_edit_and_loses_nothing(tmp_path, make_wi
     assert not second.actions["undo"].isEnabled() and not second.actions["save"].isEnabled()
     assert "painting is off" in second.statusBar().currentMessage()
     assert second.session.document.paint(Rect(0, 0, 4, 4), np.ones((4, 4), bool), 2) is None
+    from segstudio.application.review_rules import set_project_aliases
+    with pytest.raises(SaveError, match="read-only"):  # the one question every project writer asks
+        set_project_aliases(second.session.project, {"cat": "dog"})
+    with pytest.raises(SaveError, match="read-only"):
+        second.session.project.save(second.session.entry, shown)
     second.session.load_index(1)
     assert second.session.wait_loaded()
     second.close()
