@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -28,3 +29,24 @@ def shared_fixtures() -> Path:
         pytest.skip(f"reference files made by labelme and labelImg not found at {SHARED_FIXTURES} "
                     "(they are not part of the repository)")
     return SHARED_FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def no_real_dialogs(monkeypatch):
+    """A real modal dialog on the offscreen platform aborts the interpreter. Every dialog of the
+    window raises instead unless the test records answers (fake_dialogs in tests/gui); a window left
+    open by an earlier test that asks a question while closing then fails one test, not the run."""
+    dialogs = sys.modules.get("segstudio.gui.window.dialogs")
+    if dialogs is not None:
+        for name, value in list(vars(dialogs).items()):
+            own = getattr(value, "__module__", "") == dialogs.__name__ and not isinstance(value, type)
+            if callable(value) and own and not name.startswith("_"):
+                monkeypatch.setattr(dialogs, name, _refuse(name))
+    yield
+
+
+def _refuse(name: str):
+    def refuse(*args, **kwargs):
+        raise RuntimeError(f"a real {name} dialog would open in a test: record its answer (fake_dialogs)")
+
+    return refuse

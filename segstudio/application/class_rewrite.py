@@ -11,6 +11,7 @@ thread behind a progress dialog.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from segstudio.core import project_file
 from segstudio.core.atomic import write_temporary
 from segstudio.core.classes import apply_remap, class_file_text
-from segstudio.core.errors import SaveError
+from segstudio.core.errors import SaveError, SegStudioError
 from segstudio.core.journal import TEMP_SUFFIX, apply_renames, write_journal
 from segstudio.core.masks import encode_mask_png, read_mask
 from segstudio.core.voc_xml import annotation_from_mask, annotation_to_xml
@@ -93,3 +94,21 @@ def _recorded_settings(project) -> tuple[str, dict]:
     project.settings_path.parent.mkdir(parents=True, exist_ok=True)
     settings = {**project.settings, project_file.CLASS_LIST_KEY: list(project.classes.names)}
     return project_file.settings_text(project.save_dir, settings)
+
+
+INTERRUPTED = "interrupted"  # the pools shut down (the window closed) before the rewrite ran
+
+
+def outcome(future: Future) -> str | None:
+    """A finished rewrite's answer: None on success, "" when the user cancelled it, else the
+    one-line reason (nothing on disk was changed, or the journal finishes it at the next open)."""
+    if future.cancelled():
+        return INTERRUPTED
+    error = future.exception()
+    if error is None:
+        return None
+    if isinstance(error, Cancelled):
+        return ""
+    if isinstance(error, (SegStudioError, OSError)):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

@@ -123,3 +123,15 @@ def outline(label: np.ndarray, width: int = 2) -> np.ndarray:
     eroded = cv2.erode(label, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     edge = cv2.dilate(label, kernel) != eroded
     return np.where(edge, label, 0).astype(label.dtype)
+
+
+def colour_buffer(label: np.ndarray, native_lut: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The whole layer's pixels for ``label`` (any thread): chunks of rows keep temporaries small."""
+    height, width = label.shape
+    if out is None:
+        out = np.empty((height, width, 4), dtype=np.uint8)
+    step = max(1, 4_000_000 // max(width, 1))
+    for top in range(0, height, step):
+        band = Rect(0, top, width, min(step, height - top))
+        out[band.slices] = colourize(label, native_lut, band)
+    return out

@@ -35,7 +35,7 @@ import numpy as np
 from . import images, mask_repair, masks, project_file
 from .atomic import atomic_write_bytes, remove_stale_temporaries
 from .classes import ClassList, load_class_file, save_class_file
-from .errors import SaveError
+from .errors import SaveError, SegStudioError
 from .journal import STATE_FOLDER, complete_journal
 from .palette import IGNORE_INDEX
 from .voc_xml import annotation_from_mask, annotation_to_xml
@@ -219,6 +219,18 @@ class Project:
         """Record the current class list as the one the masks are written with (project.json)."""
         self.settings[project_file.CLASS_LIST_KEY] = list(self.classes.names)
         self.save_settings()
+
+    def add_classes(self, names: list[str]) -> None:
+        """Append classes and write classes.txt, all or nothing: on any failure the class list is
+        as it was and SegStudioError says why (a mask repair adds the classes a mask holds)."""
+        old = self.classes.copy()
+        try:
+            for name in names:
+                self.classes.add(name)
+            self.save_classes()
+        except (SegStudioError, OSError) as exc:
+            self.classes.names, self.classes.colours = old.names, old.colours
+            raise SegStudioError(f"classes not added: {exc}") from exc
 
     def use_recorded_classes(self) -> None:
         """Resolve :attr:`class_conflict` by keeping the recorded list: classes.txt is rewritten."""

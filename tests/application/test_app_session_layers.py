@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-MODULES = ["segstudio.application.navigation", "segstudio.application.open_project",
-           "segstudio.application.recovery_store", "segstudio.application.save_queue"]
+MODULES = ["segstudio.application.session.navigation", "segstudio.application.session.open_project",
+           "segstudio.application.session.recovery_store", "segstudio.application.session.save_queue"]
 
 
 def test_session_modules_import_neither_qt_nor_torch():

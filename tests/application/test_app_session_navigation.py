@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from segstudio.application import navigation
+from segstudio.application.session import navigation
 
 
 def test_neighbours_stay_inside_the_project():

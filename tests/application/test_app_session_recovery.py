@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from segstudio.application.recovery_store import RecoveryStore
+from segstudio.application.session.recovery_store import RecoveryStore
 from segstudio.core.classes import ClassList
 from segstudio.core.masks import write_mask
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segstudio.application import save_queue
-from segstudio.application.open_project import open_project
-from segstudio.application.save_queue import DISCARD, RECOVERY, SAVE, SaveBook, SaveJob, run_job, state_text
+from segstudio.application.session import save_queue
+from segstudio.application.session.open_project import open_project
+from segstudio.application.session.save_queue import DISCARD, RECOVERY, SAVE, SaveBook, SaveJob, run_job, state_text
 from segstudio.core import project_lock
 from segstudio.core.classes import ClassList, save_class_file
 from segstudio.core.masks import read_mask

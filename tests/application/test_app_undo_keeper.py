@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from segstudio.application.undo_keeper import UndoKeeper
+from segstudio.application.session.undo_keeper import UndoKeeper
 from segstudio.core.document import Document
 
 

@@ -16,6 +16,7 @@ from segstudio.gui.window.settings import Settings
 # The tests import gui_helpers (synthetic input); --import-mode=importlib does not add this folder.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from gui_helpers import flush, process_until, settle  # noqa: E402
 from gui_project import CLASSES, SIZE, make_project  # noqa: E402,F401
 
 
@@ -88,13 +89,16 @@ def make_window(qtbot, settings, fake_dialogs):
         window.activateWindow()
         if folder is not None:
             assert window.open_project(folder, **kwargs)
-            assert window.session.wait_loaded()  # images load on a worker thread
+            settle(window)  # images load on a worker thread (a class remap at opening too)
         windows.append(window)
         return window
 
     yield factory
-    for window in windows:
-        window.session.flush()
+    for window in windows:  # closed while the recorded dialogs still answer for them
+        if not window.closing.done:
+            flush(window)
+            window.close()
+            process_until(lambda w=window: w.closing.done or w.closing.confirmed is False, 30)
 
 
 @pytest.fixture

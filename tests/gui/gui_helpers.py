@@ -67,3 +67,46 @@ def gui_ticks(interval_ms: int = 10) -> Iterator[list[float]]:
         yield ticks
     finally:
         timer.stop()
+
+
+def process_until(condition, timeout: float = 30.0) -> bool:
+    """Run the event loop until ``condition()`` holds (True) or ``timeout`` s pass (False). Tests
+    only: the window itself never waits, it follows the session's events."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        QApplication.processEvents()
+        time.sleep(0.001)
+    return True
+
+
+def wait_loaded(window, timeout: float = 30.0) -> bool:
+    """Until the image the window asked for is shown (False on timeout)."""
+    return process_until(lambda: not window.session.loading, timeout)
+
+
+def flush(window, timeout: float = 60.0) -> None:
+    """Write the delayed save now and run the event loop until every queued write has answered."""
+    done: list[bool] = []
+    window.session.flush(lambda: done.append(True))
+    assert process_until(lambda: bool(done), timeout), "the queued writes did not answer"
+    QApplication.processEvents()
+
+
+def settle(window, timeout: float = 60.0) -> None:
+    """Until nothing of the session is on its way: loads, writes, a class rewrite."""
+    editor = getattr(window, "class_editor", None)
+    assert process_until(lambda: not window.session.loading and window.session.idle
+                         and not (editor is not None and editor.rewriting), timeout)
+    flush(window, timeout)
+
+
+def close(window, timeout: float = 60.0) -> bool:
+    """Close ``window`` as a user would: True once it has closed. A close that waits for the last
+    writes ends later (the window closes itself once they have answered): followed here."""
+    if window.close():
+        return True
+    if window.closing.confirmed:
+        process_until(lambda: window.closing.done, timeout)
+    return window.closing.done

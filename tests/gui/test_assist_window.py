@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from gui_helpers import drag, move, press, release
+from gui_helpers import drag, flush, move, press, release, wait_loaded
 from PIL import Image
 from PySide6.QtCore import Qt
 
@@ -122,7 +122,7 @@ def test_cleanup_previews_and_applies_only_on_yes(qtbot, make_window, tmp_path, 
     window.undo()
     assert document.label[25, 25] == 0
     window.save()
-    window.session.flush()
+    flush(window)
     assert window.status_labels["save"].text() == "saved", window.statusBar().currentMessage()
 
 
@@ -148,5 +148,5 @@ def test_clean_every_mask_backs_up_the_originals(qtbot, make_window, project_dir
         assert cleaned[50, 70] == 0 and cleaned[20, 20] == 1
     backups = list((project_dir / ".segstudio" / "backups").glob("cleanup-*/img1.png"))
     assert len(backups) == 1 and backups[0].read_bytes() == original
-    assert window.session.wait_loaded()
+    assert wait_loaded(window)
     assert window.session.document.label[50, 70] == 0  # the window shows the cleaned mask

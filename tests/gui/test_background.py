@@ -16,7 +16,7 @@ def test_answer_and_progress_arrive_on_the_gui_thread(qtbot) -> None:
     gui = threading.current_thread()
 
     def job(n: int) -> int:
-        pool.call_in_gui(lambda step: seen.append(("progress", step, threading.current_thread() is gui)), n)
+        pool.call_soon(lambda step: seen.append(("progress", step, threading.current_thread() is gui)), n)
         return n * 2
 
     pool.submit(job, 21, on_done=lambda f: seen.append(("done", f.result(), threading.current_thread() is gui)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gui_helpers import close, flush, settle
 
 from segstudio.application import class_rewrite
 from segstudio.core.classes import load_class_file
@@ -29,6 +30,7 @@ def test_delete_class_rewrites_every_mask(make_window, labelled_dir, fake_dialog
     window = make_window(labelled_dir)
     window.select_class(3)
     assert window.class_editor.delete(2)
+    settle(window)
     assert "confirm" in fake_dialogs.names()
     first, second = read_mask(labelled_dir / "img1.png"), read_mask(labelled_dir / "img2.png")
     assert (first[0:10] == 1).all() and (first[10:20] == 0).all() and (first[20:30] == 2).all()
@@ -55,6 +57,7 @@ def test_delete_remaps_the_open_image_and_its_undo_history(make_window, labelled
     click(window.canvas, 50, 50)
     document = window.session.document
     assert window.class_editor.delete(1)
+    settle(window)
     assert window.session.document is document  # not reloaded: the undo history is kept
     assert document.label[50, 50] == 1 and (document.label[0:10] == 0).all()  # dog -> 1, cat -> 0
     assert document.dirty
@@ -66,12 +69,12 @@ def test_delete_remaps_the_open_image_and_its_undo_history(make_window, labelled
     window.redo()
     assert document.label[50, 50] == 1  # redo repaints "dog" under its new number
     window.save()
-    window.session.flush()
+    flush(window)
     assert read_mask(labelled_dir / "img1.png")[50, 50] == 1
 
 
 def test_delete_with_autosave_saves_the_remapped_image(make_window, labelled_dir, qtbot, monkeypatch):
-    from segstudio.gui.window import session as session_module
+    from segstudio.application.session import controller as session_module
 
     monkeypatch.setattr(session_module, "SAVE_DELAY_MS", 20)
     window = make_window(labelled_dir)
@@ -81,8 +84,9 @@ def test_delete_with_autosave_saves_the_remapped_image(make_window, labelled_dir
 
     click(window.canvas, 50, 50)
     assert window.class_editor.delete(1)
+    settle(window)
     qtbot.waitUntil(lambda: not window.session.dirty, timeout=5000)
-    window.session.flush()
+    flush(window)
     assert read_mask(labelled_dir / "img1.png")[50, 50] == 1
 
 
@@ -100,6 +104,7 @@ def test_rename_keeps_pixels_and_updates_xml(make_window, labelled_dir, fake_dia
     before = read_mask(labelled_dir / "img1.png")
     fake_dialogs.text_answer = "kitten"
     assert window.class_editor.rename(1)
+    settle(window)
     np.testing.assert_array_equal(read_mask(labelled_dir / "img1.png"), before)
     assert load_class_file(labelled_dir / "classes.txt")[0].names[1] == "kitten"
     xml = (labelled_dir / "img1.xml").read_text()
@@ -110,6 +115,7 @@ def test_rename_keeps_pixels_and_updates_xml(make_window, labelled_dir, fake_dia
 def test_move_down_swaps_indices_in_masks(make_window, labelled_dir):
     window = make_window(labelled_dir)
     assert window.class_editor.move(1, +1)
+    settle(window)
     first = read_mask(labelled_dir / "img1.png")
     assert (first[0:10] == 2).all() and (first[10:20] == 1).all() and (first[20:30] == 3).all()
     assert load_class_file(labelled_dir / "classes.txt")[0].names[:3] == ["background", "dog", "cat"]
@@ -182,17 +188,19 @@ def test_recolour_survives_reopening_and_reaches_the_mask_palette(make_window, l
     window.select_class(2)
     click(window.canvas, 60, 50)
     window.save()
-    window.session.flush()
+    flush(window)
     palette = Image.open(labelled_dir / "img1.png").getpalette()
     assert palette[6:9] == [10, 200, 30]
-    window.close()  # one window writes a project at a time (the project lock)
+    close(window)  # one window writes a project at a time (the project lock)
     other = make_window(labelled_dir)
     assert other.session.project.classes.colours[2] == (10, 200, 30)
     # The colour follows the class through a rename and a reorder.
     fake_dialogs.text_answer = "hound"
     assert other.class_editor.rename(2)
+    settle(other)
     assert other.class_editor.move(2, -1)
-    other.close()
+    settle(other)
+    close(other)
     again = make_window(labelled_dir)
     classes = again.session.project.classes
     assert classes.names[1] == "hound" and classes.colours[1] == (10, 200, 30)
@@ -210,6 +218,7 @@ def test_rename_and_add_touch_no_mask_and_no_undo_history(make_window, labelled_
     mask_bytes = (labelled_dir / "img1.png").read_bytes()
     fake_dialogs.text_answer = "kitten"
     assert window.class_editor.rename(1)
+    settle(window)
     fake_dialogs.text_answer = "bird"
     assert window.class_editor.add() == 4
     assert window.session.document is document and document.dirty and document.can_undo
@@ -265,8 +274,9 @@ def test_reordered_classes_keep_their_colours_also_after_reopening(make_window, 
     window = make_window(labelled_dir)
     before = dict(zip(window.session.project.classes.names, window.session.project.classes.colours))
     assert window.class_editor.move(1, +1)
+    settle(window)
     classes = window.session.project.classes
     assert dict(zip(classes.names, classes.colours)) == before
-    window.session.flush()
+    flush(window)
     reopened = Project(labelled_dir)
     assert dict(zip(reopened.classes.names, reopened.classes.colours)) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+from gui_helpers import wait_loaded  # noqa: E402
 from gui_project import make_project
 from PIL import Image
 
@@ -71,7 +72,7 @@ def test_import_coco_keeps_existing_masks_unless_asked(qtbot, make_window, tmp_p
     assert _sha(save / "img1.png") == mine  # the user's mask stayed
     assert np.array_equal(read_mask(save / "img2.png"), _label(2, 30))
     window.show_image(1)
-    assert window.session.wait_loaded()
+    assert wait_loaded(window)
     assert np.array_equal(window.session.document.label, _label(2, 30))  # the window sees the new mask
     # Asked again and answered yes: the existing mask is replaced.
     shown.clear()

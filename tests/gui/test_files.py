@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from gui_helpers import drag
+from gui_helpers import close, drag, flush, wait_loaded
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtTest import QTest
 
+from segstudio.application.session import controller as session_module
 from segstudio.core.errors import SaveError
 from segstudio.core.masks import read_mask, write_mask
 from segstudio.core.project import Project
-from segstudio.gui.window import session as session_module
 
 
 def paint(window, cls=1, y=20):
@@ -36,14 +36,14 @@ def test_next_previous_autosave_and_reopen(window, make_window, project_dir):
     paint(window, cls=2)
     painted = window.session.document.label.copy()
     QTest.keyClick(window, Qt.Key.Key_D)
-    window.session.wait_loaded()
+    wait_loaded(window)
     assert window.session.index == 1
-    window.session.flush()
+    flush(window)
     on_disk = read_mask(project_dir / "img1.png")
     np.testing.assert_array_equal(on_disk, painted)
     assert window.file_dock.state_of(0) == "labelled"
     QTest.keyClick(window, Qt.Key.Key_A)
-    window.session.wait_loaded()
+    wait_loaded(window)
     assert window.session.index == 0
     np.testing.assert_array_equal(window.session.document.label, painted)
     assert not window.session.dirty and "*" not in window.windowTitle()
@@ -62,12 +62,12 @@ def test_stroke_reaches_disk_without_changing_image(window, project_dir, qtbot):
 def test_space_toggles_verified_in_xml(window, project_dir):
     window.canvas.setFocus()
     QTest.keyClick(window.canvas, Qt.Key.Key_Space)
-    window.session.flush()
+    flush(window)
     assert 'verified="yes"' in (project_dir / "img1.xml").read_text()
     assert window.file_dock.state_of(0) == "verified"
     assert "[verified]" in window.windowTitle()
     window.actions["verify"].trigger()  # toggles back
-    window.session.flush()
+    flush(window)
     assert 'verified="yes"' not in (project_dir / "img1.xml").read_text()
 
 
@@ -79,7 +79,7 @@ def test_failed_save_is_reported_once_and_edits_stay(window, project_dir, fake_d
     paint(window, cls=3)
     painted = window.session.document.label.copy()
     QTest.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
-    window.session.flush()
+    flush(window)
     assert fake_dialogs.names().count("error") == 1
     assert "Read-only" in fake_dialogs.calls[-1][1][2]
     assert window.session.dirty and window.windowTitle().startswith("*")
@@ -87,18 +87,18 @@ def test_failed_save_is_reported_once_and_edits_stay(window, project_dir, fake_d
     assert window.status_labels["save"].text() == "save failed"
     # Moving on keeps the edits in memory; coming back shows them, still unsaved.
     QTest.keyClick(window, Qt.Key.Key_D)
-    window.session.wait_loaded()
-    window.session.flush()
+    wait_loaded(window)
+    flush(window)
     assert fake_dialogs.names().count("error") == 1  # told once, not on every retry
     QTest.keyClick(window, Qt.Key.Key_A)
-    window.session.wait_loaded()
+    wait_loaded(window)
     np.testing.assert_array_equal(window.session.document.label, painted)
     assert window.session.dirty
     assert not (project_dir / "img1.png").exists()
     # Once saving works again, the edits reach the disk.
     monkeypatch.undo()
     window.save()
-    window.session.flush()
+    flush(window)
     np.testing.assert_array_equal(read_mask(project_dir / "img1.png"), painted)
     assert not window.session.dirty
 
@@ -112,7 +112,7 @@ def test_os_error_while_writing_is_a_save_failure(window, project_dir, fake_dial
     monkeypatch.setattr(masks, "write_mask", disk_full)
     paint(window)
     window.save()
-    window.session.flush()
+    flush(window)
     assert "error" in fake_dialogs.names() and window.session.dirty
 
 
@@ -136,7 +136,7 @@ def test_recovery_copy_is_written_and_offered(window, make_window, project_dir, 
     # The class counts are those of the restored mask, not of the empty one it replaced.
     qtbot.waitUntil(lambda: other.class_dock.row_text(2)[2] == _readable(int((painted == 2).sum())), timeout=5000)
     other.save()
-    other.session.flush()
+    flush(other)
     assert not recovery.exists()
     np.testing.assert_array_equal(read_mask(project_dir / "img1.png"), painted)
 
@@ -144,8 +144,8 @@ def test_recovery_copy_is_written_and_offered(window, make_window, project_dir, 
 def test_declined_recovery_is_discarded(window, make_window, project_dir, fake_dialogs, qtbot):
     window.actions["autosave"].setChecked(False)
     paint(window)
-    window.session._delayed_write()
     window.session.flush()
+    flush(window)
     recovery = project_dir / ".segstudio-recovery" / "img1.png"
     assert recovery.exists()
     fake_dialogs.restore_answer = False
@@ -160,21 +160,21 @@ def test_autosave_off_asks_before_leaving(window, project_dir, fake_dialogs):
     paint(window)
     fake_dialogs.unsaved_answer = "cancel"
     QTest.keyClick(window, Qt.Key.Key_D)
-    window.session.wait_loaded()
+    wait_loaded(window)
     assert window.session.index == 0
     fake_dialogs.unsaved_answer = "discard"
     QTest.keyClick(window, Qt.Key.Key_D)
-    window.session.wait_loaded()
+    wait_loaded(window)
     assert window.session.index == 1
-    window.session.flush()
+    flush(window)
     assert not (project_dir / "img1.png").exists()
 
 
 def test_file_filter_and_navigation_follow_the_list(window):
     paint(window)
     QTest.keyClick(window, Qt.Key.Key_D)
-    window.session.wait_loaded()
-    window.session.flush()
+    wait_loaded(window)
+    flush(window)
     dock = window.file_dock
     dock.state_box.setCurrentText("Unlabelled")
     assert dock.visible_indices() == [1, 2]
@@ -185,7 +185,7 @@ def test_file_filter_and_navigation_follow_the_list(window):
     assert dock.visible_indices() == [2]
     dock.filter_edit.setText("")
     dock.list.itemClicked.emit(dock.list.item(2))
-    assert window.session.wait_loaded() and window.session.index == 2
+    assert wait_loaded(window) and window.session.index == 2
     assert dock.list.currentRow() == 2
 
 
@@ -198,7 +198,7 @@ def test_drop_folder_opens_it(window, tmp_path):
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
                        Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
-    assert window.session.wait_loaded()
+    assert wait_loaded(window)
     assert window.session.project.image_dir == other.resolve()
     assert window.file_dock.list.count() == 2
 
@@ -206,7 +206,7 @@ def test_drop_folder_opens_it(window, tmp_path):
 def test_close_saves_and_persists_settings(window, project_dir, settings):
     paint(window)
     window.tools.set_brush_size(33)
-    window.close()
+    close(window)
     np.testing.assert_array_equal(read_mask(project_dir / "img1.png")[20, 10:41], 1)
     assert settings.get_int("tools/brush_size", 0) == 33
     assert settings.last_project()[0] == str(Path(project_dir).resolve())
@@ -221,10 +221,10 @@ def _readable(count: int) -> str:
 def test_unsaved_work_on_another_image_is_told_at_opening(window, make_window, project_dir, fake_dialogs, qtbot):
     window.actions["autosave"].setChecked(False)
     assert window.go(+1)  # img2
-    assert window.session.wait_loaded()
+    assert wait_loaded(window)
     paint(window, cls=2)
-    window.session._delayed_write()
     window.session.flush()
+    flush(window)
     assert (project_dir / ".segstudio-recovery" / "img2.png").exists()
     window.session.release_lock()
     fake_dialogs.confirm_answer = True
@@ -239,9 +239,9 @@ def test_undo_survives_switching_images(window, project_dir, qtbot):
     paint(window, cls=1, y=20)
     paint(window, cls=2, y=40)
     two_strokes = window.session.document.label.copy()
-    assert window.go(+1) and window.session.wait_loaded()
+    assert window.go(+1) and wait_loaded(window)
     paint(window, cls=3, y=10)
-    assert window.go(-1) and window.session.wait_loaded()
+    assert window.go(-1) and wait_loaded(window)
     np.testing.assert_array_equal(window.session.document.label, two_strokes)
     window.undo()  # the second stroke on img1, painted before the switch
     label = window.session.document.label
@@ -250,17 +250,17 @@ def test_undo_survives_switching_images(window, project_dir, qtbot):
     assert not window.session.document.label.any()
     window.redo()
     assert (window.session.document.label == 1).sum() > 0
-    window.session.flush()
+    flush(window)
     np.testing.assert_array_equal(read_mask(project_dir / "img1.png"), window.session.document.label)
 
 
 def test_undo_is_not_given_back_when_the_mask_changed_on_disk(window, project_dir, qtbot):
     paint(window, cls=1, y=20)
-    assert window.go(+1) and window.session.wait_loaded()
-    window.session.flush()
+    assert window.go(+1) and wait_loaded(window)
+    flush(window)
     changed = read_mask(project_dir / "img1.png")
     changed[:5] = 3  # another program edits the mask meanwhile
     write_mask(project_dir / "img1.png", changed)
-    assert window.go(-1) and window.session.wait_loaded()
+    assert window.go(-1) and wait_loaded(window)
     np.testing.assert_array_equal(window.session.document.label, changed)
     assert not window.session.document.can_undo  # the old steps would not fit this map

@@ -7,7 +7,7 @@ import hashlib
 import json
 
 import numpy as np
-from gui_helpers import drag, gui_ticks
+from gui_helpers import close, drag, flush, gui_ticks, wait_loaded
 from model_fixtures import save_constant_model
 
 from segstudio.application.prediction_cache import scores_by_index, uncertainty_order
@@ -52,7 +52,7 @@ def test_a_scribble_project_starts_unlabelled_and_the_eraser_unpaints(qtbot, win
 
     window.actions["scribbles"].setChecked(True)
     assert window.session.project.settings["unpainted"] == "unlabelled"
-    assert window.go(+1) and window.session.wait_loaded()  # an image opened from now on
+    assert window.go(+1) and wait_loaded(window)  # an image opened from now on
     label = window.session.document.label
     assert (label == 255).all()
     window.select_class(1)
@@ -66,7 +66,7 @@ def test_a_scribble_project_starts_unlabelled_and_the_eraser_unpaints(qtbot, win
     drag(window.canvas, [(10, 30), (40, 30)])
     window.actions["fill_unlabelled"].trigger()
     assert (label == 1).all()  # Shift+F fills the unpainted pixels
-    window.session.flush()
+    flush(window)
     assert (read_mask(project_dir / "img2.png") == 1).all()
 
 
@@ -116,7 +116,7 @@ def test_live_uncertainty_of_the_other_images_sorts_the_file_list(qtbot, window,
     assert dock.displayed_indices() == uncertainty_order(3, features.live_scores) and dock.displayed_indices()[2] == 0
     assert all("(" in dock.list.item(row).text() for row in range(2)) and "(" not in dock.list.item(2).text()
     above = dock.displayed_indices()[1]
-    assert window.go(-1) and window.session.wait_loaded() and window.session.index == above  # A follows it
+    assert window.go(-1) and wait_loaded(window) and window.session.index == above  # A follows it
     window.actions["live_training"].setChecked(False)
     _wait_kept(qtbot, window)
     active = features.models_dock.active
@@ -139,7 +139,7 @@ def test_another_folder_opened_while_live_scores_are_on_their_way(qtbot, window,
     qtbot.waitUntil(lambda: live.session is not None and len(live.session.scores) == 2, timeout=60000)
     qtbot.waitUntil(lambda: live.future is not None and not live.future.done(), timeout=60000)  # mid-cycle
     second = make_project(project_dir.parent / "second", count=1)
-    assert window.open_project(second) and window.session.wait_loaded()
+    assert window.open_project(second) and wait_loaded(window)
     _wait_kept(qtbot, window)
     qtbot.wait(100)
     assert window.model_features.live_scores is None
@@ -191,7 +191,7 @@ def _live_for_a_while(qtbot, window, project_dir):
 def test_closing_the_window_while_live_keeps_the_model(qtbot, window, project_dir):
     """The close writes the model at once: no worker's answer comes after a close."""
     _live_for_a_while(qtbot, window, project_dir)
-    assert window.close()
+    assert close(window)
     kept = list((project_dir / "models").glob("live-*"))
     assert len(kept) == 1 and json.loads((kept[0] / "history.json").read_text())["live"]
 
@@ -199,6 +199,6 @@ def test_closing_the_window_while_live_keeps_the_model(qtbot, window, project_di
 def test_a_live_model_that_cannot_be_written_at_close_is_said(qtbot, window, project_dir, fake_dialogs, monkeypatch):
     session = _live_for_a_while(qtbot, window, project_dir)
     monkeypatch.setattr(session, "save", lambda folder: (_ for _ in ()).throw(OSError("disk full")))
-    assert window.close()
+    assert close(window)
     errors = [args for name, args in fake_dialogs.calls if name == "error"]
     assert len(errors) == 1 and "disk full" in errors[0][-1]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from gui_helpers import drag
+from gui_helpers import drag, flush, wait_loaded
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -55,8 +55,8 @@ def test_long_session_keeps_reference_counts_and_every_mask(window):
             QTest.keyClick(window, Qt.Key.Key_Space)  # verify: mask and XML written
         if stroke % 30 == 29:
             QTest.keyClick(window, Qt.Key.Key_D if (stroke // 30) % 3 else Qt.Key.Key_A)
-            assert window.session.wait_loaded()
-    window.session.flush()
+            assert wait_loaded(window)
+    flush(window)
     after = _singleton_counts()
     # Live references come and go; a leak loses one per call, thousands over this session.
     for name, b, a in zip(("True", "False", "None"), before, after):

@@ -12,12 +12,10 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtWidgets import QProgressDialog
 
 from segstudio.core.classes import ClassList, save_class_file
 from segstudio.core.project import Project
 from segstudio.gui.docks.review_dock import ReviewDock
-from segstudio.gui.workers import remap_worker
 from segstudio.gui.workers.background import BackgroundPool
 from segstudio.gui.workers.prediction_worker import BatchPrediction, PredictionService
 
@@ -122,50 +120,11 @@ def test_review_metrics_on_a_lent_pool(qtbot):
     assert own._pool.closed
 
 
-def test_class_rewrite_progress_and_cancel_keep_every_file(qtbot, tmp_path, monkeypatch):
-    project = _labelled(tmp_path / "p")
-    before = _sums(tmp_path / "p")
-    real = remap_worker.rewrite_project
-    values: list[int] = []
-
-    class CancelAtFirstStep(QProgressDialog):
-        def setValue(self, value):  # noqa: N802 - Qt naming
-            values.append(value)
-            super().setValue(value)
-            if value == 1:
-                self.canceled.emit()  # the user presses Cancel (what the button does)
-
-    def slow(project, lut, progress, should_stop):
-        def step(done, total):
-            progress(done, total)
-            time.sleep(0.3)  # time for the Cancel to arrive before the next mask
-        return real(project, lut, step, should_stop)
-
-    monkeypatch.setattr(remap_worker, "QProgressDialog", CancelAtFirstStep)
-    monkeypatch.setattr(remap_worker, "rewrite_project", slow)
-    lut = project.classes.delete(1)
-    assert remap_worker.run_with_progress(None, project, lut, "Deleting") == ""
-    assert values and values[0] == 1
-    assert _sums(tmp_path / "p") == before
-    closed = BackgroundPool("class-rewrite")
-    closed.shutdown()
-    assert remap_worker.run_with_progress(None, project, lut, "Deleting", closed) == remap_worker.INTERRUPTED
-    assert _sums(tmp_path / "p") == before
-
-
-def test_class_rewrite_on_a_lent_pool_finishes_and_leaves_the_pool_open(qtbot, tmp_path):
-    project = _labelled(tmp_path / "p")
-    lent = BackgroundPool("class-rewrite")
-    lut = project.classes.delete(1)
-    assert remap_worker.run_with_progress(None, project, lut, "Deleting", lent) is None
-    assert (tmp_path / "p" / "classes.txt").read_text() == "background\ndog\n"
-    assert not lent.closed
-    lent.shutdown(wait=True)
-
-
 def test_a_second_class_edit_during_a_rewrite_is_refused(qtbot, make_window, project_dir, monkeypatch):
+    from gui_helpers import settle
     from PySide6.QtCore import QTimer
 
+    from segstudio.application import class_rewrite
     from segstudio.core.classes import load_class_file
     from segstudio.core.masks import read_mask
 
@@ -175,34 +134,21 @@ def test_a_second_class_edit_during_a_rewrite_is_refused(qtbot, make_window, pro
     for entry in project.entries[:2]:
         project.save(entry, stripes)
     window = make_window(project_dir)
-    real = remap_worker.rewrite_project
+    real = class_rewrite.rewrite_project
+    gate = threading.Event()
 
     def slow(project, lut, progress, should_stop):
-        time.sleep(0.4)  # the user clicks again meanwhile
+        gate.wait(10)  # the user clicks again meanwhile
         return real(project, lut, progress, should_stop)
 
-    monkeypatch.setattr(remap_worker, "rewrite_project", slow)
+    monkeypatch.setattr(class_rewrite, "rewrite_project", slow)
     editor, during = window.class_editor, []
-    QTimer.singleShot(100, lambda: during.extend([editor.delete(1), editor.add(), editor.move(1, 1)]))
+    QTimer.singleShot(50, lambda: (during.extend([editor.delete(1), editor.add(), editor.move(1, 1)]), gate.set()))
     assert editor.delete(2)  # dog goes; cat and tree stay where a single delete puts them
+    settle(window)
     assert during == [False, None, False]
     assert load_class_file(project_dir / "classes.txt")[0].names == ["background", "cat", "tree"]
     for stem in ("img1", "img2"):
         mask = read_mask(project_dir / f"{stem}.png")
         assert (mask[0:10] == 1).all() and (mask[10:20] == 0).all() and (mask[20:30] == 2).all()
     assert not list(project_dir.glob(".*.remap")) and not editor.rewriting
-
-
-def test_an_unexpected_error_in_the_rewrite_is_reported_not_waited_for(qtbot, tmp_path, monkeypatch):
-    from segstudio.application import class_rewrite
-
-    project = _labelled(tmp_path / "p")
-    before = _sums(tmp_path / "p")
-
-    def broken(*args, **kwargs):
-        raise ValueError("encoder bug")
-
-    monkeypatch.setattr(class_rewrite, "encode_mask_png", broken)
-    message = remap_worker.run_with_progress(None, project, project.classes.delete(1), "Deleting")
-    assert message == "ValueError: encoder bug"
-    assert _sums(tmp_path / "p") == before

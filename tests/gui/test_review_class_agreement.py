@@ -17,6 +17,7 @@ from segstudio.core.project import Project
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "robustness"))
 from cli_helpers import checksums, tiny_model  # noqa: E402
+from gui_helpers import close, flush  # noqa: E402
 
 MODEL_CLASSES = ("background", "dog", "cat", "fish")  # the project is background, cat, dog, tree
 
@@ -34,8 +35,8 @@ def test_window_review_and_cli_evaluate_agree(qtbot, make_window, project_dir, c
     qtbot.waitUntil(lambda: features.review_dock.metrics is not None, timeout=30000)
     review = features.review_dock.metrics
     shown = features.prediction.labels
-    window.session.flush()
-    window.close()  # the project lock is released; the command line reads the same files
+    flush(window)
+    close(window)  # the project lock is released; the command line reads the same files
 
     before = checksums(project_dir)
     status = main(["evaluate", str(project_dir), "--model", str(model), "--images", str(project_dir),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import drag, press, release
+from gui_helpers import drag, press, release, wait_loaded
 from PySide6.QtCore import Qt
 
 from segstudio.core.geometry import Rect
@@ -92,7 +92,7 @@ def test_shift_enter_accepts_only_the_unpainted_pixels_as_one_undo_step(qtbot, w
 
 def test_shift_enter_in_a_scribble_project_fills_only_the_unlabelled_pixels(qtbot, window, sam_folder) -> None:
     window.actions["scribbles"].setChecked(True)
-    assert window.go(+1) and window.session.wait_loaded()  # a new mask: all unpainted (255)
+    assert window.go(+1) and wait_loaded(window)  # a new mask: all unpainted (255)
     document = window.session.document
     document.paint(Rect(0, 10, 80, 10), np.ones((10, 80), bool), 1)  # a scribble
     painted = document.label.copy()
@@ -135,7 +135,7 @@ def test_the_next_image_is_embedded_ahead_and_answers_without_a_new_embedding(qt
     original = segment._segmenter._encode
     segment._segmenter._encode = lambda *args: encoded.append(1) or original(*args)
     window.actions["next_image"].trigger()
-    assert window.session.wait_loaded()
+    assert wait_loaded(window)
     assert np.array_equal(window.session.document.image, ahead)
     press(window.canvas, 30, 20)
     release(window.canvas, 30, 20)

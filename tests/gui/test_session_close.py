@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gui_helpers import close, flush, wait_loaded  # noqa: E402
 from model_fixtures import save_constant_model
 
 from segstudio.core.masks import read_mask
@@ -50,19 +51,19 @@ def test_cancelled_close_keeps_every_pool_working(qtbot, window, project_dir, fa
     window.actions["autosave"].setChecked(False)
     painted = _paint(window, 1)
     fake_dialogs.unsaved_answer = "cancel"
-    assert not window.close()  # "unsaved changes": Cancel
+    assert not close(window)  # "unsaved changes": Cancel
     assert window.isVisible() and shutdowns == [] and not window.pools.shut_down
     assert all(not window.pools.pool(name).closed for name in POOLS)
     # The window still saves, loads, counts and predicts.
     fake_dialogs.unsaved_answer = "save"
-    assert window.show_image(1) and window.session.wait_loaded()
-    window.session.flush()
+    assert window.show_image(1) and wait_loaded(window)
+    flush(window)
     np.testing.assert_array_equal(read_mask(project_dir / "img1.png"), painted)
     assert window.pools.pool("count").submit(sum, [1, 2]).result(10) == 3
     qtbot.waitUntil(lambda: features.prediction.available, timeout=20000)
     assert (features.prediction.labels == 2).all()
     # Then the close is confirmed: every pool goes, each once.
-    assert window.close()
+    assert close(window)
     assert window.pools.shut_down and sorted(shutdowns) == sorted(set(shutdowns)) and set(POOLS) <= set(shutdowns)
 
 
@@ -75,10 +76,10 @@ def test_confirmed_close_shuts_every_pool_down_once(qtbot, window, project_dir, 
     calls: list[int] = []
     real = BackgroundPools.shutdown
     monkeypatch.setattr(BackgroundPools, "shutdown", lambda self, **kw: (calls.append(1), real(self, **kw)))
-    assert window.close()
+    assert close(window)
     np.testing.assert_array_equal(read_mask(project_dir / "img1.png"), painted)  # autosaved before
     assert window.pools.shut_down and len(calls) == 1
     assert sorted(shutdowns) == sorted(set(shutdowns)) and set(POOLS) <= set(shutdowns)
     assert stopped == ["prediction", "metrics"]
-    window.close()  # a second close stops nothing again
+    close(window)  # a second close stops nothing again
     assert len(calls) == 1 and stopped == ["prediction", "metrics"]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_helpers import flush, wait_loaded  # noqa: E402
 from gui_project import make_project
 
 from segstudio.core import recovery
@@ -51,11 +52,11 @@ def test_save_queued_before_opening_another_folder_lands_in_its_own_project(make
     session.document.set_label(painted)
     try:
         assert window.open_project(second)  # autosave queues the save of img1, then project 2 opens
-        assert session.wait_loaded() and session.project.image_dir == second.resolve()
+        assert wait_loaded(window) and session.project.image_dir == second.resolve()
         before = _all_files(second)
     finally:
         gate.set()
-    session.flush()
+    flush(window)
     assert _all_files(second) == before  # nothing written, renamed or deleted in project 2
     assert not (second / "img1.png").exists() and not (second / "img1.xml").exists()
     np.testing.assert_array_equal(read_mask(first / "img1.png"), painted)
@@ -79,15 +80,15 @@ def test_recovery_copy_queued_before_opening_another_folder(make_window, tmp_pat
     painted = np.zeros_like(session.document.label)
     painted[5:15, 5:25] = 2
     session.document.set_label(painted)
-    session._delayed_write()  # the recovery copy of img1, queued behind the gate
+    session.flush()  # the recovery copy of img1, queued behind the gate
     fake_dialogs.unsaved_answer = answer
     try:
         assert window.open_project(second)
-        assert session.wait_loaded()
+        assert wait_loaded(window)
         before = _all_files(second)
     finally:
         gate.set()
-    session.flush()
+    flush(window)
     assert _all_files(second) == before
     assert not (first / ".segstudio-recovery" / "img1.png").exists()
     if answer == "save":

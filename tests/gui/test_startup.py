@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from gui_helpers import wait_loaded  # noqa: E402
 
 from segstudio import app
 from segstudio.core.project import Project
@@ -61,15 +62,15 @@ def test_startup_without_arguments_opens_last_folder_then_demo(make_window, proj
     monkeypatch.setattr(demo, "user_demo_folder", lambda: tmp_path / "userdemo")
     window = make_window()
     assert window.open_startup()  # nothing remembered: the demo
-    assert window.session.wait_loaded()
+    assert wait_loaded(window)
     assert window.session.project.image_dir == (tmp_path / "userdemo").resolve()
     window.open_project(project_dir)
     window.show_image(2)
-    assert window.session.wait_loaded()
+    assert wait_loaded(window)
     window.save_settings()
     again = make_window()
     assert again.open_startup()
-    assert again.session.wait_loaded()
+    assert wait_loaded(again)
     assert again.session.project.image_dir == project_dir.resolve() and again.session.index == 2
 
 
@@ -79,7 +80,7 @@ def test_startup_with_save_dir_and_class_file(make_window, project_dir, tmp_path
     (project_dir / "classes.txt").unlink()
     window = make_window()
     assert window.open_startup(str(project_dir), str(class_file), str(tmp_path / "out"))
-    assert window.session.wait_loaded()
+    assert wait_loaded(window)
     assert window.session.project.classes.names == ["background", "person", "bike"]
     assert window.session.project.save_dir == (tmp_path / "out").resolve()
     assert "background" in window.statusBar().currentMessage()  # the inserted-background warning

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from gui_helpers import gui_ticks
+from gui_helpers import close, flush, gui_ticks, wait_loaded
 from model_fixtures import make_project, set_small_run
 
 from segstudio.application.model_registry import active_model_path
@@ -68,7 +68,7 @@ def test_history_of_active_model_comes_back_after_restart(qtbot, make_window, sy
     window = make_window(image_dir, save_dir=save_dir)
     set_small_run(window.model_features.train_dock, length=2, name="again")
     assert _run(qtbot, window.model_features.train_dock).status == "finished"
-    window.close()
+    close(window)
     second = make_window(image_dir, save_dir=save_dir)
     dock = second.model_features.train_dock
     assert dock.chart.miou.count() == 2 and dock.chart.loss.count() == 2
@@ -140,16 +140,16 @@ def test_edits_during_training_do_not_change_the_run_and_close_stops_it(qtbot, t
     session = train_window.session
     session.load_index(train_window.session.project.entries.index(
         next(e for e in session.project.entries if e.stem == snapshot.entries[0].stem)))
-    assert session.wait_loaded()
+    assert wait_loaded(train_window)
     session.document.set_label(np.full_like(session.document.label, 2))
     session.save_async()
-    session.flush_writes()
+    flush(train_window)
     assert (snapshot.load_mask(snapshot.entries[0]) == original).all()  # the run still sees the old mask
     qtbot.waitUntil(lambda: dock.progress.value() >= 1, timeout=30000)
     fake_dialogs.confirm_answer = False
-    assert not train_window.close() and dock.running  # "no": keep training, keep the window
+    assert not close(train_window) and dock.running  # "no": keep training, keep the window
     fake_dialogs.confirm_answer = True
-    assert train_window.close()
+    assert close(train_window)
     assert not dock.running and "Stopped" in dock.message.text()
     assert not snapshot.folder.exists()
 

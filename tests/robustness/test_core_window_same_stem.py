@@ -13,7 +13,7 @@ pytest.importorskip("pytestqt")
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "gui"))
 from core_hostile import checksums  # noqa: E402
-from gui_helpers import drag  # noqa: E402
+from gui_helpers import close, drag, flush, wait_loaded  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from segstudio.gui.window import dialogs  # noqa: E402
@@ -37,7 +37,7 @@ def test_painting_beach_jpg_never_writes_over_the_beach_png_photo(tmp_path, qtbo
     window.resize(900, 650)
     window.show()
     qtbot.waitExposed(window)
-    assert window.open_project(folder) and window.session.wait_loaded()
+    assert window.open_project(folder) and wait_loaded(window)
     assert window.file_dock.list.count() == 2  # the PNG photo is an image, not beach.jpg's mask
     assert window.session.entry.image_path.name == "beach.jpg"
     window.select_class(1)
@@ -45,10 +45,11 @@ def test_painting_beach_jpg_never_writes_over_the_beach_png_photo(tmp_path, qtbo
     drag(window.canvas, [(10, 20), (40, 20)])
     assert window.session.document.label.any()
     window.save()
-    window.session.flush()
+    flush(window)
     assert "error" in calls and window.session.dirty  # told, and the strokes stay in memory
     # Every user file is unchanged (the app's own state folder holds its lock and class record).
     after = {name: digest for name, digest in checksums(folder).items() if not name.startswith(".segstudio/")}
     assert after == before
     with Image.open(folder / "beach.png") as image:
         assert image.mode == "RGB"
+    assert close(window)  # closed while this test's dialogs answer (the strokes cannot be saved: quit anyway)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gui_helpers import flush  # noqa: E402
 from session_helpers import SIZE, fake_dialogs, make_project, make_window, settings, sha256  # noqa: E402,F401
 
 from segstudio.core.masks import read_mask  # noqa: E402
@@ -65,7 +66,7 @@ def test_reordered_remap_keeps_each_pixels_class_name(tmp_path, make_window, fak
     assert _recorded(folder) == new
     assert window.session.project.classes.names == new
     window.canvas.space_tapped.emit()  # verify rewrites the XML: the names must still be right
-    window.session.flush()
+    flush(window)
     assert _xml_names(folder) == ["cat", "dog", "tree"]
 
 
@@ -79,7 +80,7 @@ def test_reordered_use_recorded_rewrites_classes_txt(tmp_path, make_window, fake
     assert (folder / "classes.txt").read_text().split() == NAMES
     assert sha256(folder / "img1.png") == mask_sum
     window.canvas.space_tapped.emit()
-    window.session.flush()
+    flush(window)
     assert _names_by_region(folder, NAMES) == {"cat": "cat", "dog": "dog", "tree": "tree"}
     assert _xml_names(folder) == ["cat", "dog", "tree"]
 
@@ -93,7 +94,7 @@ def test_reordered_declined_keeps_the_recorded_meaning(tmp_path, make_window, fa
     assert window.session.project.classes.names == NAMES  # the masks' list, for this session
     assert (folder / "classes.txt").read_text().split() == ["background", "tree", "cat", "dog"]
     window.canvas.space_tapped.emit()
-    window.session.flush()
+    flush(window)
     assert sha256(folder / "img1.png") == mask_sum
     assert _xml_names(folder) == ["cat", "dog", "tree"]  # not rewritten with the wrong names
 

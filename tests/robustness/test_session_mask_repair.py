@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gui_helpers  # noqa: E402  (tests/gui, put on sys.path by session_helpers)
+from gui_helpers import flush, wait_loaded  # noqa: E402
 from session_helpers import (  # noqa: E402,F401
     BROKEN_KINDS,
     SIZE,
@@ -49,15 +50,15 @@ def _stroke_autosave_verify(window) -> None:
     """Everything that used to write the empty mask: a stroke, the autosave delay, Space, Ctrl+S."""
     gui_helpers.drag(window.canvas, [(5, 5), (40, 30), (70, 50)])
     window.session.edit_finished()
-    window.session.flush()
+    flush(window)
     window.canvas.space_tapped.emit()
     window.actions["save"].trigger()
     window.session.toggle_verified()  # the session itself refuses too (not only the disabled action)
     window.session.save_async()
-    window.session.flush()
+    flush(window)
     window.show_image(1)  # leaving the image autosaves a dirty one
-    window.session.wait_loaded()
-    window.session.flush()
+    wait_loaded(window)
+    flush(window)
 
 
 @pytest.mark.parametrize("kind", BROKEN_KINDS)
@@ -78,7 +79,7 @@ def _open_with(tmp_path, make_window, fake_dialogs, kind, answers):
     original = mask.read_bytes()
     fake_dialogs.repair_answers = list(answers)
     window = _open(make_window, folder)
-    window.session.flush()
+    flush(window)
     return folder, mask, original, window
 
 
@@ -140,7 +141,7 @@ def test_backup_repair_keeps_the_file_and_starts_empty(tmp_path, make_window, fa
     assert not mask.exists()
     assert not window.session.mask_blocked
     gui_helpers.drag(window.canvas, [(5, 5), (20, 20)])
-    window.session.flush()
+    flush(window)
     assert read_mask(mask).max() > 0  # painting and saving work again
     assert backups[0].read_bytes() == original
 
@@ -156,7 +157,7 @@ def test_repair_chain_size_then_values(tmp_path, make_window, fake_dialogs):
     write_mask(folder / "img1.png", small)
     fake_dialogs.repair_answers = [mask_repair.PAD_CROP, mask_repair.MAP_TO_IGNORE]
     window = _open(make_window, folder)
-    window.session.flush()
+    flush(window)
     assert fake_dialogs.names().count("ask_mask_repair") == 2
     expected = np.zeros((SIZE[1], SIZE[0]), np.uint8)
     expected[0:10, 0:10] = 255
@@ -179,7 +180,7 @@ def test_cancel_then_repair_from_menu(tmp_path, make_window, fake_dialogs):
     assert window.actions["repair_mask"].isEnabled()
     fake_dialogs.repair_answers = [mask_repair.MAP_TO_IGNORE]
     window.actions["repair_mask"].trigger()
-    window.session.flush()
+    flush(window)
     assert not window.session.mask_blocked and not window.actions["repair_mask"].isEnabled()
     assert read_mask(mask).max() == 255
 

@@ -14,6 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gui_helpers  # noqa: E402
+from gui_helpers import flush  # noqa: E402
 from session_helpers import checksums, fake_dialogs, make_project, make_window, settings, sha256  # noqa: E402,F401
 
 from segstudio.core.masks import read_mask  # noqa: E402
@@ -64,7 +65,7 @@ def test_failed_xml_write_ends_in_save_failed_with_reason(tmp_path, make_window,
     window.session.save_failed.connect(failures.append)
     _paint(window, 0)
     window.actions["save"].trigger()
-    window.session.flush()
+    flush(window)
     qtbot.waitUntil(lambda: _state(window) == "save failed", timeout=3000)
     assert failures and "img1.xml" in failures[0]
     assert "img1.xml" in window.statusBar().currentMessage()

@@ -17,7 +17,7 @@ from segstudio.core import journal, project_lock
 from segstudio.core.masks import read_mask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gui_helpers import drag  # noqa: E402
+from gui_helpers import close, drag, flush  # noqa: E402
 from gui_project import make_project  # noqa: E402
 from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: E402,F401
 
@@ -52,7 +52,7 @@ def test_second_window_is_read_only_and_writes_nothing(tmp_path, make_window, fa
     first = make_window(folder)
     paint(first)
     first.save()
-    first.session.flush()
+    flush(first)
     owner = json.loads(project_lock.lock_path(folder).read_text())
     assert owner["pid"] == os.getpid() and owner["host"] == socket.gethostname() and owner["started"] > 0
     before = user_files(folder)
@@ -62,8 +62,8 @@ def test_second_window_is_read_only_and_writes_nothing(tmp_path, make_window, fa
     assert second.status_labels["save"].text().startswith(message)
     paint(second, cls=2, y=40)
     second.save()
-    second.session._delayed_write()
     second.session.flush()
+    flush(second)
     assert second.status_labels["save"].text().startswith(message)
     fake_dialogs.text_answer = "kitten"
     assert not second.class_editor.rename(1)
@@ -73,7 +73,7 @@ def test_second_window_is_read_only_and_writes_nothing(tmp_path, make_window, fa
     assert user_files(folder) == before  # no mask, XML, classes.txt or recovery copy written
     paint(first, cls=3, y=50)  # the first window still writes
     first.save()
-    first.session.flush()
+    flush(first)
     assert read_mask(folder / "img1.png")[50, 20] == 3
 
 
@@ -87,7 +87,7 @@ def test_lock_is_released_on_close_and_on_opening_another_project(tmp_path, make
     # An empty .segstudio is not left behind; it stays only for what it holds (the recorded classes).
     assert not lock.parent.exists() or any(lock.parent.iterdir())
     assert project_lock.lock_path(other).is_file()
-    window.close()
+    close(window)
     assert not project_lock.lock_path(other).exists()
     again = make_window(folder)
     assert again.session.read_only is None
@@ -101,7 +101,7 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path, make_window):
     assert json.loads(path.read_text())["pid"] == os.getpid()
     paint(window)
     window.save()
-    window.session.flush()
+    flush(window)
     assert read_mask(folder / "img1.png")[20, 20] == 1
 
 
@@ -114,7 +114,7 @@ def test_lock_of_another_host_is_respected(tmp_path, make_window):
     before = user_files(folder)
     paint(window)
     window.save()
-    window.session.flush()
+    flush(window)
     assert user_files(folder) == before
 
 
@@ -138,7 +138,7 @@ def test_lock_held_by_another_process(tmp_path, make_window):
     finally:
         holder.stdin.close()
         holder.wait(10)
-    window.close()
+    close(window)
     assert make_window(folder).session.project.classes.names == ["background", "new"]  # now finished
 
 
@@ -194,7 +194,7 @@ def test_cli_import_respects_the_lock_and_training_is_refused_read_only(tmp_path
     second = make_window(folder)
     assert not second.model_features.train_dock.start()
     assert checksums(folder) == before
-    first.close()
+    close(first)
     assert main(["import-labelme", str(source), str(folder)]) == 0
     assert read_mask(folder / "a.png")[2, 2] == 1
     assert not project_lock.lock_path(folder).exists()
@@ -219,4 +219,4 @@ def test_read_only_window_leaves_models_and_training_snapshots_alone(tmp_path, m
     dock.use_selected()
     assert sum(name == "error" and "read-only" in args[2] for name, args in fake_dialogs.calls) == 2
     assert checksums(folder) == before
-    first.close()
+    close(first)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segstudio.application.open_project import open_project
+from segstudio.application.session.open_project import open_project
 from segstudio.cli.main import main
 from segstudio.core import project_lock
 from segstudio.core.masks import write_mask

@@ -15,6 +15,7 @@ from segstudio.application import class_rewrite
 from segstudio.core.project import Project
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gui_helpers import flush, settle  # noqa: E402
 from gui_project import make_project  # noqa: E402
 from state_helpers import fake_dialogs, make_window, settings  # noqa: E402,F401
 
@@ -47,13 +48,14 @@ def test_class_edit_in_the_window_keeps_modes(shared, make_window, fake_dialogs,
     editor = window.class_editor
     edits = {"rename": lambda: editor.rename(1), "move": lambda: editor.move(1, 1), "delete": lambda: editor.delete(2)}
     assert edits[edit]()
+    settle(window)
     assert not list(folder.glob(".*.remap"))
     assert {path: mode(path) for path in wanted} == wanted
     window.select_class(1)  # a later save of the rewritten files keeps the mode too
     from gui_helpers import drag
     drag(window.canvas, [(10, 40), (40, 40)])
     window.save()
-    window.session.flush()
+    flush(window)
     assert {path: mode(path) for path in wanted} == wanted
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import drag
+from gui_helpers import close, drag, flush, wait_loaded
 from gui_project import make_project
 from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: F401
 
@@ -28,7 +28,7 @@ def test_read_only_window_refuses_every_edit_and_loses_nothing(tmp_path, make_wi
     first = make_window(folder)
     strokes(first, 3, cls=1)
     first.save()
-    first.session.flush()
+    flush(first)
     before = checksums(folder)
     second = make_window(folder)
     assert second.session.read_only
@@ -46,8 +46,8 @@ def test_read_only_window_refuses_every_edit_and_loses_nothing(tmp_path, make_wi
     with pytest.raises(SaveError, match="read-only"):
         second.session.project.save(second.session.entry, shown)
     second.session.load_index(1)
-    assert second.session.wait_loaded()
-    second.close()
+    assert wait_loaded(second)
+    close(second)
     assert checksums(folder) == before
 
 
@@ -63,4 +63,4 @@ def test_read_only_window_does_not_repair_a_mask(tmp_path, make_window, fake_dia
     with pytest.raises(SegStudioError, match="read-only"):
         second.session.repair_mask(second.session.current.mask_problem.repairs[0])
     assert checksums(folder) == before
-    first.close()
+    close(first)

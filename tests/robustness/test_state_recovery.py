@@ -17,7 +17,7 @@ from segstudio.core.masks import write_mask
 from segstudio.core.recovery import RECOVERY_FOLDER
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gui_helpers import drag  # noqa: E402
+from gui_helpers import drag, flush, wait_loaded  # noqa: E402
 from gui_project import make_project  # noqa: E402
 from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: E402,F401
 
@@ -30,7 +30,7 @@ def paint(window, cls=1, y=20):
 
 def switch(window, key):
     QTest.keyClick(window, key)
-    assert window.session.wait_loaded()
+    assert wait_loaded(window)
 
 
 @pytest.fixture
@@ -56,10 +56,10 @@ def test_linked_recovery_folder_is_replaced_and_never_followed(tmp_path, outside
     window.actions["autosave"].setChecked(autosave)
     for key in (Qt.Key.Key_D, Qt.Key.Key_D, Qt.Key.Key_A):
         paint(window)
-        window.session._delayed_write()  # the stroke's delayed write: mask or recovery copy
-        window.session.flush()
+        window.session.flush()  # the stroke's delayed write: mask or recovery copy
+        flush(window)
         switch(window, key)
-    window.session.flush()
+    flush(window)
     assert checksums(outside) == before
     assert not link.is_symlink()
     if autosave:
@@ -73,12 +73,12 @@ def test_link_made_while_open_is_refused_not_followed(tmp_path, outside, make_wi
     (project / RECOVERY_FOLDER).symlink_to(outside, target_is_directory=True)  # after the open
     before = checksums(outside)
     paint(window)
-    window.session._delayed_write()
     window.session.flush()
+    flush(window)
     assert any(name == "error" and "symbolic link" in args[2] for name, args in fake_dialogs.calls)
     fake_dialogs.unsaved_answer = "discard"
     switch(window, Qt.Key.Key_D)
-    window.session.flush()
+    flush(window)
     assert checksums(outside) == before
 
 
@@ -95,11 +95,11 @@ def test_files_that_are_not_our_copies_are_never_deleted(tmp_path, outside, make
     for key in (Qt.Key.Key_D, Qt.Key.Key_D):
         paint(window)
         window.save()
-        window.session.flush()
+        flush(window)
         switch(window, key)
     paint(window)
     window.save()
-    window.session.flush()
+    flush(window)
     assert "ask_restore" not in fake_dialogs.names()
     assert checksums(folder, outside) == mine
     assert (folder / "img3.png").exists()
@@ -112,10 +112,10 @@ def test_recovery_folder_exists_only_while_it_holds_a_copy(tmp_path, make_window
     window.actions["autosave"].setChecked(False)
     assert not folder.exists()
     paint(window)
-    window.session._delayed_write()
     window.session.flush()
+    flush(window)
     assert (folder / "img1.png").is_file()
     window.save()
-    window.session.flush()
+    flush(window)
     assert (project / "img1.png").is_file()
     assert not folder.exists()  # the last copy went: so did the folder

@@ -23,7 +23,8 @@ from PySide6.QtGui import QImage
 
 from segstudio.core import overlay
 from segstudio.core.geometry import Rect
-from segstudio.gui.canvas.overlay_layer import _FORMAT, OverlayLayer, colour_buffer, rgba_to_native
+from segstudio.core.overlay import colour_buffer
+from segstudio.gui.canvas.overlay_layer import _FORMAT, OverlayLayer, rgba_to_native
 from segstudio.gui.workers.background import BackgroundPool
 
 SYNC_PIXELS = 2_000_000  # at most ~10 ms of colouring on the GUI thread; bigger areas go to a worker

@@ -16,6 +16,7 @@ from PySide6.QtGui import QImage
 
 from segstudio.core import overlay
 from segstudio.core.geometry import Rect
+from segstudio.core.overlay import colour_buffer
 
 # ARGB32_Premultiplied is the raster engine's native format: no conversion when painting.
 # In memory it is B, G, R, A on little-endian machines.
@@ -30,18 +31,6 @@ def rgba_to_native(rgba: np.ndarray) -> np.ndarray:
     premult = (rgba[..., :3].astype(np.uint16) * alpha + 127) // 255
     full = np.concatenate([premult.astype(np.uint8), rgba[..., 3:4]], axis=-1)
     return np.ascontiguousarray(full[..., _CHANNELS])
-
-
-def colour_buffer(label: np.ndarray, native_lut: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """The whole layer's pixels for ``label`` (any thread): chunks of rows keep temporaries small."""
-    height, width = label.shape
-    if out is None:
-        out = np.empty((height, width, 4), dtype=np.uint8)
-    step = max(1, 4_000_000 // max(width, 1))
-    for top in range(0, height, step):
-        band = Rect(0, top, width, min(step, height - top))
-        out[band.slices] = overlay.colourize(label, native_lut, band)
-    return out
 
 
 class OverlayLayer:

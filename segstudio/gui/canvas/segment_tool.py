@@ -158,7 +158,7 @@ class SegmentTool(QObject):
             from segstudio.model.sam import PromptableSegmenter
 
             self._segmenter = PromptableSegmenter.from_folder(
-                self._folder(), announce=lambda text: self._pool.call_in_gui(self.message.emit, text))
+                self._folder(), announce=lambda text: self._pool.call_soon(self.message.emit, text))
 
     def model_path(self) -> Path:
         """The model folder in use (the chosen one, else the default from the cache); CheckpointError

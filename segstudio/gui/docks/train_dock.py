@@ -92,6 +92,7 @@ class TrainDock(QDockWidget):
         self.window = window
         self.pool = window.pools.pool("train")  # one run at a time; shut down with the window's pools
         self.job: TrainRun | None = None  # the run in progress
+        self._starting = False  # Train was clicked: the queued saves are being written first
         self.active_model: Path | None = None  # for "Continue the active model"
         self.class_names: list[str] = []
         self._started = 0.0
@@ -318,7 +319,8 @@ class TrainDock(QDockWidget):
     # --- running ---------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.job is not None
+        """True from the click on Train (the saves are written first) until the run has ended."""
+        return self.job is not None or self._starting
 
     def start(self) -> bool:
         """Snapshot the masks and start a run; False (with the reason shown) when it cannot start."""
@@ -340,12 +342,25 @@ class TrainDock(QDockWidget):
         self.save_settings()
         if session.dirty:
             session.save_async()  # the open image's latest strokes are part of the run
-        session.flush_writes()
+        self._set_running(True)
+        self._starting = True
+        self.show_message("Writing the last strokes before the run…")
+        session.flush(lambda: self._begin(project, config))  # the snapshot follows the queued saves
+        return True
+
+    def _begin(self, project, config) -> None:
+        """The queued saves have answered: snapshot the masks on disk and start the run."""
+        self._starting = False
+        if project is not self.window.session.project:  # another folder was opened meanwhile
+            self._set_running(False)
+            self.show_message("Another folder was opened: the run did not start.", error=True)
+            return
         try:
             snapshot = take_snapshot(project)
         except OSError as exc:
+            self._set_running(False)
             self.show_message(f"Cannot prepare the training data in {project.save_dir}: {exc}", error=True)
-            return False
+            return
         self.class_names = list(project.classes.names)
         self.job = TrainRun(snapshot, config)
         self.chart.clear()
@@ -354,11 +369,9 @@ class TrainDock(QDockWidget):
         self.progress.setValue(0)
         self.speed_label.setText("preparing…")
         self.show_message(f"Training {config.name} on {len(snapshot.entries)} labelled image(s)…")
-        self._set_running(True)
         self._started = time.monotonic()
         start_training(self.pool, self.job, self._on_progress, self._on_epoch, self._on_finished)
         self.run_started.emit()
-        return True
 
     def stop(self) -> None:
         """End the run after the current batch (the checkpoint is kept)."""

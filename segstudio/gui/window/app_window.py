@@ -15,8 +15,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
-from segstudio.application import navigation
 from segstudio.application.scribbles import unpainted_value
+from segstudio.application.session import navigation
+from segstudio.application.session.controller import ProjectSession
 from segstudio.application.window_title import window_title
 from segstudio.core import overlay
 from segstudio.core.errors import SegStudioError
@@ -34,9 +35,9 @@ from segstudio.gui.window.actions import TOOL_ACTIONS, Actions, Spec
 from segstudio.gui.window.class_keys import ClassKeys
 from segstudio.gui.window.class_ops import ClassEditor
 from segstudio.gui.window.closing import CloseSequence
-from segstudio.gui.window.session import Session
 from segstudio.gui.window.settings import Settings
-from segstudio.gui.workers.background import BackgroundPools
+from segstudio.gui.workers.background import BackgroundPools, qt_timer
+from segstudio.gui.workers.image_loader import display_images
 
 PLUGINS: tuple[str, ...] = (  # modules with install(window)
     "segstudio.gui.window.model_features",
@@ -63,7 +64,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else Settings()
         self.pools = BackgroundPools(self)
         self.closing = CloseSequence(self.pools)
-        self.session = Session(self.pools, self)
+        self.session = ProjectSession(self.pools, qt_timer(self), decorate=display_images)
         self.session.ask_restore = lambda path: dialogs.ask_restore(self, path.name)
         self.session.ask_unsaved = lambda: dialogs.ask_unsaved(self, self._image_name())
         self.tools = ToolController(self)
@@ -206,7 +207,6 @@ class MainWindow(QMainWindow):
             return False
         self.file_dock.set_project(project)
         self.classes_changed(select=1 if len(project.classes) > 1 else 0)
-        self.class_editor.resolve_conflict()
         folder = str(project.image_dir)
         self.settings.add_recent_folder(folder)
         seed = "" if project.class_path.is_file() else str(class_file or "")  # classes.txt rules now
@@ -220,12 +220,19 @@ class MainWindow(QMainWindow):
             self.mask_layer.clear()
             self.canvas.placeholder = f"No images in {folder}"
             self.update_title()
-            return True
+        # A class list that differs from the masks' is resolved first (a remap rewrites every mask
+        # before the first image is read); then the first image is shown.
+        self.class_editor.resolve_conflict(then=lambda: self._show_first(project, select))
+        return True
+
+    def _show_first(self, project, select: str | None) -> None:
+        if project is not self.session.project or not project.entries:
+            return
         index = 0
         if select:
             names = [e.image_path.name for e in project.entries]
             index = names.index(Path(select).name) if Path(select).name in names else 0
-        return self.show_image(self._first_with_unsaved_work(index))
+        self.show_image(self._first_with_unsaved_work(index))
 
     def _first_with_unsaved_work(self, index: int) -> int:
         """At opening, tell about unsaved work on any image (recovery copies), not only ``index``'s."""
@@ -346,7 +353,7 @@ class MainWindow(QMainWindow):
         ready = loaded.overlay if loaded.overlay_lut is self.mask_layer.native_lut else None
         self.mask_layer.set_label(document.label, prepared=ready)
         loaded.overlay = None  # now owned by the layer
-        self.canvas.set_image(loaded.qimage, loaded.pyramid)
+        self.canvas.set_image(loaded.display.qimage, loaded.display.pyramid)
         self.file_dock.set_current(loaded.index)
         width, height = loaded.size
         self.status_labels["size"].setText(f"{width} × {height}")
@@ -514,12 +521,25 @@ class MainWindow(QMainWindow):
     # --- closing ---------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802
         """Ask every question first (plugins, unsaved edits); only a confirmed close stops anything,
-        so a cancelled one leaves a window whose pools all still work."""
+        so a cancelled one leaves a window whose pools all still work. Writes still on their way
+        are not waited for here: the window stays open ("closing") and closes again once the
+        session says they have all answered."""
         self.tools.cancel()
         if self.closing.done:
             event.accept()
             return
         if not self._may_close():
+            event.ignore()
+            return
+        if not self.session.idle:
+            event.ignore()
+            self.closing.confirmed = True  # asked once: the second close only checks the writes
+            self.statusBar().showMessage("Closing: writing the last changes…")
+            self.session.flush(lambda: QTimer.singleShot(0, self, self.close))  # not once the window is gone
+            return
+        if self.session.has_unsaved_snapshots() and not dialogs.confirm(
+                self, "Unsaved changes", "Some edits could not be saved. Quit anyway and lose them?"):
+            self.closing.confirmed = False
             event.ignore()
             return
         self.closing.finish(last=self._let_go)
@@ -530,13 +550,9 @@ class MainWindow(QMainWindow):
         self.session.shutdown()
 
     def _may_close(self) -> bool:
-        if not self.closing.may_close():
-            return False
-        if not self.session.leave_current():
-            return False
-        self.session.flush()
-        return not self.session.has_unsaved_snapshots() or dialogs.confirm(
-            self, "Unsaved changes", "Some edits could not be saved. Quit anyway and lose them?")
+        if self.closing.confirmed:  # asked already: this close only follows the last writes
+            return True
+        return self.closing.may_close() and self.session.leave_current()
 
     # --- window events ---------------------------------------------------------------------------
 

@@ -111,11 +111,12 @@ class AssistFeatures:
         if not dialogs.confirm(window, chosen.title, f"{chosen.title} on {count} labelled mask(s)? Each mask that "
                                "changes is copied to .segstudio/backups first."):
             return
-        session.flush()  # the masks on disk are what gets cleaned
         project = session.project
-        start_job(window, self.pool, chosen.title,
-                  lambda progress, stop: mask_cleanup.clean_project(project, key, amount, progress, stop),
-                  lambda future: self._cleaned(chosen.title, future))
+        # the masks on disk are what gets cleaned: it starts once the queued saves have answered
+        session.flush(lambda: start_job(
+            window, self.pool, chosen.title,
+            lambda progress, stop: mask_cleanup.clean_project(project, key, amount, progress, stop),
+            lambda future: self._cleaned(chosen.title, future)))
 
     def _cleaned(self, title: str, future) -> None:
         if future.cancelled():

@@ -13,13 +13,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from segstudio.application.class_rewrite import IDENTITY, is_identity
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.gui.window import dialogs
-from segstudio.gui.workers import remap_worker
+from segstudio.gui.workers.remap_worker import RewriteProgress
 
 
 class ClassEditor:
@@ -66,17 +68,18 @@ class ClassEditor:
     def rename(self, index: int) -> bool:
         if self._editable() is None or not 0 <= index < len(self.project.classes):
             return False
-        old = self.project.classes.copy()
-        name = dialogs.ask_text(self.window, "Rename class", f"New name for class {index}:", old.names[index])
-        if not name or name == old.names[index]:
+        new = self.project.classes.copy()
+        old_name = new.names[index]
+        name = dialogs.ask_text(self.window, "Rename class", f"New name for class {index}:", old_name)
+        if not name or name == old_name:
             return False
         try:
-            self.project.classes.rename(index, name)
+            new.rename(index, name)
         except SegStudioError as exc:
             dialogs.error(self.window, "Rename class", str(exc))
             return False
         # Indices are unchanged: masks keep their pixels; only the XML object names are rewritten.
-        return self._rewrite(IDENTITY, old, f"Renaming {old.names[index]!r} to {name!r}…", select=index)
+        return self._rewrite(new, IDENTITY, f"Renaming {old_name!r} to {name!r}…", select=index)
 
     def recolour(self, index: int) -> bool:
         if self._editable() is None or not 0 <= index < len(self.project.classes):
@@ -103,9 +106,9 @@ class ClassEditor:
             f"move down one index in every mask ({count} mask files are rewritten).",
         ):
             return False
-        old = project.classes.copy()
-        lut = project.classes.delete(index)
-        return self._rewrite(lut, old, f"Deleting class {name!r}…")
+        new = project.classes.copy()
+        lut = new.delete(index)
+        return self._rewrite(new, lut, f"Deleting class {name!r}…")
 
     def move(self, index: int, delta: int) -> bool:
         project = self._editable()
@@ -122,39 +125,41 @@ class ClassEditor:
             f"Every mask ({len(project.labelled_entries())} files) is renumbered.",
         ):
             return False
-        old = project.classes.copy()
+        new = project.classes.copy()
         order = list(range(len(names)))
         order[index], order[target] = order[target], order[index]
-        lut = project.classes.reorder(order)
-        return self._rewrite(lut, old, "Reordering classes…", select=target)
+        lut = new.reorder(order)
+        return self._rewrite(new, lut, "Reordering classes…", select=target)
 
-    def resolve_conflict(self) -> bool:
+    def resolve_conflict(self, then: Callable[[], None] = lambda: None) -> bool:
         """classes.txt (or the command-line class file) differs from the list the masks were
         written with: remap the masks by name, or keep the recorded list (rewriting classes.txt).
-        Declining keeps the recorded list for this session (asked again at the next open)."""
+        Declining keeps the recorded list for this session (asked again at the next open).
+        ``then()`` runs once resolved (after the remap's rewrite, whatever its outcome)."""
         project = self.project
         conflict = project.class_conflict if project is not None else None
-        if conflict is None:
-            return True
-        if self.rewriting:
-            return False  # asked again at the next open
+        if conflict is None or self.rewriting:  # (during a rewrite: asked again at the next open)
+            then()
+            return conflict is None
         choice = dialogs.ask_class_mismatch(self.window, conflict.message)
         if choice == "remap":
-            old = project.classes.copy()
-            project.classes = conflict.proposed.copy()
-            if not self._rewrite(conflict.remap_lut(), old, "Remapping the masks to the new class list…"):
-                return False
-        elif choice == "recorded":
-            try:
-                project.use_recorded_classes()
-            except (SegStudioError, OSError) as exc:
-                dialogs.error(self.window, "Classes", f"classes.txt not rewritten: {exc}")
-                return False
-            self.window.classes_changed()
-        else:
+            project.class_conflict = None  # given back if the rewrite fails
+            return self._rewrite(conflict.proposed.copy(), conflict.remap_lut(),
+                                 "Remapping the masks to the new class list…", conflict=conflict, then=then)
+        resolved = choice == "recorded" and self._keep_recorded(project)
+        if choice != "recorded":
             self.window.statusBar().showMessage(f"{conflict.message}; using the recorded list for now", 20000)
+        then()
+        return resolved
+
+    def _keep_recorded(self, project) -> bool:
+        """Keep the class list the masks were written with: classes.txt is rewritten to it."""
+        try:
+            project.use_recorded_classes()
+        except (SegStudioError, OSError) as exc:
+            dialogs.error(self.window, "Classes", f"classes.txt not rewritten: {exc}")
             return False
-        project.class_conflict = None
+        self.window.classes_changed()
         return True
 
     def _save_colours(self) -> None:
@@ -163,42 +168,42 @@ class ClassEditor:
         except SegStudioError as exc:
             self.window.statusBar().showMessage(f"Class colours not saved: {exc}", 10000)
 
-    def _pool(self):
-        """The window's class-rewrite pool (shut down with the window's other pools)."""
-        return self.window.pools.pool("class-rewrite")
-
-    def _rewrite(self, lut: np.ndarray, old, title: str, select: int | None = None) -> bool:
-        """Rewrite the project's files through ``lut`` and remap the open image in memory; on
-        failure restore the old class list (nothing on disk or in memory changed)."""
+    def _rewrite(self, classes, lut: np.ndarray, title: str, select: int | None = None, conflict=None,
+                 then: Callable[[], None] = lambda: None) -> bool:
+        """Start making ``classes`` the project's list, its files rewritten through ``lut`` (the
+        session writes the queued saves first, then rewrites, then renumbers the open image); True
+        once started. On failure nothing on disk or in memory changes."""
         window, session, project = self.window, self.window.session, self.project
         window.tools.cancel()
-        identity = is_identity(lut)
-        document = session.document
-        with session.hold_writes():
-            self.rewriting = True
-            try:
-                message = remap_worker.run_with_progress(window, project, lut, title, self._pool())
-            finally:
-                self.rewriting = False
-            if message is None and not identity:
-                session.masks_rewritten(lut)
-                if document is not None and session.document is document:
-                    # map and undo history renumbered together; dirty state unchanged, since
-                    # the file on disk was remapped the same way
-                    document.remap_classes(lut)
+        self.rewriting = True
+        progress = RewriteProgress(window, title, len(project.labelled_entries()))
+        def answered(message: str | None) -> None:
+            self._rewritten(message, lut, select, progress, conflict)
+            then()
+
+        session.rewrite_classes(classes, lut, answered, progress.progress, progress.should_stop)
+        return True
+
+    def _rewritten(self, message: str | None, lut: np.ndarray, select: int | None,
+                   progress: RewriteProgress, conflict=None) -> None:
+        """The rewrite answered (application.class_rewrite.outcome)."""
+        window, session, project = self.window, self.window.session, self.project
+        progress.close()
+        self.rewriting = False
+        if project is None:
+            return
         if message is not None:
-            project.classes = old
+            project.class_conflict = conflict or project.class_conflict
             if message:
                 dialogs.error(window, "Classes", f"The files were not changed: {message}")
             window.classes_changed()
-            return False
+            return
         if project.settings.get("class_colours") or project.classes.colour_map():
             self._save_colours()  # colours are kept by name: a rename moves them along
         if session.dirty:
             session.edit_finished()  # autosave (or a recovery copy) as after any edit
-        if not identity:
+        if not is_identity(lut):
             current = window.tools.current_class
             new_current = int(lut[current]) if current != IGNORE_INDEX else current
             window.tools.current_class = new_current if new_current != 0 else min(1, len(project.classes) - 1)
         window.classes_changed(select=select if select is not None else window.tools.current_class)
-        return True

@@ -22,6 +22,7 @@ class CloseSequence:
         self.pools = pools
         self._guards: list[Callable[[], bool]] = []
         self._hooks: list[Callable[[], None]] = []
+        self.confirmed = False  # every guard said yes; the close waits for the last writes
 
     @property
     def done(self) -> bool:

@@ -124,18 +124,18 @@ class DatasetMenus:
         answer = dialogs.ask_export(self.window, f"Export {fmt.title}", can_rle=fmt.key == "coco")
         if answer is None:
             return
-        self.window.session.flush()  # the masks on disk are what is exported
         options = ExportOptions(val=answer[0], rle=answer[1])
-        self._start(f"Export {fmt.title}",
-                    lambda progress, stop: run_export(fmt.key, project.save_dir, project.image_dir, out, options,
-                                                      progress, stop),
-                    lambda report: dialogs.info(self.window, "Export", summary(f"Exported to {out}", report)))
+        # the masks on disk are what is exported: it starts once the queued saves have answered
+        self.window.session.flush(lambda: self._start(
+            f"Export {fmt.title}",
+            lambda progress, stop: run_export(fmt.key, project.save_dir, project.image_dir, out, options,
+                                              progress, stop),
+            lambda report: dialogs.info(self.window, "Export", summary(f"Exported to {out}", report))))
 
     # --- running ---------------------------------------------------------------------------------
     def _write_job(self, title: str, job) -> None:
         """Save what is on screen, run ``job`` into the save folder, then read the project again."""
-        self.window.session.flush()
-        self._start(title, job, lambda report: self._after_write(title, job, report))
+        self.window.session.flush(lambda: self._start(title, job, lambda report: self._after_write(title, job, report)))
 
     def _after_write(self, title: str, job, report) -> None:
         self.reopen()

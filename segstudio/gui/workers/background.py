@@ -8,7 +8,10 @@ and :meth:`BackgroundPools.shutdown` runs once, after the close is confirmed.
 
 A job is a plain callable run on a worker thread. ``on_done(future)`` runs on the GUI thread when
 it finishes (also when it failed or was cancelled: ``future.exception()`` tells). A running job
-reports progress with :meth:`BackgroundPool.call_in_gui`, which is safe from any thread.
+reports progress with :meth:`BackgroundPool.call_soon`, which is safe from any thread.
+
+These are the window's implementation of ``application.pools`` (the controllers' pools and timers):
+:class:`BackgroundPools` and :func:`qt_timer` are what a window hands its controllers.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 DoneFn = Callable[[Future], None]
 
@@ -59,10 +62,10 @@ class BackgroundPool:
             return future
         future = self._executor.submit(fn, *args)
         if on_done is not None:
-            future.add_done_callback(lambda done: self.call_in_gui(on_done, done))
+            future.add_done_callback(lambda done: self.call_soon(on_done, done))
         return future
 
-    def call_in_gui(self, callback: Callable[..., Any], *args: Any) -> None:
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
         """Run ``callback(*args)`` on the GUI thread, soon; callable from any thread."""
         try:
             self._relay.deliver.emit((callback, args))
@@ -110,3 +113,27 @@ class BackgroundPools:
         self._shut = True
         for name, pool in self._pools.items():
             pool.shutdown(wait=wait or name in wait_for)
+
+
+class QtTimer:
+    """A single-shot QTimer as ``application.pools.Timer`` (its callback runs on the GUI thread)."""
+
+    def __init__(self, interval_ms: int, callback: Callable[[], None], parent: QObject | None = None) -> None:
+        self._timer = QTimer(parent)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(callback)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def is_active(self) -> bool:
+        return self._timer.isActive()
+
+
+def qt_timer(parent: QObject | None = None) -> Callable[[int, Callable[[], None]], QtTimer]:
+    """The timer factory a window gives its controllers (timers owned by ``parent``)."""
+    return lambda interval_ms, callback: QtTimer(interval_ms, callback, parent)

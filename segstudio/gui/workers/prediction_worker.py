@@ -135,7 +135,7 @@ class BatchPrediction(QObject):
         for path in self.image_paths:
             if self._cancel.is_set():
                 break
-            self._pool.call_in_gui(self.progress.emit, position, total, path.name)
+            self._pool.call_soon(self.progress.emit, position, total, path.name)
             try:
                 self.runner.predict(self.save_dir, self.model_path, path)
                 predicted += 1
@@ -145,7 +145,7 @@ class BatchPrediction(QObject):
                 error = f"{path.name}: {_error_text(exc)}"
                 break
             position += 1
-        self._pool.call_in_gui(self.progress.emit, position, total, "")
+        self._pool.call_soon(self.progress.emit, position, total, "")
         return predicted, error
 
     def _done(self, future: Future) -> None:

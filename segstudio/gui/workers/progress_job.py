@@ -37,7 +37,7 @@ def start_job(
     dialog.canceled.connect(stop.set)
 
     def progress(done: int, total: int) -> None:  # worker thread
-        pool.call_in_gui(_show_progress, dialog, done, total)
+        pool.call_soon(_show_progress, dialog, done, total)
 
     def finished(future: Future) -> None:  # GUI thread
         dialog.canceled.disconnect(stop.set)

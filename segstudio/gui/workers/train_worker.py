@@ -2,7 +2,7 @@
 
 :class:`~segstudio.application.train_run.TrainRun` holds the run's rules (no Qt); this module only
 puts it on a :class:`BackgroundPool` job and hands its ``on_progress`` / ``on_epoch`` reports to the
-GUI thread with ``call_in_gui``. The result comes last (same queue), exactly once: a job that ended
+GUI thread with ``call_soon``. The result comes last (same queue), exactly once: a job that ended
 without one (cancelled when the window closed, or a bug) is reported as a "failed" result.
 """
 
@@ -22,10 +22,10 @@ def start_training(pool: BackgroundPool, run: TrainRun, on_progress: Callable, o
     """Run ``run`` on ``pool``; the three callbacks are called on the GUI thread."""
 
     def progress(report) -> None:  # worker thread
-        pool.call_in_gui(on_progress, report)
+        pool.call_soon(on_progress, report)
 
     def epoch(summary) -> None:  # worker thread
-        pool.call_in_gui(on_epoch, summary)
+        pool.call_soon(on_epoch, summary)
 
     def done(future: Future) -> None:  # GUI thread
         on_finished(_result_of(future))

@@ -1,4 +1,4 @@
-"""Image loads off the GUI thread: the one image the user asked for, plus its prefetched neighbours.
+"""Image loads off the owner's thread: the one image the user asked for, plus its prefetched neighbours.
 
 Rules that keep the window fluid and memory bounded:
 
@@ -7,51 +7,53 @@ Rules that keep the window fluid and memory bounded:
   one waits, and every result for a request that is no longer the latest is dropped (or kept as a
   prefetched neighbour when it is one).
 * A request for an image that is being prefetched adopts that load instead of starting another.
-* Prefetch runs on its own thread, for the neighbours the session names (one ahead, one behind);
+* Prefetch runs on its own pool, for the neighbours the session names (one ahead, one behind);
   results for other images are dropped as soon as the user moves away.
 
-Both run on the window's background pools ("load" and "prefetch", gui.workers.background), whose
-answers arrive on the GUI thread; the queue itself never touches widgets.
+Both run on pools of the owner ("load" and "prefetch", see application.pools), whose answers arrive
+on the owner's thread; the queue never touches widgets.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
 
-from PySide6.QtCore import QObject, Signal
+from psygnal import Signal
 
+from segstudio.application.pools import Pools
+from segstudio.application.session.loading import LoadedImage, LoadJob
 from segstudio.core.errors import SegStudioError
-from segstudio.gui.workers.background import BackgroundPools
-from segstudio.gui.workers.image_loader import LoadedImage
 
-Job = Callable[[LoadedImage | None], LoadedImage]  # job(base): base = an earlier load to refresh, or None
+LoadResult = tuple[int, LoadedImage | None, str | None]  # (index, the image or None, the error or None)
 
 
-class LoadQueue(QObject):
+class LoadQueue:
     """Foreground request + background prefetch, with stale results discarded."""
 
-    loaded = Signal(object)  # (index, LoadedImage | None, error message | None) for the latest request
-    prefetched = Signal(int)  # index of a neighbour now loaded ahead (GUI thread)
+    loaded = Signal(object)  # LoadResult of the latest request
+    prefetched = Signal(int)  # index of a neighbour now loaded ahead
 
-    def __init__(self, pools: BackgroundPools, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, pools: Pools) -> None:
         self._foreground = pools.pool("load")
         self._background = pools.pool("prefetch")
         self._prefetch: dict[int, Future] = {}
         self._token = 0
         self._target = -1
         self._running: Future | None = None
-        self._wanted: tuple[int, int, Callable[[], LoadedImage]] | None = None
+        self._wanted: tuple[int, int, functools.partial[LoadedImage]] | None = None
         self._neighbours: set[int] = set()
-        self.started = 0  # foreground jobs started (tests check that nothing piles up)
 
     # --- state -----------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
         """True while the latest request has not been delivered."""
         return self._target >= 0
+
+    @property
+    def running(self) -> bool:
+        """True while a foreground load runs (at most one ever does)."""
+        return self._running is not None
 
     def prefetched_indices(self) -> list[int]:
         return sorted(self._prefetch)
@@ -75,7 +77,7 @@ class LoadQueue(QObject):
         return future if future is not None and future.done() else None
 
     # --- requests --------------------------------------------------------------------------------
-    def request(self, index: int, job: Job, base: LoadedImage | None = None) -> None:
+    def request(self, index: int, job: LoadJob, base: LoadedImage | None = None) -> None:
         """Load ``index`` (refreshing ``base`` when given); the result comes by :attr:`loaded`."""
         self._token += 1
         self._target = index
@@ -86,9 +88,9 @@ class LoadQueue(QObject):
                 base = _result(future)[0]
             else:
                 token = self._token
-                # the prefetch pool's answer is on its way already: a second callback, also on the GUI thread
+                # the prefetch pool's answer is on its way already: a second callback, on the owner's thread
                 future.add_done_callback(
-                    lambda f: self._background.call_in_gui(self._on_finished, "adopted", token, index, f))
+                    lambda f: self._background.call_soon(self._on_finished, "adopted", token, index, f))
                 return
         self._wanted = (self._token, index, functools.partial(job, base))
         self._pump()
@@ -100,7 +102,7 @@ class LoadQueue(QObject):
         self._wanted = None
         self.keep_only(set())
 
-    def prefetch(self, jobs: dict[int, Job]) -> None:
+    def prefetch(self, jobs: dict[int, LoadJob]) -> None:
         """Keep (or start) prefetching exactly the images in ``jobs``; drop every other one."""
         self.keep_only(set(jobs))
         for index, job in jobs.items():
@@ -108,9 +110,9 @@ class LoadQueue(QObject):
                 future = self._background.submit(job, None)  # waits in the cache for take_ready
                 if not future.cancelled():
                     self._prefetch[index] = future
-                    # the index alone goes to the GUI thread: a queued future would keep its image alive
+                    # the index alone crosses threads: a queued future would keep its image alive
                     future.add_done_callback(
-                        lambda _done, index=index: self._background.call_in_gui(self._prefetch_done, index))
+                        lambda _done, index=index: self._background.call_soon(self._prefetch_done, index))
 
     def _prefetch_done(self, index: int) -> None:
         future = self._finished(index)
@@ -129,10 +131,8 @@ class LoadQueue(QObject):
             return
         token, index, job = self._wanted
         self._wanted = None
-        self.started += 1
-        future = self._foreground.submit(
-            job, on_done=lambda f: self._on_finished("foreground", token, index, f))
-        if future.cancelled():  # the window is closing: nothing more will load
+        future = self._foreground.submit(job, on_done=lambda f: self._on_finished("foreground", token, index, f))
+        if future.cancelled():  # the owner is closing: nothing more will load
             self._target = -1
             return
         self._running = future
@@ -156,5 +156,5 @@ def _result(future: Future) -> tuple[LoadedImage | None, str | None]:
         return None, "cancelled"
     except SegStudioError as exc:
         return None, str(exc)
-    except Exception as exc:  # a bug or an unexpected file problem: report it, keep the window alive
+    except Exception as exc:  # noqa: BLE001 - a bug or an unexpected file problem: reported, never fatal
         return None, f"{type(exc).__name__}: {exc}"

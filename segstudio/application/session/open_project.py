@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segstudio.application.recovery_store import RecoveryStore
+from segstudio.application.session.recovery_store import RecoveryStore
 from segstudio.core import project_lock, recovery
 from segstudio.core.errors import SegStudioError
 from segstudio.core.paths import STATE_FOLDER, replace_linked_folder

@@ -1,83 +1,86 @@
-"""The open project and the image being edited, as the window sees it: signals in, calls out.
+"""The project session: the open project, the image being edited, and every file it reads or writes.
 
-A thin Qt adapter over the application layer: which image comes next is ``application.navigation``,
-what a write is and what is on disk ``application.save_queue``, the lock and the open project
-``application.open_project``, recovery copies ``application.recovery_store``. What stays here is
-what needs Qt: signals, the autosave timer, and the background pools (one idiom,
-``gui.workers.background``) that run loads and writes off the GUI thread.
+The single owner of the flow a window runs most: open (lock, read-only reasons), navigate, edit,
+save queue, recovery copies, mask repair. Plain Python: no toolkit, no torch. It talks through
+events (psygnal signals) and runs its slow work on pools it is given (``application.pools``), whose
+answers come back on the thread that owns the session; a window gives it pools answering on its GUI
+thread, a test gives it :class:`~segstudio.application.pools.QueuedPools` and drives it step by step.
 
-No widgets here: the window asks questions through callables (``ask_restore``, ``ask_unsaved``) and
-listens to signals. Images load on loader threads (see load_queue), so switching images never
-blocks the GUI: ``loading_started`` says which image is coming, ``image_loaded`` brings it. Writes
-run on one background thread, in order, from a snapshot of the label map, so the GUI never waits
-for PNG encoding; a failed write keeps the snapshot in memory (the image stays dirty, also after
-moving on) and is reported through ``save_failed``.
+Nothing here ever waits: a load is requested and announced (``loading_started``) then delivered
+(``image_loaded`` or ``load_failed``); writes run in order on one writer pool from a snapshot of the
+label map; "when every queued write has answered" is a callback (:meth:`ProjectSession.flush`), so
+closing, exporting, training and class rewrites are steps that follow the writes, never a loop that
+waits for them. A failed write keeps the snapshot in memory (the image stays dirty, also after
+moving on) and is reported through ``save_failed``. Questions for the user (restore a recovery copy?
+save before leaving?) are callables the window sets (``ask_restore``, ``ask_unsaved``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
+from psygnal import Signal
 
-from segstudio.application import navigation, save_queue
-from segstudio.application.open_project import OpenProject, open_project
-from segstudio.application.save_queue import HELD_STATE, SaveBook, SaveJob
-from segstudio.application.undo_keeper import UndoKeeper
+from segstudio.application import class_rewrite
+from segstudio.application.pools import Pools, TimerFactory
+from segstudio.application.session import navigation, save_queue
+from segstudio.application.session.load_queue import LoadQueue, LoadResult
+from segstudio.application.session.loading import Decorate, LoadedImage, LoadJob, load_job
+from segstudio.application.session.open_project import OpenProject, open_project
+from segstudio.application.session.save_queue import HELD_STATE, SaveBook, SaveJob
+from segstudio.application.session.undo_keeper import UndoKeeper
 from segstudio.core import mask_repair
+from segstudio.core.classes import ClassList
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
-from segstudio.core.project import Project
-from segstudio.gui.workers.background import BackgroundPools
-from segstudio.gui.workers.image_loader import LoadedImage, load_job
-from segstudio.gui.workers.load_queue import LoadQueue
+from segstudio.core.geometry import Rect
+from segstudio.core.mask_repair import MaskDiagnosis
+from segstudio.core.project import ImageEntry, Project
 
 SAVE_DELAY_MS = 1000  # a finished stroke reaches the disk within ~1-2 s
+Then = Callable[[], None]
 
 
-class Session(QObject):
-    """Current project, current image and its Document; all file traffic of the window."""
+class ProjectSession:
+    """Current project, current image and its Document; all file traffic of one window."""
 
     project_opened = Signal()
     loading_started = Signal(int)  # index of the image now being loaded (no document meanwhile)
     image_loaded = Signal(object)  # LoadedImage
     dirty_changed = Signal(bool)
-    save_state = Signal(str)  # "saved", "saving…", "unsaved changes", "save failed"
+    save_state = Signal(str)  # "saved", "saving…", "unsaved changes", "save failed"...
     save_failed = Signal(str)
     entry_changed = Signal(int)  # labelled/verified state of this entry may have changed
     load_failed = Signal(str)
     mask_restored = Signal()  # a recovery copy replaced the mask on screen (counts are stale)
     ahead_loaded = Signal()  # a neighbour is loaded ahead: images_ahead() has more
 
-    def __init__(self, pools: BackgroundPools, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, pools: Pools, timer: TimerFactory, decorate: Decorate | None = None) -> None:
         self._open: OpenProject | None = None
         self.index = -1
         self.current: LoadedImage | None = None
         self.document: Document | None = None
         self.verified = False
         self.autosave = True
-        self.ask_restore: Callable[[object], bool] = lambda path: True
+        self.ask_restore: Callable[[Path], bool] = lambda path: True
         self.ask_unsaved: Callable[[], str] = lambda: "save"  # "save" | "discard" | "cancel"
         self.overlay_lut: np.ndarray | None = None  # mask colours, so loaders colour the overlay too
-        self._queue = LoadQueue(pools, self)
+        self._decorate = decorate
+        self._queue = LoadQueue(pools)
         self._queue.prefetched.connect(lambda _index: self.ahead_loaded.emit())
         self._queue.loaded.connect(self._on_loaded)
         self._writer = pools.pool("save")
-        self._writes: list[Future] = []  # writes (and deferred project closes) not known to be done
+        self._rewriter = pools.pool("class-rewrite")
         self._book = SaveBook()
         self._undo = UndoKeeper()  # undo histories of the images left, given back on return
         self._previous: LoadedImage | None = None  # shown again if the requested image fails
         self.writes_held = False  # a class rewrite is running: no saves, no image switches
-        self._held_result = None  # an image that arrived during a class rewrite (read again after)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(SAVE_DELAY_MS)
-        self._timer.timeout.connect(self._delayed_write)
+        self._held_result: LoadResult | None = None  # an image that arrived during a class rewrite
+        self._when_written: list[Then] = []  # callbacks waiting for every queued write to answer
+        self._timer = timer(SAVE_DELAY_MS, self._delayed_write)
 
     # --- project ---------------------------------------------------------------------------------
     @property
@@ -96,7 +99,7 @@ class Session(QObject):
 
     def recovery_waiting(self) -> list[int]:
         """Indices of the images that have a recovery copy (unsaved work from a previous run)."""
-        if self._open is None:
+        if self._open is None or self.project is None:
             return []
         entries = self.project.entries
         waiting = set(self._open.recovery.waiting([entry.stem for entry in entries]))
@@ -123,10 +126,10 @@ class Session(QObject):
     def _close_after_writes(self, opened: OpenProject) -> None:
         """Close a project left behind once the saves queued for it are written (the writer runs
         jobs in order), so they land in it while its lock still keeps other windows out."""
-        if not any(not future.done() for future in self._writes):
+        if self._book.outstanding == 0:
             opened.close()
             return
-        self._writes.append(self._writer.submit(opened.close))
+        self._writer.submit(opened.close)
 
     def release_lock(self) -> None:
         """Let another window write this project; this window writes nothing more into it."""
@@ -139,12 +142,13 @@ class Session(QObject):
             raise SegStudioError("open a folder first")
         index = self.index
         self.open_project(project.image_dir, None, save_dir)
-        if self.project.entries:
+        if self.project is not None and self.project.entries:
             self.load_index(max(0, index))
+        assert self.project is not None
         return self.project
 
     @property
-    def entry(self):
+    def entry(self) -> ImageEntry | None:
         return self.current.entry if self.current is not None else None
 
     def has_unsaved_snapshots(self) -> bool:
@@ -161,14 +165,18 @@ class Session(QObject):
         image (its file stays as it is) until the user chooses a repair (:meth:`repair_mask`)."""
         return self.current is not None and self.current.mask_problem is not None
 
+    @property
+    def idle(self) -> bool:
+        """True when no write waits: none delayed, none queued or unanswered, no hold."""
+        return not self._timer.is_active() and self._book.outstanding == 0 and not self.writes_held
+
     # --- navigation ------------------------------------------------------------------------------
     def load_index(self, index: int) -> bool:
         """Ask for image ``index``; False when it cannot be shown (or the user cancelled).
 
         The current image is saved (or the user asked) and released at once; the new one is shown
-        when the loader thread has it (at once when it was prefetched), announced by
-        ``loading_started`` then ``image_loaded`` (or ``load_failed``). Only the latest request
-        is ever shown.
+        when its loader has it (at once when it was prefetched), announced by ``loading_started``
+        then ``image_loaded`` (or ``load_failed``). Only the latest request is ever shown.
         """
         project = self.project
         if project is None or not navigation.is_valid(index, len(project.entries)) or self.writes_held:
@@ -199,21 +207,13 @@ class Session(QObject):
         return self._queue.busy or self._held_result is not None
 
     @property
-    def target_entry(self):
+    def target_entry(self) -> ImageEntry | None:
         """The entry shown or being loaded (``entry`` is only set once the image is shown)."""
         if self.project is None or not navigation.is_valid(self.index, len(self.project.entries)):
             return None
         return self.project.entries[self.index]
 
-    def wait_loaded(self, timeout: float = 30.0) -> bool:
-        """Process events until the requested image is shown (tests, scripts); False on timeout."""
-        deadline = time.monotonic() + timeout
-        while self.loading and time.monotonic() < deadline:
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            time.sleep(0.002)
-        return not self.loading
-
-    def masks_rewritten(self, lut=None) -> None:
+    def masks_rewritten(self, lut: np.ndarray | None = None) -> None:
         """Masks on disk changed behind the session's back (class remap): forget every loaded copy.
 
         ``lut`` also remaps the snapshots of edits not saved yet, so they keep their meaning.
@@ -224,16 +224,19 @@ class Session(QObject):
             self._queue.request(self.index, self._job(self.index))
 
     def _neighbours(self, index: int) -> list[int]:
+        assert self.project is not None
         return navigation.neighbours(index, len(self.project.entries))
 
-    def _job(self, index: int):
-        """A loader job for ``index`` with the state it must match, captured now (GUI thread)."""
+    def _job(self, index: int) -> LoadJob:
+        """A loader job for ``index`` with the state it must match, captured now (owner's thread)."""
+        assert self.project is not None and self._open is not None
         entry = self.project.entries[index]
         return load_job(self.project, index, self._book.generation_of(entry.image_path), self.overlay_lut,
-                        self._book.pending.get(entry.image_path), self._open.recovery)
+                        self._book.pending.get(entry.image_path), self._open.recovery, self._decorate)
 
     def _is_fresh(self, loaded: LoadedImage, index: int) -> bool:
         """True when ``loaded`` still matches the files and unsaved edits of image ``index``."""
+        assert self.project is not None
         entry = self.project.entries[index]
         return (
             loaded.entry == entry
@@ -241,7 +244,7 @@ class Session(QObject):
             and loaded.pending is self._book.pending.get(entry.image_path)
         )
 
-    def _on_loaded(self, result) -> None:
+    def _on_loaded(self, result: LoadResult) -> None:
         index, loaded, error = result
         if self.project is None or index != self.index:
             return
@@ -265,6 +268,7 @@ class Session(QObject):
         self.load_failed.emit(message)
 
     def _show(self, loaded: LoadedImage, offer_recovery: bool = True) -> None:
+        assert self.project is not None
         entry = loaded.entry
         self.current, self.index = loaded, loaded.index
         self._previous = None
@@ -291,9 +295,6 @@ class Session(QObject):
         """Keep exactly one image ahead and one behind loaded (older ones are freed)."""
         self._queue.prefetch({i: self._job(i) for i in self._neighbours(index)})
 
-    def _drop_prefetch(self) -> None:
-        self._queue.keep_only(set())
-
     def images_ahead(self) -> list[np.ndarray]:
         """The pixels of the neighbours already loaded ahead, the next image first."""
         if self.index < 0:
@@ -303,7 +304,7 @@ class Session(QObject):
 
     def discard_prefetched(self) -> None:
         """Forget the neighbours loaded ahead (a project setting that shapes new documents changed)."""
-        self._drop_prefetch()
+        self._queue.keep_only(set())
         if self.index >= 0:
             self._schedule_prefetch(self.index)
 
@@ -322,6 +323,7 @@ class Session(QObject):
         if answer == "save":
             self.save_async()
         else:
+            assert self.entry is not None and self.document is not None
             self._book.discard(self.entry.image_path)
             # queued, not done now: a recovery copy of these edits may still wait in the queue
             self._submit(SaveJob(save_queue.DISCARD, self._open, self.entry, self.document.label, self.index))
@@ -329,7 +331,7 @@ class Session(QObject):
 
     # --- saving ------------------------------------------------------------------------------------
     def save_async(self, verified: bool | None = None) -> None:
-        """Write the current mask and XML on the writer thread (snapshot taken now)."""
+        """Write the current mask and XML on the writer pool (snapshot taken now)."""
         if self.document is None:
             return
         if self.mask_blocked:
@@ -349,7 +351,7 @@ class Session(QObject):
         if self.document is not None:
             self.save_async(verified=not self.verified)
 
-    def repair_mask(self, repair: str):
+    def repair_mask(self, repair: str) -> MaskDiagnosis | None:
         """Apply the repair the user chose to the open image's unusable mask (raises SegStudioError).
 
         Returns the next problem (a mask may be the wrong size and hold unknown values too), or
@@ -359,10 +361,12 @@ class Session(QObject):
         """
         if self.read_only:  # the repair renames the user's file: never from a read-only window
             raise SegStudioError(f"the project is {self.read_only}; repair the mask in that window")
-        loaded, problem = self.current, self.current.mask_problem if self.current else None
-        if problem is None or repair not in problem.repairs:
+        loaded = self.current
+        problem = loaded.mask_problem if loaded is not None else None
+        if loaded is None or problem is None or repair not in problem.repairs:
             raise SegStudioError(f"{repair!r} does not apply to this mask")
         project, document = self.project, self.document
+        assert project is not None and document is not None
         size = (document.width, document.height)
         if loaded.entry.mask_path.exists():
             # Every repair keeps the original beside it (<name>.bak-<time>): the repaired mask is a
@@ -370,7 +374,7 @@ class Session(QObject):
             mask_repair.move_aside(loaded.entry.mask_path)
             self.entry_changed.emit(loaded.index)
         if repair == mask_repair.ADD_CLASSES:
-            self._add_classes(mask_repair.classes_to_add(problem.label, len(project.classes)))
+            project.add_classes(mask_repair.classes_to_add(problem.label, len(project.classes)))
         classes = project.classes
         label = mask_repair.repaired_label(problem, repair, size, classes.colour_table(), len(classes))
         following = mask_repair.diagnose_label(label, size, len(project.classes), problem.path)
@@ -381,60 +385,90 @@ class Session(QObject):
             self.edit_finished()
         return following
 
-    def _add_classes(self, names: list[str]) -> None:
-        """Append classes (a mask repair) and write classes.txt; all or nothing."""
-        classes = self.project.classes
-        old = classes.copy()
-        try:
-            for name in names:
-                classes.add(name)
-            self.project.save_classes()
-        except (SegStudioError, OSError) as exc:
-            classes.names, classes.colours = old.names, old.colours
-            raise SegStudioError(f"classes not added: {exc}") from exc
-
-    def flush(self, timeout: float = 60.0) -> None:
-        """Wait for queued writes and deliver their results (close, tests, class remaps)."""
-        if self._timer.isActive():
+    def flush(self, then: Then | None = None) -> None:
+        """Write the delayed save now; ``then()`` once every queued write has answered (at once
+        when none is queued). Closing, exporting and training follow the writes this way."""
+        if self._timer.is_active():
             self._delayed_write()
-        self.flush_writes(timeout)
+        if then is None:
+            return
+        if self._book.outstanding == 0:
+            then()
+        else:
+            self._when_written.append(then)
 
-    def shutdown(self) -> None:
-        """The window is closing (confirmed): finish the writes, then let the project go. The pools
-        themselves belong to the window, which shuts them down after this."""
-        self.flush()
-        self._queue.cancel()
-        self.release_lock()
+    def shutdown(self, then: Then | None = None) -> None:
+        """The window is closing (confirmed): once the writes are done, let the project go, then
+        ``then()``. The pools belong to the window, which shuts them down after this."""
 
-    @contextlib.contextmanager
-    def hold_writes(self):
-        """While a class rewrite runs: finish queued writes first, then write nothing and stay on
-        this image (a delayed save is postponed, not lost)."""
+        def let_go() -> None:
+            self._queue.cancel()
+            self.release_lock()
+            if then is not None:
+                then()
+
+        self.flush(let_go)
+
+    def hold_writes(self, then: Then) -> None:
+        """Before a class rewrite: finish the queued writes, then write nothing and stay on this
+        image until :meth:`release_writes` (a delayed save is postponed, not lost), and ``then()``."""
         self._timer.stop()
-        self.flush_writes()
-        self.writes_held = True
-        try:
-            yield
-        finally:
-            self.writes_held = False
-            held, self._held_result = self._held_result, None
-            if held is not None:
-                self._on_loaded(held)
 
-    def flush_writes(self, timeout: float = 60.0) -> None:
-        """Wait for the writes already queued (without starting the delayed one) and deliver their
-        results, so that the save state is final when this returns."""
-        deadline = time.monotonic() + timeout
-        for future in list(self._writes):
-            with contextlib.suppress(Exception):  # failures are reported through _on_write_done
-                future.result(max(0.0, deadline - time.monotonic()))
-        QCoreApplication.processEvents()
-        while self._book.outstanding and time.monotonic() < deadline:  # answers still on their way
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            time.sleep(0.001)
-        self._writes = [f for f in self._writes if not f.done()]
+        def hold() -> None:
+            self.writes_held = True
+            then()
 
-    def _on_edit(self, rect) -> None:
+        self.flush(hold)
+
+    def release_writes(self) -> None:
+        """The rewrite is over: writes and image switches again; an image that arrived meanwhile is
+        checked now (its mask may predate the rewrite)."""
+        self.writes_held = False
+        held, self._held_result = self._held_result, None
+        if held is not None:
+            self._on_loaded(held)
+
+    def rewrite_classes(self, classes: ClassList, lut: np.ndarray, done: Callable[[str | None], None],
+                        progress: Callable[[int, int], None] | None = None,
+                        should_stop: Callable[[], bool] | None = None) -> None:
+        """Make ``classes`` the project's class list, rewriting every mask, XML, classes.txt and
+        project.json through ``lut`` (old index -> new), then ``done(outcome)``
+        (application.class_rewrite.outcome: None when done).
+
+        The queued saves are written first, with the class list they were made with, and nothing
+        is saved meanwhile. On success the masks loaded ahead are dropped and the open image with
+        its undo history is renumbered in memory (its dirty state unchanged: the file was remapped
+        the same way); otherwise the old class list is back and no file changed.
+        ``progress(done, total)`` is called on the owner's thread."""
+        project, document = self.project, self.document
+        assert project is not None
+        pool = self._rewriter
+        old = project.classes
+
+        def report(count: int, total: int) -> None:  # on the worker
+            if progress is not None:
+                pool.call_soon(progress, count, total)
+
+        def finished(future: Future) -> None:
+            message = class_rewrite.outcome(future)
+            if message is not None:
+                project.classes = old
+            elif not class_rewrite.is_identity(lut):
+                self.masks_rewritten(lut)
+                if document is not None and self.document is document:
+                    document.remap_classes(lut)
+            self.release_writes()
+            done(message)
+
+        def start() -> None:
+            project.classes = classes
+            future = pool.submit(class_rewrite.rewrite_project, project, lut, report, should_stop, on_done=finished)
+            if future.cancelled():  # the pools are shut: the window is closing
+                finished(future)
+
+        self.hold_writes(start)
+
+    def _on_edit(self, rect: Rect) -> None:
         self._emit_state()
 
     def edit_finished(self) -> None:
@@ -452,13 +486,14 @@ class Session(QObject):
         if self.autosave:
             self.save_async()
             return
+        assert self.project is not None and self.document is not None
         self._submit(SaveJob(save_queue.RECOVERY, self._open, self.entry, self.document.label.copy(),
                              self.index, colours=self.project.classes.colour_table()))
 
     def _submit(self, job: SaveJob) -> None:
-        """Queue a write; its answer comes back on the GUI thread once it is done, counted in the
-        book, so the save state never depends on the timing of the writer thread."""
-        if self.read_only:  # open in another window: the edits stay in memory, nothing is written
+        """Queue a write; its answer comes back on the owner's thread once it is done, counted in
+        the book, so the save state never depends on the timing of the writer."""
+        if self.read_only:  # open in another window: nothing is written (and nothing was edited)
             self._emit_state()
             return
         future = self._writer.submit(save_queue.run_job, job, on_done=lambda done: self._on_write_done(job, done))
@@ -466,7 +501,6 @@ class Session(QObject):
             return
         self._book.submitted(job)
         self.save_state.emit("saving…")
-        self._writes.append(future)
 
     def _on_write_done(self, job: SaveJob, future: Future) -> None:
         error = _error_of(future)
@@ -479,6 +513,10 @@ class Session(QObject):
         if error is not None:
             self.save_failed.emit(error)
         self._emit_state(error)
+        if self._book.outstanding == 0:
+            waiting, self._when_written = self._when_written, []
+            for then in waiting:
+                then()
 
     def _shows_folder_of(self, opened: OpenProject) -> bool:
         """True when the project on screen is ``opened`` or the same folders opened again (a class
@@ -493,7 +531,8 @@ class Session(QObject):
 
     # --- recovery copies -----------------------------------------------------------------------------
     def _offer_recovery(self, loaded: LoadedImage) -> None:
-        """Offer the recovery copy of the image just shown (application.recovery_store decides)."""
+        """Offer the recovery copy of the image just shown (application.session.recovery_store decides)."""
+        assert self._open is not None and self.document is not None
         entry, store = loaded.entry, self._open.recovery
         found, loaded.recovery = loaded.recovery, None  # read by the loader thread
         label = store.to_offer(entry.stem, entry.mask_path, found, self.document.label.shape)

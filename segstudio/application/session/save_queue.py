@@ -1,7 +1,7 @@
 """The session's writes as typed jobs, and the bookkeeping that tells what is on disk.
 
 A :class:`SaveJob` is made on the GUI thread from a snapshot of the label map and CAPTURES the
-project it belongs to (its :class:`~segstudio.application.open_project.OpenProject`). The writer
+project it belongs to (its :class:`~segstudio.application.session.open_project.OpenProject`). The writer
 thread only runs :func:`run_job`, which writes into that project, never into the one open when the
 job happens to run: a save queued just before another folder was opened used to be written with the
 new project's classes and to delete the new project's recovery copy of the same name. A job whose
