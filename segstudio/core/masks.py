@@ -17,9 +17,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .atomic import atomic_write_bytes
-from .errors import MaskError, SaveError
-from .images import mask_file_problem
+from .errors import ImageLoadError, MaskError, SaveError
+from .images import mask_file_problem, open_checked
 from .palette import IGNORE_INDEX, palette_bytes, voc_palette
+from .safe_read import check_regular_file
 
 # zlib level 1 writes a 4000×3000 mask several times faster than the default 6 and masks, being
 # mostly flat regions, compress almost as well.
@@ -118,12 +119,13 @@ def _rgb_to_index(rgb: np.ndarray, path: Path) -> np.ndarray:
 def read_mask(path: str | os.PathLike) -> np.ndarray:
     """Read a mask file as an (H, W) uint8 label map (no class check: see :func:`check_mask`)."""
     path = Path(path)
-    if not path.exists():
-        raise MaskError(f"mask not found: {path}")
-    if not path.is_file():  # a pipe or a device would block or never end
-        return False
+    check_regular_file(path, MaskError, "mask")  # a pipe would block Pillow's open, a device never end
     try:
-        with Image.open(path) as image:  # header: the size is the label's, already in memory
+        opened = open_checked(path, str(path))  # the one bomb guard: the size is checked before decoding
+    except ImageLoadError as exc:
+        raise MaskError(f"cannot read mask {path}: {exc}") from exc
+    try:
+        with opened as image:
             image.load()
             mode = image.mode
             if mode in ("P", "L"):
