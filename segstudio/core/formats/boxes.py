@@ -11,17 +11,20 @@ under the rules of :class:`~.import_target.ImportTarget`.
 from __future__ import annotations
 
 import os
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..batch import BatchReport, Progress, StopFlag, run_batch
+from ..classes import ClassList
 from ..errors import AnnotationFormatError
 from ..images import image_size, load_image, natural_key
 from ..voc_xml import BoxRefiner, VocAnnotation, VocObject, boxes_to_mask, read_annotation
 from .import_target import ImportTarget, image_for_stem, plain_stem
 from .polygons import fill_polygon
-from .yolo import YoloShape, parse_label_file, pixel_box, read_names
+from .yolo import YoloShape, parse_label_file, pixel_box, read_names, yolo_name
 
 METHODS = ("fill", "grabcut")
 
@@ -41,41 +44,39 @@ def _image_of(annotation: VocAnnotation | None, stem: str, images_dir: Path) -> 
     return found
 
 
-def _paint(annotation: VocAnnotation, target: ImportTarget, image_path: Path, method: str,
-           refine: BoxRefiner | None = None) -> np.ndarray:
-    for obj in annotation.objects:
-        target.index_for(obj.name)  # new names are appended (and reported) before painting
+def _paint(annotation: VocAnnotation, classes: ClassList, image_path: Path, method: str,
+           refine: BoxRefiner | None) -> np.ndarray:
+    """The label map of the boxes of ``annotation``, whose names ``classes`` already holds."""
     width, height = image_size(image_path)
     image = load_image(image_path) if method == "grabcut" or refine is not None else None
-    return boxes_to_mask(annotation, target.classes, (height, width), method, image, refine)
+    return boxes_to_mask(annotation, classes, (height, width), method, image, refine)
 
 
-def _yolo_annotation(shapes: list[YoloShape], names: list[str], width: int, height: int, source: str) -> VocAnnotation:
+def _yolo_annotation(shapes: list[YoloShape], names: list[object], width: int, height: int,
+                     source: str) -> VocAnnotation:
     """The boxes of a YOLO file as a VOC annotation (1-based inclusive pixel boxes)."""
     objects = []
     for shape in shapes:
         if shape.box is None:
             continue
-        if shape.yolo_class >= len(names):
-            raise AnnotationFormatError(f"{source}: class {shape.yolo_class} but only {len(names)} names")
+        name = yolo_name(names, shape.yolo_class, source)
         x0, y0, x1, y1 = pixel_box(shape.box, width, height)
         if x1 > x0 and y1 > y0:
-            objects.append(VocObject(names[shape.yolo_class], x0 + 1, y0 + 1, x1, y1))
+            objects.append(VocObject(name, x0 + 1, y0 + 1, x1, y1))  # type: ignore[arg-type]  # checked when painted
     return VocAnnotation(filename="", width=width, height=height, objects=objects)
 
 
-def _box_files(boxes_dir: Path, images_dir: Path, names_path: Path, report: BatchReport) -> list[Path]:
+def _box_files(boxes_dir: Path, images_dir: Path, names_path: Path | None, report: BatchReport) -> list[Path]:
     """The XML and YOLO files to convert: a txt is skipped when an XML of the same stem exists
     (labelImg can save both) or when no image has its stem (``predefined_classes.txt``...)."""
-    found = [
-        p for p in boxes_dir.iterdir()
-        if p.suffix.lower() in (".xml", ".txt") and not p.name.startswith(".") and p.is_file()
+    found = [  # a pipe or a folder named like a box file is read, and named by the reader
+        p for p in boxes_dir.iterdir() if p.suffix.lower() in (".xml", ".txt") and not p.name.startswith(".")
     ]
     xml_stems = {p.stem for p in found if p.suffix.lower() == ".xml"}
     files = []
     for path in sorted(found, key=lambda p: natural_key(p.name)):
         if path.suffix.lower() == ".txt":
-            if path.resolve() == names_path.resolve():
+            if names_path is not None and path.resolve() == names_path.resolve():
                 continue
             if path.stem in xml_stems:
                 report.skipped.append(f"{path.name}: its boxes are read from {path.stem}.xml")
@@ -111,8 +112,8 @@ def boxes_to_masks(
         if not folder.is_dir():
             raise AnnotationFormatError(f"not a folder: {folder}")
     names_path = Path(names_file) if names_file else boxes_dir / "classes.txt"
-    names = read_names(names_path) if names_path.is_file() else None
-    target = ImportTarget(save_dir, overwrite, names)
+    names = read_names(names_path) if names_file or os.path.lexists(names_path) else None
+    target = ImportTarget(save_dir, overwrite, names, str(names_path))
     files = _box_files(boxes_dir, images_dir, names_path, target.report)
 
     def one(path: Path) -> None:
@@ -132,11 +133,14 @@ def boxes_to_masks(
         stem = plain_stem(image_path.name, str(path))
         if target.should_skip(stem, image_path):
             return
-        label = _paint(annotation, target, image_path, method, refine)
+        skipped: Counter = Counter()  # the boxes of refused classes, named once per file
+        kept = [obj for obj in annotation.objects if target.value_for(obj.name, str(path), skipped) is not None]
+        label = _paint(replace(annotation, objects=kept), target.classes, image_path, method, refine)
         for shape in polygons:  # segmentation lines in a YOLO file are painted as polygons
-            if shape.yolo_class >= len(names):
-                raise AnnotationFormatError(f"{path}: class {shape.yolo_class} but only {len(names)} names")
-            fill_polygon(label, shape.polygon, target.index_for(names[shape.yolo_class]))
+            value = target.value_for(yolo_name(names or [], shape.yolo_class, str(path)), str(path), skipped)
+            if value is not None:
+                fill_polygon(label, shape.polygon, value)
+        target.note_skipped(str(path), skipped)
         target.write(stem, label, image_path, str(path))
 
     run_batch(files, one, target.report, on_progress, should_stop)
