@@ -86,7 +86,7 @@ def hf(root: Path, stems=("a", "b"), id2label=None) -> Path:
         mask(root / "train" / "masks" / f"{stem}.png")
         rows.append(json.dumps({"file_name": f"images/{stem}.jpg", "mask_file_name": f"masks/{stem}.png"}))
     (root / "train" / "metadata.jsonl").write_text("".join(f"{row}\n" for row in rows))
-    (root / "id2label.json").write_text(json.dumps(id2label or {"0": "background", "1": "cat"}))
+    (root / "id2label.json").write_text(json.dumps({"0": "background", "1": "cat"} if id2label is None else id2label))
     return root
 
 
