@@ -7,9 +7,10 @@ rim, ``mask`` shapes as a PNG patch over their box). Using the same rasteriser i
 import pixel-identical to labelme's ``labelme2voc`` output; OpenCV's polygon fill differs on edges.
 
 Labels map to classes by name (``_background_`` → 0, ``__ignore__`` → 255); unknown labels are
-added to the class list and reported. Folder import keeps the images where they are and writes
-``<image stem>.png`` masks, VOC XML and ``classes.txt`` into the save folder, so
-``segstudio SRC_DIR SAVE_DIR/classes.txt SAVE_DIR`` opens the result. Only when a JSON embeds its
+added to the class list and reported (a label that cannot be a class name is refused). Folder
+import keeps the images where they are and writes ``<image stem>.png`` masks, VOC XML and
+``classes.txt`` into the save folder, so ``segstudio SRC_DIR SAVE_DIR/classes.txt SAVE_DIR`` opens
+the result. Only when a JSON embeds its
 image (``imageData``) and the image file is missing is the image written, unchanged, next to the JSON
 (under its ``imagePath`` name), so that the source folder then holds every image; nothing existing is
 ever overwritten there.
@@ -379,12 +380,15 @@ def import_labelme_folder(
 ) -> ImportReport:
     """Import every ``*.json`` of ``src_dir`` into ``save_dir`` (masks, VOC XML, ``classes.txt``).
 
-    An existing ``save_dir/classes.txt`` fixes the indices: it is only ever extended (new labels,
-    and names of ``classes`` it lacks, are appended), never reordered, so masks already there keep
-    their meaning. Without it, ``classes`` seeds the list, else background only (labels are then
-    numbered in order of first appearance, as labelme does). An image whose mask or XML already
-    exists is kept and listed in ``report.kept`` unless ``overwrite``. A broken file is recorded in
-    ``report.errors`` and the others are still imported.
+    The class list follows :mod:`segstudio.core.import_classes`: an existing ``classes.txt`` (or
+    the list recorded in project.json) fixes the indices and is only ever extended (new labels, and
+    names of ``classes`` it lacks, are appended), never reordered, so masks already there keep
+    their meaning, and it is written before the first mask that needs it. Without one, ``classes``
+    seeds the list, else background only (labels are then numbered in order of first appearance,
+    as labelme does). A label that cannot be a class is refused: its shapes are skipped and named.
+    An image whose mask or XML already exists is kept and listed in ``report.kept`` unless
+    ``overwrite`` (a read-only one even then). A broken file is recorded in ``report.errors`` and
+    the others are still imported.
     """
     src_dir, save_dir = Path(src_dir), Path(save_dir)
     if not src_dir.is_dir():

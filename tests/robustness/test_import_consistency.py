@@ -6,6 +6,7 @@ never painted under another class's index), and the class list the masks were wr
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -187,3 +188,19 @@ def test_an_import_refuses_a_classes_txt_that_contradicts_the_recorded_list(fmt,
     lines = error_lines(err)
     assert status == 1 and len(lines) == 1 and "classes.txt differs" in lines[0], err
     assert checksums(tmp_path) == before
+
+
+@pytest.mark.parametrize("fmt", ["coco", "labelme"])
+def test_overwrite_keeps_a_read_only_mask_and_names_it(fmt, tmp_path, capsys) -> None:
+    src, save = tmp_path / "src", tmp_path / "project"
+    src.mkdir()
+    save.mkdir()
+    (save / "classes.txt").write_text("background\ncat\ndog\n")
+    write_mask(save / "a.png", np.full(SIZE, 2, np.uint8))
+    os.chmod(save / "a.png", 0o444)  # the user protected this mask
+    before = checksums(save / "a.png")
+    args = make(fmt, src, names=("cat", "dog"))
+    status, out, err = run_cli([*args, save, "--overwrite"], capsys)
+    assert status == 0, err
+    assert any("a.png" in line and "read-only" in line for line in (out + err).splitlines()), out + err
+    assert checksums(save / "a.png") == before

@@ -66,7 +66,7 @@ def _yolo_annotation(shapes: list[YoloShape], names: list[object], width: int, h
     return VocAnnotation(filename="", width=width, height=height, objects=objects)
 
 
-def _box_files(boxes_dir: Path, images_dir: Path, names_path: Path | None, report: BatchReport) -> list[Path]:
+def _box_files(boxes_dir: Path, images_dir: Path, names_path: Path, report: BatchReport) -> list[Path]:
     """The XML and YOLO files to convert: a txt is skipped when an XML of the same stem exists
     (labelImg can save both) or when no image has its stem (``predefined_classes.txt``...)."""
     found = [  # a pipe or a folder named like a box file is read, and named by the reader
@@ -76,7 +76,7 @@ def _box_files(boxes_dir: Path, images_dir: Path, names_path: Path | None, repor
     files = []
     for path in sorted(found, key=lambda p: natural_key(p.name)):
         if path.suffix.lower() == ".txt":
-            if names_path is not None and path.resolve() == names_path.resolve():
+            if path.resolve() == names_path.resolve():
                 continue
             if path.stem in xml_stems:
                 report.skipped.append(f"{path.name}: its boxes are read from {path.stem}.xml")
@@ -86,6 +86,22 @@ def _box_files(boxes_dir: Path, images_dir: Path, names_path: Path | None, repor
                 continue
         files.append(path)
     return files
+
+
+def _read_box_file(path: Path, images_dir: Path, names: list[object] | None, names_path: Path,
+                   report: BatchReport) -> tuple[VocAnnotation, Path, list[YoloShape]]:
+    """The boxes of one XML or YOLO file, its image, and a YOLO file's polygons."""
+    if path.suffix.lower() == ".xml":
+        annotation = read_annotation(path)
+        report.warnings.extend(annotation.warnings)
+        return annotation, _image_of(annotation, path.stem, images_dir), []
+    if names is None:
+        raise AnnotationFormatError(f"{path}: YOLO boxes need class names ({names_path} not found)")
+    image_path = _image_of(None, path.stem, images_dir)
+    width, height = image_size(image_path)
+    shapes = parse_label_file(path, width, height)
+    polygons = [shape for shape in shapes if shape.polygon is not None]
+    return _yolo_annotation(shapes, names, width, height, str(path)), image_path, polygons
 
 
 def boxes_to_masks(
@@ -117,23 +133,11 @@ def boxes_to_masks(
     files = _box_files(boxes_dir, images_dir, names_path, target.report)
 
     def one(path: Path) -> None:
-        if path.suffix.lower() == ".xml":
-            annotation = read_annotation(path)
-            target.report.warnings.extend(annotation.warnings)
-            image_path = _image_of(annotation, path.stem, images_dir)
-            polygons: list[YoloShape] = []
-        else:
-            if names is None:
-                raise AnnotationFormatError(f"{path}: YOLO boxes need class names ({names_path} not found)")
-            image_path = _image_of(None, path.stem, images_dir)
-            width, height = image_size(image_path)
-            shapes = parse_label_file(path, width, height)
-            annotation = _yolo_annotation(shapes, names, width, height, str(path))
-            polygons = [s for s in shapes if s.polygon is not None]
+        annotation, image_path, polygons = _read_box_file(path, images_dir, names, names_path, target.report)
         stem = plain_stem(image_path.name, str(path))
         if target.should_skip(stem, image_path):
             return
-        skipped: Counter = Counter()  # the boxes of refused classes, named once per file
+        skipped: Counter = Counter()  # the shapes of refused classes, named once per file
         kept = [obj for obj in annotation.objects if target.value_for(obj.name, str(path), skipped) is not None]
         label = _paint(replace(annotation, objects=kept), target.classes, image_path, method, refine)
         for shape in polygons:  # segmentation lines in a YOLO file are painted as polygons
