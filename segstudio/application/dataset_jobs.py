@@ -86,7 +86,8 @@ def _import_labelme(src: str | os.PathLike, save_dir: str | os.PathLike, overwri
     result = import_labelme_folder(src, save_dir, None, overwrite=overwrite)
     report = BatchReport(written=list(result.masks), errors=list(result.errors),
                          warnings=list(result.class_warnings), added_classes=list(result.added_classes))
-    report.skipped.extend(f"{Path(path).name}: it exists (choose overwrite to replace it)" for path in result.kept)
+    why = "it is read-only" if overwrite else "it exists (choose overwrite to replace it)"  # all overwrite keeps
+    report.skipped.extend(f"{Path(path).name}: {why}" for path in result.kept)
     return report
 
 

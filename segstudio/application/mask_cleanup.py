@@ -18,6 +18,7 @@ import numpy as np
 
 from segstudio.core.assist import cleanup
 from segstudio.core.batch import BatchReport, Progress, StopFlag
+from segstudio.core.errors import MaskError
 from segstudio.core.paths import STATE_FOLDER, own_folder
 
 BACKUPS = "backups"
@@ -65,9 +66,21 @@ def backup_folder(save_dir: str | Path, now: float | None = None) -> Path:
 def clean_project(
     project, key: str, amount: int, on_progress: Progress | None = None, should_stop: StopFlag | None = None
 ) -> tuple[BatchReport, Path]:
-    """Apply clean-up ``key`` to every labelled mask; (report, folder holding the originals)."""
+    """Apply clean-up ``key`` to every labelled mask; (report, folder holding the originals).
+
+    A mask the project cannot load as it is (another size than its image, values that are not
+    classes) or that is read-only is named in the report and left byte for byte as it was: the
+    window offers to repair the former, and a clean-up would otherwise rewrite it unchecked."""
     backups = backup_folder(project.save_dir)
-    masks = [entry.mask_path for entry in project.labelled_entries()]
-    report = cleanup.clean_masks(masks, operation(key, amount), project.classes.colour_table(),
-                                 on_progress, should_stop, backup_dir=backups)
+    entries = {entry.mask_path: entry for entry in project.labelled_entries()}
+    report = cleanup.clean_masks(list(entries), operation(key, amount), project.classes.colour_table(),
+                                 on_progress, should_stop, backup_dir=backups, load=partial(_load, project, entries))
     return report, backups
+
+
+def _load(project, entries: dict, path: Path) -> np.ndarray:
+    """The mask at ``path`` as the project loads it (checked against its image and the classes)."""
+    label = project.load_mask(entries[path])
+    if label is None:  # gone, or no longer a file, since the project was listed
+        raise MaskError(f"{path} is no longer a mask file")
+    return label

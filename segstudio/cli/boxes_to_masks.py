@@ -5,7 +5,8 @@ its class, refined by GrabCut inside the box with --grabcut, or by a Segment Any
 --sam (the box is its prompt). Classes are mapped by name onto
 SAVE_DIR/classes.txt (YOLO indices through --classes, default BOXES_DIR/classes.txt); boxes past
 the image edge are clipped; broken or unsafe XML is reported and skipped. Existing masks are kept
-and listed unless --overwrite.
+and listed unless --overwrite. The project's lock is held for the whole run: a window open on
+SAVE_DIR makes the command exit 1.
 """
 
 from __future__ import annotations
@@ -35,15 +36,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from segstudio.cli.batch_output import print_report
+    from segstudio.core import project_lock
     from segstudio.core.errors import OptionError
     from segstudio.core.formats.boxes import boxes_to_masks
 
     if args.grabcut and args.sam is not None:
         raise OptionError("choose --grabcut or --sam, not both")
     method = "grabcut" if args.grabcut else "fill"
-    refine = _sam_refiner(args.sam) if args.sam is not None else None
-    report = boxes_to_masks(args.boxes_dir, args.save_dir, args.images, args.classes, method, args.overwrite,
-                            refine=refine)
+    with project_lock.locked(args.save_dir):  # not while a window has the project open
+        refine = _sam_refiner(args.sam) if args.sam is not None else None
+        report = boxes_to_masks(args.boxes_dir, args.save_dir, args.images, args.classes, method, args.overwrite,
+                                refine=refine)
     return print_report("boxes-to-masks", report, f"{len(report.written)} mask(s) written to {args.save_dir}")
 
 

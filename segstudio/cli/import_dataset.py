@@ -5,7 +5,8 @@ file (polygons or RLE; images in --images, default the JSON's folder or ../image
 segmentation folder (data.yaml or classes.txt) or a Hugging Face image folder as `export hf`
 writes it. Masks (<image stem>.png), VOC XML and classes.txt go to SAVE_DIR; images stay where
 they are. Existing masks are kept and listed unless --overwrite; classes.txt is only extended and
-imported labels take the existing index of their name.
+imported labels take the existing index of their name. The project's lock is held for the whole
+run: a window open on SAVE_DIR (which could add a class meanwhile) makes the command exit 1.
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from segstudio.application.dataset_jobs import run_import
     from segstudio.cli.batch_output import print_report
+    from segstudio.core import project_lock
     from segstudio.core.errors import SegStudioError
 
     if args.images and args.format != "coco":
         raise SegStudioError("--images applies to the coco format only")
     if args.classes and args.format not in ("voc", "yolo"):
         raise SegStudioError("--classes applies to the voc and yolo formats only")
-    report = run_import(args.format, args.src, args.save_dir, args.images, args.classes, args.overwrite)
+    with project_lock.locked(args.save_dir):  # not while a window has the project open
+        report = run_import(args.format, args.src, args.save_dir, args.images, args.classes, args.overwrite)
     return print_report("import", report, f"{len(report.written)} mask(s) written to {args.save_dir}")

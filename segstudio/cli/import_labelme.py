@@ -4,8 +4,9 @@ Images stay in SRC_DIR; masks (``<image stem>.png``), VOC XML and ``classes.txt`
 ``segstudio SRC_DIR SAVE_DIR/classes.txt SAVE_DIR`` opens the result. Importing into an existing
 project keeps it intact: its classes.txt is only extended (new labels appended, never reordered,
 so its masks keep their meaning; labels map onto its indices by name), and an image that already
-has a mask or XML there is kept and named, unless --overwrite. Exit status 0 when every JSON was
-imported or kept, 1 when some could not be read (each named; the others are still imported).
+has a mask or XML there is kept and named, unless --overwrite (a read-only one is kept even then).
+Exit status 0 when every JSON was imported or kept, 1 when some could not be read (each named; the
+others are still imported). The project's lock is held for the whole run.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ def run(args: argparse.Namespace) -> int:
         report = import_labelme_folder(args.src_dir, args.save_dir, classes, overwrite=args.overwrite)
     for warning in report.class_warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    why = "it is read-only" if args.overwrite else "it exists (--overwrite replaces it)"  # all --overwrite keeps
     for path in report.kept:
-        print(f"kept {path}: it exists (--overwrite replaces it)", file=sys.stderr)
+        print(f"kept {path}: {why}", file=sys.stderr)
     print(f"{len(report.masks)} mask(s) written to {args.save_dir}"
           + (f"; {len(report.kept)} existing kept" if report.kept else ""))
     if report.images_written:

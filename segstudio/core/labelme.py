@@ -7,9 +7,10 @@ rim, ``mask`` shapes as a PNG patch over their box). Using the same rasteriser i
 import pixel-identical to labelme's ``labelme2voc`` output; OpenCV's polygon fill differs on edges.
 
 Labels map to classes by name (``_background_`` → 0, ``__ignore__`` → 255); unknown labels are
-added to the class list and reported. Folder import keeps the images where they are and writes
-``<image stem>.png`` masks, VOC XML and ``classes.txt`` into the save folder, so
-``segstudio SRC_DIR SAVE_DIR/classes.txt SAVE_DIR`` opens the result. Only when a JSON embeds its
+added to the class list and reported (a label that cannot be a class name is refused). Folder
+import keeps the images where they are and writes ``<image stem>.png`` masks, VOC XML and
+``classes.txt`` into the save folder, so ``segstudio SRC_DIR SAVE_DIR/classes.txt SAVE_DIR`` opens
+the result. Only when a JSON embeds its
 image (``imageData``) and the image file is missing is the image written, unchanged, next to the JSON
 (under its ``imagePath`` name), so that the source folder then holds every image; nothing existing is
 ever overwritten there.
@@ -23,6 +24,7 @@ import io
 import json
 import math
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,16 +33,18 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .atomic import atomic_write_bytes
-from .classes import ClassList, load_class_file, save_class_file
+from .classes import ClassList
 from .errors import AnnotationFormatError, ImageLoadError, SegStudioError
+from .formats.polygons import check_reach
 from .images import IMAGE_EXTENSIONS, check_size, image_size, natural_key, open_checked
+from .import_classes import CLASS_FILE_NAME, ImportClasses, skipped_line
 from .masks import write_mask
+from .paths import is_read_only
 from .safe_read import LABELME_JSON_LIMIT, read_limited
-from .voc_xml import annotation_from_mask, write_annotation
+from .voc_xml import annotation_from_mask, annotation_to_xml
 
 LINE_WIDTH = 10  # labelme's shape_to_mask defaults
 POINT_SIZE = 5
-REACH_FACTOR, REACH_MARGIN = 16, 1000  # how far outside its image a point may lie (see _check_reach)
 SHAPE_TYPES = ("polygon", "rectangle", "circle", "line", "linestrip", "point", "mask", "oriented_rectangle")
 
 
@@ -154,25 +158,11 @@ def _declared_size(data: dict, json_path: Path) -> tuple[int, int]:
 def _points(shape: dict, source: str) -> list[tuple[float, float]]:
     try:
         points = [(float(p[0]), float(p[1])) for p in shape.get("points") or []]
-    except (TypeError, ValueError, IndexError) as exc:
+    except (TypeError, ValueError, IndexError, OverflowError) as exc:
         raise AnnotationFormatError(f"{source}: points must be [x, y] pairs") from exc
     if not all(math.isfinite(v) for p in points for v in p):
         raise AnnotationFormatError(f"{source}: points must be finite numbers")
     return points
-
-
-def _check_reach(points: list[tuple[float, float]], width: int, height: int, source: str) -> None:
-    """Refuse points absurdly far outside the image.
-
-    Pillow's ellipse costs time in proportion to its radius (a circle of radius 1e9 takes
-    minutes) and float overflow waits beyond; no genuine shape lies further out than a few
-    image sizes, so anything past :data:`REACH_FACTOR` image sizes is refused.
-    """
-    limit = REACH_FACTOR * max(width, height) + REACH_MARGIN
-    if any(abs(v) > limit for p in points for v in p):
-        raise AnnotationFormatError(
-            f"{source}: points lie too far outside the {width}×{height} image (beyond ±{limit})"
-        )
 
 
 def _expect(points: list, count: int, kind: str, source: str) -> None:
@@ -257,31 +247,32 @@ def _mask_shape(shape: dict, xy: list[tuple[float, float]], height: int, width: 
     return mask
 
 
+ClassValue = Callable[[str, str], "int | None"]  # (label, where) -> class value, None: refused
+
+
 def rasterize_shapes(
-    shapes: list[dict], width: int, height: int, classes: ClassList, source: str = "<labelme>"
-) -> tuple[np.ndarray, list[str]]:
-    """Paint ``shapes`` in order into an (H, W) uint8 label map; returns it and the names added."""
+    shapes: list[dict], width: int, height: int, value_of: ClassValue, source: str = "<labelme>"
+) -> tuple[np.ndarray, Counter]:
+    """Paint ``shapes`` in order into an (H, W) uint8 label map; returns it and the shapes skipped
+    because ``value_of`` refused their label (counted by reason)."""
     label = np.zeros((height, width), np.uint8)
     canvas = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(canvas)
-    added: list[str] = []
+    skipped: Counter = Counter()
     for number, shape in enumerate(shapes, start=1):
         if not isinstance(shape, dict) or not isinstance(shape.get("label"), str):
             raise AnnotationFormatError(f"{source}: shape {number} has no label")
         name = shape["label"].strip()
-        where = f"{source}: shape {number} ({name})"
+        where = f"{source}: shape {number} ({name!r})"
         kind = shape.get("shape_type") or "polygon"
         if kind not in SHAPE_TYPES:
             raise AnnotationFormatError(f"{where}: unsupported shape_type {kind!r}")
-        if name not in classes:
-            try:
-                classes.add(name)
-            except SegStudioError as exc:
-                raise AnnotationFormatError(f"{where}: {exc}") from exc
-            added.append(name)
-        value = classes.index_of(name)
+        value = value_of(name, where)
+        if value is None:
+            skipped[f"refused class {name!r}"[:80]] += 1
+            continue
         xy = _points(shape, where)
-        _check_reach(xy, width, height, where)
+        check_reach(xy, width, height, where)
         if kind == "mask":
             label[_mask_shape(shape, xy, height, width, where)] = value
             continue
@@ -294,13 +285,26 @@ def rasterize_shapes(
         drawn = np.asarray(canvas.crop((left, top, right, bottom))).astype(bool)
         label[top:bottom, left:right][drawn] = value
         draw.rectangle(((left, top), (right - 1, bottom - 1)), fill=0)
-    return label, added
+    return label, skipped
 
 
 def import_labelme_file(json_path: str | os.PathLike, classes: ClassList) -> tuple[np.ndarray, Path | None, list[str]]:
-    """Label map of one labelme JSON, its image path (None if only embedded) and the added names."""
+    """Label map of one labelme JSON, its image path (None if only embedded) and the names added to
+    ``classes``; a label that cannot be a class makes the file fail."""
     parsed = read_labelme(json_path)
-    label, added = rasterize_shapes(parsed.shapes, parsed.width, parsed.height, classes, str(parsed.json_path))
+    added: list[str] = []
+
+    def value_of(name: str, where: str) -> int:
+        if name in classes:
+            return classes.index_of(name)
+        try:
+            index = classes.add(name)
+        except SegStudioError as exc:
+            raise AnnotationFormatError(f"{where}: {exc}") from exc
+        added.append(name)
+        return index
+
+    label, _ = rasterize_shapes(parsed.shapes, parsed.width, parsed.height, value_of, str(parsed.json_path))
     return label, parsed.image_path, added
 
 
@@ -331,7 +335,7 @@ def _embedded_image_path(parsed: LabelmeFile) -> Path:
     return parsed.json_path.with_name(name) if name and fits else parsed.json_path.with_suffix(ext)
 
 
-def _import_one(json_path: Path, save_dir: Path, classes: ClassList, report: ImportReport,
+def _import_one(json_path: Path, save_dir: Path, classes: ImportClasses, report: ImportReport,
                 overwrite: bool = False) -> None:
     parsed = read_labelme(json_path)
     image_path = parsed.image_path
@@ -349,33 +353,22 @@ def _import_one(json_path: Path, save_dir: Path, classes: ClassList, report: Imp
             f"{json_path}: its mask {mask_path} was already written for another image named "
             f"{image_path.stem} in this import; rename one of the images"
         )
-    if not overwrite and (mask_path.exists() or xml_path.exists()):
-        report.kept.append(mask_path if mask_path.exists() else xml_path)
+    existing = [path for path in (mask_path, xml_path) if os.path.lexists(path)]
+    if existing and (not overwrite or any(is_read_only(path) for path in existing)):
+        report.kept.append(existing[0])
         return  # the project's own (maybe refined) annotation wins unless the user says otherwise
-    label, added = rasterize_shapes(parsed.shapes, parsed.width, parsed.height, classes, str(json_path))
-    report.added_classes.extend(added)
+    label, skipped = rasterize_shapes(parsed.shapes, parsed.width, parsed.height, classes.value_for, str(json_path))
+    line = skipped_line(str(json_path), skipped)
+    if line is not None:
+        report.class_warnings.append(line)
+    xml = annotation_to_xml(annotation_from_mask(label, image_path, classes.classes))  # before any write
+    classes.save()  # classes.txt lists every class of the mask before the mask exists
     if parsed.image_path is None and not image_path.exists():  # never overwrite a source file
         atomic_write_bytes(image_path, parsed.image_data)
         report.images_written.append(image_path)
-    write_mask(mask_path, label, classes.colour_table())
-    write_annotation(xml_path, annotation_from_mask(label, image_path, classes))
+    write_mask(mask_path, label, classes.classes.colour_table())
+    atomic_write_bytes(xml_path, xml)
     report.masks.append(mask_path)
-
-
-def _project_classes(class_file: Path, given: ClassList | None, report: ImportReport) -> ClassList:
-    """The project's classes.txt, extended (never reordered) by the names of ``given``.
-
-    Masks already in the project use the indices of its classes.txt, so imported labels must map
-    onto those indices by name; ``given`` (``--classes``) only seeds a new project or adds names.
-    """
-    if not class_file.is_file():
-        return given if given is not None else ClassList()
-    classes, report.class_warnings = load_class_file(class_file)
-    for name in (given.names if given is not None else []):
-        if name not in classes:
-            classes.add(name)
-            report.added_classes.append(name)
-    return classes
 
 
 def import_labelme_folder(
@@ -387,28 +380,31 @@ def import_labelme_folder(
 ) -> ImportReport:
     """Import every ``*.json`` of ``src_dir`` into ``save_dir`` (masks, VOC XML, ``classes.txt``).
 
-    An existing ``save_dir/classes.txt`` fixes the indices: it is only ever extended (new labels,
-    and names of ``classes`` it lacks, are appended), never reordered, so masks already there keep
-    their meaning. Without it, ``classes`` seeds the list, else background only (labels are then
-    numbered in order of first appearance, as labelme does). An image whose mask or XML already
-    exists is kept and listed in ``report.kept`` unless ``overwrite``. A broken file is recorded in
-    ``report.errors`` and the others are still imported.
+    The class list follows :mod:`segstudio.core.import_classes`: an existing ``classes.txt`` (or
+    the list recorded in project.json) fixes the indices and is only ever extended (new labels, and
+    names of ``classes`` it lacks, are appended), never reordered, so masks already there keep
+    their meaning, and it is written before the first mask that needs it. Without one, ``classes``
+    seeds the list, else background only (labels are then numbered in order of first appearance,
+    as labelme does). A label that cannot be a class is refused: its shapes are skipped and named.
+    An image whose mask or XML already exists is kept and listed in ``report.kept`` unless
+    ``overwrite`` (a read-only one even then). A broken file is recorded in ``report.errors`` and
+    the others are still imported.
     """
     src_dir, save_dir = Path(src_dir), Path(save_dir)
     if not src_dir.is_dir():
         raise AnnotationFormatError(f"not a folder: {src_dir}")
     save_dir.mkdir(parents=True, exist_ok=True)
-    report = ImportReport(class_file=save_dir / "classes.txt")
-    classes = _project_classes(report.class_file, classes, report)
-    existed = report.class_file.is_file()
+    report = ImportReport(class_file=save_dir / CLASS_FILE_NAME)
+    project_classes = ImportClasses(save_dir, report.class_warnings, report.added_classes)
+    if classes is not None:
+        project_classes.adopt(classes, "the given class file")
     files = sorted(src_dir.glob("*.json"), key=lambda p: natural_key(p.name))
     for done, json_path in enumerate(files, start=1):
         try:
-            _import_one(json_path, save_dir, classes, report, overwrite)
+            _import_one(json_path, save_dir, project_classes, report, overwrite)
         except SegStudioError as exc:
             report.errors.append(str(exc))
         if on_progress is not None:
             on_progress(done, len(files))
-    if report.added_classes or not existed:  # an unchanged classes.txt is not rewritten
-        save_class_file(report.class_file, classes)
+    project_classes.save()  # a new project gets its classes.txt; an unchanged one is not rewritten
     return report

@@ -113,11 +113,13 @@ def _rgb_to_index(rgb: np.ndarray, path: Path) -> np.ndarray:
 def read_mask(path: str | os.PathLike) -> np.ndarray:
     """Read a mask file as an (H, W) uint8 label map (no class check: see :func:`check_mask`)."""
     path = Path(path)
-    if not path.exists():
-        raise MaskError(f"mask not found: {path}")
-    check_regular_file(path, MaskError, "mask")  # a pipe or a device would block or never end
+    check_regular_file(path, MaskError, "mask")  # a pipe would block Pillow's open, a device never end
     try:
-        with open_checked(path, str(path)) as image:  # the one bomb guard, before any pixel
+        opened = open_checked(path, str(path))  # the one bomb guard: the size is checked before decoding
+    except ImageLoadError as exc:
+        raise MaskError(f"cannot read mask {path}: {exc}") from exc
+    try:
+        with opened as image:
             image.load()
             mode = image.mode
             if mode in ("P", "L"):
@@ -132,8 +134,6 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
             raise MaskError(f"{path}: unsupported mask image mode {mode}")
     except MaskError:
         raise
-    except ImageLoadError as exc:  # open_checked's refusals name the file already
-        raise MaskError(f"cannot read mask: {exc}") from exc
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError) as exc:
         raise MaskError(f"cannot read mask {path}: {exc}") from exc
 

@@ -55,6 +55,22 @@ def is_regular_file(path: str | os.PathLike) -> bool:
         return False
 
 
+def is_read_only(path: str | os.PathLike) -> bool:
+    """True for an existing file the user made read-only (``chmod a-w``), which no batch replaces.
+
+    An atomic save renames a new file over the old one, which the old file's permissions do not
+    stop, so the rule is checked here. For root ``os.access`` says "writable" whatever the mode,
+    so root decides by the mode bits alone (no write bit for anyone: read-only).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    return not os.access(path, os.W_OK)
+
+
 def own_folder(save_dir: str | os.PathLike, name: str, create: bool = False) -> Path:
     """``save_dir/name``, one of the app's own folders, checked to be a real folder inside the
     project (created when ``create``); :class:`LinkedStateFolderError` when a link, a file or

@@ -90,11 +90,13 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._El
 
 def _file_text(text: str | None) -> str | None:
     """A file or folder name as XML text: bytes that were not UTF-8 (surrogate escapes in the str)
-    become U+FFFD, since XML cannot hold them and these fields are only informative (labelImg
-    pairs files by stem)."""
+    and characters a name line cannot hold (controls, which XML refuses too: a file may be named
+    ``a\\x01.jpg``) become U+FFFD, since these fields are only informative (labelImg pairs files
+    by stem)."""
     if text is None:
         return None
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join("\ufffd" if unwritable_character(char) else char for char in text)
 
 
 def _xml_text(text: str, what: str) -> str:

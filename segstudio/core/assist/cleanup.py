@@ -20,6 +20,7 @@ from ..atomic import atomic_write_bytes
 from ..batch import BatchReport, Progress, StopFlag, run_batch
 from ..masks import label_counts, read_mask, write_mask
 from ..palette import IGNORE_INDEX
+from ..paths import is_read_only
 
 
 def _values(label: np.ndarray, values: Iterable[int] | None) -> list[int]:
@@ -123,18 +124,25 @@ def clean_masks(
     on_progress: Progress | None = None,
     should_stop: StopFlag | None = None,
     backup_dir: str | os.PathLike | None = None,
+    load: Callable[[Path], np.ndarray] = read_mask,
 ) -> BatchReport:
     """Apply ``operation`` to each mask file and save (atomically) the ones it changes.
 
-    ``colours`` is the project's colour table for the saved palette. An unreadable mask is
-    reported in ``report.errors`` and the others are still cleaned; unchanged masks are listed in
+    ``colours`` is the project's colour table for the saved palette. ``load`` reads a mask and
+    refuses one that is not usable as it is (a project passes its own check: the image's size,
+    values that are classes); such a mask is reported in ``report.errors`` and left untouched, as
+    is a read-only one (in ``report.skipped``: the user protected it, and an atomic save would
+    replace it all the same), and the others are still cleaned; unchanged masks are listed in
     ``report.skipped`` and not rewritten. With ``backup_dir``, each mask is copied there (same
     name) before it is rewritten: a batch has no undo, so the originals stay at hand.
     """
     report = BatchReport()
 
     def clean(path: Path) -> None:
-        label = read_mask(path)
+        if is_read_only(path):
+            report.skipped.append(f"{path.name}: read-only, left as it is")
+            return
+        label = load(path)
         cleaned = operation(label)
         if np.array_equal(cleaned, label):
             report.skipped.append(f"{path.name}: nothing to change")

@@ -11,17 +11,20 @@ under the rules of :class:`~.import_target.ImportTarget`.
 from __future__ import annotations
 
 import os
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..batch import BatchReport, Progress, StopFlag, run_batch
+from ..classes import ClassList
 from ..errors import AnnotationFormatError
 from ..images import image_size, load_image, natural_key
 from ..voc_xml import BoxRefiner, VocAnnotation, VocObject, boxes_to_mask, read_annotation
 from .import_target import ImportTarget, image_for_stem, plain_stem
 from .polygons import fill_polygon
-from .yolo import YoloShape, parse_label_file, pixel_box, read_names
+from .yolo import YoloShape, parse_label_file, pixel_box, read_names, yolo_name
 
 METHODS = ("fill", "grabcut")
 
@@ -41,35 +44,33 @@ def _image_of(annotation: VocAnnotation | None, stem: str, images_dir: Path) -> 
     return found
 
 
-def _paint(annotation: VocAnnotation, target: ImportTarget, image_path: Path, method: str,
-           refine: BoxRefiner | None = None) -> np.ndarray:
-    for obj in annotation.objects:
-        target.index_for(obj.name)  # new names are appended (and reported) before painting
+def _paint(annotation: VocAnnotation, classes: ClassList, image_path: Path, method: str,
+           refine: BoxRefiner | None) -> np.ndarray:
+    """The label map of the boxes of ``annotation``, whose names ``classes`` already holds."""
     width, height = image_size(image_path)
     image = load_image(image_path) if method == "grabcut" or refine is not None else None
-    return boxes_to_mask(annotation, target.classes, (height, width), method, image, refine)
+    return boxes_to_mask(annotation, classes, (height, width), method, image, refine)
 
 
-def _yolo_annotation(shapes: list[YoloShape], names: list[str], width: int, height: int, source: str) -> VocAnnotation:
+def _yolo_annotation(shapes: list[YoloShape], names: list[object], width: int, height: int,
+                     source: str) -> VocAnnotation:
     """The boxes of a YOLO file as a VOC annotation (1-based inclusive pixel boxes)."""
     objects = []
     for shape in shapes:
         if shape.box is None:
             continue
-        if shape.yolo_class >= len(names):
-            raise AnnotationFormatError(f"{source}: class {shape.yolo_class} but only {len(names)} names")
+        name = yolo_name(names, shape.yolo_class, source)
         x0, y0, x1, y1 = pixel_box(shape.box, width, height)
         if x1 > x0 and y1 > y0:
-            objects.append(VocObject(names[shape.yolo_class], x0 + 1, y0 + 1, x1, y1))
+            objects.append(VocObject(name, x0 + 1, y0 + 1, x1, y1))  # type: ignore[arg-type]  # checked when painted
     return VocAnnotation(filename="", width=width, height=height, objects=objects)
 
 
 def _box_files(boxes_dir: Path, images_dir: Path, names_path: Path, report: BatchReport) -> list[Path]:
     """The XML and YOLO files to convert: a txt is skipped when an XML of the same stem exists
     (labelImg can save both) or when no image has its stem (``predefined_classes.txt``...)."""
-    found = [
-        p for p in boxes_dir.iterdir()
-        if p.suffix.lower() in (".xml", ".txt") and not p.name.startswith(".") and p.is_file()
+    found = [  # a pipe or a folder named like a box file is read, and named by the reader
+        p for p in boxes_dir.iterdir() if p.suffix.lower() in (".xml", ".txt") and not p.name.startswith(".")
     ]
     xml_stems = {p.stem for p in found if p.suffix.lower() == ".xml"}
     files = []
@@ -85,6 +86,22 @@ def _box_files(boxes_dir: Path, images_dir: Path, names_path: Path, report: Batc
                 continue
         files.append(path)
     return files
+
+
+def _read_box_file(path: Path, images_dir: Path, names: list[object] | None, names_path: Path,
+                   report: BatchReport) -> tuple[VocAnnotation, Path, list[YoloShape]]:
+    """The boxes of one XML or YOLO file, its image, and a YOLO file's polygons."""
+    if path.suffix.lower() == ".xml":
+        annotation = read_annotation(path)
+        report.warnings.extend(annotation.warnings)
+        return annotation, _image_of(annotation, path.stem, images_dir), []
+    if names is None:
+        raise AnnotationFormatError(f"{path}: YOLO boxes need class names ({names_path} not found)")
+    image_path = _image_of(None, path.stem, images_dir)
+    width, height = image_size(image_path)
+    shapes = parse_label_file(path, width, height)
+    polygons = [shape for shape in shapes if shape.polygon is not None]
+    return _yolo_annotation(shapes, names, width, height, str(path)), image_path, polygons
 
 
 def boxes_to_masks(
@@ -111,32 +128,23 @@ def boxes_to_masks(
         if not folder.is_dir():
             raise AnnotationFormatError(f"not a folder: {folder}")
     names_path = Path(names_file) if names_file else boxes_dir / "classes.txt"
-    names = read_names(names_path) if names_path.is_file() else None
-    target = ImportTarget(save_dir, overwrite, names)
+    names = read_names(names_path) if names_file or os.path.lexists(names_path) else None
+    target = ImportTarget(save_dir, overwrite, names, str(names_path))
     files = _box_files(boxes_dir, images_dir, names_path, target.report)
 
     def one(path: Path) -> None:
-        if path.suffix.lower() == ".xml":
-            annotation = read_annotation(path)
-            target.report.warnings.extend(annotation.warnings)
-            image_path = _image_of(annotation, path.stem, images_dir)
-            polygons: list[YoloShape] = []
-        else:
-            if names is None:
-                raise AnnotationFormatError(f"{path}: YOLO boxes need class names ({names_path} not found)")
-            image_path = _image_of(None, path.stem, images_dir)
-            width, height = image_size(image_path)
-            shapes = parse_label_file(path, width, height)
-            annotation = _yolo_annotation(shapes, names, width, height, str(path))
-            polygons = [s for s in shapes if s.polygon is not None]
+        annotation, image_path, polygons = _read_box_file(path, images_dir, names, names_path, target.report)
         stem = plain_stem(image_path.name, str(path))
         if target.should_skip(stem, image_path):
             return
-        label = _paint(annotation, target, image_path, method, refine)
+        skipped: Counter = Counter()  # the shapes of refused classes, named once per file
+        kept = [obj for obj in annotation.objects if target.value_for(obj.name, str(path), skipped) is not None]
+        label = _paint(replace(annotation, objects=kept), target.classes, image_path, method, refine)
         for shape in polygons:  # segmentation lines in a YOLO file are painted as polygons
-            if shape.yolo_class >= len(names):
-                raise AnnotationFormatError(f"{path}: class {shape.yolo_class} but only {len(names)} names")
-            fill_polygon(label, shape.polygon, target.index_for(names[shape.yolo_class]))
+            value = target.value_for(yolo_name(names or [], shape.yolo_class, str(path)), str(path), skipped)
+            if value is not None:
+                fill_polygon(label, shape.polygon, value)
+        target.note_skipped(str(path), skipped)
         target.write(stem, label, image_path, str(path))
 
     run_batch(files, one, target.report, on_progress, should_stop)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -27,13 +28,15 @@ import numpy as np
 from ..atomic import atomic_write_text
 from ..batch import BatchReport, Progress, StopFlag, run_batch
 from ..errors import AnnotationFormatError
+from ..images import image_size
 from ..masks import label_counts
 from ..palette import IGNORE_INDEX
 from ..project import ImageEntry
+from ..safe_read import MIB, check_regular_file, read_json
 from . import rle
 from .export_target import ExportSource, export_image, out_folder, split_entries
 from .import_target import ImportTarget, check_size, plain_stem, relative_inside
-from .polygons import fill_polygon_centres, mask_to_polygons
+from .polygons import check_reach, fill_polygon_centres, mask_to_polygons
 
 # --------------------------------------------------------------------------------------- export
 
@@ -140,14 +143,13 @@ def _document(records: list[tuple[dict, list[dict]]], categories: list[dict]) ->
 # --------------------------------------------------------------------------------------- import
 
 
+COCO_JSON_LIMIT = 512 * MIB  # COCO 2017's instances_train2017.json is 448 MiB
+
+
 def _load(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except FileNotFoundError as exc:
-        raise AnnotationFormatError(f"COCO file not found: {path}") from exc
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise AnnotationFormatError(f"{path}: not a readable COCO JSON file ({exc})") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+    """The COCO document: a regular file of bounded size holding an object with an 'images' list."""
+    data = read_json(path, COCO_JSON_LIMIT, AnnotationFormatError, "COCO file", expect=dict)
+    if not isinstance(data.get("images"), list):
         raise AnnotationFormatError(f"{path}: not a COCO file (no 'images' list)")
     for key in ("annotations", "categories"):
         if not isinstance(data.get(key, []), list):
@@ -155,14 +157,48 @@ def _load(path: Path) -> dict:
     return data
 
 
-def _categories(data: dict, source: str, report: BatchReport) -> dict[int, str]:
-    names: dict[int, str] = {}
+def _is_id(value: object) -> bool:
+    """COCO ids are integers (JSON true/false are not)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _entries_skipped(source: str, kind: str, numbers: list[int], why: str) -> str:
+    """One warning for the entries of a list that were skipped, however many there are."""
+    shown = ", ".join(str(n) for n in numbers[:10]) + (", …" if len(numbers) > 10 else "")
+    return f"{source}: {len(numbers)} {kind} entr{'y' if len(numbers) == 1 else 'ies'} ({shown}) {why}; skipped"
+
+
+def _categories(data: dict, source: str, warnings: list[str]) -> dict[int, object]:
+    """Category id -> name (checked as a class name when used); bad entries named and skipped."""
+    names: dict[int, object] = {}
+    bad, repeated = [], []
     for number, item in enumerate(data.get("categories", []), start=1):
-        if not isinstance(item, dict) or not isinstance(item.get("id"), int) or not isinstance(item.get("name"), str):
-            report.warnings.append(f"{source}: category {number} has no integer id or no name; skipped")
-            continue
-        names[item["id"]] = item["name"]
+        if not isinstance(item, dict) or not _is_id(item.get("id")) or "name" not in item:
+            bad.append(number)
+        elif item["id"] in names:
+            repeated.append(number)
+        else:
+            names[item["id"]] = item["name"]
+    if bad:
+        warnings.append(_entries_skipped(source, "category", bad, "are not objects with an integer id and a name"))
+    if repeated:
+        warnings.append(_entries_skipped(source, "category", repeated, "repeat the id of an earlier category"))
     return names
+
+
+def _annotations_by_image(data: dict, source: str, warnings: list[str]) -> dict[int, list[dict]]:
+    """The annotation objects of each image id; entries that are not objects with an integer
+    image_id are named (in one line) and skipped."""
+    by_image: dict[int, list[dict]] = {}
+    bad = []
+    for number, note in enumerate(data.get("annotations", []), start=1):
+        if isinstance(note, dict) and _is_id(note.get("image_id")):
+            by_image.setdefault(note["image_id"], []).append(note)
+        else:
+            bad.append(number)
+    if bad:
+        warnings.append(_entries_skipped(source, "annotation", bad, "are not objects with an integer image_id"))
+    return by_image
 
 
 def _paint(label: np.ndarray, note: dict, value: int, source: str) -> None:
@@ -173,22 +209,49 @@ def _paint(label: np.ndarray, note: dict, value: int, source: str) -> None:
         label[rle.decode(segmentation, source, (height, width))] = value
         return
     if not isinstance(segmentation, list) or not segmentation:
-        raise AnnotationFormatError(f"{source}: no segmentation")
+        raise AnnotationFormatError(f"{source}: no segmentation (a list of polygons or an RLE object)")
     for polygon in segmentation:
         if not isinstance(polygon, list) or len(polygon) < 6 or len(polygon) % 2:
             raise AnnotationFormatError(f"{source}: a polygon must be a list of 3 or more x, y pairs")
-        try:
-            coords = np.asarray(polygon, np.float64).reshape(-1, 2)
-        except (TypeError, ValueError) as exc:
-            raise AnnotationFormatError(f"{source}: polygon coordinates must be numbers") from exc
-        if not np.isfinite(coords).all():
-            raise AnnotationFormatError(f"{source}: polygon coordinates must be finite")
-        fill_polygon_centres(label, coords, value)
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in polygon):
+            raise AnnotationFormatError(f"{source}: polygon coordinates must be numbers")
+        fill_polygon_centres(label, check_reach(polygon, width, height, source), value)
 
 
 def _sort_key(note: dict) -> float:
     area = note.get("area")
-    return -float(area) if isinstance(area, (int, float)) and math.isfinite(area) else 0.0
+    if isinstance(area, bool) or not isinstance(area, (int, float)):
+        return 0.0
+    try:
+        return -float(area) if math.isfinite(area) else 0.0
+    except OverflowError:  # an integer beyond any float
+        return 0.0
+
+
+def _image_entry(image: object, number: int, source: str, seen: set[int]) -> dict:
+    """The ``number``-th image entry, refused when it is not an object with an integer id (not
+    already used) and a file name."""
+    if not isinstance(image, dict) or not _is_id(image.get("id")) or not isinstance(image.get("file_name"), str):
+        raise AnnotationFormatError(f"{source}: image entry {number} is not an object with an integer id and a "
+                                    "file_name; skipped")
+    if image["id"] in seen:
+        raise AnnotationFormatError(f"{source}: image entry {number} repeats the id {image['id']} of an earlier "
+                                    "image; skipped")
+    seen.add(image["id"])
+    return image
+
+
+def _label_size(image: dict, image_path: Path, where: str) -> tuple[int, int]:
+    """(width, height) of the image file (header only); a different size in the entry is refused
+    before anything is allocated."""
+    check_regular_file(image_path, AnnotationFormatError, f"{where}: image")
+    width, height = image_size(image_path)
+    if image.get("width") is not None or image.get("height") is not None:
+        declared = check_size(image.get("width"), image.get("height"), where)
+        if declared != (width, height):
+            raise AnnotationFormatError(
+                f"{where}: the entry says {declared[0]}×{declared[1]} but {image_path} is {width}×{height}")
+    return width, height
 
 
 def import_coco(
@@ -200,40 +263,43 @@ def import_coco(
     should_stop: StopFlag | None = None,
 ) -> BatchReport:
     """Import a COCO JSON into ``save_dir``; images are looked up in ``images_dir`` (default: the
-    JSON's folder, or ``../images`` beside an ``annotations/`` folder)."""
+    JSON's folder, or ``../images`` beside an ``annotations/`` folder). Entries that are not what
+    COCO says are named and skipped; the other images are still imported."""
     json_path = Path(json_path)
     data = _load(json_path)
     folder = Path(images_dir) if images_dir is not None else _default_images(json_path)
-    notes = BatchReport()
-    categories = _categories(data, str(json_path), notes)
-    target = ImportTarget(save_dir, overwrite, [categories[key] for key in sorted(categories)])
-    target.report.warnings.extend(notes.warnings)
-    by_image: dict[object, list[dict]] = {}
-    for note in data.get("annotations", []):
-        if isinstance(note, dict):
-            by_image.setdefault(note.get("image_id"), []).append(note)
+    warnings: list[str] = []
+    categories = _categories(data, str(json_path), warnings)
+    by_image = _annotations_by_image(data, str(json_path), warnings)
+    target = ImportTarget(save_dir, overwrite, [categories[key] for key in sorted(categories)],
+                          f"{json_path}: categories")
+    target.report.warnings.extend(warnings)
+    seen: set[int] = set()
 
-    def one(image: object) -> None:
-        if not isinstance(image, dict) or "id" not in image or not isinstance(image.get("file_name"), str):
-            raise AnnotationFormatError(f"{json_path}: an image entry has no id or file_name")
-        where = f"{json_path}: image {image['file_name']!r}"
-        stem = plain_stem(image["file_name"], where)
-        image_path = relative_inside(folder, image["file_name"], where)
-        if not image_path.is_file():
-            raise AnnotationFormatError(f"{where}: image file not found in {folder}")
+    def one(item: tuple[int, object]) -> None:
+        image = _image_entry(item[1], item[0], str(json_path), seen)
+        file_name = image["file_name"]
+        where = f"{json_path}: image {file_name!r}"
+        stem = plain_stem(file_name, where)
+        image_path = relative_inside(folder, file_name, where)
         if target.should_skip(stem, image_path):
             return
-        width, height = check_size(image.get("width"), image.get("height"), where)
+        width, height = _label_size(image, image_path, where)
         label = np.zeros((height, width), np.uint8)
+        skipped: Counter = Counter()
         for note in sorted(by_image.get(image["id"], []), key=_sort_key):
-            name = categories.get(note.get("category_id"))
-            if name is None:
-                target.report.warnings.append(f"{where}: annotation {note.get('id')} has an unknown category; skipped")
+            note_id = note.get("id") if _is_id(note.get("id")) else "?"
+            category = note.get("category_id")
+            if not _is_id(category) or category not in categories:
+                skipped[f"unknown category {category!r}"[:80]] += 1
                 continue
-            _paint(label, note, target.index_for(name), f"{where}, annotation {note.get('id')}")
+            value = target.value_for(categories[category], f"{json_path}: category {category}", skipped)
+            if value is not None:
+                _paint(label, note, value, f"{where}, annotation {note_id}")
+        target.note_skipped(where, skipped)
         target.write(stem, label, image_path, where)
 
-    run_batch(data["images"], one, target.report, on_progress, should_stop)
+    run_batch(list(enumerate(data["images"], start=1)), one, target.report, on_progress, should_stop)
     return target.finish()
 
 

@@ -20,6 +20,7 @@ from ..batch import BatchReport, Progress, StopFlag, run_batch
 from ..errors import AnnotationFormatError
 from ..masks import read_mask, write_mask
 from ..project import ImageEntry
+from ..safe_read import SMALL_JSON_LIMIT, read_json, read_text
 from .export_target import ExportSource, export_image, out_folder, split_entries
 from .import_target import ImportTarget, plain_stem, relative_inside
 
@@ -65,37 +66,42 @@ def export_hf(
     return report
 
 
-def _names(src: Path) -> list[str]:
+def _names(src: Path) -> list[object]:
+    """id2label's names in index order (a name that cannot be a class keeps its index and is
+    refused where a mask uses it)."""
     path = src / ID2LABEL
+    data = read_json(path, SMALL_JSON_LIMIT, AnnotationFormatError, "id2label file", expect=dict)
     try:
-        data = json.loads(path.read_text("utf-8"))
-        pairs = sorted((int(key), str(value)) for key, value in data.items())
-    except FileNotFoundError as exc:
-        raise AnnotationFormatError(f"{src}: no {ID2LABEL} naming the classes") from exc
-    except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:
-        raise AnnotationFormatError(f"{path}: not a {{\"index\": \"name\"}} JSON object ({exc})") from exc
-    if [index for index, _ in pairs] != list(range(len(pairs))):
+        pairs = sorted((int(key), value) for key, value in data.items())
+    except ValueError as exc:
+        raise AnnotationFormatError(f"{path}: keys must be class indices \"0\", \"1\" ...") from exc
+    if not pairs or [index for index, _ in pairs] != list(range(len(pairs))):
         raise AnnotationFormatError(f"{path}: indices must be 0, 1, 2 ... without gaps")
     return [name for _, name in pairs]
 
 
-def _rows(src: Path) -> list[tuple[Path, dict]]:
-    """(split folder, metadata row) of every split, in file order."""
-    rows = []
+Row = tuple[Path, object, str]  # split folder, the JSON value of one metadata line, "file:line"
+
+
+def _rows(src: Path) -> list[Row]:
+    """The metadata rows of every split, in file order (each checked when it is imported)."""
+    rows: list[Row] = []
     for folder in sorted(p for p in src.iterdir() if p.is_dir()):
         metadata = folder / "metadata.jsonl"
-        if not metadata.is_file():
+        if not os.path.lexists(metadata):
             continue
-        if metadata.stat().st_size > MAX_METADATA_BYTES:
-            raise AnnotationFormatError(f"{metadata}: too large")
-        for number, line in enumerate(metadata.read_text("utf-8").splitlines(), start=1):
+        text = read_text(metadata, MAX_METADATA_BYTES, AnnotationFormatError, "metadata file")
+        for number, line in enumerate(text.split("\n"), start=1):  # JSON strings may hold U+2028
             if line.strip():
-                try:
-                    row = json.loads(line)
-                except (ValueError, RecursionError):
-                    row = None
-                rows.append((folder, row if isinstance(row, dict) else {"_line": f"{metadata}:{number}"}))
+                rows.append((folder, _json_row(line), f"{metadata}:{number}"))
     return rows
+
+
+def _json_row(line: str) -> object:
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
 
 
 def import_hf(
@@ -110,15 +116,15 @@ def import_hf(
     if not src.is_dir():
         raise AnnotationFormatError(f"not a folder: {src}")
     names = _names(src)
-    target = ImportTarget(save_dir, overwrite, names)
+    target = ImportTarget(save_dir, overwrite, names, str(src / ID2LABEL))
 
-    def one(item: tuple[Path, dict]) -> None:
-        folder, row = item
-        image_name, mask_name = row.get("file_name"), row.get("mask_file_name")
-        if not isinstance(image_name, str) or not isinstance(mask_name, str):
-            where = row.get("_line", folder / "metadata.jsonl")
-            raise AnnotationFormatError(f"{where}: a row needs file_name and mask_file_name")
-        where = f"{folder / 'metadata.jsonl'}: {image_name}"
+    def one(item: Row) -> None:
+        folder, row, line = item
+        if not isinstance(row, dict) or not isinstance(row.get("file_name"), str) \
+                or not isinstance(row.get("mask_file_name"), str):
+            raise AnnotationFormatError(f"{line}: a row must be a JSON object with file_name and mask_file_name")
+        image_name, mask_name = row["file_name"], row["mask_file_name"]
+        where = f"{line}: {image_name}"
         stem = plain_stem(image_name, where)
         image_path = relative_inside(folder, image_name, where)
         mask_path = relative_inside(folder, mask_name, where)

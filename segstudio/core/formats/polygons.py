@@ -18,7 +18,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..errors import AnnotationFormatError
+
 _CHUNK = 512  # hole points compared at once when looking for the shortest cut
+REACH_FACTOR, REACH_MARGIN = 16, 1000  # how far outside its image a point may lie (see check_reach)
 
 
 def mask_to_polygons(region: np.ndarray, simplify: float = 0.0, pixel_edges: bool = False) -> list[np.ndarray]:
@@ -110,6 +113,28 @@ def _cut_in(outline: np.ndarray, hole: np.ndarray) -> np.ndarray:
         if best is None or distance[i, j] < best:
             best, best_i, best_j = distance[i, j], i, start + j
     return np.concatenate([outline[: best_i + 1], hole[best_j:], hole[: best_j + 1], outline[best_i:]])
+
+
+def check_reach(points: object, width: int, height: int, source: str) -> np.ndarray:
+    """``points`` as a float64 (N, 2) array, refused (one line naming ``source``) unless they are
+    finite numbers within :data:`REACH_FACTOR` image sizes of the ``width``×``height`` image.
+
+    The one rule for every imported shape (COCO, YOLO, labelme), checked before NumPy, OpenCV or
+    Pillow see the points: ±1e308 overflows to infinity in the fill's arithmetic and then to
+    garbage integers, a circle of radius 1e9 takes Pillow minutes, and no genuine shape lies
+    further out than a few image sizes.
+    """
+    try:
+        array = np.asarray(points, np.float64).reshape(-1, 2)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise AnnotationFormatError(f"{source}: points must be x, y numbers") from exc
+    if np.isnan(array).any():
+        raise AnnotationFormatError(f"{source}: points must be finite numbers")
+    limit = REACH_FACTOR * max(width, height) + REACH_MARGIN
+    if array.size and float(np.abs(array).max()) > limit:  # infinity included
+        raise AnnotationFormatError(
+            f"{source}: points lie too far outside the {width}×{height} image (beyond ±{limit})")
+    return array
 
 
 def fill_polygon(label: np.ndarray, points: np.ndarray, value: int) -> None:

@@ -12,6 +12,8 @@ import numpy as np
 
 from ..errors import AnnotationFormatError
 
+_MAX_DIGITS = 13  # 5-bit groups of one count: 65 bits, more than any image can need
+
 
 def run_lengths(mask: np.ndarray) -> list[int]:
     """Column-major run lengths of a bool (H, W) mask, starting with a (possibly empty) run of 0."""
@@ -58,7 +60,7 @@ def decode_counts(text: str, source: str = "RLE") -> list[int]:
             k += 1
             if not more and c & 0x10:
                 x |= -1 << (5 * k)
-            if k > 13:
+            if k > _MAX_DIGITS:
                 raise AnnotationFormatError(f"{source}: an RLE count is too large")
         if len(counts) > 2:
             x += counts[-2]
@@ -81,10 +83,13 @@ def decode(rle: dict, source: str = "RLE", shape: tuple[int, int] | None = None)
     try:
         height, width = (int(v) for v in rle["size"])
         counts = rle["counts"]
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise AnnotationFormatError(f"{source}: RLE needs 'size' [h, w] and 'counts'") from exc
     if shape is not None and (height, width) != tuple(shape):
         raise AnnotationFormatError(f"{source}: RLE size [{height}, {width}] is not the image's {list(shape)}")
+    if isinstance(counts, (bytes, str, list)) and len(counts) > _MAX_DIGITS * (max(height * width, 0) + 1):
+        # more counts than pixels (13 characters at most each): refused before a long decode
+        raise AnnotationFormatError(f"{source}: RLE counts are longer than a {width}×{height} image can need")
     if isinstance(counts, (bytes, str)):
         counts = decode_counts(counts.decode("ascii", "replace") if isinstance(counts, bytes) else counts, source)
     elif not isinstance(counts, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in counts):

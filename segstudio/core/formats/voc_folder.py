@@ -18,9 +18,10 @@ from PIL import Image
 
 from ..atomic import atomic_write_bytes, atomic_write_text
 from ..batch import BatchReport, Progress, StopFlag, run_batch
-from ..classes import ClassList, load_class_file
+from ..classes import ClassList
 from ..errors import AnnotationFormatError
 from ..images import load_image, natural_key
+from ..import_classes import read_name_lines
 from ..masks import read_mask, write_mask
 from ..overlay import colour_lut, colourize
 from ..project import ImageEntry
@@ -75,11 +76,11 @@ def export_voc(
 
 
 def _class_names(src: Path, class_file: str | os.PathLike | None, report: BatchReport) -> list[str]:
+    """The dataset's names, line = mask value (a line that cannot be a class keeps its place and
+    is refused where a mask uses its value)."""
     path = Path(class_file) if class_file is not None else src / CLASS_NAMES
-    if path.is_file():
-        classes, warnings = load_class_file(path)
-        report.warnings.extend(warnings)
-        return classes.names
+    if class_file is not None or os.path.lexists(path):  # a pipe or a folder there is named, not skipped
+        return read_name_lines(path, "VOC class file")
     report.warnings.append(f"no {CLASS_NAMES} in {src}: the 21 Pascal VOC class names are assumed")
     return ClassList.default().names
 
@@ -99,7 +100,7 @@ def import_voc(
         raise AnnotationFormatError(f"{src} is not a VOC segmentation folder (no SegmentationClass/)")
     warnings = BatchReport()
     names = _class_names(src, class_file, warnings)
-    target = ImportTarget(save_dir, overwrite, names)
+    target = ImportTarget(save_dir, overwrite, names, str(Path(class_file) if class_file else src / CLASS_NAMES))
     target.report.warnings.extend(warnings.warnings)
     files = sorted((p for p in masks_dir.glob("*.png") if not p.name.startswith(".")),
                    key=lambda p: natural_key(p.name))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +27,14 @@ from ..atomic import atomic_write_text
 from ..batch import BatchReport, Progress, StopFlag, run_batch
 from ..errors import AnnotationFormatError, ClassFileError
 from ..images import image_size, list_images, without_masks
+from ..import_classes import read_name_lines
 from ..masks import label_counts
 from ..palette import IGNORE_INDEX
 from ..project import ImageEntry
+from ..safe_read import CLASS_FILE_LIMIT, MIB, read_text, read_yaml
 from .export_target import ExportSource, export_image, out_folder, split_entries
 from .import_target import ImportTarget
-from .polygons import fill_polygon, mask_to_polygons
+from .polygons import check_reach, fill_polygon, mask_to_polygons
 
 MAX_LINE_VALUES = 1_000_000
 
@@ -104,12 +106,14 @@ def export_yolo(
 # ---------------------------------------------------------------------------------------- read
 
 
+LABEL_FILE_LIMIT = 64 * MIB  # thousands of polygons of thousands of points
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
 def parse_label_file(path: Path, width: int, height: int) -> list[YoloShape]:
-    """The shapes of one YOLO txt, in pixels; a malformed line raises naming the file and line."""
-    try:
-        text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AnnotationFormatError(f"cannot read {path}: {exc}") from exc
+    """The shapes of one YOLO txt, in pixels; a malformed line (or one whose points lie absurdly far
+    outside the image) raises naming the file and line. Regular files only, size bounded."""
+    text = read_text(path, LABEL_FILE_LIMIT, AnnotationFormatError, "YOLO label file")
     shapes = []
     for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split()
@@ -125,72 +129,76 @@ def parse_label_file(path: Path, width: int, height: int) -> list[YoloShape]:
             raise AnnotationFormatError(f"{where}: not 'class x y ...' numbers") from exc
         if yolo_class < 0 or not np.isfinite(values).all():
             raise AnnotationFormatError(f"{where}: negative class or non-finite coordinate")
-        if len(values) == 4:
-            cx, cy, w, h = values * (width, height, width, height)
-            shapes.append(YoloShape(yolo_class, box=(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)))
-        elif len(values) >= 6 and len(values) % 2 == 0:
-            shapes.append(YoloShape(yolo_class, polygon=values.reshape(-1, 2) * (width, height)))
-        else:
-            raise AnnotationFormatError(f"{where}: expected 4 box values or 3+ x y pairs, got {len(values)} values")
+        shapes.append(_shape(yolo_class, values, width, height, where))
     return shapes
 
 
-_NAME_LINE = re.compile(r"^\s+(\d+)\s*:\s*(.+?)\s*$")
+def _shape(yolo_class: int, values: np.ndarray, width: int, height: int, where: str) -> YoloShape:
+    """One line's box (``cx cy w h``) or polygon, in pixels, its reach checked."""
+    with np.errstate(over="ignore"):  # 1e308 × width: infinity, refused by check_reach
+        scaled = values * np.resize(np.array([width, height], np.float64), len(values))
+    if len(values) == 4:
+        cx, cy, w, h = scaled
+        corners = check_reach([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], width, height, where)
+        return YoloShape(yolo_class, box=tuple(corners.ravel().tolist()))
+    if len(values) >= 6 and len(values) % 2 == 0:
+        return YoloShape(yolo_class, polygon=check_reach(scaled, width, height, where))
+    raise AnnotationFormatError(f"{where}: expected 4 box values or 3+ x y pairs, got {len(values)} values")
 
 
-def _scalar(text: str) -> str:
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        return json.loads(text)
-    if len(text) >= 2 and text[0] == text[-1] == "'":
-        return text[1:-1].replace("''", "'")
-    return text
+def read_names(path: Path) -> list[object]:
+    """YOLO class names, list position = YOLO class: ``names`` of a ``data.yaml`` (a list, or a
+    mapping numbered 0, 1, 2 ..., the two forms Ultralytics writes) or the lines of a
+    ``classes.txt``. An entry that cannot be a class name keeps its place, so later classes keep
+    theirs; it is refused (and named) when a shape uses it."""
+    if path.suffix.lower() not in YAML_SUFFIXES:
+        return list(read_name_lines(path, "YOLO class file"))
+    data = read_yaml(path, CLASS_FILE_LIMIT, ClassFileError, "YOLO data file")
+    names = data.get("names") if isinstance(data, dict) else None
+    if isinstance(names, dict):
+        names = _numbered(names, path)
+    if not isinstance(names, list) or not names:
+        raise ClassFileError(f"{path}: 'names' must be a list of class names or a mapping 0: name, 1: name ...")
+    return names
 
 
-def read_names(path: Path) -> list[str]:
-    """YOLO class names from a ``data.yaml`` (``names:`` as a mapping or a flow list) or from a
-    ``classes.txt`` (one name per line, line = YOLO class)."""
-    try:
-        text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ClassFileError(f"cannot read class names from {path}: {exc}") from exc
-    if path.suffix.lower() not in (".yaml", ".yml"):
-        return [line.strip() for line in text.splitlines() if line.strip()]
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        if not line.startswith("names:"):
-            continue
-        rest = line[len("names:") :].strip()
-        if rest.startswith("["):
-            inner = rest.strip("[] ")
-            return [_scalar(part) for part in re.findall(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^,]+', inner)]
-        names: dict[int, str] = {}
-        for item in lines[index + 1 :]:
-            match = _NAME_LINE.match(item)
-            if not match:
-                break
-            names[int(match.group(1))] = _scalar(match.group(2))
-        if sorted(names) != list(range(len(names))):
-            raise ClassFileError(f"{path}: names must be numbered 0, 1, 2 ...")
-        return [names[i] for i in range(len(names))]
-    raise ClassFileError(f"{path}: no 'names:' entry")
+def _numbered(names: dict, path: Path) -> list[object]:
+    """The values of ``{0: name, 1: name ...}`` in order (keys may be written as "0")."""
+    keys = {}
+    for key in names:
+        if isinstance(key, bool) or not (isinstance(key, int) or (isinstance(key, str) and key.isdigit())):
+            raise ClassFileError(f"{path}: 'names' keys must be the numbers 0, 1, 2 ..., got {key!r}")
+        keys[int(key)] = key
+    if sorted(keys) != list(range(len(keys))):
+        raise ClassFileError(f"{path}: names must be numbered 0, 1, 2 ...")
+    return [names[keys[i]] for i in range(len(keys))]
 
 
 def shapes_to_label(
-    shapes: list[YoloShape], names: list[str], target: ImportTarget, width: int, height: int, source: str
+    shapes: list[YoloShape], names: list[object], target: ImportTarget, width: int, height: int, source: str
 ) -> np.ndarray:
-    """Paint boxes and polygons (larger first) with their project classes; boxes are filled."""
+    """Paint boxes and polygons (larger first) with their project classes; boxes are filled. The
+    shapes of a refused class are skipped and named."""
     label = np.zeros((height, width), np.uint8)
+    skipped: Counter = Counter()
     for shape in sorted(shapes, key=lambda s: -_extent(s)):
-        if shape.yolo_class >= len(names):
-            raise AnnotationFormatError(f"{source}: class {shape.yolo_class} but only {len(names)} names")
-        value = target.index_for(names[shape.yolo_class])
+        value = target.value_for(yolo_name(names, shape.yolo_class, source), source, skipped)
+        if value is None:
+            continue
         if shape.polygon is not None:
             fill_polygon(label, shape.polygon, value)
         else:
             x0, y0, x1, y1 = pixel_box(shape.box, width, height)
             label[y0:y1, x0:x1] = value
+    target.note_skipped(source, skipped)
     return label
+
+
+def yolo_name(names: list[object], yolo_class: int, source: str) -> object:
+    """The name of YOLO class ``yolo_class``; a class past the names makes the file unusable."""
+    if yolo_class >= len(names):
+        raise AnnotationFormatError(f"{source}: class {yolo_class} but only {len(names)} names")
+    return names[yolo_class]
 
 
 def _extent(shape: YoloShape) -> float:
@@ -246,16 +254,16 @@ def import_yolo(
     if not src.is_dir():
         raise AnnotationFormatError(f"not a folder: {src}")
     names_path = Path(names_file) if names_file else next(
-        (p for p in (src / "data.yaml", src / "data.yml", src / "classes.txt") if p.is_file()), None
+        (p for p in (src / "data.yaml", src / "data.yml", src / "classes.txt") if os.path.lexists(p)), None
     )
     if names_path is None:
         raise AnnotationFormatError(f"{src}: no data.yaml or classes.txt naming the classes")
     names = read_names(names_path)
-    target = ImportTarget(save_dir, overwrite, names)
+    target = ImportTarget(save_dir, overwrite, names, str(names_path))
 
     def one(image_path: Path) -> None:
         label_path = label_file_for(image_path, src)
-        if not label_path.is_file():
+        if not os.path.lexists(label_path):
             target.report.skipped.append(f"{image_path.name}: no label file {label_path.name}")
             return
         if target.should_skip(image_path.stem, image_path):
