@@ -15,11 +15,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from segstudio.core.paths import OutsideProjectError, is_link, own_folder
+from segstudio.core.paths import MODELS_FOLDER, OutsideProjectError, is_link, own_folder
 from segstudio.model.model_files import CONFIG, weights_file
 from segstudio.model.train_history import best_miou, read_history  # noqa: F401 (the one reader; windows import it here)
 
-MODELS_FOLDER = "models"
 ACTIVE_KEY = "active_model"
 
 

@@ -21,6 +21,7 @@ from segstudio.core.atomic import atomic_write_text
 from segstudio.core.errors import SegStudioError
 from segstudio.core.journal import STATE_FOLDER
 from segstudio.core.masks import read_mask, write_mask
+from segstudio.core.paths import own_path
 
 PREDICTIONS_FOLDER = "predictions"
 SCORES_FILE = "scores.json"
@@ -32,6 +33,14 @@ def cache_folder(save_dir, model_path: Path) -> Path:
     """The cache folder of one model (a model folder's name, or a checkpoint file's stem)."""
     name = model_path.name if model_path.is_dir() else model_path.stem
     return Path(save_dir) / STATE_FOLDER / PREDICTIONS_FOLDER / name
+
+
+def _made(folder: Path) -> Path:
+    """Create the cache folder ``<save_dir>/.segstudio/predictions/<model>`` (:func:`cache_folder`),
+    each of its three levels a real folder of the app's own (``core.paths.own_path``): a received
+    project whose ``.segstudio/predictions`` links elsewhere never gets files written there."""
+    levels = folder.parts[-3:]
+    return own_path(folder.parents[len(levels) - 1], *levels, create=True)
 
 
 def read_scores(folder: Path) -> dict[str, float]:
@@ -65,7 +74,7 @@ def store(folder: Path, stem: str, labels: np.ndarray, score: float) -> bool:
     """Cache one prediction; False when the folder cannot be written (a read-only save folder:
     predictions still work, only uncached)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _made(folder)
         write_mask(folder / f"{stem}.png", labels)
     except (OSError, SegStudioError):
         return False
@@ -76,7 +85,7 @@ def store_scores(folder: Path, new: dict[str, float]) -> bool:
     """Add ``new`` ({image stem: score}) to a cache folder's scores; False when it cannot be written.
     Scores without a cached prediction still order the file list (live mode keeps its scores so)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _made(folder)
         with _SCORES_LOCK:
             scores = read_scores(folder)
             scores.update({stem: round(float(score), 6) for stem, score in new.items()})

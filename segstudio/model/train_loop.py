@@ -17,7 +17,6 @@ import contextlib
 import math
 import time
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ import torch
 from torch.utils.data import DistributedSampler
 
 from segstudio.core.errors import SegStudioError, TrainingError
+from segstudio.core.paths import model_folder
 
 from . import distributed as dist_util
 from . import recipe as recipes
@@ -74,7 +74,7 @@ class Loop:
         self.epoch = 0
         self.step = 0
         self.model = None
-        self.folder = Path(project.save_dir) / "models" / config.name
+        self.folder = model_folder(project.save_dir, config.name)  # checked again when written
         self.created = time.perf_counter()
 
     # ------------------------------------------------------------------ set-up
@@ -205,12 +205,17 @@ class Loop:
         failure and the periodic safety copy)."""
         if self.ctx.is_main and self.model is not None and self.schedule is not None:
             started = time.perf_counter()
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self._make_folder()
             self._write_best()
             save_state(self.folder, self._state())
             self.schedule.state_written()
             self.timing["checkpoints_s"] += time.perf_counter() - started
             self._write_history()
+
+    def _make_folder(self) -> None:
+        """Create the model folder, refusing (LinkedStateFolderError) a ``models`` or ``models/NAME``
+        that became a link since the run started: every file of the run is written in it."""
+        self.folder = model_folder(self.project.save_dir, self.cfg.name, create=True)
 
     def _write_history(self) -> None:
         write_history(self.folder, self.history, self._history_extra())
@@ -255,7 +260,7 @@ class Loop:
                     reason = reason if len(reason) < 240 else reason[:240] + "…"
                     raise TrainingError(f"cannot resume {self.folder}: {reason}") from exc
             if self.ctx.is_main:
-                self.folder.mkdir(parents=True, exist_ok=True)
+                self._make_folder()
             self._train()
         except TrainingError as exc:
             if self.model is None:
