@@ -39,7 +39,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from segstudio.core.atomic import open_in_place
 from segstudio.core.errors import CheckpointError, SegStudioError
+from segstudio.core.safe_read import check_regular_file
 
 from . import catalogue, hub_cache
 from .hub_cache import CONFIG_FILE, WEIGHT_FILES
@@ -290,10 +292,11 @@ def _fetch_blob(hub_id: str, filename: str, meta, meter: _Meter) -> Path:
     if blob.is_file():
         return blob
     part = blob.with_name(blob.name + ".incomplete")
-    lock = hub_cache.lock_path(hub_id, meta.etag)
     try:
-        blob.parent.mkdir(parents=True, exist_ok=True)
-        lock.parent.mkdir(parents=True, exist_ok=True)
+        hub_cache.own_repo_folder(hub_id, "blobs")
+        lock = hub_cache.lock_path(hub_id, meta.etag)
+        if os.path.islink(lock):  # filelock would open (and truncate) what it points to
+            raise CheckpointError(f"{lock} is a symbolic link, not a lock file: remove it")
         with WeakFileLock(lock):
             if not blob.is_file():   # another process may have finished it while we waited
                 _download_part(hub_id, filename, meta, part, meter)
@@ -318,7 +321,7 @@ def _download_part(hub_id: str, filename: str, meta, part: Path, meter: _Meter) 
     """Bring ``part`` to the announced size, resuming after cuts; raise after :data:`ATTEMPTS`."""
     from huggingface_hub import hf_hub_url
     url = hf_hub_url(hub_id, filename, revision=meta.commit_hash)
-    have = part.stat().st_size if part.is_file() else 0
+    have = _partial_size(part)
     if meta.size is not None and have > meta.size:   # not ours to continue: start again
         part.unlink()
         have = 0
@@ -340,7 +343,7 @@ def _download_part(hub_id: str, filename: str, meta, part: Path, meter: _Meter) 
             if not _transient(exc):
                 raise _readable(exc, hub_id, filename) from exc
             error = exc
-            have = part.stat().st_size if part.is_file() else 0
+            have = _partial_size(part)
             if attempt + 1 < ATTEMPTS:
                 time.sleep(0.5 * (attempt + 1))
     if meta.size is not None and have == meta.size:
@@ -349,6 +352,15 @@ def _download_part(hub_id: str, filename: str, meta, part: Path, meter: _Meter) 
                           f"({have / 1e6:.1f} of {(meta.size or 0) / 1e6:.1f} MB, kept): "
                           f"{_first_line(error) if error else 'the server sent less than it announced'}"
                           "; run it again to continue")
+
+
+def _partial_size(part: Path) -> int:
+    """The bytes an unfinished download holds (0 when there is none). Only a regular file of its
+    own is continued: a symbolic link planted at ``<etag>.incomplete`` would have the download
+    appended to the file it points to, and a pipe would block; both are one line instead."""
+    if not os.path.lexists(part):
+        return 0
+    return check_regular_file(part, CheckpointError, "unfinished download", follow_symlinks=False).st_size
 
 
 def _transient(exc: Exception) -> bool:
@@ -386,7 +398,7 @@ def _stream(url: str, part: Path, have: int, meter: _Meter, hub_id: str) -> int:
         if have and not resumed:
             meter.add(-have, hub_id)
             have = 0
-        with open(part, "ab" if resumed else "wb") as out:
+        with open_in_place(part, append=resumed) as out:
             for chunk in response.iter_bytes():   # as received: a cut loses nothing read
                 out.write(chunk)
                 have += len(chunk)

@@ -9,7 +9,9 @@ found with no download, and one we fetch is found by transformers.
 Reading goes through huggingface_hub's own cache API (``try_to_load_from_cache``,
 ``scan_cache_dir``), which never touches the network. Writing (a finished download, an imported
 file) only ever adds a verified blob, a link to it and a ref: nothing already in the cache is
-replaced. huggingface_hub is imported inside the functions, so importing this module stays cheap.
+replaced, and nothing is written through a link planted in it (the repository folder, ``blobs``,
+``snapshots/<commit>``, ``refs`` and the lock folder must be real folders: :func:`own_folder_in_cache`).
+huggingface_hub is imported inside the functions, so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from pathlib import Path
 
 from segstudio.core.atomic import atomic_open, atomic_write_text
 from segstudio.core.errors import CheckpointError
+from segstudio.core.paths import own_path
+from segstudio.core.safe_read import read_text
 
 CONFIG_FILE = "config.json"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")  # the order we prefer them in
 READ_CHUNK = 1 << 20
+REF_LIMIT = 4096  # refs/<branch> holds one commit id
 SHA256 = re.compile(r"[0-9a-f]{64}")
 GIT_SHA1 = re.compile(r"[0-9a-f]{40}")
 
@@ -42,6 +47,19 @@ def repo_folder(hub_id: str) -> Path:
     return hf_cache_dir() / repo_folder_name(repo_id=hub_id, repo_type="model")
 
 
+def own_folder_in_cache(*names: str) -> Path:
+    """``<cache>/<names...>``, created, each level a real folder (``core.paths.own_path``): a link
+    planted at ``blobs`` or ``snapshots/<commit>`` would make a download or an import write its
+    files elsewhere. The cache folder itself may be a link (caches are often moved to another disk)."""
+    return own_path(hf_cache_dir(), *names, create=True)
+
+
+def own_repo_folder(hub_id: str, *names: str) -> Path:
+    """:func:`own_folder_in_cache` for ``models--owner--name/<names...>``."""
+    from huggingface_hub.file_download import repo_folder_name
+    return own_folder_in_cache(repo_folder_name(repo_id=hub_id, repo_type="model"), *names)
+
+
 def cached_snapshot(hub_id: str) -> Path | None:
     """The snapshot folder holding weights for ``hub_id`` (``config.json`` beside them when the
     repository has one), found with no network; None when nothing usable is cached.
@@ -51,6 +69,7 @@ def cached_snapshot(hub_id: str) -> Path | None:
     from) are used next, newest first, so a model fetched any way at all is found.
     """
     from huggingface_hub import try_to_load_from_cache
+    read_ref(hub_id)  # huggingface_hub reads refs/main whole: a huge file there is refused first
     for name in WEIGHT_FILES:
         found = try_to_load_from_cache(hub_id, name, cache_dir=hf_cache_dir())
         if isinstance(found, str):
@@ -126,9 +145,10 @@ def blob_path(hub_id: str, etag: str) -> Path:
 
 
 def lock_path(hub_id: str, etag: str) -> Path:
-    """The lock huggingface_hub takes for this blob, so its downloads and ours never collide."""
+    """The lock huggingface_hub takes for this blob, so its downloads and ours never collide; its
+    folder is created (never through a link)."""
     from huggingface_hub.file_download import repo_folder_name
-    return hf_cache_dir() / ".locks" / repo_folder_name(repo_id=hub_id, repo_type="model") / f"{etag}.lock"
+    return own_folder_in_cache(".locks", repo_folder_name(repo_id=hub_id, repo_type="model")) / f"{etag}.lock"
 
 
 def copy_blob(source: Path, hub_id: str, etag: str, on_bytes: Callable[[int], None] | None = None
@@ -139,7 +159,7 @@ def copy_blob(source: Path, hub_id: str, etag: str, on_bytes: Callable[[int], No
     blob = blob_path(hub_id, etag)
     if blob.is_file():
         return blob
-    blob.parent.mkdir(parents=True, exist_ok=True)
+    own_repo_folder(hub_id, "blobs")
     if SHA256.fullmatch(etag):
         digest = hashlib.sha256()
     else:
@@ -159,8 +179,7 @@ def copy_blob(source: Path, hub_id: str, etag: str, on_bytes: Callable[[int], No
 def link_snapshot(hub_id: str, commit: str, filename: str, blob: Path) -> Path:
     """``snapshots/<commit>/<filename>``, made a relative link to ``blob`` (a copy where the file
     system has no links, as huggingface_hub does); an existing entry is left as it is."""
-    pointer = repo_folder(hub_id) / "snapshots" / commit / filename
-    pointer.parent.mkdir(parents=True, exist_ok=True)
+    pointer = own_repo_folder(hub_id, "snapshots", commit) / filename
     if pointer.is_file():
         return pointer
     if pointer.is_symlink():  # a dangling link: its blob was deleted, ours replaces it
@@ -178,18 +197,23 @@ def link_snapshot(hub_id: str, commit: str, filename: str, blob: Path) -> Path:
 
 def set_ref(hub_id: str, commit: str, branch: str = "main", replace: bool = True) -> None:
     """Point ``refs/<branch>`` at ``commit`` (as huggingface_hub does after resolving a branch)."""
-    ref = repo_folder(hub_id) / "refs" / branch
-    if ref.is_file() and (not replace or ref.read_text(encoding="utf-8").strip() == commit):
+    recorded = read_ref(hub_id, branch)
+    if recorded is not None and (not replace or recorded == commit):
         return
-    ref.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(ref, commit)
+    atomic_write_text(own_repo_folder(hub_id, "refs") / branch, commit)
+
+
+def read_ref(hub_id: str, branch: str = "main") -> str | None:
+    """The commit ``refs/<branch>`` names, or None (no such file, or it names no commit). Read
+    bounded, as a regular file only: :class:`CheckpointError` for a pipe (it would block), a device
+    or a file too large to be a ref."""
+    ref = repo_folder(hub_id) / "refs" / branch
+    if not os.path.lexists(ref):
+        return None
+    commit = read_text(ref, REF_LIMIT, CheckpointError, "Hugging Face cache ref").strip()
+    return commit if GIT_SHA1.fullmatch(commit) else None
 
 
 def main_commit(hub_id: str) -> str | None:
     """The commit ``refs/main`` names, or None."""
-    ref = repo_folder(hub_id) / "refs" / "main"
-    try:
-        commit = ref.read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    return commit if GIT_SHA1.fullmatch(commit) else None
+    return read_ref(hub_id)
