@@ -12,6 +12,7 @@ masks are never written here.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from segstudio.core.errors import SegStudioError
 from segstudio.core.journal import STATE_FOLDER
 from segstudio.core.masks import read_mask, write_mask
 from segstudio.core.paths import own_path
+from segstudio.core.safe_read import JSON_LIMIT, read_json
 
 PREDICTIONS_FOLDER = "predictions"
 SCORES_FILE = "scores.json"
@@ -44,14 +46,17 @@ def _made(folder: Path) -> Path:
 
 
 def read_scores(folder: Path) -> dict[str, float]:
-    """{image stem: score} of a cache folder; {} when there is none or it is not a JSON object."""
+    """{image stem: score} of a cache folder; {} when there is none or it is not a JSON object.
+    Read bounded, a regular file only; a score that is not a number from 0 to 1 is left out."""
+    path = folder / SCORES_FILE
+    if not os.path.lexists(path):
+        return {}
     try:
-        data = json.loads((folder / SCORES_FILE).read_text("utf-8"))
-    except (OSError, ValueError):
+        data = read_json(path, JSON_LIMIT, SegStudioError, "prediction scores")
+    except SegStudioError:
         return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))}
+    return {str(k): float(v) for k, v in data.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0}
 
 
 def read_cached(folder: Path, image_path: Path, model_mtime: float) -> tuple[np.ndarray, float] | None:
