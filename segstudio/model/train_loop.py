@@ -46,6 +46,7 @@ from .train_types import (
     EpochSummary,
     TrainProgress,
     TrainResult,
+    history_entry,
     nan_to_none,
     run_options,
     summary_from_dict,
@@ -235,6 +236,9 @@ class Loop:
                 "timing": {k: round(v, 3) for k, v in self.timing.items()}}
 
     def _resume(self) -> None:
+        """Continue from the state file. Its values are checked: a state file from elsewhere holds
+        only tensors and plain containers, but any of them may be wrong (a step of -10**12 would
+        train for ever, a history entry holding a tensor could not be written back as JSON)."""
         state = load_state(self.folder, map_location=self.device)
         if int(state["total_steps"]) != self.total_steps:
             self.notes.append(f"schedule changed: {state['total_steps']} -> {self.total_steps} steps")
@@ -242,7 +246,10 @@ class Loop:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
-        self.best, self.history = float(state["best"]), list(state["history"])
+        if not (0 <= self.step <= self.total_steps and 0 <= self.epoch <= self.epochs):
+            raise TrainingError(f"the state records step {self.step}, epoch {self.epoch} of a run of "
+                                f"{self.total_steps} steps, {self.epochs} epochs")
+        self.best, self.history = float(state["best"]), [history_entry(h) for h in state["history"]]
         self.kept = float(state.get("kept", self.best))
         restore_rng(state["rng"], self.device)
         self.notes.append(f"resumed at epoch {self.epoch + 1}, step {self.step}")
@@ -250,7 +257,12 @@ class Loop:
     # ------------------------------------------------------------------ run
     def run(self):
         try:
-            self._prepare()
+            try:
+                self._prepare()
+            except Exception:
+                if self.cfg.resume:
+                    self.model = None  # a run that cannot resume saves nothing over its files
+                raise
             if self.cfg.resume:
                 try:
                     self._resume()
