@@ -49,7 +49,6 @@ from .hub_cache import CONFIG_FILE, WEIGHT_FILES
 REPORT_STEP = 1 << 18      # progress is reported, and cancel checked, every 256 KiB
 ATTEMPTS = 3               # connection cuts survived within one call before giving up (bytes are kept)
 SAFE_ETAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")   # sha256, git sha1, or a mirror's own
-REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
 
 OnStart = Callable[[str, int], None]         # (hub id, bytes to download): show the licence here
 OnProgress = Callable[[int, int], None]      # (bytes done, bytes in all)
@@ -102,7 +101,7 @@ def resolve(name: str | os.PathLike, save_dir: str | os.PathLike | None = None, 
     if project is not None:
         return Resolved(project, "project")
     entry = catalogue.find(text)
-    hub_id = entry.id if entry else (text if REPO_ID.fullmatch(text) else None)
+    hub_id = entry.id if entry else (text if not_a_hub_id(text) is None else None)
     if hub_id is None:
         raise CheckpointError(_unknown(text, save_dir))
     cached = hub_cache.cached_snapshot(hub_id)
@@ -122,10 +121,25 @@ def hub_id_of(name: str) -> tuple[str, catalogue.Entry | None]:
     entry = catalogue.find(name)
     if entry is not None:
         return entry.id, entry
-    if REPO_ID.fullmatch(name.strip()):
+    why = not_a_hub_id(name.strip())
+    if why is None:
         return name.strip(), None
-    raise CheckpointError(f"{name!r} is neither a catalogue model nor a hub id (owner/name); "
+    raise CheckpointError(f"{name!r} is neither a catalogue model nor a hub id ({why}); "
                           "segstudio-cli fetch-model --list shows the catalogue")
+
+
+def not_a_hub_id(text: str) -> str | None:
+    """Why ``text`` is not a hub id ``owner/name``, or None when it is one. huggingface_hub's own
+    rule (``validate_repo_id``: no ``--`` or ``..``, no name ending in ``.``, 96 characters at
+    most...) decides, so that a name we accept never fails inside huggingface_hub with a traceback."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+    if text.count("/") != 1:
+        return "a hub id is owner/name"
+    try:
+        validate_repo_id(text)
+    except HFValidationError as exc:
+        return " ".join(str(exc).split())
+    return None
 
 
 def fetch(hub_id: str, *, on_start: OnStart | None = None, on_progress: OnProgress | None = None,
@@ -173,8 +187,10 @@ def _project_model(name: str, save_dir: str | os.PathLike | None) -> Path | None
 def _unknown(name: str, save_dir, hub_id: str | None = None) -> str:
     where = f", nor a model in {Path(save_dir) / 'models'}" if save_dir is not None else ""
     if hub_id is None:
-        return (f"model {name} not found: it is not a file or folder{where}, nor a catalogue name "
-                "(segstudio-cli fetch-model --list)")
+        why = not_a_hub_id(name)
+        hub = f", nor a valid hub id ({why})" if name.count("/") == 1 else ""
+        return (f"model {name} not found: it is not a file or folder{where}{hub}, nor a catalogue "
+                "name (segstudio-cli fetch-model --list)")
     return (f"model {name} not found: it is not a file or folder{where}, and {hub_id} is neither "
             f"a catalogue model nor in the Hugging Face cache ({hub_cache.hf_cache_dir()}); "
             f"fetch it with segstudio-cli fetch-model {hub_id}")
