@@ -92,7 +92,7 @@ def _check_config(config: TrainConfig) -> None:
     """Reject settings that cannot work, before any file is read (limits: the options table)."""
     if config.epochs is not None and config.steps is not None:
         raise TrainingError("give either epochs or steps, not both")
-    check_limits({name: getattr(config, name) for name in ("epochs", "steps", "size", "batch", "lr",
+    check_limits({name: getattr(config, name) for name in ("epochs", "steps", "size", "batch", "lr", "seed",
                                                            "label_smoothing", "grad_clip", "num_workers")})
     if not config.name or Path(config.name).name != config.name or config.name in (".", ".."):
         raise TrainingError(f"model name {config.name!r} must be a plain folder name")
