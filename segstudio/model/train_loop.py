@@ -239,9 +239,12 @@ class Loop:
         """Continue from the state file. Its values are checked: a state file from elsewhere holds
         only tensors and plain containers, but any of them may be wrong (a step of -10**12 would
         train for ever, a history entry holding a tensor could not be written back as JSON)."""
+        from .checkpoints import check_finite
+
         state = load_state(self.folder, map_location=self.device)
         if int(state["total_steps"]) != self.total_steps:
             self.notes.append(f"schedule changed: {state['total_steps']} -> {self.total_steps} steps")
+        check_finite(state["model"], self.folder / STATE_FILE)  # a diverged run is not continued
         self.raw_model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])

@@ -65,6 +65,8 @@ CASES = {
     "step far below zero": (lambda s: s.__setitem__("step", -10**12), "step"),
     "history of tensors": (lambda s: s.__setitem__("history", [torch.zeros(3)]), "cannot resume"),
     "history entry without fields": (lambda s: s.__setitem__("history", [{"epoch": 1}]), "cannot resume"),
+    "weights diverged to NaN": (lambda s: s["model"]["decode_head.classifier.weight"].fill_(float("nan")),
+                                "not finite"),
 }
 
 
