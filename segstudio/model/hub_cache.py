@@ -6,12 +6,13 @@ file contents (named by their sha256 for large LFS files, by their git sha1 othe
 branch. Using exactly this layout means a model the user already fetched with transformers is
 found with no download, and one we fetch is found by transformers.
 
-Reading goes through huggingface_hub's own cache API (``try_to_load_from_cache``,
-``scan_cache_dir``), which never touches the network. Writing (a finished download, an imported
-file) only ever adds a verified blob, a link to it and a ref: nothing already in the cache is
-replaced, and nothing is written through a link planted in it (the repository folder, ``blobs``,
-``snapshots/<commit>``, ``refs`` and the lock folder must be real folders: :func:`own_folder_in_cache`).
-huggingface_hub is imported inside the functions, so importing this module stays cheap.
+Reading goes through huggingface_hub's own cache API (``try_to_load_from_cache``), which never
+touches the network, once ``refs/main`` is known to be a small regular file. Writing (a finished
+download, an imported file) only ever adds a verified blob, a link to it and a ref: nothing already
+in the cache is replaced, and nothing is written through a link planted in it (the repository
+folder, ``blobs``, ``snapshots/<commit>``, ``refs`` and the lock folder must be real folders:
+:func:`own_folder_in_cache`). huggingface_hub is imported inside the functions, so importing this
+module stays cheap.
 """
 
 from __future__ import annotations
@@ -78,22 +79,24 @@ def cached_snapshot(hub_id: str) -> Path | None:
 
 
 def _other_revision(hub_id: str) -> Path | None:
-    from huggingface_hub import scan_cache_dir
-    from huggingface_hub.errors import CorruptedCacheException
-    if not repo_folder(hub_id).is_dir():
-        return None
+    """The newest complete snapshot of ``hub_id`` (weights among its files, none of them a dangling
+    link or a pipe), read from its ``snapshots`` folder alone. Not huggingface_hub's
+    ``scan_cache_dir``: it opens every ref of every cached repository, and blocks for ever on a
+    pipe planted among them."""
+    found = []
     try:
-        info = scan_cache_dir(hf_cache_dir())
-    except (CorruptedCacheException, OSError):
+        folders = [f for f in (repo_folder(hub_id) / "snapshots").iterdir()
+                   if GIT_SHA1.fullmatch(f.name) and f.is_dir() and not f.is_symlink()]
+    except OSError:
         return None
-    repo = next((r for r in info.repos if r.repo_type == "model" and r.repo_id == hub_id), None)
-    if repo is None:
-        return None
-    for revision in sorted(repo.revisions, key=lambda r: r.last_modified, reverse=True):
-        names = {f.file_name for f in revision.files}
-        if names & set(WEIGHT_FILES) and all((revision.snapshot_path / n).is_file() for n in names):
-            return revision.snapshot_path
-    return None
+    for folder in folders:
+        try:
+            files = [f for f in folder.iterdir() if not f.is_dir()]
+            if {f.name for f in files} & set(WEIGHT_FILES) and all(f.is_file() for f in files):
+                found.append((max(f.stat().st_mtime for f in files), folder.name, folder))
+        except OSError:
+            continue
+    return max(found)[2] if found else None
 
 
 # ----------------------------------------------------------------------------------- checksums

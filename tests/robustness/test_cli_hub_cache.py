@@ -133,3 +133,37 @@ def test_a_hostile_ref_is_one_line(served, capsys, kind):
     assert kind_ == "ok" and status == 1
     line = error_line(capsys.readouterr().err)
     assert "refs" in line and ("pipe" in line or "too large" in line)
+
+
+@pytest.mark.parametrize("where", ["this repository", "another repository"])
+def test_a_pipe_among_the_refs_does_not_block_finding_a_cached_model(served, checkpoint, capsys, where):
+    """A snapshot that refs/main does not name is still found (transformers' refs/pr/N), without
+    opening the refs: huggingface_hub's cache scan would block on the pipe."""
+    cache, _outside = served
+    snapshot = cache / REPO_DIR / "snapshots" / ("ab" * 20)
+    snapshot.mkdir(parents=True)
+    for name in ("config.json", "model.safetensors"):
+        (snapshot / name).write_bytes((checkpoint / name).read_bytes())
+    refs = cache / (REPO_DIR if where == "this repository" else "models--other--model") / "refs" / "refs" / "pr"
+    refs.mkdir(parents=True)
+    (refs.parents[2] / "snapshots").mkdir(exist_ok=True)
+    os.mkfifo(refs / "1")
+    kind, status = call_with_timeout(lambda: main(["fetch-model", HUB_ID]), fifo=refs / "1")
+    assert kind == "ok" and status == 0
+    captured = capsys.readouterr()
+    assert "already in the cache" in captured.err and captured.out.strip() == str(snapshot)
+
+
+def test_the_models_dock_lists_a_model_whose_ref_is_hostile(served, monkeypatch):
+    from segstudio.application.pretrained import rows
+    from segstudio.model import catalogue
+
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.setattr(catalogue, "_load_default", lambda: catalogue.load(repo / "resources" / "catalogue.json"))
+    cache, _outside = served
+    ref = cache / "models--nvidia--mit-b0" / "refs" / "main"
+    ref.parent.mkdir(parents=True)
+    with open(ref, "wb") as handle:
+        handle.truncate(64 * 1024 * 1024)
+    listed = {row.entry.id: row.downloaded for row in rows()}
+    assert listed["nvidia/mit-b0"] is False
