@@ -139,3 +139,15 @@ def test_a_hostile_history_reaches_the_window_as_plain_values(tmp_path):
     assert np.isnan(record_for(folder).best_miou)
     assert record_for(folder).class_names == ["background", "cat", "dog"]  # config.json's, not "a", "b", "c"
     assert last_validation(history, ["background", "cat", "dog"]) is not None
+
+
+def test_an_active_model_that_is_a_pipe_is_refused_by_the_windows_runner(tmp_path):
+    """A received project's project.json may name any path as its active model."""
+    from segstudio.application.model_runner import ModelRunner
+    from segstudio.core.errors import CheckpointError
+
+    image = photo(tmp_path / "images" / "a.jpg")
+    os.mkfifo(tmp_path / "model.safetensors")
+    kind, error = call_with_timeout(lambda: ModelRunner().predict(tmp_path / "save", tmp_path / "model.safetensors",
+                                                                  image), fifo=tmp_path / "model.safetensors")
+    assert kind == "error" and isinstance(error, CheckpointError) and "pipe" in str(error)
