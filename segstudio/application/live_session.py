@@ -25,6 +25,7 @@ from segstudio.application.gc_pauses import collections_deferred
 from segstudio.application.prediction_cache import cache_folder, store_scores
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
+from segstudio.core.paths import model_folder
 
 STEPS_PER_CYCLE = 8
 MAX_SAMPLES = 64  # images held for live training (the current one always among them)
@@ -136,11 +137,13 @@ class LiveSession:
             self.trainer.labels_changed()
         self._screen = (current, label)
 
-    def save(self, folder: Path) -> Path | None:
-        """The model so far as an ordinary model folder; None when it never trained."""
+    def save(self, name: str) -> Path | None:
+        """The model so far as the ordinary model folder ``<save_dir>/models/<name>``; None when it
+        never trained. The folder is made here, never through a link (``core.paths.model_folder``):
+        a received project's ``models`` may point at the user's own models elsewhere."""
         if self.trainer is None or self.trainer.steps == 0:
             return None
-        saved = self.trainer.save(folder)
+        saved = self.trainer.save(model_folder(self.project.save_dir, name, create=True))
         if self.scores:  # the file list keeps its order when the saved model becomes the active one
             store_scores(cache_folder(self.project.save_dir, saved),
                          {e.stem: self.scores[e.image_path] for e in self.project.entries

@@ -9,17 +9,18 @@ public checkpoint registered from elsewhere (nothing is copied).
 
 from __future__ import annotations
 
-import json
 import math
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from segstudio.core.paths import OutsideProjectError, is_link, own_folder
+from segstudio.core.errors import SegStudioError
+from segstudio.core.paths import MODELS_FOLDER, OutsideProjectError, is_link, own_folder
+from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json
 from segstudio.model.model_files import CONFIG, weights_file
 from segstudio.model.train_history import best_miou, read_history  # noqa: F401 (the one reader; windows import it here)
 
-MODELS_FOLDER = "models"
 ACTIVE_KEY = "active_model"
 
 
@@ -37,11 +38,14 @@ class ModelRecord:
 
 
 def _read_json(path: Path) -> dict | None:
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
+    """A model's config.json, or None when absent or unusable (bounded, regular files only: a pipe
+    in a received project's model folder would freeze the Models dock)."""
+    if not os.path.lexists(path):
         return None
-    return data if isinstance(data, dict) else None
+    try:
+        return read_json(path, SMALL_JSON_LIMIT, SegStudioError, "model config")
+    except SegStudioError:
+        return None
 
 
 def record_for(path: Path, external: bool = False) -> ModelRecord | None:
@@ -56,6 +60,7 @@ def record_for(path: Path, external: bool = False) -> ModelRecord | None:
     config = config or {}
     history = read_history(path) if path.is_dir() else None
     names = config.get("class_names") or (history or {}).get("class_names") or []
+    names = names if isinstance(names, list) else []  # a string would list one class per letter
     return ModelRecord(path.name if path.is_dir() else path.stem, path, str(config.get("variant") or ""),
                        weights.stat().st_mtime, best_miou(history), [str(n) for n in names], external)
 

@@ -8,7 +8,6 @@ runner is thread-safe and knows nothing of signals.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from segstudio.application import prediction_cache
 from segstudio.application.torch_loading import import_torch
 from segstudio.core.errors import SegStudioError
 from segstudio.core.images import load_image
+from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json
 from segstudio.model.model_files import weights_file
 
 
@@ -89,6 +89,9 @@ class ModelRunner:
             return list(self._names)
         config = model_path / "config.json" if model_path.is_dir() else model_path.parent / "config.json"
         try:
-            return [str(n) for n in json.loads(config.read_text("utf-8")).get("class_names", [])]
-        except (OSError, ValueError, AttributeError):
-            return self.predictor(model_path)[1]
+            names = read_json(config, SMALL_JSON_LIMIT, SegStudioError, "model config").get("class_names")
+        except SegStudioError:
+            names = None
+        if isinstance(names, list) and all(isinstance(n, str) for n in names):
+            return list(names)
+        return self.predictor(model_path)[1]

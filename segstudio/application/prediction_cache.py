@@ -12,6 +12,7 @@ masks are never written here.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from segstudio.core.atomic import atomic_write_text
 from segstudio.core.errors import SegStudioError
 from segstudio.core.journal import STATE_FOLDER
 from segstudio.core.masks import read_mask, write_mask
+from segstudio.core.paths import own_path
+from segstudio.core.safe_read import JSON_LIMIT, read_json
 
 PREDICTIONS_FOLDER = "predictions"
 SCORES_FILE = "scores.json"
@@ -34,15 +37,26 @@ def cache_folder(save_dir, model_path: Path) -> Path:
     return Path(save_dir) / STATE_FOLDER / PREDICTIONS_FOLDER / name
 
 
+def _made(folder: Path) -> Path:
+    """Create the cache folder ``<save_dir>/.segstudio/predictions/<model>`` (:func:`cache_folder`),
+    each of its three levels a real folder of the app's own (``core.paths.own_path``): a received
+    project whose ``.segstudio/predictions`` links elsewhere never gets files written there."""
+    levels = folder.parts[-3:]
+    return own_path(folder.parents[len(levels) - 1], *levels, create=True)
+
+
 def read_scores(folder: Path) -> dict[str, float]:
-    """{image stem: score} of a cache folder; {} when there is none or it is not a JSON object."""
+    """{image stem: score} of a cache folder; {} when there is none or it is not a JSON object.
+    Read bounded, a regular file only; a score that is not a number from 0 to 1 is left out."""
+    path = folder / SCORES_FILE
+    if not os.path.lexists(path):
+        return {}
     try:
-        data = json.loads((folder / SCORES_FILE).read_text("utf-8"))
-    except (OSError, ValueError):
+        data = read_json(path, JSON_LIMIT, SegStudioError, "prediction scores")
+    except SegStudioError:
         return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))}
+    return {str(k): float(v) for k, v in data.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0}
 
 
 def read_cached(folder: Path, image_path: Path, model_mtime: float) -> tuple[np.ndarray, float] | None:
@@ -65,7 +79,7 @@ def store(folder: Path, stem: str, labels: np.ndarray, score: float) -> bool:
     """Cache one prediction; False when the folder cannot be written (a read-only save folder:
     predictions still work, only uncached)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _made(folder)
         write_mask(folder / f"{stem}.png", labels)
     except (OSError, SegStudioError):
         return False
@@ -76,7 +90,7 @@ def store_scores(folder: Path, new: dict[str, float]) -> bool:
     """Add ``new`` ({image stem: score}) to a cache folder's scores; False when it cannot be written.
     Scores without a cached prediction still order the file list (live mode keeps its scores so)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _made(folder)
         with _SCORES_LOCK:
             scores = read_scores(folder)
             scores.update({stem: round(float(score), 6) for stem, score in new.items()})

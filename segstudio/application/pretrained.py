@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segstudio.core.batch import Progress, StopFlag
+from segstudio.core.errors import SegStudioError
 from segstudio.model import catalogue, hub, hub_cache
 
 
@@ -37,7 +38,16 @@ class PretrainedRow:
 
 def rows() -> list[PretrainedRow]:
     """Every catalogue model, with its cached folder when there is one (no network)."""
-    return [PretrainedRow(entry, hub_cache.cached_snapshot(entry.id)) for entry in catalogue.load()]
+    return [PretrainedRow(entry, _cached(entry)) for entry in catalogue.load()]
+
+
+def _cached(entry: catalogue.Entry) -> Path | None:
+    """The cached folder of ``entry``; None also when its cache entry is unusable (a ref that is a
+    pipe or a giant file): the Models dock lists it as not downloaded, and a download says why."""
+    try:
+        return hub_cache.cached_snapshot(entry.id)
+    except SegStudioError:
+        return None
 
 
 def licence_question(entry: catalogue.Entry) -> str:

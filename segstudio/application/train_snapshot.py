@@ -21,7 +21,7 @@ import numpy as np
 
 from segstudio.core import images, masks
 from segstudio.core.errors import SegStudioError
-from segstudio.core.journal import STATE_FOLDER
+from segstudio.core.paths import STATE_FOLDER, own_folder
 
 
 class SnapshotProject:
@@ -57,8 +57,7 @@ class SnapshotProject:
 
 def take_snapshot(project) -> SnapshotProject:
     """Link (or copy) every labelled mask of ``project`` into a fresh snapshot folder."""
-    base = Path(project.save_dir) / STATE_FOLDER
-    base.mkdir(parents=True, exist_ok=True)
+    base = own_folder(project.save_dir, STATE_FOLDER, create=True)  # never a link to elsewhere
     folder = Path(tempfile.mkdtemp(prefix="train-snapshot-", dir=base))
     entries, originals = [], {}
     try:
@@ -78,6 +77,9 @@ def take_snapshot(project) -> SnapshotProject:
 
 def remove_stale_snapshots(save_dir) -> None:
     """Delete snapshot folders a crashed run left behind (called when no run is going)."""
-    base = Path(save_dir) / STATE_FOLDER
+    try:  # a linked .segstudio is not searched: its target's folders are not ours to delete
+        base = own_folder(save_dir, STATE_FOLDER)
+    except SegStudioError:
+        return
     for folder in base.glob("train-snapshot-*") if base.is_dir() else []:
         shutil.rmtree(folder, ignore_errors=True)

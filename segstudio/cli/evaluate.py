@@ -6,6 +6,9 @@ model predicts the images first. Prints per-class IoU, accuracy, Dice and pixel 
 pixel accuracy and frequency-weighted IoU; ``--json`` prints the same as JSON. A model's classes
 are matched to the class file by name (a line warns about those that do not match). A missing or
 unreadable mask or image is skipped and named; the rest is scored and the exit status is then 1.
+The class file must agree with the masks: it is refused when GT_DIR records (in
+``.segstudio/project.json``) that its masks were written with a list whose indices name other
+classes, or when a mask holds a value the file does not name (its pixels would drop out unseen).
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def _score_folders(gt_dir: Path, pred_dir: Path, num_classes: int, skip: Callable[[str], None]):
-    """Confusion over the masks of both folders; a missing, unreadable or mis-sized one is skipped."""
-    from segstudio.core.errors import MaskError, SegStudioError
+def _score_folders(gt_dir: Path, pred_dir: Path, num_classes: int, skip: Callable[[str], None],
+                   class_file: str):
+    """Confusion over the masks of both folders; a missing, unreadable or mis-sized one is skipped,
+    a ground truth holding a value the class file does not name ends it (ClassFileError)."""
+    from segstudio.core.errors import MaskError
     from segstudio.core.images import natural_key
-    from segstudio.core.masks import read_mask
+    from segstudio.core.masks import check_class_file_covers, read_mask
     from segstudio.core.metrics import ConfusionMatrix
 
     for folder in (gt_dir, pred_dir):
@@ -57,10 +62,11 @@ def _score_folders(gt_dir: Path, pred_dir: Path, num_classes: int, skip: Callabl
             if not pred_path.is_file():
                 raise MaskError(f"no prediction for {gt_path}: {pred_path} is missing")
             gt, pred = read_mask(gt_path), read_mask(pred_path)
+            check_class_file_covers(gt, class_file, num_classes, gt_path)  # raised, not skipped
             if gt.shape != pred.shape:
                 raise MaskError(f"{pred_path} is {pred.shape[1]}×{pred.shape[0]} but {gt_path} is "
                                 f"{gt.shape[1]}×{gt.shape[0]}")
-        except SegStudioError as exc:
+        except MaskError as exc:
             skip(f"skipped {gt_path.name}: {exc}")
             continue
         matrix.update(gt, pred)
@@ -68,6 +74,29 @@ def _score_folders(gt_dir: Path, pred_dir: Path, num_classes: int, skip: Callabl
     if not scored:
         raise MaskError(f"none of the {len(gt_files)} mask(s) of {gt_dir} could be scored")
     return matrix.compute(), scored
+
+
+def check_recorded_classes(gt_dir: Path, names: list[str], class_file: str) -> None:
+    """ClassFileError when ``gt_dir`` records (``.segstudio/project.json``) that its masks were
+    written with a class list in which an index names another class than ``names`` does: every
+    score would be reported under the wrong name. A list that is shorter or longer but agrees
+    index by index is accepted (values the file lacks are refused per mask)."""
+    from segstudio.core.errors import ClassFileError
+    from segstudio.core.project_file import (
+        CHANGED,
+        compare_class_lists,
+        describe_change,
+        read_settings,
+        recorded_class_names,
+        settings_path,
+    )
+
+    recorded = recorded_class_names(read_settings(gt_dir)[0])
+    if recorded is None or compare_class_lists(recorded[: len(names)], names) != CHANGED:
+        return
+    raise ClassFileError(f"the class file {class_file} contradicts the class list the masks of {gt_dir} "
+                         f"were written with (recorded in {settings_path(gt_dir)}): "
+                         f"{describe_change(recorded, names)}; give the class file of those masks")
 
 
 def _score_model(args: argparse.Namespace, classes, skip: Callable[[str], None]):
@@ -89,7 +118,7 @@ def _score_model(args: argparse.Namespace, classes, skip: Callable[[str], None])
     try:
         result = predict_and_score(resolve_model(args.model), args.images, args.gt_dir, classes, device=args.device,
                                    on_warning=lambda w: print(f"warning: {w}", file=sys.stderr),
-                                   on_skip=skip, aliases=aliases)
+                                   on_skip=skip, aliases=aliases, class_file=args.classes)
     except ImportError as exc:  # a model dependency missing from this installation
         raise SegStudioError(f"evaluation with --model is unavailable in this installation ({exc})") from exc
     metrics, count = result
@@ -129,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
     classes, warnings = load_class_file(args.classes)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    check_recorded_classes(Path(args.gt_dir), list(classes.names), args.classes)
     skipped: list[str] = []
 
     def skip(line: str) -> None:
@@ -138,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     if args.model:
         metrics, count = _score_model(args, classes, skip)
     else:
-        metrics, count = _score_folders(Path(args.gt_dir), Path(args.pred_dir), len(classes), skip)
+        metrics, count = _score_folders(Path(args.gt_dir), Path(args.pred_dir), len(classes), skip, args.classes)
     names = [classes.name_of(i) for i in range(metrics.num_classes)]
     if args.json:
         data = metrics.to_dict(names)

@@ -33,6 +33,19 @@ def check_positive(option: str, value: float | None, upper: float | None = None)
         raise OptionError(f"{option} {value} is out of range (at most {upper})")
 
 
+def check_range(option: str, value: float | None, low: float, high: float, below_high: bool = False) -> None:
+    """``value`` (when given) is a finite number from ``low`` to ``high`` (excluded when
+    ``below_high``). argparse's ``float`` accepts ``inf``, ``nan`` and ``1e308``, which no option
+    means and which reach OpenCV or torch as a traceback, or pass a ``< 0`` check; the training
+    options have the same rule in their table (``train_options``)."""
+    if value is None:
+        return
+    inside = value < high if below_high else value <= high
+    if not math.isfinite(value) or not low <= value or not inside:
+        bound = f"below {high:g}" if below_high else f"{high:g}"
+        raise OptionError(f"{option} must be a number from {low:g} to {bound} (got {value})")
+
+
 def check_device(name: str) -> str:
     """``name`` if this machine has that device; one line naming what it has otherwise."""
     from segstudio.model.device import pick_device

@@ -20,7 +20,6 @@ import math
 import signal
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 from segstudio.cli.options import help_text
 
@@ -104,8 +103,10 @@ def _config(args, project):
         return TrainConfig(**new_run_fields(args), **live, overwrite=args.overwrite), []
     if args.overwrite:
         raise OptionError("--resume continues SAVE_DIR/models/NAME and --overwrite replaces it: choose one")
-    record, notes = resume_fields(args, Path(project.save_dir) / "models" / args.name,
-                                  list(project.classes.names))
+    from segstudio.core.paths import model_folder
+
+    # the state is read from the folder the run will write: never through a link
+    record, notes = resume_fields(args, model_folder(project.save_dir, args.name), list(project.classes.names))
     if args.device != "auto":
         notes.append(f"--device {args.device} is harmless on a resume: the run's settings are unchanged")
     return config_from_options(record, **live, resume=True), notes

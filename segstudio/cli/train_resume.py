@@ -15,8 +15,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from segstudio.core.errors import OptionError
-from segstudio.model.train_options import BY_NAME, OPTIONS
+from segstudio.core.errors import OptionError, TrainingError
+from segstudio.model.train_options import BY_NAME, OPTIONS, check_limits
 
 # The options that define a run (argparse dest = TrainConfig field); the others (device, workers,
 # name) say where and how fast it runs and may differ on a resume.
@@ -46,11 +46,9 @@ def resume_fields(args: argparse.Namespace, folder: Path, class_names: list[str]
     that contradicts the record and for a class list that changed since the run started.
     """
     from segstudio.model.train_state import load_state
-    from segstudio.model.train_types import config_from_options
 
     state = load_state(folder)
-    record, notes = _record(state, folder)
-    recorded = config_from_options(record)
+    record, notes, recorded = _recorded_run(state, folder)
     for name, value in given(args).items():
         if name not in record and name not in ("epochs", "steps"):
             notes.append(f"{flag(name)} {value} used: the run's state does not record it")
@@ -65,6 +63,45 @@ def resume_fields(args: argparse.Namespace, folder: Path, class_names: list[str]
     return record, notes
 
 
+def _recorded_run(state: dict, folder: Path) -> tuple[dict, list[str], Any]:
+    """(recorded options, notes, the TrainConfig they make); OptionError naming the state file when
+    a recorded value has the wrong type or lies outside the options' limits (a state file from
+    elsewhere holds plain values, but any values: a size of "big", class names that are numbers)."""
+    from segstudio.model.model_files import STATE_FILE
+    from segstudio.model.train_types import config_from_options
+
+    where = f"training state {folder / STATE_FILE}"
+    try:
+        record, notes = _record(state, folder)
+        _check_record(record)
+        return record, notes, config_from_options(record)
+    except (KeyError, TypeError, ValueError, OverflowError, TrainingError) as exc:
+        raise OptionError(f"{where} is damaged or not segstudio's: {exc}") from None
+
+
+def _check_record(record: dict) -> None:
+    """ValueError for a recorded option of the wrong type, or outside the options table's limits."""
+    for name, value in record.items():
+        option = BY_NAME.get(name)
+        if option is None or value is None or not option.defines_run:
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        fits = {bool: isinstance(value, bool), int: isinstance(value, int) and number,
+                float: number, str: isinstance(value, str)}.get(option.type, True)
+        if name == "class_weights":
+            fits = isinstance(value, bool) or (isinstance(value, list) and all(map(_finite_number, value)))
+        if not fits:
+            raise ValueError(f"{name} {value!r} is not a {option.type.__name__}")
+        check_limits({name: value})
+    names = record.get("class_names")
+    if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+        raise ValueError(f"class_names {names!r} is not a list of names")
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _record(state: dict, folder: Path) -> tuple[dict, list[str]]:
     """The recorded options; a state from before options were recorded gives its steps and seed."""
     record = state.get("options")
@@ -72,10 +109,12 @@ def _record(state: dict, folder: Path) -> tuple[dict, list[str]]:
         return dict(record), []
     record = {"steps": int(state["total_steps"]), "seed": int(state.get("seed", 0))}
     try:
+        from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json
         from segstudio.model.checkpoints import ModelInfo
         from segstudio.model.model_files import CONFIG
-        record["size"] = ModelInfo.from_json((folder / CONFIG).read_text("utf-8")).image_size
-    except (OSError, ValueError, TypeError):
+        config = read_json(folder / CONFIG, SMALL_JSON_LIMIT, OptionError, "model config")
+        record["size"] = ModelInfo.from_dict(config).image_size
+    except (OptionError, ValueError, TypeError):
         pass
     return record, [f"{folder.name} was saved before runs recorded their options: its steps ("
                     f"{record['steps']}) and seed are kept, other options are this command's"]

@@ -8,6 +8,7 @@ is removed and the previous file, if any, is untouched.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import stat
@@ -112,6 +113,31 @@ def write_temporary(target: str | os.PathLike, data: bytes, suffix: str = TEMP_S
             os.unlink(name)
         raise
     return Path(name)
+
+
+def open_in_place(path: str | os.PathLike, append: bool) -> BinaryIO:
+    """Open ``path`` to write it in place, not atomically: a resumable download grows its
+    ``.incomplete`` file over several runs. Never through a symbolic link planted at its name
+    (``O_NOFOLLOW``), never a pipe or a device (``O_NONBLOCK``, then ``fstat``): :class:`SaveError`
+    instead, with nothing written. ``append`` False empties the file first."""
+    path = Path(path)
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_BINARY", 0) | (os.O_APPEND if append else 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SaveError(f"{path} is a symbolic link: not written through (remove it)") from exc
+        raise SaveError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SaveError(f"{path} is not a regular file: not written (remove it)")
+        if not append:
+            os.ftruncate(fd, 0)
+        return os.fdopen(fd, "ab" if append else "wb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .atomic import atomic_write_bytes
-from .errors import ImageLoadError, MaskError, SaveError
+from .errors import ClassFileError, ImageLoadError, MaskError, SaveError
 from .images import mask_file_problem, open_checked
 from .palette import IGNORE_INDEX, colour_codes, palette_bytes, voc_palette
 from .safe_read import check_regular_file
@@ -189,6 +189,19 @@ def unknown_values(label: np.ndarray, num_classes: int) -> list[int]:
     """Sorted label values that are neither a class index nor the ignore label."""
     counts = label_counts(label)
     return [v for v in np.flatnonzero(counts).tolist() if v >= num_classes and v != IGNORE_INDEX]
+
+
+def check_class_file_covers(label: np.ndarray, class_file: str | os.PathLike, num_classes: int,
+                            mask_path: str | os.PathLike) -> None:
+    """:class:`ClassFileError` when ``label`` holds values (255 aside) that the class file, which
+    names ``num_classes`` classes, does not: scores computed with it would leave those pixels out
+    without a word, so the whole evaluation is refused rather than one mask skipped."""
+    bad = unknown_values(label, num_classes)
+    if bad:
+        shown = ", ".join(str(v) for v in bad[:10])
+        raise ClassFileError(f"{mask_path} holds class value(s) {shown}, but the class file {class_file} "
+                             f"names only {num_classes} classes (0 to {num_classes - 1}): give the class "
+                             "file these masks were written with")
 
 
 def load_mask(

@@ -18,6 +18,7 @@ from pathlib import Path
 from .errors import SaveError
 
 STATE_FOLDER = ".segstudio"  # the app's own files: settings, journal, lock, caches
+MODELS_FOLDER = "models"  # the project's trained models, one folder each (models/<name>)
 
 
 class OutsideProjectError(SaveError):
@@ -97,6 +98,26 @@ def own_folder(save_dir: str | os.PathLike, name: str, create: bool = False) -> 
     if not stat.S_ISDIR(mode):
         raise LinkedStateFolderError(f"{folder} is not a folder; segstudio keeps its own files there")
     return folder
+
+
+def own_path(save_dir: str | os.PathLike, *names: str, create: bool = False) -> Path:
+    """``save_dir/names[0]/names[1]/...``, each level checked by :func:`own_folder` (created when
+    ``create``): a nested folder of the app's own (``models/<name>``,
+    ``.segstudio/predictions/<model>``) is never reached through a link at any level."""
+    folder = Path(save_dir)
+    for name in names:
+        folder = own_folder(folder, name, create)
+    return folder
+
+
+def model_folder(save_dir: str | os.PathLike, name: str, create: bool = False) -> Path:
+    """``save_dir/models/<name>``, the folder a training run or live mode writes a model into:
+    ``name`` must be one plain folder name, and neither ``models`` nor ``models/<name>`` may be a
+    link (:class:`LinkedStateFolderError`): a received project whose ``models/best`` points at the
+    user's own model must not have that model's ``config.json`` replaced by a new run."""
+    if not name or name in (".", "..") or Path(name).name != name:
+        raise OutsideProjectError(f"model name {name!r} must be a plain folder name")
+    return own_path(save_dir, MODELS_FOLDER, name, create=create)
 
 
 def replace_linked_folder(save_dir: str | os.PathLike, name: str) -> str | None:

@@ -125,6 +125,23 @@ def _read_fd(fd: int, path: Path, limit: int, error: type[SegStudioError], what:
 
 JSON_LIMIT = 64 * MIB  # a COCO file of a large dataset; a model's config or history is far smaller
 SMALL_JSON_LIMIT = 4 * MIB  # configs, id2label, histories, lock files: a few KiB when genuine
+IMAGE_LIST_LIMIT = 64 * MIB  # ImageSets/Segmentation/*.txt: one stem a line, a million images fit
+WEIGHTS_LIMIT = 4096 * MIB  # checkpoints and training states: SAM ViT-H, the largest we load, is 2.5 GB
+
+
+def check_bounded_file(
+    path: str | os.PathLike,
+    limit: int,
+    error: type[SegStudioError],
+    what: str = "file",
+) -> os.stat_result:
+    """:func:`check_regular_file` and at most ``limit`` bytes, for files a library opens by path
+    itself (``torch.load``, safetensors, transformers): a pipe would block it, a device or a sparse
+    file of terabytes would exhaust memory."""
+    info = check_regular_file(path, error, what)
+    if info.st_size > limit:
+        raise error(_too_large(Path(path), what, limit))
+    return info
 
 
 def read_text(

@@ -13,7 +13,6 @@ ignoring case. The bare variant names ``b0``..``b5`` are deliberately not short 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from segstudio.core.errors import CheckpointError
+from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json
 
 FORMAT = "segstudio-catalogue"
 VARIANTS = ("b0", "b1", "b2", "b3", "b4", "b5")
@@ -132,10 +132,7 @@ def load(path: str | Path | None = None) -> Catalogue:
     if path is None:
         return _load_default()
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"cannot read the model catalogue {path}: {exc}") from exc
+    data = read_json(path, SMALL_JSON_LIMIT, CheckpointError, "model catalogue")
     try:
         return parse(data)
     except (KeyError, TypeError, ValueError) as exc:

@@ -28,6 +28,7 @@ import torch
 from segstudio.core.atomic import atomic_write_bytes, atomic_write_text
 from segstudio.core.errors import CheckpointError
 from segstudio.core.palette import class_colour
+from segstudio.core.safe_read import SMALL_JSON_LIMIT, WEIGHTS_LIMIT, check_bounded_file, read_json
 
 from . import checkpoint_keys as keys
 from .augment import IMAGENET_MEAN, IMAGENET_STD
@@ -72,8 +73,12 @@ class ModelInfo:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
+        """The info recorded in a config.json; every value's JSON type is checked first (the file
+        may be hand-edited or hostile: class names that are one string would become one class per
+        letter), ValueError naming the key."""
+        values = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        _check_info_types(values)
+        return cls(**values)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -81,6 +86,33 @@ class ModelInfo:
     @classmethod
     def from_json(cls, text: str) -> ModelInfo:
         return cls.from_dict(json.loads(text))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_info_types(values: Mapping[str, Any]) -> None:
+    """ValueError naming the first value of a recorded ModelInfo whose JSON type is wrong."""
+    names = values.get("class_names", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError("class_names must be a list of names (strings)")
+    colours = values.get("colours", [])
+    if not isinstance(colours, list) or not all(
+            isinstance(c, (list, tuple)) and len(c) == 3
+            and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in c)
+            for c in colours):
+        raise ValueError("colours must be a list of [r, g, b], whole numbers from 0 to 255")
+    size = values.get("image_size", 512)
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise ValueError(f"image_size {size!r} must be a whole number")
+    for key in ("mean", "std"):
+        numbers = values.get(key, [])
+        if not isinstance(numbers, (list, tuple)) or not all(_is_number(v) for v in numbers):
+            raise ValueError(f"{key} must be a list of numbers")
+    for key in ("variant", "source", "source_format"):
+        if values.get(key) is not None and not isinstance(values[key], str):
+            raise ValueError(f"{key} must be text")
 
 
 # ------------------------------------------------------------------------------------------ save
@@ -132,6 +164,7 @@ def load_model(source: str | Path, num_labels: int | None = None,
     weights, config_path = locate(path)
     meta = _read_json(config_path) if config_path else {}
     state = _read_weights(weights)
+    check_finite(state, weights)
     if meta.get("format") == FORMAT:
         model, info = _from_ours(state, meta, weights)
     else:
@@ -163,17 +196,14 @@ def _default_names(n: int) -> list[str]:
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"cannot read model config {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise CheckpointError(f"model config {path} is not a JSON object")
-    return data
+    """A model's config.json: a bounded regular file holding a JSON object (CheckpointError)."""
+    return read_json(path, SMALL_JSON_LIMIT, CheckpointError, "model config")
 
 
 def _read_weights(path: Path) -> dict[str, torch.Tensor]:
-    """Tensors of a safetensors or (weights-only) pickle file, renamed to our names later."""
+    """Tensors of a safetensors or (weights-only) pickle file, renamed to our names later. Only a
+    regular file of a plausible size is opened: a pipe would block, a device never end."""
+    check_bounded_file(path, WEIGHTS_LIMIT, CheckpointError, "checkpoint")
     try:
         with open(path, "rb") as handle:
             head = handle.read(16)
@@ -198,6 +228,16 @@ def _read_weights(path: Path) -> dict[str, torch.Tensor]:
         return dict(keys.unwrap(obj))
     except ValueError as exc:
         raise CheckpointError(f"{path} is not a model checkpoint: {exc}") from exc
+
+
+def check_finite(tensors: Mapping[str, Any], path: Path) -> None:
+    """CheckpointError naming ``path`` and the first tensor holding NaN or infinity: such a model
+    (a run that diverged, a damaged file) predicts one class everywhere without a word. One
+    ``isfinite`` per tensor, a few milliseconds even for B5."""
+    for name, tensor in tensors.items():
+        if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise CheckpointError(f"{path} holds weights that are not finite numbers (NaN or infinity, "
+                                  f"in {name}): the model would predict nothing meaningful; it is not used")
 
 
 def _looks_like_safetensors(head: bytes) -> bool:
@@ -283,6 +323,21 @@ def _public_config(hub: dict[str, torch.Tensor], meta: dict, path: Path
         facts = keys.infer_architecture(hub)
     except ValueError as exc:
         raise CheckpointError(f"{path} is not a SegFormer checkpoint: {exc}") from exc
+    try:
+        arch, names = _public_arch(meta, facts, path)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # hand-edited or hostile JSON
+        raise CheckpointError(f"config.json next to {path} is unusable: {type(exc).__name__}: {exc}") from exc
+    num_labels = facts.get("num_labels") or (len(names) if names else 2)
+    if names is not None and len(names) != num_labels:
+        names = None
+    try:
+        return SegFormerConfig(num_labels=num_labels, **arch), names
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: unusable SegFormer configuration: {exc}") from exc
+
+
+def _public_arch(meta: dict, facts: dict, path: Path) -> tuple[dict[str, Any], list[str] | None]:
+    """(SegFormerConfig arguments, class names or None) from a HF config.json, else from the shapes."""
     names = None
     if "hidden_sizes" in meta:
         arch = {k: meta[k] for k in ("hidden_sizes", "depths", "sr_ratios", "patch_sizes",
@@ -308,13 +363,7 @@ def _public_config(hub: dict[str, torch.Tensor], meta: dict, path: Path
         arch["num_heads"] = ref.num_heads if ref else _guess_heads(facts["hidden_sizes"])
         arch["decoder_hidden_size"] = facts.get(
             "decoder_hidden_size", ref.decoder_hidden_size if ref else 256)
-    num_labels = facts.get("num_labels") or (len(names) if names else 2)
-    if names is not None and len(names) != num_labels:
-        names = None
-    try:
-        return SegFormerConfig(num_labels=num_labels, **arch), names
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: unusable SegFormer configuration: {exc}") from exc
+    return arch, names
 
 
 def _guess_heads(hidden: list[int]) -> tuple[int, ...]:

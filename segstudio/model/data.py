@@ -20,6 +20,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from segstudio.core.errors import ImageLoadError, MaskError, SegStudioError, TrainingError
+from segstudio.core.safe_read import IMAGE_LIST_LIMIT, read_text
 
 from .augment import IGNORE_INDEX, AugmentConfig, train_transform, val_transform
 
@@ -36,7 +37,9 @@ class Split:
 
 
 def _read_list(path: Path) -> list[str]:
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The stems of an ImageSets list, read bounded (TrainingError naming the file)."""
+    text = read_text(path, IMAGE_LIST_LIMIT, TrainingError, "image list")
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def split_entries(project: Any, val_fraction: float = 0.2, seed: int = 0) -> Split:

@@ -57,19 +57,21 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
                       on_progress: Callable[[int, int], None] | None = None,
                       on_warning: Callable[[str], None] | None = None,
                       on_skip: Callable[[str], None] | None = None,
-                      aliases: dict[str, str] | None = None):
+                      aliases: dict[str, str] | None = None, class_file: str | Path = "the class list"):
     """Predict every image of ``image_dir`` that has ``gt_dir/<stem>.png`` and score the lot.
 
     ``classes`` is the ground truth's ClassList (or a list of names); model classes are matched
     to it by name and the project's ``aliases`` (``core.class_mapping``; its warnings go to
     ``on_warning``). An image or mask that cannot be read is left out and named through
-    ``on_skip`` (raised without it). Returns (:class:`segstudio.core.metrics.SegMetrics` over
+    ``on_skip`` (raised without it); a mask holding values that ``classes`` (read from
+    ``class_file``) does not name ends the evaluation (ClassFileError): its pixels are never
+    silently left out. Returns (:class:`segstudio.core.metrics.SegMetrics` over
     all scored images, how many were scored), as the folder comparison reports its image count.
     Raises TrainingError when no image has a ground-truth mask, or none could be scored.
     """
-    from segstudio.core.errors import SegStudioError, TrainingError
+    from segstudio.core.errors import ImageLoadError, MaskError, TrainingError
     from segstudio.core.images import image_size, list_images, load_image, without_masks
-    from segstudio.core.masks import load_mask
+    from segstudio.core.masks import check_class_file_covers, load_mask
     from segstudio.core.metrics import ConfusionMatrix
 
     from .checkpoints import load_model
@@ -91,9 +93,10 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
     scored = 0
     for done, (image_path, gt_path) in enumerate(pairs, start=1):
         try:
-            gt = load_mask(gt_path, image_size(image_path), len(gt_names))
-            prediction = predictor.predict(load_image(image_path))
-        except SegStudioError as exc:
+            gt = load_mask(gt_path, image_size(image_path))
+            check_class_file_covers(gt, class_file, len(gt_names), gt_path)  # not skipped: raised
+            prediction = predictor.predict(load_image(image_path))  # so is a failing model
+        except (ImageLoadError, MaskError) as exc:
             if on_skip is None:
                 raise
             on_skip(f"skipped {image_path.name}: {exc}")

@@ -39,7 +39,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from segstudio.core.atomic import open_in_place
 from segstudio.core.errors import CheckpointError, SegStudioError
+from segstudio.core.safe_read import check_regular_file
 
 from . import catalogue, hub_cache
 from .hub_cache import CONFIG_FILE, WEIGHT_FILES
@@ -47,7 +49,6 @@ from .hub_cache import CONFIG_FILE, WEIGHT_FILES
 REPORT_STEP = 1 << 18      # progress is reported, and cancel checked, every 256 KiB
 ATTEMPTS = 3               # connection cuts survived within one call before giving up (bytes are kept)
 SAFE_ETAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")   # sha256, git sha1, or a mirror's own
-REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
 
 OnStart = Callable[[str, int], None]         # (hub id, bytes to download): show the licence here
 OnProgress = Callable[[int, int], None]      # (bytes done, bytes in all)
@@ -100,7 +101,7 @@ def resolve(name: str | os.PathLike, save_dir: str | os.PathLike | None = None, 
     if project is not None:
         return Resolved(project, "project")
     entry = catalogue.find(text)
-    hub_id = entry.id if entry else (text if REPO_ID.fullmatch(text) else None)
+    hub_id = entry.id if entry else (text if not_a_hub_id(text) is None else None)
     if hub_id is None:
         raise CheckpointError(_unknown(text, save_dir))
     cached = hub_cache.cached_snapshot(hub_id)
@@ -120,10 +121,25 @@ def hub_id_of(name: str) -> tuple[str, catalogue.Entry | None]:
     entry = catalogue.find(name)
     if entry is not None:
         return entry.id, entry
-    if REPO_ID.fullmatch(name.strip()):
+    why = not_a_hub_id(name.strip())
+    if why is None:
         return name.strip(), None
-    raise CheckpointError(f"{name!r} is neither a catalogue model nor a hub id (owner/name); "
+    raise CheckpointError(f"{name!r} is neither a catalogue model nor a hub id ({why}); "
                           "segstudio-cli fetch-model --list shows the catalogue")
+
+
+def not_a_hub_id(text: str) -> str | None:
+    """Why ``text`` is not a hub id ``owner/name``, or None when it is one. huggingface_hub's own
+    rule (``validate_repo_id``: no ``--`` or ``..``, no name ending in ``.``, 96 characters at
+    most...) decides, so that a name we accept never fails inside huggingface_hub with a traceback."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+    if text.count("/") != 1:
+        return "a hub id is owner/name"
+    try:
+        validate_repo_id(text)
+    except HFValidationError as exc:
+        return " ".join(str(exc).split())
+    return None
 
 
 def fetch(hub_id: str, *, on_start: OnStart | None = None, on_progress: OnProgress | None = None,
@@ -171,8 +187,10 @@ def _project_model(name: str, save_dir: str | os.PathLike | None) -> Path | None
 def _unknown(name: str, save_dir, hub_id: str | None = None) -> str:
     where = f", nor a model in {Path(save_dir) / 'models'}" if save_dir is not None else ""
     if hub_id is None:
-        return (f"model {name} not found: it is not a file or folder{where}, nor a catalogue name "
-                "(segstudio-cli fetch-model --list)")
+        why = not_a_hub_id(name)
+        hub = f", nor a valid hub id ({why})" if name.count("/") == 1 else ""
+        return (f"model {name} not found: it is not a file or folder{where}{hub}, nor a catalogue "
+                "name (segstudio-cli fetch-model --list)")
     return (f"model {name} not found: it is not a file or folder{where}, and {hub_id} is neither "
             f"a catalogue model nor in the Hugging Face cache ({hub_cache.hf_cache_dir()}); "
             f"fetch it with segstudio-cli fetch-model {hub_id}")
@@ -290,10 +308,11 @@ def _fetch_blob(hub_id: str, filename: str, meta, meter: _Meter) -> Path:
     if blob.is_file():
         return blob
     part = blob.with_name(blob.name + ".incomplete")
-    lock = hub_cache.lock_path(hub_id, meta.etag)
     try:
-        blob.parent.mkdir(parents=True, exist_ok=True)
-        lock.parent.mkdir(parents=True, exist_ok=True)
+        hub_cache.own_repo_folder(hub_id, "blobs")
+        lock = hub_cache.lock_path(hub_id, meta.etag)
+        if os.path.islink(lock):  # filelock would open (and truncate) what it points to
+            raise CheckpointError(f"{lock} is a symbolic link, not a lock file: remove it")
         with WeakFileLock(lock):
             if not blob.is_file():   # another process may have finished it while we waited
                 _download_part(hub_id, filename, meta, part, meter)
@@ -318,7 +337,7 @@ def _download_part(hub_id: str, filename: str, meta, part: Path, meter: _Meter) 
     """Bring ``part`` to the announced size, resuming after cuts; raise after :data:`ATTEMPTS`."""
     from huggingface_hub import hf_hub_url
     url = hf_hub_url(hub_id, filename, revision=meta.commit_hash)
-    have = part.stat().st_size if part.is_file() else 0
+    have = _partial_size(part)
     if meta.size is not None and have > meta.size:   # not ours to continue: start again
         part.unlink()
         have = 0
@@ -340,7 +359,7 @@ def _download_part(hub_id: str, filename: str, meta, part: Path, meter: _Meter) 
             if not _transient(exc):
                 raise _readable(exc, hub_id, filename) from exc
             error = exc
-            have = part.stat().st_size if part.is_file() else 0
+            have = _partial_size(part)
             if attempt + 1 < ATTEMPTS:
                 time.sleep(0.5 * (attempt + 1))
     if meta.size is not None and have == meta.size:
@@ -349,6 +368,15 @@ def _download_part(hub_id: str, filename: str, meta, part: Path, meter: _Meter) 
                           f"({have / 1e6:.1f} of {(meta.size or 0) / 1e6:.1f} MB, kept): "
                           f"{_first_line(error) if error else 'the server sent less than it announced'}"
                           "; run it again to continue")
+
+
+def _partial_size(part: Path) -> int:
+    """The bytes an unfinished download holds (0 when there is none). Only a regular file of its
+    own is continued: a symbolic link planted at ``<etag>.incomplete`` would have the download
+    appended to the file it points to, and a pipe would block; both are one line instead."""
+    if not os.path.lexists(part):
+        return 0
+    return check_regular_file(part, CheckpointError, "unfinished download", follow_symlinks=False).st_size
 
 
 def _transient(exc: Exception) -> bool:
@@ -386,7 +414,7 @@ def _stream(url: str, part: Path, have: int, meter: _Meter, hub_id: str) -> int:
         if have and not resumed:
             meter.add(-have, hub_id)
             have = 0
-        with open(part, "ab" if resumed else "wb") as out:
+        with open_in_place(part, append=resumed) as out:
             for chunk in response.iter_bytes():   # as received: a cut loses nothing read
                 out.write(chunk)
                 have += len(chunk)

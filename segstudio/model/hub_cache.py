@@ -6,10 +6,13 @@ file contents (named by their sha256 for large LFS files, by their git sha1 othe
 branch. Using exactly this layout means a model the user already fetched with transformers is
 found with no download, and one we fetch is found by transformers.
 
-Reading goes through huggingface_hub's own cache API (``try_to_load_from_cache``,
-``scan_cache_dir``), which never touches the network. Writing (a finished download, an imported
-file) only ever adds a verified blob, a link to it and a ref: nothing already in the cache is
-replaced. huggingface_hub is imported inside the functions, so importing this module stays cheap.
+Reading goes through huggingface_hub's own cache API (``try_to_load_from_cache``), which never
+touches the network, once ``refs/main`` is known to be a small regular file. Writing (a finished
+download, an imported file) only ever adds a verified blob, a link to it and a ref: nothing already
+in the cache is replaced, and nothing is written through a link planted in it (the repository
+folder, ``blobs``, ``snapshots/<commit>``, ``refs`` and the lock folder must be real folders:
+:func:`own_folder_in_cache`). huggingface_hub is imported inside the functions, so importing this
+module stays cheap.
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ from pathlib import Path
 
 from segstudio.core.atomic import atomic_open, atomic_write_text
 from segstudio.core.errors import CheckpointError
+from segstudio.core.paths import own_path
+from segstudio.core.safe_read import read_text
 
 CONFIG_FILE = "config.json"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")  # the order we prefer them in
 READ_CHUNK = 1 << 20
+REF_LIMIT = 4096  # refs/<branch> holds one commit id
 SHA256 = re.compile(r"[0-9a-f]{64}")
 GIT_SHA1 = re.compile(r"[0-9a-f]{40}")
 
@@ -42,6 +48,19 @@ def repo_folder(hub_id: str) -> Path:
     return hf_cache_dir() / repo_folder_name(repo_id=hub_id, repo_type="model")
 
 
+def own_folder_in_cache(*names: str) -> Path:
+    """``<cache>/<names...>``, created, each level a real folder (``core.paths.own_path``): a link
+    planted at ``blobs`` or ``snapshots/<commit>`` would make a download or an import write its
+    files elsewhere. The cache folder itself may be a link (caches are often moved to another disk)."""
+    return own_path(hf_cache_dir(), *names, create=True)
+
+
+def own_repo_folder(hub_id: str, *names: str) -> Path:
+    """:func:`own_folder_in_cache` for ``models--owner--name/<names...>``."""
+    from huggingface_hub.file_download import repo_folder_name
+    return own_folder_in_cache(repo_folder_name(repo_id=hub_id, repo_type="model"), *names)
+
+
 def cached_snapshot(hub_id: str) -> Path | None:
     """The snapshot folder holding weights for ``hub_id`` (``config.json`` beside them when the
     repository has one), found with no network; None when nothing usable is cached.
@@ -51,6 +70,7 @@ def cached_snapshot(hub_id: str) -> Path | None:
     from) are used next, newest first, so a model fetched any way at all is found.
     """
     from huggingface_hub import try_to_load_from_cache
+    read_ref(hub_id)  # huggingface_hub reads refs/main whole: a huge file there is refused first
     for name in WEIGHT_FILES:
         found = try_to_load_from_cache(hub_id, name, cache_dir=hf_cache_dir())
         if isinstance(found, str):
@@ -59,22 +79,24 @@ def cached_snapshot(hub_id: str) -> Path | None:
 
 
 def _other_revision(hub_id: str) -> Path | None:
-    from huggingface_hub import scan_cache_dir
-    from huggingface_hub.errors import CorruptedCacheException
-    if not repo_folder(hub_id).is_dir():
-        return None
+    """The newest complete snapshot of ``hub_id`` (weights among its files, none of them a dangling
+    link or a pipe), read from its ``snapshots`` folder alone. Not huggingface_hub's
+    ``scan_cache_dir``: it opens every ref of every cached repository, and blocks for ever on a
+    pipe planted among them."""
+    found = []
     try:
-        info = scan_cache_dir(hf_cache_dir())
-    except (CorruptedCacheException, OSError):
+        folders = [f for f in (repo_folder(hub_id) / "snapshots").iterdir()
+                   if GIT_SHA1.fullmatch(f.name) and f.is_dir() and not f.is_symlink()]
+    except OSError:
         return None
-    repo = next((r for r in info.repos if r.repo_type == "model" and r.repo_id == hub_id), None)
-    if repo is None:
-        return None
-    for revision in sorted(repo.revisions, key=lambda r: r.last_modified, reverse=True):
-        names = {f.file_name for f in revision.files}
-        if names & set(WEIGHT_FILES) and all((revision.snapshot_path / n).is_file() for n in names):
-            return revision.snapshot_path
-    return None
+    for folder in folders:
+        try:
+            files = [f for f in folder.iterdir() if not f.is_dir()]
+            if {f.name for f in files} & set(WEIGHT_FILES) and all(f.is_file() for f in files):
+                found.append((max(f.stat().st_mtime for f in files), folder.name, folder))
+        except OSError:
+            continue
+    return max(found)[2] if found else None
 
 
 # ----------------------------------------------------------------------------------- checksums
@@ -126,9 +148,10 @@ def blob_path(hub_id: str, etag: str) -> Path:
 
 
 def lock_path(hub_id: str, etag: str) -> Path:
-    """The lock huggingface_hub takes for this blob, so its downloads and ours never collide."""
+    """The lock huggingface_hub takes for this blob, so its downloads and ours never collide; its
+    folder is created (never through a link)."""
     from huggingface_hub.file_download import repo_folder_name
-    return hf_cache_dir() / ".locks" / repo_folder_name(repo_id=hub_id, repo_type="model") / f"{etag}.lock"
+    return own_folder_in_cache(".locks", repo_folder_name(repo_id=hub_id, repo_type="model")) / f"{etag}.lock"
 
 
 def copy_blob(source: Path, hub_id: str, etag: str, on_bytes: Callable[[int], None] | None = None
@@ -139,7 +162,7 @@ def copy_blob(source: Path, hub_id: str, etag: str, on_bytes: Callable[[int], No
     blob = blob_path(hub_id, etag)
     if blob.is_file():
         return blob
-    blob.parent.mkdir(parents=True, exist_ok=True)
+    own_repo_folder(hub_id, "blobs")
     if SHA256.fullmatch(etag):
         digest = hashlib.sha256()
     else:
@@ -159,8 +182,7 @@ def copy_blob(source: Path, hub_id: str, etag: str, on_bytes: Callable[[int], No
 def link_snapshot(hub_id: str, commit: str, filename: str, blob: Path) -> Path:
     """``snapshots/<commit>/<filename>``, made a relative link to ``blob`` (a copy where the file
     system has no links, as huggingface_hub does); an existing entry is left as it is."""
-    pointer = repo_folder(hub_id) / "snapshots" / commit / filename
-    pointer.parent.mkdir(parents=True, exist_ok=True)
+    pointer = own_repo_folder(hub_id, "snapshots", commit) / filename
     if pointer.is_file():
         return pointer
     if pointer.is_symlink():  # a dangling link: its blob was deleted, ours replaces it
@@ -178,18 +200,23 @@ def link_snapshot(hub_id: str, commit: str, filename: str, blob: Path) -> Path:
 
 def set_ref(hub_id: str, commit: str, branch: str = "main", replace: bool = True) -> None:
     """Point ``refs/<branch>`` at ``commit`` (as huggingface_hub does after resolving a branch)."""
-    ref = repo_folder(hub_id) / "refs" / branch
-    if ref.is_file() and (not replace or ref.read_text(encoding="utf-8").strip() == commit):
+    recorded = read_ref(hub_id, branch)
+    if recorded is not None and (not replace or recorded == commit):
         return
-    ref.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(ref, commit)
+    atomic_write_text(own_repo_folder(hub_id, "refs") / branch, commit)
+
+
+def read_ref(hub_id: str, branch: str = "main") -> str | None:
+    """The commit ``refs/<branch>`` names, or None (no such file, or it names no commit). Read
+    bounded, as a regular file only: :class:`CheckpointError` for a pipe (it would block), a device
+    or a file too large to be a ref."""
+    ref = repo_folder(hub_id) / "refs" / branch
+    if not os.path.lexists(ref):
+        return None
+    commit = read_text(ref, REF_LIMIT, CheckpointError, "Hugging Face cache ref").strip()
+    return commit if GIT_SHA1.fullmatch(commit) else None
 
 
 def main_commit(hub_id: str) -> str | None:
     """The commit ``refs/main`` names, or None."""
-    ref = repo_folder(hub_id) / "refs" / "main"
-    try:
-        commit = ref.read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    return commit if GIT_SHA1.fullmatch(commit) else None
+    return read_ref(hub_id)

@@ -28,6 +28,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from segstudio.core.errors import CheckpointError
+
 from .checkpoints import ModelInfo
 from .device import autocast_dtype, pick_device
 from .segformer import SegFormer
@@ -140,11 +142,17 @@ class Predictor:
         return (x - self._mean) / self._std
 
     def _run(self, batch: torch.Tensor) -> torch.Tensor:
-        """Model logits in float32 (B, K, h/4, w/4)."""
+        """Model logits in float32 (B, K, h/4, w/4); CheckpointError naming the model when they are
+        not finite (weights checked at load can still overflow): labels from NaN are all class 0."""
         if self.amp_dtype is not None:
             with torch.autocast(self.device.type, dtype=self.amp_dtype):
-                return self.model(batch).float()
-        return self.model(batch).float()
+                logits = self.model(batch).float()
+        else:
+            logits = self.model(batch).float()
+        if not torch.isfinite(logits).all():
+            raise CheckpointError(f"model {self.info.source or '(in memory)'} computes scores that are not "
+                                  "finite numbers (NaN or infinity): its predictions would mean nothing")
+        return logits
 
     def _slide_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Average of overlapping tile logits on the 1/4 grid of the 32-padded image (K, Hp/4, Wp/4)."""

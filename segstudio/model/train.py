@@ -10,7 +10,8 @@ or pretrained, how many images, image size vs crop size); every setting given ex
 The types (:class:`TrainConfig`, :class:`TrainResult`...) live in :mod:`segstudio.model.train_types`,
 which imports no torch, so the window can build a config and show progress without loading it.
 
-Outputs go to ``<save_dir>/models/<name>/``: ``model.safetensors`` + ``config.json`` (the best
+Outputs go to ``<save_dir>/models/<name>/`` (a real folder: never written through a link at
+``models`` or ``<name>``, see ``core.paths.model_folder``): ``model.safetensors`` + ``config.json`` (the best
 validation point, or the final weights when few images validate: recipe.py),
 ``training_state.pt`` (last state, resumable), ``history.json``. When they are written (and when
 the run validates) is :mod:`segstudio.model.run_schedule`'s rule.
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from segstudio.core.errors import TrainingError
+from segstudio.core.paths import MODELS_FOLDER, model_folder
 
 from . import distributed as dist_util
 from .train_options import check_limits
@@ -49,7 +51,8 @@ def train(project: Any, config: TrainConfig, on_progress: ProgressFn | None = No
         device = pick_device(config.device)
     except ValueError as exc:  # no such device on this machine
         raise TrainingError(str(exc)) from None
-    config, note = claim_model_folder(Path(project.save_dir) / "models", config)
+    config, note = claim_model_folder(Path(project.save_dir) / MODELS_FOLDER, config)
+    model_folder(project.save_dir, config.name)  # never written through a link (models, or models/NAME)
     ctx = dist_util.setup(device)
     try:
         loop = Loop(project, config, ctx, on_progress, on_epoch, should_stop)
@@ -89,7 +92,7 @@ def _check_config(config: TrainConfig) -> None:
     """Reject settings that cannot work, before any file is read (limits: the options table)."""
     if config.epochs is not None and config.steps is not None:
         raise TrainingError("give either epochs or steps, not both")
-    check_limits({name: getattr(config, name) for name in ("epochs", "steps", "size", "batch", "lr",
+    check_limits({name: getattr(config, name) for name in ("epochs", "steps", "size", "batch", "lr", "seed",
                                                            "label_smoothing", "grad_clip", "num_workers")})
     if not config.name or Path(config.name).name != config.name or config.name in (".", ".."):
         raise TrainingError(f"model name {config.name!r} must be a plain folder name")

@@ -17,7 +17,6 @@ import contextlib
 import math
 import time
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ import torch
 from torch.utils.data import DistributedSampler
 
 from segstudio.core.errors import SegStudioError, TrainingError
+from segstudio.core.paths import model_folder
 
 from . import distributed as dist_util
 from . import recipe as recipes
@@ -46,6 +46,7 @@ from .train_types import (
     EpochSummary,
     TrainProgress,
     TrainResult,
+    history_entry,
     nan_to_none,
     run_options,
     summary_from_dict,
@@ -74,7 +75,7 @@ class Loop:
         self.epoch = 0
         self.step = 0
         self.model = None
-        self.folder = Path(project.save_dir) / "models" / config.name
+        self.folder = model_folder(project.save_dir, config.name)  # checked again when written
         self.created = time.perf_counter()
 
     # ------------------------------------------------------------------ set-up
@@ -205,12 +206,17 @@ class Loop:
         failure and the periodic safety copy)."""
         if self.ctx.is_main and self.model is not None and self.schedule is not None:
             started = time.perf_counter()
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self._make_folder()
             self._write_best()
             save_state(self.folder, self._state())
             self.schedule.state_written()
             self.timing["checkpoints_s"] += time.perf_counter() - started
             self._write_history()
+
+    def _make_folder(self) -> None:
+        """Create the model folder, refusing (LinkedStateFolderError) a ``models`` or ``models/NAME``
+        that became a link since the run started: every file of the run is written in it."""
+        self.folder = model_folder(self.project.save_dir, self.cfg.name, create=True)
 
     def _write_history(self) -> None:
         write_history(self.folder, self.history, self._history_extra())
@@ -230,14 +236,23 @@ class Loop:
                 "timing": {k: round(v, 3) for k, v in self.timing.items()}}
 
     def _resume(self) -> None:
+        """Continue from the state file. Its values are checked: a state file from elsewhere holds
+        only tensors and plain containers, but any of them may be wrong (a step of -10**12 would
+        train for ever, a history entry holding a tensor could not be written back as JSON)."""
+        from .checkpoints import check_finite
+
         state = load_state(self.folder, map_location=self.device)
         if int(state["total_steps"]) != self.total_steps:
             self.notes.append(f"schedule changed: {state['total_steps']} -> {self.total_steps} steps")
+        check_finite(state["model"], self.folder / STATE_FILE)  # a diverged run is not continued
         self.raw_model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
-        self.best, self.history = float(state["best"]), list(state["history"])
+        if not (0 <= self.step <= self.total_steps and 0 <= self.epoch <= self.epochs):
+            raise TrainingError(f"the state records step {self.step}, epoch {self.epoch} of a run of "
+                                f"{self.total_steps} steps, {self.epochs} epochs")
+        self.best, self.history = float(state["best"]), [history_entry(h) for h in state["history"]]
         self.kept = float(state.get("kept", self.best))
         restore_rng(state["rng"], self.device)
         self.notes.append(f"resumed at epoch {self.epoch + 1}, step {self.step}")
@@ -245,7 +260,12 @@ class Loop:
     # ------------------------------------------------------------------ run
     def run(self):
         try:
-            self._prepare()
+            try:
+                self._prepare()
+            except Exception:
+                if self.cfg.resume:
+                    self.model = None  # a run that cannot resume saves nothing over its files
+                raise
             if self.cfg.resume:
                 try:
                     self._resume()
@@ -255,7 +275,7 @@ class Loop:
                     reason = reason if len(reason) < 240 else reason[:240] + "…"
                     raise TrainingError(f"cannot resume {self.folder}: {reason}") from exc
             if self.ctx.is_main:
-                self.folder.mkdir(parents=True, exist_ok=True)
+                self._make_folder()
             self._train()
         except TrainingError as exc:
             if self.model is None:

@@ -22,6 +22,7 @@ DEFAULT_STEPS = 2000   # when neither epochs nor steps is given (rounded up to w
 MAX_SIZE = 4096        # training crop side: far above any GPU's memory for a batch of crops
 MAX_BATCH = 4096
 MAX_STEPS = 10_000_000
+MAX_SEED = 2**32 - 1   # what every random generator of a run (numpy's, torch's) takes
 SIZE_MULTIPLE = 32     # SegFormer's total stride: a crop side that divides evenly at every stage
 DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")  # plus "cuda:N" for one GPU of several
 
@@ -76,7 +77,7 @@ OPTIONS: tuple[TrainOption, ...] = (
     TrainOption("label_smoothing", float, 0.0, "label smoothing of the cross-entropy", "--label-smoothing",
                 "label smoothing", 0.0, 1.0, exclusive="high"),
     TrainOption("seed", int, 0, "seed of the split, the initialisation and the augmentation", "--seed",
-                "seed"),
+                "seed", 0, MAX_SEED),
     TrainOption("grad_clip", float, None, "clip the gradient norm to this value", "--grad-clip",
                 "gradient clipping norm", 0.0, exclusive="low"),
     TrainOption("amp", bool, True, "full precision on CUDA (no bf16/fp16 autocast)", "--no-amp",

@@ -9,6 +9,7 @@ state file from elsewhere cannot run code.
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import torch
 
 from segstudio.core.atomic import atomic_write_bytes
 from segstudio.core.errors import CheckpointError
+from segstudio.core.safe_read import WEIGHTS_LIMIT, check_bounded_file
 
 from .model_files import STATE_FILE
 
@@ -48,8 +50,9 @@ def save_state(folder: Path, state: dict[str, Any]) -> Path:
 def load_state(folder: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Read the state file of ``folder``; CheckpointError if missing, unsafe or from a newer version."""
     path = folder / STATE_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise CheckpointError(f"nothing to resume: {path} does not exist")
+    check_bounded_file(path, WEIGHTS_LIMIT, CheckpointError, "training state")  # torch.load opens it
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:

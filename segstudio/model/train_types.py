@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -152,9 +152,19 @@ def summary_from_dict(data: dict[str, Any]) -> EpochSummary:
                         int(data.get("step", 0)), float(data.get("elapsed", 0.0)))
 
 
+def history_entry(data: dict[str, Any]) -> dict[str, Any]:
+    """One validation point read back from a state file, as plain numbers (the ``asdict`` of its
+    :class:`EpochSummary`): KeyError, TypeError or ValueError when it is not one."""
+    if not isinstance(data, dict):
+        raise TypeError(f"a history entry is a {type(data).__name__}, not a validation point")
+    entry = asdict(summary_from_dict(data))
+    entry["val_iou"] = [None if v is None else float(v) for v in entry["val_iou"]]
+    return entry
+
+
 def nan_to_none(values: Sequence[float]) -> list[float | None]:
     return [None if (v is None or math.isnan(v)) else float(v) for v in values]
 
 
 __all__ = ["DEFAULT_STEPS", "TrainConfig", "TrainProgress", "EpochSummary", "TrainResult", "RUN_FIELDS",
-           "run_options", "config_from_options", "summary_from_dict", "nan_to_none"]
+           "run_options", "config_from_options", "summary_from_dict", "history_entry", "nan_to_none"]

@@ -54,7 +54,7 @@ def test_each_cycle_scores_one_other_image_round_robin_and_save_keeps_the_scores
 
     assert session.cycle(current.image_path, rgb, painted, lambda: True).scored is None  # a stroke: no scoring
 
-    saved = session.save(save_dir / "models" / "live-test")
+    saved = session.save("live-test")
     kept = scores_by_index(project, saved)  # what the file list shows once it is the active model
     assert kept == {i: round(s, 6) for i, s in session.scores_by_index().items()}
     assert _user_files(image_dir, save_dir) == before

@@ -81,4 +81,4 @@ def test_the_session_learns_from_the_image_on_screen_and_the_saved_masks(tmp_pat
     assert len(samples) == 3 and samples[0][1] is painted  # the screen's map, then the other masks
     result = session.cycle(current.image_path, rgb, painted, lambda: False)
     assert result.steps > 0 and result.labels.shape == rgb.shape[:2]
-    assert session.save(tmp_path / "kept") is not None
+    assert session.save("kept") == project.save_dir / "models" / "kept"

@@ -228,7 +228,7 @@ def test_sam_unusable_model_folders_give_one_clear_error(tmp_path) -> None:
     (garbage / "model.safetensors").write_bytes(b"\x00" * 100)
     cases["garbage weights"] = garbage
     expected = {"missing": "not a model folder", "no config": "no config.json", "segformer": "'segformer'",
-                "broken json": "not a readable JSON", "pickled": "no model.safetensors",
+                "broken json": "not valid JSON", "pickled": "no model.safetensors",
                 "partial": "lack", "garbage weights": "cannot load"}
     for name, folder in cases.items():
         with pytest.raises(CheckpointError, match=expected[name]) as caught:

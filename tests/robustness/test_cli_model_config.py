@@ -41,6 +41,14 @@ CASES = {
     "NaN mean": (lambda c: c.__setitem__("mean", [0.4, float("nan"), 0.4]), "mean"),
     "short mean": (lambda c: c.__setitem__("mean", [0.4]), "mean"),
     "absurd image size": (lambda c: c.__setitem__("image_size", -5), "image_size"),
+    "astronomic image size": (lambda c: c.__setitem__("image_size", 1e300), "image_size"),
+    "image size as text": (lambda c: c.__setitem__("image_size", "512"), "image_size"),
+    "image size as bool": (lambda c: c.__setitem__("image_size", True), "image_size"),
+    "class names as text": (lambda c: c.__setitem__("class_names", "abc"), "class_names"),
+    "class names as numbers": (lambda c: c.__setitem__("class_names", [0, 1, 2]), "class_names"),
+    "colour out of range": (lambda c: c["colours"].__setitem__(1, [1000, 0, 0]), "colours"),
+    "colour as text": (lambda c: c["colours"].__setitem__(1, "#ff0000"), "colours"),
+    "mean as text": (lambda c: c.__setitem__("mean", "imagenet"), "mean"),
 }
 
 
@@ -68,3 +76,29 @@ def test_public_config_with_absurd_sizes_is_one_line(tmp_path, capsys):
     (folder / "config.json").write_text(json.dumps(hf))
     assert main(["model-info", str(folder)]) == 1
     assert "num_heads 0" in error_line(capsys.readouterr().err)
+
+
+HF_CASES = {
+    "id2label keys not numbers": ("id2label", {"a": "cat"}),
+    "id2label a list": ("id2label", ["cat"]),
+    "mlp_ratios a number": ("mlp_ratios", 4),
+    "architectures a number": ("architectures", 5),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HF_CASES))
+def test_public_config_of_the_wrong_types_is_one_line(tmp_path, capsys, case):
+    """A Hugging Face folder (config.json + model.safetensors) whose config has values of the wrong
+    JSON type: one line naming the config, never a traceback."""
+    folder = tiny_model(tmp_path / "model")
+    config = json.loads((folder / "config.json").read_text())["segformer"]
+    hf = {"model_type": "segformer", "hidden_sizes": config["hidden_sizes"], "depths": config["depths"],
+          "num_attention_heads": config["num_heads"], "sr_ratios": config["sr_ratios"],
+          "decoder_hidden_size": config["decoder_hidden_size"]}
+    key, value = HF_CASES[case]
+    hf[key] = value
+    (folder / "config.json").write_text(json.dumps(hf))
+    before = checksums(tmp_path)
+    assert main(["model-info", str(folder)]) == 1
+    assert "config.json" in error_line(capsys.readouterr().err)
+    assert checksums(tmp_path) == before

@@ -158,15 +158,15 @@ class LiveFeatures:
             return
         if activate:  # the list shows the active model's scores again (the saved model's, below)
             self.window.model_features.set_live_scores(None)
-        folder = session.project.save_dir / "models" / f"live-{time.strftime('%Y%m%d-%H%M%S')}"
+        name = f"live-{time.strftime('%Y%m%d-%H%M%S')}"  # models/<name>, made by the session
         if not activate:  # the window is closing: write it now, and say so if that fails
             try:
-                session.save(folder)
+                session.save(name)
             except (OSError, SegStudioError) as exc:
                 self._not_saved(exc)
             return
         self._status("Live training off: keeping the model…")
-        self.saving = self.pool.submit(session.save, folder,  # with the live scores, in its cache
+        self.saving = self.pool.submit(session.save, name,  # with the live scores, in its cache
                                        on_done=lambda future: self._kept(session.project, future))
 
     def _kept(self, project, future: Future) -> None:

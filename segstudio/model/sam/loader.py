@@ -11,7 +11,7 @@ a silently useless model.
 from __future__ import annotations
 
 import importlib
-import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +19,7 @@ from types import ModuleType
 from safetensors import SafetensorError
 
 from segstudio.core.errors import CheckpointError, SegStudioError
+from segstudio.core.safe_read import SMALL_JSON_LIMIT, WEIGHTS_LIMIT, check_bounded_file, read_json
 
 EXTRA_HINT = "pip install segstudio[assist]"
 MIN_TRANSFORMERS = "4.56"  # the first release with Sam2Model
@@ -65,13 +66,10 @@ def transformers_module(*names: str) -> ModuleType:
 def family_of(folder: Path) -> Family:
     """The family named by ``folder/config.json``; :class:`CheckpointError` when unusable."""
     config = folder / "config.json"
-    try:
-        model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
-    except FileNotFoundError:
-        raise CheckpointError(f"{folder} holds no config.json (a promptable model folder needs one)") from None
-    except (OSError, ValueError, AttributeError) as error:
-        raise CheckpointError(f"{config} is not a readable JSON config: {error}") from None
-    if model_type not in FAMILIES:
+    if not os.path.lexists(config):
+        raise CheckpointError(f"{folder} holds no config.json (a promptable model folder needs one)")
+    model_type = read_json(config, SMALL_JSON_LIMIT, CheckpointError, "model config").get("model_type")
+    if not isinstance(model_type, str) or model_type not in FAMILIES:
         raise CheckpointError(
             f"{folder} holds a {model_type!r} model, not a promptable one ({', '.join(FAMILIES)})"
         )
@@ -90,8 +88,10 @@ def load_model(folder: str | Path):
     if not folder.is_dir():
         raise CheckpointError(f"not a model folder: {folder}")
     family = family_of(folder)
-    if not (folder / "model.safetensors").is_file():
+    weights = folder / "model.safetensors"
+    if not os.path.lexists(weights):
         raise CheckpointError(f"{folder} holds no model.safetensors (pickled weights are not loaded)")
+    check_bounded_file(weights, WEIGHTS_LIMIT, CheckpointError, "checkpoint")  # transformers opens it
     model_class = getattr(transformers_module(family.model_class), family.model_class)
     try:
         model, info = model_class.from_pretrained(
