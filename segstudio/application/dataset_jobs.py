@@ -9,12 +9,13 @@ here means a format added once appears in both.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from segstudio.core.batch import BatchReport, Progress, StopFlag
-from segstudio.core.errors import SegStudioError
+from segstudio.core.errors import OptionError, SegStudioError
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,26 @@ EXPORT_FORMATS = (
 )
 
 
+MAX_SIMPLIFY_PX = 10_000.0  # a tolerance wider than any image leaves nothing of its outlines
+
+
 @dataclass(frozen=True)
 class ExportOptions:
-    """How an export splits and encodes; the defaults are the command line's."""
+    """How an export splits and encodes; the defaults are the command line's. Checked when made,
+    before any file is written, for the window and the command line alike: ``inf``, ``nan`` and
+    ``1e308`` pass a ``< 0`` test and reach OpenCV as a traceback."""
 
     val: float = 0.0
     seed: int = 0
     rle: bool = False
     simplify: float = 0.0
     overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.simplify) and 0 <= self.simplify <= MAX_SIMPLIFY_PX):
+            raise OptionError(f"--simplify must be a number from 0 to {MAX_SIMPLIFY_PX:g} pixels (got {self.simplify})")
+        if not (math.isfinite(self.val) and 0 <= self.val < 1):
+            raise OptionError(f"--val must be a number from 0 to below 1 (got {self.val})")
 
 
 def run_import(
@@ -107,8 +119,6 @@ def run_export(
 
     if options.rle and key != "coco":
         raise SegStudioError("--rle applies to the coco format only")
-    if options.simplify < 0:
-        raise SegStudioError("--simplify must be 0 or more pixels")
     source = export_source(save_dir, image_dir)
     if not source.entries:
         raise SegStudioError(f"no labelled images: no mask in {save_dir} matches an image of {image_dir}")

@@ -13,7 +13,6 @@ import argparse
 from segstudio.cli.options import help_text
 
 FORMATS = ("voc", "coco", "yolo", "hf")
-MAX_SIMPLIFY_PX = 10_000.0  # a tolerance wider than any image leaves nothing of its outlines
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -43,10 +42,6 @@ def run(args: argparse.Namespace) -> int:
     from segstudio.application.dataset_jobs import ExportOptions, run_export
     from segstudio.cli.batch_output import print_report
 
-    from .options import check_range
-
-    check_range("--simplify", args.simplify, 0.0, MAX_SIMPLIFY_PX)
-    check_range("--val", args.val, 0.0, 1.0, below_high=True)  # checked before any file is written
     options = ExportOptions(val=args.val, seed=args.seed, rle=args.rle, simplify=args.simplify,
                             overwrite=args.overwrite)
     report = run_export(args.format, args.save_dir, args.images or args.save_dir, args.out, options)
