@@ -4,6 +4,12 @@ Every edit goes through :meth:`Document.paint` (or :meth:`Document.set_label` fo
 replacements), so there is one place that finds the pixels that really change, saves them for
 undo, writes them, and tells the canvas which rectangle to repaint. Tools only build shapes
 (:mod:`segstudio.core.drawing`); they never write the map.
+
+The document is the one announcer of its changes (psygnal signals, no toolkit): ``changed(rect)``
+after every write of pixels (a brush dab, an undo...), ``committed(kind)`` once a step is complete
+(a stroke released, a fill, an accepted prediction, an undo or redo). Whoever must react to edits
+(the canvas, autosave, class counts, the error map) listens to these, so no caller has to remember
+to announce the end of a gesture.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from psygnal import Signal
 
 from . import drawing
 from .geometry import Rect
@@ -19,6 +26,8 @@ from .history import History
 Listener = Callable[[Rect], None]
 
 DEFAULT_HISTORY_BYTES = 256 * 1024 * 1024
+
+EDIT, UNDO, REDO = "edit", "undo", "redo"  # the kinds of ``committed``
 
 
 def _tight_rect(changed: np.ndarray, origin: Rect) -> Rect:
@@ -35,6 +44,9 @@ class Document:
     ``label`` is a read-only view of the live map: read it freely (it changes in place), but edit
     only through this class. ``image`` is the (H, W, 3) picture, used by colour-limited fills.
     """
+
+    changed = Signal(object)  # Rect: pixels under it were written (every dab, undo, remap)
+    committed = Signal(str)  # EDIT, UNDO or REDO: one complete step (a stroke released...)
 
     def __init__(
         self,
@@ -54,7 +66,8 @@ class Document:
         self.history = History(history_bytes)
         self.revision = 0
         self._saved_state = self.history.state
-        self._listeners: list[Listener] = []
+        self._stroke_depth = 0  # begin_stroke nesting: a step is committed when it returns to 0
+        self._stroke_changed = False  # pixels changed inside the open stroke
         self.locked: str | None = None  # why no edit is accepted (see lock)
 
     # --- properties --------------------------------------------------------------------------
@@ -101,27 +114,40 @@ class Document:
 
     # --- listeners ---------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(rect)`` after every change (edit, undo, redo, replacement)."""
-        if listener not in self._listeners:
-            self._listeners.append(listener)
+        """Call ``listener(rect)`` after every change (the ``changed`` signal; connected once)."""
+        self.changed.connect(listener, unique=True)
 
     def remove_listener(self, listener: Listener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
+        self.changed.disconnect(listener, missing_ok=True)
 
     def _changed(self, rect: Rect) -> Rect:
         self.revision += 1
-        for listener in list(self._listeners):
-            listener(rect)
+        self.changed.emit(rect)
+        if self._stroke_depth:
+            self._stroke_changed = True
+        return rect
+
+    def _step_done(self, rect: Rect | None, kind: str = EDIT) -> Rect | None:
+        """After a write outside any stroke: the step is complete (``committed``) if it changed."""
+        if rect is not None and not self._stroke_depth:
+            self.committed.emit(kind)
         return rect
 
     # --- the edit primitives -----------------------------------------------------------------
     def begin_stroke(self) -> None:
         """Group the following edits into one undo step until the matching :meth:`end_stroke`."""
         self.history.begin()
+        self._stroke_depth += 1
 
     def end_stroke(self) -> None:
+        """Close the stroke begun last; the outermost one commits the step (``committed``)."""
         self.history.end()
+        if not self._stroke_depth:
+            return
+        self._stroke_depth -= 1
+        if not self._stroke_depth and self._stroke_changed:
+            self._stroke_changed = False
+            self.committed.emit(EDIT)
 
     def paint(self, bbox: Rect, mask: np.ndarray, value: int) -> Rect | None:
         """Set the pixels of ``mask`` (placed at ``bbox``) to ``value``.
@@ -154,7 +180,7 @@ class Document:
             self.history.changed()
         finally:
             self.history.end()
-        return self._changed(tight)
+        return self._step_done(self._changed(tight))
 
     def set_label(self, new_label: np.ndarray) -> Rect | None:
         """Replace the whole map (class remap, accepted prediction) as one undo step.
@@ -181,7 +207,7 @@ class Document:
             self.history.changed()
         finally:
             self.history.end()
-        return self._changed(tight)
+        return self._step_done(self._changed(tight))
 
     def remap_classes(self, lut: np.ndarray) -> Rect | None:
         """Renumber the map and its undo history through a (256,) ``lut`` (class delete/reorder).
@@ -209,10 +235,10 @@ class Document:
 
     def undo(self) -> Rect | None:
         """Undo the last step (closing an open stroke first); returns the changed rectangle."""
-        return None if self.locked else self._after_history(self.history.undo(self._label))
+        return None if self.locked else self._step_done(self._after_history(self.history.undo(self._label)), UNDO)
 
     def redo(self) -> Rect | None:
-        return None if self.locked else self._after_history(self.history.redo(self._label))
+        return None if self.locked else self._step_done(self._after_history(self.history.redo(self._label)), REDO)
 
     def _after_history(self, rect: Rect | None) -> Rect | None:
         return None if rect is None else self._changed(rect)

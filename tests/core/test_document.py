@@ -291,3 +291,30 @@ def test_remap_classes_renumbers_map_and_history() -> None:
     doc.redo()
     doc.redo()
     assert doc.label[25, 25] == 2 and doc.label[2, 2] == 0
+
+
+def test_a_step_is_committed_once_when_it_is_complete() -> None:
+    """The document alone announces a finished step: a stroke of many dabs once, on release; a fill
+    or a replacement once; an undo and a redo as such; a stroke or a write that changed nothing never."""
+    doc = Document(np.zeros((20, 30), np.uint8))
+    kinds: list[str] = []
+    rects: list = []
+    doc.committed.connect(kinds.append)
+    doc.changed.connect(rects.append)
+    doc.begin_stroke()
+    for x in range(5, 25, 4):
+        doc.brush(x, 10, 2, 1)
+    assert kinds == [] and len(rects) == 5  # every dab announced as a change, not as a step
+    doc.end_stroke()
+    assert kinds == ["edit"]
+    doc.begin_stroke()
+    doc.brush(5, 10, 2, 1)  # paints nothing new
+    doc.end_stroke()
+    assert kinds == ["edit"]
+    doc.fill_rect(0, 0, 3, 3, 2)
+    doc.set_label(np.zeros((20, 30), np.uint8))
+    assert kinds == ["edit", "edit", "edit"]
+    assert doc.undo() is not None and doc.redo() is not None
+    assert kinds[-2:] == ["undo", "redo"]
+    doc.lock("read-only")
+    assert doc.fill_rect(0, 0, 9, 9, 3) is None and kinds[-1] == "redo"

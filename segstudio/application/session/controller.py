@@ -80,6 +80,7 @@ class ProjectSession:
         self.writes_held = False  # a class rewrite is running: no saves, no image switches
         self._held_result: LoadResult | None = None  # an image that arrived during a class rewrite
         self._when_written: list[Then] = []  # callbacks waiting for every queued write to answer
+        self._shown_dirty = False  # the dirty state last announced
         self._timer = timer(SAVE_DELAY_MS, self._delayed_write)
 
     # --- project ---------------------------------------------------------------------------------
@@ -284,10 +285,13 @@ class ProjectSession:
 
     def _set_document(self, document: Document | None) -> None:
         if self.document is not None:
-            self.document.remove_listener(self._on_edit)
+            self.document.changed.disconnect(self._on_edit, missing_ok=True)
+            self.document.committed.disconnect(self._on_commit, missing_ok=True)
         self.document = document
+        self._shown_dirty = document is not None and document.dirty
         if document is not None:
-            document.add_listener(self._on_edit)
+            document.changed.connect(self._on_edit)
+            document.committed.connect(self._on_commit)
             if self.read_only:  # nothing could save an edit: none is accepted (see Document.lock)
                 document.lock(self.read_only)
 
@@ -381,8 +385,7 @@ class ProjectSession:
         loaded.mask_problem = following
         loaded.mask_error = following.message if following is not None else None
         if following is None:
-            document.set_label(label)
-            self.edit_finished()
+            document.set_label(label)  # committed: autosave follows, as after any edit
         return following
 
     def flush(self, then: Then | None = None) -> None:
@@ -469,10 +472,16 @@ class ProjectSession:
         self.hold_writes(start)
 
     def _on_edit(self, rect: Rect) -> None:
-        self._emit_state()
+        """A dab: the save state is said again only when the image turns dirty (not per dab)."""
+        if self.dirty != self._shown_dirty:
+            self._emit_state()
+
+    def _on_commit(self, kind: str) -> None:
+        self.edit_finished()
 
     def edit_finished(self) -> None:
-        """A gesture ended: write the mask (autosave) or a recovery copy within ~2 s."""
+        """A step ended (the document's ``committed``): write the mask (autosave) or a recovery
+        copy within ~2 s."""
         self._timer.start()
         self._emit_state()
 
@@ -525,6 +534,7 @@ class ProjectSession:
         return project is not None and (project.image_dir, project.save_dir) == (other.image_dir, other.save_dir)
 
     def _emit_state(self, error: str | None = None) -> None:
+        self._shown_dirty = self.dirty
         self.dirty_changed.emit(self.dirty)
         self.save_state.emit(save_queue.state_text(self.read_only, error, self._book.outstanding > 0,
                                                    self.mask_blocked, self.dirty, len(self._book.pending)))
@@ -541,9 +551,8 @@ class ProjectSession:
         if not self.ask_restore(store.path(entry.stem)):
             store.remove(entry.stem)
             return
-        self.document.set_label(label)
+        self.document.set_label(label)  # committed: restored edits reach the mask like any other edit
         self.mask_restored.emit()
-        self.edit_finished()  # restored edits reach the mask (autosave) like any other edit
 
 
 def _error_of(future: Future) -> str | None:

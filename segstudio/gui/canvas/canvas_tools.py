@@ -43,7 +43,7 @@ class ToolController(QObject):
     """Current tool, class and sizes, and the gesture in progress."""
 
     class_picked = Signal(int)  # Alt+click eyedropper
-    edit_finished = Signal()  # a gesture ended (the session schedules autosave / recovery)
+    edit_finished = Signal()  # unused: the Document announces finished steps (``committed``)
     preview_changed = Signal()  # polygon / rectangle outline moved: canvas repaint
     settings_changed = Signal()  # tool or brush size changed (docks, cursor)
     edit_refused = Signal(str)  # a gesture on a document that accepts no edit: why (Document.lock)
@@ -169,15 +169,13 @@ class ToolController(QObject):
                 self._segment(self._last, (x, y))
                 self._last = (x, y)
             self._stroking = False
-            doc.end_stroke()
-            self.edit_finished.emit()
+            doc.end_stroke()  # the document commits the stroke: autosave and counts follow
         elif self._rect_start is not None and doc is not None:
             (x0, y0), start = _centre(*self._rect_start), self._rect_start
             x1, y1 = _centre(x, y)
             self._rect_start = None
             if start != (x, y):
                 doc.fill_rect(x0, y0, x1, y1, self._value())
-                self.edit_finished.emit()
             self.preview_changed.emit()
 
     def double_click(self, x: float, y: float, modifiers=Qt.KeyboardModifier.NoModifier) -> bool:
@@ -215,8 +213,7 @@ class ToolController(QObject):
         tolerance = float(self.fill_tolerance) if self.fill_tolerance > 0 else None
         if tolerance is not None and self.document.image is None:
             tolerance = None
-        if self.document.flood(cx, cy, self._value(), tolerance) is not None:
-            self.edit_finished.emit()
+        self.document.flood(cx, cy, self._value(), tolerance)
 
     def _pick(self, x: float, y: float) -> None:
         doc = self.document
@@ -229,23 +226,18 @@ class ToolController(QObject):
         self._polygon = []
         self.preview_changed.emit()
         if len(points) >= 3 and self.document is not None:
-            if self.document.fill_polygon(points, self._value()) is not None:
-                self.edit_finished.emit()
+            self.document.fill_polygon(points, self._value())
 
     def fill_unlabelled(self) -> bool:
         """Give every background pixel the current class (one undo step)."""
         if self.document is None:
             return False
-        changed = self.document.fill_unlabelled(self.current_class, self.unpainted) is not None
-        if changed:
-            self.edit_finished.emit()
-        return changed
+        return self.document.fill_unlabelled(self.current_class, self.unpainted) is not None
 
     def cancel(self) -> None:
         """Abandon a polygon or rectangle in progress; a brush stroke in progress is closed."""
         if self._stroking and self.document is not None:
             self.document.end_stroke()
-            self.edit_finished.emit()
         self._stroking = False
         if self.assist is not None:
             self.assist.cancel()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 from segstudio.application.scribbles import unpainted_value
 from segstudio.application.session import navigation
 from segstudio.application.session.controller import ProjectSession
+from segstudio.application.session.edit_feed import EditFeed
 from segstudio.application.window_title import window_title
 from segstudio.core import overlay
 from segstudio.core.errors import SegStudioError
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.pools = BackgroundPools(self)
         self.closing = CloseSequence(self.pools)
         self.session = ProjectSession(self.pools, qt_timer(self), decorate=display_images)
+        self.edits = EditFeed(self.session, qt_timer(self))  # every consumer of the edits listens here
         self.session.ask_restore = lambda path: dialogs.ask_restore(self, path.name)
         self.session.ask_unsaved = lambda: dialogs.ask_unsaved(self, self._image_name())
         self.tools = ToolController(self)
@@ -85,7 +87,6 @@ class MainWindow(QMainWindow):
         for dock in (self.class_dock, self.tool_dock, self.file_dock):
             self.add_dock(dock)
         self.class_editor = ClassEditor(self)
-        self._document = None
         self._shown = None  # the LoadedImage on screen: keeps its pixels alive while the next one loads
         self._save_error_shown = False
         self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DELAY_MS)
@@ -164,7 +165,8 @@ class MainWindow(QMainWindow):
         s.save_failed.connect(self._on_save_failed)
         s.entry_changed.connect(lambda index: self.file_dock.update_entry(s.project, index))
         s.load_failed.connect(self._on_load_failed)
-        t.edit_finished.connect(self._on_edit_finished)
+        self.edits.changed.connect(self.mask_layer.update_rect)
+        self.edits.committed.connect(self._on_committed)
         t.edit_refused.connect(self._edit_refused)
         t.class_picked.connect(self.select_class)
         t.preview_changed.connect(c.viewport().update)
@@ -311,7 +313,6 @@ class MainWindow(QMainWindow):
 
     def _on_loading_started(self, index: int) -> None:
         """The next image is on its way: no document, no painting, its name and a "loading" state."""
-        self._detach_document()
         self.tools.set_document(None)
         self.set_editing_enabled(False)
         name = self.session.project.entries[index].image_path.name
@@ -331,20 +332,12 @@ class MainWindow(QMainWindow):
             self.update_title()
         dialogs.error(self, "Cannot open image", message)
 
-    def _detach_document(self) -> None:
-        if self._document is not None:
-            self._document.remove_listener(self.mask_layer.update_rect)
-        self._document = None
-
     def set_editing_enabled(self, enabled: bool) -> None:
         for name in ("undo", "redo", "fill_unlabelled", "save", "verify"):
             self.actions[name].setEnabled(enabled)
 
     def _on_image_loaded(self, loaded) -> None:
         document = self.session.document
-        self._detach_document()
-        self._document = document
-        document.add_listener(self.mask_layer.update_rect)
         editable = document.locked is None  # a read-only project: shown, never edited
         self.tools.set_document(document)  # a gesture on a locked document says why it does nothing
         self.set_editing_enabled(editable)
@@ -378,16 +371,16 @@ class MainWindow(QMainWindow):
     # --- editing ---------------------------------------------------------------------------------
     def undo(self) -> None:
         self.tools.cancel()
-        if self.session.document is not None and self.session.document.undo() is not None:
-            self._on_edit_finished()
+        if self.session.document is not None:
+            self.session.document.undo()  # the document commits it: autosave and counts follow
 
     def redo(self) -> None:
         self.tools.cancel()
-        if self.session.document is not None and self.session.document.redo() is not None:
-            self._on_edit_finished()
+        if self.session.document is not None:
+            self.session.document.redo()
 
-    def _on_edit_finished(self) -> None:
-        self.session.edit_finished()
+    def _on_committed(self, kind: str) -> None:
+        """A step of the image on screen is complete (autosave is the session's own business)."""
         self._count_timer.start()
         self._on_cursor(self._cursor)  # the label under a still cursor may have just changed
 

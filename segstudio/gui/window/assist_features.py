@@ -48,7 +48,6 @@ class AssistFeatures:
         window.canvas.add_layer(self.tools.layer)
         self.tools.message.connect(lambda text: window.statusBar().showMessage(text, 20000))
         self.tools.preview_changed.connect(window.canvas.viewport().update)
-        self.tools.accepted.connect(window.tools.edit_finished.emit)
         menu = window.actions.menu("Edit").addMenu("&Clean up mask")
         handlers: dict[str, Callable[[], None]] = {
             "clean_fill_holes": self.fill_holes,
@@ -146,7 +145,6 @@ class AssistFeatures:
         finally:
             self.tools.cancel()
         if apply and document is self.window.tools.document and document.set_label(cleaned) is not None:
-            self.window.tools.edit_finished.emit()
             self.window.statusBar().showMessage(f"{title}: {count:,} pixels changed (Ctrl+Z undoes)", 10000)
             return True
         return False
