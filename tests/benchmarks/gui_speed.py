@@ -163,7 +163,7 @@ def main(argv: list[str]) -> int:
         sentinel: list = []
 
         def count() -> None:
-            window.update_counts()
+            window.view.update_counts()
             sentinel.append(window._count_pool.submit(lambda: None))
 
         block, total = watch_gui(app, count, lambda: bool(sentinel) and sentinel[0].done(), timeout=5)

@@ -40,11 +40,11 @@ def _allow_editing(window, problem) -> None:
     """Painting, saving and the repair action follow whether a problem is left."""
     read_only = problem is not None
     window.tools.set_document(None if read_only else window.session.document)
-    window.set_editing_enabled(not read_only)
+    window.view.set_editing_enabled(not read_only)
     window.actions["repair_mask"].setEnabled(read_only)
     if read_only:
         window.statusBar().showMessage(f"{problem.message} — read-only until repaired (File > Repair mask…)")
     else:
         window.statusBar().clearMessage()
-        window.update_counts()
+        window.view.update_counts()
     window.update_title()

@@ -23,7 +23,7 @@ def restore(window) -> None:
     tools = window.tools
     tools.set_brush_size(st.get_int("tools/brush_size", 15))
     window.tool_dock.set_brush_size(tools.brush_size)
-    window.set_opacity(st.get_float("tools/opacity", 0.5))
+    window.view.set_opacity(st.get_float("tools/opacity", 0.5))
     window.tool_dock.set_opacity(window.mask_layer.opacity)
     tools.fill_tolerance = st.get_int("tools/fill_tolerance", 0)
     window.tool_dock.set_tolerance(tools.fill_tolerance)
