@@ -104,7 +104,7 @@ class Actions:
     """The window's actions by name, with the menus that hold them."""
 
     def __init__(self, window: QMainWindow) -> None:
-        self.window = window
+        self.main_window = window  # the actions' owner: shortcuts, menu bar and tool bar live there
         self._actions: dict[str, QAction] = {}
         self.menus: dict[str, QMenu] = {}
         for spec in SPECS:
@@ -121,7 +121,7 @@ class Actions:
 
     def add(self, spec: Spec) -> QAction:
         """Create (and register on the window, so shortcuts work without menus) one action."""
-        action = QAction(spec.text, self.window)
+        action = QAction(spec.text, self.main_window)
         if spec.shortcuts:
             action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
         action.setCheckable(spec.checkable)
@@ -131,7 +131,7 @@ class Actions:
             tip += f" ({spec.shortcuts[0]})"
         action.setToolTip(tip)
         action.setStatusTip(tip)
-        self.window.addAction(action)
+        self.main_window.addAction(action)
         self._actions[spec.name] = action
         return action
 
@@ -142,7 +142,7 @@ class Actions:
         return list(self._actions.values())
 
     def build_menus(self) -> None:
-        bar = self.window.menuBar()
+        bar = self.main_window.menuBar()
         specials = {"@recent": self.recent_menu, "@panels": self.panels_menu, "@classes": self.classes_menu}
         for title, names in MENUS.items():
             menu = bar.addMenu(title)
@@ -159,16 +159,16 @@ class Actions:
         """The menu called ``title`` (without '&'), created before Help if it does not exist."""
         if title not in self.menus:
             help_menu = self.menus.get("Help")
-            menu = QMenu(title, self.window)
+            menu = QMenu(title, self.main_window)
             if help_menu is not None:
-                self.window.menuBar().insertMenu(help_menu.menuAction(), menu)
+                self.main_window.menuBar().insertMenu(help_menu.menuAction(), menu)
             else:
-                self.window.menuBar().addMenu(menu)
+                self.main_window.menuBar().addMenu(menu)
             self.menus[title] = menu
         return self.menus[title]
 
     def build_toolbar(self) -> QToolBar:
-        toolbar = QToolBar("Tools", self.window)
+        toolbar = QToolBar("Tools", self.main_window)
         toolbar.setObjectName("main_toolbar")
         toolbar.setIconSize(QSize(22, 22))
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)

@@ -24,19 +24,14 @@ from segstudio.gui.canvas.mask_layer import MaskLayer
 from segstudio.gui.docks.class_dock import ClassDock
 from segstudio.gui.docks.file_dock import FileDock
 from segstudio.gui.docks.tool_dock import ToolDock
-from segstudio.gui.window import (
-    assist_features,
-    dataset_menus,
-    dialogs,
-    live_features,
-    mask_repair_flow,
-    model_features,
-    window_state,
-)
+from segstudio.gui.window import dialogs, live_features, mask_repair_flow, model_features, window_state
 from segstudio.gui.window.actions import TOOL_ACTIONS, Actions, Spec
+from segstudio.gui.window.assist_features import AssistFeatures
 from segstudio.gui.window.class_keys import ClassKeys
 from segstudio.gui.window.class_ops import ClassEditor
 from segstudio.gui.window.closing import CloseSequence
+from segstudio.gui.window.dataset_menus import DatasetMenus
+from segstudio.gui.window.feature_host import FeatureHost
 from segstudio.gui.window.image_view import ImageView, Surfaces
 from segstudio.gui.window.opening import Opening, OpeningParts, dropped_path
 from segstudio.gui.window.settings import Settings
@@ -73,8 +68,10 @@ class MainWindow(QMainWindow):
         # The features, in the order their layers are drawn (the assisted tools' proposal on top).
         model_features.install(self)
         live_features.install(self)
-        assist_features.install(self)
-        dataset_menus.install(self)
+        host = FeatureHost(self.session, self.pools, self.actions, self.tools, self.canvas, self.settings,
+                           self.status.show, self.opening.reopen, self)
+        self.assist_features = AssistFeatures(host)
+        self.dataset_menus = DatasetMenus(host, self.assist_features.tools.segment.model_path)
 
     # --- assembly --------------------------------------------------------------------------------
     def _build_parts(self) -> None:

@@ -1,6 +1,6 @@
 """Assisted labelling in the window: the GrabCut and wand tools, and the mask clean-ups of Edit.
 
-Installed from ``MainWindow``'s plugin list. The tools' gestures live in
+Built by the window's assembly from a :class:`FeatureHost`. The tools' gestures live in
 :class:`~segstudio.gui.canvas.assist_tools.AssistTools`; the clean-ups (fill holes, remove small
 islands, smooth boundaries) compute the cleaned mask with :mod:`segstudio.core.assist.cleanup`,
 show the pixels that would change in the proposal layer, and apply them as one undo step only
@@ -20,6 +20,7 @@ from segstudio.core.assist.preview import changes
 from segstudio.gui.canvas.assist_tools import AssistTools
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
+from segstudio.gui.window.feature_host import FeatureHost
 from segstudio.gui.workers.progress_job import start_job
 
 CLEANUPS = (
@@ -32,50 +33,50 @@ CLEANUPS = (
 class AssistFeatures:
     """Wires the assisted tools and the clean-ups into one window."""
 
-    def __init__(self, window) -> None:
-        self.window = window
-        self.pool = window.pools.pool("assist")
-        self.tools = AssistTools(self.pool, window.pools.pool("segment"), window,
-                                 ahead_pool=window.pools.pool("segment-ahead"))
-        self.tools.segment.images_ahead = lambda: window.session.images_ahead()
-        window.session.ahead_loaded.connect(self.tools.segment.embed_ahead)
-        self.tools.segment.use_model(window.settings.get_str("assist/segment_model", "") or None)
-        choose = window.actions.add(Spec("segment_model", "Click-to-segment &model…",
-                                         tip="A SAM or SAM 2 model folder (config.json + model.safetensors)"))
+    def __init__(self, host: FeatureHost) -> None:
+        self.host = host
+        session, pools, actions = host.session, host.pools, host.actions
+        self.pool = pools.pool("assist")
+        self.tools = AssistTools(self.pool, pools.pool("segment"), host.parent, ahead_pool=pools.pool("segment-ahead"))
+        self.tools.segment.images_ahead = session.images_ahead
+        session.ahead_loaded.connect(self.tools.segment.embed_ahead)
+        self.tools.segment.use_model(host.settings.get_str("assist/segment_model", "") or None)
+        choose = actions.add(Spec("segment_model", "Click-to-segment &model…",
+                                  tip="A SAM or SAM 2 model folder (config.json + model.safetensors)"))
         choose.triggered.connect(lambda checked=False: self.choose_segment_model())
-        window.actions.menu("Tools").addAction(choose)
-        window.tools.assist = self.tools
-        window.canvas.add_layer(self.tools.layer)
-        self.tools.message.connect(lambda text: window.statusBar().showMessage(text, 20000))
-        self.tools.preview_changed.connect(window.canvas.viewport().update)
-        menu = window.actions.menu("Edit").addMenu("&Clean up mask")
+        actions.menu("Tools").addAction(choose)
+        host.tools.assist = self.tools
+        host.canvas.add_layer(self.tools.layer)
+        self.tools.message.connect(lambda text: host.show_status(text, 20000))
+        self.tools.preview_changed.connect(host.canvas.viewport().update)
+        menu = actions.menu("Edit").addMenu("&Clean up mask")
         handlers: dict[str, Callable[[], None]] = {
             "clean_fill_holes": self.fill_holes,
             "clean_islands": self.remove_islands,
             "clean_smooth": self.smooth,
         }
         for spec in CLEANUPS:
-            action = window.actions.add(spec)
+            action = actions.add(spec)
             action.triggered.connect(lambda checked=False, run=handlers[spec.name]: run())
             menu.addAction(action)
         menu.addSeparator()
-        every = window.actions.add(Spec("clean_project", "Clean up &every mask of the project…",
+        every = actions.add(Spec("clean_project", "Clean up &every mask of the project…",
                                         tip="One clean-up on all labelled masks; originals kept in .segstudio/backups"))
         every.triggered.connect(lambda checked=False: self.clean_project())
         menu.addAction(every)
 
     def choose_segment_model(self) -> None:
         """Pick the click-to-segment model folder (kept in the settings)."""
-        folder = dialogs.ask_folder(self.window, "Click-to-segment model (SAM or SAM 2 folder)")
+        folder = dialogs.ask_folder(self.host.parent, "Click-to-segment model (SAM or SAM 2 folder)")
         if folder:
             self.tools.segment.use_model(Path(folder))
-            self.window.settings.set("assist/segment_model", folder)
-            if self.window.tools.tool.value == "segment":
+            self.host.settings.set("assist/segment_model", folder)
+            if self.host.tools.tool.value == "segment":
                 self.tools.segment.prepare()
 
     # --- clean-ups ---------------------------------------------------------------------------------
     def fill_holes(self) -> None:
-        value = self.window.tools.current_class
+        value = self.host.tools.current_class
         self._offer("Fill holes", mask_cleanup.operation("holes", value=value))
 
     def remove_islands(self) -> None:
@@ -85,14 +86,14 @@ class AssistFeatures:
         self._ask_and_offer(mask_cleanup.CLEANUPS["smooth"])
 
     def _ask_and_offer(self, chosen: mask_cleanup.Cleanup) -> None:
-        amount = dialogs.ask_number(self.window, chosen.title, chosen.question, chosen.default, chosen.low,
+        amount = dialogs.ask_number(self.host.parent, chosen.title, chosen.question, chosen.default, chosen.low,
                                     chosen.high)
         if amount is not None:
             self._offer(chosen.title, mask_cleanup.operation(chosen.key, amount))
 
     def clean_project(self) -> None:
         """One clean-up over every labelled mask, in the background; originals backed up first."""
-        window, session = self.window, self.window.session
+        window, session = self.host.parent, self.host.session
         if session.project is None or session.read_only:
             dialogs.error(window, "Clean up every mask", "Open a project you can write to first.")
             return
@@ -121,36 +122,31 @@ class AssistFeatures:
         if future.cancelled():
             return
         if future.exception() is not None:
-            dialogs.error(self.window, title, str(future.exception()))
+            dialogs.error(self.host.parent, title, str(future.exception()))
             return
         report, backups = future.result()
-        self.window.dataset_menus.reopen()
-        dialogs.info(self.window, title, summary(title, report) + f"\nOriginals of the changed masks: {backups}")
+        self.host.reopen()
+        dialogs.info(self.host.parent, title, summary(title, report) + f"\nOriginals of the changed masks: {backups}")
 
     def _offer(self, title: str, operation: Callable[[np.ndarray], np.ndarray]) -> bool:
         """Preview what ``operation`` changes on the current mask; apply it (one undo step) on yes."""
-        document = self.window.tools.document
+        host = self.host
+        document = host.tools.document
         if document is None:
-            self.window.statusBar().showMessage("No editable mask on screen", 5000)
+            host.show_status("No editable mask on screen", 5000)
             return False
-        self.window.tools.cancel()
+        host.tools.cancel()
         cleaned = operation(document.label)
         changed, count = changes(document.label, cleaned)
         if count == 0:
-            self.window.statusBar().showMessage(f"{title}: nothing to change", 5000)
+            host.show_status(f"{title}: nothing to change", 5000)
             return False
         self.tools.show_region(changed)
         try:
-            apply = dialogs.confirm(self.window, title, f"{count:,} pixels change (outlined on the image). Apply?")
+            apply = dialogs.confirm(host.parent, title, f"{count:,} pixels change (outlined on the image). Apply?")
         finally:
             self.tools.cancel()
-        if apply and document is self.window.tools.document and document.set_label(cleaned) is not None:
-            self.window.statusBar().showMessage(f"{title}: {count:,} pixels changed (Ctrl+Z undoes)", 10000)
+        if apply and document is host.tools.document and document.set_label(cleaned) is not None:
+            host.show_status(f"{title}: {count:,} pixels changed (Ctrl+Z undoes)", 10000)
             return True
         return False
-
-
-def install(window) -> AssistFeatures:
-    """Add the assisted tools and the clean-ups to ``window`` (see ``MainWindow.PLUGINS``)."""
-    window.assist_features = AssistFeatures(window)
-    return window.assist_features

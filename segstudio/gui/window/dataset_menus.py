@@ -9,6 +9,7 @@ so the new masks and classes show. Exports write only into a folder outside the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -25,49 +26,52 @@ from segstudio.application.torch_loading import import_torch
 from segstudio.core.formats.boxes import boxes_to_masks
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
+from segstudio.gui.window.feature_host import FeatureHost
 from segstudio.gui.workers.progress_job import start_job
 
 
 class DatasetMenus:
     """The import, export and boxes-to-masks actions of one window."""
 
-    def __init__(self, window) -> None:
-        self.window = window
-        self.pool = window.pools.pool("datasets")
+    def __init__(self, host: FeatureHost, segment_model: Callable[[], Path | None]) -> None:
+        """``segment_model()``: the click-to-segment model folder, for boxes refined by SAM."""
+        self.host, self._segment_model = host, segment_model
+        self.pool = host.pools.pool("datasets")
         self.running = False
-        file_menu = window.actions.menus["File"]
-        before = window.actions["save"]
+        actions = host.actions
+        file_menu = actions.menus["File"]
+        before = actions["save"]
         import_menu = file_menu.addMenu("&Import masks")
         export_menu = file_menu.addMenu("E&xport dataset")
         file_menu.insertMenu(before, import_menu)
         file_menu.insertMenu(before, export_menu)
         for fmt in IMPORT_FORMATS:
-            action = window.actions.add(Spec(f"import_{fmt.key}", f"{fmt.title}…",
+            action = actions.add(Spec(f"import_{fmt.key}", f"{fmt.title}…",
                                              tip=f"Import masks from a {fmt.title}"))
             action.triggered.connect(lambda checked=False, f=fmt: self.ask_import(f))
             import_menu.addAction(action)
         import_menu.addSeparator()
-        boxes = window.actions.add(Spec("boxes_to_masks", "&Boxes to masks (VOC XML / YOLO)…",
+        boxes = actions.add(Spec("boxes_to_masks", "&Boxes to masks (VOC XML / YOLO)…",
                                         tip="Turn labelImg box files into masks, filled or refined by GrabCut"))
         boxes.triggered.connect(lambda checked=False: self.ask_boxes())
         import_menu.addAction(boxes)
         for fmt in EXPORT_FORMATS:
-            action = window.actions.add(Spec(f"export_{fmt.key}", f"{fmt.title}…", tip=f"Export as a {fmt.title}"))
+            action = actions.add(Spec(f"export_{fmt.key}", f"{fmt.title}…", tip=f"Export as a {fmt.title}"))
             action.triggered.connect(lambda checked=False, f=fmt: self.ask_export(f))
             export_menu.addAction(action)
         file_menu.insertSeparator(before)
 
     # --- questions -------------------------------------------------------------------------------
     def _project(self, writes: bool):
-        session = self.window.session
+        session = self.host.session
         if session.project is None:
-            dialogs.error(self.window, "No project", "Open a folder first.")
+            dialogs.error(self.host.parent, "No project", "Open a folder first.")
             return None
         if writes and session.read_only:
-            dialogs.error(self.window, "Read-only project", f"The project is {session.read_only}.")
+            dialogs.error(self.host.parent, "Read-only project", f"The project is {session.read_only}.")
             return None
         if self.running:
-            self.window.statusBar().showMessage("Another import or export is still running", 5000)
+            self.host.show_status("Another import or export is still running", 5000)
             return None
         return session.project
 
@@ -77,9 +81,9 @@ class DatasetMenus:
             return
         start = str(project.image_dir.parent)
         if fmt.source == "file":
-            src = dialogs.ask_file(self.window, f"Import {fmt.title}", start, "COCO JSON (*.json);;All files (*)")
+            src = dialogs.ask_file(self.host.parent, f"Import {fmt.title}", start, "COCO JSON (*.json);;All files (*)")
         else:
-            src = dialogs.ask_folder(self.window, f"Import {fmt.title}", start)
+            src = dialogs.ask_folder(self.host.parent, f"Import {fmt.title}", start)
         if src:
             self._write_job(f"Import {fmt.title}",
                             lambda progress, stop, again=False: run_import(
@@ -90,15 +94,16 @@ class DatasetMenus:
         project = self._project(writes=True)
         if project is None:
             return
-        folder = dialogs.ask_folder(self.window, "Folder of box files (VOC XML or YOLO txt)", str(project.image_dir))
+        folder = dialogs.ask_folder(self.host.parent, "Folder of box files (VOC XML or YOLO txt)",
+                                    str(project.image_dir))
         if not folder:
             return
-        method = dialogs.ask_choice(self.window, "Boxes to masks", "How should each box become a mask?",
+        method = dialogs.ask_choice(self.host.parent, "Boxes to masks", "How should each box become a mask?",
                                     [("fill", "Fill the box"), ("grabcut", "GrabCut inside the box"),
                                      ("sam", "Segment Anything inside the box (click-to-segment model)")])
         if method is None:
             return
-        segment = self.window.assist_features.tools.segment
+        model = self._segment_model() if method == "sam" else None
 
         def job(progress, stop, again=False):
             refine = None
@@ -106,7 +111,7 @@ class DatasetMenus:
                 import_torch()
                 from segstudio.model.sam.box_masks import sam_refiner
 
-                refine = sam_refiner(segment.model_path())
+                refine = sam_refiner(model)
             return boxes_to_masks(folder, project.save_dir, project.image_dir, None,
                                   "fill" if method == "sam" else method, again,
                                   on_progress=progress, should_stop=stop, refine=refine)
@@ -117,36 +122,39 @@ class DatasetMenus:
         project = self._project(writes=False)
         if project is None:
             return
-        out = dialogs.ask_folder(self.window, f"Export {fmt.title} into (an empty folder outside the project)",
+        out = dialogs.ask_folder(self.host.parent, f"Export {fmt.title} into (an empty folder outside the project)",
                                  str(project.image_dir.parent))
         if not out:
             return
-        answer = dialogs.ask_export(self.window, f"Export {fmt.title}", can_rle=fmt.key == "coco")
+        answer = dialogs.ask_export(self.host.parent, f"Export {fmt.title}", can_rle=fmt.key == "coco")
         if answer is None:
             return
         options = ExportOptions(val=answer[0], rle=answer[1])
         # the masks on disk are what is exported: it starts once the queued saves have answered
-        self.window.session.flush(lambda: self._start(
+        self.host.session.flush(lambda: self._start(
             f"Export {fmt.title}",
             lambda progress, stop: run_export(fmt.key, project.save_dir, project.image_dir, out, options,
                                               progress, stop),
-            lambda report: dialogs.info(self.window, "Export", summary(f"Exported to {out}", report))))
+            lambda report: dialogs.info(self.host.parent, "Export", summary(f"Exported to {out}", report))))
 
     # --- running ---------------------------------------------------------------------------------
     def _write_job(self, title: str, job) -> None:
         """Save what is on screen, run ``job`` into the save folder, then read the project again."""
-        self.window.session.flush(lambda: self._start(title, job, lambda report: self._after_write(title, job, report)))
+        self.host.session.flush(lambda: self._start(title, job, lambda report: self._after_write(title, job, report)))
 
     def _after_write(self, title: str, job, report) -> None:
-        self.reopen()
+        self.host.reopen()
         kept = [line for line in report.skipped if "exists" in line]
         text = summary(title, report)
-        if kept and dialogs.confirm(self.window, title, f"{text}\n\n{len(kept)} existing mask(s) were kept. "
+        if kept and dialogs.confirm(self.host.parent, title, f"{text}\n\n{len(kept)} existing mask(s) were kept. "
                                     "Replace them with the imported ones?"):
-            self._start(title, lambda progress, stop: job(progress, stop, True),
-                        lambda again: (self.reopen(), dialogs.info(self.window, title, summary(title, again))))
+            def replaced(again) -> None:
+                self.host.reopen()
+                dialogs.info(self.host.parent, title, summary(title, again))
+
+            self._start(title, lambda progress, stop: job(progress, stop, True), replaced)
             return
-        dialogs.info(self.window, title, text)
+        dialogs.info(self.host.parent, title, text)
 
     def _start(self, title: str, job, on_report) -> None:
         self.running = True
@@ -157,22 +165,8 @@ class DatasetMenus:
                 return
             error = future.exception()
             if error is not None:
-                dialogs.error(self.window, title, str(error))
+                dialogs.error(self.host.parent, title, str(error))
                 return
             on_report(future.result())
 
-        start_job(self.window, self.pool, title, job, done)
-
-    def reopen(self) -> None:
-        """Read the project again so new masks and classes show, on the same image."""
-        session = self.window.session
-        project = session.project
-        current = session.current
-        name = Path(current.entry.image_path).name if current is not None else None
-        self.window.open_project(project.image_dir, project.class_file, project.save_dir, select=name)
-
-
-def install(window) -> DatasetMenus:
-    """Add the import, export and boxes-to-masks menus to ``window`` (see ``MainWindow.PLUGINS``)."""
-    window.dataset_menus = DatasetMenus(window)
-    return window.dataset_menus
+        start_job(self.host.parent, self.pool, title, job, done)

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QWidget
@@ -175,5 +174,5 @@ class ImageView(QObject):
             self.show_cursor(None)
             return
         labels["pos"].setText(f"x {x}, y {y}")
-        value = int(np.asarray(document.label)[y, x])
+        value = int(document.label[y, x])
         labels["class"].setText(f"{value}: {project.classes.name_of(value)}")
