@@ -77,10 +77,15 @@ def active_model_path(project) -> Path | None:
     value = project.settings.get(ACTIVE_KEY) if project is not None else None
     if not isinstance(value, str) or not value:
         return None
+    if "\x00" in value:
+        return None
     path = Path(value)
     if not path.is_absolute():
         path = Path(project.save_dir) / path
-    return path if weights_file(path) is not None else None
+    try:  # a received project.json may name anything: a path too long to stat is no model either
+        return path if weights_file(path) is not None else None
+    except (OSError, ValueError):
+        return None
 
 
 def set_active_model(project, path: Path | None) -> None:

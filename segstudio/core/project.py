@@ -177,6 +177,9 @@ class Project:
         used, so masks keep their meaning, and :attr:`class_conflict` asks the window to choose.
         """
         recorded = project_file.recorded_class_names(self.settings)
+        if recorded is None and project_file.CLASS_LIST_KEY in self.settings:
+            self.class_warnings.append(f"the class list recorded in {self.settings_path} is not a list of at "
+                                       "most 255 class names: ignored")
         wanted, source = self._wanted_classes(recorded)
         if recorded is None and self.class_file is not None and source == self.class_file != self._class_source:
             recorded = list(self.classes.names)  # the command line overrides an unrecorded classes.txt

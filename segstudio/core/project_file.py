@@ -15,7 +15,8 @@ import os
 from pathlib import Path
 
 from .atomic import atomic_write_text
-from .errors import SegStudioError
+from .classes import MAX_CLASSES, check_class_name
+from .errors import ClassFileError, SegStudioError
 from .journal import STATE_FOLDER
 from .safe_read import SETTINGS_LIMIT, read_limited
 
@@ -63,11 +64,15 @@ def write_settings(save_dir: str | os.PathLike, settings: dict) -> dict:
 
 
 def recorded_class_names(settings: dict) -> list[str] | None:
-    """The class list the masks were written with, or None when none (or a broken one) is recorded."""
+    """The class list the masks were written with, or None when none (or a broken one: not a list
+    of at most 255 valid class names) is recorded; a received project.json may hold anything."""
     names = settings.get(CLASS_LIST_KEY)
-    if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
-        return list(names)
-    return None
+    if not isinstance(names, list) or not names or len(names) > MAX_CLASSES:
+        return None
+    try:
+        return [check_class_name(name) for name in names]
+    except ClassFileError:
+        return None
 
 
 def compare_class_lists(recorded: list[str], current: list[str]) -> str:
