@@ -150,12 +150,13 @@ def main(argv: list[str]) -> int:
                 future.result()
             block, total = watch_gui(app, lambda: window.go(+1), lambda: not session.loading)
             rows.append(("image switch D, prefetched: longest GUI block", block, f"shown after {total:.0f} ms"))
-        session._drop_prefetch()
+        session._queue.keep_only(set())
         block, total = watch_gui(app, lambda: window.show_image(0), lambda: not session.loading)
         rows.append(("image switch, not prefetched: longest GUI block", block,
                      f"shown after {total:.0f} ms (target block < 50 ms)"))
         # A class colour change recolours the whole 48 Mpixel overlay on a worker thread.
-        window.mask_layer.wait()
+        while window.mask_layer.recolouring:  # the benchmark waits for the recolour, the window never does
+            app.processEvents()
         colours = session.project.classes.colours
         colours[1] = (250, 250, 0)
         block, total = watch_gui(app, window.update_lut, lambda: not window.mask_layer.recolouring)

@@ -28,11 +28,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "model"))
+sys.path.insert(0, str(ROOT / "tests" / "gui"))  # gui_helpers: waiting is the script's, never the window's
 
 
 def gui_child(images: str, labels: str, steps: int, size: int, batch: int) -> None:
     """Child process: the window trains; prints one JSON line."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from gui_helpers import wait_loaded
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -43,7 +45,7 @@ def gui_child(images: str, labels: str, steps: int, size: int, batch: int) -> No
     window = MainWindow(settings=settings)
     window.resize(1280, 820)
     window.show()
-    assert window.open_project(Path(images), save_dir=Path(labels)) and window.session.wait_loaded()
+    assert window.open_project(Path(images), save_dir=Path(labels)) and wait_loaded(window)
     dock = window.model_features.train_dock
     dock.size_box.setValue(size)
     dock.batch_box.setValue(batch)

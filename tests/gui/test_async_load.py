@@ -10,7 +10,7 @@ import weakref
 
 import numpy as np
 import pytest
-from gui_helpers import click, drag, flush, wait_loaded
+from gui_helpers import click, drag, flush, process_until, wait_loaded
 from gui_project import make_project
 
 from segstudio.application.session import loading
@@ -127,7 +127,7 @@ def test_big_overlay_is_coloured_off_the_gui_thread(qtbot):
     lut[1] = (255, 0, 0, 255)
     gate = threading.Event()
     layer.set_label(label)
-    layer.wait()
+    assert process_until(lambda: not layer.recolouring)
     with_gate = pool
 
     def blocked(*args):
@@ -148,7 +148,7 @@ def test_big_overlay_is_coloured_off_the_gui_thread(qtbot):
 
         layer.update_rect(Rect(200, 200, 10, 10))
         gate.set()
-        layer.wait()
+        assert process_until(lambda: not layer.recolouring)
     finally:
         with_gate.submit = original_submit
     assert not layer.recolouring

@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "gui"))  # gui_helpers: waiting is the script's, never the window's
 WIDTH, HEIGHT = 1360, 860
 MAX_BYTES = 300_000
 
@@ -76,6 +77,7 @@ def main(argv: list[str]) -> int:
 
 def demo_window(tmp: Path, width: int, height: int, settings_name: str = "settings.ini"):
     """A shown window of ``width`` x ``height`` on a copy of the demo in ``tmp``, clean settings."""
+    from gui_helpers import wait_loaded
     from PySide6.QtCore import QSettings
 
     from segstudio.gui.window import demo
@@ -87,7 +89,7 @@ def demo_window(tmp: Path, width: int, height: int, settings_name: str = "settin
     window.resize(width, height)
     window.show()
     window.open_project(folder)
-    window.session.wait_loaded()
+    wait_loaded(window)
     return window
 
 
@@ -132,13 +134,13 @@ def _run(out: Path, tmp: Path) -> int:
     wait(app, 900, lambda: bool(finished))
     print("training:", finished[0].status, finished[0].message)
     window.show_image(3)  # scene_04: not labelled — the prediction is a starting mask
-    window.session.wait_loaded()
+    wait_loaded(window)
     wait(app, 60, lambda: f.prediction.available)
     f.review_dock.raise_()
     f.set_view(ViewMode.PREDICTION)
     shot(window, out, "06-prediction-overlay.png")
     window.show_image(0)  # scene_01: labelled — errors against the painted mask
-    window.session.wait_loaded()
+    wait_loaded(window)
     wait(app, 60, lambda: f.prediction.available)
     f.set_view(ViewMode.ERRORS)
     wait(app, 10, lambda: f.review_dock.image_table.rowCount() > 0)

@@ -43,7 +43,7 @@ class MaskLayer(OverlayLayer):
 
     @property
     def recolouring(self) -> bool:
-        """True while a full recolour runs (tests wait for it)."""
+        """True while a full recolour runs."""
         return self._running is not None
 
     # --- sources -----------------------------------------------------------------------------------
@@ -112,14 +112,3 @@ class MaskLayer(OverlayLayer):
         self._buffer = buffer
         self.image = QImage(buffer.data, width, height, width * 4, _FORMAT)
         self._notify(None)
-
-    def wait(self, timeout: float = 10.0) -> None:
-        """Block until a running recolour is done and delivered (tests, benchmarks)."""
-        from PySide6.QtCore import QCoreApplication
-
-        while self._running is not None:
-            try:
-                self._running.result(timeout)
-            except Exception:
-                pass
-            QCoreApplication.processEvents()
