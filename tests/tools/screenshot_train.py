@@ -22,6 +22,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "gui"))  # gui_helpers: waiting is the script's, never the window's
+from gui_helpers import wait_loaded  # noqa: E402
+
 WIDTH, HEIGHT = 1360, 860
 MAX_BYTES = 300_000
 
