@@ -12,8 +12,9 @@ import segstudio
 
 
 def _modules(package: str) -> list[str]:
+    """Every module under ``package``, those of its subpackages too."""
     path = [str(segstudio.__path__[0]) + "/" + "/".join(package.split(".")[1:])]
-    return [f"{package}.{info.name}" for info in pkgutil.iter_modules(path)]
+    return [info.name for info in pkgutil.walk_packages(path, prefix=package + ".")]
 
 
 def _loaded_after_import(modules: list[str]) -> set[str]:
@@ -91,6 +92,6 @@ def test_training_types_and_window_modules_load_no_torch() -> None:
     """The window builds a TrainConfig and shows progress on the GUI thread, where importing torch
     would freeze it for about a second: the types and every dock and window module stay torch-free
     (a module that needs torch imports it inside a function)."""
-    modules = (["segstudio.model.train_types"] + _modules("segstudio.gui.docks")
+    modules = (["segstudio.model.training.types"] + _modules("segstudio.gui.docks")
                + _modules("segstudio.gui.window"))
     assert "torch" not in _loaded_after_import(modules)

@@ -58,7 +58,7 @@ class CycleResult:
 
 
 class LiveSession:
-    """Samples and cycles for one project; ``trainer`` is a :class:`segstudio.model.live.LiveTrainer`
+    """Samples and cycles for one project; ``trainer`` is a :class:`segstudio.model.training.live.LiveTrainer`
     (made on the worker, where importing torch cannot freeze the window)."""
 
     def __init__(self, project, make_trainer: Callable[[], object]) -> None:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from segstudio.core.errors import SegStudioError
-from segstudio.model.train_types import EpochSummary, TrainConfig, TrainProgress, TrainResult
+from segstudio.model.training.types import EpochSummary, TrainConfig, TrainProgress, TrainResult
 
 
 def gui_thread_count() -> int:
@@ -63,7 +63,7 @@ class TrainRun:
             import torch
 
             from segstudio.model.device import pick_device
-            from segstudio.model.train import train
+            from segstudio.model.training.train import train
             if pick_device(self.config.device).type == "cpu":
                 torch.set_num_threads(gui_thread_count())
             return train(self.project, self.config, on_progress, on_epoch, self._stop.is_set)

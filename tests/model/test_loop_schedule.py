@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from segstudio.core.project import Project
-from segstudio.model import train_loop
-from segstudio.model.augment import AugmentConfig, train_transform
-from segstudio.model.data import sample_rng
-from segstudio.model.memory_data import MemoryTrainSet
-from segstudio.model.run_schedule import RunSchedule, val_interval
-from segstudio.model.train import TrainConfig, train
+from segstudio.model.data.augment import AugmentConfig, train_transform
+from segstudio.model.data.dataset import sample_rng
+from segstudio.model.data.memory import MemoryTrainSet
+from segstudio.model.training import loop as train_loop
+from segstudio.model.training.run_schedule import RunSchedule, val_interval
+from segstudio.model.training.train import TrainConfig, train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loop_sets import make_sample, make_set  # noqa: E402
@@ -114,7 +114,7 @@ def test_batched_augmentation_keeps_the_distributions_of_the_per_sample_recipe(p
 
 
 def test_thread_tuner_keeps_the_fastest_count_and_leaves_short_runs_alone():
-    from segstudio.model.cpu_threads import ThreadTuner, candidates
+    from segstudio.model.training.cpu_threads import ThreadTuner, candidates
     assert candidates(8) == [8, 4, 2, 1] and candidates(3) == [3, 1] and candidates(1) == [1]
     original = torch.get_num_threads()
     assert not ThreadTuner(torch.device("cpu"), 20).enabled  # short: bit-reproducible resume

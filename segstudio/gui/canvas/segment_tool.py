@@ -167,8 +167,8 @@ class SegmentTool(QObject):
 
     def _folder(self) -> Path:
         from segstudio.core.errors import CheckpointError
-        from segstudio.model import hub_cache
         from segstudio.model.sam import DEFAULT
+        from segstudio.model.weights import hub_cache
 
         if self.model_folder is not None:
             return self.model_folder

@@ -211,7 +211,7 @@ def _make_trainer(names, init, save_dir):  # on the worker: torch loads here, no
     import_torch()
     import torch
 
-    from segstudio.model.live import LiveTrainer
+    from segstudio.model.training.live import LiveTrainer
 
     torch.set_num_threads(1)  # the other core stays with the painting
     return LiveTrainer(names, init=init, size=LIVE_SIZE, save_dir=save_dir)

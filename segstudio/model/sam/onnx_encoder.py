@@ -26,8 +26,8 @@ import torch
 from torch import nn
 
 from segstudio.core.atomic import atomic_write_bytes
+from segstudio.model.weights.hub_cache import file_digest
 
-from ..hub_cache import file_digest
 from .interrupt import Interrupt
 
 OPSET = 17

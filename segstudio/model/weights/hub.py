@@ -427,6 +427,6 @@ def _stream(url: str, part: Path, have: int, meter: _Meter, hub_id: str) -> int:
 
 def import_file(name: str, file: str | os.PathLike) -> Resolved:
     """Put a weights file fetched elsewhere into the cache as the hub model ``name`` (see
-    :mod:`segstudio.model.hub_import`; torch is loaded to check the file)."""
+    :mod:`segstudio.model.weights.hub_import`; torch is loaded to check the file)."""
     from .hub_import import import_file as run
     return run(name, file)

@@ -1,8 +1,8 @@
-"""The training loop behind :func:`segstudio.model.train.train` (set-up, steps, validation, saving).
+"""The training loop behind :func:`segstudio.model.training.train.train` (set-up, steps, validation, saving).
 
-The recipe comes from recipe.py, the batches from run_data.py (in memory when the set fits), and
-when to validate and write files from run_schedule.py: fixed costs do not grow with the number
-of epochs. On CUDA: bf16 autocast, channels-last, fused AdamW, and no host sync per step (the
+The recipe comes from recipe.py, the batches from ``data/run_data.py`` (in memory when the set
+fits), and when to validate and write files from run_schedule.py: fixed costs do not grow with
+the number of epochs. On CUDA: bf16 autocast, channels-last, fused AdamW, and no host sync per step (the
 loss is read back only when progress is reported).
 
 Reproducibility: the model is initialised right after ``torch.manual_seed(seed)``; data order and
@@ -25,23 +25,23 @@ from torch.utils.data import DistributedSampler
 
 from segstudio.core.errors import SegStudioError, TrainingError
 from segstudio.core.paths import model_folder
+from segstudio.model.data.augment import AugmentConfig
+from segstudio.model.data.dataset import EpochSampler, Split, split_entries, steps_per_epoch
+from segstudio.model.data.memory import image_sizes
+from segstudio.model.data.run_data import build_run_data
+from segstudio.model.device import autocast_dtype
+from segstudio.model.evaluation import validate
+from segstudio.model.weights.model_files import STATE_FILE, WEIGHTS
 
 from . import distributed as dist_util
 from . import recipe as recipes
-from .augment import AugmentConfig
 from .cpu_threads import ThreadTuner
-from .data import EpochSampler, Split, split_entries, steps_per_epoch
-from .device import autocast_dtype
-from .evaluation import validate
+from .history import write_history
 from .losses import build_loss, class_pixel_counts, class_weights_from_counts
-from .memory_data import image_sizes
-from .model_files import STATE_FILE, WEIGHTS
-from .run_data import build_run_data
+from .lr_schedule import default_warmup, lr_factor, param_groups, set_lr
 from .run_schedule import RunSchedule, val_interval
-from .schedule import default_warmup, lr_factor, param_groups, set_lr
-from .train_history import write_history
-from .train_state import load_state, restore_rng, rng_state, save_state
-from .train_types import (
+from .state import load_state, restore_rng, rng_state, save_state
+from .types import (
     DEFAULT_STEPS,
     EpochSummary,
     TrainProgress,
@@ -126,9 +126,9 @@ class Loop:
         return weights
 
     def _build_model(self, names: list[str]) -> None:
-        from .checkpoints import ModelInfo, load_model
-        from .model_source import local_source, training_start
-        from .segformer import SegFormer, variant_of
+        from segstudio.model.segformer import SegFormer, variant_of
+        from segstudio.model.weights.checkpoints import ModelInfo, load_model
+        from segstudio.model.weights.model_source import local_source, training_start
         colours = [tuple(int(c) for c in col) for col in self.project.classes.colours]
         if self.cfg.model_config is not None:
             model = SegFormer(self.cfg.model_config.with_labels(self.num_classes))
@@ -225,7 +225,7 @@ class Loop:
         """Write the best weights kept in memory, if newer than model.safetensors."""
         if self.pending_best is None:
             return
-        from .checkpoints import save_model
+        from segstudio.model.weights.checkpoints import save_model
         save_model(self.folder, _Weights(self.raw_model.config, self.pending_best), self.info)
         self.pending_best = None
         self.schedule.model_written()
@@ -239,7 +239,7 @@ class Loop:
         """Continue from the state file. Its values are checked: a state file from elsewhere holds
         only tensors and plain containers, but any of them may be wrong (a step of -10**12 would
         train for ever, a history entry holding a tensor could not be written back as JSON)."""
-        from .checkpoints import check_finite
+        from segstudio.model.weights.checkpoints import check_finite
 
         state = load_state(self.folder, map_location=self.device)
         if int(state["total_steps"]) != self.total_steps:
@@ -312,7 +312,7 @@ class Loop:
     def _ensure_model(self) -> None:
         """A stopped run leaves a usable model even before its first validation."""
         if self.ctx.is_main and not (self.folder / WEIGHTS).exists():
-            from .checkpoints import save_model
+            from segstudio.model.weights.checkpoints import save_model
             save_model(self.folder, self.raw_model, self.info)
 
     def _stop_requested(self) -> bool:
