@@ -8,7 +8,7 @@
 * :mod:`.catalogue` -- the public checkpoints a user can start from;
 * :mod:`.hub` -- a MODEL name to local files: a path, the project's models, the Hugging Face cache
   (:mod:`.hub_cache`), a download; :mod:`.hub_import` brings a file fetched elsewhere into the
-  cache.
+  cache; :mod:`.hub_ids` names hub models for both.
 
 Only :mod:`.checkpoints` (and the file check of an import) needs torch.
 """
