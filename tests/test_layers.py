@@ -95,3 +95,36 @@ def test_training_types_and_window_modules_load_no_torch() -> None:
     modules = (["segstudio.model.training.types"] + _modules("segstudio.gui.docks")
                + _modules("segstudio.gui.window"))
     assert "torch" not in _loaded_after_import(modules)
+
+
+def _import_cycles():
+    """tests/tools/import_cycles.py (a script, outside the collected tests), loaded as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "tools" / "import_cycles.py"
+    spec = importlib.util.spec_from_file_location("segstudio_import_cycles", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_import_cycle_counting_imports_inside_functions() -> None:
+    """An import inside a function hides a cycle from Python, not from the reader: the model layer had
+    two (weights.hub <-> weights.hub_import, sam.onnx_encoder <-> sam.onnx_decoder). Every import
+    counts here, module level or not, in every package."""
+    found = _import_cycles().cycles()
+    assert found == [], "import cycles: " + "; ".join(" -> ".join(cycle) for cycle in found)
+
+
+def test_the_cycle_check_sees_an_import_inside_a_function(tmp_path) -> None:
+    package = tmp_path / "segstudio"
+    (package / "room").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "room" / "__init__.py").write_text("")
+    (package / "room" / "a.py").write_text("from . import b\n")
+    (package / "room" / "b.py").write_text("def later():\n    from .a import thing\n")
+    (package / "room" / "c.py").write_text("import segstudio.room.a\n")
+    tool = _import_cycles()
+    assert tool.cycles(root=tmp_path) == [["segstudio.room.a", "segstudio.room.b", "segstudio.room.a"]]
+    assert tool.cycles(["segstudio.other"], root=tmp_path) == []
