@@ -15,7 +15,7 @@ from segstudio.core.project import Project
 from segstudio.model.data.augment import AugmentConfig, train_transform
 from segstudio.model.data.dataset import sample_rng
 from segstudio.model.data.memory import MemoryTrainSet
-from segstudio.model.training import loop as train_loop
+from segstudio.model.training import checkpoint_writer
 from segstudio.model.training.run_schedule import RunSchedule, val_interval
 from segstudio.model.training.train import TrainConfig, train
 
@@ -55,8 +55,8 @@ def test_one_step_epochs_validate_about_ten_times_and_write_the_state_once(tmp_p
     """40 epochs of one step: the old loop validated and wrote the full state 40 times."""
     image_dir, save_dir = make_set(tmp_path, "colour", count=8, size=64)
     writes = []
-    real = train_loop.save_state
-    monkeypatch.setattr(train_loop, "save_state", lambda folder, state: writes.append(state["step"])
+    real = checkpoint_writer.save_state
+    monkeypatch.setattr(checkpoint_writer, "save_state", lambda folder, state: writes.append(state["step"])
                         or real(folder, state))
     points = []
     result = train(Project(image_dir, save_dir), _config(epochs=40, batch=8), on_epoch=points.append)
