@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from segstudio.application import prediction_cache
-from segstudio.application.torch_loading import import_torch
+from segstudio.application.runtime import import_torch
 from segstudio.core.errors import SegStudioError
 from segstudio.core.images import load_image
 from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json

@@ -57,7 +57,7 @@ class TrainRun:
 
     def _train(self, on_progress, on_epoch) -> TrainResult:
         try:
-            from segstudio.application.torch_loading import load_optimiser_machinery
+            from segstudio.application.runtime import load_optimiser_machinery
 
             load_optimiser_machinery()  # first: torch loads here without freezing the window
             import torch

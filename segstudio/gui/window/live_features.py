@@ -19,8 +19,8 @@ from PySide6.QtCore import QTimer
 
 from segstudio.application.live_session import LiveSession
 from segstudio.application.model_runner import PredictionResult
+from segstudio.application.runtime import import_torch
 from segstudio.application.scribbles import set_scribbles, unpainted_value
-from segstudio.application.torch_loading import import_torch
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.gui.window import dialogs

@@ -1,4 +1,4 @@
-"""Load torch on a worker without freezing the window.
+"""Load torch on a worker without freezing the window (the start-up tricks, in one module).
 
 Python imports an extension module while holding the GIL, and torch's first import maps libtorch
 (libtorch_cpu alone is hundreds of MB with thousands of static initialisers; the CUDA build adds
@@ -8,7 +8,7 @@ the worker was scheduled. A foreign call through ctypes releases the GIL, so
 running meanwhile), and the import that follows finds them mapped. The rest of the import is Python
 code, which lets the window's thread in every few milliseconds, except for the full garbage
 collections that thousands of new modules set off (100-200 ms each, the GIL held throughout); so
-collection is deferred until the import ends (:func:`.gc_pauses.collections_deferred`).
+collection is deferred until the import ends (:func:`collections_deferred`).
 
 Measured by tests/benchmarks/torch_import_gap.py (a 1 ms timer on the main thread, a worker
 importing torch, four fresh processes each way, alternating, numpy imported first as in the
@@ -24,15 +24,37 @@ map) the import simply does the work itself, as before.
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib.util
 import os
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from .gc_pauses import collections_deferred
-
 _lock = threading.Lock()
+
+
+@contextmanager
+def collections_deferred() -> Iterator[None]:
+    """No cyclic garbage collection inside the block; freeze what exists when it ends.
+
+    Building the first optimiser imports torch._dynamo and sympy (thousands of modules) on a
+    worker. The import itself lets the window's thread run, but the full collections it triggers
+    scan every object of the process while holding the GIL: 130-200 ms each, several of them --
+    the longest stutters of a training or live run started from the window. Collection is off
+    while such code runs and what it loaded is frozen afterwards (gc.freeze), so the long-lived
+    modules stay out of later collections' way too. Reference counting still frees memory
+    meanwhile; the window of deferral is a few seconds, once."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def torch_library_files() -> list[tuple[Path, int]]:
