@@ -8,7 +8,8 @@ main thread plays the window (numpy already imported, as the window has it), a t
 while a worker thread imports torch either plainly (``import torch``, as the window's workers did)
 or through :func:`segstudio.application.runtime.import_torch` (libraries mapped with the GIL
 released, collections deferred). The two ways alternate, so a change of the machine's load touches
-both alike. Printed per way: the longest tick (what a user feels as a freeze), the 99th-percentile
+both alike. With ``SEGSTUDIO_PLAIN_IMPORTS=1`` in the environment the second way is plain too (the
+switch that turns the tricks off), which this measures as well. Printed per way: the longest tick (what a user feels as a freeze), the 99th-percentile
 tick, and how long the import took.
 """
 
