@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from segstudio.application.gc_pauses import collections_deferred
 from segstudio.application.prediction_cache import cache_folder, store_scores
+from segstudio.application.runtime import collections_deferred
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.core.paths import model_folder
@@ -58,7 +58,7 @@ class CycleResult:
 
 
 class LiveSession:
-    """Samples and cycles for one project; ``trainer`` is a :class:`segstudio.model.live.LiveTrainer`
+    """Samples and cycles for one project; ``trainer`` is a :class:`segstudio.model.training.live.LiveTrainer`
     (made on the worker, where importing torch cannot freeze the window)."""
 
     def __init__(self, project, make_trainer: Callable[[], object]) -> None:

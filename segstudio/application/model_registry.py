@@ -1,7 +1,7 @@
 """The project's trained models and its active model, read from the files (no Qt, no torch).
 
 A trained model is a folder ``<save_dir>/models/<name>/`` with ``config.json`` (written by
-``segstudio.model.checkpoints.save_model``) and ``history.json`` (the trainer's per-epoch log).
+``segstudio.model.weights.checkpoints.save_model``) and ``history.json`` (the trainer's per-epoch log).
 The active model is stored in ``Project.settings["active_model"]``: ``models/<name>`` relative to
 the save folder for the project's own models (so the folder can move), an absolute path for a
 public checkpoint registered from elsewhere (nothing is copied).
@@ -18,8 +18,8 @@ from pathlib import Path
 from segstudio.core.errors import SegStudioError
 from segstudio.core.paths import MODELS_FOLDER, OutsideProjectError, is_link, own_folder
 from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json
-from segstudio.model.model_files import CONFIG, weights_file
-from segstudio.model.train_history import best_miou, read_history  # noqa: F401 (the one reader; windows import it here)
+from segstudio.model.training.history import best_miou, read_history  # noqa: F401 (the one reader; windows import it here)
+from segstudio.model.weights.model_files import CONFIG, weights_file
 
 ACTIVE_KEY = "active_model"
 

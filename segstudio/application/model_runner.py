@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from segstudio.application import prediction_cache
-from segstudio.application.torch_loading import import_torch
+from segstudio.application.runtime import import_torch
 from segstudio.core.errors import SegStudioError
 from segstudio.core.images import load_image
 from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json
-from segstudio.model.model_files import weights_file
+from segstudio.model.weights.model_files import weights_file
 
 
 @dataclass
@@ -56,11 +56,11 @@ class ModelRunner:
         with self._lock:
             if self._key != key:
                 import_torch()  # on this worker, without freezing the window
-                from segstudio.model.checkpoints import load_model
                 from segstudio.model.predictor import Predictor
+                from segstudio.model.weights.checkpoints import load_model
                 self._predictor = None
                 model, info = load_model(model_path)
-                from segstudio.model.catalogue import entry_for_path, recipe_options
+                from segstudio.model.weights.catalogue import entry_for_path, recipe_options
 
                 # a public checkpoint from the cache runs as its authors evaluated it
                 self._predictor = Predictor(model, info, **recipe_options(entry_for_path(model_path)))

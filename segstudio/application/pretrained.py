@@ -1,7 +1,7 @@
 """The public checkpoints as the window lists them: which are downloaded, what they cost, their licence.
 
 Rows come from the catalogue shipped with segstudio; "downloaded" is read from the Hugging Face
-cache without any network. A download is :func:`segstudio.model.hub.fetch` (resumable, verified,
+cache without any network. A download is :func:`segstudio.model.weights.hub.fetch` (resumable, verified,
 into the shared cache), run by the window on a worker with progress and cancel; the licence is
 shown and accepted before the first download of a model.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from segstudio.core.batch import Progress, StopFlag
 from segstudio.core.errors import SegStudioError
-from segstudio.model import catalogue, hub, hub_cache
+from segstudio.model.weights import catalogue, hub, hub_cache
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from segstudio.core.errors import SegStudioError
-from segstudio.model.train_types import EpochSummary, TrainConfig, TrainProgress, TrainResult
+from segstudio.model.training.types import EpochSummary, TrainConfig, TrainProgress, TrainResult
 
 
 def gui_thread_count() -> int:
@@ -57,13 +57,13 @@ class TrainRun:
 
     def _train(self, on_progress, on_epoch) -> TrainResult:
         try:
-            from segstudio.application.torch_loading import load_optimiser_machinery
+            from segstudio.application.runtime import load_optimiser_machinery
 
             load_optimiser_machinery()  # first: torch loads here without freezing the window
             import torch
 
             from segstudio.model.device import pick_device
-            from segstudio.model.train import train
+            from segstudio.model.training.train import train
             if pick_device(self.config.device).type == "cpu":
                 torch.set_num_threads(gui_thread_count())
             return train(self.project, self.config, on_progress, on_epoch, self._stop.is_set)

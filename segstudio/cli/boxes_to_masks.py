@@ -55,9 +55,9 @@ def _sam_refiner(folder: str):
     from pathlib import Path
 
     from segstudio.core.errors import CheckpointError
-    from segstudio.model import hub_cache
     from segstudio.model.sam import DEFAULT
     from segstudio.model.sam.box_masks import sam_refiner
+    from segstudio.model.weights import hub_cache
 
     path = Path(folder) if folder else hub_cache.cached_snapshot(DEFAULT.hub_id)
     if path is None:

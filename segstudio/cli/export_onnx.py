@@ -28,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def model_files(source: str) -> list[Path]:
     """The files that make up the model ``source`` (none for a variant name)."""
     from segstudio.core.errors import CheckpointError
-    from segstudio.model.model_files import CONFIG, HF_WEIGHTS, HISTORY_FILE, STATE_FILE, WEIGHTS, locate
+    from segstudio.model.weights.model_files import CONFIG, HF_WEIGHTS, HISTORY_FILE, STATE_FILE, WEIGHTS, locate
 
     path = Path(source)
     if not path.exists():
@@ -62,8 +62,8 @@ def check_output(output: Path, source: str, overwrite: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from segstudio.model.checkpoints import load_model
     from segstudio.model.onnx_export import export_onnx
+    from segstudio.model.weights.checkpoints import load_model
 
     from .fetch_model import resolve_model
 

@@ -32,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     from segstudio.core.errors import OptionError
-    from segstudio.model import hub, hub_cache
+    from segstudio.model.weights import hub, hub_cache
 
     if args.list:
         return _list()
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list() -> int:
-    from segstudio.model import catalogue, hub_cache
+    from segstudio.model.weights import catalogue, hub_cache
 
     print(f"{'name':<24} {'MB':>6}  {'kind':<12} {'trained on':<11} {'cached':<6}  hub id")
     for entry in catalogue.load():
@@ -74,8 +74,8 @@ def _list() -> int:
 def resolve_model(name: str, save_dir=None) -> str:
     """A MODEL argument as a local path (downloading a catalogue model once, with a progress bar on
     stderr); bare variants b0..b5 stay as they are. Every command that takes a MODEL calls this."""
-    from segstudio.model import catalogue
-    from segstudio.model.model_source import local_source
+    from segstudio.model.weights import catalogue
+    from segstudio.model.weights.model_source import local_source
 
     with _ProgressBar(catalogue.find(str(name))) as bar:
         return local_source(name, save_dir, download=True, on_start=bar.start, on_progress=bar.update)

@@ -14,8 +14,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    from segstudio.model.checkpoints import load_model
     from segstudio.model.segformer import count_parameters
+    from segstudio.model.weights.checkpoints import load_model
 
     from .fetch_model import resolve_model
 

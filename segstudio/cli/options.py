@@ -37,7 +37,7 @@ def check_range(option: str, value: float | None, low: float, high: float, below
     """``value`` (when given) is a finite number from ``low`` to ``high`` (excluded when
     ``below_high``). argparse's ``float`` accepts ``inf``, ``nan`` and ``1e308``, which no option
     means and which reach OpenCV or torch as a traceback, or pass a ``< 0`` check; the training
-    options have the same rule in their table (``train_options``)."""
+    options have the same rule in their table (``model/training/options.py``)."""
     if value is None:
         return
     inside = value < high if below_high else value <= high

@@ -76,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
     from segstudio.core.errors import ImageLoadError, SaveError
     from segstudio.core.images import IMAGE_EXTENSIONS, list_images, load_image, without_masks
     from segstudio.core.masks import write_mask
-    from segstudio.model.checkpoints import load_model
     from segstudio.model.predictor import Predictor
+    from segstudio.model.weights.checkpoints import load_model
 
     from .fetch_model import resolve_model
     from .options import check_device, check_positive
@@ -126,7 +126,7 @@ def prediction_options(args: argparse.Namespace) -> dict:
     """Mode, scale, tile and stride: what was typed, else the public checkpoint's recipe (an ADE20K
     model sees a 512-short-side image, a Cityscapes one 1024-pixel windows), else the defaults."""
     from segstudio.core.errors import OptionError
-    from segstudio.model import catalogue
+    from segstudio.model.weights import catalogue
 
     scale = args.scale
     if scale is not None and scale != "native":

@@ -41,10 +41,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def add_table_options(parser: argparse.ArgumentParser) -> None:
-    """One argparse option per row of :data:`segstudio.model.train_options.OPTIONS` (dest = the
+    """One argparse option per row of :data:`segstudio.model.training.options.OPTIONS` (dest = the
     TrainConfig field). Options that define a run default to None, so that ``--resume`` can tell a
     typed option from a left-out one; ``train_resume.new_run_fields`` fills in the table's default."""
-    from segstudio.model.train_options import OPTIONS
+    from segstudio.model.training.options import OPTIONS
 
     length = parser.add_mutually_exclusive_group()
     for option in OPTIONS:
@@ -91,7 +91,7 @@ def _iou_table(names, history) -> str:
 def _config(args, project):
     """The TrainConfig of this command: typed options over defaults, or the resumed run's record."""
     from segstudio.core.errors import OptionError
-    from segstudio.model.train_types import TrainConfig, config_from_options
+    from segstudio.model.training.types import TrainConfig, config_from_options
 
     from .options import check_device
     from .train_resume import new_run_fields, resume_fields
@@ -137,8 +137,8 @@ def _readable_entries(project) -> list[str]:
 
 def run(args) -> int:
     from segstudio.core.project import Project
-    from segstudio.model.model_source import AUTO, DEFAULT_ENCODER
-    from segstudio.model.train import train
+    from segstudio.model.training.train import train
+    from segstudio.model.weights.model_source import AUTO, DEFAULT_ENCODER
 
     from .fetch_model import fetch_quietly_failing, resolve_model
 

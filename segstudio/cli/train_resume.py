@@ -2,7 +2,7 @@
 
 Every option that defines a run has ``None`` as its argparse default, so ``run`` can tell an
 option the user typed from one left out; the options table
-(:data:`segstudio.model.train_options.OPTIONS`) fills in the rest for a new run. A
+(:data:`segstudio.model.training.options.OPTIONS`) fills in the rest for a new run. A
 resume takes the settings recorded in the run's state file instead, and refuses (one line naming
 the option) an option typed with a value different from the recorded one: silently continuing a
 128-px, 40-step run at 512 px and 2000 steps would rewrite the model the user meant to finish.
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from segstudio.core.errors import OptionError, TrainingError
-from segstudio.model.train_options import BY_NAME, OPTIONS, check_limits
+from segstudio.model.training.options import BY_NAME, OPTIONS, check_limits
 
 # The options that define a run (argparse dest = TrainConfig field); the others (device, workers,
 # name) say where and how fast it runs and may differ on a resume.
@@ -45,7 +45,7 @@ def resume_fields(args: argparse.Namespace, folder: Path, class_names: list[str]
     Reads the state without changing anything; raises :class:`OptionError` for a typed option
     that contradicts the record and for a class list that changed since the run started.
     """
-    from segstudio.model.train_state import load_state
+    from segstudio.model.training.state import load_state
 
     state = load_state(folder)
     record, notes, recorded = _recorded_run(state, folder)
@@ -67,8 +67,8 @@ def _recorded_run(state: dict, folder: Path) -> tuple[dict, list[str], Any]:
     """(recorded options, notes, the TrainConfig they make); OptionError naming the state file when
     a recorded value has the wrong type or lies outside the options' limits (a state file from
     elsewhere holds plain values, but any values: a size of "big", class names that are numbers)."""
-    from segstudio.model.model_files import STATE_FILE
-    from segstudio.model.train_types import config_from_options
+    from segstudio.model.training.types import config_from_options
+    from segstudio.model.weights.model_files import STATE_FILE
 
     where = f"training state {folder / STATE_FILE}"
     try:
@@ -110,8 +110,8 @@ def _record(state: dict, folder: Path) -> tuple[dict, list[str]]:
     record = {"steps": int(state["total_steps"]), "seed": int(state.get("seed", 0))}
     try:
         from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json
-        from segstudio.model.checkpoints import ModelInfo
-        from segstudio.model.model_files import CONFIG
+        from segstudio.model.weights.checkpoints import ModelInfo
+        from segstudio.model.weights.model_files import CONFIG
         config = read_json(folder / CONFIG, SMALL_JSON_LIMIT, OptionError, "model config")
         record["size"] = ModelInfo.from_dict(config).image_size
     except (OptionError, ValueError, TypeError):
@@ -130,7 +130,7 @@ def _check_same(name: str, value: Any, recorded, record: dict) -> None:
                               f"{record.get(other)}; --resume continues it as recorded (drop {flag(name)})")
         same = int(was) == int(value)
     elif name == "lr":
-        from segstudio.model.recipe import default_lr
+        from segstudio.model.training.recipe import default_lr
 
         was = default_lr(recorded)
         same = math.isclose(float(value), was, rel_tol=1e-9)

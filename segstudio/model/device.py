@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .train_options import DEVICE_CHOICES as _CHOICES  # the names the CLI and the window offer
+from segstudio.model.training.options import DEVICE_CHOICES as _CHOICES  # the names the CLI and the window offer
 
 
 def _mps_available() -> bool:

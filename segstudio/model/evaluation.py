@@ -17,8 +17,7 @@ import torch
 from torch import nn
 
 from segstudio.core.class_mapping import map_model_classes
-
-from .losses import IGNORE_INDEX, upsample_logits
+from segstudio.model.training.losses import IGNORE_INDEX, upsample_logits
 
 
 def confusion_update(matrix: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor) -> None:
@@ -46,7 +45,7 @@ def validate(model: nn.Module, loader, num_classes: int, device: torch.device,
             logits = model(images)
         confusion_update(matrix, logits, labels.to(device, non_blocking=True))
     if ctx is not None:
-        from .distributed import all_reduce_sum
+        from segstudio.model.training.distributed import all_reduce_sum
         all_reduce_sum(matrix, ctx)
     model.train(was_training)
     return compute_metrics(matrix.view(num_classes, num_classes).cpu().numpy())
@@ -73,8 +72,8 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
     from segstudio.core.images import image_size, list_images, load_image, without_masks
     from segstudio.core.masks import check_class_file_covers, load_mask
     from segstudio.core.metrics import ConfusionMatrix
+    from segstudio.model.weights.checkpoints import load_model
 
-    from .checkpoints import load_model
     from .predictor import Predictor
 
     gt_names = list(getattr(classes, "names", classes))

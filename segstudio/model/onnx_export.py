@@ -19,8 +19,8 @@ import torch
 
 from segstudio.core.atomic import atomic_write_bytes
 from segstudio.core.errors import ExportError
+from segstudio.model.data.augment import IMAGENET_MEAN, IMAGENET_STD
 
-from .augment import IMAGENET_MEAN, IMAGENET_STD
 from .segformer import SegFormer
 
 

@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 
 from segstudio.core.errors import CheckpointError
+from segstudio.model.weights.checkpoints import ModelInfo
 
-from .checkpoints import ModelInfo
 from .device import autocast_dtype, pick_device
 from .segformer import SegFormer
 from .uncertainty import image_score

@@ -13,7 +13,7 @@ from segstudio.application.live_session import LiveSession
 from segstudio.application.prediction_cache import scores_by_index, uncertainty_order
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.core.project import Project
-from segstudio.model.live import LiveTrainer
+from segstudio.model.training.live import LiveTrainer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "robustness"))

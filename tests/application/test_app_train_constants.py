@@ -11,8 +11,10 @@ from pathlib import Path
 import segstudio
 from segstudio.application.model_registry import record_for
 from segstudio.core.palette import IGNORE_INDEX
-from segstudio.model import augment, checkpoints, losses, model_files
-from segstudio.model.train_history import best_miou, read_history
+from segstudio.model.data import augment
+from segstudio.model.training import losses
+from segstudio.model.training.history import best_miou, read_history
+from segstudio.model.weights import checkpoints, model_files
 
 ROOT = Path(segstudio.__file__).parent
 

@@ -9,8 +9,8 @@ import pytest
 from segstudio.cli.main import build_parser
 from segstudio.cli.train_resume import new_run_fields
 from segstudio.core.errors import TrainingError
-from segstudio.model.train_options import OPTIONS, check_limits, option, out_of_limits
-from segstudio.model.train_types import TrainConfig
+from segstudio.model.training.options import OPTIONS, check_limits, option, out_of_limits
+from segstudio.model.training.types import TrainConfig
 
 
 def _train_args(*extra: str):

@@ -14,7 +14,7 @@ from segstudio.application.train_run import TrainRun
 from segstudio.application.train_snapshot import take_snapshot
 from segstudio.core.masks import write_mask
 from segstudio.core.project import Project
-from segstudio.model.train_types import TrainConfig
+from segstudio.model.training.types import TrainConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
 from train_synth import make_project, tiny_config  # noqa: E402

@@ -21,12 +21,12 @@ def _run(code: str) -> str:
 def test_libraries_are_mapped_before_torch_is_imported_and_the_import_reuses_them() -> None:
     out = _run(
         "import sys\n"
-        "from segstudio.application.torch_loading import map_torch_libraries\n"
+        "from segstudio.application.runtime import map_torch_libraries\n"
         "mapped = map_torch_libraries()\n"
         "maps = open('/proc/self/maps').read()\n"
         "print('torch' in sys.modules, sorted(p.name for p in mapped), 'libtorch_cpu' in maps)\n"
         "before = maps.count('libtorch_cpu')\n"
-        "from segstudio.application.torch_loading import import_torch\n"
+        "from segstudio.application.runtime import import_torch\n"
         "import_torch()\n"
         "import torch\n"
         "print(int(torch.ones(3).sum()), open('/proc/self/maps').read().count('libtorch_cpu') == before)\n"
@@ -39,7 +39,7 @@ def test_libraries_are_mapped_before_torch_is_imported_and_the_import_reuses_the
 def test_threads_importing_together_all_get_torch_and_collection_is_back_on() -> None:
     out = _run(
         "import gc, threading\n"
-        "from segstudio.application.torch_loading import import_torch\n"
+        "from segstudio.application.runtime import import_torch\n"
         "got = []\n"
         "def work():\n"
         "    import_torch(); import torch; got.append(torch.__version__)\n"

@@ -77,7 +77,7 @@ def main(argv: list[str]) -> int:
     import torch
 
     from segstudio.application.live_session import LiveSession
-    from segstudio.model.live import LiveTrainer
+    from segstudio.model.training.live import LiveTrainer
 
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)

@@ -151,8 +151,8 @@ def run_ours(sets: dict, args, name: str) -> dict:
 def held_out_ours(folder: Path, sets: dict) -> float:
     from loop_sets import CLASS_NAMES, load_set
 
-    from segstudio.model.checkpoints import load_model
     from segstudio.model.predictor import Predictor
+    from segstudio.model.weights.checkpoints import load_model
     model, info = load_model(folder)
     predictor = Predictor(model, info, device="cpu")
     images, labels = load_set(Path(sets["held_images"]), Path(sets["held_labels"]))

@@ -76,7 +76,7 @@ def build_pair(variant: str, labels: int, folder: Path):
     """(transformers model, our model) holding the same random weights."""
     import transformers
 
-    from segstudio.model.checkpoints import load_model
+    from segstudio.model.weights.checkpoints import load_model
 
     torch.manual_seed(0)
     hf = transformers.SegformerForSemanticSegmentation(

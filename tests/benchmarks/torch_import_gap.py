@@ -6,9 +6,10 @@ Each measurement is a fresh Python process (torch's first import happens once pe
 main thread plays the window (numpy already imported, as the window has it), a timer that sleeps
 1 ms and notes how long each tick really took,
 while a worker thread imports torch either plainly (``import torch``, as the window's workers did)
-or through :func:`segstudio.application.torch_loading.import_torch` (libraries mapped with the GIL
+or through :func:`segstudio.application.runtime.import_torch` (libraries mapped with the GIL
 released, collections deferred). The two ways alternate, so a change of the machine's load touches
-both alike. Printed per way: the longest tick (what a user feels as a freeze), the 99th-percentile
+both alike. With ``SEGSTUDIO_PLAIN_IMPORTS=1`` in the environment the second way is plain too (the
+switch that turns the tricks off), which this measures as well. Printed per way: the longest tick (what a user feels as a freeze), the 99th-percentile
 tick, and how long the import took.
 """
 
@@ -31,7 +32,7 @@ took = []
 def worker():
     start = time.perf_counter()
     if way == "quiet":
-        from segstudio.application.torch_loading import import_torch
+        from segstudio.application.runtime import import_torch
         import_torch()
     else:
         import torch  # noqa: F401

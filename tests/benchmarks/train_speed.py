@@ -94,7 +94,7 @@ def time_to_miou(args) -> None:
     from train_synth import make_project, tiny_config
 
     from segstudio.core.project import Project
-    from segstudio.model.train import TrainConfig, train
+    from segstudio.model.training.train import TrainConfig, train
     root = Path(tempfile.mkdtemp())
     project = Project(*make_project(root, count=32, size=128))  # as tests/model/test_train.py
     t0 = time.perf_counter()

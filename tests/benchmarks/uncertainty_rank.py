@@ -10,7 +10,7 @@ training, so a rerun with --work on the same folder takes ~7 min there.
 The script draws its own labelled scenes (5 classes told apart by colour, texture and shape) whose
 difficulty varies per image: noise level, object size, clutter (background blobs in class-like
 colours), and, in the held-out sets only, unseen styles (swapped colour channels, blurred textures,
-low contrast). It trains a tiny SegFormer with the project's engine (``segstudio.model.train``) at
+low contrast). It trains a tiny SegFormer with the project's engine (``segstudio.model.training.train``) at
 two lengths -- under-trained and trained, because the window shows scores of models at every
 stage -- predicts three held-out sets with ``Predictor(..., return_probs=True, uncertainty=True)``
 and compares candidate image scores with the true per-image error (1 - pixel accuracy and
@@ -132,7 +132,7 @@ def tiny_config():
 
 def train_model(root: Path, steps: int, size: int, name: str) -> Path:
     from segstudio.core.project import Project
-    from segstudio.model.train import TrainConfig, train
+    from segstudio.model.training.train import TrainConfig, train
     project = Project(root / "images", root / "labels")
     config = TrainConfig(model_config=tiny_config(), steps=steps, size=size, batch=8, seed=0,
                          name=name, scale_range=(0.8, 1.25), val_every=max(1, steps // 8 // 4))
@@ -245,8 +245,8 @@ def _ranks(x: np.ndarray) -> np.ndarray:
 def score_sets(model_dir: Path, sets: dict[str, list[tuple[np.ndarray, np.ndarray]]]
                ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, np.ndarray]]]:
     """Per set: candidate scores and the two errors (arrays over its images)."""
-    from segstudio.model.checkpoints import load_model
     from segstudio.model.predictor import Predictor
+    from segstudio.model.weights.checkpoints import load_model
     model, info = load_model(model_dir)
     predictor = Predictor(model, info, device="cpu")
     cands = candidates()

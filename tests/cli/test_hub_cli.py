@@ -15,7 +15,7 @@ sys.path.insert(0, str(REPO / "tests" / "model"))
 import hub_server  # noqa: E402
 
 from segstudio.cli.main import main  # noqa: E402
-from segstudio.model import catalogue  # noqa: E402
+from segstudio.model.weights import catalogue  # noqa: E402
 
 transformers = pytest.importorskip("transformers")
 
@@ -125,7 +125,7 @@ def test_hub_cli_checksum_mismatch_is_one_line_and_caches_nothing(served, capsys
 def test_hub_cli_subprocess_reads_the_environment(served, checkpoint, tmp_path) -> None:
     """The real command in a fresh process: HF_ENDPOINT, HF_HOME and HF_HUB_OFFLINE come from the
     environment, as a user sets them (huggingface_hub reads them when it is imported)."""
-    from segstudio.model.catalogue import default_path
+    from segstudio.model.weights.catalogue import default_path
     if not default_path().is_file():
         pytest.skip(f"the installed segstudio.resources ({default_path().parent}) is another "
                     "checkout's and has no catalogue.json yet")

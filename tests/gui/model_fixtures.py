@@ -39,8 +39,8 @@ def save_constant_model(folder: Path, class_names: list[str], winner: int, image
     """A tiny model whose classifier always predicts ``winner`` (a known prediction for tests)."""
     import torch
 
-    from segstudio.model.checkpoints import ModelInfo, save_model
     from segstudio.model.segformer import SegFormer
+    from segstudio.model.weights.checkpoints import ModelInfo, save_model
     model = SegFormer(tiny_config().with_labels(len(class_names))).eval()
     head = model.decode_head.classifier
     with torch.no_grad():

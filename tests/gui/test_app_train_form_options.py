@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from segstudio.gui.window.settings import Settings
-from segstudio.model.train_options import DEFAULT_STEPS, form_options, option
-from segstudio.model.train_types import TrainConfig
+from segstudio.model.training.options import DEFAULT_STEPS, form_options, option
+from segstudio.model.training.types import TrainConfig
 
 
 def test_a_fresh_form_shows_the_tables_defaults_and_builds_the_default_config(window) -> None:

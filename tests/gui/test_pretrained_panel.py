@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
 import hub_server  # noqa: E402
 
 from segstudio.gui.window import dialogs  # noqa: E402
-from segstudio.model import catalogue  # noqa: E402
+from segstudio.model.weights import catalogue  # noqa: E402
 
 transformers = pytest.importorskip("transformers")
 ADE = "nvidia/segformer-b0-finetuned-ade-512-512"
@@ -58,7 +58,7 @@ def test_train_from_an_encoder_selects_it_in_the_training_form(qtbot, window, tm
     next(gen)
     encoder = tmp_path / "mit"
     transformers.SegformerForImageClassification(transformers.SegformerConfig(num_labels=1000)).save_pretrained(encoder)
-    from segstudio.model import hub
+    from segstudio.model.weights import hub
 
     hub.import_file("mit-b0", encoder)
     panel = window.model_features.models_dock.pretrained

@@ -156,7 +156,7 @@ def test_edits_during_training_do_not_change_the_run_and_close_stops_it(qtbot, t
 
 def test_gui_thread_keeps_answering_during_training(qtbot, train_window):
     """Steady training, with its set-up included: torch's first import (libraries mapped with the
-    GIL released, collections deferred: application/torch_loading.py) when this test runs alone,
+    GIL released, collections deferred: application/runtime.py) when this test runs alone,
     the optimiser machinery, the run itself."""
     dock = train_window.model_features.train_dock
     set_small_run(dock, length=25, unit="steps", batch=8, name="responsive")

@@ -239,7 +239,7 @@ def hub_env(home: Path, endpoint: str | None = None, offline: bool = False) -> d
 def offline_home(monkeypatch, home: Path):
     """An offline machine with an empty cache in ``home`` and the repository's catalogue; a generator
     for a fixture (``yield from offline_home(...)``) that restores huggingface_hub afterwards."""
-    from segstudio.model import catalogue
+    from segstudio.model.weights import catalogue
 
     repo = Path(__file__).resolve().parents[2]
     monkeypatch.setattr(catalogue, "_load_default", lambda: catalogue.load(repo / "resources" / "catalogue.json"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from segstudio.model.augment import (
+from segstudio.model.data.augment import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     AugmentConfig,

@@ -10,8 +10,8 @@ import torch
 from safetensors.torch import save_file
 
 from segstudio.core.errors import CheckpointError
-from segstudio.model.checkpoints import ModelInfo, load_model, save_model
 from segstudio.model.segformer import SegFormer, config_for
+from segstudio.model.weights.checkpoints import ModelInfo, load_model, save_model
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import torch
 
 from segstudio.core.errors import MaskError, TrainingError
 from segstudio.core.project import Project
-from segstudio.model.data import EpochSampler, SegmentationDataset, pad_collate, split_entries
+from segstudio.model.data.dataset import EpochSampler, SegmentationDataset, pad_collate, split_entries
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_synth import make_project  # noqa: E402

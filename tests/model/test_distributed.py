@@ -26,7 +26,7 @@ def _worker(rank: int, world: int, port: int, image_dir: str, save_dir: str, out
                       WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from segstudio.core.project import Project
-    from segstudio.model.train import TrainConfig, train
+    from segstudio.model.training.train import TrainConfig, train
     project = Project(image_dir, save_dir)
     seen = []
     result = train(project, TrainConfig(model_config=tiny_config(), size=64, batch=2, steps=3, lr=1e-3,

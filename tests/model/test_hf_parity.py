@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from segstudio.model.checkpoint_keys import to_nvlabs_names
-from segstudio.model.checkpoints import load_model
+from segstudio.model.weights.checkpoint_keys import to_nvlabs_names
+from segstudio.model.weights.checkpoints import load_model
 
 transformers = pytest.importorskip("transformers")
 

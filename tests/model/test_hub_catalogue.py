@@ -13,8 +13,8 @@ import tomllib
 import torch
 
 from segstudio.core.errors import CheckpointError
-from segstudio.model import catalogue
 from segstudio.model.segformer import SegFormer, config_for
+from segstudio.model.weights import catalogue
 
 REPO = Path(__file__).resolve().parents[2]
 FILE = REPO / "resources" / "catalogue.json"
@@ -148,7 +148,8 @@ def test_hub_catalogue_ships_with_the_package() -> None:
 
 
 def test_hub_catalogue_and_hub_import_without_torch() -> None:
-    code = ("import sys, segstudio.model.catalogue, segstudio.model.hub, segstudio.model.hub_cache\n"
+    code = ("import sys, segstudio.model.weights.catalogue, segstudio.model.weights.hub\n"
+            "import segstudio.model.weights.hub_cache\n"
             "print(sorted(m for m in ('torch', 'huggingface_hub', 'PySide6') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=REPO)

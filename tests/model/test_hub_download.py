@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import hub_server  # noqa: E402
 
 from segstudio.core.errors import CheckpointError  # noqa: E402
-from segstudio.model import catalogue, hub, hub_cache  # noqa: E402
+from segstudio.model.weights import catalogue, hub, hub_cache  # noqa: E402
 
 transformers = pytest.importorskip("transformers")
 
@@ -106,7 +106,7 @@ def test_hub_first_use_downloads_with_progress_then_offline_uses_the_cache(serve
     # transformers finds our download too (offline), and so does segstudio's loader
     hf = transformers.SegformerForSemanticSegmentation.from_pretrained(ADE_ID, local_files_only=True)
     assert hf.config.num_labels == 3
-    from segstudio.model.checkpoints import load_model
+    from segstudio.model.weights.checkpoints import load_model
     model, info = load_model(again.path)
     assert model.config.num_labels == 3 and info.source_format.startswith("hf")
 

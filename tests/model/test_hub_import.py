@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import hub_server  # noqa: E402
 
 from segstudio.core.errors import CheckpointError  # noqa: E402
-from segstudio.model import hub  # noqa: E402
-from segstudio.model.checkpoints import load_model  # noqa: E402
+from segstudio.model.weights import hub  # noqa: E402
+from segstudio.model.weights.checkpoints import load_model  # noqa: E402
 
 transformers = pytest.importorskip("transformers")
 

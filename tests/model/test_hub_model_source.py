@@ -14,9 +14,9 @@ import hub_server  # noqa: E402
 from train_synth import make_project  # noqa: E402
 
 from segstudio.cli.main import main  # noqa: E402
-from segstudio.model import catalogue, hub  # noqa: E402
-from segstudio.model.model_source import local_source, training_start  # noqa: E402
-from segstudio.model.train_types import TrainConfig  # noqa: E402
+from segstudio.model.training.types import TrainConfig  # noqa: E402
+from segstudio.model.weights import catalogue, hub  # noqa: E402
+from segstudio.model.weights.model_source import local_source, training_start  # noqa: E402
 
 transformers = pytest.importorskip("transformers")
 
@@ -62,7 +62,7 @@ def test_cli_names_a_model_that_is_not_downloaded_in_one_line(home, capsys) -> N
 
 def test_training_with_auto_uses_the_cached_encoder_and_records_it(home, tmp_path) -> None:
     from segstudio.core.project import Project
-    from segstudio.model.train import train
+    from segstudio.model.training.train import train
 
     _cache_mit_b0(tmp_path)
     project = Project(*make_project(tmp_path / "p", count=4, size=64))

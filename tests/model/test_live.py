@@ -9,9 +9,9 @@ import numpy as np
 
 from segstudio.application.live_session import LiveSession
 from segstudio.core.palette import IGNORE_INDEX
-from segstudio.model.checkpoints import ModelInfo, load_model, save_model
-from segstudio.model.live import LiveTrainer
 from segstudio.model.segformer import SegFormer
+from segstudio.model.training.live import LiveTrainer
+from segstudio.model.weights.checkpoints import ModelInfo, load_model, save_model
 
 
 def _scene(rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

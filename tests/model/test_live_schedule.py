@@ -8,10 +8,10 @@ import pytest
 
 from segstudio.application.live_session import LiveSession, meaningful_change
 from segstudio.core.palette import IGNORE_INDEX
-from segstudio.model.checkpoints import ModelInfo, save_model
-from segstudio.model.live import LiveTrainer
-from segstudio.model.schedule import LIVE_FLOOR, LIVE_RESTART, live_lr_factor
 from segstudio.model.segformer import SegFormer
+from segstudio.model.training.live import LiveTrainer
+from segstudio.model.training.lr_schedule import LIVE_FLOOR, LIVE_RESTART, live_lr_factor
+from segstudio.model.weights.checkpoints import ModelInfo, save_model
 
 
 def test_warmup_once_then_a_decay_to_the_floor() -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from segstudio.model.checkpoints import ModelInfo, save_model
-from segstudio.model.live import LiveTrainer
 from segstudio.model.segformer import SegFormer
+from segstudio.model.training.live import LiveTrainer
+from segstudio.model.weights.checkpoints import ModelInfo, save_model
 
 
 def test_a_big_photo_is_scored_from_its_shrunk_copy(tmp_path, tiny_config, randomised) -> None:

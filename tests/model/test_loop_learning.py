@@ -10,10 +10,10 @@ import numpy as np
 import torch
 
 from segstudio.core.project import Project
-from segstudio.model import cpu_threads
-from segstudio.model.checkpoints import load_model
 from segstudio.model.predictor import Predictor
-from segstudio.model.train import TrainConfig, train
+from segstudio.model.training import cpu_threads
+from segstudio.model.training.train import TrainConfig, train
+from segstudio.model.weights.checkpoints import load_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loop_sets import CLASS_NAMES, load_set, make_set  # noqa: E402

@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from segstudio.core.project import Project
-from segstudio.model import train_loop
-from segstudio.model.augment import AugmentConfig, train_transform
-from segstudio.model.data import sample_rng
-from segstudio.model.memory_data import MemoryTrainSet
-from segstudio.model.run_schedule import RunSchedule, val_interval
-from segstudio.model.train import TrainConfig, train
+from segstudio.model.data.augment import AugmentConfig, train_transform
+from segstudio.model.data.dataset import sample_rng
+from segstudio.model.data.memory import MemoryTrainSet
+from segstudio.model.training import checkpoint_writer
+from segstudio.model.training.run_schedule import RunSchedule, val_interval
+from segstudio.model.training.train import TrainConfig, train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loop_sets import make_sample, make_set  # noqa: E402
@@ -55,8 +55,8 @@ def test_one_step_epochs_validate_about_ten_times_and_write_the_state_once(tmp_p
     """40 epochs of one step: the old loop validated and wrote the full state 40 times."""
     image_dir, save_dir = make_set(tmp_path, "colour", count=8, size=64)
     writes = []
-    real = train_loop.save_state
-    monkeypatch.setattr(train_loop, "save_state", lambda folder, state: writes.append(state["step"])
+    real = checkpoint_writer.save_state
+    monkeypatch.setattr(checkpoint_writer, "save_state", lambda folder, state: writes.append(state["step"])
                         or real(folder, state))
     points = []
     result = train(Project(image_dir, save_dir), _config(epochs=40, batch=8), on_epoch=points.append)
@@ -114,7 +114,7 @@ def test_batched_augmentation_keeps_the_distributions_of_the_per_sample_recipe(p
 
 
 def test_thread_tuner_keeps_the_fastest_count_and_leaves_short_runs_alone():
-    from segstudio.model.cpu_threads import ThreadTuner, candidates
+    from segstudio.model.training.cpu_threads import ThreadTuner, candidates
     assert candidates(8) == [8, 4, 2, 1] and candidates(3) == [3, 1] and candidates(1) == [1]
     original = torch.get_num_threads()
     assert not ThreadTuner(torch.device("cpu"), 20).enabled  # short: bit-reproducible resume

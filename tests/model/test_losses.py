@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from segstudio.model.losses import (
+from segstudio.model.training.losses import (
     BinaryLoss,
     CrossEntropyLoss,
     DiceLoss,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from segstudio.core.errors import CheckpointError
-from segstudio.model.model_files import locate, weights_file
+from segstudio.model.weights.model_files import locate, weights_file
 
 
 def test_folder_prefers_safetensors_then_bin_then_its_only_weights_file(tmp_path) -> None:

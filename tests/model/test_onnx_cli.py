@@ -12,10 +12,10 @@ from PIL import Image
 
 from segstudio.cli.main import main
 from segstudio.core.masks import read_mask
-from segstudio.model.checkpoints import ModelInfo, save_model
 from segstudio.model.device import autocast_dtype, describe_device, pick_device
 from segstudio.model.onnx_export import export_onnx, verify_onnx
 from segstudio.model.segformer import SegFormer
+from segstudio.model.weights.checkpoints import ModelInfo, save_model
 
 
 @pytest.fixture

@@ -36,9 +36,9 @@ def test_catalogue_models_follow_their_recipe_unless_told_otherwise(capsys) -> N
 def test_predictor_input_sizes_and_a_prediction_at_the_recipe_size(tiny_config) -> None:
     import numpy as np
 
-    from segstudio.model.checkpoints import ModelInfo
     from segstudio.model.predictor import Predictor
     from segstudio.model.segformer import SegFormer
+    from segstudio.model.weights.checkpoints import ModelInfo
 
     info = ModelInfo(variant=None, class_names=["a", "b", "c", "d", "e"], image_size=64)
     model = SegFormer(tiny_config)
@@ -51,7 +51,7 @@ def test_predictor_input_sizes_and_a_prediction_at_the_recipe_size(tiny_config) 
 
 
 def test_a_cached_public_checkpoint_is_known_by_its_folder() -> None:
-    from segstudio.model.catalogue import entry_for_path, recipe_options
+    from segstudio.model.weights.catalogue import entry_for_path, recipe_options
 
     folder = "/cache/hub/models--nvidia--segformer-b0-finetuned-cityscapes-1024-1024/snapshots/abc"
     entry = entry_for_path(folder)

@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from segstudio.model.checkpoints import ModelInfo
 from segstudio.model.predictor import Predictor, _upsample_bands, whole_size
 from segstudio.model.segformer import SegFormer
+from segstudio.model.weights.checkpoints import ModelInfo
 
 
 @pytest.fixture

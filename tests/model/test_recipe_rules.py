@@ -1,6 +1,6 @@
 """The recipe's choices from the situation, full batches every step, and which weights are the model.
 
-The evidence for each choice is in segstudio/model/recipe.py and the README ("Training defaults");
+The evidence for each choice is in segstudio/model/training/recipe.py and the README ("Training defaults");
 these tests pin the rules themselves, so a change to one is a deliberate change."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 import torch
 
 from segstudio.core.project import Project
-from segstudio.model import recipe
-from segstudio.model.data import EpochSampler, run_plan, steps_per_epoch
-from segstudio.model.train import TrainConfig, train
+from segstudio.model.data.dataset import EpochSampler, run_plan, steps_per_epoch
+from segstudio.model.training import recipe
+from segstudio.model.training.train import TrainConfig, train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loop_sets import make_set  # noqa: E402
@@ -78,7 +78,7 @@ def test_a_small_validation_split_makes_the_final_weights_the_model(tmp_path, mo
         metrics.miou = next(scores)
         return metrics
 
-    from segstudio.model import train_loop
+    from segstudio.model.training import loop as train_loop
     monkeypatch.setattr(train_loop, "validate", fake_validate)
     result = train(Project(image_dir, save_dir), TrainConfig(model_config=tiny_config(), size=64, batch=4,
                                                              steps=6, val_every=1, keep_state=True))
@@ -88,7 +88,7 @@ def test_a_small_validation_split_makes_the_final_weights_the_model(tmp_path, mo
     assert json.loads((folder / "history.json").read_text())["best_miou"] == 0.5
     from safetensors.torch import load_file
 
-    from segstudio.model.train_state import load_state
+    from segstudio.model.training.state import load_state
     final = load_state(folder)["model"]
     saved = load_file(str(folder / "model.safetensors"))
     assert all(torch.equal(saved[key], final[key]) for key in saved)

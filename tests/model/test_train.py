@@ -13,8 +13,8 @@ import torch
 
 from segstudio.core.errors import TrainingError
 from segstudio.core.project import Project
-from segstudio.model.train import TrainConfig, train
-from segstudio.model.train_state import load_state
+from segstudio.model.training.state import load_state
+from segstudio.model.training.train import TrainConfig, train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_synth import make_project, tiny_config  # noqa: E402
@@ -48,7 +48,7 @@ def test_learns_synthetic_shapes(tmp_path, ignore_border):
     assert (folder / "model.safetensors").is_file() and (folder / "config.json").is_file()
     history = json.loads((folder / "history.json").read_text())
     assert len(history["epochs"]) == 10
-    from segstudio.model.checkpoints import load_model
+    from segstudio.model.weights.checkpoints import load_model
     model, info = load_model(folder)
     assert info.class_names == project.classes.names
 

@@ -16,8 +16,8 @@ def tiny_model(folder: Path, names=("background", "cat", "dog"), image_size: int
     """A randomly initialised tiny SegFormer saved as our model folder."""
     import torch
 
-    from segstudio.model.checkpoints import ModelInfo, save_model
     from segstudio.model.segformer import SegFormer, SegFormerConfig
+    from segstudio.model.weights.checkpoints import ModelInfo, save_model
 
     torch.manual_seed(0)
     model = SegFormer(SegFormerConfig(num_labels=len(names), **TINY)).eval()

@@ -54,8 +54,8 @@ def test_bogus_opset_is_one_line(model, tmp_path, capsys, opset):
 def test_mismatch_is_typed_and_writes_nothing(model, tmp_path):
     pytest.importorskip("onnxruntime")
     from segstudio.core.errors import ExportError
-    from segstudio.model.checkpoints import load_model
     from segstudio.model.onnx_export import export_onnx
+    from segstudio.model.weights.checkpoints import load_model
     net, _ = load_model(model)
     with pytest.raises(ExportError, match="differs"):
         export_onnx(net, tmp_path / "x.onnx", atol=-1.0, sample_size=(64, 64))

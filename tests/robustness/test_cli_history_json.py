@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from segstudio.model.train_history import read_history, write_history
+from segstudio.model.training.history import read_history, write_history
 
 
 def strict_loads(text: str):
@@ -40,7 +40,7 @@ def test_stopped_run_before_validation_writes_standard_json(tmp_path):
     from train_synth import make_project
 
     from segstudio.core.project import Project
-    from segstudio.model.train import TrainConfig, train
+    from segstudio.model.training.train import TrainConfig, train
 
     image_dir, save_dir = make_project(tmp_path, count=3, size=64)
     init = tiny_model(tmp_path / "init", names=("background", "disc", "square", "triangle"))

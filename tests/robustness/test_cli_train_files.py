@@ -59,8 +59,8 @@ def test_overwrite_replaces_by_choice(project, capsys):
 def stopped(project):
     """A 6-step run at 64 px stopped after 2 steps (resumable), through the engine."""
     from segstudio.core.project import Project
-    from segstudio.model.train import TrainConfig
-    from segstudio.model.train import train as engine
+    from segstudio.model.training.train import TrainConfig
+    from segstudio.model.training.train import train as engine
     image_dir, save_dir, init = project
     calls = []
     result = engine(Project(image_dir, save_dir), TrainConfig(init=str(init), steps=6, size=64, batch=2,

@@ -25,7 +25,7 @@ from train_synth import make_project  # noqa: E402
 def stopped_run(tmp_path_factory):
     """A 6-step run stopped after 2 steps: its folder and state, copied fresh for each test."""
     from segstudio.core.project import Project
-    from segstudio.model.train import TrainConfig, train
+    from segstudio.model.training.train import TrainConfig, train
 
     root = tmp_path_factory.mktemp("run")
     image_dir, save_dir = make_project(root, count=3, size=64)

@@ -158,8 +158,8 @@ def test_write_mask_replaces_the_masks_it_reads(tmp_path) -> None:
 def test_predict_into_the_image_folder_leaves_the_png_photo_alone(tmp_path, capsys) -> None:
     """segstudio-cli predict MODEL DIR DIR: beach.jpg's prediction may not replace beach.png."""
     torch = pytest.importorskip("torch")
-    from segstudio.model.checkpoints import ModelInfo, save_model
     from segstudio.model.segformer import SegFormer, SegFormerConfig
+    from segstudio.model.weights.checkpoints import ModelInfo, save_model
 
     torch.manual_seed(0)
     config = SegFormerConfig(hidden_sizes=(16, 32, 48, 64), depths=(1, 1, 1, 1), num_heads=(1, 2, 3, 4),

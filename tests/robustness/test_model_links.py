@@ -85,7 +85,7 @@ def test_live_mode_never_saves_through_a_link(project, layout):
     from segstudio.application.live_session import LiveSession
     from segstudio.core.paths import LinkedStateFolderError
     from segstudio.core.project import Project
-    from segstudio.model.live import LiveTrainer
+    from segstudio.model.training.live import LiveTrainer
 
     image_dir, save_dir, init, precious = project
     plant(save_dir, precious, layout)

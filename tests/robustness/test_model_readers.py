@@ -125,7 +125,7 @@ def test_a_giant_image_list_is_one_line(tmp_path, capsys):
 def test_a_hostile_history_reaches_the_window_as_plain_values(tmp_path):
     from segstudio.application.model_registry import record_for
     from segstudio.application.review_metrics import last_validation
-    from segstudio.model.train_history import read_history
+    from segstudio.model.training.history import read_history
 
     folder = tiny_model(tmp_path / "m")
     (folder / "history.json").write_text(json.dumps({

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from segstudio.application.torch_loading import import_torch
+from segstudio.application.runtime import import_torch
 
 DRAG_PIXELS = 4.0  # image pixels: a press and release further apart than this is a box
 AHEAD = 1  # images loaded ahead whose embedding is computed once the current one is ready
@@ -167,8 +167,8 @@ class SegmentTool(QObject):
 
     def _folder(self) -> Path:
         from segstudio.core.errors import CheckpointError
-        from segstudio.model import hub_cache
         from segstudio.model.sam import DEFAULT
+        from segstudio.model.weights import hub_cache
 
         if self.model_folder is not None:
             return self.model_folder

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from segstudio.application.pretrained import PretrainedRow, download, licence_question, rows
 from segstudio.gui.window import dialogs
 from segstudio.gui.workers.progress_job import start_job
-from segstudio.model.hub import DownloadCancelled
+from segstudio.model.weights.hub import DownloadCancelled
 
 
 class PretrainedPanel(QWidget):

@@ -3,7 +3,7 @@
 Train snapshots the labelled masks (the open image is saved first if it has unsaved edits; see
 train_snapshot) and runs a :class:`~segstudio.application.train_run.TrainRun` on the dock's
 background pool (train_worker), so painting goes on meanwhile. The form's options, limits and
-defaults come from the options table (segstudio.model.train_options), as the command line's do;
+defaults come from the options table (segstudio.model.training.options), as the command line's do;
 they are remembered in QSettings. Results (the model folder with config.json and history.json)
 are written by the engine, so the curves of the active model come back after a restart
 (:meth:`show_history`).
@@ -43,7 +43,7 @@ from segstudio.gui.docks.review_dock import NumberItem, _ratio_item
 from segstudio.gui.docks.train_chart import TrainChart
 from segstudio.gui.workers.device_info import describe_async
 from segstudio.gui.workers.train_worker import start_training
-from segstudio.model.train_options import DEFAULT_STEPS, MAX_STEPS, TrainOption, option
+from segstudio.model.training.options import DEFAULT_STEPS, MAX_STEPS, TrainOption, option
 
 VARIANT_ITEMS = [("Auto: pretrained B0 if cached", "auto"),
                  ("SegFormer B0 from scratch (fastest)", "b0"), ("SegFormer B1 from scratch", "b1"),
@@ -305,7 +305,7 @@ class TrainDock(QDockWidget):
 
     def build_config(self):
         """The TrainConfig of the form (ValueError with a readable message for a bad field)."""
-        from segstudio.model.train_types import TrainConfig
+        from segstudio.model.training.types import TrainConfig
         fields = self.form_values()
         if fields["init"] == "@active":
             if self.active_model is None:

@@ -22,7 +22,7 @@ from segstudio.application.dataset_jobs import (
     run_import,
     summary,
 )
-from segstudio.application.torch_loading import import_torch
+from segstudio.application.runtime import import_torch
 from segstudio.core.formats.boxes import boxes_to_masks
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec

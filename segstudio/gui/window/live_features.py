@@ -19,8 +19,8 @@ from PySide6.QtCore import QTimer
 
 from segstudio.application.live_session import LiveSession
 from segstudio.application.model_runner import PredictionResult
+from segstudio.application.runtime import import_torch
 from segstudio.application.scribbles import set_scribbles, unpainted_value
-from segstudio.application.torch_loading import import_torch
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.gui.window import dialogs
@@ -211,7 +211,7 @@ def _make_trainer(names, init, save_dir):  # on the worker: torch loads here, no
     import_torch()
     import torch
 
-    from segstudio.model.live import LiveTrainer
+    from segstudio.model.training.live import LiveTrainer
 
     torch.set_num_threads(1)  # the other core stays with the painting
     return LiveTrainer(names, init=init, size=LIVE_SIZE, save_dir=save_dir)

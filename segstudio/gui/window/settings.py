@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from segstudio.model.train_options import TrainOption, form_options
+from segstudio.model.training.options import TrainOption, form_options
 
 MAX_RECENT = 10
 TRAIN_PREFIX = "train/"  # the training form's options: train/<option name>

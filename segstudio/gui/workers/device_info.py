@@ -3,7 +3,9 @@
 Finding out needs torch, and importing torch holds the GIL for about a second: done on any thread of
 the window, it would freeze the GUI. So until torch is loaded anyway (by a run or a prediction),
 the answer comes from a short child process (QProcess: asynchronous, nothing blocks), at most once
-per device choice and application run.
+per device choice and application run. The probe itself (the child's script, reading its answer,
+answering in-process once torch is in) is :mod:`segstudio.application.runtime`'s; this module runs
+the child the Qt way and words the answer for the dock.
 """
 
 from __future__ import annotations
@@ -14,16 +16,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QProcess
 
+from segstudio.application.runtime import describe_device_here, probe_answer, probe_arguments
 from segstudio.application.train_run import gui_thread_count
 
-_SCRIPT = (
-    "import sys\n"
-    "from segstudio.model.device import describe_device, pick_device\n"
-    "try:\n"
-    "    d = pick_device(sys.argv[1]); print(d.type + '|' + describe_device(d))\n"
-    "except Exception as e:\n"
-    "    print('error|' + str(e).split(' (available')[0])\n"
-)
 _cache: dict[str, str] = {}
 _pending: dict[str, tuple[QProcess, list]] = {}
 _pending_hooked: list[bool] = []
@@ -41,13 +36,8 @@ def describe_now(choice: str) -> str | None:
     """The description if it is known without starting anything (cached, or torch loaded)."""
     if choice in _cache:
         return _cache[choice]
-    if "torch" in sys.modules:
-        from segstudio.model.device import describe_device, pick_device
-        try:
-            device = pick_device(choice)
-            answer = f"{device.type}|{describe_device(device)}"
-        except ValueError as exc:
-            answer = "error|" + str(exc).split(" (available")[0]
+    answer = describe_device_here(choice)
+    if answer is not None:
         _cache[choice] = _format(choice, answer)
         return _cache[choice]
     return None
@@ -73,12 +63,11 @@ def describe_async(choice: str, done: Callable[[str], None]) -> None:
         if choice not in _pending:
             return
         try:
-            output = bytes(process.readAllStandardOutput()).decode("utf-8", "replace").strip().splitlines()
+            output = bytes(process.readAllStandardOutput()).decode("utf-8", "replace")
         except RuntimeError:  # the application is going away
             _pending.pop(choice, None)
             return
-        answer = output[-1] if output else "error|could not detect the device"
-        _cache[choice] = _format(choice, answer)
+        _cache[choice] = _format(choice, probe_answer(output))
         _, callbacks = _pending.pop(choice)
         for callback in callbacks:
             try:
@@ -94,7 +83,7 @@ def describe_async(choice: str, done: Callable[[str], None]) -> None:
         app.aboutToQuit.connect(_kill_pending)
         atexit.register(_kill_pending)  # also without an event loop (scripts, tests)
         _pending_hooked.append(True)
-    process.start(sys.executable, ["-c", _SCRIPT, choice])
+    process.start(sys.executable, probe_arguments(choice))
 
 
 def _kill_pending() -> None:

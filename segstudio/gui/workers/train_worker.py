@@ -14,7 +14,7 @@ from concurrent.futures import Future
 
 from segstudio.application.train_run import TrainRun
 from segstudio.gui.workers.background import BackgroundPool
-from segstudio.model.train_types import TrainResult
+from segstudio.model.training.types import TrainResult
 
 
 def start_training(pool: BackgroundPool, run: TrainRun, on_progress: Callable, on_epoch: Callable,

@@ -40,9 +40,9 @@ encoder (EdgeTAM's RepViT, which transformers runs through timm and torchvision)
 
 Modules: :mod:`.frame` (resize/pad and their inverse), :mod:`.loader` (lazy transformers import,
 local folders), :mod:`.segmenter` (embedding cache, prompts → masks), :mod:`.onnx_encoder` and
-:mod:`.onnx_decoder` (the ONNX Runtime path and its cache), :mod:`.interrupt` (stopping an
-embedding ahead when a click comes), :mod:`.box_masks` (boxes to masks), :mod:`.configs` (known
-models). Importing this package does not import transformers.
+:mod:`.onnx_decoder` (the ONNX Runtime path), :mod:`.onnx_cache` (their exports and sessions),
+:mod:`.interrupt` (stopping an embedding ahead when a click comes), :mod:`.box_masks` (boxes to
+masks), :mod:`.configs` (known models). Importing this package does not import transformers.
 """
 
 from __future__ import annotations

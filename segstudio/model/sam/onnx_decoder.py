@@ -9,7 +9,7 @@ points (:func:`.segmenter._as_points`). SAM (v1) prompts stay on PyTorch.
 
 The graph takes the three embeddings of :class:`.onnx_encoder.OrtEncoder`, ``points`` (1, 1, N, 2)
 in the input frame and ``labels`` (1, 1, N), and returns ``pred_masks`` and ``iou_scores`` as
-``Sam2Model`` does; it is cached beside the encoder's export, keyed the same way.
+``Sam2Model`` does; it is cached beside the encoder's export, keyed the same way (:mod:`.onnx_cache`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .onnx_encoder import OPSET, cached_graph, cpu_session, export_name
+from .onnx_cache import OPSET, cached_graph, cpu_session, export_name
 
 
 class PointDecoderGraph(nn.Module):

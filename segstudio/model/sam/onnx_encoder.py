@@ -7,8 +7,9 @@ has its own graph (:mod:`.onnx_decoder`, fp32, points and boxes); SAM (v1) promp
 PyTorch.
 
 The export happens once per model and runtime version into a cache folder outside every project
-(:func:`onnx_cache_dir`), named by the sha256 of the weights, so a changed model is exported
-again, and written atomically, so a crash never leaves half a graph to be loaded later.
+(:mod:`.onnx_cache`, shared with the decoder), named by the sha256 of the weights, so a changed
+model is exported again, and written atomically, so a crash never leaves half a graph to be loaded
+later. :func:`folder_runtime` gives the window both graphs; the decoder never imports this module.
 """
 
 from __future__ import annotations
@@ -25,13 +26,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from segstudio.core.atomic import atomic_write_bytes
+from segstudio.model.weights.hub_cache import file_digest
 
-from ..hub_cache import file_digest
 from .interrupt import Interrupt
-
-OPSET = 17
-FORMAT = "enc1"  # bump when the wrapper's inputs or outputs change: old exports are then ignored
+from .onnx_cache import OPSET, cached_graph, cpu_session, export_name
+from .onnx_decoder import cached_decoder
 
 
 class EncoderGraph(nn.Module):
@@ -44,59 +43,6 @@ class EncoderGraph(nn.Module):
     def forward(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
         out = self.model.get_image_embeddings(pixel_values)
         return tuple(out) if isinstance(out, (list, tuple)) else (out,)
-
-
-def onnx_cache_dir() -> Path:
-    """``$SEGSTUDIO_CACHE``, else ``$XDG_CACHE_HOME/segstudio``, else ``~/.cache/segstudio``; then
-    ``sam-onnx``. A per-user folder, never inside a project."""
-    root = os.environ.get("SEGSTUDIO_CACHE")
-    if not root:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        root = str(Path(xdg) / "segstudio") if xdg else str(Path.home() / ".cache" / "segstudio")
-    return Path(root).expanduser() / "sam-onnx"
-
-
-def export_name(digest: str, size: int, kind: str) -> str:
-    """The cache file name: weights, input size, graph (``int8``/``fp32`` encoder, ``decoder``),
-    exporter and runtime versions."""
-    import onnxruntime as ort
-
-    torch_version = torch.__version__.split("+")[0]
-    return f"{digest[:32]}-{size}-{kind}-{FORMAT}-op{OPSET}-torch{torch_version}-ort{ort.__version__}.onnx"
-
-
-def cached_graph(name: str, make, cache: Path | None = None, before_make: Callable[[], None] | None = None) -> Path:
-    """``cache/name``, made by ``make()`` (the graph's bytes) and written atomically when missing;
-    ``before_make()`` is called first then (an export takes seconds)."""
-    folder = cache or onnx_cache_dir()
-    path = folder / name
-    if not path.is_file():
-        if before_make is not None:
-            before_make()
-        data = make()
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data)
-    return path
-
-
-def cpu_session(source: bytes | str | Path, threads: int | None = None):
-    """An ONNX Runtime CPU session of a graph (bytes or a file) for one image at a time, quiet.
-
-    ``threads`` None (the window's choice) is ONNX Runtime's own default, one per physical core: an
-    embedding is a burst of seconds while the window waits for it, and a click a burst of
-    milliseconds. On the project's 2-core CPU, quiet, two threads embed in 2.8–3.3 s against one
-    thread's 5.4–5.7 s, and decode a click in 87 ms against 114 ms
-    (tests/benchmarks/sam_runtime_speed.py). Torch's thread count is not followed: a training run
-    in the window lowers it to leave the GUI a core, and an embedding is over before it matters."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or 0
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # not the lenient shape-merge warnings of the traced graph
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    source = str(source) if isinstance(source, Path) else source
-    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
 def export_encoder(model, size: int) -> bytes:
@@ -204,8 +150,6 @@ def folder_runtime(model, folder: Path, size: int, runtime: str | None = None, p
     decoder (SAM 2 only: ``point_decoder``) is exported with the shapes the encoder gives.
     ``announce(EXPORT_NOTE)`` is called before a first export, which takes tens of seconds.
     """
-    from .onnx_decoder import cached_decoder
-
     chosen = requested_runtime(runtime)
     if chosen == "torch":
         return None, None, None

@@ -19,7 +19,7 @@ State-dict keys are exactly those of the Hugging Face Hub files (transformers 4 
 ``segformer.encoder.block.{i}.{j}.attention.self.query`` and ``decode_head.linear_c.{i}.proj``;
 208 tensors for B0), so public ``segformer-b*`` files load with ``load_state_dict(strict=True)``.
 Other namings (transformers 5, NVlabs' original ``.pth``) are renamed onto these in
-:mod:`segstudio.model.checkpoint_keys`.
+:mod:`segstudio.model.weights.checkpoint_keys`.
 
 The model returns logits at 1/4 resolution. All reshape sizes come from runtime tensor shapes, so
 ONNX exports keep a dynamic height and width. The torch parts are imported on first use (see

@@ -4,17 +4,17 @@
 takes plain callables so the GUI can run it in a worker thread and the command line in the main
 thread; it never prints. The same function runs under ``torchrun`` (see ``distributed.py``).
 
-Defaults are chosen per run by :mod:`segstudio.model.recipe` from the situation (from scratch
+Defaults are chosen per run by :mod:`segstudio.model.training.recipe` from the situation (from scratch
 or pretrained, how many images, image size vs crop size); every setting given explicitly wins.
 
-The types (:class:`TrainConfig`, :class:`TrainResult`...) live in :mod:`segstudio.model.train_types`,
+The types (:class:`TrainConfig`, :class:`TrainResult`...) live in :mod:`segstudio.model.training.types`,
 which imports no torch, so the window can build a config and show progress without loading it.
 
 Outputs go to ``<save_dir>/models/<name>/`` (a real folder: never written through a link at
 ``models`` or ``<name>``, see ``core.paths.model_folder``): ``model.safetensors`` + ``config.json`` (the best
 validation point, or the final weights when few images validate: recipe.py),
 ``training_state.pt`` (last state, resumable), ``history.json``. When they are written (and when
-the run validates) is :mod:`segstudio.model.run_schedule`'s rule.
+the run validates) is :mod:`segstudio.model.training.run_schedule`'s rule.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from segstudio.core.errors import TrainingError
 from segstudio.core.paths import MODELS_FOLDER, model_folder
 
 from . import distributed as dist_util
-from .train_options import check_limits
-from .train_types import DEFAULT_STEPS, EpochSummary, TrainConfig, TrainProgress, TrainResult
+from .options import check_limits
+from .types import DEFAULT_STEPS, EpochSummary, TrainConfig, TrainProgress, TrainResult
 
 ProgressFn = Callable[[TrainProgress], None]
 EpochFn = Callable[[EpochSummary], None]
@@ -45,8 +45,9 @@ def train(project: Any, config: TrainConfig, on_progress: ProgressFn | None = No
     status "failed" and the last state saved; a stop request ends it with "stopped", state saved.
     """
     _check_config(config)
-    from .device import pick_device
-    from .train_loop import Loop
+    from segstudio.model.device import pick_device
+
+    from .loop import Loop
     try:
         device = pick_device(config.device)
     except ValueError as exc:  # no such device on this machine

@@ -38,7 +38,7 @@ class AugmentConfig:
     saturation: tuple[float, float] = (0.5, 1.5)
     hue: float = 18.0                    # degrees
     photometric_p: float = 0.5           # probability of each jitter
-    scale_ref: int | None = None         # long side at ratio 1 (None = size); see recipe.py
+    scale_ref: int | None = None         # long side at ratio 1 (None = size); see training/recipe.py
 
     @property
     def reference(self) -> int:

@@ -1,7 +1,7 @@
 """The batches of a training run: from memory when the set fits, else streamed by worker processes.
 
 :func:`build_run_data` decodes the labelled set once into tensors on the training device
-(memory_data.py) when it fits :func:`memory_data.memory_budget`; then a step costs one batched
+(memory.py) when it fits :func:`.memory.memory_budget`; then a step costs one batched
 augmentation and no worker processes. A larger set streams through one DataLoader for the whole
 run (persistent workers, pinned memory on CUDA). Both paths draw the same samples: order from
 the sampler per epoch, augmentation from (seed, epoch, index).
@@ -18,8 +18,8 @@ import torch
 from torch.utils.data import DataLoader, Subset
 
 from .augment import AugmentConfig
-from .data import PlanSampler, SegmentationDataset, pad_collate, run_plan
-from .memory_data import TooLarge, load_train_set, load_val_batches
+from .dataset import PlanSampler, SegmentationDataset, pad_collate, run_plan
+from .memory import TooLarge, load_train_set, load_val_batches
 
 Batch = tuple[int, torch.Tensor, torch.Tensor]  # epoch, images, labels
 

@@ -17,9 +17,9 @@ from typing import Any
 from segstudio.core.atomic import atomic_write_text
 from segstudio.core.errors import SegStudioError
 from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json
+from segstudio.model.weights.model_files import HISTORY_FILE
 
-from .model_files import HISTORY_FILE
-from .train_options import MAX_STEPS
+from .options import MAX_STEPS
 
 
 def _clean(value: Any) -> Any:

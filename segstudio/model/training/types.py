@@ -15,17 +15,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .train_options import DEFAULT_STEPS
-from .train_options import default as _default
+from .options import DEFAULT_STEPS
+from .options import default as _default
 
 
 @dataclass
 class TrainConfig:
     """Settings of one run; the defaults of the options a user sets come from the table in
-    :mod:`segstudio.model.train_options` (the command line and the window read the same).
+    :mod:`segstudio.model.training.options` (the command line and the window read the same).
     ``epochs`` and ``steps`` are exclusive; with neither, about ``DEFAULT_STEPS`` optimiser steps
     rounded up to whole epochs. ``None`` (lr, head_lr_mult,
-    scale_range, val_every) lets :mod:`segstudio.model.recipe` / ``run_schedule`` choose.
+    scale_range, val_every) lets :mod:`segstudio.model.training.recipe` / ``run_schedule`` choose.
     ``model_config`` (tests, experiments) builds a randomly initialised model of that
     architecture instead of loading ``init``."""
 
@@ -65,7 +65,7 @@ class TrainConfig:
         model_config). ``mit-b0`` and the like name pretrained checkpoints, not random weights."""
         if self.model_config is not None:
             return True
-        from .segformer import VARIANTS
+        from segstudio.model.segformer import VARIANTS
         return str(self.init).strip().lower() in VARIANTS and not Path(self.init).exists()
 
 
@@ -137,7 +137,7 @@ def config_from_options(record: dict[str, Any], **live: Any) -> TrainConfig:
     if values.get("scale_range") is not None:
         values["scale_range"] = tuple(values["scale_range"])
     if record.get("model_config") is not None:
-        from .segformer import SegFormerConfig
+        from segstudio.model.segformer import SegFormerConfig
         values["model_config"] = SegFormerConfig.from_dict(record["model_config"])
     return TrainConfig(**{**values, **live})
 

@@ -26,7 +26,9 @@ unfinished file instead of resuming it, checks sizes but not checksums, and repo
 Only catalogue models are downloaded implicitly (a mistyped path must not fetch a stranger's
 repository); :func:`download` fetches any hub id when asked to explicitly (``fetch-model``).
 Offline and not cached is one :class:`NotCached` line saying how to bring the file over by hand,
-which :func:`import_file` then puts into the cache. No torch is imported at module import.
+which :func:`import_file` (:mod:`.hub_import`) then puts into the cache. Names and the
+:class:`Resolved` answer come from :mod:`.hub_ids`, which both modules import, so neither imports
+the other. No torch is imported at module import.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from segstudio.core.atomic import open_in_place
@@ -45,6 +46,8 @@ from segstudio.core.safe_read import check_regular_file
 
 from . import catalogue, hub_cache
 from .hub_cache import CONFIG_FILE, WEIGHT_FILES
+from .hub_ids import Resolved, hub_id_of, not_a_hub_id  # noqa: F401 (hub_id_of: the hub's names, offered here)
+from .hub_import import import_file  # noqa: F401 (the hub's way in for a file fetched elsewhere)
 
 REPORT_STEP = 1 << 18      # progress is reported, and cancel checked, every 256 KiB
 ATTEMPTS = 3               # connection cuts survived within one call before giving up (bytes are kept)
@@ -65,20 +68,6 @@ class NotCached(CheckpointError):
 
 class DownloadCancelled(SegStudioError):
     """The user stopped a download; what was fetched is kept and the next attempt continues it."""
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """Where a MODEL name led: the local path to load, and how it was found.
-
-    ``source`` is "path", "project", "cache", "download" or "import". ``hub_id`` and ``entry`` are set for
-    hub models (``entry`` only for catalogue ones: its classes, evaluation recipe and licence).
-    """
-
-    path: Path
-    source: str
-    hub_id: str | None = None
-    entry: catalogue.Entry | None = None
 
 
 def resolve(name: str | os.PathLike, save_dir: str | os.PathLike | None = None, *,
@@ -114,32 +103,6 @@ def resolve(name: str | os.PathLike, save_dir: str | os.PathLike | None = None, 
                         f"segstudio-cli fetch-model {entry.short}", hub_id)
     path = fetch(hub_id, on_start=on_start, on_progress=on_progress, should_stop=should_stop)
     return Resolved(path, "download", hub_id, entry)
-
-
-def hub_id_of(name: str) -> tuple[str, catalogue.Entry | None]:
-    """(hub id, catalogue entry or None) for a catalogue name or a plain ``owner/name`` id."""
-    entry = catalogue.find(name)
-    if entry is not None:
-        return entry.id, entry
-    why = not_a_hub_id(name.strip())
-    if why is None:
-        return name.strip(), None
-    raise CheckpointError(f"{name!r} is neither a catalogue model nor a hub id ({why}); "
-                          "segstudio-cli fetch-model --list shows the catalogue")
-
-
-def not_a_hub_id(text: str) -> str | None:
-    """Why ``text`` is not a hub id ``owner/name``, or None when it is one. huggingface_hub's own
-    rule (``validate_repo_id``: no ``--`` or ``..``, no name ending in ``.``, 96 characters at
-    most...) decides, so that a name we accept never fails inside huggingface_hub with a traceback."""
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
-    if text.count("/") != 1:
-        return "a hub id is owner/name"
-    try:
-        validate_repo_id(text)
-    except HFValidationError as exc:
-        return " ".join(str(exc).split())
-    return None
 
 
 def fetch(hub_id: str, *, on_start: OnStart | None = None, on_progress: OnProgress | None = None,
@@ -423,10 +386,3 @@ def _stream(url: str, part: Path, have: int, meter: _Meter, hub_id: str) -> int:
             os.fsync(out.fileno())
     meter.add(0, hub_id, force=True)
     return have
-
-
-def import_file(name: str, file: str | os.PathLike) -> Resolved:
-    """Put a weights file fetched elsewhere into the cache as the hub model ``name`` (see
-    :mod:`segstudio.model.hub_import`; torch is loaded to check the file)."""
-    from .hub_import import import_file as run
-    return run(name, file)

@@ -29,11 +29,11 @@ from segstudio.core.atomic import atomic_write_bytes, atomic_write_text
 from segstudio.core.errors import CheckpointError
 from segstudio.core.palette import class_colour
 from segstudio.core.safe_read import SMALL_JSON_LIMIT, WEIGHTS_LIMIT, check_bounded_file, read_json
+from segstudio.model.data.augment import IMAGENET_MEAN, IMAGENET_STD
+from segstudio.model.segformer import VARIANTS, SegFormer, SegFormerConfig, config_for, variant_of
 
 from . import checkpoint_keys as keys
-from .augment import IMAGENET_MEAN, IMAGENET_STD
 from .model_files import CONFIG, WEIGHTS, locate
-from .segformer import VARIANTS, SegFormer, SegFormerConfig, config_for, variant_of
 
 FORMAT = "segstudio-segformer"
 FORMAT_VERSION = 1

@@ -20,7 +20,7 @@ import torch
 
 from .augment import IGNORE_INDEX, AugmentConfig, fit_long_side, resize_pair, val_transform
 from .batch_augment import augment_batch, draw_params
-from .data import load_pair, sample_rng
+from .dataset import load_pair, sample_rng
 
 MAX_BUDGET = 2 << 30   # never hold more than 2 GiB of training images
 RAM_SHARE = 0.25       # nor more than a quarter of the memory available now

@@ -15,7 +15,7 @@ WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 HF_WEIGHTS = "pytorch_model.bin"     # a Hugging Face folder's weights when it has no safetensors
 STATE_FILE = "training_state.pt"     # a run's resumable state (model_files.py: no torch needed to name it)
-HISTORY_FILE = "history.json"        # a run's validation points (train_history.py reads and writes it)
+HISTORY_FILE = "history.json"        # a run's validation points (training/history.py reads and writes it)
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pth", ".pt")
 
 

@@ -3,7 +3,7 @@
 Every place that accepts a MODEL (``predict``, ``evaluate --model``, ``model-info``,
 ``export-onnx``, ``train --model``, the window) goes through :func:`local_source`: a bare
 variant ``b0``..``b5`` stays a variant (random weights), anything else is resolved by
-:mod:`segstudio.model.hub` (a path, the project's models, the Hugging Face cache, a download).
+:mod:`segstudio.model.weights.hub` (a path, the project's models, the Hugging Face cache, a download).
 
 A training run with no starting model (``auto``, the default) starts from the ImageNet encoder
 of B0 when it is in the cache, because fine-tuning a pretrained encoder learns far more from a
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from segstudio.model import hub, hub_cache
+from segstudio.model.weights import hub, hub_cache
 
 AUTO = "auto"
 BARE_VARIANTS = tuple(f"b{i}" for i in range(6))
@@ -30,7 +30,7 @@ def is_variant(name: str | os.PathLike) -> bool:
 
 def local_source(name: str | os.PathLike, save_dir: str | os.PathLike | None = None, *,
                  download: bool = True, **progress) -> str:
-    """What :func:`segstudio.model.checkpoints.load_model` reads for MODEL ``name``.
+    """What :func:`segstudio.model.weights.checkpoints.load_model` reads for MODEL ``name``.
 
     ``progress`` is passed to :func:`hub.resolve` (``on_start``, ``on_progress``, ``should_stop``).
     """

@@ -1,6 +1,6 @@
 """Live training: a model that keeps learning, a few steps at a time, from what is painted now.
 
-The full trainer (:mod:`segstudio.model.train_loop`) runs a planned schedule over a fixed set.
+The full trainer (:mod:`segstudio.model.training.loop`) runs a planned schedule over a fixed set.
 Live mode is different: the set changes with every stroke, the run has no end, and between bursts
 the window wants a prediction of the image on screen. So :class:`LiveTrainer` keeps one model and
 one optimiser in memory, trains ``steps`` at a time on whatever samples it is given (random crops
@@ -24,15 +24,15 @@ import torch
 import torch.nn.functional as F
 
 from segstudio.core.palette import IGNORE_INDEX
+from segstudio.model.data.augment import IMAGENET_MEAN, IMAGENET_STD
+from segstudio.model.predictor import uncertainty_maps
+from segstudio.model.uncertainty import image_score
+from segstudio.model.weights.checkpoints import load_model, save_model
+from segstudio.model.weights.model_source import is_variant, local_source, training_start
 
-from .augment import IMAGENET_MEAN, IMAGENET_STD
-from .checkpoints import load_model, save_model
-from .model_source import is_variant, local_source, training_start
-from .predictor import uncertainty_maps
+from .history import write_history
+from .lr_schedule import live_lr_factor, param_groups, set_lr
 from .recipe import PRETRAINED_LR
-from .schedule import live_lr_factor, param_groups, set_lr
-from .train_history import write_history
-from .uncertainty import image_score
 
 # From scratch, live mode keeps 3e-3 (a planned run uses 1e-3): it trains in short bursts on thin
 # scribbles, the first overlay must come within seconds, and its schedule (schedule.live_lr_factor)

@@ -1,6 +1,6 @@
 """Multi-process training with DistributedDataParallel (``torchrun --nproc_per_node N``).
 
-:func:`segstudio.model.train.train` is the same function in one process and under torchrun: it
+:func:`segstudio.model.training.train.train` is the same function in one process and under torchrun: it
 calls :func:`setup` which reads torchrun's environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``),
 initialises the process group (NCCL on CUDA, gloo on CPU) and tells the trainer its rank. Each
 rank trains on its share of every epoch (``DistributedSampler`` seeded like our single-process

@@ -21,18 +21,19 @@ from pathlib import Path
 
 from segstudio.core.errors import CheckpointError
 
-from . import catalogue, hub, hub_cache
+from . import catalogue, hub_cache
 from .hub_cache import CONFIG_FILE
+from .hub_ids import Resolved, hub_id_of
 from .model_files import locate
 
 
-def import_file(name: str, file: str | os.PathLike) -> hub.Resolved:
+def import_file(name: str, file: str | os.PathLike) -> Resolved:
     """Import ``file`` (weights, or a folder with config.json and weights) as the hub model
     ``name``; returns where it now is (``source`` "cache" when it was cached already)."""
-    hub_id, entry = hub.hub_id_of(name)
+    hub_id, entry = hub_id_of(name)
     cached = hub_cache.cached_snapshot(hub_id)
     if cached is not None:
-        return hub.Resolved(cached, "cache", hub_id, entry)
+        return Resolved(cached, "cache", hub_id, entry)
     source = Path(file).expanduser()
     if not source.exists():
         raise CheckpointError(f"{source} does not exist")
@@ -50,7 +51,7 @@ def import_file(name: str, file: str | os.PathLike) -> hub.Resolved:
     except OSError as exc:
         raise CheckpointError(f"cannot write into the Hugging Face cache {hub_cache.hf_cache_dir()}: "
                               f"{exc.strerror or exc}") from exc
-    return hub.Resolved(hub_cache.repo_folder(hub_id) / "snapshots" / commit, "import", hub_id, entry)
+    return Resolved(hub_cache.repo_folder(hub_id) / "snapshots" / commit, "import", hub_id, entry)
 
 
 def _import_commit(weights_sha256: str) -> str:

@@ -18,8 +18,7 @@ import torch
 from segstudio.core.atomic import atomic_write_bytes
 from segstudio.core.errors import CheckpointError
 from segstudio.core.safe_read import WEIGHTS_LIMIT, check_bounded_file
-
-from .model_files import STATE_FILE
+from segstudio.model.weights.model_files import STATE_FILE
 
 STATE_VERSION = 1
 
