@@ -53,7 +53,7 @@ class Document:
         self.image = image
         self.history = History(history_bytes)
         self.revision = 0
-        self._saved_state = self.history.state
+        self._saved_state: object = self.history.state  # object(): equal to no state (not saved)
         self._listeners: list[Listener] = []
         self.locked: str | None = None  # why no edit is accepted (see lock)
 
