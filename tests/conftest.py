@@ -20,6 +20,18 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
+GUI_TESTS = Path(__file__).resolve().parent / "gui"
+# The Qt fixtures: a test that uses one, even through another fixture, needs Qt (the window
+# fixtures, make_window and window, use qtbot; they are named for whoever adds one without it).
+QT_FIXTURES = {"qtbot", "qapp", "make_window", "window"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """``gui`` on every test under tests/gui and every test using a Qt fixture, so that nobody has
+    to remember it: ``pytest -m "not slow and not gui"`` is the fast tier."""
+    for item in items:
+        if item.path.is_relative_to(GUI_TESTS) or QT_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.gui)
 
 
 @pytest.fixture

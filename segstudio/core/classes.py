@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -100,7 +101,7 @@ class ClassList:
         if len(self.names) > MAX_CLASSES:
             raise ClassFileError(f"at most {MAX_CLASSES} classes are possible, got {len(self.names)}")
         # Missing colours default to the VOC colour of their index.
-        self.colours = [tuple(int(v) for v in c) for c in self.colours[: len(self.names)]]
+        self.colours = [_colour(c) for c in self.colours[: len(self.names)]]
         self.colours += [class_colour(i) for i in range(len(self.colours), len(self.names))]
 
     def __len__(self) -> int:
@@ -146,7 +147,7 @@ class ClassList:
             raise ClassFileError(f"cannot add {name!r}: at most {MAX_CLASSES} classes are possible")
         self.names.append(name)
         index = len(self.names) - 1
-        self.colours.append(tuple(int(v) for v in colour) if colour is not None else class_colour(index))
+        self.colours.append(_colour(colour) if colour is not None else class_colour(index))
         return index
 
     def rename(self, index: int, name: str) -> None:
@@ -301,6 +302,12 @@ def class_file_text(classes: ClassList) -> str:
 def save_class_file(path: str | os.PathLike, classes: ClassList) -> None:
     """Write :func:`class_file_text` atomically."""
     atomic_write_text(path, class_file_text(classes))
+
+
+def _colour(values: Iterable[int]) -> Colour:
+    """(r, g, b) as plain ints (a colour may come as numpy values or a list)."""
+    r, g, b = (int(v) for v in values)
+    return r, g, b
 
 
 def colour_to_hex(colour: Colour) -> str:

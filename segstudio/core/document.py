@@ -65,7 +65,7 @@ class Document:
         self.image = image
         self.history = History(history_bytes)
         self.revision = 0
-        self._saved_state = self.history.state
+        self._saved_state: object = self.history.state  # object(): equal to no state (not saved)
         self._stroke_depth = 0  # begin_stroke nesting: a step is committed when it returns to 0
         self._stroke_changed = False  # pixels changed inside the open stroke
         self.locked: str | None = None  # why no edit is accepted (see lock)

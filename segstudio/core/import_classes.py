@@ -121,21 +121,22 @@ class ImportClasses:
         if repr(text) in self._refused or _FULL in self._refused:
             return None
         try:
-            check_class_name(text)
+            checked = check_class_name(text)
         except ClassFileError as exc:
-            return self._refuse(repr(text), f"{source}: class {text!r} refused ({exc}); its shapes are skipped")
+            self._refuse(repr(text), f"{source}: class {text!r} refused ({exc}); its shapes are skipped")
+            return None
         if len(self.classes) >= MAX_CLASSES:
-            return self._refuse(_FULL, f"{source}: class {text!r} refused ({_FULL}: {MAX_CLASSES} classes); "
-                                       "it and every later new class are skipped")
-        index = self.classes.add(text)
-        self.added.append(text)
+            self._refuse(_FULL, f"{source}: class {text!r} refused ({_FULL}: {MAX_CLASSES} classes); "
+                                "it and every later new class are skipped")
+            return None
+        index = self.classes.add(checked)
+        self.added.append(checked)
         self._dirty = True
         return index
 
     def _refuse(self, key: str, warning: str) -> None:
         self._refused.add(key)
         self.warnings.append(warning)
-        return None
 
     def save(self) -> None:
         """Write ``classes.txt`` (atomically) if it lacks a name of the list: called before every

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -138,7 +139,7 @@ def read_labelme(json_path: str | os.PathLike) -> LabelmeFile:
 
 def _declared_size(data: dict, json_path: Path) -> tuple[int, int]:
     """``imageWidth``/``imageHeight`` as integers (the size limit is checked by the caller)."""
-    values = data.get("imageWidth"), data.get("imageHeight")
+    values: tuple[Any, Any] = data.get("imageWidth"), data.get("imageHeight")
     try:
         if any(isinstance(v, bool) for v in values):
             raise TypeError("a size is not true/false")
@@ -201,7 +202,7 @@ def _draw_shape(draw: ImageDraw.ImageDraw, kind: str, xy: list[tuple[float, floa
 def _shape_bbox(xy: list[tuple[float, float]], width: int, height: int) -> tuple[int, int, int, int]:
     """A pixel box (left, top, right, bottom exclusive) that contains everything a shape can draw."""
     xs, ys = [p[0] for p in xy], [p[1] for p in xy]
-    reach = max(LINE_WIDTH, POINT_SIZE) + 2
+    reach: float = max(LINE_WIDTH, POINT_SIZE) + 2
     if len(xy) == 2:  # a circle reaches its radius in every direction
         reach += math.dist(xy[0], xy[1])
     left = max(0, int(math.floor(min(xs) - reach)))
@@ -363,7 +364,8 @@ def _import_one(json_path: Path, save_dir: Path, classes: ImportClasses, report:
         report.class_warnings.append(line)
     xml = annotation_to_xml(annotation_from_mask(label, image_path, classes.classes))  # before any write
     classes.save()  # classes.txt lists every class of the mask before the mask exists
-    if parsed.image_path is None and not image_path.exists():  # never overwrite a source file
+    # (image_data is there when image_path is not: checked first.) Never overwrite a source file.
+    if parsed.image_path is None and parsed.image_data is not None and not image_path.exists():
         atomic_write_bytes(image_path, parsed.image_data)
         report.images_written.append(image_path)
     write_mask(mask_path, label, classes.classes.colour_table())

@@ -162,15 +162,23 @@ def repaired_label(
     width, height = image_size
     if repair == BACKUP:
         return np.zeros((height, width), np.uint8)
+    if repair == NEAREST_COLOUR:
+        return nearest_colour(_read(problem.rgb, problem), colours, num_classes)
+    label = _read(problem.label, problem)
     if repair == ADD_CLASSES:
-        return problem.label
+        return label
     if repair == MAP_TO_IGNORE:
-        return map_to_ignore(problem.label, num_classes)
+        return map_to_ignore(label, num_classes)
     if repair == RESAMPLE:
-        return resample(problem.label, image_size)
-    if repair == PAD_CROP:
-        return pad_crop(problem.label, image_size)
-    return nearest_colour(problem.rgb, colours, num_classes)
+        return resample(label, image_size)
+    return pad_crop(label, image_size)
+
+
+def _read(data: np.ndarray | None, problem: MaskDiagnosis) -> np.ndarray:
+    """What ``problem`` read; a diagnosis offers a repair only with the data that repair needs."""
+    if data is None:
+        raise ValueError(f"a {problem.kind} problem holds no data for this repair")
+    return data
 
 
 def backup_name(path: str | os.PathLike, now: float | None = None) -> Path:

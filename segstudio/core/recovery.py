@@ -29,7 +29,7 @@ def recovery_path(save_dir: str | os.PathLike, stem: str) -> Path:
     return Path(save_dir) / RECOVERY_FOLDER / f"{stem}.png"
 
 
-def write_copy(save_dir: str | os.PathLike, stem: str, label: np.ndarray, colours) -> Path:
+def write_copy(save_dir: str | os.PathLike, stem: str, label: np.ndarray, colours: np.ndarray | None) -> Path:
     """Write the copy atomically; SaveError (LinkedStateFolderError) when the folder is a link."""
     folder = own_folder(save_dir, RECOVERY_FOLDER, create=True)
     path = folder / f"{stem}.png"

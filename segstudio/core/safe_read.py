@@ -167,7 +167,7 @@ def read_json(
     what: str = "file",
     expect: type = dict,
     follow_symlinks: bool = True,
-) -> Any:
+) -> Any:  # noqa: ANN401 (a JSON value: any of dict, list, str, number...)
     """The JSON value of the regular file ``path`` (bounded as :func:`read_limited`), checked to be
     an ``expect`` (``dict`` or ``list``; ``object`` accepts any); ``error`` with one line naming the
     file for everything else: not UTF-8, not JSON, nested too deep, the wrong type."""
@@ -180,7 +180,8 @@ def read_json(
     except ValueError as exc:
         raise error(f"{what} {path} is not valid JSON ({exc})") from exc
     if expect is not object and not isinstance(value, expect):
-        kind = {dict: "a JSON object", list: "a JSON list"}.get(expect, expect.__name__)
+        kinds: dict[type, str] = {dict: "a JSON object", list: "a JSON list"}
+        kind = kinds.get(expect, expect.__name__)
         raise error(f"{what} {path} is not {kind}")
     return value
 
@@ -190,7 +191,7 @@ def read_yaml(
     limit: int,
     error: type[SegStudioError],
     what: str = "file",
-) -> Any:
+) -> Any:  # noqa: ANN401 (a YAML value, as for JSON)
     """The YAML value of the regular file ``path`` (bounded), parsed with PyYAML's safe loader, which
     builds plain values only (no Python objects) and refuses aliases that would multiply memory."""
     import yaml  # PyYAML: installed with huggingface_hub; imported here as only data.yaml needs it
@@ -216,7 +217,7 @@ def _no_alias_loader() -> type:
     import yaml
 
     class NoAliasLoader(yaml.SafeLoader):
-        def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
             if self.check_event(yaml.events.AliasEvent):
                 mark = self.peek_event().start_mark
                 raise yaml.composer.ComposerError(None, None, "aliases (*name) are not accepted", mark)

@@ -88,13 +88,11 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._El
     return child
 
 
-def _file_text(text: str | None) -> str | None:
+def _file_text(text: str) -> str:
     """A file or folder name as XML text: bytes that were not UTF-8 (surrogate escapes in the str)
     and characters a name line cannot hold (controls, which XML refuses too: a file may be named
     ``a\\x01.jpg``) become U+FFFD, since these fields are only informative (labelImg pairs files
     by stem)."""
-    if text is None:
-        return None
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return "".join("\ufffd" if unwritable_character(char) else char for char in text)
 
@@ -114,7 +112,7 @@ def annotation_to_xml(annotation: VocAnnotation) -> bytes:
     Raises SaveError for a class name that XML cannot hold (nothing is written by the caller then).
     """
     annotation = replace(annotation, folder=_file_text(annotation.folder), filename=_file_text(annotation.filename),
-                         path=_file_text(annotation.path))
+                         path=None if annotation.path is None else _file_text(annotation.path))
     root = etree.Element("annotation")
     if annotation.verified:
         root.set("verified", "yes")
@@ -224,7 +222,9 @@ def _flag(element: etree._Element, tag: str, source: str) -> bool:
     return bool(int(_number(element, tag, source, default=0.0)))
 
 
-def _read_object(item: etree._Element, index: int, width: int, height: int, source: str, warnings: list[str]):
+def _read_object(
+    item: etree._Element, index: int, width: int, height: int, source: str, warnings: list[str]
+) -> VocObject | None:
     name = _text(item, "name")
     where = f"{source}: object {index + 1} ({name or 'no name'})"
     box = item.find("bndbox")
@@ -327,27 +327,32 @@ def boxes_to_mask(
     """
     if method not in ("fill", "grabcut"):
         raise ValueError(f"method must be 'fill' or 'grabcut', got {method!r}")
-    if (method == "grabcut" or refine is not None) and image is None:
-        raise ValueError("refining boxes needs the image")
     height, width = shape[:2]
     label = np.zeros((height, width), np.uint8)
-    if image is not None and image.shape[:2] != (height, width):
+    if image is None:
+        if method == "grabcut" or refine is not None:
+            raise ValueError("refining boxes needs the image")
+    elif image.shape[:2] != (height, width):
         raise ValueError(f"image is {image.shape[1]}×{image.shape[0]} but the mask is {width}×{height}")
     boxes = [
         VocObject(o.name, max(o.xmin, 1), max(o.ymin, 1), min(o.xmax, width), min(o.ymax, height))
         for o in annotation.objects
     ]
     boxes = sorted((b for b in boxes if b.xmin <= b.xmax and b.ymin <= b.ymax), key=lambda b: -b.area)
-    refined = refine(image, [(b.xmin - 1, b.ymin - 1, b.xmax, b.ymax) for b in boxes]) if refine else None
+    # (``image is not None`` below always holds where it is tested: checked above, repeated for mypy.)
+    refined = None
+    if refine is not None and image is not None:
+        refined = refine(image, [(b.xmin - 1, b.ymin - 1, b.xmax, b.ymax) for b in boxes])
     for number, clipped in enumerate(boxes):
         name = clipped.name
         value = classes.index_of(name) if name in classes else classes.add(name)
         rows, cols = clipped.slices
+        region: np.ndarray | None
         if refined is not None:
             region = np.asarray(refined[number], bool)[rows, cols]
             region = region if region.any() else None  # nothing found: the whole box, as GrabCut does
         else:
-            region = _grabcut_box(image, clipped) if method == "grabcut" else None
+            region = _grabcut_box(image, clipped) if method == "grabcut" and image is not None else None
         if region is None:
             label[rows, cols] = value
         else:

@@ -1,4 +1,4 @@
-"""Speed of the core editing path: brush dabs, undo/redo, mask PNG I/O, confusion matrices.
+"""Speed of the core editing path: brush dabs, undo/redo, flood fill, mask PNG I/O, confusion matrices.
 
 Plain script (not collected by pytest):  python tests/benchmarks/core_speed.py
 Prints one table row per measurement with its target. Figures are medians where repeated.
@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from segstudio.core import drawing
 from segstudio.core.document import Document
 from segstudio.core.masks import read_mask, write_mask
 from segstudio.core.overlay import colour_lut, colourize
@@ -89,6 +90,17 @@ def bench_editing() -> None:
     report("full 8000x6000 colourize into a buffer", f"{(time.perf_counter() - start) * 1000:.0f} ms")
 
 
+def bench_fill() -> None:
+    label = np.zeros((6000, 8000), np.uint8)
+    label[3000, :] = 1
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        drawing.flood_fill(label, 10, 10)
+        times.append(time.perf_counter() - start)
+    report("flood fill of half an 8000x6000 map", f"median {statistics.median(times) * 1000:.0f} ms", "< 500 ms")
+
+
 def realistic_mask(width: int = 4000, height: int = 3000) -> np.ndarray:
     """A few large smooth regions, like a hand-labelled photo (not noise)."""
     rng = np.random.default_rng(0)
@@ -143,6 +155,7 @@ def bench_confusion() -> None:
 def main() -> None:
     print("segstudio core speed (CPU may be shared; figures are noisy)")
     bench_editing()
+    bench_fill()
     bench_png()
     bench_confusion()
     print()

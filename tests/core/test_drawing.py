@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import cv2
 import numpy as np
 import pytest
@@ -155,14 +153,12 @@ def test_flood_fill_accepts_read_only_maps() -> None:
     assert drawing.flood_fill(label, 0, 0)[1].all()
 
 
-def test_flood_fill_large_map_is_fast() -> None:
+def test_flood_fill_large_map() -> None:
+    """(Its time, ~0.1 s, is measured by tests/benchmarks/core_speed.py.)"""
     label = np.zeros((6000, 8000), np.uint8)
     label[3000, :] = 1
-    start = time.perf_counter()
     rect, mask = drawing.flood_fill(label, 10, 10)
-    elapsed = time.perf_counter() - start
     assert rect == Rect(0, 0, 8000, 3000) and mask.all()
-    assert elapsed < 3.0  # ~0.1 s normally; generous for a shared CPU
 
 
 def test_unlabelled() -> None:

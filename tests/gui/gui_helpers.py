@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -52,21 +50,6 @@ def drag(canvas, points, modifiers=Qt.KeyboardModifier.NoModifier):
     for x, y in rest:
         move(canvas, x, y, modifiers=modifiers)
     release(canvas, *points[-1], modifiers=modifiers)
-
-
-@contextmanager
-def gui_ticks(interval_ms: int = 10) -> Iterator[list[float]]:
-    """The times (perf_counter) of a GUI-thread timer's ticks while the block runs: the gaps
-    between them are how long the window's thread was held."""
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(interval_ms)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
-    try:
-        yield ticks
-    finally:
-        timer.stop()
 
 
 def process_until(condition, timeout: float = 30.0) -> bool:

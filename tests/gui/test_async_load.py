@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import threading
-import time
 import weakref
 
 import numpy as np
@@ -27,14 +26,19 @@ def five(tmp_path):
     return make_project(tmp_path / "five", count=5)
 
 
-def slow_loader(monkeypatch, seconds: float, calls: list | None = None):
-    def slow(project, index, *args, **kwargs):
+def held_loader(monkeypatch, calls: list | None = None) -> threading.Event:
+    """Loads wait on the returned gate (set it to let them finish): what happens meanwhile is then
+    what happens while a load is running, however slow the machine."""
+    gate = threading.Event()
+
+    def held(project, index, *args, **kwargs):
         if calls is not None:
             calls.append(index)
-        time.sleep(seconds)
+        gate.wait(10)
         return REAL_LOAD(project, index, *args, **kwargs)
 
-    monkeypatch.setattr(loading, "load_for_editing", slow)
+    monkeypatch.setattr(loading, "load_for_editing", held)
+    return gate
 
 
 def test_switch_to_a_slow_image_keeps_the_event_loop_running(make_window, five, monkeypatch):
@@ -69,13 +73,14 @@ def test_stale_loads_are_dropped_and_requests_do_not_pile_up(make_window, five, 
     window = make_window(five)
     session = window.session
     calls: list[int] = []
-    slow_loader(monkeypatch, 0.3, calls)
+    gate = held_loader(monkeypatch, calls)
     monkeypatch.setattr(ProjectSession, "_schedule_prefetch", lambda self, index: None)
     session._queue.keep_only(set())
     shown: list[int] = []
     session.image_loaded.connect(lambda loaded: shown.append(loaded.index))
-    for index in (1, 2, 3, 4, 3, 2, 1, 2, 3, 4, 2):  # A/D held down
+    for index in (1, 2, 3, 4, 3, 2, 1, 2, 3, 4, 2):  # A/D held down while image 2 loads
         assert window.show_image(index)
+    gate.set()
     assert wait_loaded(window)
     assert shown == [2] and session.index == 2
     assert calls == [1, 2]  # the running load + the latest wish
@@ -87,7 +92,7 @@ def test_stale_loads_are_dropped_and_requests_do_not_pile_up(make_window, five, 
 
 def test_autosave_on_switch_and_coming_back_before_the_save_lands(make_window, five, monkeypatch):
     window = make_window(five)
-    slow_loader(monkeypatch, 0.2)
+    gate = held_loader(monkeypatch)
     window.session._queue.keep_only(set())
     window.select_class(2)
     window.tools.set_brush_size(5)
@@ -95,6 +100,7 @@ def test_autosave_on_switch_and_coming_back_before_the_save_lands(make_window, f
     painted = window.session.document.label.copy()
     window.go(+1)
     window.go(-1)  # back before image 2 even arrived
+    gate.set()
     assert wait_loaded(window) and window.session.index == 0
     np.testing.assert_array_equal(window.session.document.label, painted)
     flush(window)

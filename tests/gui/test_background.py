@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from PySide6.QtCore import QObject
 
@@ -37,16 +36,17 @@ def test_failure_reaches_on_done(qtbot) -> None:
 def test_shutdown_once_drops_queued_jobs_and_refuses_new_ones(qtbot) -> None:
     pools = BackgroundPools()
     pool = pools.pool("slow")
-    started = threading.Event()
+    started, release = threading.Event(), threading.Event()
     ran: list[int] = []
 
     def slow(n: int) -> None:
         started.set()
-        time.sleep(0.2)
+        release.wait(10)
         ran.append(n)
 
     pool.submit(slow, 1)
     queued = pool.submit(slow, 2)
+    queued.add_done_callback(lambda future: release.set())  # job 1 runs until the shutdown drops job 2
     assert started.wait(5)
     pools.shutdown(wait_for=("slow",))
     pools.shutdown()  # a second call does nothing
@@ -63,8 +63,8 @@ def test_answers_for_a_deleted_owner_are_dropped(qtbot) -> None:
     seen: list[int] = []
     gate = threading.Event()
     pool.submit(gate.wait, on_done=lambda f: seen.append(1))
-    owner.deleteLater()
-    qtbot.wait(20)
+    with qtbot.waitSignal(owner.destroyed, timeout=5000):
+        owner.deleteLater()
     gate.set()
     pool.shutdown(wait=True)
     qtbot.wait(50)

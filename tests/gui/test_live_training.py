@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 
-import numpy as np
-from gui_helpers import close, drag, flush, gui_ticks, wait_loaded
+from gui_helpers import close, drag, flush, wait_loaded
 from model_fixtures import save_constant_model
 
+from segstudio.application.live_session import LiveSession
 from segstudio.application.prediction_cache import scores_by_index, uncertainty_order
 
 
@@ -148,25 +149,21 @@ def test_another_folder_opened_while_live_scores_are_on_their_way(qtbot, window,
     assert window.model_features.active is None  # and not made the new folder's active model
 
 
-def test_turning_live_off_keeps_the_window_answering(qtbot, window):
-    """The kept model (a real B0 from scratch) is written on the worker: on the GUI thread it held
-    the window for 135-153 ms."""
-    window.model_features.train_dock.set_model_source("b0")
-    window.select_class(2)
-    window.tools.set_brush_size(7)
-    drag(window.canvas, [(10, 20), (60, 20)])
-    window.actions["live_training"].setChecked(True)
-    live = window.live_features
-    qtbot.waitUntil(lambda: live.session is not None and live.session.trainer is not None
-                    and live.session.trainer.steps >= 8, timeout=120000)
-    with gui_ticks(5) as ticks:
-        qtbot.wait(200)
-        window.actions["live_training"].setChecked(False)
-        _wait_kept(qtbot, window)
-        qtbot.wait(200)
-    gaps = np.diff(ticks)
-    print(f"\nGUI timer while live mode ends: longest gap {gaps.max() * 1000:.0f} ms")
-    assert gaps.max() < 0.100
+def test_turning_live_off_writes_the_kept_model_on_a_worker(qtbot, window, project_dir, monkeypatch):
+    """The kept model is written on the worker: on the GUI thread it held the window for 135-153 ms
+    (a B0); tests/benchmarks/live_speed.py measures the GUI timer while it is written."""
+    writers: list[bool] = []  # on the GUI thread?
+    real_save = LiveSession.save
+
+    def save(self, name):
+        writers.append(threading.current_thread() is threading.main_thread())
+        return real_save(self, name)
+
+    monkeypatch.setattr(LiveSession, "save", save)
+    _live_for_a_while(qtbot, window, project_dir)
+    window.actions["live_training"].setChecked(False)
+    _wait_kept(qtbot, window)
+    assert writers == [False]
     assert window.model_features.models_dock.active.name.startswith("live-")
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -84,19 +83,26 @@ def test_batch_prediction_cancel_stops_before_the_next_image(qtbot, tmp_path, mo
     images = [tmp_path / f"{n}.jpg" for n in "abcd"]
     lent = BackgroundPool("predict-all")
     calls: list[Path] = []
+    cancelled = threading.Event()
 
-    class SlowRunner:
+    class HeldRunner:
         def predict(self, save_dir, model_path, path):
             calls.append(path)
-            time.sleep(0.2)
+            if path.name == "b.jpg":  # held until the window has cancelled (on b's progress report)
+                cancelled.wait(10)
 
-    batch = BatchPrediction(SlowRunner(), tmp_path, tmp_path / "m", images, pool=lent)
+    def cancel_at_b(done, total, name):
+        if name == "b.jpg":
+            batch.cancel()
+            cancelled.set()
+
+    batch = BatchPrediction(HeldRunner(), tmp_path, tmp_path / "m", images, pool=lent)
     finished = []
     batch.finished_batch.connect(lambda done, error: finished.append((done, error)))
-    batch.progress.connect(lambda done, total, name: batch.cancel() if name == "b.jpg" else None)
+    batch.progress.connect(cancel_at_b)
     batch.start()
-    qtbot.waitUntil(lambda: bool(finished), timeout=10000)
-    assert finished == [(len(calls), "")] and len(calls) < 4
+    qtbot.waitUntil(lambda: bool(finished), timeout=30000)
+    assert calls == images[:2] and finished == [(2, "")]  # b, being predicted, ends; c never starts
     assert not lent.closed
     lent.shutdown(wait=True)
 

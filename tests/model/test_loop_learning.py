@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from segstudio.core.project import Project
@@ -41,6 +42,7 @@ def _held_out_miou(folder: Path, image_dir: Path, save_dir: Path) -> float:
     return float(compute_metrics(matrix).miou)
 
 
+@pytest.mark.slow
 def test_defaults_learn_a_small_texture_set_within_a_step_budget(tmp_path, monkeypatch, request):
     """Classes that differ only by texture (same mean colour, same shapes), a tiny SegFormer from
     scratch, no learning rate or augmentation given: the recipe must find them.

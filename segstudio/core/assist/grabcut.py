@@ -19,6 +19,8 @@ import numpy as np
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1: 0-based, x1/y1 exclusive
 
 MAX_SIDE = 400
+# The rect argument of cv2.grabCut, unused with GC_INIT_WITH_MASK (None converts to this same empty Rect).
+_NO_RECT = (0, 0, 0, 0)
 ITERATIONS = 4
 
 
@@ -157,7 +159,7 @@ def _run(
     small = _resize(rgb, (labels.shape[1], labels.shape[0]))
     bgd, fgd = models
     try:
-        cv2.grabCut(small, labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(small, labels, _NO_RECT, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
     except cv2.error:
         return _box_result(image, box, crop, started, "GrabCut found no foreground/background contrast")
     foreground = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
@@ -212,7 +214,7 @@ def _grabcut_tile(rgb: np.ndarray, labels: np.ndarray, window: tuple[slice, slic
         return
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
     try:
-        cv2.grabCut(np.ascontiguousarray(rgb[window]), part, None, bgd, fgd, 1, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(np.ascontiguousarray(rgb[window]), part, _NO_RECT, bgd, fgd, 1, cv2.GC_INIT_WITH_MASK)
     except cv2.error:
         return  # too few distinct colours in the tile: keep the upscaled answer
     labels[window] = part

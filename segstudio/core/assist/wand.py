@@ -17,10 +17,10 @@ def colour_distance(image: np.ndarray, seed: tuple[int, int]) -> np.ndarray:
     x, y = seed
     pixels = np.ascontiguousarray(image if image.ndim == 3 else image[:, :, None], dtype=np.uint8)
     planes = cv2.split(pixels)[:3] if pixels.shape[2] > 1 else [pixels.reshape(pixels.shape[:2])]
-    distance = None
-    for plane in planes:
-        diff = cv2.absdiff(plane, np.full(1, plane[y, x], np.uint8)).reshape(plane.shape)
-        distance = diff if distance is None else cv2.max(distance, diff)
+    diffs = [cv2.absdiff(plane, np.full(1, plane[y, x], np.uint8)).reshape(plane.shape) for plane in planes]
+    distance = diffs[0]
+    for diff in diffs[1:]:
+        distance = cv2.max(distance, diff)
     return distance
 
 

@@ -89,8 +89,8 @@ def _box_files(boxes_dir: Path, images_dir: Path, names_path: Path, report: Batc
 
 
 def _read_box_file(path: Path, images_dir: Path, names: list[object] | None, names_path: Path,
-                   report: BatchReport) -> tuple[VocAnnotation, Path, list[YoloShape]]:
-    """The boxes of one XML or YOLO file, its image, and a YOLO file's polygons."""
+                   report: BatchReport) -> tuple[VocAnnotation, Path, list[tuple[int, np.ndarray]]]:
+    """The boxes of one XML or YOLO file, its image, and a YOLO file's polygons (YOLO class, points)."""
     if path.suffix.lower() == ".xml":
         annotation = read_annotation(path)
         report.warnings.extend(annotation.warnings)
@@ -100,7 +100,7 @@ def _read_box_file(path: Path, images_dir: Path, names: list[object] | None, nam
     image_path = _image_of(None, path.stem, images_dir)
     width, height = image_size(image_path)
     shapes = parse_label_file(path, width, height)
-    polygons = [shape for shape in shapes if shape.polygon is not None]
+    polygons = [(shape.yolo_class, shape.polygon) for shape in shapes if shape.polygon is not None]
     return _yolo_annotation(shapes, names, width, height, str(path)), image_path, polygons
 
 
@@ -140,10 +140,10 @@ def boxes_to_masks(
         skipped: Counter = Counter()  # the shapes of refused classes, named once per file
         kept = [obj for obj in annotation.objects if target.value_for(obj.name, str(path), skipped) is not None]
         label = _paint(replace(annotation, objects=kept), target.classes, image_path, method, refine)
-        for shape in polygons:  # segmentation lines in a YOLO file are painted as polygons
-            value = target.value_for(yolo_name(names or [], shape.yolo_class, str(path)), str(path), skipped)
+        for yolo_class, polygon in polygons:  # segmentation lines in a YOLO file are painted as polygons
+            value = target.value_for(yolo_name(names or [], yolo_class, str(path)), str(path), skipped)
             if value is not None:
-                fill_polygon(label, shape.polygon, value)
+                fill_polygon(label, polygon, value)
         target.note_skipped(str(path), skipped)
         target.write(stem, label, image_path, str(path))
 

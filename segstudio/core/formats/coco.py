@@ -131,7 +131,8 @@ def export_coco(
 
 
 def _document(records: list[tuple[dict, list[dict]]], categories: list[dict]) -> dict:
-    images, annotations = [], []
+    images: list[dict] = []
+    annotations: list[dict] = []
     for image, notes in records:
         images.append(image)
         for note in notes:

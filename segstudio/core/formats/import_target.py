@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +83,7 @@ class ImportTarget:
         self,
         save_dir: str | os.PathLike,
         overwrite: bool = False,
-        dataset_names: list[object] | None = None,
+        dataset_names: Sequence[object] | None = None,
         names_source: str = "the dataset",
     ) -> None:
         """``dataset_names`` seed the class list of a new project (``names_source`` names where they
@@ -115,7 +116,7 @@ class ImportTarget:
         if line is not None:
             self.report.warnings.append(line)
 
-    def remap(self, label: np.ndarray, names: list[object], source: str) -> np.ndarray:
+    def remap(self, label: np.ndarray, names: Sequence[object], source: str) -> np.ndarray:
         """A source label map (values index ``names``) rewritten to project indices by name; the
         pixels of a refused class become the ignore label (not background: they are not known)."""
         counts = label_counts(label)

@@ -188,7 +188,7 @@ def shapes_to_label(
         if shape.polygon is not None:
             fill_polygon(label, shape.polygon, value)
         else:
-            x0, y0, x1, y1 = pixel_box(shape.box, width, height)
+            x0, y0, x1, y1 = pixel_box(_box(shape), width, height)
             label[y0:y1, x0:x1] = value
     target.note_skipped(source, skipped)
     return label
@@ -205,11 +205,17 @@ def _extent(shape: YoloShape) -> float:
     if shape.polygon is not None:
         span = shape.polygon.max(axis=0) - shape.polygon.min(axis=0)
         return float(span[0] * span[1])
-    x0, y0, x1, y1 = shape.box
+    x0, y0, x1, y1 = _box(shape)
     return (x1 - x0) * (y1 - y0)
 
 
-def pixel_box(box, width: int, height: int) -> tuple[int, int, int, int]:
+def _box(shape: YoloShape) -> tuple[float, float, float, float]:
+    if shape.box is None:
+        raise ValueError(f"a YOLO shape of class {shape.yolo_class} has neither a box nor a polygon")
+    return shape.box
+
+
+def pixel_box(box: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int, int, int]:
     """Pixel rows/cols covered by a box in continuous coordinates, clipped to the image."""
     x0, y0, x1, y1 = box
     left, top = max(0, int(math.floor(x0 + 0.5))), max(0, int(math.floor(y0 + 0.5)))
