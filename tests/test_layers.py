@@ -16,6 +16,12 @@ def _modules(package: str) -> list[str]:
     return [f"{package}.{info.name}" for info in pkgutil.iter_modules(path)]
 
 
+def _all_modules(package: str) -> list[str]:
+    """Every module of ``package`` and of its subpackages (``application.training`` and the like)."""
+    root = [str(segstudio.__path__[0]) + "/" + "/".join(package.split(".")[1:])]
+    return [info.name for info in pkgutil.walk_packages(root, prefix=f"{package}.")]
+
+
 def _loaded_after_import(modules: list[str]) -> set[str]:
     code = (
         "import sys\n"
@@ -39,7 +45,7 @@ def test_model_and_cli_never_import_qt(package: str) -> None:
 
 
 def test_application_layer_imports_neither_qt_nor_torch() -> None:
-    loaded = _loaded_after_import(["segstudio.application"] + _modules("segstudio.application"))
+    loaded = _loaded_after_import(["segstudio.application"] + _all_modules("segstudio.application"))
     assert "PySide6" not in loaded
     assert "torch" not in loaded
 

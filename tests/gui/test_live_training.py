@@ -10,7 +10,7 @@ import numpy as np
 from gui_helpers import close, drag, flush, gui_ticks, wait_loaded
 from model_fixtures import save_constant_model
 
-from segstudio.application.prediction_cache import scores_by_index, uncertainty_order
+from segstudio.application.review.prediction_cache import scores_by_index, uncertainty_order
 
 
 def _sums(folder) -> dict[str, str]:
@@ -73,7 +73,7 @@ def test_a_scribble_project_starts_unlabelled_and_the_eraser_unpaints(qtbot, win
 def test_accept_only_unlabelled_fills_the_unpainted_pixels_of_a_scribble_mask():
     import numpy as np
 
-    from segstudio.application.review_rules import AcceptMode, accepted_label
+    from segstudio.application.review.review_rules import AcceptMode, accepted_label
 
     mask = np.full((2, 3), 255, np.uint8)
     mask[0, 0] = 2

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from model_fixtures import save_constant_model
 
-from segstudio.application.prediction_cache import uncertainty_order
-from segstudio.application.review_rules import AcceptMode, accepted_label, class_error_map
+from segstudio.application.review.prediction_cache import uncertainty_order
+from segstudio.application.review.review_rules import AcceptMode, accepted_label, class_error_map
 from segstudio.core.class_mapping import class_lut
 from segstudio.core.overlay import MISSED_RGBA, WRONG_RGBA
 from segstudio.gui.canvas.predict_layer import ViewMode

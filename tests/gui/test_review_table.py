@@ -7,7 +7,7 @@ import math
 import numpy as np
 from PySide6.QtCore import Qt
 
-from segstudio.application.review_metrics import metrics_of
+from segstudio.application.review.review_metrics import metrics_of
 from segstudio.gui.docks.review_dock import ReviewDock
 
 

@@ -11,7 +11,7 @@ import pytest
 from gui_helpers import close, flush, gui_ticks, wait_loaded
 from model_fixtures import make_project, set_small_run
 
-from segstudio.application.model_registry import active_model_path
+from segstudio.application.training.model_registry import active_model_path
 
 
 @pytest.fixture

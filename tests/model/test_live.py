@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from segstudio.application.live_session import LiveSession
+from segstudio.application.live.live_session import LiveSession
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.model.checkpoints import ModelInfo, load_model, save_model
 from segstudio.model.live import LiveTrainer

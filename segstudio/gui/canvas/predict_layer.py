@@ -13,14 +13,14 @@ import enum
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from segstudio.application.review_rules import (
+from segstudio.application.live.scribbles import unpainted_value
+from segstudio.application.review.review_rules import (
     AcceptMode,
     accepted_label,
     class_error_map,
     prediction_in_project,
     project_aliases,
 )
-from segstudio.application.scribbles import unpainted_value
 from segstudio.core import overlay
 from segstudio.gui.canvas.overlay_layer import OverlayLayer
 from segstudio.gui.docks.error_legend import ErrorLegend

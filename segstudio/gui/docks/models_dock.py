@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segstudio.application.model_registry import (
+from segstudio.application.training.model_registry import (
     ModelRecord,
     active_model_path,
     delete_model,

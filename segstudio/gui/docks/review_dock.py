@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segstudio.application.review_metrics import (
+from segstudio.application.review.review_metrics import (
     DASH,
     format_ratio,
     has_painting,
@@ -42,7 +42,7 @@ from segstudio.application.review_metrics import (
     metrics_of,
     summary_text,
 )
-from segstudio.application.review_rules import AcceptMode
+from segstudio.application.review.review_rules import AcceptMode
 from segstudio.core.metrics import SegMetrics
 from segstudio.gui.canvas.predict_layer import ViewMode
 from segstudio.gui.docks.dock_body import scrolling

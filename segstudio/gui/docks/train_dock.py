@@ -1,7 +1,7 @@
 """The training dock: settings, one Train/Stop button, progress, live curves, per-class IoU.
 
 Train snapshots the labelled masks (the open image is saved first if it has unsaved edits; see
-train_snapshot) and runs a :class:`~segstudio.application.train_run.TrainRun` on the dock's
+train_snapshot) and runs a :class:`~segstudio.application.training.train_run.TrainRun` on the dock's
 background pool (train_worker), so painting goes on meanwhile. The form's options, limits and
 defaults come from the options table (segstudio.model.train_options), as the command line's do;
 they are remembered in QSettings. Results (the model folder with config.json and history.json)
@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segstudio.application.train_run import TrainRun
-from segstudio.application.train_snapshot import take_snapshot
+from segstudio.application.training.train_run import TrainRun
+from segstudio.application.training.train_snapshot import take_snapshot
 from segstudio.gui.docks.dock_body import scrolling
 from segstudio.gui.docks.review_dock import NumberItem, _ratio_item
 from segstudio.gui.docks.train_chart import TrainChart

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
-from segstudio.application.scribbles import unpainted_value
+from segstudio.application.live.scribbles import unpainted_value
 from segstudio.application.session import navigation
 from segstudio.application.session.controller import ProjectSession
 from segstudio.application.window_title import window_title

@@ -1,6 +1,6 @@
 """Model > Live training: the model keeps learning while you paint, and its prediction follows.
 
-While the toggle is on, cycles of :class:`segstudio.application.live_session.LiveSession` run one
+While the toggle is on, cycles of :class:`segstudio.application.live.live_session.LiveSession` run one
 after another on the window's "live" pool: a short burst of training on the labelled images and
 the strokes on screen, then a prediction of the image on screen, shown like any prediction
 (overlay, error map, review, accept). Each cycle also scores one other image: the file list
@@ -17,9 +17,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 
-from segstudio.application.live_session import LiveSession
-from segstudio.application.model_runner import PredictionResult
-from segstudio.application.scribbles import set_scribbles, unpainted_value
+from segstudio.application.live.live_session import LiveSession
+from segstudio.application.live.scribbles import set_scribbles, unpainted_value
+from segstudio.application.review.model_runner import PredictionResult
 from segstudio.application.torch_loading import import_torch
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX

@@ -14,15 +14,15 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QProgressDialog
 
-from segstudio.application.model_registry import (
+from segstudio.application.review.review_rules import project_aliases, set_project_aliases
+from segstudio.application.training.model_registry import (
     active_model_path,
     read_history,
     record_for,
     replaces_active,
     set_active_model,
 )
-from segstudio.application.review_rules import project_aliases, set_project_aliases
-from segstudio.application.train_snapshot import remove_stale_snapshots
+from segstudio.application.training.train_snapshot import remove_stale_snapshots
 from segstudio.core import overlay
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QProcess
 
-from segstudio.application.train_run import gui_thread_count
+from segstudio.application.training.train_run import gui_thread_count
 
 _SCRIPT = (
     "import sys\n"

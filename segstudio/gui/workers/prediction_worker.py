@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from segstudio.application.model_runner import ModelRunner, model_key
+from segstudio.application.review.model_runner import ModelRunner, model_key
 from segstudio.core.errors import SegStudioError
 from segstudio.gui.workers.background import BackgroundPool
 

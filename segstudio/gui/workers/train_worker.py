@@ -1,6 +1,6 @@
 """A training run on the window's background pool: reports and the result arrive on the GUI thread.
 
-:class:`~segstudio.application.train_run.TrainRun` holds the run's rules (no Qt); this module only
+:class:`~segstudio.application.training.train_run.TrainRun` holds the run's rules (no Qt); this module only
 puts it on a :class:`BackgroundPool` job and hands its ``on_progress`` / ``on_epoch`` reports to the
 GUI thread with ``call_soon``. The result comes last (same queue), exactly once: a job that ended
 without one (cancelled when the window closed, or a bug) is reported as a "failed" result.
@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from segstudio.application.train_run import TrainRun
+from segstudio.application.training.train_run import TrainRun
 from segstudio.gui.workers.background import BackgroundPool
 from segstudio.model.train_types import TrainResult
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from segstudio.application.gc_pauses import collections_deferred
-from segstudio.application.prediction_cache import cache_folder, store_scores
+from segstudio.application.review.prediction_cache import cache_folder, store_scores
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.core.paths import model_folder

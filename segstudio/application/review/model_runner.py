@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segstudio.application import prediction_cache
+from segstudio.application.review import prediction_cache
 from segstudio.application.torch_loading import import_torch
 from segstudio.core.errors import SegStudioError
 from segstudio.core.images import load_image
