@@ -9,6 +9,7 @@ from pathlib import Path
 
 from session_harness import Harness
 
+from segstudio.application.review.controller import ReviewController
 from segstudio.application.training.active_model import ActiveModel
 from segstudio.application.training.controller import TrainingController
 
@@ -53,6 +54,11 @@ class Flows(Harness):
         for name in ("starting", "not_started", "started", "stopping", "finished", "progress", "epoch"):
             getattr(t, name).connect(lambda *args, name=name: self.said.append((name, *args)))
         self.active.changed.connect(lambda path: self.said.append(("active", path)))
+        self.review = ReviewController(self.session, self.pools, self.active)
+        r = self.review
+        for name in ("prediction_changed", "status", "metrics_changed", "scores_changed", "batch_progress",
+                     "batch_finished"):
+            getattr(r, name).connect(lambda *args, name=name: self.said.append((name, *args)))
 
     def open(self, image_dir: Path, save_dir: Path) -> None:
         self.session.open_project(image_dir, save_dir=save_dir)
