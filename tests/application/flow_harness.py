@@ -9,6 +9,7 @@ from pathlib import Path
 
 from session_harness import Harness
 
+from segstudio.application.live.controller import PAUSE_MS, LiveController
 from segstudio.application.review.controller import ReviewController
 from segstudio.application.training.active_model import ActiveModel
 from segstudio.application.training.controller import TrainingController
@@ -59,6 +60,14 @@ class Flows(Harness):
         for name in ("prediction_changed", "status", "metrics_changed", "scores_changed", "batch_progress",
                      "batch_finished"):
             getattr(r, name).connect(lambda *args, name=name: self.said.append((name, *args)))
+        self.live = LiveController(self.session, self.pools, self._timer, self.training, self.active, size=SIZE)
+        for name in ("switched", "cycle_done", "failed", "kept", "not_kept"):
+            getattr(self.live, name).connect(lambda *args, name=name: self.said.append((name, *args)))
+
+    @property
+    def pause(self):
+        """The live controller's timer between two cycles."""
+        return next(timer for timer in self.timers if timer.interval_ms == PAUSE_MS)
 
     def open(self, image_dir: Path, save_dir: Path) -> None:
         self.session.open_project(image_dir, save_dir=save_dir)
