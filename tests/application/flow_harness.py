@@ -20,6 +20,7 @@ from cli_helpers import tiny_model  # noqa: E402
 from train_synth import CLASS_NAMES, make_project, tiny_config  # noqa: E402
 
 SIZE = 32
+TRAINING_EVENTS = ("starting", "not_started", "started", "stopping", "finished", "progress", "epoch")
 
 
 def labelled_project(root: Path, count: int = 5) -> tuple[Path, Path]:
@@ -52,7 +53,7 @@ class Flows(Harness):
         self.training = TrainingController(self.session, self.pools, self.active)
         self.said: list[tuple] = []
         t = self.training
-        for name in ("starting", "not_started", "started", "stopping", "finished", "progress", "epoch"):
+        for name in TRAINING_EVENTS:
             getattr(t, name).connect(lambda *args, name=name: self.said.append((name, *args)))
         self.active.changed.connect(lambda path: self.said.append(("active", path)))
         self.review = ReviewController(self.session, self.pools, self.active)
@@ -75,6 +76,10 @@ class Flows(Harness):
 
     def names(self) -> list[str]:
         return [event[0] for event in self.said]
+
+    def training_names(self) -> list[str]:
+        """What the training controller and the active model said, in order."""
+        return [name for name in self.names() if name in TRAINING_EVENTS or name == "active"]
 
     def last(self, name: str):
         return [event for event in self.said if event[0] == name][-1][1]

@@ -38,7 +38,7 @@ def test_live_mode_cycles_and_keeps_its_model(flows):
     models = flows.session.project.save_dir / "models"
     assert kept.activated and kept.folder.parent == models and kept.folder.name.startswith("live-")
     assert flows.active.path == kept.folder and "now the active model" in kept.text
-    assert live.live is None and live.saving is None and flows.pools.pending == 0
+    assert live.learning is None and live.saving is None and flows.pools.pending == 0
 
 
 def test_live_mode_is_refused_without_an_image_read_only_or_during_a_run(flows):
@@ -78,7 +78,7 @@ def test_a_model_that_cannot_be_written_is_an_event(flows, monkeypatch):
     live = flows.live
     assert live.start() is None
     flows.run()
-    monkeypatch.setattr(live.live, "save", lambda name: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(live.learning, "save", lambda name: (_ for _ in ()).throw(OSError("disk full")))
     ended = live.stop()
     flows.run()
     assert ended.done() and "disk full" in flows.last("not_kept") and "kept" not in flows.names()

@@ -26,7 +26,7 @@ def test_a_run_is_refused_with_its_reason(tmp_path, flows):
     assert "learning rate" not in flows.training.start(tiny_run(init="@active")).text
     assert "no active model" in flows.training.start(tiny_run(init="@active")).text
     assert "not valid" in flows.training.start(tiny_run(colour="blue")).text
-    assert not flows.training.running and flows.pools.pending == 0 and flows.said == []
+    assert not flows.training.running and flows.pools.pending == 0 and flows.training_names() == []
 
 
 def test_a_read_only_window_does_not_train(tmp_path, flows):
@@ -41,12 +41,12 @@ def test_a_run_follows_the_saves_then_its_model_becomes_active(flows):
     session, training = flows.session, flows.training
     paint(session, value=2)  # the open image's latest strokes are part of the run
     assert training.start(tiny_run(), name="first") is None
-    assert training.running and flows.names() == ["starting"] and training.snapshot is None
+    assert training.running and flows.training_names() == ["starting"] and training.snapshot is None
     flows.run()
     entry = session.project.entries[0]
     painted = session.document.label
     assert (painted == 2).any() and (read_mask(entry.mask_path) == painted).all()  # written before the snapshot
-    names = flows.names()
+    names = flows.training_names()
     assert names[:2] == ["starting", "started"] and "progress" in names and "epoch" in names
     assert names[-2:] == ["active", "finished"]  # decided first, then said
     outcome = flows.last("finished")
@@ -55,6 +55,7 @@ def test_a_run_follows_the_saves_then_its_model_becomes_active(flows):
     assert outcome.text.startswith("Finished in") and not outcome.error
     assert (outcome.step, outcome.total_steps) == (2, 2) and "val mIoU" in outcome.line
     assert not training.running and not list((session.project.save_dir / ".segstudio").glob("train-snapshot-*"))
+    assert training.ran(folder) and not training.ran(session.project.save_dir / "models" / "other")
 
 
 def test_a_worse_model_does_not_replace_the_active_one(flows):
@@ -65,7 +66,7 @@ def test_a_worse_model_does_not_replace_the_active_one(flows):
     outcome = flows.last("finished")
     assert outcome.status == "finished" and outcome.activated is None
     assert "is worse than the active better" in outcome.text and flows.active.path == better
-    assert flows.names().count("active") == 1  # only the set above
+    assert flows.training_names().count("active") == 1  # only the set above
 
 
 def test_a_better_model_replaces_a_worse_one(flows):
@@ -81,9 +82,9 @@ def test_a_better_model_replaces_a_worse_one(flows):
 def test_stop_is_a_request_and_the_stopped_run_says_what_it_kept(flows):
     training = flows.training
     assert training.start(tiny_run(steps=500, keep_state=True), name="stopped") is None
-    assert training.running and "started" in flows.names()  # no unsaved edits: it started at once
+    assert training.running and "started" in flows.training_names()  # no unsaved edits: it started at once
     ended = training.stop()
-    assert not ended.done() and flows.names()[-1] == "stopping"
+    assert not ended.done() and flows.training_names()[-1] == "stopping"
     flows.run()
     assert ended.done() and not training.running
     outcome = flows.last("finished")
@@ -102,7 +103,7 @@ def test_stop_while_the_saves_are_written_starts_nothing(flows):
     assert flows.training.start(tiny_run(), name="never") is None
     ended = flows.training.stop()
     flows.run()
-    assert ended.done() and flows.names() == ["starting", "not_started"]
+    assert ended.done() and flows.training_names() == ["starting", "not_started"]
     assert flows.last("not_started") == "Stopped before the run started."
     assert not (flows.session.project.save_dir / "models").exists()
 

@@ -117,7 +117,7 @@ def test_both_view_outlines_the_prediction(qtbot, predicted):
 def test_predict_all_caches_predictions_and_sorts_by_uncertainty(qtbot, predicted, project_dir):
     f = predicted.model_features
     f.predict_all()
-    qtbot.waitUntil(lambda: f.batch is None, timeout=30000)
+    qtbot.waitUntil(lambda: f.review.batch is None, timeout=30000)
     cache = project_dir / ".segstudio" / "predictions" / "dogs"
     assert sorted(p.name for p in cache.glob("*.png")) == ["img1.png", "img2.png", "img3.png"]
     assert not (project_dir / "img2.png").exists()  # user masks untouched

@@ -92,8 +92,8 @@ class LiveController:
         self._size = size
         self._pause = timer(PAUSE_MS, self._next)
         self.on = False
-        self.live: LiveSession | None = None  # the model learning, until it is handed to saving
-        self.cycle: Future | None = None  # the cycle on the worker, until its answer arrived
+        self.learning: LiveSession | None = None  # the model learning, until it is handed to saving
+        self.cycle: Future | None = None  # the latest cycle (running while not done)
         self.saving: Future | None = None  # the kept model being written, until its answer arrived
         self._activate = True  # whether the kept model becomes the active one
         self._ended: list[Future] = []  # stop() futures
@@ -116,7 +116,7 @@ class LiveController:
         init = self._training.start_from
         init = "auto" if init.startswith("@") else init  # "continue the active model" is a planned run's
         make = self._make_trainer
-        self.live = LiveSession(project, lambda: make(names, init, save_dir, size))
+        self.learning = LiveSession(project, lambda: make(names, init, save_dir, size))
         self.on, self._activate = True, True
         self.switched.emit(True)
         self.status.emit("Live training: starting (the first cycle loads the model)…")
@@ -136,15 +136,14 @@ class LiveController:
         self._activate = self._activate and activate
         was_on, self.on = self.on, False
         self._pause.stop()
-        if self.cycle is None or self.cycle.done():  # (a finished cycle's answer is dropped)
-            self.cycle = None
+        if not self._cycling():  # (a finished cycle's answer still on its way is dropped)
             self._finish()
         if was_on:
             self.switched.emit(False)
 
     # --- cycles ----------------------------------------------------------------------------------
     def _next(self) -> None:
-        live = self.live
+        live = self.learning
         if not self.on or live is None:
             return
         session = self._session
@@ -157,9 +156,8 @@ class LiveController:
                                        on_done=lambda future: self._answered(future, path, live))
 
     def _answered(self, future: Future, path: Path | None, live: LiveSession) -> None:
-        if future is not self.cycle or live is not self.live:
+        if future is not self.cycle or live is not self.learning:
             return  # live mode was turned off (and its model kept) while this answer was on its way
-        self.cycle = None
         error = None if future.cancelled() else future.exception()
         if future.cancelled() or error is not None:
             self._turn_off(activate=True)
@@ -192,7 +190,7 @@ class LiveController:
 
     def _finish(self) -> None:
         """Write the live model on the worker (a few hundred ms of safetensors and scores)."""
-        live, self.live = self.live, None
+        live, self.learning = self.learning, None
         if live is None:
             self._release_if_ended()
             return
@@ -228,8 +226,12 @@ class LiveController:
                                           f"it was not made the active model: {exc}")
         return LiveKept(saved, True, f"Live training off: the model is kept as {saved.name} (now the active model)")
 
+    def _cycling(self) -> bool:
+        """True while a cycle runs on the worker."""
+        return self.cycle is not None and not self.cycle.done()
+
     def _release_if_ended(self) -> None:
-        if self.on or self.live is not None or self.cycle is not None or self.saving is not None:
+        if self.on or self.learning is not None or self._cycling() or self.saving is not None:
             return
         waiting, self._ended = self._ended, []
         for future in waiting:

@@ -77,6 +77,7 @@ class ReviewController:
     prediction_changed = Signal(object)  # ShownPrediction | None
     status = Signal(str)  # what the prediction is doing ("Predicting…", its uncertainty, a failure)
     metrics_changed = Signal(object)  # ImageMetrics
+    mask_edited = Signal()  # the painted mask changed: an error map of it is stale
     scores_changed = Signal(object)  # dict[int, float]: uncertainty by entry index, for the file list
     batch_progress = Signal(int, int, str)  # images done, total, image name ("" at the end)
     batch_finished = Signal(object)  # BatchOutcome
@@ -180,6 +181,7 @@ class ReviewController:
             document.add_listener(self._on_edit)
 
     def _on_edit(self, rect: Rect) -> None:
+        self.mask_edited.emit()
         self.update_metrics()
 
     def update_metrics(self) -> None:

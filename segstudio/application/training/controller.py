@@ -72,6 +72,7 @@ class TrainingController:
         self._waiting: list[Future] = []  # stop() futures, completed once the run has ended
         self.start_from = "auto"  # the form's starting point (live mode starts from it too)
         self.last_outcome: RunOutcome | None = None
+        self._last_model: Path | None = None  # the folder of the run that ended last
         session.project_opened.connect(self._project_opened)
 
     # --- state -----------------------------------------------------------------------------------
@@ -92,10 +93,10 @@ class TrainingController:
 
     def ran(self, folder: Path | None) -> bool:
         """True when ``folder`` is the model of the run that ended last (the dock shows that run's
-        own curves and summary, not its history.json read back)."""
-        if folder is None or self.last_outcome is None or self.last_outcome.result.model_dir is None:
+        own curves and summary, not its history.json read back; also while it is made active)."""
+        if folder is None or self._last_model is None:
             return False
-        return Path(folder).resolve() == Path(self.last_outcome.result.model_dir).resolve()
+        return Path(folder).resolve() == Path(self._last_model).resolve()
 
     def _project_opened(self) -> None:
         """Snapshots a crashed run left behind are removed, unless a run of this window is going or
@@ -116,7 +117,7 @@ class TrainingController:
         if self._session.read_only:  # a run writes into models/ and the project settings
             return Refusal(f"The project is {self._session.read_only}; train from that window.", error=True)
         try:
-            config = build_config(values, name, self._active.path)
+            config = self.config(values, name)
         except ValueError as exc:
             return Refusal(str(exc), error=True)
         self._starting, self._cancelled = project, False
@@ -125,6 +126,11 @@ class TrainingController:
         self.starting.emit("Writing the last strokes before the run…")
         self._session.flush(lambda: self._begin(project, config))  # the snapshot follows the saves
         return None
+
+    def config(self, values: Mapping[str, Any], name: str = "") -> TrainConfig:
+        """The run ``values`` ask for ("@active": the active model's); ValueError with a readable
+        message for a value that cannot make one."""
+        return build_config(values, name, self._active.path)
 
     def _begin(self, project: Project, config: TrainConfig) -> None:
         """The queued saves have answered: snapshot the masks on disk and start the run."""
@@ -188,6 +194,7 @@ class TrainingController:
         view that follows the active model's history is then given the run's own summary)."""
         self._run = None
         result = _result_of(future)
+        self._last_model = result.model_dir
         activated, why = self._decide(run.project, result)
         save_dir = Path(run.project.save_dir)
         self.last_outcome = run_outcome.outcome(result, time.monotonic() - run.started, save_dir, run.last,

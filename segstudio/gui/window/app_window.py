@@ -542,6 +542,9 @@ class MainWindow(QMainWindow):
             self.closing.confirmed = False
             event.ignore()
             return
+        if not self.closing.stop(then=lambda: QTimer.singleShot(0, self, self.close)):  # runs end first
+            event.ignore()
+            return
         self.closing.finish(last=self._let_go)
         event.accept()
 
