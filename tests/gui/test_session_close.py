@@ -91,3 +91,20 @@ def test_confirmed_close_shuts_every_pool_down_once(qtbot, window, project_dir, 
     assert stopped == ["training", "review"]
     close(window)  # a second close stops nothing again
     assert len(calls) == 1 and stopped == ["training", "review"]
+
+
+def test_a_confirmed_close_waits_for_the_stops_without_blocking(qtbot, window):
+    """A hook's work that has not ended keeps the close pending (the window stays, its pools work),
+    never a wait on the GUI thread; once it has ended the window closes by itself, the hooks run once."""
+    from gui_helpers import process_until
+
+    pending: Future = Future()
+    calls: list[int] = []
+    window.closing.add_hook(lambda: (calls.append(1), pending)[1])
+    assert not window.close()
+    assert window.closing.stopping and window.isVisible() and not window.pools.shut_down
+    assert window.pools.pool("count").submit(sum, [1, 2]).result(10) == 3  # still working
+    assert not window.close()  # asked again meanwhile: still waiting, nothing run twice
+    assert calls == [1] and not window.closing.done
+    pending.set_result(None)  # the part's work has ended (on the GUI thread, as controllers do)
+    assert process_until(lambda: window.closing.done, 10) and not window.isVisible() and calls == [1]

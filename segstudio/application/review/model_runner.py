@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ class ModelRunner:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: tuple[str, float] | None = None
-        self._predictor = None
+        self._predictor: Any = None  # a model.predictor.Predictor (torch) once loaded
         self._names: list[str] = []
 
     def predictor(self, model_path: Path):
