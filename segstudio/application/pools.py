@@ -10,8 +10,9 @@ thread: a flow is then driven step by step, deterministically, with no thread an
 
 from __future__ import annotations
 
+import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import Any, Protocol
 
@@ -145,3 +146,26 @@ class ManualTimer:
         self._active = False
         self._callback()
         return True
+
+
+def when_all(futures: Iterable[Future]) -> Future:
+    """A future that completes (with None) once every one of ``futures`` is done, on the thread that
+    completes the last of them: a controller completes its own futures on its owner's thread, so
+    closing follows several stops without waiting for any (done at once when there is none)."""
+    pending = list(futures)
+    joined: Future = Future()
+    left = [len(pending)]
+    lock = threading.Lock()
+
+    def one_done(_: Future) -> None:
+        with lock:
+            left[0] -= 1
+            last = left[0] == 0
+        if last:
+            joined.set_result(None)
+
+    if not pending:
+        joined.set_result(None)
+    for future in pending:
+        future.add_done_callback(one_done)
+    return joined

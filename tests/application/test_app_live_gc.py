@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from segstudio.application.live_session import LiveSession
+from segstudio.application.live.live_session import LiveSession
 
 
 class _Trainer:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from segstudio.application.live_session import LiveSession
-from segstudio.application.prediction_cache import scores_by_index, uncertainty_order
+from segstudio.application.live.live_session import LiveSession
+from segstudio.application.review.prediction_cache import scores_by_index, uncertainty_order
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.core.project import Project
 from segstudio.model.training.live import LiveTrainer

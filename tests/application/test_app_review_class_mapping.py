@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segstudio.application.model_runner import ModelRunner
-from segstudio.application.review_metrics import metrics_of
-from segstudio.application.review_rules import AcceptMode, accepted_label, prediction_in_project
+from segstudio.application.review.model_runner import ModelRunner
+from segstudio.application.review.review_metrics import metrics_of
+from segstudio.application.review.review_rules import AcceptMode, accepted_label, prediction_in_project
 from segstudio.cli.main import main
 from segstudio.core.class_mapping import class_lut, map_model_classes
 from segstudio.core.masks import write_mask

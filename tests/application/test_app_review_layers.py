@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-MODULES = ["prediction_cache", "model_runner", "review_rules", "review_metrics", "class_rewrite"]
+MODULES = ["review.prediction_cache", "review.model_runner", "review.review_rules", "review.review_metrics",
+           "class_rewrite"]
 
 
 def test_review_modules_import_neither_qt_nor_torch():

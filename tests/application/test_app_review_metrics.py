@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from segstudio.application.review_metrics import (
+from segstudio.application.review.review_metrics import (
     DASH,
     format_ratio,
     has_painting,

@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from segstudio.application import prediction_cache
-from segstudio.application.model_runner import ModelRunner
-from segstudio.application.prediction_cache import (
+from segstudio.application.review import prediction_cache
+from segstudio.application.review.model_runner import ModelRunner
+from segstudio.application.review.prediction_cache import (
     cache_folder,
     read_cached,
     read_scores,
@@ -107,7 +107,7 @@ def test_runner_predicts_once_then_reads_the_cache_and_never_touches_user_files(
 def test_scores_that_cannot_be_written_are_a_false_not_an_exception(tmp_path):
     """The cache promises False when it cannot write (predictions still work, uncached): also when
     the mask was written but the scores file cannot be replaced (here: a folder in its place)."""
-    from segstudio.application.prediction_cache import SCORES_FILE, store, store_scores
+    from segstudio.application.review.prediction_cache import SCORES_FILE, store, store_scores
     folder = tmp_path / "cache"
     (folder / SCORES_FILE).mkdir(parents=True)
     assert store_scores(folder, {"a": 0.5}) is False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from segstudio.application.review_rules import AcceptMode, accepted_label, class_error_map
+from segstudio.application.review.review_rules import AcceptMode, accepted_label, class_error_map
 from segstudio.core.overlay import MISSED_RGBA, WRONG_RGBA
 
 
@@ -39,7 +39,7 @@ def test_class_error_map_keeps_only_the_chosen_class():
 
 
 def test_a_worse_new_model_does_not_replace_the_active_one(tmp_path) -> None:
-    from segstudio.application.model_registry import ModelRecord, replaces_active
+    from segstudio.application.training.model_registry import ModelRecord, replaces_active
 
     def record(name: str, miou: float) -> ModelRecord:
         return ModelRecord(name=name, path=tmp_path / name, best_miou=miou)
@@ -54,7 +54,7 @@ def test_a_worse_new_model_does_not_replace_the_active_one(tmp_path) -> None:
 def test_class_aliases_map_a_model_class_onto_another_name_or_none(tmp_path) -> None:
     import numpy as np
 
-    from segstudio.application.review_rules import prediction_in_project, project_aliases, set_project_aliases
+    from segstudio.application.review.review_rules import prediction_in_project, project_aliases, set_project_aliases
     from segstudio.core.classes import ClassList, save_class_file
     from segstudio.core.project import Project
 

@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 
 import segstudio
-from segstudio.application.model_registry import record_for
+from segstudio.application.training.model_registry import record_for
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.model.data import augment
 from segstudio.model.training import losses

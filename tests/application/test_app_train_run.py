@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segstudio.application.train_run import TrainRun
-from segstudio.application.train_snapshot import take_snapshot
+from segstudio.application.training.train_run import TrainRun
+from segstudio.application.training.train_snapshot import take_snapshot
 from segstudio.core.masks import write_mask
 from segstudio.core.project import Project
 from segstudio.model.training.types import TrainConfig

@@ -64,13 +64,7 @@ def gui_child(images: str, labels: str, steps: int, size: int, batch: int) -> No
 
     timer.timeout.connect(tick)
     timer.start(16)
-    original = dock._on_progress
-
-    def on_progress(p) -> None:  # what the dock shows, recorded on the way in
-        reports.append(p)
-        original(p)
-
-    dock._on_progress = on_progress  # start() hands self._on_progress to the run
+    dock.training.progress.connect(reports.append)  # what the dock shows, recorded as it arrives
     dock.run_finished.connect(lambda r: (result.update(status=r.status, message=r.message), app.quit()))
     started = time.perf_counter()
     assert dock.start(), dock.message.text()

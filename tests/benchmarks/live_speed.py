@@ -80,7 +80,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    from segstudio.application.live_session import LiveSession
+    from segstudio.application.live.live_session import LiveSession
     from segstudio.model.training.live import LiveTrainer
 
     torch.set_num_threads(1)

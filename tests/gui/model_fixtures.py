@@ -29,10 +29,11 @@ def set_small_run(dock, length: int = 3, unit: str = "epochs", size: int = 64, b
 def use_tiny_model(dock, **fields) -> None:
     """Runs of this dock take ``fields`` (a tiny model_config...) over what its form builds.
 
-    Wraps this dock instance's build_config: the app has no hook for it, and every other setting
-    still comes from the form."""
-    build = type(dock).build_config
-    dock.build_config = lambda: replace(build(dock), **fields)
+    Wraps the config of this dock's training controller (instance only): the app has no hook for
+    it, and every other setting still comes from the form."""
+    training = dock.training
+    build = type(training).config
+    training.config = lambda values, name="": replace(build(training, values, name), **fields)
 
 
 def save_constant_model(folder: Path, class_names: list[str], winner: int, image_size: int = 64) -> Path:

@@ -10,8 +10,8 @@ import threading
 from gui_helpers import close, drag, flush, wait_loaded
 from model_fixtures import save_constant_model
 
-from segstudio.application.live_session import LiveSession
-from segstudio.application.prediction_cache import scores_by_index, uncertainty_order
+from segstudio.application.live.live_session import LiveSession
+from segstudio.application.review.prediction_cache import scores_by_index, uncertainty_order
 
 
 def _sums(folder) -> dict[str, str]:
@@ -29,10 +29,10 @@ def test_live_training_predicts_while_on_and_keeps_the_model(qtbot, window, proj
     window.tools.set_brush_size(7)
     drag(window.canvas, [(10, 20), (60, 20)])  # a scribble of class 2
     window.actions["live_training"].setChecked(True)
-    live = window.live_features
+    live = window.live_features.live
     qtbot.waitUntil(lambda: features.prediction.available, timeout=60000)
-    qtbot.waitUntil(lambda: live.session is not None and live.session.trainer is not None
-                    and live.session.trainer.steps >= 16, timeout=60000)
+    qtbot.waitUntil(lambda: live.learning is not None and live.learning.trainer is not None
+                    and live.learning.trainer.steps >= 16, timeout=60000)
     drag(window.canvas, [(10, 40), (60, 40)])  # painting goes on while it learns
     window.actions["live_training"].setChecked(False)
     _wait_kept(qtbot, window)
@@ -74,7 +74,7 @@ def test_a_scribble_project_starts_unlabelled_and_the_eraser_unpaints(qtbot, win
 def test_accept_only_unlabelled_fills_the_unpainted_pixels_of_a_scribble_mask():
     import numpy as np
 
-    from segstudio.application.review_rules import AcceptMode, accepted_label
+    from segstudio.application.review.review_rules import AcceptMode, accepted_label
 
     mask = np.full((2, 3), 255, np.uint8)
     mask[0, 0] = 2
@@ -90,13 +90,13 @@ def test_turning_live_off_while_an_answer_is_on_its_way(qtbot, window, project_d
     names = list(window.session.project.classes.names)
     start = save_constant_model(project_dir.parent / "start", names, winner=1)
     window.model_features.train_dock.set_model_source(str(start))
-    live = window.live_features
+    live = window.live_features.live
     for _ in range(3):
         window.actions["live_training"].setChecked(True)
-        qtbot.waitUntil(lambda: live.future is not None and live.future.done(), timeout=60000)
+        qtbot.waitUntil(lambda: live.cycle is not None and live.cycle.done(), timeout=60000)
         window.actions["live_training"].setChecked(False)  # the answer is still queued: it must be dropped
         qtbot.wait(50)
-        assert live.session is None
+        assert live.learning is None
 
 
 def test_live_uncertainty_of_the_other_images_sorts_the_file_list(qtbot, window, project_dir):
@@ -109,19 +109,20 @@ def test_live_uncertainty_of_the_other_images_sorts_the_file_list(qtbot, window,
     assert dock.displayed_indices() == [0, 1, 2] and window.session.index == 0
     before = _sums(project_dir)
     window.actions["live_training"].setChecked(True)
-    live = window.live_features
-    qtbot.waitUntil(lambda: live.session is not None and len(live.session.scores) == 2, timeout=60000)
+    live = window.live_features.live
+    qtbot.waitUntil(lambda: live.learning is not None and len(live.learning.scores) == 2, timeout=60000)
     # the window hears of the scores when each cycle's answer arrives: after the worker has them
-    qtbot.waitUntil(lambda: sorted(features.live_scores or {}) == [1, 2], timeout=60000)
+    qtbot.waitUntil(lambda: sorted(features.review.live_scores or {}) == [1, 2], timeout=60000)
     # the two scored images first, the least certain on top; the one on screen (never scored) last
-    assert dock.displayed_indices() == uncertainty_order(3, features.live_scores) and dock.displayed_indices()[2] == 0
+    live_scores = features.review.live_scores
+    assert dock.displayed_indices() == uncertainty_order(3, live_scores) and dock.displayed_indices()[2] == 0
     assert all("(" in dock.list.item(row).text() for row in range(2)) and "(" not in dock.list.item(2).text()
     above = dock.displayed_indices()[1]
     assert window.go(-1) and wait_loaded(window) and window.session.index == above  # A follows it
     window.actions["live_training"].setChecked(False)
     _wait_kept(qtbot, window)
     active = features.models_dock.active
-    assert active.name.startswith("live-") and features.live_scores is None
+    assert active.name.startswith("live-") and features.review.live_scores is None
     kept = scores_by_index(window.session.project, active)  # the live scores, kept with the saved model
     assert len(kept) >= 2 and dock.displayed_indices() == uncertainty_order(3, kept)
     assert _sums(project_dir) == before  # the images and the class file are untouched
@@ -135,15 +136,15 @@ def test_another_folder_opened_while_live_scores_are_on_their_way(qtbot, window,
     start = save_constant_model(project_dir.parent / "start", names, winner=1)
     window.model_features.train_dock.set_model_source(str(start))
     window.model_features.review_dock.sort_box.setChecked(True)
-    live = window.live_features
+    live = window.live_features.live
     window.actions["live_training"].setChecked(True)
-    qtbot.waitUntil(lambda: live.session is not None and len(live.session.scores) == 2, timeout=60000)
-    qtbot.waitUntil(lambda: live.future is not None and not live.future.done(), timeout=60000)  # mid-cycle
+    qtbot.waitUntil(lambda: live.learning is not None and len(live.learning.scores) == 2, timeout=60000)
+    qtbot.waitUntil(lambda: live.cycle is not None and not live.cycle.done(), timeout=60000)  # mid-cycle
     second = make_project(project_dir.parent / "second", count=1)
     assert window.open_project(second) and wait_loaded(window)
     _wait_kept(qtbot, window)
     qtbot.wait(100)
-    assert window.model_features.live_scores is None
+    assert window.model_features.review.live_scores is None
     assert window.file_dock.displayed_indices() == [0] and "(" not in window.file_dock.list.item(0).text()
     assert len(list((project_dir / "models").glob("live-*"))) == 1  # kept with the project it learnt
     assert window.model_features.active is None  # and not made the new folder's active model
@@ -169,8 +170,8 @@ def test_turning_live_off_writes_the_kept_model_on_a_worker(qtbot, window, proje
 
 def _wait_kept(qtbot, window) -> None:
     """Live mode is off and its model written (on the worker), and the window has heard of it."""
-    live = window.live_features
-    qtbot.waitUntil(lambda: live.session is None and live.saving is None, timeout=60000)
+    live = window.live_features.live
+    qtbot.waitUntil(lambda: live.learning is None and live.saving is None, timeout=60000)
 
 
 
@@ -179,10 +180,10 @@ def _live_for_a_while(qtbot, window, project_dir):
     start = save_constant_model(project_dir.parent / "start", names, winner=1)
     window.model_features.train_dock.set_model_source(str(start))
     window.actions["live_training"].setChecked(True)
-    live = window.live_features
-    qtbot.waitUntil(lambda: live.session is not None and live.session.trainer is not None
-                    and live.session.trainer.steps >= 8, timeout=60000)
-    return live.session
+    live = window.live_features.live
+    qtbot.waitUntil(lambda: live.learning is not None and live.learning.trainer is not None
+                    and live.learning.trainer.steps >= 8, timeout=60000)
+    return live.learning
 
 
 def test_closing_the_window_while_live_keeps_the_model(qtbot, window, project_dir):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from model_fixtures import save_constant_model
 
-from segstudio.application.prediction_cache import uncertainty_order
-from segstudio.application.review_rules import AcceptMode, accepted_label, class_error_map
+from segstudio.application.review.prediction_cache import uncertainty_order
+from segstudio.application.review.review_rules import AcceptMode, accepted_label, class_error_map
 from segstudio.core.class_mapping import class_lut
 from segstudio.core.overlay import MISSED_RGBA, WRONG_RGBA
 from segstudio.gui.canvas.predict_layer import ViewMode
@@ -117,7 +117,7 @@ def test_both_view_outlines_the_prediction(qtbot, predicted):
 def test_predict_all_caches_predictions_and_sorts_by_uncertainty(qtbot, predicted, project_dir):
     f = predicted.model_features
     f.predict_all()
-    qtbot.waitUntil(lambda: f.batch is None, timeout=30000)
+    qtbot.waitUntil(lambda: f.review.batch is None, timeout=30000)
     cache = project_dir / ".segstudio" / "predictions" / "dogs"
     assert sorted(p.name for p in cache.glob("*.png")) == ["img1.png", "img2.png", "img3.png"]
     assert not (project_dir / "img2.png").exists()  # user masks untouched

@@ -1,6 +1,6 @@
-"""Prediction, predict-all, review metrics and the class rewrite run on BackgroundPools: a pool
-lent by the window is used and left open (the window shuts it down once), a pool of their own is
-shut down by them; answers and progress arrive on the GUI thread; cancel keeps every file."""
+"""Prediction, predict-all, review metrics and the class rewrite run on the window's BackgroundPools:
+the pool lent by the window is used and left open (the window shuts it down once); answers and
+progress arrive on the GUI thread; cancel keeps every file."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from segstudio.application.review.controller import ImageMetrics
+from segstudio.application.review.prediction_service import BatchPrediction, PredictionService
+from segstudio.application.review.review_metrics import metrics_of
 from segstudio.core.classes import ClassList, save_class_file
 from segstudio.core.project import Project
 from segstudio.gui.docks.review_dock import ReviewDock
 from segstudio.gui.workers.background import BackgroundPool
-from segstudio.gui.workers.prediction_worker import BatchPrediction, PredictionService
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "robustness"))
 from cli_helpers import photo, tiny_model  # noqa: E402
@@ -43,40 +45,38 @@ def test_prediction_service_uses_a_lent_pool_and_leaves_it_open(qtbot, tmp_path)
     model = tiny_model(tmp_path / "save" / "models" / "m")
     image = photo(tmp_path / "images" / "a.jpg", size=(16, 20))
     lent = BackgroundPool("predict")
-    service = PredictionService(pool=lent)
+    service = PredictionService(lent)
     gui, seen = threading.current_thread(), []
     service.ready.connect(lambda result: seen.append((result, threading.current_thread() is gui)))
     assert not service.request(tmp_path / "save", model, image)
     qtbot.waitUntil(lambda: bool(seen), timeout=20000)
     assert seen[0][1] and seen[0][0].labels.shape == (16, 20)
     assert service.request(tmp_path / "save", model, image)  # from memory, at once
-    service.shutdown()
+    service.cancel()
     assert not lent.closed  # the window's, shut down by the window
     lent.shutdown(wait=True)
-    own = PredictionService()
-    own.shutdown()
-    assert own._pool.closed
 
 
-def test_batch_prediction_reports_progress_skips_a_broken_image_and_closes_its_pool(qtbot, tmp_path):
+def test_batch_prediction_reports_progress_on_the_gui_thread_and_skips_a_broken_image(qtbot, tmp_path):
     model = tiny_model(tmp_path / "save" / "models" / "m")
     images = [photo(tmp_path / "images" / f"{n}.jpg", size=(16, 20), seed=i) for i, n in enumerate("abc")]
     images[1].write_bytes(b"\xff\xd8\xff broken")
     before = _sums(tmp_path / "images")
-    service = PredictionService()
-    batch = BatchPrediction(service.runner, tmp_path / "save", model, images)
-    progress, finished = [], []
+    lent = BackgroundPool("predict-all")
+    batch = BatchPrediction(PredictionService(lent).runner, tmp_path / "save", model, images, lent)
+    gui, progress, finished = threading.current_thread(), [], []
     batch.progress.connect(lambda done, total, name: progress.append((done, total, name)))
-    batch.finished_batch.connect(lambda done, error: finished.append((done, error)))
+    batch.finished.connect(lambda done, error: finished.append((done, error, threading.current_thread() is gui)))
     batch.start()
+    assert batch.running
     qtbot.waitUntil(lambda: bool(finished), timeout=30000)
-    assert finished[0][0] == 2 and "b.jpg" in finished[0][1]
+    assert finished[0][0] == 2 and "b.jpg" in finished[0][1] and finished[0][2] and not batch.running
     assert progress[0] == (0, 3, "a.jpg") and progress[-1] == (3, 3, "")  # the broken one counts as done
-    assert batch.wait(1000) and batch._pool.closed
     cache = tmp_path / "save" / ".segstudio" / "predictions" / "m"
     assert sorted(p.name for p in cache.glob("*.png")) == ["a.png", "c.png"]
     assert _sums(tmp_path / "images") == before
-    service.shutdown()
+    assert not lent.closed
+    lent.shutdown(wait=True)
 
 
 def test_batch_prediction_cancel_stops_before_the_next_image(qtbot, tmp_path, monkeypatch):
@@ -96,9 +96,9 @@ def test_batch_prediction_cancel_stops_before_the_next_image(qtbot, tmp_path, mo
             batch.cancel()
             cancelled.set()
 
-    batch = BatchPrediction(HeldRunner(), tmp_path, tmp_path / "m", images, pool=lent)
+    batch = BatchPrediction(HeldRunner(), tmp_path, tmp_path / "m", images, lent)
     finished = []
-    batch.finished_batch.connect(lambda done, error: finished.append((done, error)))
+    batch.finished.connect(lambda done, error: finished.append((done, error)))
     batch.progress.connect(cancel_at_b)
     batch.start()
     qtbot.waitUntil(lambda: bool(finished), timeout=30000)
@@ -107,23 +107,17 @@ def test_batch_prediction_cancel_stops_before_the_next_image(qtbot, tmp_path, mo
     lent.shutdown(wait=True)
 
 
-def test_review_metrics_on_a_lent_pool(qtbot):
-    lent = BackgroundPool("metrics")
-    dock = ReviewDock(pool=lent)
+def test_review_metrics_are_shown_by_the_dock(qtbot):
+    dock = ReviewDock()
     qtbot.addWidget(dock)
     dock.set_classes(["background", "cat"], [(0, 0, 0), (200, 0, 0)])
     mask = np.zeros((4, 4), np.uint8)
     mask[:2] = 1
-    dock.update_image(mask, mask.copy())
-    qtbot.waitUntil(lambda: dock.image_table.rowCount() == 2, timeout=5000)
-    assert dock.metrics.iou[1] == 1.0
-    dock.shutdown()
-    assert not lent.closed
-    lent.shutdown(wait=True)
-    own = ReviewDock()
-    qtbot.addWidget(own)
-    own.shutdown()
-    assert own._pool.closed
+    dock.show_metrics(ImageMetrics(metrics_of(mask, mask.copy(), 2), "mIoU 1.000 · pixel accuracy 1.000"))
+    assert dock.image_table.rowCount() == 2 and dock.metrics.iou[1] == 1.0
+    assert dock.image_summary.text().startswith("mIoU 1.000")
+    dock.show_metrics(ImageMetrics(None, "No prediction for this image"))
+    assert dock.image_table.rowCount() == 0 and dock.image_summary.text() == "No prediction for this image"
 
 
 def test_a_second_class_edit_during_a_rewrite_is_refused(qtbot, make_window, project_dir, monkeypatch):

@@ -7,7 +7,8 @@ import math
 import numpy as np
 from PySide6.QtCore import Qt
 
-from segstudio.application.review_metrics import metrics_of
+from segstudio.application.review.controller import ImageMetrics
+from segstudio.application.review.review_metrics import metrics_of, summary_text
 from segstudio.gui.docks.review_dock import ReviewDock
 
 
@@ -20,8 +21,9 @@ def test_image_metrics_table_sorts_numerically_and_shows_dash(qtbot):
     mask[5:, :2] = 2
     pred = mask.copy()
     pred[5:, :1] = 0  # half of "dog" missed
-    dock.update_image(mask, pred)
-    qtbot.waitUntil(lambda: dock.image_table.rowCount() == 4, timeout=5000)
+    shown = metrics_of(mask, pred, 4)
+    dock.show_metrics(ImageMetrics(shown, summary_text(shown.miou, shown.pixel_accuracy)))
+    assert dock.image_table.rowCount() == 4
     table = dock.image_table
     values = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(4)}
     assert values["tree"] == "—" and values["cat"] == "1.000" and values["dog"] == "0.500"

@@ -7,6 +7,8 @@ again; the window's own pools (loads, saves, counts, colours) were never shut do
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import numpy as np
 import pytest
 from gui_helpers import close, flush, wait_loaded  # noqa: E402
@@ -32,6 +34,12 @@ def shutdowns(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(BackgroundPool, "shutdown", spy)
     return calls
+
+
+def _done() -> Future:
+    future: Future = Future()
+    future.set_result(None)
+    return future
 
 
 def _paint(window, value: int) -> np.ndarray:
@@ -70,8 +78,8 @@ def test_cancelled_close_keeps_every_pool_working(qtbot, window, project_dir, fa
 def test_confirmed_close_shuts_every_pool_down_once(qtbot, window, project_dir, monkeypatch, shutdowns):
     stopped: list[str] = []
     features = window.model_features
-    monkeypatch.setattr(features.service, "shutdown", lambda: stopped.append("prediction"))
-    monkeypatch.setattr(features.review_dock, "shutdown", lambda: stopped.append("metrics"))
+    monkeypatch.setattr(features.training, "stop", lambda: (stopped.append("training"), _done())[1])
+    monkeypatch.setattr(features.review, "stop", lambda: (stopped.append("review"), _done())[1])
     painted = _paint(window, 3)
     calls: list[int] = []
     real = BackgroundPools.shutdown
@@ -80,6 +88,23 @@ def test_confirmed_close_shuts_every_pool_down_once(qtbot, window, project_dir, 
     np.testing.assert_array_equal(read_mask(project_dir / "img1.png"), painted)  # autosaved before
     assert window.pools.shut_down and len(calls) == 1
     assert sorted(shutdowns) == sorted(set(shutdowns)) and set(POOLS) <= set(shutdowns)
-    assert stopped == ["prediction", "metrics"]
+    assert stopped == ["training", "review"]
     close(window)  # a second close stops nothing again
-    assert len(calls) == 1 and stopped == ["prediction", "metrics"]
+    assert len(calls) == 1 and stopped == ["training", "review"]
+
+
+def test_a_confirmed_close_waits_for_the_stops_without_blocking(qtbot, window):
+    """A hook's work that has not ended keeps the close pending (the window stays, its pools work),
+    never a wait on the GUI thread; once it has ended the window closes by itself, the hooks run once."""
+    from gui_helpers import process_until
+
+    pending: Future = Future()
+    calls: list[int] = []
+    window.closing.add_hook(lambda: (calls.append(1), pending)[1])
+    assert not window.close()
+    assert window.closing.stopping and window.isVisible() and not window.pools.shut_down
+    assert window.pools.pool("count").submit(sum, [1, 2]).result(10) == 3  # still working
+    assert not window.close()  # asked again meanwhile: still waiting, nothing run twice
+    assert calls == [1] and not window.closing.done
+    pending.set_result(None)  # the part's work has ended (on the GUI thread, as controllers do)
+    assert process_until(lambda: window.closing.done, 10) and not window.isVisible() and calls == [1]

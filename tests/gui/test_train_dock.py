@@ -12,7 +12,7 @@ from gui_helpers import close, flush, wait_loaded
 from model_fixtures import make_project, set_small_run
 from PySide6.QtCore import QTimer
 
-from segstudio.application.model_registry import active_model_path
+from segstudio.application.training.model_registry import active_model_path
 
 
 @pytest.fixture
@@ -92,6 +92,13 @@ def test_stop_ends_the_run_and_keeps_a_checkpoint(qtbot, train_window, synth):
     assert (synth[1] / "models" / "stopped" / "model.safetensors").is_file()
     assert "Stopped" in dock.message.text()
     assert dock.train_button.isEnabled() and not dock.running
+    # what was kept is said, and the progress bar stays where the run stopped (not "step 0 / 1")
+    assert f"at step {result.step} of 100000" in dock.message.text() and "Kept in models/stopped" in dock.message.text()
+    assert "training_state.pt" in dock.message.text() and " MB" in dock.message.text()
+    assert dock.progress.value() == result.step >= 2 and dock.progress.maximum() == 100000
+    assert "kept in models/stopped" in dock.speed_label.text() and "MB" in dock.speed_label.text()
+    assert dock.chart.loss.count() >= 2  # the run's own curve stays (the model became the active one)
+    assert train_window.model_features.active == synth[1] / "models" / "stopped"
 
 
 def test_corrupt_image_error_reaches_the_dock(qtbot, train_window, synth):
@@ -134,7 +141,7 @@ def test_edits_during_training_do_not_change_the_run_and_close_stops_it(qtbot, t
     dock = train_window.model_features.train_dock
     set_small_run(dock, length=100000, unit="steps", name="closing")
     assert dock.start()
-    snapshot = dock.job.project
+    snapshot = train_window.model_features.training.snapshot
     original = snapshot.load_mask(snapshot.entries[0]).copy()
     # the user keeps painting and saving the same image meanwhile
     session = train_window.session

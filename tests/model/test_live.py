@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from segstudio.application.live_session import LiveSession
+from segstudio.application.live.live_session import LiveSession
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.model.segformer import SegFormer
 from segstudio.model.training.live import LiveTrainer

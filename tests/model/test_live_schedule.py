@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from segstudio.application.live_session import LiveSession, meaningful_change
+from segstudio.application.live.live_session import LiveSession, meaningful_change
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.model.segformer import SegFormer
 from segstudio.model.training.live import LiveTrainer

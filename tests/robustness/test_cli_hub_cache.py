@@ -155,7 +155,7 @@ def test_a_pipe_among_the_refs_does_not_block_finding_a_cached_model(served, che
 
 
 def test_the_models_dock_lists_a_model_whose_ref_is_hostile(served, monkeypatch):
-    from segstudio.application.pretrained import rows
+    from segstudio.application.training.pretrained import rows
     from segstudio.model.weights import catalogue
 
     repo = Path(__file__).resolve().parents[2]

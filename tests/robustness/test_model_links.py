@@ -82,7 +82,7 @@ def test_overwrite_replaces_a_link_planted_at_a_file_name_not_its_target(project
 
 @pytest.mark.parametrize("layout", ["models", "model"])
 def test_live_mode_never_saves_through_a_link(project, layout):
-    from segstudio.application.live_session import LiveSession
+    from segstudio.application.live.live_session import LiveSession
     from segstudio.core.paths import LinkedStateFolderError
     from segstudio.core.project import Project
     from segstudio.model.training.live import LiveTrainer
@@ -101,7 +101,7 @@ def test_live_mode_never_saves_through_a_link(project, layout):
 
 
 def test_prediction_cache_is_not_written_through_a_link(tmp_path):
-    from segstudio.application.prediction_cache import cache_folder, store, store_scores
+    from segstudio.application.review.prediction_cache import cache_folder, store, store_scores
 
     outside = tmp_path / "outside"
     outside.mkdir()

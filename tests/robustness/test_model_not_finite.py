@@ -55,7 +55,7 @@ def test_predict_and_model_info_refuse(tmp_path, capsys, case):
 
 
 def test_the_windows_runner_refuses_a_nan_model(tmp_path):
-    from segstudio.application.model_runner import ModelRunner
+    from segstudio.application.review.model_runner import ModelRunner
     from segstudio.core.errors import CheckpointError
 
     model = tiny_model(tmp_path / "save" / "models" / "m")

@@ -81,7 +81,7 @@ def test_a_sam_config_that_is_a_pipe_does_not_block(tmp_path):
 
 @pytest.mark.parametrize("name", ["config.json", "history.json"])
 def test_the_models_dock_lists_a_model_whose_files_are_pipes(tmp_path, name):
-    from segstudio.application.model_registry import list_models
+    from segstudio.application.training.model_registry import list_models
 
     folder = tiny_model(tmp_path / "models" / "m")
     (folder / name).unlink(missing_ok=True)
@@ -91,8 +91,8 @@ def test_the_models_dock_lists_a_model_whose_files_are_pipes(tmp_path, name):
 
 
 def test_cached_prediction_scores_that_are_a_pipe_do_not_block(tmp_path):
-    from segstudio.application.model_runner import ModelRunner
-    from segstudio.application.prediction_cache import cache_folder
+    from segstudio.application.review.model_runner import ModelRunner
+    from segstudio.application.review.prediction_cache import cache_folder
 
     model = tiny_model(tmp_path / "save" / "models" / "m")
     image = photo(tmp_path / "images" / "a.jpg")
@@ -123,8 +123,8 @@ def test_a_giant_image_list_is_one_line(tmp_path, capsys):
 
 
 def test_a_hostile_history_reaches_the_window_as_plain_values(tmp_path):
-    from segstudio.application.model_registry import record_for
-    from segstudio.application.review_metrics import last_validation
+    from segstudio.application.review.review_metrics import last_validation
+    from segstudio.application.training.model_registry import record_for
     from segstudio.model.training.history import read_history
 
     folder = tiny_model(tmp_path / "m")
@@ -143,7 +143,7 @@ def test_a_hostile_history_reaches_the_window_as_plain_values(tmp_path):
 
 def test_an_active_model_that_is_a_pipe_is_refused_by_the_windows_runner(tmp_path):
     """A received project's project.json may name any path as its active model."""
-    from segstudio.application.model_runner import ModelRunner
+    from segstudio.application.review.model_runner import ModelRunner
     from segstudio.core.errors import CheckpointError
 
     image = photo(tmp_path / "images" / "a.jpg")

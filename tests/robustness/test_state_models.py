@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from segstudio.application.model_registry import delete_model, list_models
+from segstudio.application.training.model_registry import delete_model, list_models
 from segstudio.core.errors import SaveError
 from segstudio.core.project import Project
 

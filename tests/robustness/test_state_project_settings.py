@@ -8,9 +8,9 @@ import json
 import pytest
 from cli_helpers import photo
 
-from segstudio.application.model_registry import active_model_path
-from segstudio.application.review_rules import project_aliases
-from segstudio.application.scribbles import unpainted_value
+from segstudio.application.live.scribbles import unpainted_value
+from segstudio.application.review.review_rules import project_aliases
+from segstudio.application.training.model_registry import active_model_path
 from segstudio.core.project import Project
 
 HOSTILE = {

@@ -114,9 +114,10 @@ def _run(out: Path, tmp: Path) -> int:
     small = SegFormerConfig(hidden_sizes=(32, 64, 128, 160), depths=(1, 1, 1, 1), num_heads=(1, 2, 4, 5),
                             sr_ratios=(8, 4, 2, 1), decoder_hidden_size=128, num_labels=8,
                             drop_path_rate=0.0, classifier_dropout=0.0)
-    build = type(dock).build_config  # the form's settings, with the small model and its recipe
-    dock.build_config = lambda: replace(build(dock), model_config=small, lr=2e-3, class_weights=True,
-                                        scale_range=(0.75, 1.5))
+    training = dock.training
+    build = type(training).config  # the form's settings, with the small model and its recipe
+    training.config = lambda values, name="": replace(build(training, values, name), model_config=small, lr=2e-3,
+                                                      class_weights=True, scale_range=(0.75, 1.5))
     dock.size_box.setValue(256)
     dock.batch_box.setValue(2)
     dock.unit_box.setCurrentText("epochs")

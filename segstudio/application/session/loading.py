@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from segstudio.application.scribbles import unpainted_value
+from segstudio.application.live.scribbles import unpainted_value
 from segstudio.application.session.recovery_store import RecoveryStore
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError

@@ -21,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 
-from segstudio.application.review_rules import AcceptMode, accepted_label
+from segstudio.application.review.review_rules import AcceptMode, accepted_label
 from segstudio.core.assist.grabcut import GrabCutResult, clip_box, grabcut_box, grabcut_refine
 from segstudio.core.assist.preview import bounding_rect, proposal_map, stroke_mask
 from segstudio.core.assist.wand import WandSession

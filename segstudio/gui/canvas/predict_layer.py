@@ -2,26 +2,23 @@
 
 View modes: the mask only, the prediction only, both, or the error map of prediction against the
 painted mask (``core.overlay.error_map``), optionally restricted to one class (the review table
-selects it). Accepting copies the prediction into the mask as one undo step
-(``Document.set_label``) by the rules of ``application.review_rules``.
+selects it). What it shows is the window's ReviewController's prediction (already in the project's
+classes); accepting it into the mask is the controller's too.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QAction
 
-from segstudio.application.review_rules import (
-    AcceptMode,
-    accepted_label,
-    class_error_map,
-    prediction_in_project,
-    project_aliases,
-)
-from segstudio.application.scribbles import unpainted_value
+from segstudio.application.review.review_rules import class_error_map
 from segstudio.core import overlay
+from segstudio.core.document import Document
+from segstudio.gui.canvas.canvas import Canvas
 from segstudio.gui.canvas.overlay_layer import OverlayLayer
 from segstudio.gui.docks.error_legend import ErrorLegend
 
@@ -38,16 +35,19 @@ class PredictionLayer(QObject):
 
     changed = Signal()  # prediction, mode or highlighted class changed (review dock refreshes)
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, canvas: Canvas, show_mask: QAction, document: Callable[[], Document | None],
+                 parent: QObject | None = None) -> None:
+        """``show_mask``: the window's toggle of the mask layer (kept in step with the view);
+        ``document``: the document on screen."""
+        super().__init__(parent)
+        self.canvas, self.show_mask, self.document = canvas, show_mask, document
         self.layer = OverlayLayer("prediction", opacity=0.6)
-        window.canvas.add_layer(self.layer)
+        canvas.add_layer(self.layer)
         self.mode = ViewMode.BOTH
         self.shown = True
         self.highlight: int | None = None
         self.highlight_name: str | None = None
-        self.legend = ErrorLegend(window.canvas.viewport())
+        self.legend = ErrorLegend(canvas.viewport())
         self.legend.clear_filter.connect(lambda: self.set_highlight(None))
         self._outline: tuple[np.ndarray, np.ndarray] | None = None  # (labels, their outline)
         self.labels: np.ndarray | None = None  # in project class indices, for the shown image
@@ -56,10 +56,9 @@ class PredictionLayer(QObject):
         self.layer.visible = False
 
     # --- content ---------------------------------------------------------------------------------
-    def set_prediction(self, result, project) -> None:
-        """Show ``result`` (a PredictionResult for the image on screen) in project classes."""
-        self.labels = prediction_in_project(result.labels, result.class_names, list(project.classes.names),
-                                            project_aliases(project))
+    def set_labels(self, labels: np.ndarray) -> None:
+        """Show ``labels``: the prediction of the image on screen in the project's classes."""
+        self.labels = labels
         self.refresh()
 
     def clear(self) -> None:
@@ -70,7 +69,7 @@ class PredictionLayer(QObject):
 
     @property
     def available(self) -> bool:
-        document = self.window.session.document
+        document = self.document()
         return self.labels is not None and document is not None and document.label.shape == self.labels.shape
 
     def set_lut(self, rgba_lut: np.ndarray) -> None:
@@ -94,7 +93,7 @@ class PredictionLayer(QObject):
 
     def set_opacity(self, opacity: float) -> None:
         self.layer.opacity = max(0.0, min(1.0, float(opacity)))
-        self.window.canvas.viewport().update()
+        self.canvas.viewport().update()
 
     def set_highlight(self, class_index: int | None, name: str | None = None) -> None:
         """Show the errors of one class (None: all classes) in the error map."""
@@ -108,9 +107,8 @@ class PredictionLayer(QObject):
         show = self.available and self.shown and self.mode is not ViewMode.MASK
         # With the prediction hidden (T), the mask comes back whatever the view: never a bare photo.
         mask_visible = self.mode in (ViewMode.MASK, ViewMode.BOTH) or not show
-        action = self.window.actions["show_mask"]
-        if action.isChecked() != mask_visible:
-            action.setChecked(mask_visible)  # the window's own toggle keeps its state in step
+        if self.show_mask.isChecked() != mask_visible:
+            self.show_mask.setChecked(mask_visible)  # the window's own toggle keeps its state in step
         if show and self.mode is ViewMode.ERRORS:
             self._refresh_errors()
         elif show:
@@ -122,7 +120,7 @@ class PredictionLayer(QObject):
             self.legend.show_for(self.highlight_name)
         else:
             self.legend.hide()
-        self.window.canvas.viewport().update()
+        self.canvas.viewport().update()
         self.changed.emit()
 
     def _outlined(self) -> np.ndarray:
@@ -138,20 +136,7 @@ class PredictionLayer(QObject):
         self.changed.emit()
 
     def _refresh_errors(self) -> None:
-        if not self.available:
+        document = self.document()
+        if not self.available or document is None or self.labels is None:
             return
-        self.layer.set_rgba(class_error_map(self.labels, self.window.session.document.label, self.highlight))
-
-    # --- accept ----------------------------------------------------------------------------------
-    def accept(self, mode: AcceptMode, class_index: int = 1) -> bool:
-        """Copy the prediction into the mask as one undo step; False when nothing changed."""
-        document = self.window.session.document
-        if not self.available or document is None:
-            return False
-        self.window.tools.cancel()
-        unpainted = unpainted_value(self.window.session.project)
-        new = accepted_label(document.label, self.labels, mode, class_index, unpainted)
-        if document.set_label(new) is None:
-            return False
-        self.window.tools.edit_finished.emit()  # autosave and class counts, like any other edit
-        return True
+        self.layer.set_rgba(class_error_map(self.labels, document.label, self.highlight))

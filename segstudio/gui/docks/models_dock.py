@@ -1,4 +1,8 @@
-"""The models dock: the project's trained models, the active one, public checkpoints, deletion."""
+"""The models dock: the project's trained models, the active one, public checkpoints, deletion.
+
+Which model is active is the window's :class:`ActiveModel` (one place sets it and says so); the
+dock lists the models, asks it to change, and follows its ``changed`` event.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import math
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -21,13 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segstudio.application.model_registry import (
+from segstudio.application.training.active_model import ActiveModel
+from segstudio.application.training.model_registry import (
     ModelRecord,
     active_model_path,
     delete_model,
     list_models,
     record_for,
-    set_active_model,
 )
 from segstudio.core.errors import SegStudioError
 from segstudio.gui.docks.dock_body import scrolling
@@ -44,14 +48,13 @@ def ask_checkpoint(parent: QWidget | None, start: str = "") -> str | None:
 
 
 class ModelsDock(QDockWidget):
-    """Lists models; ``active_changed`` carries the new active model path (or None)."""
+    """Lists models and changes the active one through ``active_model``."""
 
-    active_changed = Signal(object)
-
-    def __init__(self, parent: QWidget | None = None, pool=None) -> None:
+    def __init__(self, active_model: ActiveModel, parent: QWidget | None = None, pool=None) -> None:
         """``pool``: where public checkpoints are downloaded (the window's); without one, no catalogue."""
         super().__init__("Models", parent)
         self.setObjectName("models_dock")
+        self.active_model = active_model
         self.project = None
         self.read_only: str | None = None  # why models cannot be deleted or switched (see Session)
         self.records: list[ModelRecord] = []
@@ -91,6 +94,7 @@ class ModelsDock(QDockWidget):
         self.tree.itemDoubleClicked.connect(lambda item, column: self.use_selected())
         self._update_buttons()
         self.tree.itemSelectionChanged.connect(self._update_buttons)
+        active_model.changed.connect(lambda path: self.refresh())
 
     # --- content ---------------------------------------------------------------------------------
     def set_project(self, project) -> None:
@@ -147,12 +151,9 @@ class ModelsDock(QDockWidget):
         if self.project is None or self._refuse_read_only():
             return
         try:
-            set_active_model(self.project, path)
-        except OSError as exc:
+            self.active_model.set(path)  # the list follows its announcement
+        except (OSError, SegStudioError) as exc:
             dialogs.error(self, "Cannot save the active model", str(exc))
-            return
-        self.refresh()
-        self.active_changed.emit(self.active)
 
     def use_selected(self) -> None:
         record = self.selected()
@@ -183,7 +184,7 @@ class ModelsDock(QDockWidget):
             dialogs.error(self, "Cannot delete model", str(exc))
         self.refresh()
         if was_active:
-            self.active_changed.emit(None)
+            self.active_model.announce()  # no active model any more
 
     def _update_buttons(self) -> None:
         has = self.selected() is not None

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segstudio.application.pretrained import PretrainedRow, download, licence_question, rows
+from segstudio.application.training.pretrained import PretrainedRow, download, licence_question, rows
 from segstudio.gui.window import dialogs
 from segstudio.gui.workers.progress_job import start_job
 from segstudio.model.weights.hub import DownloadCancelled

@@ -1,7 +1,7 @@
 """The review dock: prediction controls and per-class metrics of the prediction against the mask.
 
 Two tables: "This image" (IoU, accuracy and pixel counts of the current prediction against the
-painted mask, computed off the GUI thread by ``application.review_metrics``) and "Validation"
+painted mask, computed by the window's ReviewController off the GUI thread) and "Validation"
 (per-class IoU of the active model's last validation, from its history.json). Both sort numerically;
 a class with no pixels shows "—" and sorts last. Clicking a class of "This image" shows its errors
 on the canvas.
@@ -10,9 +10,7 @@ on the canvas.
 from __future__ import annotations
 
 import math
-from concurrent.futures import Future
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -34,19 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segstudio.application.review_metrics import (
-    DASH,
-    format_ratio,
-    has_painting,
-    last_validation,
-    metrics_of,
-    summary_text,
-)
-from segstudio.application.review_rules import AcceptMode
+from segstudio.application.review.controller import NO_PREDICTION, ImageMetrics
+from segstudio.application.review.review_metrics import DASH, format_ratio, last_validation
+from segstudio.application.review.review_rules import AcceptMode
 from segstudio.core.metrics import SegMetrics
 from segstudio.gui.canvas.predict_layer import ViewMode
 from segstudio.gui.docks.dock_body import scrolling
-from segstudio.gui.workers.background import BackgroundPool
 
 _VALUE = Qt.ItemDataRole.UserRole
 
@@ -89,16 +80,11 @@ class ReviewDock(QDockWidget):
     sort_changed = Signal(bool)
     class_clicked = Signal(object)  # class index, or None for all classes
 
-    def __init__(self, parent: QWidget | None = None, pool: BackgroundPool | None = None) -> None:
-        """``pool``: where the metrics are computed (the window's); without one the dock makes its
-        own and shuts it down in :meth:`shutdown`."""
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Review", parent)
         self.setObjectName("review_dock")
         self.class_names: list[str] = []
         self.colours: list[tuple[int, int, int]] = []
-        self._own_pool = pool is None
-        self._pool = pool if pool is not None else BackgroundPool("metrics", 1, self)
-        self._token = 0
         self.metrics: SegMetrics | None = None
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -218,32 +204,17 @@ class ReviewDock(QDockWidget):
         self.accept_requested.emit(mode, self.accept_class.currentIndex() + 1)
 
     # --- this image ------------------------------------------------------------------------------
-    def update_image(self, mask: np.ndarray | None, prediction: np.ndarray | None) -> None:
-        """Recompute the table for this image (on a worker thread; copies taken now)."""
-        self._token += 1
-        if mask is None or prediction is None or mask.shape != prediction.shape or not self.class_names:
-            self.metrics = None
-            self._fill_image_table(None)
-            return
-        if not has_painting(mask):
-            self.metrics = None
-            self._fill_image_table(None, "No painted mask to compare with yet: accept the prediction "
-                                         "or paint, then review")
-            return
-        token, n = self._token, len(self.class_names)
-        self._pool.submit(metrics_of, mask.copy(), prediction, n, on_done=lambda f: self._on_metrics(token, f))
+    def show_metrics(self, shown: ImageMetrics) -> None:
+        """The review of this image (the controller's ``metrics_changed``)."""
+        self.metrics = shown.metrics
+        self._fill_image_table(shown.metrics, shown.text)
 
-    def _on_metrics(self, token: int, future: Future) -> None:
-        if token == self._token and not future.cancelled() and future.exception() is None:
-            self.metrics = future.result()
-            self._fill_image_table(self.metrics)
-
-    def _fill_image_table(self, metrics: SegMetrics | None, empty_text: str = "No prediction for this image") -> None:
+    def _fill_image_table(self, metrics: SegMetrics | None, text: str = NO_PREDICTION) -> None:
         table = self.image_table
         table.setSortingEnabled(False)
         table.setRowCount(0)
         if metrics is None:
-            self.image_summary.setText(empty_text)
+            self.image_summary.setText(text)
             table.setSortingEnabled(True)
             return
         for i, name in enumerate(self.class_names):
@@ -255,7 +226,7 @@ class ReviewDock(QDockWidget):
             table.setItem(row, 3, _count_item(int(metrics.gt_pixels[i])))
             table.setItem(row, 4, _count_item(int(metrics.pred_pixels[i])))
         table.setSortingEnabled(True)
-        self.image_summary.setText(summary_text(metrics.miou, metrics.pixel_accuracy))
+        self.image_summary.setText(text)
 
     def _name_item(self, index: int, name: str) -> QTableWidgetItem:
         item = NumberItem(float(index), name)  # sorts in class order
@@ -293,9 +264,3 @@ class ReviewDock(QDockWidget):
             table.setItem(row, 1, _ratio_item(value))
         table.setSortingEnabled(True)
         self.val_summary.setText(summary.text)
-
-    def shutdown(self) -> None:
-        """Stop computing metrics; the pool is shut down here only when this dock made it."""
-        self._token += 1
-        if self._own_pool:
-            self._pool.shutdown()

@@ -1,21 +1,21 @@
-"""The training dock: settings, one Train/Stop button, progress, live curves, per-class IoU.
+"""The training dock: a view over the window's :class:`TrainingController` (settings, Train/Stop,
+progress, live curves, per-class IoU).
 
-Train snapshots the labelled masks (the open image is saved first if it has unsaved edits; see
-train_snapshot) and runs a :class:`~segstudio.application.train_run.TrainRun` on the dock's
-background pool (train_worker), so painting goes on meanwhile. The form's options, limits and
-defaults come from the options table (segstudio.model.training.options), as the command line's do;
-they are remembered in QSettings. Results (the model folder with config.json and history.json)
-are written by the engine, so the curves of the active model come back after a restart
-(:meth:`show_history`).
+The form becomes the controller's request (its options, limits and defaults come from the options
+table, segstudio.model.training.options, as the command line's do; remembered in QSettings); the
+controller writes the queued saves, snapshots the masks, runs the job and decides the active model,
+and its events become the chart, the tables, the progress line and the message, including what a
+stopped run kept. Results (the model folder with config.json and history.json) are written by the
+engine, so the curves of the active model come back after a restart (:meth:`show_history`).
 """
 
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
+from typing import Protocol
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -36,14 +36,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segstudio.application.train_run import TrainRun
-from segstudio.application.train_snapshot import take_snapshot
+from segstudio.application.training.controller import TrainingController
+from segstudio.application.training.run_outcome import RunOutcome, RunStarted, format_eta
 from segstudio.gui.docks.dock_body import scrolling
 from segstudio.gui.docks.review_dock import NumberItem, _ratio_item
 from segstudio.gui.docks.train_chart import TrainChart
 from segstudio.gui.workers.device_info import describe_async
-from segstudio.gui.workers.train_worker import start_training
 from segstudio.model.training.options import DEFAULT_STEPS, MAX_STEPS, TrainOption, option
+from segstudio.model.training.types import EpochSummary, TrainConfig, TrainProgress
 
 VARIANT_ITEMS = [("Auto: pretrained B0 if cached", "auto"),
                  ("SegFormer B0 from scratch (fastest)", "b0"), ("SegFormer B1 from scratch", "b1"),
@@ -54,14 +54,6 @@ BROWSE_FILE, BROWSE_FOLDER = "@file", "@folder"
 LOSSES = [("Cross-entropy", "ce"), ("Cross-entropy + Dice", "ce+dice"), ("Focal", "focal")]
 DEVICE_NAMES = {"auto": "Auto", "cuda": "CUDA GPU", "mps": "Apple MPS", "cpu": "CPU"}  # the table's choices
 LENGTH_UNITS = ("epochs", "steps")  # one row of the form: the two exclusive options of the table
-
-
-def format_eta(seconds: float) -> str:
-    if not math.isfinite(seconds) or seconds < 0:
-        return "?"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def ask_model_source(parent: QWidget | None, folder: bool, start: str = "") -> str | None:
@@ -79,23 +71,27 @@ def _spin_box(opt: TrainOption, suffix: str = "") -> QSpinBox:
                     value=int(opt.default), suffix=suffix)
 
 
+class TrainSettings(Protocol):
+    """Where the form is remembered (the window's QSettings)."""
+
+    def train_options(self) -> dict: ...
+
+    def set_train_options(self, values: dict) -> None: ...
+
+
 class TrainDock(QDockWidget):
-    """Settings and progress of one training run at a time."""
+    """Settings and progress of the training controller's run."""
 
     run_started = Signal()
-    run_finished = Signal(object)  # TrainResult
+    run_finished = Signal(object)  # RunOutcome
     _device_text = Signal(str)
 
-    def __init__(self, window) -> None:
-        super().__init__("Training", window)
+    def __init__(self, training: TrainingController, settings: TrainSettings, parent: QWidget | None = None) -> None:
+        super().__init__("Training", parent)
         self.setObjectName("train_dock")
-        self.window = window
-        self.pool = window.pools.pool("train")  # one run at a time; shut down with the window's pools
-        self.job: TrainRun | None = None  # the run in progress
-        self._starting = False  # Train was clicked: the queued saves are being written first
-        self.active_model: Path | None = None  # for "Continue the active model"
+        self.training = training
+        self.settings = settings
         self.class_names: list[str] = []
-        self._started = 0.0
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -147,9 +143,22 @@ class TrainDock(QDockWidget):
         self.train_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self._device_text.connect(self.device_label.setText)
+        self.model_box.currentIndexChanged.connect(lambda index: self._source_changed())
         self._restore_settings()
         self._describe_device()
         self._show_settings(True)
+        self._source_changed()
+        self._follow(training)
+
+    def _follow(self, training: TrainingController) -> None:
+        """The controller's events become the dock's state."""
+        training.starting.connect(self._on_starting)
+        training.not_started.connect(self._on_not_started)
+        training.started.connect(self._on_started)
+        training.progress.connect(self._on_progress)
+        training.epoch.connect(self._on_epoch)
+        training.stopping.connect(self._on_stopping)
+        training.finished.connect(self._on_finished)
 
     # --- settings form ---------------------------------------------------------------------------
     def _build_form(self) -> QFormLayout:
@@ -232,8 +241,8 @@ class TrainDock(QDockWidget):
         data = self.model_box.itemData(index)
         if data not in (BROWSE_FILE, BROWSE_FOLDER):
             return
-        project = self.window.session.project
-        path = ask_model_source(self, data == BROWSE_FOLDER, str(project.save_dir) if project else "")
+        save_dir = self.training.save_dir
+        path = ask_model_source(self, data == BROWSE_FOLDER, str(save_dir) if save_dir is not None else "")
         if path:
             self.set_model_source(path)
         else:
@@ -260,16 +269,22 @@ class TrainDock(QDockWidget):
     def model_source(self) -> str:
         return str(self.model_box.currentData())
 
+    def _source_changed(self) -> None:
+        """The controller knows where the next run starts (live mode starts from it too)."""
+        source = self.model_source()
+        if source not in (BROWSE_FILE, BROWSE_FOLDER):
+            self.training.start_from = source
+
     def _describe_device(self) -> None:
         """Which GPU (or how many CPU threads) the device choice means (never blocks: device_info)."""
         self.device_label.setText("detecting…")
         describe_async(str(self.device_box.currentData()), self._device_text.emit)
 
     def _restore_settings(self) -> None:
-        self.set_form(self.window.settings.train_options())
+        self.set_form(self.settings.train_options())
 
     def save_settings(self) -> None:
-        self.window.settings.set_train_options(self.form_values())
+        self.settings.set_train_options(self.form_values())
 
     def form_values(self) -> dict:
         """The form as ``{option name: value}`` of the options table's form options (``init`` may be
@@ -303,92 +318,33 @@ class TrainDock(QDockWidget):
         self.lr_edit.setText("" if values["lr"] is None else f"{values['lr']:g}")
         self.device_box.setCurrentIndex(max(0, self.device_box.findData(values["device"])))
 
-    def build_config(self):
+    def build_config(self) -> TrainConfig:
         """The TrainConfig of the form (ValueError with a readable message for a bad field)."""
-        from segstudio.model.training.types import TrainConfig
-        fields = self.form_values()
-        if fields["init"] == "@active":
-            if self.active_model is None:
-                raise ValueError("there is no active model to continue: choose a variant or a checkpoint")
-            fields["init"] = str(self.active_model)
-        source = fields["init"]
-        base = Path(source).stem if Path(source).exists() else source
-        name = self.name_edit.text().strip() or f"{base}-{time.strftime('%Y%m%d-%H%M%S')}"
-        return TrainConfig(**fields, name=name)
+        return self.training.config(self.form_values(), self.name_edit.text())
 
     # --- running ---------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
         """True from the click on Train (the saves are written first) until the run has ended."""
-        return self.job is not None or self._starting
+        return self.training.running
 
     def start(self) -> bool:
-        """Snapshot the masks and start a run; False (with the reason shown) when it cannot start."""
-        if self.running:
-            return False
-        session = self.window.session
-        project = session.project
-        if project is None:
-            self.show_message("Open a folder of images first.", error=True)
-            return False
-        if session.read_only:  # a run writes into models/ and the project settings
-            self.show_message(f"The project is {session.read_only}; train from that window.", error=True)
-            return False
+        """Ask the controller for a run of the form; False (with the reason shown) when refused."""
         try:
-            config = self.build_config()
+            values = self.form_values()
         except ValueError as exc:
             self.show_message(str(exc), error=True)
             return False
+        refusal = self.training.start(values, self.name_edit.text())
+        if refusal is not None:
+            self.show_message(refusal.text, error=refusal.error)
+            return False
         self.save_settings()
-        if session.dirty:
-            session.save_async()  # the open image's latest strokes are part of the run
-        self._set_running(True)
-        self._starting = True
-        self.show_message("Writing the last strokes before the run…")
-        session.flush(lambda: self._begin(project, config))  # the snapshot follows the queued saves
         return True
 
-    def _begin(self, project, config) -> None:
-        """The queued saves have answered: snapshot the masks on disk and start the run."""
-        self._starting = False
-        if project is not self.window.session.project:  # another folder was opened meanwhile
-            self._set_running(False)
-            self.show_message("Another folder was opened: the run did not start.", error=True)
-            return
-        try:
-            snapshot = take_snapshot(project)
-        except OSError as exc:
-            self._set_running(False)
-            self.show_message(f"Cannot prepare the training data in {project.save_dir}: {exc}", error=True)
-            return
-        self.class_names = list(project.classes.names)
-        self.job = TrainRun(snapshot, config)
-        self.chart.clear()
-        self.iou_table.setRowCount(0)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.speed_label.setText("preparing…")
-        self.show_message(f"Training {config.name} on {len(snapshot.entries)} labelled image(s)…")
-        self._started = time.monotonic()
-        start_training(self.pool, self.job, self._on_progress, self._on_epoch, self._on_finished)
-        self.run_started.emit()
-
     def stop(self) -> None:
-        """End the run after the current batch (the checkpoint is kept)."""
-        if self.job is not None:
-            self.job.request_stop()
-            self.stop_button.setEnabled(False)
-            self.speed_label.setText("stopping after this batch…")
-
-    def stop_and_wait(self, timeout: float = 60.0) -> bool:
-        """Stop and wait (processing events) until the run has ended; False on timeout."""
-        self.stop()
-        deadline = time.monotonic() + timeout
-        while self.job is not None and time.monotonic() < deadline:
-            QCoreApplication.processEvents()  # the result comes back through the event queue
-            if self.job is not None:
-                time.sleep(0.02)
-        return self.job is None
+        """Ask the run to end after the current batch (its model and state are kept)."""
+        self.training.stop()
 
     def _set_running(self, running: bool) -> None:
         for widget in self._inputs():
@@ -397,7 +353,29 @@ class TrainDock(QDockWidget):
         self.train_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
 
-    def _on_progress(self, p) -> None:
+    def _on_starting(self, message: str) -> None:
+        self._set_running(True)
+        self.show_message(message)
+
+    def _on_not_started(self, reason: str) -> None:
+        self._set_running(False)
+        self.show_message(reason, error=True)
+
+    def _on_started(self, started: RunStarted) -> None:
+        self.class_names = list(started.class_names)
+        self.chart.clear()
+        self.iou_table.setRowCount(0)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.speed_label.setText("preparing…")
+        self.show_message(started.text)
+        self.run_started.emit()
+
+    def _on_stopping(self) -> None:
+        self.stop_button.setEnabled(False)
+        self.speed_label.setText("stopping after this batch…")
+
+    def _on_progress(self, p: TrainProgress) -> None:
         self.progress.setRange(0, max(1, p.total_steps))
         self.progress.setValue(p.step)
         self.speed_label.setText(f"epoch {p.epoch}/{p.epochs} · {p.images_per_s:.1f} images/s · "
@@ -406,24 +384,19 @@ class TrainDock(QDockWidget):
             self.chart.set_epochs(p.epochs)
         self.chart.add_loss(p.step * p.epochs / max(1, p.total_steps), p.loss)
 
-    def _on_epoch(self, summary) -> None:
+    def _on_epoch(self, summary: EpochSummary) -> None:
         self.chart.add_miou(float(summary.epoch), summary.val_miou)
         self.fill_iou(self.class_names, summary.val_iou)
 
-    def _on_finished(self, result) -> None:
-        self.job = None
+    def _on_finished(self, outcome: RunOutcome) -> None:
+        """How the run ended; the progress bar stays where it ended, the line says what was kept."""
         self._set_running(False)
-        elapsed = format_eta(time.monotonic() - self._started)
-        notes = "".join(f"\n{note}" for note in result.notes)
-        if result.status == "finished":
-            self.show_message(f"Finished in {elapsed}: {result.message.removeprefix('finished ')}{notes}")
-        elif result.status == "stopped":
-            self.show_message(f"Stopped after {elapsed}, {result.message.removeprefix('stopped ')}. "
-                              f"The best checkpoint so far is kept.{notes}")
-        else:
-            self.show_message(f"Training failed: {result.message}", error=True)
-        self.speed_label.setText("")
-        self.run_finished.emit(result)
+        self.show_message(outcome.text, error=outcome.error)
+        if outcome.step is not None and outcome.total_steps is not None:
+            self.progress.setRange(0, max(1, outcome.total_steps))
+            self.progress.setValue(outcome.step)
+        self.speed_label.setText(outcome.line)
+        self.run_finished.emit(outcome)
 
     # --- display ---------------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:
@@ -445,9 +418,10 @@ class TrainDock(QDockWidget):
             table.setItem(row, 1, _ratio_item(math.nan if value is None else float(value)))
         table.setSortingEnabled(True)
 
-    def show_history(self, history: dict | None) -> None:
-        """Curves and last per-class IoU of a finished run (the active model's history.json)."""
-        if self.running:
+    def show_history(self, history: dict | None, folder: Path | None = None) -> None:
+        """Curves and last per-class IoU of a finished run (the active model's history.json, from
+        ``folder``); the run this dock has just shown keeps its own curves and summary."""
+        if self.running or self.training.ran(folder):
             return
         epochs = (history or {}).get("epochs") or []
         self.chart.show_history(epochs)

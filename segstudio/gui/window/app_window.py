@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
-from segstudio.application.scribbles import unpainted_value
+from segstudio.application.live.scribbles import unpainted_value
 from segstudio.application.session import navigation
 from segstudio.application.session.controller import ProjectSession
 from segstudio.application.session.edit_feed import EditFeed
@@ -282,6 +282,9 @@ class MainWindow(QMainWindow):
         if self.session.has_unsaved_snapshots() and not dialogs.confirm(
                 self, "Unsaved changes", "Some edits could not be saved. Quit anyway and lose them?"):
             self.closing.confirmed = False
+            event.ignore()
+            return
+        if not self.closing.stop(then=lambda: QTimer.singleShot(0, self, self.close)):  # runs end first
             event.ignore()
             return
         self.closing.finish(last=self._let_go)

@@ -1,38 +1,47 @@
-"""Train, predict and review inside the window: installs the docks, the prediction layer and actions.
+"""Train, predict and review inside the window: the docks, the prediction layer and the Model menu.
 
-Listed in ``app_window.PLUGINS``; :func:`install` builds one :class:`ModelFeatures` per window and
-wires the pieces: the training dock (runs), the models dock (the active model), the prediction
-service and layer (the current image, in the background), the review dock (metrics, accept,
-predict-all, uncertainty sort) and, through the window's close sequence (gui.window.closing), a
-guard that asks before a running training is stopped and a hook that stops it cleanly.
+The flows are the application controllers' (``application.training`` and ``application.review``):
+the :class:`TrainingController` owns a run from the click on Train to the model made active, the
+:class:`ReviewController` the prediction of the image on screen, its metrics, accept and
+predict-all, and :class:`ActiveModel` which model predicts. This part only turns the docks' and
+actions' events into their calls and their events into pixels: the training dock (runs), the
+models dock (the active model), the prediction layer, the review dock and the file list's order.
+It takes part in closing (gui.window.closing): a guard asks before a running training is stopped,
+a hook asks the controllers to stop and hands back the future of their end.
+
+It is given what it uses (:class:`ModelNeeds`), never the window; :func:`install` builds it from
+the window until the window assembles its parts itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QProgressDialog
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QProgressDialog
 
-from segstudio.application.model_registry import (
-    active_model_path,
-    read_history,
-    record_for,
-    replaces_active,
-    set_active_model,
-)
-from segstudio.application.review_rules import project_aliases, set_project_aliases
-from segstudio.application.train_snapshot import remove_stale_snapshots
+from segstudio.application.pools import Pools, when_all
+from segstudio.application.review.controller import BatchOutcome, ReviewController, ShownPrediction
+from segstudio.application.review.review_rules import AcceptMode, project_aliases, set_project_aliases
+from segstudio.application.session.controller import ProjectSession
+from segstudio.application.training.active_model import ActiveModel
+from segstudio.application.training.controller import TrainingController
+from segstudio.application.training.model_registry import read_history, record_for
+from segstudio.application.training.run_outcome import RunOutcome
 from segstudio.core import overlay
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
-from segstudio.gui.canvas.predict_layer import AcceptMode, PredictionLayer, ViewMode
+from segstudio.gui.canvas.canvas import Canvas
+from segstudio.gui.canvas.predict_layer import PredictionLayer, ViewMode
 from segstudio.gui.docks.models_dock import ModelsDock
 from segstudio.gui.docks.review_dock import ReviewDock
-from segstudio.gui.docks.train_dock import TrainDock
+from segstudio.gui.docks.train_dock import TrainDock, TrainSettings
 from segstudio.gui.window import class_alias_dialog, dialogs
 from segstudio.gui.window.actions import Spec
-from segstudio.gui.workers.prediction_worker import BatchPrediction, PredictionService
+from segstudio.gui.window.parts import ActionHost, ClassVisibility, CloseHooks, FileOrder, StatusFn, ToolState
 from segstudio.gui.workers.uncertainty import apply_to_file_dock
 
 ACTION_SPECS = [
@@ -50,35 +59,51 @@ ACTION_SPECS = [
 ]
 
 
-class ModelFeatures(QObject):
-    """Glue between the window and the model docks (owns no state the docks do not show)."""
+@dataclass(frozen=True)
+class ModelNeeds:
+    """What the model part uses of the window."""
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        self.train_dock = TrainDock(window)
-        self.models_dock = ModelsDock(window, pool=window.pools.pool("downloads"))
-        self.review_dock = ReviewDock(window, pool=window.pools.pool("metrics"))
-        # Tabbed with the file list: the canvas keeps its size; a dock can be dragged out at will.
+    session: ProjectSession
+    pools: Pools
+    actions: ActionHost
+    settings: TrainSettings
+    closing: CloseHooks
+    canvas: Canvas
+    tools: ToolState
+    file_dock: FileOrder
+    class_dock: ClassVisibility
+    add_dock: Callable[[QDockWidget], None]  # placed beside the file list
+    status: StatusFn
+
+
+class ModelFeatures:
+    """The controllers of training and review, and the docks and layer that show them."""
+
+    def __init__(self, needs: ModelNeeds) -> None:
+        self.needs = needs
+        session, pools = needs.session, needs.pools
+        self.active_model = ActiveModel(session)
+        self.training = TrainingController(session, pools, self.active_model)
+        self.review = ReviewController(session, pools, self.active_model,
+                                       edit_finished=lambda: needs.tools.edit_finished.emit())
+        self.train_dock = TrainDock(self.training, needs.settings)
+        self.models_dock = ModelsDock(self.active_model, pool=pools.pool("downloads"))
+        self.review_dock = ReviewDock()
         for dock in (self.train_dock, self.models_dock, self.review_dock):
-            window.add_dock(dock)
-            window.tabifyDockWidget(window.file_dock, dock)
-        window.file_dock.raise_()
-        self.service = PredictionService(self, pool=window.pools.pool("predict"))
-        self.prediction = PredictionLayer(window)
-        self.batch: BatchPrediction | None = None
-        self._watched = None  # the document whose edits refresh the error map and metrics
-        self.live_scores: dict[int, float] | None = None  # live mode's uncertainty, shown instead
+            needs.add_dock(dock)
+        self.prediction = PredictionLayer(needs.canvas, needs.actions["show_mask"], lambda: session.document)
+        self._batch_dialog: QProgressDialog | None = None
         self._build_actions()
         self._connect()
-        window.closing.add_guard(self._may_close)
-        window.closing.add_hook(self._closed)
-        if window.session.project is not None:
+        self._follow_controllers()
+        needs.closing.add_guard(self._may_close)
+        needs.closing.add_hook(self._stop)
+        if session.project is not None:
             self.project_opened()
 
     # --- wiring ----------------------------------------------------------------------------------
     def _build_actions(self) -> None:
-        actions = self.window.actions
+        actions = self.needs.actions
         menu = actions.menu("Model")
         if "Help" in actions.menus:  # keep the dict in menu-bar order (Actions.menu inserts before Help)
             actions.menus["Help"] = actions.menus.pop("Help")
@@ -90,29 +115,24 @@ class ModelFeatures(QObject):
         actions["train_stop"].setEnabled(False)
 
     def _connect(self) -> None:
-        w, a, s = self.window, self.window.actions, self.window.session
+        """The docks' and actions' events become calls."""
+        a, s = self.needs.actions, self.needs.session
         td, md, rd, p = self.train_dock, self.models_dock, self.review_dock, self.prediction
         s.project_opened.connect(self.project_opened)
-        s.image_loaded.connect(self.image_loaded)
-        s.loading_started.connect(lambda index: self._clear_prediction())
-        s.entry_changed.connect(lambda index: self._refresh_sort())
-        w.class_dock.visibility_changed.connect(lambda visible: self.update_lut())
+        s.image_loaded.connect(lambda loaded: self.update_lut())
+        self.needs.class_dock.visibility_changed.connect(lambda visible: self.update_lut())
         a["train_start"].triggered.connect(lambda: td.start())
-        a["train_stop"].triggered.connect(td.stop)
+        a["train_stop"].triggered.connect(lambda: td.stop())
         a["prediction_toggle"].toggled.connect(self.set_shown)
         a["prediction_view"].triggered.connect(self.cycle_view)
         a["prediction_accept"].triggered.connect(lambda: rd.request_accept())
         a["predict_all"].triggered.connect(self.predict_all)
         a["map_classes"].triggered.connect(self.map_classes)
         a["sort_uncertainty"].toggled.connect(rd.sort_box.setChecked)
-        td.run_started.connect(lambda: self._set_training(True))
-        td.run_finished.connect(self.training_finished)
-        md.active_changed.connect(self.active_changed)
-        md.pretrained.train_from.connect(lambda short: (td.set_model_source(short), td.raise_()))
-        td.add_downloaded_models(md.pretrained.rows)  # the list the Models dock has just read
-        md.pretrained.downloaded.connect(lambda: td.add_downloaded_models(md.pretrained.rows))
-        self.service.ready.connect(self.prediction_ready)
-        self.service.failed.connect(lambda message: rd.set_status(f"Prediction failed: {message}"))
+        if md.pretrained is not None:
+            md.pretrained.train_from.connect(lambda short: (td.set_model_source(short), td.raise_()))
+            td.add_downloaded_models(md.pretrained.rows)  # the list the Models dock has just read
+            md.pretrained.downloaded.connect(lambda: td.add_downloaded_models(md.pretrained.rows))
         rd.mode_changed.connect(self.set_view)
         rd.shown_changed.connect(a["prediction_toggle"].setChecked)
         rd.opacity_changed.connect(p.set_opacity)
@@ -122,44 +142,48 @@ class ModelFeatures(QObject):
         rd.class_clicked.connect(self.highlight_class)
         p.changed.connect(lambda: rd.set_mode(p.mode))
 
+    def _follow_controllers(self) -> None:
+        """The controllers' events become pixels."""
+        t, r = self.training, self.review
+        t.starting.connect(lambda message: self._set_training(True))
+        t.not_started.connect(lambda reason: self._set_training(False))
+        t.finished.connect(self._training_finished)
+        r.prediction_changed.connect(self._show_prediction)
+        r.mask_edited.connect(self.prediction.mask_edited)
+        r.status.connect(self.review_dock.set_status)
+        r.metrics_changed.connect(self.review_dock.show_metrics)
+        r.scores_changed.connect(self._show_scores)
+        r.batch_progress.connect(self._batch_progress)
+        r.batch_finished.connect(self._batch_finished)
+        self.active_model.changed.connect(self._active_changed)
+
     def _may_close(self) -> bool:
         """Close guard: a training run asks first (the window stays open on "no", nothing stopped)."""
-        return not self.train_dock.running or dialogs.confirm(
-            self.window, "Training in progress",
+        return not self.training.running or dialogs.confirm(
+            self.train_dock, "Training in progress",
             "A model is being trained. Stop the run and quit? The best checkpoint so far is kept.")
 
-    def _closed(self) -> None:
-        """Close hook (the close is confirmed): stop the batch and the run cleanly, then the services."""
-        if self.batch is not None:
-            self.batch.cancel()
-            self.batch.wait(30000)
-        if self.train_dock.running:
-            self.train_dock.stop_and_wait()
+    def _stop(self) -> Future:
+        """Close hook (the close is confirmed): the run and predict-all are asked to stop; the
+        future completes once both have ended (the window closes then)."""
         self.train_dock.save_settings()
-        self.service.shutdown()
-        self.review_dock.shutdown()
+        return when_all([self.training.stop(), self.review.stop()])
 
     # --- project and images ----------------------------------------------------------------------
     @property
     def project(self):
-        return self.window.session.project
+        return self.needs.session.project
 
     @property
     def active(self) -> Path | None:
-        return active_model_path(self.project)
+        return self.active_model.path
 
     def project_opened(self) -> None:
         project = self.project
-        read_only = self.window.session.read_only  # open in another window: its run may be live
-        if not self.train_dock.running and not read_only:
-            remove_stale_snapshots(project.save_dir)
         self.models_dock.set_project(project)
-        self.models_dock.read_only = read_only
+        self.models_dock.read_only = self.needs.session.read_only
         self.review_dock.set_classes(list(project.classes.names), [tuple(c) for c in project.classes.colours])
-        self.service.forget()
-        self._clear_prediction()
-        self.live_scores = None  # another project's live mode is over
-        self.active_changed(self.active, predict=False)
+        self._active_changed(self.active)
 
     def update_lut(self) -> None:
         """The prediction layer uses the mask's class colours (and visibility)."""
@@ -167,56 +191,20 @@ class ModelFeatures(QObject):
         if project is None:
             return
         lut = overlay.colour_lut(project.classes.colour_table()[: len(project.classes)],
-                                 self.window.class_dock.visible, 1.0)
+                                 self.needs.class_dock.visible, 1.0)
         lut[IGNORE_INDEX, 3] = 0
         self.prediction.set_lut(lut)
         self.review_dock.set_classes(list(project.classes.names), [tuple(c) for c in project.classes.colours])
 
-    def image_loaded(self, loaded=None) -> None:
-        document = self.window.session.document
-        if self._watched is not None:
-            self._watched.remove_listener(self._on_document_edit)
-        self._watched = document
-        if document is not None:
-            document.add_listener(self._on_document_edit)
-        self.update_lut()
-        self.request_prediction()
+    def _show_prediction(self, shown: ShownPrediction | None) -> None:
+        if shown is None:
+            self.prediction.clear()
+        else:
+            self.prediction.set_labels(shown.labels)
 
-    def _on_document_edit(self, rect) -> None:
-        self.prediction.mask_edited()
-        self._update_metrics()
-
-    def _clear_prediction(self) -> None:
-        self.service.cancel()
-        self.prediction.clear()
-        self.review_dock.update_image(None, None)
-
-    def request_prediction(self) -> None:
-        """Predict the image on screen with the active model (background; cached)."""
-        entry, model = self.window.session.entry, self.active
-        self._clear_prediction()
-        if entry is None or model is None:
-            self.review_dock.set_status("No active model: train one (Training dock) or load a checkpoint "
-                                        "(Models dock)" if model is None else "")
-            return
-        self.review_dock.set_status(f"Predicting {entry.image_path.name} with {model.name}…")
-        self.service.request(self.project.save_dir, model, entry.image_path,
-                             store=not self.window.session.read_only)
-
-    def prediction_ready(self, result) -> None:
-        entry = self.window.session.entry
-        if entry is None or entry.image_path != result.image_path or self.project is None:
-            return
-        self.prediction.set_prediction(result, self.project)
-        self.review_dock.set_status(f"{result.model_path.name}: uncertainty {result.score:.2f} "
-                                    "(0 = sure, 1 = guessing)")
-        self._update_metrics()
-        self._refresh_sort()
-
-    def _update_metrics(self) -> None:
-        document = self.window.session.document
-        self.review_dock.update_image(document.label if document is not None else None,
-                                      self.prediction.labels if self.prediction.available else None)
+    def _show_scores(self, scores: dict[int, float]) -> None:
+        if self.project is not None:
+            apply_to_file_dock(self.needs.file_dock, self.project, None, self.review_dock.sort_box.isChecked(), scores)
 
     # --- view ------------------------------------------------------------------------------------
     def set_view(self, mode: ViewMode) -> None:
@@ -225,143 +213,109 @@ class ModelFeatures(QObject):
 
     def cycle_view(self) -> None:
         self.review_dock.set_mode(self.prediction.cycle_mode())
-        self.window.statusBar().showMessage(f"View: {self.prediction.mode.value}", 2000)
+        self.needs.status(f"View: {self.prediction.mode.value}", 2000)
 
     def set_shown(self, shown: bool) -> None:
         self.prediction.set_shown(shown)
         self.review_dock.set_shown(shown)
 
-    def highlight_class(self, class_index) -> None:
+    def highlight_class(self, class_index: int | None) -> None:
         name = self.project.classes.names[class_index] if class_index is not None else None
         self.prediction.set_highlight(class_index, name)
         self.review_dock.set_mode(ViewMode.ERRORS)
-        name = name or "all classes"
-        self.window.statusBar().showMessage(f"Error map: {name}", 3000)
+        self.needs.status(f"Error map: {name or 'all classes'}", 3000)
 
     def accept(self, mode: AcceptMode, class_index: int) -> None:
-        if not self.prediction.available:
-            self.window.statusBar().showMessage("No prediction for this image to accept", 3000)
-            return
-        if self.window.session.read_only:
-            self.window.statusBar().showMessage(f"The project is {self.window.session.read_only}: "
-                                                "nothing is accepted in this window", 5000)
-            return
-        if self.prediction.accept(mode, class_index):
-            self.window.statusBar().showMessage(f"Prediction accepted ({mode.value}); Ctrl+Z undoes it", 4000)
-        else:
-            self.window.statusBar().showMessage("The prediction changes nothing here", 3000)
+        """Accept the prediction (a gesture in progress is cancelled first)."""
+        self.needs.tools.cancel()
+        self.needs.status(self.review.accept(mode, class_index), 4000)
 
     # --- models ----------------------------------------------------------------------------------
-    def active_changed(self, path: Path | None, predict: bool = True) -> None:
-        self.train_dock.active_model = path
+    def _active_changed(self, path: Path | None) -> None:
+        """The curves and the validation table follow the active model (the prediction and the
+        file list follow it in the review controller)."""
         history = read_history(path) if path is not None and path.is_dir() else None
-        self.train_dock.show_history(history)
+        self.train_dock.show_history(history, path)
         self.review_dock.set_validation(history)
-        self._refresh_sort()
-        if predict:
-            self.service.forget()
-            self.request_prediction()
 
     def map_classes(self) -> None:
         """Edit the project's aliases for the active model's classes; predictions follow at once."""
         project, active = self.project, self.active
         record = record_for(active, external=True) if active is not None else None
+        parent = self.review_dock
         if project is None or record is None or not record.class_names:
-            dialogs.info(self.window, "Map model classes", "Choose an active model first (Models dock).")
+            dialogs.info(parent, "Map model classes", "Choose an active model first (Models dock).")
             return
-        chosen = class_alias_dialog.ask_class_aliases(self.window, list(record.class_names),
+        chosen = class_alias_dialog.ask_class_aliases(parent, list(record.class_names),
                                                       list(project.classes.names), project_aliases(project))
         if chosen is None:
             return
         try:
             set_project_aliases(project, chosen)
         except (OSError, SegStudioError) as exc:
-            dialogs.error(self.window, "Map model classes", f"The mapping was not saved: {exc}")
+            dialogs.error(parent, "Map model classes", f"The mapping was not saved: {exc}")
             return
-        self.active_changed(active)
+        self.active_model.announce()  # what the model's classes mean changed
 
     def _set_training(self, running: bool) -> None:
-        self.window.actions["train_start"].setEnabled(not running)
-        self.window.actions["train_stop"].setEnabled(running)
+        self.needs.actions["train_start"].setEnabled(not running)
+        self.needs.actions["train_stop"].setEnabled(running)
 
-    def training_finished(self, result) -> None:
+    def _training_finished(self, outcome: RunOutcome) -> None:
         self._set_training(False)
-        if self.project is None:
-            return
-        folder = result.model_dir
-        save_dir = Path(self.project.save_dir).resolve()
-        inside = folder is not None and Path(folder).resolve().is_relative_to(save_dir)
-        new = record_for(Path(folder)) if inside else None
-        active = record_for(self.active) if self.active is not None else None
-        replace, why = replaces_active(new, active)
-        if why and new is not None:
-            self.train_dock.show_message(f"{self.train_dock.message.text()}\n{why}")
-        if replace:
-            set_active_model(self.project, Path(folder))
-            self.models_dock.refresh()
-            self.models_dock.select_path(Path(folder).resolve())
-            self.service.forget()
-            self.active_changed(self.active)
-        else:
-            self.models_dock.refresh()
+        self.models_dock.refresh()  # the new model is listed, active or not
+        if outcome.activated is not None:
+            self.models_dock.select_path(outcome.activated.resolve())
 
     # --- predict all, uncertainty ------------------------------------------------------------------
     def predict_all(self) -> None:
-        project, model = self.project, self.active
-        if self.window.session.read_only:  # its only product is the prediction cache, on disk
-            dialogs.error(self.window, "Predict all", f"The project is {self.window.session.read_only}.")
+        refusal = self.review.predict_all()
+        if refusal is not None:
+            show = dialogs.error if refusal.error else dialogs.info
+            show(self.review_dock, "Predict all", refusal.text)
             return
-        if project is None or model is None or self.batch is not None:
-            if model is None:
-                dialogs.info(self.window, "Predict all", "Choose an active model first (Models dock).")
+        batch = self.review.batch
+        if batch is None:  # (ended at once: the window is closing)
             return
-        paths = [e.image_path for e in project.entries if not project.is_labelled(e)]
-        if not paths:
-            dialogs.info(self.window, "Predict all", "Every image has a mask already.")
-            return
-        dialog = QProgressDialog("Predicting…", "Cancel", 0, len(paths), self.window)
+        dialog = QProgressDialog("Predicting…", "Cancel", 0, len(batch.image_paths), self.review_dock)
         dialog.setWindowTitle("Predict all unlabelled images")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
-        self.batch = BatchPrediction(self.service.runner, project.save_dir, model, paths, self,
-                                     pool=self.window.pools.pool("predict-all"))
-        self.batch.progress.connect(lambda done, total, name: (dialog.setValue(done), dialog.setLabelText(
-            f"Predicting {name} ({done + 1} of {total})…" if name else "Done")))
-        dialog.canceled.connect(self.batch.cancel)
-        self.batch.finished_batch.connect(lambda done, error: self._batch_finished(dialog, done, error))
-        self.batch.start()
+        dialog.canceled.connect(self.review.cancel_batch)
+        self._batch_dialog = dialog
 
-    def _batch_finished(self, dialog: QProgressDialog, done: int, error: str) -> None:
-        batch, self.batch = self.batch, None
-        if batch is not None:
-            batch.wait()
-            batch.deleteLater()
-        dialog.reset()
-        dialog.deleteLater()
-        self._refresh_sort()
-        message = f"{done} image(s) predicted; the file list shows how unsure the model is"
-        if error:
-            message += f" — last problem: {error}"
-        self.window.statusBar().showMessage(message, 10000)
+    def _batch_progress(self, done: int, total: int, name: str) -> None:
+        dialog = self._batch_dialog
+        if dialog is not None:
+            dialog.setValue(done)
+            dialog.setLabelText(f"Predicting {name} ({done + 1} of {total})…" if name else "Done")
+
+    def _batch_finished(self, outcome: BatchOutcome) -> None:
+        dialog, self._batch_dialog = self._batch_dialog, None
+        if dialog is not None:
+            dialog.canceled.disconnect(self.review.cancel_batch)
+            dialog.reset()
+            dialog.deleteLater()
+        self.needs.status(outcome.text, 10000)
 
     def _sort_toggled(self, sort: bool) -> None:
-        action = self.window.actions["sort_uncertainty"]
+        action = self.needs.actions["sort_uncertainty"]
         if action.isChecked() != sort:
             action.setChecked(sort)
-        self._refresh_sort()
-
-    def set_live_scores(self, scores: dict[int, float] | None) -> None:
-        """Show (and sort by) live mode's scores, by entry index; None: the active model's again."""
-        self.live_scores = scores
-        self._refresh_sort()
-
-    def _refresh_sort(self) -> None:
-        if self.project is None:
-            return
-        apply_to_file_dock(self.window.file_dock, self.project, self.active,
-                           self.review_dock.sort_box.isChecked(), self.live_scores)
+        self.review.refresh_scores()
 
 
 def install(window) -> ModelFeatures:
-    window.model_features = ModelFeatures(window)
+    """Build the model part from ``window`` (until the window assembles its parts itself)."""
+
+    def add_dock(dock: QDockWidget) -> None:  # tabbed with the file list: the canvas keeps its size
+        window.add_dock(dock)
+        window.tabifyDockWidget(window.file_dock, dock)
+
+    needs = ModelNeeds(window.session, window.pools, window.actions, window.settings, window.closing, window.canvas,
+                       window.tools, window.file_dock, window.class_dock, add_dock,
+                       lambda text, ms: window.statusBar().showMessage(text, ms))
+    window.model_features = ModelFeatures(needs)
+    window.file_dock.raise_()
     return window.model_features
+

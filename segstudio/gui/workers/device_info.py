@@ -17,7 +17,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QCoreApplication, QProcess
 
 from segstudio.application.runtime import describe_device_here, probe_answer, probe_arguments
-from segstudio.application.train_run import gui_thread_count
+from segstudio.application.training.train_run import gui_thread_count
 
 _cache: dict[str, str] = {}
 _pending: dict[str, tuple[QProcess, list]] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segstudio.application.prediction_cache import scores_by_index, uncertainty_order
+from segstudio.application.review.prediction_cache import scores_by_index, uncertainty_order
 
 
 def score_suffix(score: float) -> str:

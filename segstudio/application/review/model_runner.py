@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from segstudio.application import prediction_cache
+from segstudio.application.review import prediction_cache
 from segstudio.application.runtime import import_torch
 from segstudio.core.errors import SegStudioError
 from segstudio.core.images import load_image
@@ -47,7 +48,7 @@ class ModelRunner:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: tuple[str, float] | None = None
-        self._predictor = None
+        self._predictor: Any = None  # a model.predictor.Predictor (torch) once loaded
         self._names: list[str] = []
 
     def predictor(self, model_path: Path):

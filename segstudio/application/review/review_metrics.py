@@ -61,7 +61,7 @@ def last_validation(history: dict | None, class_names: list[str]) -> ValidationS
     ``class_names`` (the project's) stand in for a history that does not record them.
     """
     epochs = (history or {}).get("epochs") or []
-    if not epochs:
+    if history is None or not epochs:
         return None
     last = epochs[-1]
     names = [str(n) for n in (history.get("class_names") or class_names)]

@@ -18,10 +18,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from segstudio.application.prediction_cache import cache_folder, store_scores
+from segstudio.application.review.prediction_cache import cache_folder, store_scores
 from segstudio.application.runtime import collections_deferred
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
@@ -61,10 +62,10 @@ class LiveSession:
     """Samples and cycles for one project; ``trainer`` is a :class:`segstudio.model.training.live.LiveTrainer`
     (made on the worker, where importing torch cannot freeze the window)."""
 
-    def __init__(self, project, make_trainer: Callable[[], object]) -> None:
+    def __init__(self, project, make_trainer: Callable[[], Any]) -> None:
         self.project = project
         self._make_trainer = make_trainer
-        self.trainer = None
+        self.trainer: Any = None  # a LiveTrainer once the first cycle made it
         self._cache: dict[Path, tuple[float, np.ndarray, np.ndarray]] = {}
         self._screen: tuple[Path | None, np.ndarray | None] = (None, None)  # labels of the last cycle
         self.scores: dict[Path, float] = {}  # image path: the live model's uncertainty on it

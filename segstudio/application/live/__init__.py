@@ -1,0 +1,1 @@
+"""Live mode: a model that learns while the user paints, and scribble projects."""

@@ -1,0 +1,1 @@
+"""Reviewing predictions: the model runner and its cache, class mapping, accept rules, metrics."""
