@@ -78,6 +78,12 @@ class ConfusionMatrix:
         gt, pred = _check_pair(gt, pred)
         self._full += _full_matrix(gt, pred, self.num_classes)
 
+    def remove(self, gt: np.ndarray, pred: np.ndarray) -> None:
+        """Take away counts added before: an edited region's old pixels leave the matrix before its
+        new ones are added, so one image's metrics follow its edits rectangle by rectangle."""
+        gt, pred = _check_pair(gt, pred)
+        self._full -= _full_matrix(gt, pred, self.num_classes)
+
     def merge(self, other: ConfusionMatrix) -> None:
         """Add another matrix's counts (from another worker or process)."""
         if other.num_classes != self.num_classes:

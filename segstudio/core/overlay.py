@@ -90,13 +90,14 @@ def colourize(
     return out
 
 
-def error_map(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+def error_map(pred: np.ndarray, gt: np.ndarray, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
     """(H, W, 4) RGBA picture of where ``pred`` disagrees with the ground truth ``gt``.
 
     Ignored ground truth (255) and background on both sides are transparent; agreement on a class
     is faint green; a missed object (class in gt, background predicted) is yellow; any other
     disagreement (wrong class, or a class predicted on background) is magenta. Errors are striped
-    (every other diagonal band of :data:`STRIPE_PERIOD` / 2 pixels in a dark shade).
+    (every other diagonal band of :data:`STRIPE_PERIOD` / 2 pixels in a dark shade). ``origin``
+    (x, y) is where the arrays lie in the image, so a rectangle's map continues the whole one's stripes.
     """
     if pred.shape != gt.shape:
         raise ValueError(f"prediction {pred.shape} and ground truth {gt.shape} differ in size")
@@ -107,7 +108,8 @@ def error_map(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     code[gt == IGNORE_INDEX] = _TRANSPARENT
     height, width = code.shape
     half = STRIPE_PERIOD // 2
-    diagonal = (np.arange(height)[:, None] + np.arange(width)[None, :]) % STRIPE_PERIOD >= half
+    x0, y0 = origin
+    diagonal = (np.arange(y0, y0 + height)[:, None] + np.arange(x0, x0 + width)[None, :]) % STRIPE_PERIOD >= half
     code[diagonal & (code >= _WRONG)] += _STRIPE_SHIFT
     return _ERROR_TABLE[code]
 

@@ -11,6 +11,7 @@ from session_harness import Harness
 
 from segstudio.application.live.controller import PAUSE_MS, LiveController
 from segstudio.application.review.controller import ReviewController
+from segstudio.application.session.edit_feed import THROTTLE_MS, EditFeed
 from segstudio.application.training.active_model import ActiveModel
 from segstudio.application.training.controller import TrainingController
 
@@ -56,7 +57,8 @@ class Flows(Harness):
         for name in TRAINING_EVENTS:
             getattr(t, name).connect(lambda *args, name=name: self.said.append((name, *args)))
         self.active.changed.connect(lambda path: self.said.append(("active", path)))
-        self.review = ReviewController(self.session, self.pools, self.active)
+        self.edits = EditFeed(self.session, self._timer)
+        self.review = ReviewController(self.session, self.edits, self.pools, self.active)
         r = self.review
         for name in ("prediction_changed", "status", "metrics_changed", "scores_changed", "batch_progress",
                      "batch_finished"):
@@ -64,6 +66,11 @@ class Flows(Harness):
         self.live = LiveController(self.session, self.pools, self._timer, self.training, self.active, size=SIZE)
         for name in ("switched", "cycle_done", "failed", "kept", "not_kept"):
             getattr(self.live, name).connect(lambda *args, name=name: self.said.append((name, *args)))
+
+    def settle_edits(self) -> None:
+        """The edit feed's throttle elapses: what was painted reaches its consumers (metrics...)."""
+        next(timer for timer in self.timers if timer.interval_ms == THROTTLE_MS).fire()
+        self.run()
 
     @property
     def pause(self):

@@ -122,3 +122,38 @@ def test_closing_cancels_predict_all_and_follows_its_end(flows):
     assert ended.done() and review.batch is None
     assert flows.last("batch_finished").done == 0  # cancelled before its first image
     assert review.stop().done()
+
+
+def test_metrics_follow_edits_by_rectangles_and_equal_a_whole_count(flows):
+    """After the whole image is counted once, each settled edit updates the metrics from its
+    rectangle alone; they stay equal to counting the whole image again, through strokes and undo."""
+    _predicted(flows)
+    review, document = flows.review, flows.session.document
+    shown = flows.last("prediction_changed")
+    edited = []
+    review.mask_edited.connect(edited.append)
+    rng = np.random.default_rng(0)
+    for step in range(12):
+        document.begin_stroke()
+        for _ in range(4):
+            document.brush(*rng.integers(0, 32, 2), 2, int(rng.integers(0, 4)))
+        document.end_stroke()
+        if step % 5 == 4:
+            document.undo()
+        flows.settle_edits()
+        metrics = flows.last("metrics_changed").metrics
+        expected = metrics_of(document.label, shown.labels, 4)
+        assert np.array_equal(metrics.iou, expected.iou, equal_nan=True)
+        assert np.array_equal(metrics.pixel_accuracy, expected.pixel_accuracy, equal_nan=True)
+    assert edited and all(rect.w <= 32 and rect.h <= 32 for rect in edited)
+
+
+def test_edits_while_the_whole_image_is_counted_are_not_lost(flows):
+    _predicted(flows)
+    document = flows.session.document
+    flows.review.update_metrics()  # a whole count queued, not run yet
+    document.fill_rect(0, 0, 15, 15, 2)
+    flows.settle_edits()  # the edit settles before the count answers: kept for after it
+    flows.run()
+    expected = metrics_of(document.label, flows.last("prediction_changed").labels, 4)
+    assert np.array_equal(flows.last("metrics_changed").metrics.iou, expected.iou, equal_nan=True)

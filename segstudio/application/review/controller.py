@@ -2,7 +2,8 @@
 
 It predicts the image the session shows with the active model (:class:`PredictionService`, in the
 background, cached), maps the model's classes onto the project's (``review_rules``, with the
-project's aliases), computes the metrics against the painted mask (``review_metrics``, on a pool),
+project's aliases), computes the metrics against the painted mask (the whole image once on a pool,
+then each edited rectangle from the edit feed: ``region_metrics``),
 accepts a prediction into the mask as one undo step of the session's document (refused in a
 read-only window), predicts every unlabelled image into the cache (:class:`BatchPrediction`) and
 gives the uncertainty scores the file list shows and sorts by (the prediction cache's, or live
@@ -14,7 +15,6 @@ and file list only show what its events carry.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +28,12 @@ from segstudio.application.refusal import Refusal
 from segstudio.application.review.model_runner import PredictionResult
 from segstudio.application.review.prediction_cache import scores_by_index
 from segstudio.application.review.prediction_service import BatchPrediction, PredictionService
-from segstudio.application.review.review_metrics import has_painting, metrics_of, summary_text
+from segstudio.application.review.region_metrics import RegionMetrics
+from segstudio.application.review.review_metrics import summary_text
 from segstudio.application.review.review_rules import AcceptMode, accepted_label, prediction_in_project, project_aliases
 from segstudio.application.session.controller import ProjectSession
+from segstudio.application.session.edit_feed import EditFeed
 from segstudio.application.training.active_model import ActiveModel
-from segstudio.core.document import Document
 from segstudio.core.geometry import Rect
 from segstudio.core.metrics import SegMetrics
 
@@ -77,29 +78,27 @@ class ReviewController:
     prediction_changed = Signal(object)  # ShownPrediction | None
     status = Signal(str)  # what the prediction is doing ("Predicting…", its uncertainty, a failure)
     metrics_changed = Signal(object)  # ImageMetrics
-    mask_edited = Signal()  # the painted mask changed: an error map of it is stale
+    mask_edited = Signal(object)  # Rect: the painted mask changed there (an error map of it is stale)
     scores_changed = Signal(object)  # dict[int, float]: uncertainty by entry index, for the file list
     batch_progress = Signal(int, int, str)  # images done, total, image name ("" at the end)
     batch_finished = Signal(object)  # BatchOutcome
 
-    def __init__(self, session: ProjectSession, pools: Pools, active: ActiveModel,
-                 edit_finished: Callable[[], None] | None = None) -> None:
-        """``edit_finished``: what a finished gesture calls (the window's, which also recounts the
-        classes); the session's own by default."""
+    def __init__(self, session: ProjectSession, edits: EditFeed, pools: Pools, active: ActiveModel) -> None:
         self._session = session
         self._active = active
         self._pools = pools
-        self._edit_finished = edit_finished or session.edit_finished
         self.service = PredictionService(pools.pool("predict"))
         self.service.ready.connect(self._on_ready)
         self.service.failed.connect(lambda message: self.status.emit(f"Prediction failed: {message}"))
         self._metrics_pool = pools.pool("metrics")
         self._metrics_token = 0
+        self._region: RegionMetrics | None = None  # the metrics of the prediction on screen, by rectangles
+        self._uncounted: Rect | None = None  # edited while the whole image was being counted
         self.shown: ShownPrediction | None = None
         self.batch: BatchPrediction | None = None
         self._batch_done: list[Future] = []
         self.live_scores: dict[int, float] | None = None  # live mode's uncertainty, shown instead
-        self._watched: Document | None = None
+        edits.settled.connect(self._mask_settled)
         session.project_opened.connect(self._project_opened)
         session.loading_started.connect(lambda index: self.clear())
         session.image_loaded.connect(lambda loaded: self._image_loaded())
@@ -124,7 +123,6 @@ class ReviewController:
         self.refresh_scores()
 
     def _image_loaded(self) -> None:
-        self._watch(self._session.document)
         self.request()
 
     def model_changed(self) -> None:
@@ -173,38 +171,51 @@ class ReviewController:
         return True
 
     # --- metrics ---------------------------------------------------------------------------------
-    def _watch(self, document: Document | None) -> None:
-        if self._watched is not None:
-            self._watched.remove_listener(self._on_edit)
-        self._watched = document
-        if document is not None:
-            document.add_listener(self._on_edit)
-
-    def _on_edit(self, rect: Rect) -> None:
-        self.mask_edited.emit()
-        self.update_metrics()
+    def _mask_settled(self, rect: Rect) -> None:
+        """The painted mask changed under ``rect`` (the edit feed's throttled union): the error map
+        and the metrics follow for that rectangle only."""
+        self.mask_edited.emit(rect)
+        document = self._session.document
+        if self._region is not None and document is not None:
+            self._region.update(document.label, rect)
+            self._emit_metrics()
+        elif self._metrics_token and self.available:  # counted now: this rectangle is updated after
+            self._uncounted = rect.union(self._uncounted)
 
     def update_metrics(self) -> None:
-        """Recompute the metrics of this image against its painted mask (a copy taken now, the
-        arithmetic on the "metrics" pool; only the latest answer is announced)."""
+        """Count the metrics of this image against its painted mask again, whole (a copy taken
+        now, the arithmetic on the "metrics" pool; only the latest answer is used); edits then
+        update them rectangle by rectangle."""
         self._metrics_token += 1
+        self._region, self._uncounted = None, None
         document, project = self._session.document, self._session.project
         if not self.available or document is None or project is None:
             self.metrics_changed.emit(ImageMetrics(None, NO_PREDICTION))
             return
-        mask = document.label
-        if not has_painting(mask):
-            self.metrics_changed.emit(ImageMetrics(None, NO_PAINTING))
-            return
         assert self.shown is not None
         token = self._metrics_token
-        self._metrics_pool.submit(metrics_of, mask.copy(), self.shown.labels, len(project.classes),
-                                  on_done=lambda future: self._on_metrics(token, future))
+        self._metrics_pool.submit(RegionMetrics, document.label.copy(), self.shown.labels, len(project.classes),
+                                  on_done=lambda future: self._counted(token, future))
 
-    def _on_metrics(self, token: int, future: Future) -> None:
-        if token == self._metrics_token and not future.cancelled() and future.exception() is None:
-            metrics = future.result()
-            self.metrics_changed.emit(ImageMetrics(metrics, summary_text(metrics.miou, metrics.pixel_accuracy)))
+    def _counted(self, token: int, future: Future) -> None:
+        document = self._session.document
+        if token != self._metrics_token or future.cancelled() or future.exception() is not None or document is None:
+            return
+        self._region = future.result()
+        if self._uncounted is not None:
+            self._region.update(document.label, self._uncounted)
+            self._uncounted = None
+        self._emit_metrics()
+
+    def _emit_metrics(self) -> None:
+        region = self._region
+        if region is None:
+            return
+        if not region.has_painting:
+            self.metrics_changed.emit(ImageMetrics(None, NO_PAINTING))
+            return
+        metrics = region.metrics()
+        self.metrics_changed.emit(ImageMetrics(metrics, summary_text(metrics.miou, metrics.pixel_accuracy)))
 
     # --- accept ----------------------------------------------------------------------------------
     def accept(self, mode: AcceptMode, class_index: int = 1) -> str:
@@ -218,7 +229,6 @@ class ReviewController:
         new = accepted_label(document.label, self.shown.labels, mode, class_index, unpainted_value(project))
         if document.set_label(new) is None:
             return "The prediction changes nothing here"
-        self._edit_finished()  # saved (autosave) like any other edit
         return f"Prediction accepted ({mode.value}); Ctrl+Z undoes it"
 
     # --- predict all, uncertainty ----------------------------------------------------------------

@@ -75,10 +75,12 @@ def accepted_label(mask: np.ndarray, prediction: np.ndarray, mode: AcceptMode, c
     return result
 
 
-def class_error_map(prediction: np.ndarray, mask: np.ndarray, class_index: int | None) -> np.ndarray:
+def class_error_map(prediction: np.ndarray, mask: np.ndarray, class_index: int | None,
+                    origin: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Error map (``core.overlay.error_map``); with ``class_index``, only pixels where that class
-    is painted or predicted (the review table's class filter)."""
-    rgba = overlay.error_map(prediction, mask)
+    is painted or predicted (the review table's class filter). ``origin``: where the arrays lie in
+    the image (a rectangle of it)."""
+    rgba = overlay.error_map(prediction, mask, origin)
     if class_index is not None:
         rgba[(mask != class_index) & (prediction != class_index)] = 0
     return rgba

@@ -91,6 +91,17 @@ class OverlayLayer:
         self._buffer[:] = rgba_to_native(rgba)
         self._notify(None)
 
+    def set_rgba_rect(self, rect: Rect, rgba: np.ndarray) -> None:
+        """Replace the pixels under ``rect`` of a picture shown with :meth:`set_rgba` (an error map
+        redrawn where the mask was edited) and tell the canvas."""
+        if self._buffer is None or self._label is not None:
+            return
+        rect = rect.clip(self._buffer.shape[1], self._buffer.shape[0])
+        if rect.is_empty:
+            return
+        self._buffer[rect.slices] = rgba_to_native(rgba)
+        self._notify(rect)
+
     def clear(self) -> None:
         self.set_label(None)
 

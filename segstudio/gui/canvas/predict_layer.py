@@ -12,12 +12,13 @@ import enum
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
 from segstudio.application.review.review_rules import class_error_map
 from segstudio.core import overlay
 from segstudio.core.document import Document
+from segstudio.core.geometry import Rect
 from segstudio.gui.canvas.canvas import Canvas
 from segstudio.gui.canvas.overlay_layer import OverlayLayer
 from segstudio.gui.docks.error_legend import ErrorLegend
@@ -51,8 +52,7 @@ class PredictionLayer(QObject):
         self.legend.clear_filter.connect(lambda: self.set_highlight(None))
         self._outline: tuple[np.ndarray, np.ndarray] | None = None  # (labels, their outline)
         self.labels: np.ndarray | None = None  # in project class indices, for the shown image
-        self._error_timer = QTimer(self, singleShot=True, interval=150)
-        self._error_timer.timeout.connect(self._refresh_errors)
+        self._errors_shown = False  # the layer holds the error map of the labels and the mask
         self.layer.visible = False
 
     # --- content ---------------------------------------------------------------------------------
@@ -63,6 +63,7 @@ class PredictionLayer(QObject):
 
     def clear(self) -> None:
         self.labels = None
+        self._errors_shown = False
         self.layer.clear()
         self.layer.visible = False
         self.changed.emit()
@@ -115,6 +116,7 @@ class PredictionLayer(QObject):
             shown = self._outlined() if self.mode is ViewMode.BOTH else self.labels
             if self.layer.label is not shown:
                 self.layer.set_label(shown)
+            self._errors_shown = False
         self.layer.visible = show
         if show and self.mode is ViewMode.ERRORS:
             self.legend.show_for(self.highlight_name)
@@ -129,10 +131,16 @@ class PredictionLayer(QObject):
             self._outline = (self.labels, overlay.outline(self.labels))
         return self._outline[1]
 
-    def mask_edited(self) -> None:
-        """The mask changed: the error map follows (debounced, it is a whole-image computation)."""
-        if self.mode is ViewMode.ERRORS and self.available:
-            self._error_timer.start()
+    def mask_edited(self, rect: Rect) -> None:
+        """The mask changed under ``rect`` (the edit feed's throttled union): the error map is
+        redrawn there only."""
+        document = self.document()
+        if self.mode is ViewMode.ERRORS and self.available and self._errors_shown and document is not None:
+            rect = rect.clip(document.width, document.height)
+            if not rect.is_empty and self.labels is not None:
+                errors = class_error_map(self.labels[rect.slices], document.label[rect.slices], self.highlight,
+                                         (rect.x, rect.y))
+                self.layer.set_rgba_rect(rect, errors)
         self.changed.emit()
 
     def _refresh_errors(self) -> None:
@@ -140,3 +148,4 @@ class PredictionLayer(QObject):
         if not self.available or document is None or self.labels is None:
             return
         self.layer.set_rgba(class_error_map(self.labels, document.label, self.highlight))
+        self._errors_shown = True

@@ -24,7 +24,7 @@ from segstudio.gui.canvas.mask_layer import MaskLayer
 from segstudio.gui.docks.class_dock import ClassDock
 from segstudio.gui.docks.file_dock import FileDock
 from segstudio.gui.docks.tool_dock import ToolDock
-from segstudio.gui.window import dialogs, live_features, mask_repair_flow, model_features, window_state
+from segstudio.gui.window import dialogs, mask_repair_flow, window_state
 from segstudio.gui.window.actions import TOOL_ACTIONS, Actions, Spec
 from segstudio.gui.window.assist_features import AssistFeatures
 from segstudio.gui.window.class_keys import ClassKeys
@@ -33,6 +33,8 @@ from segstudio.gui.window.closing import CloseSequence
 from segstudio.gui.window.dataset_menus import DatasetMenus
 from segstudio.gui.window.feature_host import FeatureHost
 from segstudio.gui.window.image_view import ImageView, Surfaces
+from segstudio.gui.window.live_features import LiveFeatures, LiveNeeds
+from segstudio.gui.window.model_features import ModelFeatures, ModelNeeds
 from segstudio.gui.window.opening import Opening, OpeningParts, dropped_path
 from segstudio.gui.window.settings import Settings
 from segstudio.gui.window.status import WindowStatus
@@ -66,8 +68,23 @@ class MainWindow(QMainWindow):
         window_state.restore(self)
         self.opening.rebuild_recent_menu()
         # The features, in the order their layers are drawn (the assisted tools' proposal on top).
-        model_features.install(self)
-        live_features.install(self)
+        self._build_features()
+
+    def _build_features(self) -> None:
+        """The model and live parts over their controllers, then the assisted tools and datasets."""
+        status = self.status.show
+
+        def beside_files(dock: QDockWidget) -> None:  # tabbed with the file list: the canvas keeps its size
+            self.add_dock(dock)
+            self.tabifyDockWidget(self.file_dock, dock)
+
+        self.model_features = model = ModelFeatures(ModelNeeds(
+            self.session, self.edits, self.pools, self.actions, self.settings, self.closing, self.canvas,
+            self.tools, self.file_dock, self.class_dock, beside_files, status))
+        self.file_dock.raise_()
+        self.live_features = LiveFeatures(LiveNeeds(
+            self.session, self.pools, qt_timer(self), self.actions, self.tools, self.closing, model.training,
+            model.review, model.active_model, self.update_lut, status, self))
         host = FeatureHost(self.session, self.pools, self.actions, self.tools, self.canvas, self.settings,
                            self.status.show, self.opening.reopen, self)
         self.assist_features = AssistFeatures(host)
@@ -121,7 +138,7 @@ class MainWindow(QMainWindow):
             "add_class": self.class_editor.add,
             "prev_image": lambda: self.go(-1),
             "next_image": lambda: self.go(+1),
-            "verify": lambda: (tools.cancel(), self.session.toggle_verified(), self.update_title()),
+            "verify": lambda: (tools.cancel(), self.session.toggle_verified(), self.status.update_title()),
             "zoom_in": canvas.zoom_in,
             "zoom_out": canvas.zoom_out,
             "zoom_original": canvas.zoom_original,
@@ -145,7 +162,7 @@ class MainWindow(QMainWindow):
 
     def _connect_parts(self) -> None:
         s, t, c = self.session, self.tools, self.canvas
-        s.loading_started.connect(lambda index: self.update_title())
+        s.loading_started.connect(lambda index: self.status.update_title())
         s.entry_changed.connect(lambda index: self.file_dock.update_entry(s.project, index))
         t.class_picked.connect(self.select_class)
         t.preview_changed.connect(c.viewport().update)
@@ -252,9 +269,6 @@ class MainWindow(QMainWindow):
     def save(self) -> None:
         self.tools.cancel()
         self.session.save_async()
-
-    def update_title(self) -> None:
-        self.status.update_title()
 
     def offer_mask_repair(self) -> bool:
         """The open image's mask did not load: ask for a repair (see mask_repair_flow)."""

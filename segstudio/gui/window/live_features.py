@@ -31,7 +31,6 @@ from segstudio.core.palette import IGNORE_INDEX
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
 from segstudio.gui.window.parts import ActionHost, CloseHooks, StatusFn, ToolState
-from segstudio.gui.workers.background import qt_timer
 
 
 @dataclass(frozen=True)
@@ -141,13 +140,3 @@ class LiveFeatures:
         self.needs.update_lut()
         self.needs.status("Scribbles: unpainted pixels are unlabelled in images without a mask" if on
                           else "Unpainted pixels are background again in images without a mask", 15000)
-
-
-def install(window) -> LiveFeatures:
-    """Build the live part from ``window`` (after the model part, whose controllers it uses)."""
-    model = window.model_features
-    needs = LiveNeeds(window.session, window.pools, qt_timer(window), window.actions, window.tools,
-                      window.closing, model.training, model.review, model.active_model, window.update_lut,
-                      lambda text, ms: window.statusBar().showMessage(text, ms), window)
-    window.live_features = LiveFeatures(needs)
-    return window.live_features

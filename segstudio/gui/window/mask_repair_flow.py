@@ -47,4 +47,4 @@ def _allow_editing(window, problem) -> None:
     else:
         window.statusBar().clearMessage()
         window.view.update_counts()
-    window.update_title()
+    window.status.update_title()

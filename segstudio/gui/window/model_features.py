@@ -27,6 +27,7 @@ from segstudio.application.pools import Pools, when_all
 from segstudio.application.review.controller import BatchOutcome, ReviewController, ShownPrediction
 from segstudio.application.review.review_rules import AcceptMode, project_aliases, set_project_aliases
 from segstudio.application.session.controller import ProjectSession
+from segstudio.application.session.edit_feed import EditFeed
 from segstudio.application.training.active_model import ActiveModel
 from segstudio.application.training.controller import TrainingController
 from segstudio.application.training.model_registry import read_history, record_for
@@ -64,6 +65,7 @@ class ModelNeeds:
     """What the model part uses of the window."""
 
     session: ProjectSession
+    edits: EditFeed
     pools: Pools
     actions: ActionHost
     settings: TrainSettings
@@ -84,8 +86,7 @@ class ModelFeatures:
         session, pools = needs.session, needs.pools
         self.active_model = ActiveModel(session)
         self.training = TrainingController(session, pools, self.active_model)
-        self.review = ReviewController(session, pools, self.active_model,
-                                       edit_finished=lambda: needs.tools.edit_finished.emit())
+        self.review = ReviewController(session, needs.edits, pools, self.active_model)
         self.train_dock = TrainDock(self.training, needs.settings)
         self.models_dock = ModelsDock(self.active_model, pool=pools.pool("downloads"))
         self.review_dock = ReviewDock()
@@ -303,19 +304,3 @@ class ModelFeatures:
         if action.isChecked() != sort:
             action.setChecked(sort)
         self.review.refresh_scores()
-
-
-def install(window) -> ModelFeatures:
-    """Build the model part from ``window`` (until the window assembles its parts itself)."""
-
-    def add_dock(dock: QDockWidget) -> None:  # tabbed with the file list: the canvas keeps its size
-        window.add_dock(dock)
-        window.tabifyDockWidget(window.file_dock, dock)
-
-    needs = ModelNeeds(window.session, window.pools, window.actions, window.settings, window.closing, window.canvas,
-                       window.tools, window.file_dock, window.class_dock, add_dock,
-                       lambda text, ms: window.statusBar().showMessage(text, ms))
-    window.model_features = ModelFeatures(needs)
-    window.file_dock.raise_()
-    return window.model_features
-

@@ -39,9 +39,9 @@ class CloseHooks(Protocol):
 
 
 class ToolState(Protocol):
-    """The painting tools: a gesture in progress, cancelling it, and the end of an edit."""
+    """The painting tools: a gesture in progress and cancelling it (a finished edit is announced
+    by the document itself, through the edit feed)."""
 
-    edit_finished: Any  # a Qt signal: emitted when an edit is over (autosave, class counts)
     unpainted: int
 
     @property
