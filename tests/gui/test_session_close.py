@@ -108,3 +108,31 @@ def test_a_confirmed_close_waits_for_the_stops_without_blocking(qtbot, window):
     assert calls == [1] and not window.closing.done
     pending.set_result(None)  # the part's work has ended (on the GUI thread, as controllers do)
     assert process_until(lambda: window.closing.done, 10) and not window.isVisible() and calls == [1]
+
+
+def test_quit_although_unsaved_is_asked_once_when_the_close_waits_for_a_stop(qtbot, window, fake_dialogs,
+                                                                                monkeypatch):
+    """A save failed (its edits only in memory) and a part's stop is still ending: "quit anyway?"
+    is asked once, not again when the window closes itself after the stop."""
+    from gui_helpers import drag, flush, process_until
+
+    from segstudio.core import project as project_module
+    from segstudio.core.errors import SaveError
+
+    def refuse(*args, **kwargs):
+        raise SaveError("disk full")
+
+    monkeypatch.setattr(project_module.Project, "save", refuse)
+    window.select_class(1)
+    drag(window.canvas, [(10, 10), (40, 10)])
+    window.save()
+    flush(window)
+    assert window.session.has_unsaved_snapshots()
+    pending: Future = Future()
+    window.closing.add_hook(lambda: pending)
+    fake_dialogs.calls.clear()
+    fake_dialogs.confirm_answer = True
+    assert not window.close()
+    pending.set_result(None)
+    assert process_until(lambda: window.closing.done, 10)
+    assert [name for name, _ in fake_dialogs.calls].count("confirm") == 1

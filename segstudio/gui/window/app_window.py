@@ -293,11 +293,13 @@ class MainWindow(QMainWindow):
             self.status.show("Closing: writing the last changes…")
             self.session.flush(lambda: QTimer.singleShot(0, self, self.close))  # not once the window is gone
             return
-        if self.session.has_unsaved_snapshots() and not dialogs.confirm(
-                self, "Unsaved changes", "Some edits could not be saved. Quit anyway and lose them?"):
-            self.closing.confirmed = False
-            event.ignore()
-            return
+        if self.session.has_unsaved_snapshots() and not self.closing.losing_accepted:
+            if not dialogs.confirm(self, "Unsaved changes",
+                                   "Some edits could not be saved. Quit anyway and lose them?"):
+                self.closing.confirmed = False
+                event.ignore()
+                return
+            self.closing.losing_accepted = True  # asked once, also when the close then waits for a stop
         if not self.closing.stop(then=lambda: QTimer.singleShot(0, self, self.close)):  # runs end first
             event.ignore()
             return

@@ -29,6 +29,7 @@ class CloseSequence:
         self._guards: list[Callable[[], bool]] = []
         self._hooks: list[Hook] = []
         self.confirmed = False  # every guard said yes; the close waits for the last writes and stops
+        self.losing_accepted = False  # the user chose to quit although some edits could not be saved
         self._stopped: Future | None = None  # every hook's stop, joined; None until the hooks ran
         self._then: Callable[[], None] | None = None
 
