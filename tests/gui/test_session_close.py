@@ -133,6 +133,7 @@ def test_quit_although_unsaved_is_asked_once_when_the_close_waits_for_a_stop(qtb
     fake_dialogs.calls.clear()
     fake_dialogs.confirm_answer = True
     assert not window.close()
+    assert process_until(lambda: window.closing.stopping, 10)  # asked, and now waiting for the stop
     pending.set_result(None)
     assert process_until(lambda: window.closing.done, 10)
     assert [name for name, _ in fake_dialogs.calls].count("confirm") == 1
