@@ -176,3 +176,25 @@ def test_mapping_a_model_class_onto_another_project_class(qtbot, window, project
     assert asked == [["background", "cat", "hound", "tree"]]
     qtbot.waitUntil(lambda: features.prediction.available and (features.prediction.labels == 2).all(), timeout=20000)
     assert window.session.project.settings["class_aliases"] == {"hound": "dog"}
+
+
+def test_the_error_map_follows_strokes_where_they_were_painted(qtbot, predicted):
+    """Painted in the error-map view, the map is redrawn only under the settled strokes and ends
+    equal to the whole image's map (stripes included), as do the review's metrics."""
+    from gui_helpers import drag
+
+    from segstudio.gui.canvas.overlay_layer import rgba_to_native
+
+    f = predicted.model_features
+    f.set_view(ViewMode.ERRORS)
+    drawn = []
+    f.prediction.layer.on_changed = lambda rect, real=f.prediction.layer.on_changed: (drawn.append(rect), real(rect))
+    predicted.select_class(2)  # dog, as predicted: magenta ("a class on background") turns green
+    predicted.tools.set_brush_size(5)
+    for y in (10, 25, 40):
+        drag(predicted.canvas, [(5, y), (30, y + 5), (60, y)])
+    document = predicted.session.document
+    whole = rgba_to_native(class_error_map(f.prediction.labels, document.label, None))
+    qtbot.waitUntil(lambda: np.array_equal(f.prediction.layer._buffer, whole), timeout=5000)
+    assert drawn and all(rect is not None and rect.w * rect.h < document.width * document.height for rect in drawn)
+    qtbot.waitUntil(lambda: f.review_dock.image_summary.text().startswith("mIoU"), timeout=5000)
