@@ -64,8 +64,9 @@ def prepare_document(loaded: LoadedImage, lut: np.ndarray | None, pending: np.nd
     one undo step over the saved mask, so the image opens dirty with those edits.
     """
     width, height = loaded.size
-    fresh = loaded.label is None  # no mask yet: every pixel is unpainted (0, or 255 for scribbles)
-    label = loaded.label if not fresh else np.full((height, width), unpainted, np.uint8)
+    label = loaded.label
+    if label is None:  # no mask yet: every pixel is unpainted (0, or 255 for scribbles)
+        label = np.full((height, width), unpainted, np.uint8)
     loaded.document = Document(label, image=loaded.rgb)
     loaded.pending = pending
     if pending is not None and pending.shape == (height, width):
