@@ -93,6 +93,8 @@ class LiveSession:
             if cached is None or cached[0] != stamp:
                 rgb = self.project.load_image(entry)
                 label = self.project.load_mask(entry)
+                if label is None:  # removed since it was listed: nothing to learn from it
+                    return None
                 self._cache[entry.mask_path] = cached = (stamp, rgb, label)
             return cached[1], cached[2]
         except (OSError, SegStudioError):
