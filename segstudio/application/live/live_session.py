@@ -78,9 +78,10 @@ def meaningful_change(before: np.ndarray | None, after: np.ndarray, unlabelled: 
     return changed >= max(CHANGE_PIXELS, CHANGE_SHARE * labelled)
 
 
-@dataclass
+@dataclass(frozen=True)
 class CycleResult:
-    """What one cycle did: the mean loss of its steps and the prediction of the image on screen."""
+    """What one cycle did: the mean loss of its steps and the prediction of the image on screen
+    (made on the worker, read on the owner's thread: never changed)."""
 
     loss: float
     steps: int

@@ -27,9 +27,10 @@ if TYPE_CHECKING:  # torch: imported on a worker, when a model is first loaded (
     from segstudio.model.predictor import Predictor
 
 
-@dataclass
+@dataclass(frozen=True)
 class PredictionResult:
-    """The model's labels (its own class indices) and the image's uncertainty score."""
+    """The model's labels (its own class indices) and the image's uncertainty score (made on a worker,
+    kept in :class:`~.prediction_service.PredictionService`'s memory and delivered again: never changed)."""
 
     image_path: Path
     model_path: Path

@@ -34,7 +34,12 @@ Generation = tuple[int, int]  # the session's save counter for an entry (see sav
 
 @dataclass(eq=False)
 class LoadedImage:
-    """An image ready to show: pixels, the window's display of them, its Document, and any problem."""
+    """An image ready to show: pixels, the window's display of them, its Document, and any problem.
+
+    Not frozen although it crosses threads: the loader refreshes an earlier load in place (its mask
+    read again, its Document rebuilt: :func:`reload_mask`), and on the owner's thread it is updated
+    afterwards (a repair's next diagnosis, the recovery copy taken once offered, the overlay handed
+    to the window's layer)."""
 
     index: int
     entry: ImageEntry
