@@ -42,6 +42,7 @@ from pathlib import Path
 
 from segstudio.core.atomic import open_in_place
 from segstudio.core.errors import CheckpointError, SegStudioError
+from segstudio.core.platform_io import replace_file
 from segstudio.core.safe_read import check_regular_file
 
 from . import catalogue, hub_cache
@@ -280,7 +281,7 @@ def _fetch_blob(hub_id: str, filename: str, meta, meter: _Meter) -> Path:
             if not blob.is_file():   # another process may have finished it while we waited
                 _download_part(hub_id, filename, meta, part, meter)
                 _check_or_discard(part, meta.etag, f"{hub_id}: {filename}")
-                os.replace(part, blob)
+                replace_file(part, blob)
     except OSError as exc:
         raise CheckpointError(f"cannot write {filename} of {hub_id} into the Hugging Face cache "
                               f"{hub_cache.hf_cache_dir()}: {exc.strerror or exc}") from exc
