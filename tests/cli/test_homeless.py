@@ -68,3 +68,9 @@ def test_commands_run_without_home(homeless, capsys):
     write_mask(homeless / "gt" / "a.png", np.array([[0, 1], [1, 1]], np.uint8))
     assert main(["evaluate", str(homeless / "gt"), str(homeless / "gt"), "--classes",
                  str(homeless / "classes.txt")]) == 0
+
+
+def test_a_model_path_with_a_tilde_is_not_found_rather_than_a_crash(homeless, capsys):
+    assert main(["model-info", "~/models/mine"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "RuntimeError" not in err

@@ -84,7 +84,7 @@ def resolve(name: str | os.PathLike, save_dir: str | os.PathLike | None = None, 
     text = str(name).strip()
     if not text:
         raise CheckpointError("no model given")
-    local = Path(text).expanduser()
+    local = Path(os.path.expanduser(text))  # "~" kept as it is where there is no home folder
     if local.exists():
         return Resolved(local, "path")
     project = _project_model(text, save_dir)

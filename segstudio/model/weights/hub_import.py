@@ -34,7 +34,7 @@ def import_file(name: str, file: str | os.PathLike) -> Resolved:
     cached = hub_cache.cached_snapshot(hub_id)
     if cached is not None:
         return Resolved(cached, "cache", hub_id, entry)
-    source = Path(file).expanduser()
+    source = Path(os.path.expanduser(file))  # "~" kept as it is where there is no home folder
     if not source.exists():
         raise CheckpointError(f"{source} does not exist")
     weights, config = locate(source)
