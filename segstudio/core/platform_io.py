@@ -155,6 +155,31 @@ def _measured_umask() -> int:
     return current
 
 
+WINDOWS_MAX_PATH = 260  # characters, the final NUL included: a path of 260 or more is refused
+
+
+def path_too_long(path: str | os.PathLike) -> bool:
+    """True on Windows for a path that Windows refuses: 260 characters or more, unless long paths
+    are enabled (Windows 10 1607 and later, the ``LongPathsEnabled`` setting; Python itself is ready
+    for them). Never elsewhere: Linux and macOS take paths of thousands of characters."""
+    return is_windows() and len(os.fspath(path)) >= WINDOWS_MAX_PATH and not _long_paths_enabled()
+
+
+@functools.cache
+def _long_paths_enabled() -> bool:
+    """Windows' ``LongPathsEnabled`` machine setting (read once; False where it cannot be read)."""
+    if sys.platform != "win32":  # the real platform: winreg exists on Windows only
+        return False
+    try:
+        import winreg
+
+        key = winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, r"SYSTEM\CurrentControlSet\Control\FileSystem")
+        with key:
+            return bool(winreg.QueryValueEx(key, "LongPathsEnabled")[0])
+    except OSError:
+        return False
+
+
 def home_folder() -> Path | None:
     """The user's home folder, or None where there is none (``HOME`` unset and no account entry, a
     service account, ``USERPROFILE`` missing on Windows): ``Path.home()`` raises then, and callers

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import images, mask_repair, masks, portable_names, project_file
+from . import images, mask_repair, masks, platform_io, portable_names, project_file
 from .atomic import atomic_write_bytes, remove_stale_temporaries
 from .classes import ClassList, load_class_file, save_class_file
 from .errors import SaveError, SegStudioError
@@ -260,6 +260,7 @@ class Project:
         warnings = [_shared_stem_warning(paths) for paths in by_key.values() if len(paths) > 1]
         warnings += [_windows_name_warning(path, problem) for path in files
                      if (problem := portable_names.windows_name_problem(path.name)) is not None]
+        warnings += [_long_path_warning(entry) for entry in entries if platform_io.path_too_long(entry.mask_path)]
         self.entries, self.listing_warnings = entries, warnings
 
     def _entry(self, path: Path, same_name: list[Path]) -> ImageEntry:
@@ -386,6 +387,14 @@ def _shared_stem_warning(paths: list[Path]) -> str:
 def _windows_name_warning(path: Path, problem: str) -> str:
     return (f"{path.name}: {problem}; the project cannot be copied to Windows as it is (nor its mask "
             f"{path.stem}.png written there): rename the image")
+
+
+def _long_path_warning(entry: ImageEntry) -> str:
+    """The mask (and its XML, as long) would have a path Windows refuses (``platform_io.path_too_long``)."""
+    return (f"{entry.image_path.name}: the path of its mask {entry.mask_path} is "
+            f"{len(str(entry.mask_path))} characters long, and Windows refuses paths of "
+            f"{platform_io.WINDOWS_MAX_PATH} or more unless long paths are enabled: choose a save folder "
+            "with a shorter path, or enable long paths (see docs/platforms.md)")
 
 
 def _reason(exc: Exception) -> str:

@@ -348,3 +348,27 @@ def test_the_check_finds_what_it_forbids():
     source = 'import os\nos.kill(1, 0)\nfrom os import kill\nopen("/proc/self/status")\nf"/proc/{1}/stat"\n'
     assert len(platform_bound(ast.parse(source))) == 4
     assert platform_bound(ast.parse('"""Reads /proc on Linux."""\n')) == []
+
+
+def test_path_too_long_on_windows_only_and_unless_long_paths_are_enabled(system, monkeypatch):
+    long_path = "C:\\" + "x" * 300 + ".png"
+    assert not platform_io.path_too_long("C:\\short.png")
+    assert platform_io.path_too_long(long_path) == (system == "win32")
+    monkeypatch.setattr(platform_io, "_long_paths_enabled", lambda: True)
+    assert not platform_io.path_too_long(long_path)
+
+
+def test_long_mask_paths_are_said_on_windows(tmp_path, windows, monkeypatch):
+    from PIL import Image
+
+    from segstudio.core.project import Project
+    monkeypatch.setattr(platform_io, "_long_paths_enabled", lambda: False)
+    Image.new("RGB", (8, 8)).save(tmp_path / "short.jpg")
+    long_name = "p" * (platform_io.WINDOWS_MAX_PATH - len(str(tmp_path))) + ".jpg"
+    Image.new("RGB", (8, 8)).save(tmp_path / long_name)
+    project = Project(tmp_path, read_only=True)
+    (warning,) = project.listing_warnings
+    assert warning.startswith(f"{long_name}: the path of its mask") and "long paths" in warning
+    monkeypatch.setattr(platform_io, "PLATFORM", "linux")
+    project.refresh()
+    assert project.listing_warnings == []
