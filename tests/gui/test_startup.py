@@ -142,3 +142,16 @@ def test_demo_copy_that_cannot_be_written_is_a_save_error(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(SaveError, match="cannot copy the demo project to"):
         demo.ensure_demo_copy(tmp_path / "file" / "demo")
+
+
+def test_names_windows_and_macos_would_merge_are_said_when_the_window_opens_them(make_window, tmp_path):
+    from PIL import Image
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("Cat.jpg", "cat.jpg", "CON.jpg"):
+        Image.new("RGB", (40, 30)).save(folder / name)
+    window = make_window(folder)
+    message = window.statusBar().currentMessage()
+    assert "Cat.jpg and cat.jpg have names that differ only by upper and lower case" in message
+    assert "CON.jpg: CON is a device name on Windows" in message
+    assert window.file_dock.list.count() == 3  # listed, not merged
