@@ -11,8 +11,6 @@ user renames them, instead of the file system merging or refusing them later.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
-from pathlib import Path
 
 # Device names, reserved in every folder, with any extension ("nul.tar.gz" is NUL too), in any case.
 # Windows also takes the superscript digits ¹ ² ³ after COM and LPT as device numbers.
@@ -41,12 +39,3 @@ def windows_name_problem(name: str) -> str | None:
         return "Windows drops a space or a dot at the end of a file name"
     return None
 
-
-def case_groups(paths: Iterable[Path]) -> list[list[Path]]:
-    """The groups of ``paths`` (two or more each, in the given order) whose stems are one name for
-    a case-insensitive file system but are not written alike: ``Cat.jpg`` and ``cat.jpg``, not
-    ``beach.jpg`` and ``beach.png`` (one stem, a collision on every system)."""
-    groups: dict[str, list[Path]] = {}
-    for path in paths:
-        groups.setdefault(name_key(path.stem), []).append(path)
-    return [group for group in groups.values() if len({p.stem for p in group}) > 1]
