@@ -39,13 +39,21 @@ def is_linux() -> bool:
 def process_alive(pid: int) -> bool:
     """True while process ``pid`` exists on this machine (another user's included).
 
-    POSIX: psutil's ``pid_exists`` (``kill(pid, 0)``, a probe that sends nothing, ``EPERM`` meaning
-    alive). Windows: psutil opens the process (``OpenProcess``); never a signal there.
+    POSIX: ``kill(pid, 0)``, the probe signal 0 that delivers nothing; ``EPERM`` means alive,
+    another user's. (psutil's ``pid_exists`` would look the pid up in ``/proc`` as well, where a
+    ``hidepid`` mount hides other users' processes: their lock would look stale.) Windows: psutil
+    opens the process (``OpenProcess``); never a signal there.
     """
     if pid <= 0:
         return False
     if not is_windows():
-        return psutil.pid_exists(pid)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
     try:
         psutil.Process(pid)
     except psutil.AccessDenied:  # exists, but belongs to another user

@@ -40,7 +40,7 @@ def windows(monkeypatch) -> None:
 @pytest.fixture
 def no_signals():
     """``os.kill`` raises: on Windows it is no probe (signal 0 is CTRL_C_EVENT). psutil calls the
-    same ``os.kill``, so its POSIX probe would be caught as well. Put back before the test's child
+    same ``os.kill``, so a probe of psutil's would be caught as well. Put back before the test's child
     processes are killed (request it after ``sleeper``)."""
     def forbidden(*args):
         raise AssertionError(f"os.kill{args} sent on Windows")
@@ -80,13 +80,29 @@ def test_windows_liveness_never_sends_a_signal(windows, sleeper, no_signals):
 
 
 def test_posix_liveness_is_the_signal_free_kill_probe(monkeypatch, sleeper):
-    """On POSIX, psutil's probe is ``kill(pid, 0)``: signal 0, which delivers nothing."""
+    """On POSIX the probe is ``kill(pid, 0)``: signal 0, which delivers nothing."""
     monkeypatch.setattr(platform_io, "PLATFORM", "darwin")
     sent = []
     real_kill = os.kill
     monkeypatch.setattr(os, "kill", lambda pid, sig: sent.append(sig) or real_kill(pid, sig))
     assert platform_io.process_alive(sleeper.pid)
     assert sent == [0]
+
+
+@pytest.mark.parametrize("posix", ["linux", "darwin"])
+def test_posix_liveness_takes_another_users_process_for_alive(monkeypatch, posix):
+    """EPERM: the process exists but is not ours to signal (even where /proc hides it: hidepid)."""
+    monkeypatch.setattr(platform_io, "PLATFORM", posix)
+
+    def refuse(pid, sig):
+        raise PermissionError(1, "Operation not permitted")
+    monkeypatch.setattr(os, "kill", refuse)
+    assert platform_io.process_alive(4242)
+
+    def gone(pid, sig):
+        raise ProcessLookupError(3, "No such process")
+    monkeypatch.setattr(os, "kill", gone)
+    assert not platform_io.process_alive(4242)
 
 
 def test_process_start_on_every_platform(system, sleeper):
