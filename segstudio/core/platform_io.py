@@ -2,10 +2,11 @@
 
 Everything platform-dependent in the package goes through here, so that each branch can be tested
 on any machine: the functions read :data:`PLATFORM` when called, and the tests switch it (to
-``"win32"``, ``"darwin"``, ``"linux"``) to run every branch on Linux. Processes are asked through
-psutil, which knows each system's own calls (``OpenProcess`` on Windows, ``sysctl`` on macOS,
-``/proc`` on Linux); nothing here ever sends a signal on Windows, where ``os.kill(pid, 0)`` is not a
-probe but sends ``CTRL_C_EVENT`` to the process group (and any other number terminates the process).
+``"win32"``, ``"darwin"``, ``"linux"``) to run every branch on Linux. Whether a process lives is the
+``kill(pid, 0)`` probe on POSIX and psutil on Windows; when it started is psutil everywhere, which
+knows each system's own calls (``GetProcessTimes`` on Windows, ``sysctl`` on macOS, ``/proc`` on
+Linux). Nothing here ever sends a signal on Windows, where ``os.kill(pid, 0)`` is not a probe but
+sends ``CTRL_C_EVENT`` to the process group (and any other number terminates the process).
 A test of the suite (tests/core/test_platform_io.py) forbids ``os.kill`` and ``/proc`` anywhere
 else in the package.
 """
