@@ -36,14 +36,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from segstudio.cli.batch_output import print_report
-    from segstudio.core import project_lock
+    from segstudio.core import exclusive
     from segstudio.core.errors import OptionError
     from segstudio.core.formats.boxes import boxes_to_masks
 
     if args.grabcut and args.sam is not None:
         raise OptionError("choose --grabcut or --sam, not both")
     method = "grabcut" if args.grabcut else "fill"
-    with project_lock.locked(args.save_dir):  # not while a window has the project open
+    with exclusive.locked(args.save_dir, f"write into {args.save_dir}"):  # not while a window edits an image
         refine = _sam_refiner(args.sam) if args.sam is not None else None
         report = boxes_to_masks(args.boxes_dir, args.save_dir, args.images, args.classes, method, args.overwrite,
                                 refine=refine)

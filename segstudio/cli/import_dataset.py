@@ -36,13 +36,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from segstudio.application.dataset_jobs import run_import
     from segstudio.cli.batch_output import print_report
-    from segstudio.core import project_lock
+    from segstudio.core import exclusive
     from segstudio.core.errors import SegStudioError
 
     if args.images and args.format != "coco":
         raise SegStudioError("--images applies to the coco format only")
     if args.classes and args.format not in ("voc", "yolo"):
         raise SegStudioError("--classes applies to the voc and yolo formats only")
-    with project_lock.locked(args.save_dir):  # not while a window has the project open
+    with exclusive.locked(args.save_dir, f"write into {args.save_dir}"):  # not while a window edits an image
         report = run_import(args.format, args.src, args.save_dir, args.images, args.classes, args.overwrite)
     return print_report("import", report, f"{len(report.written)} mask(s) written to {args.save_dir}")

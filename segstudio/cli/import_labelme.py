@@ -37,7 +37,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from segstudio.core import project_lock
+    from segstudio.core import exclusive
     from segstudio.core.classes import load_class_file
     from segstudio.core.labelme import import_labelme_folder
 
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         classes, warnings = load_class_file(args.classes)
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
-    with project_lock.locked(args.save_dir):  # not while a window has the project open
+    with exclusive.locked(args.save_dir, f"write into {args.save_dir}"):  # not while a window edits an image
         report = import_labelme_folder(args.src_dir, args.save_dir, classes, overwrite=args.overwrite)
     for warning in report.class_warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -1,10 +1,12 @@
-"""One writer per project: ``<save_dir>/.segstudio/lock``.
+"""The project-wide lock: ``<save_dir>/.segstudio/lock``, held for the duration of a change to the
+whole project (a class rewrite, an import, a clean-up over every mask: see ``core.exclusive``;
+editing one image only claims that image, ``core.claims``).
 
-Two windows on one project would both report "saved" while the last writer silently wins, and a
-class rewrite in one would be "finished" (or its temporaries swept away) by the other opening the
-project. So the first opener takes a lock file, created atomically (``O_CREAT | O_EXCL``) and holding
-its pid, host name, start time and a random token; later openers see who holds it and open the
-project read-only. A lock whose process is gone (same host, pid not alive) is stale and taken over;
+A class rewrite in one window would be "finished" (or its temporaries swept away) by another
+window opening the project, and an import would change masks under their editors. So such a
+change takes a lock file, created atomically (``O_CREAT | O_EXCL``) and holding
+its pid, host name, start time and a random token; a window opening the project meanwhile sees who holds
+it and opens the project read-only. A lock whose process is gone (same host, pid not alive) is stale and taken over;
 a lock from another host is respected, since its process cannot be checked from here (the message
 names the file to delete once that machine is done).
 """
@@ -84,7 +86,7 @@ class ProjectLocked(SegStudioError):
         self.path, self.owner = path, owner
         who = owner.describe() if owner is not None else "a process that is starting"
         hint = f" (delete {path} if that machine no longer uses it)" if owner and _remote(owner) else ""
-        super().__init__(f"open in another window ({who}){hint}")
+        super().__init__(f"being changed as a whole in another window or command ({who}){hint}")
 
 
 class ProjectLock:

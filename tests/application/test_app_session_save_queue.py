@@ -4,6 +4,8 @@ or is refused with a message once that project is closed; the book tells what is
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from segstudio.application.session import save_queue
 from segstudio.application.session.open_project import open_project
 from segstudio.application.session.save_queue import DISCARD, RECOVERY, SAVE, SaveBook, SaveJob, run_job, state_text
 from segstudio.core import project_lock
+from segstudio.core.claims import ClaimBook
 from segstudio.core.classes import ClassList, save_class_file
 from segstudio.core.masks import read_mask
 
@@ -89,23 +92,42 @@ def test_a_failing_write_returns_its_reason(tmp_path):
     opened.close()
 
 
-def test_reopening_the_same_folder_keeps_the_lock(tmp_path):
+def test_reopening_the_same_folder_keeps_the_claims(tmp_path):
     folder = _folder(tmp_path / "a")
     first = open_project(folder)
+    first.claims.claim("img1")
     second = open_project(folder, held=first)
-    first.close()  # the old handle is closed: the lock was handed over, not released
-    assert project_lock.lock_path(folder).exists()
+    first.close()  # the old handle is closed: the claims were handed over, not released
+    assert second.claims.holds("img1") and ClaimBook(folder, "x").holder("img1") is not None
     assert run_job(_job(second)) is None
     second.close()
-    assert not project_lock.lock_path(folder).exists()
+    assert ClaimBook(folder, "x").holder("img1") is None
+    assert not project_lock.lock_path(folder).exists()  # a window holds no project lock
 
 
-def test_a_project_open_elsewhere_opens_read_only(tmp_path):
+def test_a_second_window_is_a_second_annotator(tmp_path):
     folder = _folder(tmp_path / "a")
     first = open_project(folder)
     other = open_project(folder)  # another window: no handle held
-    assert other.read_only and other.lock is None and other.recovery.read_only
+    assert other.read_only is None and other.lock is None and other.claims.token != first.claims.token
     first.close()
+    other.close()
+
+
+def test_a_project_changed_as_a_whole_elsewhere_opens_read_only(tmp_path):
+    folder = _folder(tmp_path / "a")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from segstudio.core import project_lock as l; "
+         f"l.acquire({str(folder)!r}); print('locked', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        other = open_project(folder)
+        assert other.read_only.startswith("read-only: being changed as a whole") and other.claims is None
+        assert other.recovery.read_only
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
 
 
 def test_book_counts_writes_and_keeps_snapshots_until_written():

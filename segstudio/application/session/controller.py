@@ -17,6 +17,7 @@ save before leaving?) are callables the window sets (``ask_restore``, ``ask_unsa
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -25,15 +26,15 @@ from pathlib import Path
 import numpy as np
 from psygnal import Signal
 
-from segstudio.application import class_rewrite
 from segstudio.application.pools import Pools, TimerFactory
-from segstudio.application.session import navigation, save_queue
+from segstudio.application.session import navigation, save_queue, team_session
 from segstudio.application.session.load_queue import LoadQueue, LoadResult
 from segstudio.application.session.loading import Decorate, LoadedImage, LoadJob, load_job
 from segstudio.application.session.open_project import OpenProject, open_project
 from segstudio.application.session.save_queue import HELD_STATE, SaveBook, SaveJob
+from segstudio.application.session.teamwork import Teamwork
 from segstudio.application.session.undo_keeper import UndoKeeper
-from segstudio.core import mask_repair
+from segstudio.core import mask_guard, mask_repair, project_lock
 from segstudio.core.classes import ClassList
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
@@ -58,6 +59,8 @@ class ProjectSession:
     load_failed = Signal(str)
     mask_restored = Signal()  # a recovery copy replaced the mask on screen (counts are stale)
     ahead_loaded = Signal()  # a neighbour is loaded ahead: images_ahead() has more
+    claims_changed = Signal()  # who is on what changed (``claimed_by_others``): the file list shows it
+    save_conflict = Signal(str)  # the mask changed on disk under this window: the strokes went beside it
 
     def __init__(self, pools: Pools, timer: TimerFactory, decorate: Decorate | None = None) -> None:
         self._open: OpenProject | None = None
@@ -83,6 +86,11 @@ class ProjectSession:
         self._when_written: list[Then] = []  # callbacks waiting for every queued write to answer
         self._shown_dirty = False  # the dirty state last announced
         self._timer = timer(SAVE_DELAY_MS, self._delayed_write)
+        self.person: str | None = None  # who this window's claims name (None: the OS user)
+        self.taken: str | None = None  # why the image on screen is read-only (another editor has it)
+        self.ask_reload_classes: Callable[[], bool] = lambda: True  # asked when edits are unsaved
+        self.reopen: Callable[[], None] = self.reopen_here  # the window reads the project again its way
+        self._team = Teamwork(pools.pool("claims"), timer, lambda beat: team_session.on_beat(self, beat))
 
     # --- project ---------------------------------------------------------------------------------
     @property
@@ -105,6 +113,7 @@ class ProjectSession:
             return []
         entries = self.project.entries
         waiting = set(self._open.recovery.waiting([entry.stem for entry in entries]))
+        waiting -= set(self._team.others)  # another window edits it: the copy is its editor's work
         return [index for index, entry in enumerate(entries) if entry.stem in waiting]
 
     def open_project(self, image_dir: str | os.PathLike, class_file: str | os.PathLike | None = None,
@@ -112,13 +121,16 @@ class ProjectSession:
         """Open a folder (raises SegStudioError); the first image is loaded by the caller."""
         if not self.leave_current():
             raise SegStudioError("the current image has unsaved changes")
-        opened = open_project(image_dir, class_file, save_dir, held=self._open)
+        if self.current is not None:
+            self._team.release_after(self._writer, self.current.entry.stem)
+        opened = open_project(image_dir, class_file, save_dir, held=self._open, person=self.person)
         previous, self._open = self._open, opened
+        self._team.attach(opened.claims, None if opened.read_only else opened.project.save_dir)
         if previous is not None:
             self._close_after_writes(previous)
         self._queue.cancel()
         self.index = -1
-        self.current = None
+        self.current, self.taken = None, None
         self._previous = None
         self._set_document(None)
         self._book.forget_snapshots()
@@ -190,9 +202,10 @@ class ProjectSession:
             return False
         if self.current is not None:
             self._previous = self.current
+            self._team.release_after(self._writer, self.current.entry.stem)
             if self.document is not None:
                 self._undo.keep(self.current.entry.image_path, self.document)
-        self.current, self.index = None, index
+        self.current, self.index, self.taken = None, index, None
         self._set_document(None)
         self._queue.keep_only(set(self._neighbours(index)) | {index})
         ready = self._queue.take_ready(index)
@@ -276,6 +289,8 @@ class ProjectSession:
         self.current, self.index = loaded, loaded.index
         self._previous = None
         self.verified = bool(self.project.is_verified(entry))
+        self.taken = None if self.read_only else self._team.claim(entry.stem)
+        team_session.remember_digest(self, loaded)
         self._set_document(loaded.document)
         if loaded.document is not None:
             self._undo.give_back(entry.image_path, loaded.document)  # Ctrl+Z works across switches
@@ -294,8 +309,9 @@ class ProjectSession:
         if document is not None:
             document.changed.connect(self._on_edit)
             document.committed.connect(self._on_commit)
-            if self.read_only:  # nothing could save an edit: none is accepted (see Document.lock)
-                document.lock(self.read_only)
+            reason = self.read_only or self.taken
+            if reason:  # nothing could save an edit: none is accepted (see Document.lock)
+                document.lock(reason)
 
     def _schedule_prefetch(self, index: int) -> None:
         """Keep exactly one image ahead and one behind loaded (older ones are freed)."""
@@ -367,8 +383,8 @@ class ProjectSession:
         autosave, undoable) and saving is allowed again. The file is first moved aside (a
         ``.bak-<time>`` backup), whatever the repair.
         """
-        if self.read_only:  # the repair renames the user's file: never from a read-only window
-            raise SegStudioError(f"the project is {self.read_only}; repair the mask in that window")
+        if self.read_only or self.taken:  # the repair renames the user's file: never from a read-only window
+            raise SegStudioError(f"the image is {self.read_only or self.taken}; repair the mask in that window")
         loaded = self.current
         problem = loaded.mask_problem if loaded is not None else None
         if loaded is None or problem is None or repair not in problem.repairs:
@@ -380,9 +396,12 @@ class ProjectSession:
             # Every repair keeps the original beside it (<name>.bak-<time>): the repaired mask is a
             # new file, and the one the user made is never replaced, whichever repair was chosen.
             mask_repair.move_aside(loaded.entry.mask_path)
+            if self._open is not None:  # moved aside by this window: no mask is what it expects now
+                self._open.disk_digests[loaded.entry.stem] = mask_guard.ABSENT
             self.entry_changed.emit(loaded.index)
         if repair == mask_repair.ADD_CLASSES and problem.label is not None:  # (a "values" problem has it)
-            project.add_classes(mask_repair.classes_to_add(problem.label, len(project.classes)))
+            with self.project_wide("add classes"):
+                project.add_classes(mask_repair.classes_to_add(problem.label, len(project.classes)))
         classes = project.classes
         label = mask_repair.repaired_label(problem, repair, size, classes.colour_table(), len(classes))
         following = mask_repair.diagnose_label(label, size, len(project.classes), problem.path)
@@ -410,6 +429,7 @@ class ProjectSession:
 
         def let_go() -> None:
             self._queue.cancel()
+            self._team.stop()
             self.release_lock()
             if then is not None:
                 then()
@@ -438,42 +458,34 @@ class ProjectSession:
     def rewrite_classes(self, classes: ClassList, lut: np.ndarray, done: Callable[[str | None], None],
                         progress: Callable[[int, int], None] | None = None,
                         should_stop: Callable[[], bool] | None = None) -> None:
-        """Make ``classes`` the project's class list, rewriting every mask, XML, classes.txt and
-        project.json through ``lut`` (old index -> new), then ``done(outcome)``
-        (application.class_rewrite.outcome: None when done).
+        """Make ``classes`` the project's class list, rewriting every mask (see
+        ``team_session.rewrite_classes``: refused while others edit images)."""
+        team_session.rewrite_classes(self, classes, lut, done, progress, should_stop)
 
-        The queued saves are written first, with the class list they were made with, and nothing
-        is saved meanwhile. On success the masks loaded ahead are dropped and the open image with
-        its undo history is renumbered in memory (its dirty state unchanged: the file was remapped
-        the same way); otherwise the old class list is back and no file changed.
-        ``progress(done, total)`` is called on the owner's thread."""
-        project, document = self.project, self.document
-        assert project is not None
-        pool = self._rewriter
-        old = project.classes
+    # --- working as a team (team_session) ------------------------------------------------------------
+    def claimed_by_others(self) -> dict[int, str]:
+        """Who edits which image in another window, as last seen: {entry index: "alice since 10:42"}."""
+        return team_session.claimed_by_others(self)
 
-        def report(count: int, total: int) -> None:  # on the worker
-            if progress is not None:
-                pool.call_soon(progress, count, total)
+    def taken_indices(self) -> set[int]:
+        """The images another window edits now (A/D skip them)."""
+        return set(self.claimed_by_others())
 
-        def finished(future: Future) -> None:
-            message = class_rewrite.outcome(future)
-            if message is not None:
-                project.classes = old
-            elif not class_rewrite.is_identity(lut):
-                self.masks_rewritten(lut)
-                if document is not None and self.document is document:
-                    document.remap_classes(lut)
-            self.release_writes()
-            done(message)
+    def take_project(self, what: str) -> project_lock.ProjectLock:
+        """The project lock for a change of the whole project; SegStudioError naming who is in the way.
+        Give it back with :meth:`let_project_go`."""
+        return team_session.take_project(self, what)
 
-        def start() -> None:
-            project.classes = classes
-            future = pool.submit(class_rewrite.rewrite_project, project, lut, report, should_stop, on_done=finished)
-            if future.cancelled():  # the pools are shut: the window is closing
-                finished(future)
+    def let_project_go(self, lock: project_lock.ProjectLock) -> None:
+        team_session.let_project_go(self, lock)
 
-        self.hold_writes(start)
+    def project_wide(self, what: str) -> contextlib.AbstractContextManager[None]:
+        """Hold the project lock while a quick change of the whole project runs (adding a class)."""
+        return team_session.project_wide(self, what)
+
+    def reopen_here(self) -> None:
+        """Read the project again (its class list changed elsewhere) and show the same image."""
+        team_session.reopen_here(self)
 
     def _on_edit(self, rect: Rect) -> None:
         """A dab: the save state is said again only when the image turns dirty (not per dab)."""
@@ -513,7 +525,7 @@ class ProjectSession:
     def _submit(self, job: SaveJob) -> None:
         """Queue a write; its answer comes back on the owner's thread once it is done, counted in
         the book, so the save state never depends on the timing of the writer."""
-        if self.read_only:  # open in another window: nothing is written (and nothing was edited)
+        if (self.read_only or self.taken) and not job.conflict_only:  # nothing is written (nothing was edited)
             self._emit_state()
             return
         future = self._writer.submit(save_queue.run_job, job, on_done=lambda done: self._on_write_done(job, done))
@@ -525,6 +537,9 @@ class ProjectSession:
     def _on_write_done(self, job: SaveJob, future: Future) -> None:
         error = _error_of(future)
         self._book.finished(job, error)
+        conflict = job.report.get("conflict")
+        if conflict is not None:
+            team_session.conflicted(self, job, conflict)
         if job.kind == save_queue.SAVE and self._shows_folder_of(job.target):
             document = job.document
             if (error is None and document is not None and document is self.document
@@ -548,7 +563,7 @@ class ProjectSession:
     def _emit_state(self, error: str | None = None) -> None:
         self._shown_dirty = self.dirty
         self.dirty_changed.emit(self.dirty)
-        self.save_state.emit(save_queue.state_text(self.read_only, error, self._book.outstanding > 0,
+        self.save_state.emit(save_queue.state_text(self.read_only or self.taken, error, self._book.outstanding > 0,
                                                    self.mask_blocked, self.dirty, len(self._book.pending)))
 
     # --- recovery copies -----------------------------------------------------------------------------
@@ -556,6 +571,8 @@ class ProjectSession:
         """Offer the recovery copy of the image just shown (application.session.recovery_store decides)."""
         assert self._open is not None and self.document is not None
         entry, store = loaded.entry, self._open.recovery
+        if self.taken:  # the copy is its editor's work, not this window's
+            return
         found, loaded.recovery = loaded.recovery, None  # read by the loader thread
         label = store.to_offer(entry.stem, entry.mask_path, found, self.document.label.shape)
         if label is None:

@@ -23,6 +23,7 @@ from segstudio.application.live.scribbles import unpainted_value
 from segstudio.application.session.recovery_store import RecoveryStore
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
+from segstudio.core.mask_guard import file_digest
 from segstudio.core.mask_repair import BACKUP, MaskDiagnosis
 from segstudio.core.masks import label_counts
 from segstudio.core.overlay import colour_buffer
@@ -55,6 +56,7 @@ class LoadedImage:
     overlay_lut: np.ndarray | None = None
     pending: np.ndarray | None = None  # the unsaved snapshot re-applied to ``document`` (identity matters)
     recovery: np.ndarray | None = None  # a crash-recovery copy found by the loader, offered when shown
+    disk_digest: str | None = None  # the mask file's digest, taken before it was read (core.mask_guard)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -91,6 +93,7 @@ def prepare_document(loaded: LoadedImage, lut: np.ndarray | None, pending: np.nd
 def reload_mask(loaded: LoadedImage, project: Project, generation: Generation, lut: np.ndarray | None,
                 pending: np.ndarray | None = None) -> LoadedImage:
     """Read the mask of an already decoded image again (it was saved or rewritten meanwhile)."""
+    loaded.disk_digest = mask_digest(loaded.entry)
     loaded.label, loaded.mask_error, loaded.mask_problem = read_mask_or_problem(project, loaded.entry)
     loaded.generation = generation
     prepare_document(loaded, lut, pending, unpainted_value(project))
@@ -108,8 +111,9 @@ def load_for_editing(project: Project, index: int, generation: Generation = (0, 
     entry = project.entries[index]
     rgb = np.ascontiguousarray(project.load_image(entry))  # JPEGs decode without the GIL (core)
     display = decorate(rgb) if decorate is not None else None
+    digest = mask_digest(entry)
     label, error, problem = read_mask_or_problem(project, entry)
-    loaded = LoadedImage(index, entry, rgb, display, label, error, problem, generation)
+    loaded = LoadedImage(index, entry, rgb, display, label, error, problem, generation, disk_digest=digest)
     prepare_document(loaded, lut, pending, unpainted_value(project))
     return loaded
 
@@ -138,6 +142,15 @@ def load_job(project: Project, index: int, generation: Generation, lut: np.ndarr
         return loaded
 
     return job
+
+
+def mask_digest(entry: ImageEntry) -> str | None:
+    """The digest of the mask file as it is before it is read (None: it cannot be read; a later
+    save then does not compare). Taken first: a change after it only makes a save more careful."""
+    try:
+        return file_digest(entry.mask_path)
+    except OSError:
+        return None
 
 
 def read_mask_or_problem(project: Project, entry: ImageEntry

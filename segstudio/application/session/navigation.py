@@ -7,7 +7,7 @@ follow what is on screen, while the loader prefetches by file order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 
 def neighbours(index: int, count: int) -> list[int]:
@@ -20,16 +20,20 @@ def is_valid(index: int, count: int) -> bool:
     return 0 <= index < count
 
 
-def step(displayed: Sequence[int], current: int, direction: int) -> int | None:
-    """The image after (``direction`` > 0) or before ``current`` in the list as displayed.
+def step(displayed: Sequence[int], current: int, direction: int, skip: Collection[int] = ()) -> int | None:
+    """The image after (``direction`` > 0) or before ``current`` in the list as displayed, passing
+    over those in ``skip`` (images another window edits now).
 
     ``displayed`` holds the entry indices of the visible rows, top to bottom. When ``current`` is not
     among them (it was just filtered out, or nothing is open) the nearest visible entry by file order
     in that direction is taken, so A/D never jump back to the top. None: there is no such image.
     """
     if current in displayed:
-        position = list(displayed).index(current) + (1 if direction > 0 else -1)
-        return displayed[position] if 0 <= position < len(displayed) else None
+        rows = list(displayed)
+        position = rows.index(current)
+        ahead = rows[position + 1:] if direction > 0 else rows[:position][::-1]
+        return next((i for i in ahead if i not in skip), None)
+    displayed = [i for i in displayed if i not in skip]
     if direction > 0:
         after = [i for i in displayed if i > current]
         return min(after) if after else None

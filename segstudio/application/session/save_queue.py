@@ -14,7 +14,7 @@ save must read the mask again) and writes not reported back yet (the "saving…"
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ from segstudio.application.session.open_project import OpenProject
 from segstudio.core.classes import apply_remap
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
+from segstudio.core.mask_guard import file_digest, write_conflict
 from segstudio.core.project import ImageEntry
 
 SAVE = "save"  # the mask and its XML
@@ -44,6 +45,8 @@ class SaveJob:
     document: Document | None = None  # the one the snapshot came from (marked saved when still current)
     revision: int = 0  # its revision at snapshot time: later edits keep it dirty
     colours: np.ndarray | None = None  # palette of a recovery copy
+    conflict_only: bool = False  # the image was taken over: the strokes go to a conflict file
+    report: dict[str, Path] = field(default_factory=dict)  # "conflict": where the strokes went instead
 
     @property
     def name(self) -> str:
@@ -58,7 +61,10 @@ def run_job(job: SaveJob) -> str | None:
         return f"{job.name} not saved: its project {target.name} was closed before the write ran"
     try:
         if job.kind == SAVE:
+            if _changed_elsewhere(job):
+                return None
             target.project.save(job.entry, job.label, verified=job.verified)
+            target.disk_digests[job.entry.stem] = file_digest(job.entry.mask_path)
             target.recovery.remove(job.entry.stem)
         elif job.kind == RECOVERY:
             target.recovery.write(job.entry.stem, job.label, job.colours)
@@ -69,6 +75,20 @@ def run_job(job: SaveJob) -> str | None:
     except Exception as exc:  # noqa: BLE001 - reported to the user, never left at "saving…"
         return f"{job.name}: {type(exc).__name__}: {exc}"
     return None
+
+
+def _changed_elsewhere(job: SaveJob) -> bool:
+    """Writer thread: True when the mask on disk is not the one this window loaded or last wrote
+    (someone else saved it: a claim taken over from a window that was asleep). The strokes are then
+    written as a conflict file, never over the other writer's mask (core.mask_guard)."""
+    target, stem = job.target, job.entry.stem
+    expected = target.disk_digests.get(stem)
+    if not job.conflict_only and (expected is None or file_digest(job.entry.mask_path) == expected):
+        return False
+    colours = target.project.classes.colour_table()
+    job.report["conflict"] = write_conflict(target.project.save_dir, stem, target.person, job.label, colours)
+    target.recovery.remove(stem)
+    return True
 
 
 class SaveBook:

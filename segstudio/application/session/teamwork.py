@@ -1,0 +1,167 @@
+"""The session's side of a shared folder: the claim of the image on screen, the heartbeat, who is on
+what, and a class list changed by another window.
+
+The session claims an image when it shows it and releases the claim once the image's last save is
+written (``core.claims``). On a timer (the session's own timer factory: tests fire a ManualTimer)
+a heartbeat job runs on a pool, off the window's thread (a network drive may be slow): it refreshes
+this window's claims, reads everyone else's (the file list shows them; A/D skip them) and looks at
+classes.txt and project.json (modification time and size), so that a class list changed elsewhere
+is noticed within one beat. Its answer comes back on the session's thread (:class:`Beat`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from segstudio.application.pools import Pool, TimerFactory
+from segstudio.core import project_file, project_lock
+from segstudio.core.claims import HEARTBEAT_S, Claim, ClaimBook, ClaimTaken
+from segstudio.core.classes import load_class_file
+from segstudio.core.errors import SegStudioError
+from segstudio.core.import_classes import CLASS_FILE_NAME
+from segstudio.core.project import Project
+
+HEARTBEAT_MS = int(HEARTBEAT_S * 1000)
+FileState = tuple[tuple[int, int] | None, ...]  # (mtime_ns, size) of each watched file, None: absent
+
+
+@dataclass
+class Beat:
+    """What one heartbeat found: own claims taken over, everyone else's, the class files' state."""
+
+    lost: list[str] = field(default_factory=list)
+    others: dict[str, Claim] = field(default_factory=dict)
+    class_files: FileState = ()
+
+
+def class_files_state(save_dir: Path) -> FileState:
+    """(mtime_ns, size) of classes.txt and project.json: a change elsewhere changes one of them."""
+    states: list[tuple[int, int] | None] = []
+    for path in (save_dir / CLASS_FILE_NAME, project_file.settings_path(save_dir)):
+        try:
+            info = os.stat(path)
+            states.append((info.st_mtime_ns, info.st_size))
+        except OSError:
+            states.append(None)
+    return tuple(states)
+
+
+class Teamwork:
+    """Claims and heartbeat of one session (owner's thread, but for the beat job)."""
+
+    def __init__(self, pool: Pool, timer: TimerFactory, answered: Callable[[Beat], None]) -> None:
+        self._pool = pool
+        self._answered = answered
+        self._timer = timer(HEARTBEAT_MS, self.beat)
+        self.book: ClaimBook | None = None
+        self.others: dict[str, Claim] = {}  # the live claims of others as last seen, by stem
+        self.class_files: FileState = ()
+        self.own_lock_token = ""  # the project lock this session holds for a change of its own
+        self._save_dir: Path | None = None
+        self._releasing: set[str] = set()  # stems left, released once their saves are written
+
+    @property
+    def person(self) -> str | None:
+        return self.book.person if self.book is not None else None
+
+    def attach(self, book: ClaimBook | None, save_dir: Path | None) -> None:
+        """A project opened (``book`` None: read-only, nothing claimed) or closed (both None)."""
+        self.book, self._save_dir = book, save_dir
+        self.others = {}
+        self.class_files = class_files_state(save_dir) if save_dir is not None else ()
+        if book is None:
+            self._timer.stop()
+            return
+        self.others = book.others()
+        self._timer.start()
+
+    def claim(self, stem: str) -> str | None:
+        """Claim image ``stem`` for editing; the read-only reason when that is not possible now."""
+        book = self.book
+        if book is None or self._save_dir is None:
+            return None
+        self._releasing.discard(stem)  # shown again before its release ran: kept
+        try:
+            book.claim(stem)
+        except ClaimTaken as exc:
+            self.others[stem] = exc.holder
+            return f"read-only: {exc}"
+        except SegStudioError:  # the claim cannot be written (a read-only folder): saves say why
+            return None
+        self.others.pop(stem, None)
+        # The claim exists: now look for a project-wide change (which looks for claims after taking
+        # its lock), so that the two never both go ahead (core.exclusive).
+        path = project_lock.lock_path(self._save_dir)
+        owner = project_lock.read_owner(path)
+        if owner is not None and owner.token != self.own_lock_token and project_lock.is_alive(owner):
+            book.release(stem)
+            return f"read-only: {project_lock.ProjectLocked(path, owner)}"
+        return None
+
+    def holds(self, stem: str) -> bool:
+        return self.book is not None and self.book.holds(stem)
+
+    def release_after(self, writer: Pool, stem: str) -> None:
+        """Release ``stem`` once the writes queued before now are done (the writer runs in order)."""
+        book = self.book
+        if book is not None and book.holds(stem):
+            self._releasing.add(stem)
+            writer.submit(self._release, book, stem)
+
+    def _release(self, book: ClaimBook, stem: str) -> None:
+        """Writer thread: release ``stem`` unless it was shown (claimed) again meanwhile."""
+        if stem in self._releasing:
+            self._releasing.discard(stem)
+            book.release(stem)
+
+    def taken(self, stem: str) -> Claim | None:
+        """Someone else's claim on ``stem`` as last seen (None: free, or ours)."""
+        return self.others.get(stem)
+
+    def beat(self) -> None:
+        """The timer fired: refresh the claims and look around, on the pool."""
+        book, save_dir = self.book, self._save_dir
+        if book is None or save_dir is None:
+            return
+        future = self._pool.submit(_beat_job, book, save_dir, on_done=lambda done: self._on_beat(book, done))
+        if future.cancelled():  # the pools are shut: the window is closing
+            return
+
+    def _on_beat(self, book: ClaimBook, future: Future) -> None:
+        if book is not self.book:  # another project opened meanwhile
+            return
+        self._timer.start()
+        if future.cancelled() or future.exception() is not None:
+            return
+        beat: Beat = future.result()
+        self.others = beat.others
+        self._answered(beat)
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+def _beat_job(book: ClaimBook, save_dir: Path) -> Beat:
+    """Worker thread: one heartbeat (see the module docstring)."""
+    lost = book.heartbeat()
+    return Beat(lost, book.others(), class_files_state(save_dir))
+
+
+def classes_changed(beat: Beat, team: Teamwork, project: Project) -> bool:
+    """True when the class list on disk is no longer the project's (changed by another window):
+    only looked at when classes.txt or project.json changed since the last beat."""
+    if not beat.class_files or beat.class_files == team.class_files:
+        return False
+    team.class_files = beat.class_files
+    path = project.class_path
+    if not path.is_file():
+        return False
+    try:
+        names = load_class_file(path)[0].names
+    except (SegStudioError, OSError):
+        return False
+    return names != project.classes.names

@@ -1,0 +1,171 @@
+"""Several windows on one folder (no Qt): each image edited by one window at a time, taken images
+read-only with who and since when, project-wide changes refused while others edit, a class list
+changed elsewhere reloaded, and a mask changed under a window never overwritten (conflict file)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from session_harness import H, Harness, W, make_project, paint
+
+from segstudio.application.session import navigation
+from segstudio.core.claims import ClaimBook, claim_name, claims_folder
+from segstudio.core.classes import ClassList, save_class_file
+from segstudio.core.errors import SegStudioError
+from segstudio.core.masks import read_mask, write_mask
+
+
+def window(folder, person: str, index: int = 0) -> Harness:
+    h = Harness()
+    h.session.person = person
+    h.session.open_project(folder)
+    h.show(index)
+    return h
+
+
+def beat(h: Harness) -> None:
+    """Fire the heartbeat (the session's second timer) and deliver its answer."""
+    assert h.timers[1].fire()
+    h.run()
+
+
+def save(h: Harness) -> None:
+    h.session.save_async()
+    h.run()
+
+
+def test_an_image_is_edited_by_one_window_the_other_sees_who(tmp_path):
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    bob = window(folder, "bob")
+    assert alice.session.taken is None and bob.session.taken.startswith("read-only: taken by alice since ")
+    assert bob.states[-1] == bob.session.taken
+    assert bob.session.document.locked and bob.session.document.fill_rect(0, 0, 5, 5, 2) is None
+    assert bob.session.claimed_by_others()[0].startswith("alice since ")
+    assert bob.session.taken_indices() == {0}
+    # A/D skip the taken image
+    assert navigation.step([0, 1, 2], 2, -1, skip={1}) == 0
+    assert navigation.step([0, 1, 2], 0, 1, skip=bob.session.taken_indices() | {1}) == 2
+    bob.show(1)
+    assert bob.session.taken is None
+    paint(bob.session, 2)
+    save(bob)
+    paint(alice.session, 1)
+    save(alice)
+    assert read_mask(folder / "img1.png")[3, 3] == 1 and read_mask(folder / "img2.png")[3, 3] == 2
+    assert alice.session.taken_indices() == set()
+    beat(alice)
+    assert alice.session.taken_indices() == {1}
+
+
+def test_a_freed_image_becomes_editable_on_the_next_beat(tmp_path):
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    paint(alice.session, 1)
+    bob = window(folder, "bob")
+    assert bob.session.taken
+    alice.show(2)  # leaving saves img1 and then releases it
+    beat(bob)
+    assert bob.session.taken is None and not bob.session.document.locked
+    assert bob.session.document.label[3, 3] == 1  # the mask alice saved, read afresh
+    paint(bob.session, 2)
+    save(bob)
+    assert read_mask(folder / "img1.png")[3, 3] == 2
+
+
+def test_class_rewrite_is_refused_while_others_edit(tmp_path):
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    bob = window(folder, "bob", 1)
+    answers: list = []
+    lut = np.arange(256, dtype=np.uint8)
+    alice.session.rewrite_classes(ClassList(["background", "cat", "dog", "bird"]), lut, answers.append)
+    alice.run()
+    assert len(answers) == 1 and "bob (img2) is editing images of this project" in answers[0]
+    assert alice.session.project.classes.names == ["background", "cat", "dog"]
+    assert not alice.session.writes_held
+    with pytest.raises(SegStudioError, match="cannot add a class now: bob"):
+        with alice.session.project_wide("add a class"):
+            pass
+    bob.session.open_project(make_project(tmp_path / "q"))  # bob goes elsewhere: his claims go
+    alice.session.rewrite_classes(ClassList(["background", "cat", "dog", "bird"]), lut, answers.append)
+    alice.run()
+    assert answers[-1] is None and alice.session.project.classes.names[-1] == "bird"
+    beat(alice)  # its own change is no change "elsewhere"
+    assert alice.session.current is not None and not alice.session.loading
+
+
+def test_class_list_changed_elsewhere_is_reloaded_asking_when_unsaved(tmp_path):
+    folder = make_project(tmp_path / "p")
+    carol = window(folder, "carol", 2)
+    paint(carol.session, 1)
+    asked: list = []
+    carol.session.ask_reload_classes = lambda: asked.append("asked") or True
+    save_class_file(folder / "classes.txt", ClassList(["background", "cat", "dog", "bird"]))
+    beat(carol)
+    assert asked == ["asked"]
+    carol.run()
+    assert carol.session.project.classes.names[-1] == "bird"
+    assert carol.session.index == 2 and carol.session.taken is None
+    assert read_mask(folder / "img3.png")[3, 3] == 1  # the strokes were saved before the reload
+    beat(carol)
+    assert asked == ["asked"]  # said once
+
+
+def test_a_mask_changed_under_a_window_is_never_overwritten(tmp_path):
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    paint(alice.session, 1)
+    save(alice)
+    theirs = np.full((H, W), 2, np.uint8)
+    write_mask(folder / "img1.png", theirs)  # another writer (a claim taken over from a sleeper)
+    conflicts: list = []
+    alice.session.save_conflict.connect(conflicts.append)
+    alice.session.document.fill_rect(20, 20, 25, 25, 1)
+    save(alice)
+    np.testing.assert_array_equal(read_mask(folder / "img1.png"), theirs)
+    [path] = (folder / "conflicts").iterdir()
+    assert path.name.startswith("img1.conflict-alice-") and read_mask(path)[22, 22] == 1
+    assert len(conflicts) == 1 and str(path) in conflicts[0]
+    assert alice.session.taken and alice.session.document.locked and not alice.session.dirty
+
+
+def test_a_window_that_slept_through_a_takeover_puts_its_strokes_beside(tmp_path):
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    paint(alice.session, 1)  # not saved yet
+    path = claims_folder(folder) / claim_name("img1")
+    path.unlink()  # bob took the claim over while alice slept
+    ClaimBook(folder, "bob").claim("img1")
+    beat(alice)
+    assert alice.session.taken.startswith("read-only: img1.jpg was taken over by bob since ")
+    [conflict] = (folder / "conflicts").iterdir()
+    assert read_mask(conflict)[3, 3] == 1 and not (folder / "img1.png").exists()
+
+
+def test_a_drive_that_disappears_mid_save_keeps_the_edits_in_memory(tmp_path):
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    paint(alice.session, 1)
+    away = tmp_path / "away"
+    shutil.move(folder, away)
+    folder.write_text("not a folder any more")  # the mount point of a vanished drive
+    save(alice)
+    assert any(event[0] == "failed" for event in alice.events)
+    assert alice.session.dirty and alice.session.has_unsaved_snapshots()
+    beat(alice)  # the heartbeat on a vanished drive neither raises nor gives the image up
+    assert alice.session.taken is None
+    folder.unlink()
+    shutil.move(away, folder)
+    save(alice)
+    assert not alice.session.dirty and read_mask(folder / "img1.png")[3, 3] == 1
+
+
+def test_claims_go_when_the_window_closes(tmp_path):
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    alice.session.shutdown()
+    alice.run()
+    assert not any(claims_folder(folder).iterdir())
