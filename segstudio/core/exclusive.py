@@ -47,7 +47,7 @@ def take(save_dir: str | os.PathLike, book: ClaimBook | None, what: str) -> proj
     try:
         lock = project_lock.acquire(save_dir)
     except project_lock.ProjectLocked as exc:
-        raise SaveError(f"cannot {what}: another project-wide change is running ({exc})") from None
+        raise SaveError(f"cannot {what}: {exc}") from None
     observer = book if book is not None else ClaimBook(save_dir, "observer")
     try:
         others = observer.others()

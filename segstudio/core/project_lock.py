@@ -86,7 +86,7 @@ class ProjectLocked(SegStudioError):
         self.path, self.owner = path, owner
         who = owner.describe() if owner is not None else "a process that is starting"
         hint = f" (delete {path} if that machine no longer uses it)" if owner and _remote(owner) else ""
-        super().__init__(f"being changed as a whole in another window or command ({who}){hint}")
+        super().__init__(f"a project-wide change runs in another window or command ({who}){hint}")
 
 
 class ProjectLock:

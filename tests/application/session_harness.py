@@ -3,11 +3,18 @@ pools that run jobs and answers when told, manual timers, and a record of the se
 
 from __future__ import annotations
 
+import contextlib
+import json
+import socket
+import subprocess
+import time
+
 import numpy as np
 from PIL import Image
 
 from segstudio.application.pools import ManualTimer, QueuedPools
 from segstudio.application.session.controller import ProjectSession
+from segstudio.core import project_lock
 from segstudio.core.classes import ClassList, save_class_file
 
 W, H = 40, 30
@@ -52,3 +59,19 @@ class Harness:
 
 def paint(session, value=1):
     session.document.fill_rect(2, 2, 10, 8, value)  # the document's "committed" arms autosave
+
+
+@contextlib.contextmanager
+def changed_elsewhere(save_dir):
+    """The project lock held by a live process of this host (a ``sleep``), as a project-wide change
+    in another window or command holds it: a window opening meanwhile is read-only."""
+    holder = subprocess.Popen(["sleep", "30"])
+    try:
+        path = project_lock.lock_path(save_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(),
+                                    "started": time.time(), "token": "other"}))
+        yield path
+    finally:
+        holder.kill()
+        holder.wait()

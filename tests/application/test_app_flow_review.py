@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from flow_harness import Flows, a_model, labelled_project
+from session_harness import changed_elsewhere
 
 from segstudio.application.review.prediction_cache import cache_folder, scores_by_index
 from segstudio.application.review.review_metrics import metrics_of
@@ -80,8 +81,9 @@ def test_a_read_only_window_accepts_nothing_and_writes_no_cache(flows):
     flows.run()
     cache = cache_folder(flows.session.project.save_dir, model)
     cached = sorted(cache.iterdir())
-    second = Flows()
-    second.open(flows.session.project.image_dir, flows.session.project.save_dir)
+    second = Flows()  # opened while a project-wide change runs elsewhere: read-only
+    with changed_elsewhere(flows.session.project.save_dir):
+        second.open(flows.session.project.image_dir, flows.session.project.save_dir)
     assert second.session.read_only
     second.show(1)  # not predicted by the first window: predicted here, never stored
     assert second.review.available

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from flow_harness import Flows, a_model, labelled_project, tiny_run
-from session_harness import paint
+from session_harness import changed_elsewhere, paint
 
 from segstudio.core.masks import read_mask
 
@@ -30,8 +30,9 @@ def test_a_run_is_refused_with_its_reason(tmp_path, flows):
 
 
 def test_a_read_only_window_does_not_train(tmp_path, flows):
-    second = Flows()  # the project is open (locked) in the first
-    second.open(flows.session.project.image_dir, flows.session.project.save_dir)
+    second = Flows()  # opened while a project-wide change runs elsewhere: read-only
+    with changed_elsewhere(flows.session.project.save_dir):
+        second.open(flows.session.project.image_dir, flows.session.project.save_dir)
     refusal = second.training.start(tiny_run())
     assert refusal.error and "train from that window" in refusal.text and second.session.read_only in refusal.text
     assert not second.training.running

@@ -123,7 +123,7 @@ def test_a_project_changed_as_a_whole_elsewhere_opens_read_only(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "locked"
         other = open_project(folder)
-        assert other.read_only.startswith("read-only: being changed as a whole") and other.claims is None
+        assert other.read_only.startswith("read-only: a project-wide change runs") and other.claims is None
         assert other.recovery.read_only
     finally:
         holder.stdin.close()

@@ -1,6 +1,7 @@
-"""Every import command holds the project's lock for its whole run: while a window (another process)
-has the project open, the command exits 1 with one line and writes nothing, since the window could
-add a class meanwhile and the imported pixels would silently change class."""
+"""Every import command holds the project's lock for its whole run: while another project-wide change
+runs (another process holds the lock) or a window edits an image, the command exits 1 with one line
+and writes nothing, since the class list could change meanwhile and the imported pixels would
+silently change class."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def test_import_into_a_project_open_elsewhere_writes_nothing(kind, tmp_path, cap
         status, _, err = run_cli(args, capsys)
         assert status == 1
         lines = error_lines(err)
-        assert len(lines) == 1 and "open in another window" in lines[0] and str(save) in lines[0], err
+        assert len(lines) == 1 and "a project-wide change runs" in lines[0] and str(save) in lines[0], err
         assert checksums(tmp_path) == before
         assert lock.is_file()
     status, _, err = run_cli(args, capsys)  # the window closed: the same command now imports

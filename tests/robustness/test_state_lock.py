@@ -1,5 +1,7 @@
-"""One writer per project: a second window opens it read-only and writes nothing; a stale lock is
-taken over, another host's lock respected; the lock goes on close and when another project opens."""
+"""Several windows on one project: each image has one editor (its claim), a second window is a second
+annotator; a claim of a dead process is taken over, another host's respected; claims go on close and
+when another project opens. The project-wide lock (held only by a change of the whole project, or a
+command) makes an opening window read-only, and a stale one is taken over."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from segstudio.core import journal, project_lock
 from segstudio.core.masks import read_mask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gui_helpers import close, drag, flush  # noqa: E402
+from gui_helpers import close, drag, flush, wait_loaded  # noqa: E402
 from gui_project import make_project  # noqa: E402
 from state_helpers import checksums, fake_dialogs, make_window, settings  # noqa: E402,F401
 
@@ -47,57 +49,73 @@ def write_lock(folder: Path, pid: int, host: str) -> Path:
     return path
 
 
-def test_second_window_is_read_only_and_writes_nothing(tmp_path, make_window, fake_dialogs):
+def write_claim(folder: Path, stem: str, pid: int, host: str) -> Path:
+    from segstudio.core.claims import claim_name, claims_folder
+    path = claims_folder(folder, create=True) / claim_name(stem)
+    path.write_text(json.dumps({"stem": stem, "person": "bob", "host": host, "pid": pid, "started": time.time() - 60,
+                                "token": "x" * 32, "since": time.time() - 60, "beat": 3, "beat_time": time.time()}))
+    return path
+
+
+def test_second_window_is_a_second_annotator(tmp_path, make_window, fake_dialogs):
     folder = make_project(tmp_path / "project")
     first = make_window(folder)
     paint(first)
     first.save()
     flush(first)
-    owner = json.loads(project_lock.lock_path(folder).read_text())
-    assert owner["pid"] == os.getpid() and owner["host"] == socket.gethostname() and owner["started"] > 0
+    assert not project_lock.lock_path(folder).exists()  # editing holds no project-wide lock
     before = user_files(folder)
-    second = make_window(folder)
-    message = f"read-only: open in another window (pid {os.getpid()}"
-    assert second.session.read_only.startswith(message)
+    second = make_window(folder)  # img1 is the first window's: shown read-only, with who and since when
+    message = "read-only: taken by "
+    assert second.session.read_only is None and second.session.taken.startswith(message)
     assert second.status_labels["save"].text().startswith(message)
+    assert "[read-only]" in second.windowTitle()
     paint(second, cls=2, y=40)
     second.save()
     second.session.flush()
     flush(second)
     assert second.status_labels["save"].text().startswith(message)
-    fake_dialogs.text_answer = "kitten"
+    fake_dialogs.text_answer = "kitten"  # class edits change every mask: refused while the first edits
     assert not second.class_editor.rename(1)
-    assert not second.class_editor.move(1, 1)
-    assert not second.class_editor.delete(2)
-    assert sum(name == "error" and "read-only" in args[2] for name, args in fake_dialogs.calls) == 3
+    flush(second)
+    assert second.class_editor.add() is None
+    assert sum(name == "error" and "editing images" in args[2] for name, args in fake_dialogs.calls) == 2
     assert user_files(folder) == before  # no mask, XML, classes.txt or recovery copy written
-    paint(first, cls=3, y=50)  # the first window still writes
+    second.go(1)  # D: the next image, free
+    assert wait_loaded(second) and second.session.index == 1 and second.session.taken is None
+    paint(second, cls=2, y=40)
+    second.save()
+    flush(second)
+    assert read_mask(folder / "img2.png")[40, 20] == 2
+    paint(first, cls=3, y=50)  # the first window still writes its own
     first.save()
     flush(first)
     assert read_mask(folder / "img1.png")[50, 20] == 3
+    close(second)
+    close(first)
 
 
-def test_lock_is_released_on_close_and_on_opening_another_project(tmp_path, make_window):
+def test_claims_go_on_close_and_on_opening_another_project(tmp_path, make_window):
+    from segstudio.core.claims import ClaimBook
     folder, other = make_project(tmp_path / "project"), make_project(tmp_path / "other")
     window = make_window(folder)
-    lock = project_lock.lock_path(folder)
-    assert lock.is_file()
+    assert ClaimBook(folder, "x").holder("img1") is not None
     window.open_project(other)
-    assert not lock.exists()
-    # An empty .segstudio is not left behind; it stays only for what it holds (the recorded classes).
-    assert not lock.parent.exists() or any(lock.parent.iterdir())
-    assert project_lock.lock_path(other).is_file()
+    assert wait_loaded(window)
+    flush(window)
+    assert ClaimBook(folder, "x").holder("img1") is None
+    assert ClaimBook(other, "x").holder("img1") is not None
     close(window)
-    assert not project_lock.lock_path(other).exists()
+    assert ClaimBook(other, "x").holder("img1") is None
     again = make_window(folder)
-    assert again.session.read_only is None
+    assert again.session.read_only is None and again.session.taken is None
 
 
-def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path, make_window):
+def test_claim_of_a_dead_process_is_taken_over(tmp_path, make_window):
     folder = make_project(tmp_path / "project")
-    path = write_lock(folder, dead_pid(), socket.gethostname())
+    path = write_claim(folder, "img1", dead_pid(), socket.gethostname())
     window = make_window(folder)
-    assert window.session.read_only is None
+    assert window.session.taken is None
     assert json.loads(path.read_text())["pid"] == os.getpid()
     paint(window)
     window.save()
@@ -105,11 +123,11 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path, make_window):
     assert read_mask(folder / "img1.png")[20, 20] == 1
 
 
-def test_lock_of_another_host_is_respected(tmp_path, make_window):
+def test_claim_of_another_host_is_respected(tmp_path, make_window):
     folder = make_project(tmp_path / "project")
-    path = write_lock(folder, 1, "some-other-host.example")
+    path = write_claim(folder, "img1", 1, "some-other-host.example")
     window = make_window(folder)
-    assert "some-other-host.example" in window.session.read_only and str(path) in window.session.read_only
+    assert "bob on some-other-host.example" in window.session.taken
     assert json.loads(path.read_text())["host"] == "some-other-host.example"  # not taken over
     before = user_files(folder)
     paint(window)
@@ -174,7 +192,7 @@ def test_lock_of_a_reused_pid_is_stale(tmp_path):
         other.wait()
 
 
-def test_cli_import_respects_the_lock_and_training_is_refused_read_only(tmp_path, make_window, capsys):
+def test_cli_import_is_refused_while_a_window_edits(tmp_path, make_window, capsys):
     from segstudio.cli.main import main
 
     folder = make_project(tmp_path / "project")
@@ -189,10 +207,7 @@ def test_cli_import_respects_the_lock_and_training_is_refused_read_only(tmp_path
     before = checksums(folder)
     assert main(["import-labelme", str(source), str(folder)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and f"open in another window (pid {os.getpid()}" in err[0]
-    assert checksums(folder) == before
-    second = make_window(folder)
-    assert not second.model_features.train_dock.start()
+    assert len(err) == 1 and "(img1) is editing images of this project" in err[0]
     assert checksums(folder) == before
     close(first)
     assert main(["import-labelme", str(source), str(folder)]) == 0
@@ -200,23 +215,14 @@ def test_cli_import_respects_the_lock_and_training_is_refused_read_only(tmp_path
     assert not project_lock.lock_path(folder).exists()
 
 
-def test_read_only_window_leaves_models_and_training_snapshots_alone(tmp_path, make_window, fake_dialogs):
+def test_second_window_leaves_the_first_windows_training_snapshot_alone(tmp_path, make_window, fake_dialogs):
     folder = make_project(tmp_path / "project")
-    model = folder / "models" / "mine"
-    model.mkdir(parents=True)
-    (model / "model.safetensors").write_bytes(b"weights")
     first = make_window(folder)
     live_run = folder / ".segstudio" / "train-snapshot-abc"  # the first window's run, going on
     live_run.mkdir()
     (live_run / "img1.png").write_bytes(b"frozen mask")
-    before = checksums(folder)
     second = make_window(folder)
-    assert "[read-only]" in second.windowTitle()
-    dock = second.model_features.models_dock
-    dock.refresh()
-    dock.tree.setCurrentItem(dock.tree.topLevelItem(0))
-    dock.delete_selected()
-    dock.use_selected()
-    assert sum(name == "error" and "read-only" in args[2] for name, args in fake_dialogs.calls) == 2
-    assert checksums(folder) == before
+    assert second.session.read_only is None
+    assert (live_run / "img1.png").read_bytes() == b"frozen mask"
+    close(second)
     close(first)

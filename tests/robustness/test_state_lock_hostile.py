@@ -17,7 +17,8 @@ import pytest
 
 from segstudio.application.session.open_project import open_project
 from segstudio.cli.main import main
-from segstudio.core import project_lock
+from segstudio.core import exclusive, project_lock
+from segstudio.core.errors import SaveError
 from segstudio.core.masks import write_mask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -71,10 +72,12 @@ HOSTILE = {
 def test_lock_with_hostile_fields_is_taken_over(tmp_path, fields):
     folder = project(tmp_path)
     plant_lock(folder, **fields)
-    opened = open_project(folder)
+    opened = open_project(folder)  # not a live project-wide change: the window edits
     try:
-        assert opened.read_only is None and opened.lock is not None
+        assert opened.read_only is None and opened.claims is not None
+        lock = exclusive.take(folder, opened.claims, "change the classes")  # and a change takes it over
         assert project_lock.read_owner(project_lock.lock_path(folder)).pid == os.getpid()
+        lock.release()
     finally:
         opened.close()
 
@@ -86,7 +89,7 @@ def test_huge_lock_file_is_not_read(tmp_path, capsys):
         handle.truncate(6 * 1024**3)  # sparse: 6 GiB that would be read into memory
     os.utime(path, (time.time() - 60, time.time() - 60))
     opened = open_project(folder)
-    assert opened.read_only is None and opened.lock is not None
+    assert opened.read_only is None and opened.claims is not None
     opened.close()
     src = labelme_source(tmp_path)
     plant_lock(folder, b"\0" * 100_000)  # too large for a lock, not young: stale
@@ -127,8 +130,9 @@ def test_full_disk_while_the_lock_is_written_opens_unlocked_and_leaves_no_lock(t
     monkeypatch.setattr(project_lock.os, "fsync", full)
     opened = open_project(folder)
     assert opened.lock is None and opened.read_only is None
-    assert any("No space left" in w for w in opened.warnings)
     assert any("No space left" in w for w in opened.project.class_warnings)  # project.json not written
+    with pytest.raises(SaveError, match="No space left"):  # a project-wide change says why it cannot start
+        exclusive.take(folder, opened.claims, "change the classes")
     assert not project_lock.lock_path(folder).exists()
     assert len(opened.project.entries) == 1
     assert user_files(folder) == before

@@ -471,6 +471,10 @@ class ProjectSession:
         """The images another window edits now (A/D skip them)."""
         return set(self.claimed_by_others())
 
+    def others_editing(self) -> str | None:
+        """Why a change of the whole project is refused now (others edit images, as last seen)."""
+        return team_session.others_editing(self)
+
     def take_project(self, what: str) -> project_lock.ProjectLock:
         """The project lock for a change of the whole project; SegStudioError naming who is in the way.
         Give it back with :meth:`let_project_go`."""

@@ -63,8 +63,10 @@ def run_job(job: SaveJob) -> str | None:
         if job.kind == SAVE:
             if _changed_elsewhere(job):
                 return None
-            target.project.save(job.entry, job.label, verified=job.verified)
-            target.disk_digests[job.entry.stem] = file_digest(job.entry.mask_path)
+            try:
+                target.project.save(job.entry, job.label, verified=job.verified)
+            finally:  # the mask may be written even when the XML was not: it is this window's now
+                _remember_written(job)
             target.recovery.remove(job.entry.stem)
         elif job.kind == RECOVERY:
             target.recovery.write(job.entry.stem, job.label, job.colours)
@@ -75,6 +77,14 @@ def run_job(job: SaveJob) -> str | None:
     except Exception as exc:  # noqa: BLE001 - reported to the user, never left at "saving…"
         return f"{job.name}: {type(exc).__name__}: {exc}"
     return None
+
+
+def _remember_written(job: SaveJob) -> None:
+    """Writer thread: the mask on disk after a save of this window (whose claim keeps others off it)."""
+    try:
+        job.target.disk_digests[job.entry.stem] = file_digest(job.entry.mask_path)
+    except OSError:  # unreadable (the drive went away): the next save compares nothing
+        job.target.disk_digests.pop(job.entry.stem, None)
 
 
 def _changed_elsewhere(job: SaveJob) -> bool:

@@ -35,6 +35,12 @@ def claimed_by_others(session: ProjectSession) -> dict[int, str]:
         return {}
     return {i: others[e.stem].describe() for i, e in enumerate(project.entries) if e.stem in others}
 
+def others_editing(session: ProjectSession) -> str | None:
+    """"alice (img3) is editing images of this project" while others hold claims, as last seen."""
+    others = session._team.others
+    return exclusive.busy_reason(others) if others else None
+
+
 def take_project(session: ProjectSession, what: str) -> project_lock.ProjectLock:
     """The project lock for a change of the whole project (``what``: "change the classes");
     SegStudioError naming who is in the way. Release it with :meth:`_let_project_go`."""

@@ -100,9 +100,11 @@ class TrainingController:
 
     def _project_opened(self) -> None:
         """Snapshots a crashed run left behind are removed, unless a run of this window is going or
-        the project is read-only (another window's run may be using them)."""
+        another window works on the project (read-only, or others edit images: their run may be
+        using them)."""
         project = self._session.project
-        if project is not None and not self.running and not self._session.read_only:
+        if (project is not None and not self.running and not self._session.read_only
+                and not self._session.claimed_by_others()):
             remove_stale_snapshots(project.save_dir)
 
     # --- request ---------------------------------------------------------------------------------

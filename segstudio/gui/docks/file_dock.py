@@ -54,6 +54,8 @@ class FileDock(QDockWidget):
         self._items: list[QListWidgetItem] = []  # by entry index (the rows may be reordered: set_order)
         self._names: list[str] = []
         self._order: list[int] = []  # entry indices top to bottom, as listed
+        self._suffixes: dict[int, str] = {}  # set_order's texts after the names
+        self._who: dict[int, str] = {}  # who edits an image in another window ("alice since 10:42")
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by name")
         self.filter_edit.setClearButtonEnabled(True)
@@ -84,6 +86,7 @@ class FileDock(QDockWidget):
         self._items = []
         self._order = list(range(len(project.entries))) if project is not None else []
         self._names = [entry.image_path.name for entry in (project.entries if project is not None else [])]
+        self._suffixes, self._who = {}, {}
         for index, entry in enumerate(project.entries if project is not None else []):
             item = QListWidgetItem(entry.image_path.name)
             item.setData(_INDEX_ROLE, index)
@@ -113,11 +116,8 @@ class FileDock(QDockWidget):
         order = list(order) if order is not None else list(range(len(self._items)))
         listed = set(order)
         order += [i for i in range(len(self._items)) if i not in listed]
-        for index, item in enumerate(self._items):
-            name = self._names[index] if index < len(self._names) else item.text()
-            text = name + (suffixes or {}).get(index, "")
-            if item.text() != text:
-                item.setText(text)
+        self._suffixes = dict(suffixes or {})
+        self._refresh_texts()
         if order == self._order:
             return
         current = self.list.currentItem()
@@ -131,6 +131,28 @@ class FileDock(QDockWidget):
             self.list.setCurrentItem(current)
         self.list.blockSignals(False)
         self._apply_filter()  # hidden rows are a property of the view, lost when rows move
+
+    def set_claimed(self, who: dict[int, str]) -> None:
+        """Show who is on what: an image another window edits gets the person after its name,
+        greyed and in italics (A/D pass over it; opening it shows it read-only)."""
+        if who == self._who:
+            return
+        self._who = dict(who)
+        self._refresh_texts()
+
+    def _refresh_texts(self) -> None:
+        for index, item in enumerate(self._items):
+            name = self._names[index] if index < len(self._names) else item.text()
+            who = self._who.get(index)
+            text = name + self._suffixes.get(index, "") + (f"  — {who.split(' since ')[0]}" if who else "")
+            if item.text() != text:
+                item.setText(text)
+                font = item.font()
+                font.setItalic(bool(who))
+                item.setFont(font)
+                item.setForeground(QColor(130, 130, 130) if who else self.list.palette().text().color())
+                path = item.toolTip().split("\n")[0]
+                item.setToolTip(path + (f"\nedited by {who}" if who else ""))
 
     def _mark(self, project, index: int) -> bool:
         item = self._item(index)

@@ -63,6 +63,10 @@ class MainWindow(QMainWindow):
                                                                if self.session.entry else "")
         self.edits = EditFeed(self.session, qt_timer(self))  # every consumer of the edits listens here
         self._build_parts()
+        self.session.reopen = self.opening.reopen  # a class list changed in another window
+        self.session.ask_reload_classes = lambda: dialogs.confirm(
+            self, "Classes changed", "The class list was changed in another window. Save your strokes and "
+            "read the project again now?")
         self._connect_actions()
         self._connect_parts()
         window_state.restore(self)
@@ -164,6 +168,8 @@ class MainWindow(QMainWindow):
         s, t, c = self.session, self.tools, self.canvas
         s.loading_started.connect(lambda index: self.status.update_title())
         s.entry_changed.connect(lambda index: self.file_dock.update_entry(s.project, index))
+        s.claims_changed.connect(lambda: self.file_dock.set_claimed(s.claimed_by_others()))
+        s.image_loaded.connect(lambda loaded: self.file_dock.set_claimed(s.claimed_by_others()))
         t.class_picked.connect(self.select_class)
         t.preview_changed.connect(c.viewport().update)
         t.settings_changed.connect(self._tool_settings_changed)
@@ -218,7 +224,8 @@ class MainWindow(QMainWindow):
 
     def go(self, step: int) -> bool:
         """Previous / next image in the file list as displayed (filtered, maybe sorted)."""
-        index = navigation.step(self.file_dock.displayed_indices(), self.session.index, step)
+        index = navigation.step(self.file_dock.displayed_indices(), self.session.index, step,
+                                skip=self.session.taken_indices())
         return index is not None and self.show_image(index)
 
     def select_class(self, value: int | None) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from segstudio.application import mask_cleanup
 from segstudio.application.dataset_jobs import summary
 from segstudio.core.assist.preview import changes
+from segstudio.core.errors import SegStudioError
 from segstudio.gui.canvas.assist_tools import AssistTools
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
@@ -112,13 +113,20 @@ class AssistFeatures:
                                "changes is copied to .segstudio/backups first."):
             return
         project = session.project
+        try:  # every mask changes: not while another window edits one (core.exclusive)
+            lock = session.take_project(f"run {chosen.title.lower()} on every mask")
+        except SegStudioError as exc:
+            dialogs.error(window, chosen.title, str(exc))
+            return
         # the masks on disk are what gets cleaned: it starts once the queued saves have answered
         session.flush(lambda: start_job(
             window, self.pool, chosen.title,
             lambda progress, stop: mask_cleanup.clean_project(project, key, amount, progress, stop),
-            lambda future: self._cleaned(chosen.title, future)))
+            lambda future: self._cleaned(chosen.title, future, lock)))
 
-    def _cleaned(self, title: str, future) -> None:
+    def _cleaned(self, title: str, future, lock=None) -> None:
+        if lock is not None:
+            self.host.session.let_project_go(lock)
         if future.cancelled():
             return
         if future.exception() is not None:

@@ -55,6 +55,10 @@ class ClassEditor:
             message = f"The project is {session.read_only}; classes cannot be changed here."
             dialogs.error(self._parent, "Classes", message)
             return None
+        busy = session.others_editing() if session.project is not None else None
+        if busy:  # every class edit changes every mask's meaning: not while others edit (core.exclusive)
+            dialogs.error(self._parent, "Classes", f"Classes cannot be changed now: {busy}.")
+            return None
         return session.project
 
     def add(self) -> int | None:
@@ -63,9 +67,10 @@ class ClassEditor:
         name = dialogs.ask_text(self._parent, "Add class", "Name of the new class:")
         if not name:
             return None
-        try:
-            index = self.project.classes.add(name)
-            self.project.save_classes()
+        try:  # a project-wide change: refused while another window edits an image (core.exclusive)
+            with self.session.project_wide("add a class"):
+                index = self.project.classes.add(name)
+                self.project.save_classes()
         except SegStudioError as exc:
             dialogs.error(self._parent, "Add class", str(exc))
             return None

@@ -142,7 +142,8 @@ class ImageView(QObject):
         self.s.canvas.viewport().update()
 
     def edit_refused(self, reason: str) -> None:
-        self._show_status(f"The project is {reason}: painting is off in this window", 8000)
+        what = "This image" if reason and reason == self.session.taken else "The project"
+        self._show_status(f"{what} is {reason}: painting is off in this window", 8000)
 
     def _committed(self, kind: str) -> None:
         """A step of the image on screen is complete (autosave is the session's own business)."""

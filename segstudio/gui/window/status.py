@@ -32,6 +32,7 @@ class WindowStatus:
         self._error_shown = False  # the first failure of a run of them is a dialog, later ones a line
         session.save_state.connect(self._save_state)
         session.save_failed.connect(self._save_failed)
+        session.save_conflict.connect(lambda message: self.show(message, 30000))
         session.dirty_changed.connect(lambda dirty: self.update_title())
 
     def show(self, text: str, milliseconds: int = 0) -> None:
@@ -57,4 +58,4 @@ class WindowStatus:
         self._set_title(window_title(
             entry.image_path.name if entry is not None else "", session.index + 1, count,
             loading=session.current is None, dirty=session.dirty, verified=session.verified,
-            mask_blocked=session.mask_blocked, read_only=bool(session.read_only)))
+            mask_blocked=session.mask_blocked, read_only=bool(session.read_only or session.taken)))
