@@ -11,10 +11,12 @@ import pytest
 from session_harness import H, Harness, W, make_project, paint
 
 from segstudio.application.session import navigation
+from segstudio.application.session.team_session import label_next
 from segstudio.core.claims import ClaimBook, claim_name, claims_folder
 from segstudio.core.classes import ClassList, save_class_file
 from segstudio.core.errors import SegStudioError
 from segstudio.core.masks import read_mask, write_mask
+from segstudio.core.served import read_served
 
 
 def window(folder, person: str, index: int = 0) -> Harness:
@@ -169,3 +171,26 @@ def test_claims_go_when_the_window_closes(tmp_path):
     alice.session.shutdown()
     alice.run()
     assert not any(claims_folder(folder).iterdir())
+
+
+def test_label_next_serves_each_window_another_of_the_most_uncertain(tmp_path):
+    folder = make_project(tmp_path / "p", count=6)
+    order = [5, 3, 4, 0, 1, 2]  # most uncertain first
+    windows = [window(folder, name, 2) for name in ("alice", "bob", "carol")]
+    served = []
+    for h in windows:
+        beat(h)
+        index = label_next(h.session, order, top_n=3)
+        h.run()
+        served.append(index)
+        assert h.session.index == index and h.session.taken is None
+    assert sorted(served) == [3, 4, 5]  # the top 3, one each
+    alice = windows[0]
+    beat(alice)
+    assert label_next(alice.session, order, top_n=3) == 0  # the top 3 of those nobody else edits
+    record = read_served(folder)
+    assert record[f"img{order[3] + 1}"] == max(record.values())
+    # a broken record is only a hint: serving goes on
+    (folder / ".segstudio" / "served.json").write_text("[1, 2")
+    alice.run()
+    assert label_next(alice.session, order, top_n=5) == 5  # (alice left it: free again)

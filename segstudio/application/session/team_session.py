@@ -9,7 +9,7 @@ instead (``core.mask_guard``). The methods here react to all that on the session
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from segstudio.application.session import save_queue, teamwork
 from segstudio.application.session.loading import LoadedImage
 from segstudio.application.session.save_queue import SaveJob
 from segstudio.application.session.teamwork import Beat
-from segstudio.core import exclusive, project_lock
+from segstudio.core import exclusive, project_lock, served
 from segstudio.core.classes import ClassList
 from segstudio.core.errors import SegStudioError
 
@@ -181,3 +181,21 @@ def rewrite_classes(session: ProjectSession, classes: ClassList, lut: np.ndarray
 
     session.hold_writes(start)
 
+
+
+def label_next(session: ProjectSession, order: Sequence[int], top_n: int = served.TOP_N) -> int | None:
+    """"Label next" with the uncertainty sort (``order``: most uncertain first): show the least
+    recently served of the ``top_n`` most uncertain images that no other window edits, and record
+    it as served (core.served); its index, or None when there is none."""
+    project = session.project
+    if project is None:
+        return None
+    skip = session.taken_indices() | {session.index}
+    stems = [entry.stem for entry in project.entries]
+    index = served.pick(order, stems, served.read_served(project.save_dir), skip, top_n)
+    if index is None or not session.load_index(index):
+        return None
+    if not session.read_only:
+        with contextlib.suppress(SegStudioError):  # only a hint for the other windows
+            served.mark_served(project.save_dir, stems[index])
+    return index
