@@ -286,10 +286,14 @@ class ProjectSession:
     def _show(self, loaded: LoadedImage, offer_recovery: bool = True) -> None:
         assert self.project is not None
         entry = loaded.entry
-        self.current, self.index = loaded, loaded.index
+        taken = None if self.read_only else self._team.claim(entry.stem)
+        if taken is None and team_session.stale_on_disk(self, loaded):  # its last editor saved meanwhile
+            loaded.generation = (-1, -1)  # (its mask is read again)
+            self._queue.request(loaded.index, self._job(loaded.index), base=loaded)
+            return
+        self.current, self.index, self.taken = loaded, loaded.index, taken
         self._previous = None
         self.verified = bool(self.project.is_verified(entry))
-        self.taken = None if self.read_only else self._team.claim(entry.stem)
         team_session.remember_digest(self, loaded)
         self._set_document(loaded.document)
         if loaded.document is not None:

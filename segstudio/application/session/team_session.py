@@ -24,6 +24,7 @@ from segstudio.application.session.teamwork import Beat
 from segstudio.core import exclusive, project_lock, served
 from segstudio.core.classes import ClassList
 from segstudio.core.errors import SegStudioError
+from segstudio.core.mask_guard import file_digest
 
 if TYPE_CHECKING:
     from segstudio.application.session.controller import ProjectSession
@@ -110,6 +111,18 @@ def show_again(session: ProjectSession) -> None:
     session._queue.keep_only(set())
     session._queue.request(index, session._job(index))
     session.loading_started.emit(index)
+
+def stale_on_disk(session: ProjectSession, loaded: LoadedImage) -> bool:
+    """True when the mask on disk is no longer the one ``loaded`` read: it was read before this
+    window claimed the image, while its previous editor was still saving it."""
+    entry = loaded.entry
+    if loaded.disk_digest is None or entry.image_path in session._book.pending:
+        return False
+    try:
+        return file_digest(entry.mask_path) != loaded.disk_digest
+    except OSError:
+        return False
+
 
 def remember_digest(session: ProjectSession, loaded: LoadedImage) -> None:
     """The mask this window now edits is the one on disk it loaded (unless a save of its own
