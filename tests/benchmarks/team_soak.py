@@ -32,17 +32,21 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--images", type=int, default=12)
     parser.add_argument("--kill-after", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", metavar="FOLDER", help="run in FOLDER and keep it (logs, masks) to look at")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        root = Path(args.keep) if args.keep else Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        findings, counts = run_team(Path(tmp), args.people, args.seconds, args.images, args.kill_after)
+        findings, counts = run_team(root, args.people, args.seconds, args.images, args.kill_after, args.seed)
         took = time.monotonic() - started
     print(f"{args.people} processes, {args.images} images, {args.seconds:.0f} s, the last killed -9 after "
           f"{args.kill_after:.0f} s (wall {took:.0f} s)")
     print(f"{'count':<32} value")
     for name, value in counts.items():
         print(f"{name:<32} {value}")
-    for line in findings.lost[:10] + findings.overlaps[:10]:
+    for line in findings.lost[:10] + findings.overlaps[:10] + findings.classes_missing[:10]:
         print("  " + line)
     bad = findings.lost or findings.overlaps or findings.classes_missing or counts["claims live after the run"]
     return 1 if bad else 0

@@ -47,7 +47,12 @@ def take_project(session: ProjectSession, what: str) -> project_lock.ProjectLock
     SegStudioError naming who is in the way. Release it with :meth:`_let_project_go`."""
     if session._open is None or session.read_only:
         raise SegStudioError(f"cannot {what}: the project is {session.read_only or 'not open'}")
-    lock = exclusive.take(session._open.project.save_dir, session._open.claims, what)
+    project = session._open.project
+    lock = exclusive.take(project.save_dir, session._open.claims, what)
+    if teamwork.class_names_on_disk(project) not in (None, project.classes.names):
+        lock.release()  # changed by another window since this one read it: the next beat reloads it
+        raise SegStudioError(f"cannot {what}: the class list was changed in another window; "
+                             "try again once this window has read it again")
     session._team.own_lock_token = lock.owner.token
     return lock
 

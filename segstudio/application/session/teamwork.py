@@ -157,11 +157,16 @@ def classes_changed(beat: Beat, team: Teamwork, project: Project) -> bool:
     if not beat.class_files or beat.class_files == team.class_files:
         return False
     team.class_files = beat.class_files
+    names = class_names_on_disk(project)
+    return names is not None and names != project.classes.names
+
+
+def class_names_on_disk(project: Project) -> list[str] | None:
+    """The class names in the project's classes.txt now (None: none there, or unreadable)."""
     path = project.class_path
     if not path.is_file():
-        return False
+        return None
     try:
-        names = load_class_file(path)[0].names
+        return load_class_file(path)[0].names
     except (SegStudioError, OSError):
-        return False
-    return names != project.classes.names
+        return None

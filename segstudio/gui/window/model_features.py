@@ -28,6 +28,7 @@ from segstudio.application.review.controller import BatchOutcome, ReviewControll
 from segstudio.application.review.review_rules import AcceptMode, project_aliases, set_project_aliases
 from segstudio.application.session.controller import ProjectSession
 from segstudio.application.session.edit_feed import EditFeed
+from segstudio.application.session.team_session import label_next
 from segstudio.application.training.active_model import ActiveModel
 from segstudio.application.training.controller import TrainingController
 from segstudio.application.training.model_registry import read_history, record_for
@@ -55,6 +56,8 @@ ACTION_SPECS = [
     Spec("predict_all", "Predict all &unlabelled…"),
     Spec("sort_uncertainty", "Sort files by &uncertainty", checkable=True,
          tip="Least certain images first: label those next"),
+    Spec("label_next", "&Label next", ("N",),
+         tip="One of the least certain images that no other window edits (with the uncertainty sort)"),
     Spec("map_classes", "&Map model classes…",
          tip="Which project class each class of the active model counts as (e.g. a public checkpoint's)"),
 ]
@@ -130,6 +133,7 @@ class ModelFeatures:
         a["predict_all"].triggered.connect(self.predict_all)
         a["map_classes"].triggered.connect(self.map_classes)
         a["sort_uncertainty"].toggled.connect(rd.sort_box.setChecked)
+        a["label_next"].triggered.connect(self.label_next)
         if md.pretrained is not None:
             md.pretrained.train_from.connect(lambda short: (td.set_model_source(short), td.raise_()))
             td.add_downloaded_models(md.pretrained.rows)  # the list the Models dock has just read
@@ -298,6 +302,14 @@ class ModelFeatures:
             dialog.reset()
             dialog.deleteLater()
         self.needs.status(outcome.text, 10000)
+
+    def label_next(self) -> None:
+        """The least recently served of the most uncertain images nobody else edits (core.served)."""
+        if not self.review_dock.sort_box.isChecked():
+            self.needs.status("Label next follows the uncertainty sort: sort the files by uncertainty first", 8000)
+            return
+        if label_next(self.needs.session, self.needs.file_dock.displayed_indices()) is None:
+            self.needs.status("Every one of the most uncertain images is being edited in another window", 8000)
 
     def _sort_toggled(self, sort: bool) -> None:
         action = self.needs.actions["sort_uncertainty"]

@@ -55,6 +55,8 @@ class FileOrder(Protocol):
 
     def set_order(self, order: list[int] | None, suffixes: dict[int, str] | None = None) -> None: ...
 
+    def displayed_indices(self) -> list[int]: ...
+
 
 class ClassVisibility(Protocol):
     """Which classes are shown (the class dock's check boxes), and when that changes."""
