@@ -194,3 +194,20 @@ def test_label_next_serves_each_window_another_of_the_most_uncertain(tmp_path):
     (folder / ".segstudio" / "served.json").write_text("[1, 2")
     alice.run()
     assert label_next(alice.session, order, top_n=5) == 5  # (alice left it: free again)
+
+
+def test_a_change_from_a_class_list_older_than_the_disk_is_refused(tmp_path):
+    """An addition made from a stale list would drop the class another window has just added."""
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    save_class_file(folder / "classes.txt", ClassList(["background", "cat", "dog", "bird"]))  # carol's
+    with pytest.raises(SegStudioError, match="class list was changed in another window"):
+        with alice.session.project_wide("add a class"):
+            pass
+    assert not (folder / ".segstudio" / "lock").exists()
+    beat(alice)  # read again
+    alice.run()
+    with alice.session.project_wide("add a class"):
+        alice.session.project.classes.add("fish")
+        alice.session.project.save_classes()
+    assert (folder / "classes.txt").read_text().split() == ["background", "cat", "dog", "bird", "fish"]
