@@ -147,9 +147,10 @@ def claim_name(stem: str) -> str:
 
 @dataclass
 class _Seen:
-    """What this observer last saw of one claim: its owner and counter, and when (monotonic)."""
+    """What this observer last saw of one claim: which claim (its owner and when it was made: the
+    same window claiming the image again makes a new one), its counter, and when (monotonic)."""
 
-    token: str
+    claim: tuple[str, float]
     beat: int
     at: float
 
@@ -281,8 +282,8 @@ class ClaimBook:
                 return None
             now = self._clock()
             seen = self._seen.get(path.name)
-            if seen is None or (seen.token, seen.beat) != (claim.token, claim.beat):
-                self._seen[path.name] = seen = _Seen(claim.token, claim.beat, now)
+            if seen is None or (seen.claim, seen.beat) != ((claim.token, claim.since), claim.beat):
+                self._seen[path.name] = seen = _Seen((claim.token, claim.since), claim.beat, now)
         if not _process_may_live(claim):
             return None
         return claim if claim.token == self.token or now - seen.at < self.timeout else None

@@ -156,3 +156,18 @@ def test_two_takers_of_one_stale_claim_end_with_one_owner(tmp_path):
     with pytest.raises(ClaimTaken, match="taken by a"):
         second.claim("img1")
     assert first.heartbeat() == []
+
+
+def test_a_claim_made_again_by_the_same_window_is_a_new_claim(tmp_path):
+    """Seen once at counter 0 long ago, released, claimed again (counter 0 again): not stale."""
+    clock = Clock()
+    alice, bob = ClaimBook(tmp_path, "alice"), ClaimBook(tmp_path, "bob", timeout=60, clock=clock)
+    alice.claim("img1")
+    assert bob.holder("img1") is not None
+    alice.release("img1")
+    clock.now += 600
+    time.sleep(0.01)  # (a new claim: another "since")
+    alice.claim("img1")
+    assert bob.holder("img1") is not None
+    with pytest.raises(ClaimTaken):
+        bob.claim("img1")
