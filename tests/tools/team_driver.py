@@ -283,8 +283,10 @@ def run_team(root: Path, people: int, seconds: float, images: int, kill_after: f
         while time.monotonic() < deadline and "opened" not in _text(logs[victim]):
             time.sleep(0.05)  # its time starts once it has opened the folder
         time.sleep(kill_after)
-        processes[victim].kill()  # SIGKILL: no cleanup, its claims stay on disk
+        # Its last editing span ends when the signal is sent: no other window can take its claim
+        # before the signal is delivered (its process lives until then), and it paints no more after.
         killed[victim] = time.monotonic()
+        processes[victim].kill()  # SIGKILL: no cleanup, its claims stay on disk
         processes[victim].join(10)
         orphans = claims_on_disk(folder, victim)
     for process in processes.values():

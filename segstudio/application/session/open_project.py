@@ -78,8 +78,7 @@ def open_project(image_dir: str | os.PathLike, class_file: str | os.PathLike | N
     if read_only:
         return OpenProject(project, None, read_only, warnings)
     if held is not None and held.claims is not None and held.claims.save_dir == folder:
-        opened = OpenProject(project, None, None, warnings, held.claims)
-        opened.disk_digests = held.disk_digests
+        opened = OpenProject(project, None, None, warnings, held.claims)  # (digests anew: read again)
         held.hand_over()
         return opened
     return OpenProject(project, None, None, warnings, ClaimBook(folder, person))

@@ -117,6 +117,18 @@ def show_again(session: ProjectSession) -> None:
     session._queue.request(index, session._job(index))
     session.loading_started.emit(index)
 
+def masks_changed_here(session: ProjectSession) -> None:
+    """This window rewrote masks itself (a class rewrite, under the project lock): the digests it
+    remembered are out of date; the image on screen is the one now on disk (its claim is held)."""
+    opened, current = session._open, session.current
+    if opened is None:
+        return
+    opened.disk_digests.clear()
+    if current is not None:
+        with contextlib.suppress(OSError):
+            opened.disk_digests[current.entry.stem] = file_digest(current.entry.mask_path)
+
+
 def stale_on_disk(session: ProjectSession, loaded: LoadedImage) -> bool:
     """True when the mask on disk is no longer the one ``loaded`` read: it was read before this
     window claimed the image, while its previous editor was still saving it."""
@@ -176,6 +188,7 @@ def rewrite_classes(session: ProjectSession, classes: ClassList, lut: np.ndarray
         message = class_rewrite.outcome(future)
         for lock in held:
             let_project_go(session, lock)
+        masks_changed_here(session)
         if message is not None:
             project.classes = old
         elif not class_rewrite.is_identity(lut):
