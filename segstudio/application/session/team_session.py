@@ -49,7 +49,7 @@ def take_project(session: ProjectSession, what: str) -> project_lock.ProjectLock
         raise SegStudioError(f"cannot {what}: the project is {session.read_only or 'not open'}")
     project = session._open.project
     lock = exclusive.take(project.save_dir, session._open.claims, what)
-    if teamwork.class_names_on_disk(project) not in (None, project.classes.names):
+    if teamwork.stale_class_list(session._team, project):
         lock.release()  # changed by another window since this one read it: the next beat reloads it
         raise SegStudioError(f"cannot {what}: the class list was changed in another window; "
                              "try again once this window has read it again")
@@ -61,6 +61,7 @@ def let_project_go(session: ProjectSession, lock: project_lock.ProjectLock) -> N
     lock.release()
     if session.project is not None:  # this window's own change is no change "elsewhere"
         session._team.class_files = teamwork.class_files_state(session.project.save_dir)
+        session._team.class_names = teamwork.class_names_on_disk(session.project.save_dir)
 
 @contextlib.contextmanager
 def project_wide(session: ProjectSession, what: str) -> Iterator[None]:

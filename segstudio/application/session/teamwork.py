@@ -60,6 +60,7 @@ class Teamwork:
         self.book: ClaimBook | None = None
         self.others: dict[str, Claim] = {}  # the live claims of others as last seen, by stem
         self.class_files: FileState = ()
+        self.class_names: list[str] | None = None  # classes.txt's names as this window last read them
         self.own_lock_token = ""  # the project lock this session holds for a change of its own
         self._save_dir: Path | None = None
         self._releasing: set[str] = set()  # stems left, released once their saves are written
@@ -73,6 +74,7 @@ class Teamwork:
         self.book, self._save_dir = book, save_dir
         self.others = {}
         self.class_files = class_files_state(save_dir) if save_dir is not None else ()
+        self.class_names = class_names_on_disk(save_dir) if save_dir is not None else None
         if book is None:
             self._timer.stop()
             return
@@ -152,18 +154,27 @@ def _beat_job(book: ClaimBook, save_dir: Path) -> Beat:
 
 
 def classes_changed(beat: Beat, team: Teamwork, project: Project) -> bool:
-    """True when the class list on disk is no longer the project's (changed by another window):
-    only looked at when classes.txt or project.json changed since the last beat."""
+    """True when the class list on disk is no longer the one this window last read there (changed
+    by another window): only looked at when classes.txt or project.json changed since the last beat."""
     if not beat.class_files or beat.class_files == team.class_files:
         return False
     team.class_files = beat.class_files
-    names = class_names_on_disk(project)
-    return names is not None and names != project.classes.names
+    names = class_names_on_disk(project.save_dir)
+    changed = names is not None and names != team.class_names and names != project.classes.names
+    team.class_names = names
+    return changed
 
 
-def class_names_on_disk(project: Project) -> list[str] | None:
+def stale_class_list(team: Teamwork, project: Project) -> bool:
+    """True when classes.txt holds a list this window has not read yet (another window changed it):
+    neither the one it last read there nor its own."""
+    names = class_names_on_disk(project.save_dir)
+    return names is not None and names not in (team.class_names, project.classes.names)
+
+
+def class_names_on_disk(save_dir: Path) -> list[str] | None:
     """The class names in the project's classes.txt now (None: none there, or unreadable)."""
-    path = project.class_path
+    path = save_dir / CLASS_FILE_NAME
     if not path.is_file():
         return None
     try:
