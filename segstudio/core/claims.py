@@ -170,7 +170,7 @@ class ClaimBook:
         self.timeout = timeout
         self.token = uuid.uuid4().hex
         self._clock = clock
-        self._say = say or (lambda line: None)
+        self.say = say or (lambda line: None)  # where a claim file ignored is said (once)
         self._said: set[tuple[str, str]] = set()  # (file name, problem) said once
         self._mine: dict[str, Claim] = {}  # by file name
         self._seen: dict[str, _Seen] = {}
@@ -236,7 +236,10 @@ class ClaimBook:
         lost = []
         with self._lock:
             for name, claim in list(self._mine.items()):
-                path = claims_folder(self.save_dir) / name
+                try:
+                    path = claims_folder(self.save_dir) / name
+                except SegStudioError:  # replaced by a link meanwhile: kept, and said by the next claim
+                    continue
                 current = _read(path)
                 if current is None or current.token != self.token:
                     if current is None and not _exists(path):  # removed (a cleaner): claim it again
@@ -256,15 +259,19 @@ class ClaimBook:
     # --- everyone's claims --------------------------------------------------------------------
     def holder(self, stem: str) -> Claim | None:
         """The live claim of someone else (another window, here or elsewhere) on ``stem``, or None."""
-        claim = self._observe(claims_folder(self.save_dir) / claim_name(stem))
+        try:
+            folder = claims_folder(self.save_dir)
+        except SegStudioError:  # a link or a file stands there: nothing is read through it
+            return None
+        claim = self._observe(folder / claim_name(stem))
         return claim if claim is not None and claim.token != self.token and claim.stem == stem else None
 
     def others(self) -> dict[str, Claim]:
         """Every live claim of someone else, by stem (the file list shows who is on what)."""
-        folder = claims_folder(self.save_dir)
         try:
+            folder = claims_folder(self.save_dir)
             names = [item.name for item in os.scandir(folder) if item.name.endswith(CLAIM_SUFFIX)]
-        except OSError:
+        except (OSError, SegStudioError):  # none yet, or a link standing there (never followed)
             return {}
         found = {}
         for name in names:
@@ -324,7 +331,7 @@ class ClaimBook:
         key = (path.name, problem)
         if key not in self._said:
             self._said.add(key)
-            self._say(f"claim {path} ignored: {problem}")
+            self.say(f"claim {path} ignored: {problem}")
 
 
 def _read(path: Path, say: Callable[[Path, str], None] | None = None) -> Claim | None:

@@ -211,3 +211,20 @@ def test_a_change_from_a_class_list_older_than_the_disk_is_refused(tmp_path):
         alice.session.project.classes.add("fish")
         alice.session.project.save_classes()
     assert (folder / "classes.txt").read_text().split() == ["background", "cat", "dog", "bird", "fish"]
+
+
+def test_a_hostile_claim_file_is_said_once_and_the_image_edited(tmp_path):
+    folder = make_project(tmp_path / "p")
+    claims_folder(folder, create=True)
+    (claims_folder(folder) / claim_name("img1")).symlink_to(tmp_path / "nowhere")
+    h = Harness()
+    said: list[str] = []
+    h.session.team_said.connect(said.append)
+    h.session.open_project(folder)
+    h.show(0)
+    beat(h)
+    assert len(said) == 1 and "not a plain file" in said[0]
+    assert h.session.taken is None
+    paint(h.session, 1)
+    save(h)
+    assert read_mask(folder / "img1.png")[3, 3] == 1

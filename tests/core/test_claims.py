@@ -171,3 +171,15 @@ def test_a_claim_made_again_by_the_same_window_is_a_new_claim(tmp_path):
     assert bob.holder("img1") is not None
     with pytest.raises(ClaimTaken):
         bob.claim("img1")
+
+
+def test_a_linked_claims_folder_is_never_followed(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "p" / ".segstudio").mkdir(parents=True)
+    (tmp_path / "p" / ".segstudio" / "claims").symlink_to(elsewhere, target_is_directory=True)
+    book = ClaimBook(tmp_path / "p", "alice")
+    assert book.others() == {} and book.holder("img1") is None and book.heartbeat() == []
+    with pytest.raises(claims.SaveError, match="symbolic link"):
+        book.claim("img1")
+    assert list(elsewhere.iterdir()) == []

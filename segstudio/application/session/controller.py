@@ -61,6 +61,7 @@ class ProjectSession:
     ahead_loaded = Signal()  # a neighbour is loaded ahead: images_ahead() has more
     claims_changed = Signal()  # who is on what changed (``claimed_by_others``): the file list shows it
     save_conflict = Signal(str)  # the mask changed on disk under this window: the strokes went beside it
+    team_said = Signal(str)  # one line about working as a team (a claim file ignored, an image not claimed)
 
     def __init__(self, pools: Pools, timer: TimerFactory, decorate: Decorate | None = None) -> None:
         self._open: OpenProject | None = None
@@ -90,7 +91,8 @@ class ProjectSession:
         self.taken: str | None = None  # why the image on screen is read-only (another editor has it)
         self.ask_reload_classes: Callable[[], bool] = lambda: True  # asked when edits are unsaved
         self.reopen: Callable[[], None] = self.reopen_here  # the window reads the project again its way
-        self._team = Teamwork(pools.pool("claims"), timer, lambda beat: team_session.on_beat(self, beat))
+        self._team = Teamwork(pools.pool("claims"), timer, lambda beat: team_session.on_beat(self, beat),
+                              self.team_said.emit)
 
     # --- project ---------------------------------------------------------------------------------
     @property

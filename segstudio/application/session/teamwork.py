@@ -53,8 +53,12 @@ def class_files_state(save_dir: Path) -> FileState:
 class Teamwork:
     """Claims and heartbeat of one session (owner's thread, but for the beat job)."""
 
-    def __init__(self, pool: Pool, timer: TimerFactory, answered: Callable[[Beat], None]) -> None:
+    def __init__(self, pool: Pool, timer: TimerFactory, answered: Callable[[Beat], None],
+                 say: Callable[[str], None] = lambda line: None) -> None:
         self._pool = pool
+        # one line for the user (a claim file ignored, an image not claimed), delivered on the owner's
+        # thread: a claim file may be found unreadable by the heartbeat job, on the pool
+        self._say: Callable[[str], None] = lambda line: pool.call_soon(say, line)
         self._answered = answered
         self._timer = timer(HEARTBEAT_MS, self.beat)
         self.book: ClaimBook | None = None
@@ -78,6 +82,7 @@ class Teamwork:
         if book is None:
             self._timer.stop()
             return
+        book.say = self._say
         self.others = book.others()
         self._timer.start()
 
@@ -92,7 +97,8 @@ class Teamwork:
         except ClaimTaken as exc:
             self.others[stem] = exc.holder
             return f"read-only: {exc}"
-        except SegStudioError:  # the claim cannot be written (a read-only folder): saves say why
+        except SegStudioError as exc:  # cannot be written (a read-only folder, no hard links): edited unclaimed
+            self._say(f"{stem} is not claimed, other windows may edit it too: {exc}")
             return None
         self.others.pop(stem, None)
         # The claim exists: now look for a project-wide change (which looks for claims after taking

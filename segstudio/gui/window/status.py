@@ -33,6 +33,7 @@ class WindowStatus:
         session.save_state.connect(self._save_state)
         session.save_failed.connect(self._save_failed)
         session.save_conflict.connect(lambda message: self.show(message, 30000))
+        session.team_said.connect(lambda message: self.show(message, 15000))
         session.dirty_changed.connect(lambda dirty: self.update_title())
 
     def show(self, text: str, milliseconds: int = 0) -> None:
