@@ -12,6 +12,7 @@ from session_harness import H, Harness, W, make_project, paint
 
 from segstudio.application.session import navigation
 from segstudio.application.session.team_session import label_next
+from segstudio.core import claims
 from segstudio.core.claims import ClaimBook, claim_name, claims_folder
 from segstudio.core.classes import ClassList, save_class_file
 from segstudio.core.errors import SegStudioError
@@ -228,3 +229,27 @@ def test_a_hostile_claim_file_is_said_once_and_the_image_edited(tmp_path):
     paint(h.session, 1)
     save(h)
     assert read_mask(folder / "img1.png")[3, 3] == 1
+
+
+def test_a_crashed_windows_recovery_copy_is_offered_to_the_next_editor(tmp_path):
+    folder = make_project(tmp_path / "p")
+    alice = Harness()
+    alice.session.person = "alice"
+    alice.session.autosave = False
+    alice.session.open_project(folder)
+    alice.show(0)
+    paint(alice.session, 2)
+    assert alice.timers[0].fire()  # the delayed write: a recovery copy, not the mask
+    alice.run()
+    claims._LIVE_TOKENS.discard(alice.session._open.claims.token)  # alice's window crashes
+    bob = Harness()
+    offered: list = []
+    bob.session.ask_restore = lambda path: offered.append(path) or True
+    bob.session.person = "bob"
+    bob.session.open_project(folder)
+    assert bob.session.recovery_waiting() == [0]
+    bob.show(0)
+    assert bob.session.taken is None and len(offered) == 1
+    assert bob.session.document.label[3, 3] == 2 and bob.session.dirty
+    save(bob)
+    assert read_mask(folder / "img1.png")[3, 3] == 2
