@@ -4,6 +4,7 @@ changed elsewhere reloaded, and a mask changed under a window never overwritten 
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -253,3 +254,17 @@ def test_a_crashed_windows_recovery_copy_is_offered_to_the_next_editor(tmp_path)
     assert bob.session.document.label[3, 3] == 2 and bob.session.dirty
     save(bob)
     assert read_mask(folder / "img1.png")[3, 3] == 2
+
+
+def test_reopening_keeps_the_claim_of_the_image_on_screen(tmp_path):
+    """Reading the project again (a class list changed elsewhere) never lets the image go meanwhile."""
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    path = claims_folder(folder) / claim_name("img1")
+    since = json.loads(path.read_text())["since"]
+    alice.session.reopen_here()
+    alice.run()
+    assert alice.session.index == 0 and alice.session.taken is None
+    assert json.loads(path.read_text())["since"] == since  # the same claim all along
+    alice.show(1)  # another image: now the first goes
+    assert not path.exists()

@@ -91,8 +91,8 @@ class ProjectSession:
         self.taken: str | None = None  # why the image on screen is read-only (another editor has it)
         self.ask_reload_classes: Callable[[], bool] = lambda: True  # asked when edits are unsaved
         self.reopen: Callable[[], None] = self.reopen_here  # the window reads the project again its way
-        self._team = Teamwork(pools.pool("claims"), timer, lambda beat: team_session.on_beat(self, beat),
-                              self.team_said.emit)
+        self._team = Teamwork(pools.pool("claims"), self._writer, timer,
+                              lambda beat: team_session.on_beat(self, beat), self.team_said.emit)
 
     # --- project ---------------------------------------------------------------------------------
     @property
@@ -123,8 +123,8 @@ class ProjectSession:
         """Open a folder (raises SegStudioError); the first image is loaded by the caller."""
         if not self.leave_current():
             raise SegStudioError("the current image has unsaved changes")
-        if self.current is not None:
-            self._team.release_after(self._writer, self.current.entry.stem)
+        if self.current is not None:  # released once another image is shown (see Teamwork.carry)
+            self._team.carry(self.current.entry.stem)
         opened = open_project(image_dir, class_file, save_dir, held=self._open, person=self.person)
         previous, self._open = self._open, opened
         self._team.attach(opened.claims, None if opened.read_only else opened.project.save_dir)
@@ -204,7 +204,7 @@ class ProjectSession:
             return False
         if self.current is not None:
             self._previous = self.current
-            self._team.release_after(self._writer, self.current.entry.stem)
+            self._team.release_after(self.current.entry.stem)
             if self.document is not None:
                 self._undo.keep(self.current.entry.image_path, self.document)
         self.current, self.index, self.taken = None, index, None

@@ -57,11 +57,12 @@ def take_project(session: ProjectSession, what: str) -> project_lock.ProjectLock
     return lock
 
 def let_project_go(session: ProjectSession, lock: project_lock.ProjectLock) -> None:
-    session._team.own_lock_token = ""
-    lock.release()
-    if session.project is not None:  # this window's own change is no change "elsewhere"
+    if session.project is not None:  # this window's own change is no change "elsewhere": read while
+        # the lock is still held, since a change another window makes once it is released must be seen
         session._team.class_files = teamwork.class_files_state(session.project.save_dir)
         session._team.class_names = teamwork.class_names_on_disk(session.project.save_dir)
+    session._team.own_lock_token = ""
+    lock.release()
 
 @contextlib.contextmanager
 def project_wide(session: ProjectSession, what: str) -> Iterator[None]:

@@ -53,9 +53,10 @@ def class_files_state(save_dir: Path) -> FileState:
 class Teamwork:
     """Claims and heartbeat of one session (owner's thread, but for the beat job)."""
 
-    def __init__(self, pool: Pool, timer: TimerFactory, answered: Callable[[Beat], None],
+    def __init__(self, pool: Pool, writer: Pool, timer: TimerFactory, answered: Callable[[Beat], None],
                  say: Callable[[str], None] = lambda line: None) -> None:
         self._pool = pool
+        self._writer = writer  # the session's writer: a claim goes once the saves queued before are written
         # one line for the user (a claim file ignored, an image not claimed), delivered on the owner's
         # thread: a claim file may be found unreadable by the heartbeat job, on the pool
         self._say: Callable[[str], None] = lambda line: pool.call_soon(say, line)
@@ -68,6 +69,7 @@ class Teamwork:
         self.own_lock_token = ""  # the project lock this session holds for a change of its own
         self._save_dir: Path | None = None
         self._releasing: set[str] = set()  # stems left, released once their saves are written
+        self._carried: str | None = None  # the image shown when the project was opened again
 
     @property
     def person(self) -> str | None:
@@ -75,6 +77,8 @@ class Teamwork:
 
     def attach(self, book: ClaimBook | None, save_dir: Path | None) -> None:
         """A project opened (``book`` None: read-only, nothing claimed) or closed (both None)."""
+        if book is not self.book:
+            self._carried = None  # the old book goes with its project, every claim with it
         self.book, self._save_dir = book, save_dir
         self.others = {}
         self.class_files = class_files_state(save_dir) if save_dir is not None else ()
@@ -92,6 +96,9 @@ class Teamwork:
         if book is None or self._save_dir is None:
             return None
         self._releasing.discard(stem)  # shown again before its release ran: kept
+        carried, self._carried = self._carried, None
+        if carried is not None and carried != stem:
+            self.release_after(carried)
         try:
             book.claim(stem)
         except ClaimTaken as exc:
@@ -113,12 +120,18 @@ class Teamwork:
     def holds(self, stem: str) -> bool:
         return self.book is not None and self.book.holds(stem)
 
-    def release_after(self, writer: Pool, stem: str) -> None:
+    def release_after(self, stem: str) -> None:
         """Release ``stem`` once the writes queued before now are done (the writer runs in order)."""
         book = self.book
         if book is not None and book.holds(stem):
             self._releasing.add(stem)
-            writer.submit(self._release, book, stem)
+            self._writer.submit(self._release, book, stem)
+
+    def carry(self, stem: str) -> None:
+        """The project is opened again with ``stem`` on screen: its claim is kept through the reopen
+        (the same folder keeps its claims), so that no other window takes the image in between, and
+        released once another image is shown. (Another folder's claims all go when it closes.)"""
+        self._carried = stem
 
     def _release(self, book: ClaimBook, stem: str) -> None:
         """Writer thread: release ``stem`` unless it was shown (claimed) again meanwhile."""
