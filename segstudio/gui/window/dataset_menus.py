@@ -23,6 +23,7 @@ from segstudio.application.dataset_jobs import (
     summary,
 )
 from segstudio.application.runtime import import_torch
+from segstudio.core.errors import SegStudioError
 from segstudio.core.formats.boxes import boxes_to_masks
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
@@ -140,7 +141,8 @@ class DatasetMenus:
     # --- running ---------------------------------------------------------------------------------
     def _write_job(self, title: str, job) -> None:
         """Save what is on screen, run ``job`` into the save folder, then read the project again."""
-        self.host.session.flush(lambda: self._start(title, job, lambda report: self._after_write(title, job, report)))
+        self.host.session.flush(lambda: self._start(title, job, lambda report: self._after_write(title, job, report),
+                                                    writes=True))
 
     def _after_write(self, title: str, job, report) -> None:
         self.host.reopen()
@@ -152,15 +154,26 @@ class DatasetMenus:
                 self.host.reopen()
                 dialogs.info(self.host.parent, title, summary(title, again))
 
-            self._start(title, lambda progress, stop: job(progress, stop, True), replaced)
+            self._start(title, lambda progress, stop: job(progress, stop, True), replaced, writes=True)
             return
         dialogs.info(self.host.parent, title, text)
 
-    def _start(self, title: str, job, on_report) -> None:
+    def _start(self, title: str, job, on_report, writes: bool = False) -> None:
+        """Run ``job``; one that ``writes`` into the project holds the project lock meanwhile, and is
+        refused while another window edits an image (core.exclusive)."""
+        session, lock = self.host.session, None
+        if writes:
+            try:
+                lock = session.take_project(title.lower())
+            except SegStudioError as exc:
+                dialogs.error(self.host.parent, title, str(exc))
+                return
         self.running = True
 
         def done(future: Future) -> None:
             self.running = False
+            if lock is not None:
+                session.let_project_go(lock)
             if future.cancelled():
                 return
             error = future.exception()
