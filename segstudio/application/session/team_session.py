@@ -29,12 +29,14 @@ from segstudio.core.mask_guard import file_digest
 if TYPE_CHECKING:
     from segstudio.application.session.controller import ProjectSession
 
+
 def claimed_by_others(session: ProjectSession) -> dict[int, str]:
     """Who edits which image in another window, as last seen: {entry index: "alice since 10:42"}."""
     project, others = session.project, session._team.others
     if project is None or not others:
         return {}
     return {i: others[e.stem].describe() for i, e in enumerate(project.entries) if e.stem in others}
+
 
 def others_editing(session: ProjectSession) -> str | None:
     """"alice (img3) is editing images of this project" while others hold claims, as last seen."""
@@ -44,7 +46,7 @@ def others_editing(session: ProjectSession) -> str | None:
 
 def take_project(session: ProjectSession, what: str) -> project_lock.ProjectLock:
     """The project lock for a change of the whole project (``what``: "change the classes");
-    SegStudioError naming who is in the way. Release it with :meth:`_let_project_go`."""
+    SegStudioError naming who is in the way. Release it with :func:`let_project_go`."""
     if session._open is None or session.read_only:
         raise SegStudioError(f"cannot {what}: the project is {session.read_only or 'not open'}")
     project = session._open.project
@@ -56,13 +58,16 @@ def take_project(session: ProjectSession, what: str) -> project_lock.ProjectLock
     session._team.own_lock_token = lock.owner.token
     return lock
 
+
 def let_project_go(session: ProjectSession, lock: project_lock.ProjectLock) -> None:
+    """The change is over: the project lock goes."""
     if session.project is not None:  # this window's own change is no change "elsewhere": read while
         # the lock is still held, since a change another window makes once it is released must be seen
         session._team.class_files = teamwork.class_files_state(session.project.save_dir)
         session._team.class_names = teamwork.class_names_on_disk(session.project.save_dir)
     session._team.own_lock_token = ""
     lock.release()
+
 
 @contextlib.contextmanager
 def project_wide(session: ProjectSession, what: str) -> Iterator[None]:
@@ -73,6 +78,7 @@ def project_wide(session: ProjectSession, what: str) -> Iterator[None]:
     finally:
         let_project_go(session, lock)
 
+
 def reopen_here(session: ProjectSession) -> None:
     """Read the project again (its class list changed elsewhere) and show the same image."""
     project, index = session.project, session.index
@@ -82,18 +88,20 @@ def reopen_here(session: ProjectSession) -> None:
     if session.project is not None and session.project.entries:
         session.load_index(min(max(index, 0), len(session.project.entries) - 1))
 
+
 def on_beat(session: ProjectSession, beat: Beat) -> None:
     """A heartbeat answered: an image taken over, an image freed, a class list changed elsewhere."""
     current = session.current
     if current is not None and not session.taken and current.entry.stem in beat.lost:
         taken_over(session, current.entry.stem)
     elif current is not None and session.taken and not session.read_only and current.entry.stem not in beat.others:
-        show_again(session, )  # free again: claimed, and its mask read afresh
+        show_again(session)  # free again: claimed, and its mask read afresh
     project = session.project
     if project is not None and teamwork.classes_changed(beat, session._team, project):
         if not session.dirty or session.ask_reload_classes():
             session.reopen()
     session.claims_changed.emit()
+
 
 def taken_over(session: ProjectSession, stem: str) -> None:
     """This window's claim was taken over (it was away longer than the timeout): nothing more
@@ -104,11 +112,12 @@ def taken_over(session: ProjectSession, stem: str) -> None:
     if document is not None and document.dirty and not session.mask_blocked:
         opened, entry = session._shown()
         session._submit(SaveJob(save_queue.SAVE, opened, entry, document.label.copy(), session.index,
-                             verified=session.verified, document=document, revision=document.revision,
-                             conflict_only=True))
+                                verified=session.verified, document=document, revision=document.revision,
+                                conflict_only=True))
     if document is not None:
         document.lock(session.taken or "read-only")
     session._emit_state()
+
 
 def show_again(session: ProjectSession) -> None:
     """Load the image on screen again (it was freed by its editor: claim it, read its mask)."""
@@ -118,6 +127,7 @@ def show_again(session: ProjectSession) -> None:
     session._queue.keep_only(set())
     session._queue.request(index, session._job(index))
     session.loading_started.emit(index)
+
 
 def masks_changed_here(session: ProjectSession) -> None:
     """This window rewrote masks itself (a class rewrite, under the project lock): the digests it
@@ -148,6 +158,7 @@ def remember_digest(session: ProjectSession, loaded: LoadedImage) -> None:
     is on its way, which records its own digest when written)."""
     if session._open is not None and loaded.entry.image_path not in session._book.pending and loaded.disk_digest:
         session._open.disk_digests[loaded.entry.stem] = loaded.disk_digest
+
 
 def conflicted(session: ProjectSession, job: SaveJob, path: Path) -> None:
     """A save found the mask changed under it: the strokes are in ``path``, the image read-only."""
@@ -213,7 +224,6 @@ def rewrite_classes(session: ProjectSession, classes: ClassList, lut: np.ndarray
             finished(future)
 
     session.hold_writes(start)
-
 
 
 def label_next(session: ProjectSession, order: Sequence[int], top_n: int = served.TOP_N) -> int | None:
