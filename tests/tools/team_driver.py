@@ -55,6 +55,8 @@ class _Worker:
         self.session.ask_reload_classes = lambda: True
         self.conflicts: list[str] = []
         self.session.save_conflict.connect(self.conflicts.append)
+        self.session.save_failed.connect(lambda message: self.say("failed", message.splitlines()[0][:200]))
+        self.session.team_said.connect(lambda message: self.say("said", message.splitlines()[0][:200]))
         self.log = open(log, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open for the worker's life
         self.used: dict[int, int] = {}  # pixels used per image (the next free one of this slot)
         self.painted: list[tuple[int, int, int, int]] = []  # strokes not saved yet: (image, x, y, value)
@@ -122,8 +124,8 @@ class _Worker:
 
     def stroke(self) -> bool:
         s = self.session
-        if s.document is None or s.taken or s.read_only:
-            return False
+        if s.document is None or s.taken or s.read_only or s.mask_blocked:
+            return False  # (a mask that did not load, values of a class not read yet: no painting, as in the window)
         index = s.index
         used = self.used.get(index, 0)
         pixel = used * self.slots + self.slot

@@ -127,7 +127,9 @@ class ProjectSession:
             self._team.carry(self.current.entry.stem)
         opened = open_project(image_dir, class_file, save_dir, held=self._open, person=self.person)
         previous, self._open = self._open, opened
-        self._team.attach(opened.claims, None if opened.read_only else opened.project.save_dir)
+        read = opened.project
+        self._team.attach(opened.claims, None if opened.read_only else read.save_dir,
+                          None if read.class_conflict else list(read.classes.names))
         if previous is not None:
             self._close_after_writes(previous)
         self._queue.cancel()

@@ -44,14 +44,15 @@ def others_editing(session: ProjectSession) -> str | None:
     return exclusive.busy_reason(others) if others else None
 
 
-def take_project(session: ProjectSession, what: str) -> project_lock.ProjectLock:
+def take_project(session: ProjectSession, what: str, target: list[str] | None = None) -> project_lock.ProjectLock:
     """The project lock for a change of the whole project (``what``: "change the classes");
-    SegStudioError naming who is in the way. Release it with :func:`let_project_go`."""
+    SegStudioError naming who is in the way. Release it with :func:`let_project_go`. ``target``: the
+    class list a rewrite makes (classes.txt may hold it already: the window chose it at opening)."""
     if session._open is None or session.read_only:
         raise SegStudioError(f"cannot {what}: the project is {session.read_only or 'not open'}")
     project = session._open.project
     lock = exclusive.take(project.save_dir, session._open.claims, what)
-    if teamwork.stale_class_list(session._team, project):
+    if teamwork.stale_class_list(project, target):
         lock.release()  # changed by another window since this one read it: the next beat reloads it
         raise SegStudioError(f"cannot {what}: the class list was changed in another window; "
                              "try again once this window has read it again")
@@ -213,7 +214,7 @@ def rewrite_classes(session: ProjectSession, classes: ClassList, lut: np.ndarray
 
     def start() -> None:
         try:
-            held.append(take_project(session, "change the classes"))
+            held.append(take_project(session, "change the classes", list(classes.names)))
         except SegStudioError as exc:  # others edit images, or another change runs: refused
             session.release_writes()
             done(str(exc))

@@ -75,14 +75,18 @@ class Teamwork:
     def person(self) -> str | None:
         return self.book.person if self.book is not None else None
 
-    def attach(self, book: ClaimBook | None, save_dir: Path | None) -> None:
-        """A project opened (``book`` None: read-only, nothing claimed) or closed (both None)."""
+    def attach(self, book: ClaimBook | None, save_dir: Path | None, class_names: list[str] | None = None) -> None:
+        """A project opened (``book`` None: read-only, nothing claimed) or closed (both None), with
+        the class names it read (None: those in classes.txt now). The first beat compares them with
+        classes.txt: a list changed while the project was being read is noticed then."""
         if book is not self.book:
             self._carried = None  # the old book goes with its project, every claim with it
         self.book, self._save_dir = book, save_dir
         self.others = {}
-        self.class_files = class_files_state(save_dir) if save_dir is not None else ()
-        self.class_names = class_names_on_disk(save_dir) if save_dir is not None else None
+        self.class_files = ()
+        if class_names is None and save_dir is not None:
+            class_names = class_names_on_disk(save_dir)
+        self.class_names = class_names
         if book is None:
             self._timer.stop()
             return
@@ -184,11 +188,14 @@ def classes_changed(beat: Beat, team: Teamwork, project: Project) -> bool:
     return changed
 
 
-def stale_class_list(team: Teamwork, project: Project) -> bool:
-    """True when classes.txt holds a list this window has not read yet (another window changed it):
-    neither the one it last read there nor its own."""
+def stale_class_list(project: Project, target: list[str] | None = None) -> bool:
+    """True when classes.txt holds another list than this window's (another window changed it, and
+    this one has not read it again yet), nor the ``target`` a class rewrite makes. Not while the
+    window is asked to choose between the recorded list and classes.txt (``Project.class_conflict``):
+    they differ then by design."""
     names = class_names_on_disk(project.save_dir)
-    return names is not None and names not in (team.class_names, project.classes.names)
+    return (names is not None and names not in (project.classes.names, target)
+            and project.class_conflict is None)
 
 
 def class_names_on_disk(save_dir: Path) -> list[str] | None:
