@@ -347,6 +347,8 @@ def _read(path: Path, say: Callable[[Path, str], None] | None = None) -> Claim |
         try:
             claim = Claim.from_json(read_json(path, CLAIM_LIMIT, SegStudioError, "claim", follow_symlinks=False))
         except SegStudioError as exc:
+            if not os.path.lexists(path):  # released (or taken over) while it was being read
+                return None
             claim, problem = None, str(exc).splitlines()[0]
         if claim is None and problem is None:
             problem = "a field is missing or out of range"
