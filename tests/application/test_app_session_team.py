@@ -268,3 +268,13 @@ def test_reopening_keeps_the_claim_of_the_image_on_screen(tmp_path):
     assert json.loads(path.read_text())["since"] == since  # the same claim all along
     alice.show(1)  # another image: now the first goes
     assert not path.exists()
+
+
+def test_a_mask_with_a_class_added_elsewhere_reads_the_class_list_first(tmp_path):
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    save_class_file(folder / "classes.txt", ClassList(["background", "cat", "dog", "bird"]))  # bob adds
+    write_mask(folder / "img2.png", np.full((H, W), 3, np.uint8))  # and paints a bird on img2
+    alice.show(1)  # before alice's next beat
+    assert alice.session.project.classes.names[-1] == "bird" and not alice.session.mask_blocked
+    assert alice.session.document.label[0, 0] == 3 and alice.session.taken is None

@@ -27,7 +27,7 @@ import numpy as np
 from psygnal import Signal
 
 from segstudio.application.pools import Pools, TimerFactory
-from segstudio.application.session import navigation, save_queue, team_session
+from segstudio.application.session import navigation, save_queue, team_session, teamwork
 from segstudio.application.session.load_queue import LoadQueue, LoadResult
 from segstudio.application.session.loading import Decorate, LoadedImage, LoadJob, load_job
 from segstudio.application.session.open_project import OpenProject, open_project
@@ -290,6 +290,9 @@ class ProjectSession:
     def _show(self, loaded: LoadedImage, offer_recovery: bool = True) -> None:
         assert self.project is not None
         entry = loaded.entry
+        if loaded.mask_problem is not None and teamwork.stale_class_list(self.project):
+            self.reopen()  # its values are classes another window added: read the class list first
+            return
         taken = None if self.read_only else self._team.claim(entry.stem)
         if taken is None and team_session.stale_on_disk(self, loaded):  # its last editor saved meanwhile
             loaded.generation = (-1, -1)  # (its mask is read again)
@@ -484,8 +487,7 @@ class ProjectSession:
         return team_session.others_editing(self)
 
     def take_project(self, what: str) -> project_lock.ProjectLock:
-        """The project lock for a change of the whole project; SegStudioError naming who is in the way.
-        Give it back with :meth:`let_project_go`."""
+        """The project lock for a change of the whole project (give it back: :meth:`let_project_go`)."""
         return team_session.take_project(self, what)
 
     def let_project_go(self, lock: project_lock.ProjectLock) -> None:

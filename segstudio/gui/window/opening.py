@@ -81,7 +81,8 @@ class Opening:
         project, current = self.session.project, self.session.current
         if project is None:
             return
-        name = Path(current.entry.image_path).name if current is not None else None
+        entry = current.entry if current is not None else self.session.target_entry  # (or being loaded)
+        name = Path(entry.image_path).name if entry is not None else None
         self.open(project.image_dir, project.class_file, project.save_dir, select=name)
 
     def _show_first(self, project, select: str | None) -> None:
