@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from flow_harness import SIZE, Flows, a_model, labelled_project, tiny_run
+from session_harness import changed_elsewhere
 
 
 @pytest.fixture
@@ -43,8 +44,9 @@ def test_live_mode_cycles_and_keeps_its_model(flows):
 
 def test_live_mode_is_refused_without_an_image_read_only_or_during_a_run(flows):
     assert Flows().live.start().text == "Open a folder and an image first."
-    second = Flows()
-    second.open(flows.session.project.image_dir, flows.session.project.save_dir)
+    second = Flows()  # opened while a project-wide change runs elsewhere: read-only
+    with changed_elsewhere(flows.session.project.save_dir):
+        second.open(flows.session.project.image_dir, flows.session.project.save_dir)
     refusal = second.live.start()
     assert refusal.error and second.session.read_only in refusal.text and not second.live.on
     assert flows.training.start(tiny_run()) is None  # a run is going

@@ -12,7 +12,6 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,17 +19,15 @@ from segstudio.application import class_rewrite
 from segstudio.application.session import save_queue, teamwork
 from segstudio.application.session.loading import LoadedImage
 from segstudio.application.session.save_queue import SaveJob
+from segstudio.application.session.session_parts import SessionParts
 from segstudio.application.session.teamwork import Beat
 from segstudio.core import exclusive, project_lock, served
 from segstudio.core.classes import ClassList
 from segstudio.core.errors import SegStudioError
 from segstudio.core.mask_guard import file_digest
 
-if TYPE_CHECKING:
-    from segstudio.application.session.controller import ProjectSession
 
-
-def claimed_by_others(session: ProjectSession) -> dict[int, str]:
+def claimed_by_others(session: SessionParts) -> dict[int, str]:
     """Who edits which image in another window, as last seen: {entry index: "alice since 10:42"}."""
     project, others = session.project, session._team.others
     if project is None or not others:
@@ -38,13 +35,13 @@ def claimed_by_others(session: ProjectSession) -> dict[int, str]:
     return {i: others[e.stem].describe() for i, e in enumerate(project.entries) if e.stem in others}
 
 
-def others_editing(session: ProjectSession) -> str | None:
+def others_editing(session: SessionParts) -> str | None:
     """"alice (img3) is editing images of this project" while others hold claims, as last seen."""
     others = session._team.others
     return exclusive.busy_reason(others) if others else None
 
 
-def take_project(session: ProjectSession, what: str, target: list[str] | None = None) -> project_lock.ProjectLock:
+def take_project(session: SessionParts, what: str, target: list[str] | None = None) -> project_lock.ProjectLock:
     """The project lock for a change of the whole project (``what``: "change the classes");
     SegStudioError naming who is in the way. Release it with :func:`let_project_go`. ``target``: the
     class list a rewrite makes (classes.txt may hold it already: the window chose it at opening)."""
@@ -60,7 +57,7 @@ def take_project(session: ProjectSession, what: str, target: list[str] | None = 
     return lock
 
 
-def let_project_go(session: ProjectSession, lock: project_lock.ProjectLock) -> None:
+def let_project_go(session: SessionParts, lock: project_lock.ProjectLock) -> None:
     """The change is over: the project lock goes."""
     if session.project is not None:  # this window's own change is no change "elsewhere": read while
         # the lock is still held, since a change another window makes once it is released must be seen
@@ -71,7 +68,7 @@ def let_project_go(session: ProjectSession, lock: project_lock.ProjectLock) -> N
 
 
 @contextlib.contextmanager
-def project_wide(session: ProjectSession, what: str) -> Iterator[None]:
+def project_wide(session: SessionParts, what: str) -> Iterator[None]:
     """Hold the project lock while a quick change of the whole project runs (adding a class)."""
     lock = take_project(session, what)
     try:
@@ -80,7 +77,7 @@ def project_wide(session: ProjectSession, what: str) -> Iterator[None]:
         let_project_go(session, lock)
 
 
-def reopen_here(session: ProjectSession) -> None:
+def reopen_here(session: SessionParts) -> None:
     """Read the project again (its class list changed elsewhere) and show the same image."""
     project, index = session.project, session.index
     if project is None:
@@ -90,7 +87,7 @@ def reopen_here(session: ProjectSession) -> None:
         session.load_index(min(max(index, 0), len(session.project.entries) - 1))
 
 
-def on_beat(session: ProjectSession, beat: Beat) -> None:
+def on_beat(session: SessionParts, beat: Beat) -> None:
     """A heartbeat answered: an image taken over, an image freed, a class list changed elsewhere."""
     current = session.current
     if current is not None and not session.taken and current.entry.stem in beat.lost:
@@ -104,7 +101,7 @@ def on_beat(session: ProjectSession, beat: Beat) -> None:
     session.claims_changed.emit()
 
 
-def taken_over(session: ProjectSession, stem: str) -> None:
+def taken_over(session: SessionParts, stem: str) -> None:
     """This window's claim was taken over (it was away longer than the timeout): nothing more
     is written over the mask; strokes not saved yet go to a conflict file."""
     holder = session._team.others.get(stem)
@@ -120,7 +117,7 @@ def taken_over(session: ProjectSession, stem: str) -> None:
     session._emit_state()
 
 
-def show_again(session: ProjectSession) -> None:
+def show_again(session: SessionParts) -> None:
     """Load the image on screen again (it was freed by its editor: claim it, read its mask)."""
     index = session.index
     session.current, session.taken = None, None
@@ -130,7 +127,7 @@ def show_again(session: ProjectSession) -> None:
     session.loading_started.emit(index)
 
 
-def masks_changed_here(session: ProjectSession) -> None:
+def masks_changed_here(session: SessionParts) -> None:
     """This window rewrote masks itself (a class rewrite, under the project lock): the digests it
     remembered are out of date; the image on screen is the one now on disk (its claim is held)."""
     opened, current = session._open, session.current
@@ -142,7 +139,7 @@ def masks_changed_here(session: ProjectSession) -> None:
             opened.disk_digests[current.entry.stem] = file_digest(current.entry.mask_path)
 
 
-def stale_on_disk(session: ProjectSession, loaded: LoadedImage) -> bool:
+def stale_on_disk(session: SessionParts, loaded: LoadedImage) -> bool:
     """True when the mask on disk is no longer the one ``loaded`` read: it was read before this
     window claimed the image, while its previous editor was still saving it."""
     entry = loaded.entry
@@ -154,14 +151,14 @@ def stale_on_disk(session: ProjectSession, loaded: LoadedImage) -> bool:
         return False
 
 
-def remember_digest(session: ProjectSession, loaded: LoadedImage) -> None:
+def remember_digest(session: SessionParts, loaded: LoadedImage) -> None:
     """The mask this window now edits is the one on disk it loaded (unless a save of its own
     is on its way, which records its own digest when written)."""
     if session._open is not None and loaded.entry.image_path not in session._book.pending and loaded.disk_digest:
         session._open.disk_digests[loaded.entry.stem] = loaded.disk_digest
 
 
-def conflicted(session: ProjectSession, job: SaveJob, path: Path) -> None:
+def conflicted(session: SessionParts, job: SaveJob, path: Path) -> None:
     """A save found the mask changed under it: the strokes are in ``path``, the image read-only."""
     why = f"{job.name} was changed on disk by someone else"
     if job.conflict_only and session.taken:
@@ -175,7 +172,7 @@ def conflicted(session: ProjectSession, job: SaveJob, path: Path) -> None:
     session.save_conflict.emit(message)
 
 
-def rewrite_classes(session: ProjectSession, classes: ClassList, lut: np.ndarray, done: Callable[[str | None], None],
+def rewrite_classes(session: SessionParts, classes: ClassList, lut: np.ndarray, done: Callable[[str | None], None],
                     progress: Callable[[int, int], None] | None = None,
                     should_stop: Callable[[], bool] | None = None) -> None:
     """Make ``classes`` the project's class list, rewriting every mask, XML, classes.txt and
@@ -227,7 +224,7 @@ def rewrite_classes(session: ProjectSession, classes: ClassList, lut: np.ndarray
     session.hold_writes(start)
 
 
-def label_next(session: ProjectSession, order: Sequence[int], top_n: int = served.TOP_N) -> int | None:
+def label_next(session: SessionParts, order: Sequence[int], top_n: int = served.TOP_N) -> int | None:
     """"Label next" with the uncertainty sort (``order``: most uncertain first): show the least
     recently served of the ``top_n`` most uncertain images that no other window edits, and record
     it as served (core.served); its index, or None when there is none."""
