@@ -102,7 +102,7 @@ class Document:
     def lock(self, reason: str) -> None:
         """Accept no edit from now on: every edit primitive returns None and changes nothing.
 
-        For a map that nothing may write (the project is open in another window): an edit that
+        For a map that nothing may write (another window edits the image): an edit that
         could never be saved would otherwise be dropped unseen when the image goes away, so it is
         refused here, in the one place every tool, accept and undo goes through.
         """

@@ -101,7 +101,8 @@ class ProjectSession:
 
     @property
     def read_only(self) -> str | None:
-        """Why nothing is written (the project is open in another window), or None."""
+        """Why nothing is written (a project-wide change runs in another window), or None; an image
+        another window edits is read-only on its own (:attr:`taken`)."""
         return self._open.read_only if self._open is not None else None
 
     @property

@@ -4,7 +4,7 @@ With autosave off, the edits of the image being painted are written as a copy (c
 never follows a link and only reads or deletes copies we could have written). The rules here decide
 what happens to a copy found when an image opens: a copy older than the mask is stale, an unreadable
 or wrong-size copy is of no use (both are removed), anything else is offered to the user. A project
-opened read-only (it is open in another window) never removes a copy: it may be that window's work.
+opened read-only (a project-wide change runs elsewhere) never removes a copy: it may be another window's work.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ class ClassEditor:
         return self.session.project
 
     def _editable(self):
-        """The open project, or None when there is none or it is read-only (open in another window:
+        """The open project, or None when there is none or it is read-only (changed as a whole elsewhere:
         every class edit writes files, so it is refused, with a message). Also None while a rewrite
         runs: a second edit would change the class list under the first one's files."""
         session = self.session
