@@ -212,6 +212,19 @@ class ClaimBook:
                 raise ClaimTaken(holder)
             raise SaveError(f"cannot claim {stem}: its claim file keeps changing")
 
+    def taken_from_me(self, stem: str) -> bool:
+        """True when this window claimed ``stem`` but the claim file now names another window (taken
+        over while this one was asleep). Read before every save: the strokes then go beside."""
+        name = claim_name(stem)
+        with self._lock:
+            if name not in self._mine:
+                return False
+        try:
+            current = _read(claims_folder(self.save_dir) / name)
+        except SegStudioError:
+            return False
+        return current is not None and current.token != self.token
+
     def release(self, stem: str) -> None:
         """Give up image ``stem`` (its claim file goes, if it is still ours)."""
         name = claim_name(stem)

@@ -278,3 +278,15 @@ def test_a_mask_with_a_class_added_elsewhere_reads_the_class_list_first(tmp_path
     alice.show(1)  # before alice's next beat
     assert alice.session.project.classes.names[-1] == "bird" and not alice.session.mask_blocked
     assert alice.session.document.label[0, 0] == 3 and alice.session.taken is None
+
+
+def test_a_save_after_a_takeover_goes_beside_even_before_the_new_editor_saves(tmp_path):
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    paint(alice.session, 1)
+    (claims_folder(folder) / claim_name("img1")).unlink()  # bob took the claim over while alice slept
+    ClaimBook(folder, "bob").claim("img1")
+    save(alice)  # alice wakes and saves before her next beat: bob's claim, so beside
+    assert not (folder / "img1.png").exists()
+    [conflict] = (folder / "conflicts").iterdir()
+    assert read_mask(conflict)[3, 3] == 1 and alice.session.document.locked

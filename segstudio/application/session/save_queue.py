@@ -89,11 +89,13 @@ def _remember_written(job: SaveJob) -> None:
 
 def _changed_elsewhere(job: SaveJob) -> bool:
     """Writer thread: True when the mask on disk is not the one this window loaded or last wrote
-    (someone else saved it: a claim taken over from a window that was asleep). The strokes are then
-    written as a conflict file, never over the other writer's mask (core.mask_guard)."""
+    (someone else saved it: a claim taken over from a window that was asleep), or when this window's
+    claim now names another window (taken over, not saved yet). The strokes are then written as a
+    conflict file, never over the other writer's mask (core.mask_guard)."""
     target, stem = job.target, job.entry.stem
     expected = target.disk_digests.get(stem)
-    if not job.conflict_only and (expected is None or file_digest(job.entry.mask_path) == expected):
+    taken = target.claims is not None and target.claims.taken_from_me(stem)
+    if not (job.conflict_only or taken) and (expected is None or file_digest(job.entry.mask_path) == expected):
         return False
     colours = target.project.classes.colour_table()
     job.report["conflict"] = write_conflict(target.project.save_dir, stem, target.person, job.label, colours)
