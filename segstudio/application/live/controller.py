@@ -25,6 +25,7 @@ import numpy as np
 from psygnal import Signal
 
 from segstudio.application.live.live_session import CycleResult, LiveLearner, LiveSession
+from segstudio.application.live.shown_model import DEEP, INSTANT
 from segstudio.application.pools import Pools, TimerFactory
 from segstudio.application.refusal import Refusal
 from segstudio.application.session.controller import ProjectSession
@@ -51,11 +52,14 @@ class LiveCycle:
     labels: np.ndarray | None
     class_names: tuple[str, ...]
     scores: dict[int, float] | None
+    shown: str = DEEP  # which learner the prediction is from (live_session: the instant one first)
 
     @property
     def text(self) -> str:
         loss = "—" if self.loss != self.loss else f"{self.loss:.3f}"
-        return f"Live training: step {self.steps}, loss {loss} ({self.seconds:.1f} s a cycle)"
+        source = "quick pixel classifier" if self.shown == INSTANT else "deep model"
+        return (f"Live training: step {self.steps}, loss {loss} ({self.seconds:.1f} s a cycle); "
+                f"the overlay is the {source}'s")
 
 
 @dataclass(frozen=True)
@@ -170,10 +174,10 @@ class LiveController:
 
     def _cycle_of(self, result: CycleResult, path: Path | None, live: LiveSession) -> LiveCycle:
         trainer = live.trainer
-        names = tuple(trainer.info.class_names) if trainer is not None else ()
+        names = tuple(trainer.info.class_names) if trainer is not None else tuple(live.project.classes.names)
         steps = trainer.steps if trainer is not None else 0
         scores = live.scores_by_index() if result.scored is not None and self.on else None
-        cycle = LiveCycle(steps, result.loss, result.seconds, path, result.labels, names, scores)
+        cycle = LiveCycle(steps, result.loss, result.seconds, path, result.labels, names, scores, result.shown)
         self.status.emit(cycle.text)
         return cycle
 

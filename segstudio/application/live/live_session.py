@@ -10,6 +10,12 @@ Each cycle also scores one other image of the project, round robin (the live mod
 cheap: at the crop size), so that the file list sorted by uncertainty follows the model as it
 learns. The scores live in memory: the model changes every cycle and has no folder until live mode
 ends (then :meth:`LiveSession.save` keeps them in the prediction cache of the saved model).
+
+Two learners run side by side: the :class:`~.instant.InstantLearner` (numpy, a pixel classifier over
+multi-scale filters) overlays the image within a cycle of the first strokes of two classes, before
+torch has loaded, and the deep model (the trainer) trains beside it. Both learn from the strokes
+minus a share kept aside, and :class:`~.shown_model.ShownModel` shows the deep model's prediction,
+and takes the file list's uncertainty from it, once it predicts those aside pixels better.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from typing import Protocol
 
 import numpy as np
 
+from segstudio.application.live.instant import InstantLearner
+from segstudio.application.live.shown_model import DEEP, INSTANT, ShownModel, split_aside
 from segstudio.application.review.prediction_cache import cache_folder, store_scores
 from segstudio.application.runtime import collections_deferred
 from segstudio.core.errors import SegStudioError
@@ -33,6 +41,7 @@ STEPS_PER_CYCLE = 8
 MAX_SAMPLES = 64  # images held for live training (the current one always among them)
 CHANGE_SHARE = 0.02  # strokes that change this share of the image's labelled pixels lift the lr
 CHANGE_PIXELS = 32   # ... and at least this many pixels (a click of the brush is not new labels)
+INSTANT_SETTLED = 1500  # instant learner steps after which it trains only when the labels change
 
 
 Sample = tuple[np.ndarray, np.ndarray]  # (image, labels) the live model learns from
@@ -88,16 +97,23 @@ class CycleResult:
     labels: np.ndarray | None  # (H, W) model class indices, None when nothing to predict
     seconds: float
     scored: Path | None = None  # the other image whose uncertainty this cycle updated
+    shown: str = DEEP  # the learner whose prediction ``labels`` is (shown_model.INSTANT or DEEP)
 
 
 class LiveSession:
     """Samples and cycles for one project; ``trainer`` is a :class:`segstudio.model.training.live.LiveTrainer`
     (made on the worker, where importing torch cannot freeze the window)."""
 
-    def __init__(self, project: Project, make_trainer: Callable[[], LiveLearner]) -> None:
+    def __init__(self, project: Project, make_trainer: Callable[[], LiveLearner],
+                 num_classes: int | None = None) -> None:
         self.project = project
         self._make_trainer = make_trainer
         self.trainer: LiveLearner | None = None  # a LiveTrainer once the first cycle made it
+        classes = num_classes if num_classes is not None else len(project.classes.names)
+        self.instant = InstantLearner(classes)
+        self.rule = ShownModel(classes)
+        self._instant_since = 0  # instant learner steps since its samples last changed
+        self._overlaid = False  # whether the instant learner's first overlay was answered
         self._cache: dict[Path, tuple[float, np.ndarray, np.ndarray]] = {}
         self._screen: tuple[Path | None, np.ndarray | None] = (None, None)  # labels of the last cycle
         self.scores: dict[Path, float] = {}  # image path: the live model's uncertainty on it
@@ -134,21 +150,62 @@ class LiveSession:
 
     def cycle(self, current: Path | None, rgb: np.ndarray | None, label: np.ndarray | None,
               should_stop: Callable[[], bool]) -> CycleResult:
-        """One burst of learning, then a prediction of ``rgb`` (on the worker)."""
+        """Refine the instant learner, one burst of the deep model, then a prediction of ``rgb`` by
+        the learner shown (on the worker). The first cycle with strokes of two classes answers with
+        the instant learner's prediction before the deep model is even made."""
         started = time.perf_counter()
+        pairs = [(image, split_aside(labels)[0]) for image, labels in self.samples(current, rgb, label)]
+        instant = self._instant_cycle(rgb, pairs, should_stop)
+        if self.trainer is None and instant is not None and not self._overlaid:
+            self._overlaid = True  # the first overlay now: torch loads in the next cycle
+            scored = self._score_next(None, current) if not should_stop() else None
+            return CycleResult(float("nan"), 0, instant, time.perf_counter() - started, scored, INSTANT)
         if self.trainer is None:
             with collections_deferred():
                 self.trainer = self._make_trainer()
         trainer = self.trainer
         self._note_strokes(trainer, current, label)
         before = trainer.steps
-        loss = trainer.train(self.samples(current, rgb, label), STEPS_PER_CYCLE, should_stop)
-        labels = trainer.predict(rgb) if rgb is not None and not should_stop() else None
+        loss = trainer.train(pairs, STEPS_PER_CYCLE, should_stop)
+        deep = trainer.predict(rgb) if rgb is not None and not should_stop() else None
+        shown = self._judge(current, rgb, label, instant, deep)
+        labels = instant if shown == INSTANT and instant is not None else deep
         scored = self._score_next(trainer, current) if not should_stop() else None
-        return CycleResult(loss, trainer.steps - before, labels, time.perf_counter() - started, scored)
+        return CycleResult(loss, trainer.steps - before, labels, time.perf_counter() - started, scored,
+                           shown if labels is instant else DEEP)
 
-    def _score_next(self, trainer: LiveLearner, current: Path | None) -> Path | None:
-        """Score the uncertainty of the next image after the last one scored (not the one on screen)."""
+    def _instant_cycle(self, rgb: np.ndarray | None, pairs: Sequence[Sample],
+                       should_stop: Callable[[], bool]) -> np.ndarray | None:
+        """Give the instant learner the strokes as they are now, train it, predict ``rgb``; None while
+        fewer than two classes are painted."""
+        before = self.instant.steps
+        classes, changed = self.instant.update(pairs)
+        if not self.instant.ready(classes):
+            return None
+        self._instant_since = 0 if changed else self._instant_since
+        if self._instant_since < INSTANT_SETTLED and not should_stop():
+            self.instant.train()
+            self._instant_since += self.instant.steps - before
+        if rgb is None or should_stop() or self.instant.steps == 0:
+            return None
+        return self.instant.predict(rgb)
+
+    def _judge(self, current: Path | None, rgb: np.ndarray | None, label: np.ndarray | None,
+               instant: np.ndarray | None, deep: np.ndarray | None) -> str:
+        """Score both predictions of the image on screen on its aside strokes; which to show."""
+        if instant is None or deep is None or label is None or rgb is None:
+            return self.rule.shown
+        return self.rule.record(current if current is not None else id(rgb), split_aside(label)[1], instant, deep)
+
+    def predict(self, rgb: np.ndarray) -> np.ndarray | None:
+        """The prediction of ``rgb`` by the learner shown (None before any learnt)."""
+        if self.rule.shown == DEEP and self.trainer is not None or self.instant.steps == 0:
+            return self.trainer.predict(rgb) if self.trainer is not None else None
+        return self.instant.predict(rgb)
+
+    def _score_next(self, trainer: LiveLearner | None, current: Path | None) -> Path | None:
+        """Score the uncertainty of the next image after the last one scored (not the one on screen),
+        by the learner shown (the instant learner until the trainer exists)."""
         entries = [e for e in self.project.entries if e.image_path != current]
         if not entries:
             return None
@@ -158,7 +215,10 @@ class LiveSession:
             rgb = self.project.load_image(entry)
         except (OSError, SegStudioError):
             return None  # unreadable: its turn comes again
-        self.scores[entry.image_path] = trainer.uncertainty(rgb)
+        if trainer is None or self.rule.shown == INSTANT and self.instant.steps > 0:
+            self.scores[entry.image_path] = self.instant.uncertainty(rgb)
+        else:
+            self.scores[entry.image_path] = trainer.uncertainty(rgb)
         return entry.image_path
 
     def scores_by_index(self) -> dict[int, float]:
