@@ -200,3 +200,33 @@ def test_a_live_model_that_cannot_be_written_at_close_is_said(qtbot, window, pro
     assert close(window)
     errors = [args for name, args in fake_dialogs.calls if name == "error"]
     assert len(errors) == 1 and "disk full" in errors[0][-1]
+
+
+def test_update_model_now_trains_a_burst_without_blocking_and_keeps_the_model(qtbot, window, project_dir):
+    from segstudio.application.live.controller import UPDATE_CYCLES
+
+    names = list(window.session.project.classes.names)
+    start = save_constant_model(project_dir.parent / "start", names, winner=1)
+    window.model_features.train_dock.set_model_source(str(start))
+    window.select_class(2)
+    window.tools.set_brush_size(7)
+    drag(window.canvas, [(10, 20), (60, 20)])
+    window.actions["update_model"].trigger()
+    live = window.live_features.live
+    assert live.on and live.updating == UPDATE_CYCLES  # it returned at once: the burst is on a worker
+    qtbot.waitUntil(lambda: not live.on, timeout=120000)
+    _wait_kept(qtbot, window)
+    active = window.model_features.models_dock.active
+    assert active is not None and active.name.startswith("live-")
+    assert json.loads((active / "history.json").read_text())["steps"] == 8 * UPDATE_CYCLES
+    assert not window.actions["live_training"].isChecked()
+
+
+def test_retrain_on_save_is_a_project_setting(qtbot, window, project_dir):
+    action = window.actions["retrain_on_save"]
+    assert action.isEnabled() and not action.isChecked()
+    action.setChecked(True)
+    assert json.loads(window.session.project.settings_path.read_text())["retrain_on_save"] is True
+    assert window.live_features.retrain is not None
+    action.setChecked(False)
+    assert json.loads(window.session.project.settings_path.read_text())["retrain_on_save"] is False

@@ -7,6 +7,10 @@ prediction, and the uncertainty of one other image, so the file list follows the
 stroke in progress (``busy``) stops a burst at once: painting always has the CPU. Live mode does
 not start while a training run is going (it asks the training controller, which owns runs).
 
+"Update model now" (:meth:`LiveController.update_once`) is live mode for a bounded burst: it
+starts from the active model (else where live mode starts), runs :data:`UPDATE_CYCLES` cycles of the
+deep model (the overlay follows, as in live mode) and ends by itself, keeping the model as below.
+
 When it ends its model is written on the worker as an ordinary model folder ``models/live-<date>``
 and made the active model (not when the window is closing, nor when another folder was opened
 meanwhile); a failure is an event (``not_kept``) the window turns into a dialog. Nothing waits:
@@ -35,6 +39,7 @@ from segstudio.core.errors import SegStudioError
 from segstudio.core.project import Project
 
 PAUSE_MS = 30  # between cycles: lets the window's queued work run first
+UPDATE_CYCLES = 8  # deep-model cycles of a one-shot update (8 steps each)
 LIVE_SIZE = 256
 MakeTrainer = Callable[[list[str], str, Path, int], LiveLearner]  # (class names, init, save dir, size) -> LiveTrainer
 
@@ -99,6 +104,7 @@ class LiveController:
         self.cycle: Future | None = None  # the latest cycle (running while not done)
         self.saving: Future | None = None  # the kept model being written, until its answer arrived
         self._activate = True  # whether the kept model becomes the active one
+        self.updating: int | None = None  # deep-model cycles left of a one-shot update (None: live mode)
         self._ended: list[Future] = []  # stop() futures
         session.project_opened.connect(self._project_opened)
 
@@ -106,7 +112,19 @@ class LiveController:
     def start(self) -> Refusal | None:
         """Turn live mode on; why not (no image on screen, read-only, a training run going)."""
         if self.on:
+            self.updating = None  # a one-shot update going on becomes live mode
             return None
+        return self._begin(self._training.start_from, None)
+
+    def update_once(self) -> Refusal | None:
+        """Train the model a bounded burst now (from the active model when there is one), then keep
+        it and make it active; why not. Nothing to do while live mode is on: it updates already."""
+        if self.on:
+            return None
+        active = self._active.path
+        return self._begin(str(active) if active is not None else self._training.start_from, UPDATE_CYCLES)
+
+    def _begin(self, init: str, cycles: int | None) -> Refusal | None:
         session = self._session
         project = session.project
         if project is None or session.document is None:
@@ -115,14 +133,16 @@ class LiveController:
             return Refusal(f"The project is {session.read_only}.", error=True)
         if self._training.running:
             return Refusal("A model is being trained: live training can start once the run has ended.")
+        if self.learning is not None or self._cycling():
+            return Refusal("The last live model is still being kept: try again in a moment.")
         names, save_dir, size = list(project.classes.names), Path(project.save_dir), self._size
-        init = self._training.start_from
         init = "auto" if init.startswith("@") else init  # "continue the active model" is a planned run's
         make = self._make_trainer
         self.learning = LiveSession(project, lambda: make(names, init, save_dir, size))
-        self.on, self._activate = True, True
+        self.on, self._activate, self.updating = True, True, cycles
         self.switched.emit(True)
-        self.status.emit("Live training: starting (the first cycle loads the model)…")
+        self.status.emit("Updating the model (the first cycle loads it)…" if cycles is not None
+                         else "Live training: starting (the first cycle loads the model)…")
         self._next()
         return None
 
@@ -137,7 +157,7 @@ class LiveController:
     def _turn_off(self, activate: bool) -> None:
         """Live mode ends; the model is kept now, or once the cycle on the worker has answered."""
         self._activate = self._activate and activate
-        was_on, self.on = self.on, False
+        was_on, self.on, self.updating = self.on, False, None
         self._pause.stop()
         if not self._cycling():  # (a finished cycle's answer still on its way is dropped)
             self._finish()
@@ -166,7 +186,13 @@ class LiveController:
             self._turn_off(activate=True)
             self.failed.emit(str(error) if error is not None else "the window is closing")
             return
-        self.cycle_done.emit(self._cycle_of(future.result(), path, live))
+        result = future.result()
+        self.cycle_done.emit(self._cycle_of(result, path, live))
+        if self.updating is not None and result.steps > 0:
+            self.updating -= 1
+            if self.updating <= 0:  # the one-shot update is done: its model is kept now
+                self._turn_off(activate=True)
+                return
         if self.on:
             self._pause.start()
         else:

@@ -1,0 +1,107 @@
+""""Update model now" and "retrain when a mask is saved", with no window: a one-shot update runs a
+bounded number of live cycles from the active model, ends by itself and keeps its model as the
+active one; the project setting starts one when a finished image's mask is written (not for the
+autosaves of the image being painted, never in a read-only window), one at a time."""
+
+from __future__ import annotations
+
+import pytest
+from flow_harness import Flows, a_model, labelled_project
+
+from segstudio.application.live.controller import UPDATE_CYCLES
+from segstudio.application.live.retrain_on_save import RetrainOnSave, retrains_on_save, set_retrain_on_save
+from segstudio.core.project import Project
+
+
+@pytest.fixture
+def flows(tmp_path):
+    image_dir, save_dir = labelled_project(tmp_path / "p", count=3)
+    flows = Flows()
+    flows.open(image_dir, save_dir)
+    flows.training.start_from = str(a_model(tmp_path / "start"))
+    return flows
+
+
+def _cycle_until_off(flows: Flows, limit: int = 40) -> int:
+    """Let the cycles run (each pause elapses) until live mode is off; how many answered."""
+    flows.run()
+    for _ in range(limit):
+        if not flows.live.on:
+            break
+        assert flows.pause.fire()
+        flows.run()
+    flows.run()
+    return len([name for name in flows.names() if name == "cycle_done"])
+
+
+def test_update_once_runs_a_bounded_burst_from_the_active_model_and_keeps_it(flows, tmp_path):
+    active = a_model(flows.session.project.save_dir / "models" / "earlier")
+    flows.active.set(active)
+    made: list[str] = []
+    live = flows.live
+    real = live._make_trainer
+    live._make_trainer = lambda names, init, save_dir, size: made.append(init) or real(names, init, save_dir, size)
+    assert live.update_once() is None and live.on and live.updating == UPDATE_CYCLES
+    cycles = _cycle_until_off(flows)
+    assert cycles == UPDATE_CYCLES + 1  # the instant overlay, then the deep model's cycles
+    assert made == [str(active)]  # it continues the active model
+    kept = flows.last("kept")
+    assert kept.activated and flows.active.path == kept.folder != active
+    assert flows.last("cycle_done").steps == 8 * UPDATE_CYCLES and live.updating is None
+
+
+def test_update_once_is_nothing_while_live_mode_is_on_and_live_mode_takes_over_an_update(flows):
+    live = flows.live
+    assert live.start() is None and live.updating is None
+    assert live.update_once() is None and live.updating is None  # live mode updates already
+    live.switch_off()
+    flows.run()
+    assert live.update_once() is None and live.updating == UPDATE_CYCLES
+    assert live.start() is None and live.on and live.updating is None  # the toggle: live mode goes on
+    live.switch_off()
+    flows.run()
+
+
+def test_a_finished_image_saved_starts_an_update_when_the_project_asks(flows):
+    retrain = RetrainOnSave(flows.session, flows.live)
+    said: list[str] = []
+    retrain.status.connect(said.append)
+    project = flows.session.project
+    assert not retrains_on_save(project)
+    flows.session.mask_saved.emit(1)  # the setting is off
+    assert not flows.live.on
+    set_retrain_on_save(project, True)
+    assert retrains_on_save(Project(project.image_dir, project.save_dir))  # kept in project.json
+    flows.session.mask_saved.emit(flows.session.index)  # an autosave of the image being painted
+    assert not flows.live.on
+    flows.session.mask_saved.emit(1)  # an image the user moved on from
+    assert flows.live.on and flows.live.updating == UPDATE_CYCLES and "updating" in said[-1]
+    flows.session.mask_saved.emit(2)  # during the update: one more once it has ended
+    assert retrain.pending
+    _cycle_until_off(flows)  # the first update ends, the second starts at once and ends too
+    assert not retrain.pending and not flows.live.on and len(said) == 2
+    assert len([n for n in flows.names() if n == "kept"]) == 2
+
+
+def test_moving_on_from_a_painted_image_writes_its_mask_and_that_starts_the_update(flows):
+    from session_harness import paint
+
+    RetrainOnSave(flows.session, flows.live)
+    set_retrain_on_save(flows.session.project, True)
+    paint(flows.session)
+    flows.session.save_async()
+    assert flows.session.load_index(1)  # the user moves on: the write answers for image 0
+    flows.run()
+    assert flows.live.on and flows.live.updating == UPDATE_CYCLES
+    flows.live.switch_off()
+    flows.run()
+
+
+def test_never_in_a_read_only_window(flows):
+    set_retrain_on_save(flows.session.project, True)
+    second = Flows()
+    second.open(flows.session.project.image_dir, flows.session.project.save_dir)
+    assert second.session.read_only
+    RetrainOnSave(second.session, second.live)
+    second.session.mask_saved.emit(1)
+    assert not second.live.on
