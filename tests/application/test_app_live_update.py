@@ -68,15 +68,15 @@ def test_a_finished_image_saved_starts_an_update_when_the_project_asks(flows):
     retrain.status.connect(said.append)
     project = flows.session.project
     assert not retrains_on_save(project)
-    flows.session.mask_saved.emit(1)  # the setting is off
+    flows.session.mask_saved.emit(1, None)  # the setting is off
     assert not flows.live.on
     set_retrain_on_save(project, True)
     assert retrains_on_save(Project(project.image_dir, project.save_dir))  # kept in project.json
-    flows.session.mask_saved.emit(flows.session.index)  # an autosave of the image being painted
+    flows.session.mask_saved.emit(flows.session.index, None)  # an autosave of the image being painted
     assert not flows.live.on
-    flows.session.mask_saved.emit(1)  # an image the user moved on from
+    flows.session.mask_saved.emit(1, None)  # an image the user moved on from
     assert flows.live.on and flows.live.updating == UPDATE_CYCLES and "updating" in said[-1]
-    flows.session.mask_saved.emit(2)  # during the update: one more once it has ended
+    flows.session.mask_saved.emit(2, None)  # during the update: one more once it has ended
     assert retrain.pending
     _cycle_until_off(flows)  # the first update ends, the second starts at once and ends too
     assert not retrain.pending and not flows.live.on and len(said) == 2
@@ -103,5 +103,5 @@ def test_never_in_a_read_only_window(flows):
     second.open(flows.session.project.image_dir, flows.session.project.save_dir)
     assert second.session.read_only
     RetrainOnSave(second.session, second.live)
-    second.session.mask_saved.emit(1)
+    second.session.mask_saved.emit(1, None)
     assert not second.live.on

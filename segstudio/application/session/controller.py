@@ -58,7 +58,7 @@ class ProjectSession:
     load_failed = Signal(str)
     mask_restored = Signal()  # a recovery copy replaced the mask on screen (counts are stale)
     ahead_loaded = Signal()  # a neighbour is loaded ahead: images_ahead() has more
-    mask_saved = Signal(int)  # index of an entry whose mask was written (this folder's list)
+    mask_saved = Signal(int, object)  # an entry's index (this folder's list) and the mask written for it
 
     def __init__(self, pools: Pools, timer: TimerFactory, decorate: Decorate | None = None) -> None:
         self._open: OpenProject | None = None
@@ -533,7 +533,7 @@ class ProjectSession:
                 document.mark_saved()
             self.entry_changed.emit(job.index)
             if error is None:
-                self.mask_saved.emit(job.index)
+                self.mask_saved.emit(job.index, job.label)
         if error is not None:
             self.save_failed.emit(error)
         self._emit_state(error)
