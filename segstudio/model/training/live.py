@@ -46,7 +46,8 @@ class LiveTrainer:
     """One model learning in bursts; ``notes`` says where it started from."""
 
     def __init__(self, class_names: Sequence[str], init: str = "auto", size: int = 256, batch: int = 4,
-                 seed: int = 0, save_dir: str | Path | None = None, lr: float | None = None) -> None:
+                 seed: int = 0, save_dir: str | Path | None = None, lr: float | None = None,
+                 balanced: bool = False) -> None:
         torch.manual_seed(seed)
         self.rng = np.random.default_rng(seed)
         start, note = training_start(init, save_dir)
@@ -54,6 +55,7 @@ class LiveTrainer:
         self.model, self.info = model.train(), info
         self.info.image_size = size
         self.size, self.batch = size, batch
+        self.balanced = balanced  # crops centred on a painted pixel of a class drawn uniformly
         scratch = is_variant(start)
         self.lr = lr if lr is not None else (LIVE_SCRATCH_LR if scratch else PRETRAINED_LR)
         self.optimizer = torch.optim.AdamW(param_groups(model, self.lr, 0.01, 1.0 if scratch else 10.0),
@@ -113,8 +115,8 @@ class LiveTrainer:
             rgb, label = samples[int(self.rng.integers(len(samples)))]
             rgb, label = _fit(rgb, label, size)
             h, w = label.shape
-            top = int(self.rng.integers(0, max(1, h - size + 1)))
-            left = int(self.rng.integers(0, max(1, w - size + 1)))
+            top, left = self._corner(label) if self.balanced else (
+                int(self.rng.integers(0, max(1, h - size + 1))), int(self.rng.integers(0, max(1, w - size + 1))))
             crop_rgb, crop_label = rgb[top:top + size, left:left + size], label[top:top + size, left:left + size]
             if self.rng.random() < 0.5:
                 crop_rgb, crop_label = crop_rgb[:, ::-1], crop_label[:, ::-1]
@@ -122,6 +124,19 @@ class LiveTrainer:
             labels[i, :crop_label.shape[0], :crop_label.shape[1]] = crop_label
         x = torch.from_numpy(images).permute(0, 3, 1, 2).float()
         return (x - self._mean) / self._std, torch.from_numpy(labels).long()
+
+    def _corner(self, label: np.ndarray) -> tuple[int, int]:
+        """Top-left corner of a crop centred on a painted pixel of one of ``label``'s classes, the
+        class drawn uniformly (a class painted with one short stroke is seen as often as the road)."""
+        h, w = label.shape
+        classes = [c for c in np.unique(label) if c != IGNORE_INDEX]
+        if not classes:
+            return 0, 0
+        ys, xs = np.nonzero(label == classes[int(self.rng.integers(len(classes)))])
+        i = int(self.rng.integers(len(ys)))
+        top = min(max(0, int(ys[i]) - self.size // 2), max(0, h - self.size))
+        left = min(max(0, int(xs[i]) - self.size // 2), max(0, w - self.size))
+        return top, left
 
     # --- using it --------------------------------------------------------------------------------
     @torch.inference_mode()
