@@ -80,7 +80,7 @@ def test_a_deep_model_that_does_better_on_the_aside_strokes_is_shown() -> None:
     result = session.cycle(None, rgb, strokes, lambda: False)
     assert result.shown == DEEP and (result.labels == truth).all() and session.rule.shown == DEEP
     instant, deep, count = session.rule.scores()
-    assert deep == 1.0 and instant == 0.5 and count >= MIN_ASIDE
+    assert deep == 1.0 and instant <= 0.5 and count >= MIN_ASIDE
 
 
 def test_the_instant_learner_notices_new_strokes_only() -> None:
@@ -101,8 +101,9 @@ def test_split_aside_partitions_the_labels() -> None:
     learn, kept = split_aside(label)
     assert ((learn == IGNORE_INDEX) ^ (kept == IGNORE_INDEX)).all()
     assert (np.where(learn == IGNORE_INDEX, kept, learn) == label).all()
-    share = aside_mask((240, 240)).mean()
-    assert 0.15 < share < 0.25
+    for shape in ((240, 240), (360, 480), (32, 32), (7, 400)):
+        aside = aside_mask(shape)
+        assert 0.1 < aside.mean() < 0.3, shape  # a share, never the whole image
 
 
 def test_the_rule_switches_with_a_margin_and_back() -> None:

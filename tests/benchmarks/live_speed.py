@@ -129,12 +129,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--kind", default="colour", help="the generated set's kind")
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--init", default="auto", help="auto, b0, a model folder…")
-    parser.add_argument("--size", type=int, default=None, help="crop size (128 generated, 256 camvid: live mode's)")
+    parser.add_argument("--size", type=int, default=None, help="crop size (128 generated; camvid: live mode's own)")
     parser.add_argument("--lr", type=float, default=None, help="the trainer's rate (default: live mode's own)")
     parser.add_argument("--balanced", action="store_true", help="crops centred on a painted pixel of a uniform class")
     parser.add_argument("--no-reference", action="store_true", help="camvid: skip the random forest")
     args = parser.parse_args(argv)
-    size = args.size or (256 if args.set == "camvid" else 128)
+    size = args.size or (None if args.set == "camvid" else 128)
     names, scribbled, held = load_set(args, np.random.default_rng(0))
     if args.set == "camvid" and not args.no_reference:
         forest_reference(names, scribbled, held)
@@ -175,7 +175,7 @@ def main(argv: list[str]) -> int:
     gaps, last, shown = [], time.perf_counter(), 0
     what = "camvid" if args.set == "camvid" else args.kind
     print(f"{what} set: 8 training images, scribbles on {100 * share:.1f} % of their pixels; "
-          f"start {args.init}, crops {size}, lr {args.lr or 'default'}")
+          f"start {args.init}, crops {size or 'live mode own'}, lr {args.lr or 'default'}")
     first_overlay = None
     while time.perf_counter() - started < args.seconds:
         time.sleep(1 / 60)

@@ -59,7 +59,7 @@ def test_the_trainer_follows_the_schedule_and_the_session_reports_strokes(tmp_pa
         def labelled_entries(self):
             return []
 
-    session = LiveSession(NoProject(), lambda: trainer)
+    session = LiveSession(NoProject(), lambda: trainer, num_classes=3)
     rgb = np.random.default_rng(0).integers(0, 255, (40, 40, 3), dtype=np.uint8)
     label = np.full((40, 40), IGNORE_INDEX, np.uint8)
     label[5:10] = 1

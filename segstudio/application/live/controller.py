@@ -40,8 +40,9 @@ from segstudio.core.project import Project
 
 PAUSE_MS = 30  # between cycles: lets the window's queued work run first
 UPDATE_CYCLES = 8  # deep-model cycles of a one-shot update (8 steps each)
-LIVE_SIZE = 256
-MakeTrainer = Callable[[list[str], str, Path, int], LiveLearner]  # (class names, init, save dir, size) -> LiveTrainer
+LIVE_SIZE: int | None = None  # the crop size: the trainer's own choice (model.training.live.SCRATCH_SIZE)
+# (class names, init, save dir, size) -> LiveTrainer
+MakeTrainer = Callable[[list[str], str, Path, int | None], LiveLearner]
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class LiveController:
 
     def __init__(self, session: ProjectSession, pools: Pools, timer: TimerFactory, training: TrainingController,
                  active: ActiveModel, busy: Callable[[], bool] = lambda: False,
-                 make_trainer: MakeTrainer | None = None, size: int = LIVE_SIZE) -> None:
+                 make_trainer: MakeTrainer | None = None, size: int | None = LIVE_SIZE) -> None:
         """``busy``: True while a stroke is in progress (read on the worker: the burst stops)."""
         self._session = session
         self._pool = pools.pool("live")
@@ -267,7 +268,7 @@ class LiveController:
             future.set_result(None)
 
 
-def make_live_trainer(names: list[str], init: str, save_dir: Path, size: int) -> LiveLearner:
+def make_live_trainer(names: list[str], init: str, save_dir: Path, size: int | None) -> LiveLearner:
     """A LiveTrainer, made on the worker: torch loads there, not on the window's thread."""
     from segstudio.application.runtime import import_torch
 

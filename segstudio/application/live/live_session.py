@@ -28,7 +28,7 @@ from typing import Protocol
 
 import numpy as np
 
-from segstudio.application.live.instant import FIRST_STEPS, InstantLearner
+from segstudio.application.live.instant import FIRST_STEPS, InstantLearner, image_key
 from segstudio.application.live.instant import STEPS_PER_CYCLE as STEPS_PER_CYCLE_INSTANT
 from segstudio.application.live.shown_model import DEEP, INSTANT, ShownModel, split_aside
 from segstudio.application.review.prediction_cache import cache_folder, store_scores
@@ -115,6 +115,7 @@ class LiveSession:
         self.rule = ShownModel(classes)
         self._instant_since = 0  # instant learner steps since its samples last changed
         self._overlaid = False  # whether the instant learner's first overlay was answered
+        self._judged = 0  # round robin over the other labelled images for the rule
         self._cache: dict[Path, tuple[float, np.ndarray, np.ndarray]] = {}
         self._screen: tuple[Path | None, np.ndarray | None] = (None, None)  # labels of the last cycle
         self.scores: dict[Path, float] = {}  # image path: the live model's uncertainty on it
@@ -155,7 +156,8 @@ class LiveSession:
         the learner shown (on the worker). The first cycle with strokes of two classes answers with
         the instant learner's prediction before the deep model is even made."""
         started = time.perf_counter()
-        pairs = [(image, split_aside(labels)[0]) for image, labels in self.samples(current, rgb, label)]
+        full = self.samples(current, rgb, label)
+        pairs = [(image, split_aside(labels)[0]) for image, labels in full]
         instant = self._instant_cycle(rgb, pairs, should_stop)
         if self.trainer is None and instant is not None and not self._overlaid:
             self._overlaid = True  # the first overlay now: the other images are scored from the next cycle
@@ -169,6 +171,8 @@ class LiveSession:
         loss = trainer.train(pairs, STEPS_PER_CYCLE, should_stop)
         deep = trainer.predict(rgb) if rgb is not None and not should_stop() else None
         shown = self._judge(current, rgb, label, instant, deep)
+        if instant is not None and not should_stop():
+            shown = self._judge_another(trainer, full[1:] if rgb is not None else full)
         labels = instant if shown == INSTANT and instant is not None else deep
         scored = self._score_next(trainer, current) if not should_stop() else None
         return CycleResult(loss, trainer.steps - before, labels, time.perf_counter() - started, scored,
@@ -201,6 +205,16 @@ class LiveSession:
         if instant is None or deep is None or label is None or rgb is None:
             return self.rule.shown
         return self.rule.record(current if current is not None else id(rgb), split_aside(label)[1], instant, deep)
+
+    def _judge_another(self, trainer: LiveLearner, others: Sequence[Sample]) -> str:
+        """Score both learners on the aside strokes of one other labelled image, round robin (the
+        rule then judges on more than the image on screen); which to show."""
+        if not others:
+            return self.rule.shown
+        image, labels = others[self._judged % len(others)]
+        self._judged += 1
+        return self.rule.record(image_key(image), split_aside(labels)[1], self.instant.predict(image),
+                                trainer.predict(image))
 
     def predict(self, rgb: np.ndarray) -> np.ndarray | None:
         """The prediction of ``rgb`` by the learner shown (None before any learnt)."""
