@@ -120,3 +120,22 @@ def test_the_rule_switches_with_a_margin_and_back() -> None:
     assert rule.record("b", truth, right, wrong) == INSTANT  # the latest of each image counts
     rule.forget()
     assert rule.shown == INSTANT and math.isnan(rule.scores()[0])
+
+
+def test_pseudo_labels_fill_the_unpainted_pixels_where_the_instant_learner_is_sure() -> None:
+    from segstudio.application.live.pseudo_labels import PseudoLabels
+
+    rgb, truth, strokes = _halves()
+    learn = split_aside(strokes)[0]
+    learner = InstantLearner(3)
+    learner.update([(rgb, learn)])
+    learner.train(200)
+    pseudo = PseudoLabels()
+    assert pseudo.merged([(rgb, learn)])[0][1] is learn  # nothing predicted yet: the strokes alone
+    pseudo.refresh(learner, [(rgb, learn)])
+    merged = pseudo.merged([(rgb, learn)])[0][1]
+    painted = learn != IGNORE_INDEX
+    assert (merged[painted] == learn[painted]).all()  # strokes always win
+    assert (merged[aside_mask(merged.shape)] == IGNORE_INDEX).all()  # the judge's pixels stay untaught
+    filled = ~painted & ~aside_mask(merged.shape) & (merged != IGNORE_INDEX)
+    assert filled.sum() > 0.5 * (~painted).sum() and (merged[filled] == truth[filled]).mean() > 0.95

@@ -45,8 +45,8 @@ def load_split(root: Path, count: int = 8) -> tuple[list, list]:
     picked = [stems[i * step] for i in range(2 * count)]
 
     def read(stem: str) -> tuple[np.ndarray, np.ndarray]:
-        rgb = np.asarray(Image.open(root / "images" / f"{stem}.jpg").convert("RGB"))
-        return rgb, np.asarray(Image.open(root / "masks" / f"{stem}.png"))
+        rgb = np.array(Image.open(root / "images" / f"{stem}.jpg").convert("RGB"))
+        return rgb, np.array(Image.open(root / "masks" / f"{stem}.png"))
 
     return [read(s) for s in picked[0::2]], [read(s) for s in picked[1::2]]
 

@@ -132,6 +132,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--size", type=int, default=None, help="crop size (128 generated; camvid: live mode's own)")
     parser.add_argument("--lr", type=float, default=None, help="the trainer's rate (default: live mode's own)")
     parser.add_argument("--balanced", action="store_true", help="crops centred on a painted pixel of a uniform class")
+    parser.add_argument("--pseudo", type=int, default=None, help="1/0: the instant learner's confident labels teach the deep model")
+    parser.add_argument("--half-life", type=float, default=None, help="the live lr's half-life in steps")
     parser.add_argument("--no-reference", action="store_true", help="camvid: skip the random forest")
     args = parser.parse_args(argv)
     size = args.size or (None if args.set == "camvid" else 128)
@@ -149,7 +151,13 @@ def main(argv: list[str]) -> int:
     session = LiveSession(project, lambda: LiveTrainer(names, init=args.init, size=size,
                                                        save_dir=tempfile.mkdtemp(), lr=args.lr,
                                                        balanced=args.balanced),
-                          num_classes=len(names))
+                          num_classes=len(names), **({} if args.pseudo is None else {"pseudo": bool(args.pseudo)}))
+    if args.half_life:
+        from functools import partial
+
+        import segstudio.model.training.live as live_module
+
+        live_module.live_lr_factor = partial(live_module.live_lr_factor, half_life=args.half_life)
     session.samples = lambda current, rgb, label: [(rgb, label)] + scribbled[1:]  # all on "screen"
     stop = threading.Event()
     log: list[tuple[float, str, float]] = []

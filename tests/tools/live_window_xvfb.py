@@ -6,9 +6,11 @@ Starts Xvfb on ``--display``, copies 6 CamVid photos (../shared/datasets/camvid-
 throw-away scribble project outside the repository, opens the real window (xcb, its own event loop),
 paints one stroke of "road" and one of "sky" on the first photo, and turns live mode on. It prints
 when the first live overlay reached the review (what the canvas draws) after the toggle, and when
-the deep model's first overlay did; takes screenshots of the window then, of the Model menu (Update
-model now, Retrain when a mask is saved) and of the Review dock's Kept page; then closes the
-window (the live model is kept). Everything runs on the window's own event loop (QTimer steps).
+the deep model's first cycle answered; then labels the next photos as a user would (waits for the
+live overlay, accepts it, paints a correction, saves, moves on), and takes screenshots: the first
+overlay, the Model menu (Update model now, Retrain when a mask is saved) and the Review dock's Kept
+page; then closes the window (the live model is kept). Everything runs on the window's own event
+loop (QTimer steps).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--display", default="33")
     parser.add_argument("--out", type=Path, default=Path("/tmp/live-shots"))
-    parser.add_argument("--seconds", type=float, default=60.0, help="live mode runs this long at most")
+    parser.add_argument("--seconds", type=float, default=30.0, help="live mode runs this long before labelling")
+    parser.add_argument("--images", type=int, default=4, help="photos labelled after that (accept, correct, save)")
     args = parser.parse_args(argv)
     if not (CAMVID / "images").is_dir():
         print(f"the CamVid photos are not in {CAMVID}", file=sys.stderr)
@@ -73,6 +76,7 @@ def run_window(images: Path, args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from segstudio.application.review.review_rules import AcceptMode
     from segstudio.gui.window.app_window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -108,13 +112,29 @@ def run_window(images: Path, args: argparse.Namespace) -> int:
         times["toggle"] = time.perf_counter()
         window.actions["live_training"].setChecked(True)
 
+    def label_next(left: int) -> None:
+        """Accept the live prediction of the image on screen, correct a stroke, save, move on."""
+        if left == 0:
+            later_shots()
+            return
+        window.model_features.accept(list(AcceptMode)[0], 1)
+        window.select_class(2)  # building: a correction on the left
+        drag(window.canvas, [(40, 120 + 6 * i) for i in range(25)])
+        window.session.save_async()
+        window.go(+1)
+        print(f"labelled and saved; {window.model_features.kept.records[-1:] or 'no record yet'}", flush=True)
+        QTimer.singleShot(8000, lambda: label_next(left - 1))
+
     def later_shots() -> None:
         shot(window, args.out / "live-after.png")
-        tabs = window.model_features.review_dock.tabs
-        tabs.setCurrentIndex(tabs.count() - 1)
-        window.model_features.review_dock.raise_()
-        QTimer.singleShot(500, lambda: shot(window, args.out / "review-kept-page.png"))
-        QTimer.singleShot(1000, menu_shot)
+        dock = window.model_features.review_dock
+        dock.setFloating(True)
+        dock.resize(420, 640)
+        dock.move(window.mapToGlobal(window.rect().topLeft()) + window.rect().center() / 2)
+        dock.tabs.setCurrentIndex(dock.tabs.count() - 1)
+        dock.widget().verticalScrollBar().setValue(dock.widget().verticalScrollBar().maximum())
+        QTimer.singleShot(800, lambda: shot(window, args.out / "review-kept-page.png", root=True))
+        QTimer.singleShot(1500, menu_shot)
 
     def menu_shot() -> None:
         menu = window.actions.menu("Model")
@@ -124,7 +144,7 @@ def run_window(images: Path, args: argparse.Namespace) -> int:
                                         QTimer.singleShot(4000, window.close)))
 
     QTimer.singleShot(4000, paint)
-    QTimer.singleShot(int(1000 * min(args.seconds, 40)), later_shots)
+    QTimer.singleShot(int(1000 * min(args.seconds, 30)), lambda: label_next(args.images))
     steps.append(app.exec())
     print(f"times: {times}")
     return 0 if "first" in times else 1

@@ -30,6 +30,7 @@ import numpy as np
 
 from segstudio.application.live.instant import FIRST_STEPS, InstantLearner, image_key
 from segstudio.application.live.instant import STEPS_PER_CYCLE as STEPS_PER_CYCLE_INSTANT
+from segstudio.application.live.pseudo_labels import PseudoLabels
 from segstudio.application.live.shown_model import DEEP, INSTANT, ShownModel, split_aside
 from segstudio.application.review.prediction_cache import cache_folder, store_scores
 from segstudio.application.runtime import collections_deferred
@@ -42,6 +43,7 @@ STEPS_PER_CYCLE = 8
 MAX_SAMPLES = 64  # images held for live training (the current one always among them)
 CHANGE_SHARE = 0.02  # strokes that change this share of the image's labelled pixels lift the lr
 CHANGE_PIXELS = 32   # ... and at least this many pixels (a click of the brush is not new labels)
+PSEUDO_LABELS = False  # whether the instant learner's confident labels teach the deep model
 INSTANT_SETTLED = 600  # instant learner steps after which it trains only when the labels change
 
 
@@ -106,7 +108,7 @@ class LiveSession:
     (made on the worker, where importing torch cannot freeze the window)."""
 
     def __init__(self, project: Project, make_trainer: Callable[[], LiveLearner],
-                 num_classes: int | None = None) -> None:
+                 num_classes: int | None = None, pseudo: bool = PSEUDO_LABELS) -> None:
         self.project = project
         self._make_trainer = make_trainer
         self.trainer: LiveLearner | None = None  # a LiveTrainer once the first cycle made it
@@ -116,6 +118,7 @@ class LiveSession:
         self._instant_since = 0  # instant learner steps since its samples last changed
         self._overlaid = False  # whether the instant learner's first overlay was answered
         self._judged = 0  # round robin over the other labelled images for the rule
+        self.pseudo = PseudoLabels() if pseudo else None  # the instant learner teaching the deep model
         self._cache: dict[Path, tuple[float, np.ndarray, np.ndarray]] = {}
         self._screen: tuple[Path | None, np.ndarray | None] = (None, None)  # labels of the last cycle
         self.scores: dict[Path, float] = {}  # image path: the live model's uncertainty on it
@@ -168,7 +171,10 @@ class LiveSession:
         trainer = self.trainer
         self._note_strokes(trainer, current, label)
         before = trainer.steps
-        loss = trainer.train(pairs, STEPS_PER_CYCLE, should_stop)
+        if self.pseudo is not None and instant is not None and not should_stop():
+            self.pseudo.refresh(self.instant, pairs)
+        taught = self.pseudo.merged(pairs) if self.pseudo is not None else pairs
+        loss = trainer.train(taught, STEPS_PER_CYCLE, should_stop)
         deep = trainer.predict(rgb) if rgb is not None and not should_stop() else None
         shown = self._judge(current, rgb, label, instant, deep)
         if instant is not None and not should_stop():
