@@ -42,6 +42,7 @@ from pathlib import Path
 
 from segstudio.core.atomic import open_in_place
 from segstudio.core.errors import CheckpointError, SegStudioError
+from segstudio.core.platform_io import replace_file
 from segstudio.core.safe_read import check_regular_file
 
 from . import catalogue, hub_cache
@@ -83,7 +84,7 @@ def resolve(name: str | os.PathLike, save_dir: str | os.PathLike | None = None, 
     text = str(name).strip()
     if not text:
         raise CheckpointError("no model given")
-    local = Path(text).expanduser()
+    local = Path(os.path.expanduser(text))  # "~" kept as it is where there is no home folder
     if local.exists():
         return Resolved(local, "path")
     project = _project_model(text, save_dir)
@@ -131,9 +132,9 @@ def fetch(hub_id: str, *, on_start: OnStart | None = None, on_progress: OnProgre
     return hub_cache.repo_folder(hub_id) / "snapshots" / commit
 
 
-def cache_location() -> Path:
-    """Where models are cached (for messages and the README's "offline" section)."""
-    return hub_cache.hf_cache_dir()
+def cache_location() -> str:
+    """Where models are cached, or why there is no cache (for messages)."""
+    return hub_cache.cache_location()
 
 
 # -------------------------------------------------------------------------------- name lookup
@@ -155,12 +156,12 @@ def _unknown(name: str, save_dir, hub_id: str | None = None) -> str:
         return (f"model {name} not found: it is not a file or folder{where}{hub}, nor a catalogue "
                 "name (segstudio-cli fetch-model --list)")
     return (f"model {name} not found: it is not a file or folder{where}, and {hub_id} is neither "
-            f"a catalogue model nor in the Hugging Face cache ({hub_cache.hf_cache_dir()}); "
+            f"a catalogue model nor in the Hugging Face cache ({hub_cache.cache_location()}); "
             f"fetch it with segstudio-cli fetch-model {hub_id}")
 
 
 def _offline(hub_id: str) -> str:
-    return (f"{hub_id} is not in the Hugging Face cache ({hub_cache.hf_cache_dir()}) and downloads "
+    return (f"{hub_id} is not in the Hugging Face cache ({hub_cache.cache_location()}) and downloads "
             f"are off (HF_HUB_OFFLINE): run 'segstudio-cli fetch-model {hub_id}' on a connected "
             "machine, copy the weights file it names to this one, then run "
             f"'segstudio-cli fetch-model {hub_id} --from FILE'")
@@ -280,10 +281,10 @@ def _fetch_blob(hub_id: str, filename: str, meta, meter: _Meter) -> Path:
             if not blob.is_file():   # another process may have finished it while we waited
                 _download_part(hub_id, filename, meta, part, meter)
                 _check_or_discard(part, meta.etag, f"{hub_id}: {filename}")
-                os.replace(part, blob)
+                replace_file(part, blob)
     except OSError as exc:
         raise CheckpointError(f"cannot write {filename} of {hub_id} into the Hugging Face cache "
-                              f"{hub_cache.hf_cache_dir()}: {exc.strerror or exc}") from exc
+                              f"{hub_cache.cache_location()}: {exc.strerror or exc}") from exc
     return blob
 
 
