@@ -77,3 +77,22 @@ def test_the_order_follows_labelling_and_the_next_session_reads_it(flows):
     later.session.mask_saved.emit(0, np.zeros(later.session.document.label.shape, np.uint8))
     later.run()
     assert path.read_bytes() == before  # a read-only window writes nothing
+
+
+def test_a_save_that_answers_after_the_user_moved_on_is_recorded(flows):
+    from session_harness import paint
+
+    recorder = KeptRecorder(flows.session, flows.review, flows.pools)
+    shape = flows.session.document.label.shape
+    _predict(flows, np.ones(shape, np.uint8))
+    paint(flows.session, 2)  # a correction
+    flows.session.save_async()
+    assert flows.session.load_index(1)  # moving on: the write answers while the next image opens
+    flows.run()
+    assert flows.session.index == 1 and [r.stem for r in recorder.records] == ["img_000"]
+    assert 0.0 < recorder.records[0].overall < 1.0
+    flows.show(0)  # opened again: a new pre-fill is compared from now on
+    _predict(flows, np.full(shape, 3, np.uint8))
+    flows.session.mask_saved.emit(0, np.full(shape, 3, np.uint8))
+    flows.run()
+    assert [(r.stem, r.order, r.overall) for r in recorder.records] == [("img_000", 0, 1.0)]

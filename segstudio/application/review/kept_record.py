@@ -2,8 +2,9 @@
 the prediction the user kept (``core.kept_prediction``), in the order the images were labelled.
 
 The prediction compared is the first one shown after the image was opened (the pre-fill the user
-saw: the active model's, or live mode's); each save of that image (autosaves included) updates its
-record, so the last save counts, while its place in the order is that of its first save. The
+saw: the active model's, or live mode's), held for the last :data:`RECENT` images opened, since
+moving on writes the mask while the next image opens; each save of that image (autosaves included)
+updates its record, so the last save counts, while its place in the order is that of its first save. The
 records live in ``<save_dir>/.segstudio/kept_predictions.json`` (written atomically on a worker,
 the last :data:`MAX_RECORDS` kept, through no link); a read-only window never writes them.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,6 +35,7 @@ from segstudio.core.safe_read import read_json
 KEPT_FILE = "kept_predictions.json"
 MAX_RECORDS = 5000
 READ_LIMIT = 4 * 1024 * 1024
+RECENT = 8  # images whose opening prediction is held for their save
 
 
 @dataclass(frozen=True)
@@ -80,10 +83,13 @@ class KeptRecorder:
     def __init__(self, session: ProjectSession, review: ReviewController, pools: Pools) -> None:
         self._session = session
         self._pool = pools.pool("kept")
-        self._shown: tuple[Path, np.ndarray, str] | None = None  # the prediction shown at opening
+        # the prediction shown at the opening of each recent image: its save may answer after the
+        # user moved on (navigating writes the mask, and the next image opens meanwhile)
+        self._shown: OrderedDict[Path, tuple[np.ndarray, str]] = OrderedDict()
         self.records: list[KeptRecord] = []
         session.project_opened.connect(self._project_opened)
-        session.image_loaded.connect(lambda loaded: self._image_opened())
+        # before the review's own handler, which may show a cached prediction of the image at once
+        session.image_loaded.connect(lambda loaded: self._image_opened(), priority=10)
         session.mask_saved.connect(self._saved)
         review.prediction_changed.connect(self._prediction)
         self._project_opened()
@@ -95,7 +101,7 @@ class KeptRecorder:
     def _project_opened(self) -> None:
         project = self._session.project
         self.records = read_records(project.save_dir) if project is not None else []
-        self._shown = None
+        self._shown.clear()
         self.changed.emit(list(self.records))
 
     def _on_screen(self) -> Path | None:
@@ -103,26 +109,30 @@ class KeptRecorder:
         return current.entry.image_path if current is not None else None
 
     def _image_opened(self) -> None:
-        """Another image: its first prediction shown is the one compared (the review may have shown
-        a cached one already, before this heard of the opening)."""
-        if self._shown is not None and self._shown[0] != self._on_screen():
-            self._shown = None
+        """An image opened (anew): its first prediction from now on is the one compared."""
+        path = self._on_screen()
+        if path is not None:
+            self._shown.pop(path, None)
 
     def _prediction(self, shown: ShownPrediction | None) -> None:
-        if shown is None or shown.image_path != self._on_screen():
+        if shown is None or shown.image_path != self._on_screen() or shown.image_path in self._shown:
             return
-        if self._shown is None or self._shown[0] != shown.image_path:
-            self._shown = (shown.image_path, shown.labels.copy(), shown.source)
+        self._shown[shown.image_path] = (shown.labels.copy(), shown.source)
+        while len(self._shown) > RECENT:
+            self._shown.popitem(last=False)
 
     def _saved(self, index: int, label: np.ndarray | None = None) -> None:
-        session, shown = self._session, self._shown
+        session = self._session
         project = session.project
-        if project is None or session.read_only or shown is None or label is None:
+        if project is None or session.read_only or label is None or not 0 <= index < len(project.entries):
             return
-        if not 0 <= index < len(project.entries) or project.entries[index].image_path != shown[0]:
-            return
-        stem, source, labels = project.entries[index].stem, shown[2], shown[1]
-        self._pool.submit(kept_share, labels, label, on_done=lambda f: self._measured(project, stem, source, f))
+        entry = project.entries[index]
+        held = self._shown.get(entry.image_path)
+        if held is None:
+            return  # opened without a prediction on screen
+        labels, source = held
+        self._pool.submit(kept_share, labels, label,
+                          on_done=lambda f: self._measured(project, entry.stem, source, f))
 
     def _measured(self, project: Project, stem: str, source: str, future: Future) -> None:
         if project is not self._session.project or future.cancelled() or future.exception() is not None:
