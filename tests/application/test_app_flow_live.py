@@ -103,3 +103,23 @@ def test_another_folder_keeps_the_live_model_with_the_project_it_learnt(tmp_path
     flows.run()
     kept = flows.last("kept")
     assert kept.folder.parent == first / "models" and not kept.activated and flows.active.path is None
+
+
+def test_opening_another_image_stops_the_burst_and_the_instant_learner_overlays_it(flows):
+    live = flows.live
+    assert live.start() is None
+    flows.run()  # the instant overlay of the first image
+    assert flows.pause.fire()
+    flows.run()  # the deep model is made and learns a burst
+    steps = flows.last("cycle_done").steps
+    assert flows.pause.fire()  # the next burst is on the worker...
+    assert flows.session.load_index(1)  # ...when the user opens another image
+    flows.run()
+    stopped = flows.last("cycle_done")
+    assert stopped.labels is None and stopped.steps == steps  # stopped at once, nothing predicted
+    assert flows.pause.fire()
+    flows.run()
+    quick = flows.last("cycle_done")
+    assert quick.image_path == flows.session.entry.image_path and quick.shown == "instant" and quick.steps == steps
+    live.switch_off()
+    flows.run()

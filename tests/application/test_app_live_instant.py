@@ -5,6 +5,7 @@ the deep model only once it predicts those aside pixels better (and back, with a
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -139,3 +140,18 @@ def test_pseudo_labels_fill_the_unpainted_pixels_where_the_instant_learner_is_su
     assert (merged[aside_mask(merged.shape)] == IGNORE_INDEX).all()  # the judge's pixels stay untaught
     filled = ~painted & ~aside_mask(merged.shape) & (merged != IGNORE_INDEX)
     assert filled.sum() > 0.5 * (~painted).sum() and (merged[filled] == truth[filled]).mean() > 0.95
+
+
+def test_another_image_is_overlaid_by_the_instant_learner_before_the_next_burst() -> None:
+    rgb, truth, strokes = _halves()
+    made: list[_Deep] = []
+    session = LiveSession(_Project(), lambda: made.append(_Deep(np.zeros_like(truth))) or made[-1], num_classes=3)
+    here, there = Path("a.png"), Path("b.png")
+    session.samples = lambda current, image, label: [(image, label)] + ([(rgb, strokes)] if image is not rgb else [])
+    assert session.cycle(here, rgb, strokes, lambda: False).shown == INSTANT  # the first overlay
+    assert session.cycle(here, rgb, strokes, lambda: False).steps == 8  # then the deep model learns
+    other = rgb[:, ::-1].copy()  # the first image is saved: it is one of the project's labelled masks now
+    quick = session.cycle(there, other, np.full_like(strokes, IGNORE_INDEX), lambda: False)
+    assert quick.shown == INSTANT and quick.steps == 0 and made[0].steps == 8  # no burst before it
+    assert (quick.labels == truth[:, ::-1]).mean() > 0.95
+    assert session.cycle(there, other, np.full_like(strokes, IGNORE_INDEX), lambda: False).steps == 8

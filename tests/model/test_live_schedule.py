@@ -73,6 +73,7 @@ def test_the_trainer_follows_the_schedule_and_the_session_reports_strokes(tmp_pa
     assert trainer.changed_at is None and trainer.lr_factor() == pytest.approx(LIVE_FLOOR, abs=1e-3)
     painted = label.copy()
     painted[20:25, 5:35] = 2  # a stroke of two hundred pixels
+    assert session.cycle(here, rgb, painted, lambda: False).shown == "instant"  # two classes: the quick overlay
     session.cycle(here, rgb, painted, lambda: False)
     assert trainer.changed_at == 4008
     assert trainer.history[-1]["lr"] > 0.4 * 1e-3  # lifted to about LIVE_RESTART

@@ -112,20 +112,27 @@ def run_window(images: Path, args: argparse.Namespace) -> int:
         times["toggle"] = time.perf_counter()
         window.actions["live_training"].setChecked(True)
 
-    def label_next(left: int) -> None:
-        """Accept the live prediction of the image on screen, correct a stroke, save, move on."""
+    def label_next(left: int, waited: float = 0.0) -> None:
+        """Once the live overlay of the image on screen has come, accept it, correct a stroke,
+        save and move on (as a user does); then the next."""
         if left == 0:
             later_shots()
             return
+        review, entry = window.model_features.review, window.session.entry
+        if entry is None or review.shown is None or review.shown.image_path != entry.image_path:
+            if waited < 60:
+                QTimer.singleShot(250, lambda: label_next(left, waited + 0.25))
+                return
+        print(f"{entry.stem if entry else '?'}: the live overlay came {waited:.2f} s after opening", flush=True)
         window.model_features.accept(list(AcceptMode)[0], 1)
         window.select_class(2)  # building: a correction on the left
         drag(window.canvas, [(40, 120 + 6 * i) for i in range(25)])
         window.session.save_async()
         window.go(+1)
-        print(f"labelled and saved; {window.model_features.kept.records[-1:] or 'no record yet'}", flush=True)
-        QTimer.singleShot(8000, lambda: label_next(left - 1))
+        QTimer.singleShot(250, lambda: label_next(left - 1))
 
     def later_shots() -> None:
+        print(f"kept records: {[(r.stem, r.overall) for r in window.model_features.kept.records]}", flush=True)
         shot(window, args.out / "live-after.png")
         dock = window.model_features.review_dock
         dock.setFloating(True)

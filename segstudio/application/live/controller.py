@@ -4,7 +4,8 @@ While live mode is on, cycles of :class:`~.live_session.LiveSession` run one aft
 "live" pool: a short burst of training on the labelled images and the strokes on screen, then a
 prediction of the image on screen, announced (``cycle_done``) so the review shows it like any
 prediction, and the uncertainty of one other image, so the file list follows the live model. A
-stroke in progress (``busy``) stops a burst at once: painting always has the CPU. Live mode does
+stroke in progress (``busy``) stops a burst at once: painting always has the CPU; so does opening
+another image (its overlay comes in the next cycle, from the instant learner, within a second). Live mode does
 not start while a training run is going (it asks the training controller, which owns runs).
 
 "Update model now" (:meth:`LiveController.update_once`) is live mode for a bounded burst: it
@@ -176,7 +177,12 @@ class LiveController:
         label = document.label.copy() if document is not None else None
         path = current.entry.image_path if current is not None else None
         busy = self._busy
-        self.cycle = self._pool.submit(live.cycle, path, rgb, label, lambda: not self.on or busy(),
+
+        def should_stop() -> bool:  # (read on the worker) a stroke began, or another image opened
+            shown = session.current
+            return not self.on or busy() or (shown.entry.image_path if shown is not None else None) != path
+
+        self.cycle = self._pool.submit(live.cycle, path, rgb, label, should_stop,
                                        on_done=lambda future: self._answered(future, path, live))
 
     def _answered(self, future: Future, path: Path | None, live: LiveSession) -> None:

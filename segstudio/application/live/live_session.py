@@ -118,6 +118,7 @@ class LiveSession:
         self._instant_since = 0  # instant learner steps since its samples last changed
         self._overlaid = False  # whether the instant learner's first overlay was answered
         self._judged = 0  # round robin over the other labelled images for the rule
+        self._on_screen: Path | None = None  # the image the last cycle predicted
         self.pseudo = PseudoLabels() if pseudo else None  # the instant learner teaching the deep model
         self._cache: dict[Path, tuple[float, np.ndarray, np.ndarray]] = {}
         self._screen: tuple[Path | None, np.ndarray | None] = (None, None)  # labels of the last cycle
@@ -157,13 +158,16 @@ class LiveSession:
               should_stop: Callable[[], bool]) -> CycleResult:
         """Refine the instant learner, one burst of the deep model, then a prediction of ``rgb`` by
         the learner shown (on the worker). The first cycle with strokes of two classes answers with
-        the instant learner's prediction before the deep model is even made."""
+        the instant learner's prediction before the deep model is even made, and so does the first
+        cycle on another image while the instant learner is shown (its overlay within a second)."""
         started = time.perf_counter()
         full = self.samples(current, rgb, label)
         pairs = [(image, split_aside(labels)[0]) for image, labels in full]
-        instant = self._instant_cycle(rgb, pairs, should_stop)
-        if self.trainer is None and instant is not None and not self._overlaid:
-            self._overlaid = True  # the first overlay now: the other images are scored from the next cycle
+        moved, self._on_screen = current != self._on_screen, current
+        instant = self._instant_cycle(rgb, pairs, should_stop, learn=not (moved and self._overlaid))
+        if instant is not None and (not self._overlaid or moved and self.rule.shown == INSTANT):
+            # the first overlay, or another image opened: shown now, the deep model's burst waits a cycle
+            self._overlaid = True
             return CycleResult(float("nan"), 0, instant, time.perf_counter() - started, None, INSTANT)
         if self.trainer is None:
             with collections_deferred():
@@ -185,11 +189,12 @@ class LiveSession:
                            shown if labels is instant else DEEP)
 
     def _instant_cycle(self, rgb: np.ndarray | None, pairs: Sequence[Sample],
-                       should_stop: Callable[[], bool]) -> np.ndarray | None:
+                       should_stop: Callable[[], bool], learn: bool = True) -> np.ndarray | None:
         """Give the instant learner the strokes as they are now, train it, predict ``rgb``; None while
         fewer than two classes are painted. Until its first overlay it learns from the image on
         screen alone when that has two classes (the others are featured from the next cycle on: the
-        first overlay does not wait for the whole project) and takes fewer steps."""
+        first overlay does not wait for the whole project) and takes fewer steps; on another image
+        it predicts first (``learn`` False) and learns in the next cycle."""
         before = self.instant.steps
         first = not self._overlaid and rgb is not None and len(pairs) > 1
         classes, changed = self.instant.update(pairs[:1] if first else pairs)
@@ -198,7 +203,7 @@ class LiveSession:
         if not self.instant.ready(classes):
             return None
         self._instant_since = 0 if changed else self._instant_since
-        if self._instant_since < INSTANT_SETTLED and not should_stop():
+        if learn and self._instant_since < INSTANT_SETTLED and not should_stop():
             self.instant.train(FIRST_STEPS if not self._overlaid else STEPS_PER_CYCLE_INSTANT)
             self._instant_since += self.instant.steps - before
         if rgb is None or should_stop() or self.instant.steps == 0:
