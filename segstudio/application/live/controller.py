@@ -63,6 +63,8 @@ class LiveCycle:
 
     @property
     def text(self) -> str:
+        if self.steps == 0 and self.shown == INSTANT:
+            return f"Live training: the quick pixel classifier's overlay ({self.seconds:.1f} s); the deep model loads"
         loss = "—" if self.loss != self.loss else f"{self.loss:.3f}"
         source = "quick pixel classifier" if self.shown == INSTANT else "deep model"
         return (f"Live training: step {self.steps}, loss {loss} ({self.seconds:.1f} s a cycle); "

