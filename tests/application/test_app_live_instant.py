@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -141,6 +142,9 @@ def test_pseudo_labels_fill_the_unpainted_pixels_where_the_instant_learner_is_su
     assert (merged[aside_mask(merged.shape)] == IGNORE_INDEX).all()  # the judge's pixels stay untaught
     filled = ~painted & ~aside_mask(merged.shape) & (merged != IGNORE_INDEX)
     assert filled.sum() > 0.5 * (~painted).sum() and (merged[filled] == truth[filled]).mean() > 0.95
+    assert not pseudo.refresh(learner, [(rgb, learn)])  # up to date: a settled learner costs nothing
+    learner.train(10)
+    assert pseudo.refresh(learner, [(rgb, learn)])  # it learnt since: predicted again
 
 
 def test_another_image_is_overlaid_by_the_instant_learner_before_the_next_burst() -> None:
@@ -156,3 +160,21 @@ def test_another_image_is_overlaid_by_the_instant_learner_before_the_next_burst(
     assert quick.shown == INSTANT and quick.steps == 0 and made[0].steps == 8  # no burst before it
     assert (quick.labels == truth[:, ::-1]).mean() > 0.95
     assert session.cycle(there, other, np.full_like(strokes, IGNORE_INDEX), lambda: False).steps == 8
+
+
+def test_a_settled_instant_learner_scores_each_other_image_once() -> None:
+    rgb, truth, strokes = _halves()
+
+    class _Entries(_Project):
+        entries = [SimpleNamespace(image_path=Path(f"{i}.png")) for i in range(3)]
+
+        def load_image(self, entry) -> np.ndarray:
+            return rgb
+
+    session = LiveSession(_Entries(), lambda: _Deep(np.zeros_like(truth)), num_classes=3)
+    session.samples = lambda current, image, label: [(image, label)]
+    here = Path("0.png")
+    session.cycle(here, rgb, strokes, lambda: False)  # the first overlay
+    session._instant_since = 10**6  # settled: it learns no more
+    scored = [session.cycle(here, rgb, strokes, lambda: False).scored for _ in range(4)]
+    assert scored == [Path("1.png"), Path("2.png"), None, None] and len(session.scores) == 2

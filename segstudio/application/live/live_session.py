@@ -118,12 +118,14 @@ class LiveSession:
         self._instant_since = 0  # instant learner steps since its samples last changed
         self._overlaid = False  # whether the instant learner's first overlay was answered
         self._judged = 0  # round robin over the other labelled images for the rule
+        self._instant_predictions: dict[tuple, tuple[int, np.ndarray]] = {}  # key: (instant steps, labels)
         self._on_screen: Path | None = None  # the image the last cycle predicted
         self.pseudo = PseudoLabels() if pseudo else None  # the instant learner teaching the deep model
         self._cache: dict[Path, tuple[float, np.ndarray, np.ndarray]] = {}
         self._screen: tuple[Path | None, np.ndarray | None] = (None, None)  # labels of the last cycle
         self.scores: dict[Path, float] = {}  # image path: the live model's uncertainty on it
         self._turn = 0  # round robin over the entries for the scores
+        self._scored_at: dict[Path, tuple[str, int]] = {}  # (learner, its steps) each score was made with
 
     def samples(self, current: Path | None, rgb: np.ndarray | None, label: np.ndarray | None) -> list[Sample]:
         """(image, labels) pairs: the labelled images of the project, the one on screen as painted now."""
@@ -224,8 +226,13 @@ class LiveSession:
             return self.rule.shown
         image, labels = others[self._judged % len(others)]
         self._judged += 1
-        return self.rule.record(image_key(image), split_aside(labels)[1], self.instant.predict(image),
-                                trainer.predict(image))
+        key = image_key(image)
+        held = self._instant_predictions.get(key)
+        if held is None or held[0] != self.instant.steps:  # a settled instant learner predicts it once
+            held = self._instant_predictions[key] = (self.instant.steps, self.instant.predict(image))
+        if len(self._instant_predictions) > MAX_SAMPLES:
+            self._instant_predictions.pop(next(iter(self._instant_predictions)))
+        return self.rule.record(key, split_aside(labels)[1], held[1], trainer.predict(image))
 
     def predict(self, rgb: np.ndarray) -> np.ndarray | None:
         """The prediction of ``rgb`` by the learner shown (None before any learnt)."""
@@ -235,21 +242,28 @@ class LiveSession:
 
     def _score_next(self, trainer: LiveLearner | None, current: Path | None) -> Path | None:
         """Score the uncertainty of the next image after the last one scored (not the one on screen),
-        by the learner shown (the instant learner until the trainer exists)."""
+        by the learner shown (the instant learner until the trainer exists). An image already scored
+        by that learner as it is now is passed over (a settled instant learner scores nothing more:
+        the deep model gets the time)."""
         entries = [e for e in self.project.entries if e.image_path != current]
-        if not entries:
+        use_instant = trainer is None or self.rule.shown == INSTANT and self.instant.steps > 0
+        learner: LiveLearner | InstantLearner | None = self.instant if use_instant else trainer
+        if learner is None:
             return None
-        entry = entries[self._turn % len(entries)]
-        self._turn += 1
-        try:
-            rgb = self.project.load_image(entry)
-        except (OSError, SegStudioError):
-            return None  # unreadable: its turn comes again
-        if trainer is None or self.rule.shown == INSTANT and self.instant.steps > 0:
-            self.scores[entry.image_path] = self.instant.uncertainty(rgb)
-        else:
-            self.scores[entry.image_path] = trainer.uncertainty(rgb)
-        return entry.image_path
+        stamp = (INSTANT if use_instant else DEEP, learner.steps)
+        for _ in range(len(entries)):
+            entry = entries[self._turn % len(entries)]
+            self._turn += 1
+            if self._scored_at.get(entry.image_path) == stamp:
+                continue
+            try:
+                rgb = self.project.load_image(entry)
+            except (OSError, SegStudioError):
+                return None  # unreadable: its turn comes again
+            self.scores[entry.image_path] = learner.uncertainty(rgb)
+            self._scored_at[entry.image_path] = stamp
+            return entry.image_path
+        return None
 
     def scores_by_index(self) -> dict[int, float]:
         """The live scores by entry index: what ``prediction_cache.uncertainty_order`` sorts."""

@@ -31,16 +31,18 @@ class PseudoLabels:
     """The instant learner's confident labels of each image, refreshed round robin."""
 
     def __init__(self) -> None:
-        self._maps: dict[tuple, np.ndarray] = {}
+        self._maps: dict[tuple, tuple[int, np.ndarray]] = {}  # key: (instant steps, labels)
         self._turn = 0
 
-    def refresh(self, instant: InstantLearner, pairs: Sequence[Pair]) -> None:
-        """Predict the next image of ``pairs`` with ``instant`` and keep its confident labels."""
+    def refresh(self, instant: InstantLearner, pairs: Sequence[Pair]) -> bool:
+        """Predict the next image of ``pairs`` whose labels are older than ``instant`` and keep its
+        confident labels; False when all are up to date (a settled learner costs nothing more)."""
         keys = [image_key(image) for image, _ in pairs]
         self._maps = {k: v for k, v in self._maps.items() if k in keys}
-        if not pairs:
-            return
-        index = self._turn % len(pairs)
+        stale = [i for i, key in enumerate(keys) if self._maps.get(key, (-1,))[0] != instant.steps]
+        if not stale:
+            return False
+        index = stale[self._turn % len(stale)]
         self._turn += 1
         image = pairs[index][0]
         probs = instant.probabilities(image)
@@ -49,13 +51,15 @@ class PseudoLabels:
         if labels.shape != (h, w):
             labels = np.asarray(cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST), np.uint8)
         labels[aside_mask(labels.shape)] = IGNORE_INDEX
-        self._maps[keys[index]] = labels
+        self._maps[keys[index]] = (instant.steps, labels)
+        return True
 
     def merged(self, pairs: Sequence[Pair]) -> list[Pair]:
         """``pairs`` with their unpainted pixels filled by the confident labels kept so far."""
         out = []
         for image, labels in pairs:
-            pseudo = self._maps.get(image_key(image))
+            held = self._maps.get(image_key(image))
+            pseudo = held[1] if held is not None else None
             if pseudo is None or pseudo.shape != labels.shape:
                 out.append((image, labels))
             else:
