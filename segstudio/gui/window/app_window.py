@@ -24,7 +24,7 @@ from segstudio.gui.canvas.mask_layer import MaskLayer
 from segstudio.gui.docks.class_dock import ClassDock
 from segstudio.gui.docks.file_dock import FileDock
 from segstudio.gui.docks.tool_dock import ToolDock
-from segstudio.gui.window import dialogs, mask_repair_flow, window_state
+from segstudio.gui.window import dialogs, mask_repair_flow, wheel_guard, window_state
 from segstudio.gui.window.actions import TOOL_ACTIONS, Actions, Spec
 from segstudio.gui.window.assist_features import AssistFeatures
 from segstudio.gui.window.class_keys import ClassKeys
@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
+        wheel_guard.install()  # the wheel scrolls the docks; it changes a field only when focused
         self.setWindowTitle("segstudio")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else Settings()
