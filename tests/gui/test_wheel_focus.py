@@ -47,3 +47,24 @@ def test_every_combo_of_the_window_is_guarded(window):
     combos = window.findChildren(QComboBox)
     assert combos
     assert all(c.focusPolicy() != Qt.FocusPolicy.WheelFocus for c in combos if c.isVisible())
+
+
+def test_return_and_escape_in_a_tool_option_give_the_keys_back_to_the_canvas(qtbot, window):
+    """After typing a brush size and Return, "2" chooses class 2 again (not "152 px")."""
+    dock, canvas = window.tool_dock, window.canvas
+    window.activateWindow()
+    spin = dock.size_spin
+    spin.setFocus()
+    assert spin.hasFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "15")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert window.tools.brush_size == 15  # the typed value is taken
+    assert canvas.hasFocus()
+    window.select_class(1)
+    qtbot.keyClick(canvas, Qt.Key.Key_2)
+    assert window.tools.current_class == 2 and spin.value() == 15
+    # Esc in another field leaves it as well
+    dock.wand_spin.setFocus()
+    qtbot.keyClick(dock.wand_spin, Qt.Key.Key_Escape)
+    assert canvas.hasFocus()

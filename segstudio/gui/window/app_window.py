@@ -89,6 +89,9 @@ class MainWindow(QMainWindow):
         host = FeatureHost(self.session, self.pools, self.actions, self.tools, self.canvas, self.settings,
                            self.status.show, self.opening.reopen, self)
         self.assist_features = AssistFeatures(host)
+        assist = self.assist_features.tools
+        self.tool_dock.set_wand_tolerance(assist.wand_tolerance)
+        self.tool_dock.wand_tolerance_changed.connect(lambda v: setattr(assist, "wand_tolerance", int(v)))
         self.dataset_menus = DatasetMenus(host, self.assist_features.tools.segment.model_path)
 
     # --- assembly --------------------------------------------------------------------------------
@@ -182,6 +185,7 @@ class MainWindow(QMainWindow):
         self.tool_dock.brush_size_changed.connect(t.set_brush_size)
         self.tool_dock.opacity_changed.connect(self.view.set_opacity)
         self.tool_dock.tolerance_changed.connect(lambda v: setattr(t, "fill_tolerance", int(v)))
+        self.tool_dock.editing_done.connect(lambda: c.setFocus(Qt.FocusReason.OtherFocusReason))
         self._tool_settings_changed()
 
     def _tool_settings_changed(self) -> None:
