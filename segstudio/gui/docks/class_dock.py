@@ -96,7 +96,14 @@ class ClassDock(QDockWidget):
 
     # --- filling ---------------------------------------------------------------------------------
     def set_classes(self, classes, current: int | None = None) -> None:
-        """Rebuild the rows from a ClassList (keeps visibility flags by index)."""
+        """Rebuild the rows from a ClassList (keeps visibility flags by index).
+
+        The list stays where the user left it: its scroll position and the selected class (``current``,
+        else the one selected before) survive the rebuild. A list that jumped to the top after a rename
+        put another class under the pointer, and the next click on Up or Down swapped the wrong two."""
+        scrolled = self.tree.verticalScrollBar().value()
+        if current is None:
+            current = self.current_value()
         self.tree.blockSignals(True)
         self.tree.clear()
         rows = [(i, name, classes.colours[i]) for i, name in enumerate(classes.names)]
@@ -111,6 +118,8 @@ class ClassDock(QDockWidget):
             item.setTextAlignment(PIXELS, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.tree.addTopLevelItem(item)
         self.tree.blockSignals(False)
+        self.tree.doItemsLayout()  # the scroll range of the new rows, so the old position is not clamped
+        self.tree.verticalScrollBar().setValue(scrolled)
         if current is not None:
             self.set_current(current)
 
