@@ -255,10 +255,11 @@ class MainWindow(QMainWindow):
         project = self.session.project
         if project is None:
             return
-        lut = overlay.colour_lut(project.classes.colour_table()[: len(project.classes)], self.class_dock.visible, 1.0)
-        if not self.class_dock.visible[IGNORE_INDEX] or unpainted_value(project) == IGNORE_INDEX:
-            lut[IGNORE_INDEX, 3] = 0  # hidden, or a scribble project's unpainted pixels: show the photo
+        scribbles = unpainted_value(project) == IGNORE_INDEX  # unpainted shows the photo, background a colour
+        lut = overlay.mask_lut(project.classes.colour_table()[: len(project.classes)], self.class_dock.visible,
+                               scribbles)
         self.mask_layer.set_lut(lut)
+        self.class_dock.set_swatches(lut)  # the list shows the colours the canvas paints
         self.session.overlay_lut = self.mask_layer.native_lut
 
     def undo(self) -> None:
