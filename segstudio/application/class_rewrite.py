@@ -22,6 +22,7 @@ from segstudio.core.classes import apply_remap, class_file_text
 from segstudio.core.errors import SaveError, SegStudioError
 from segstudio.core.journal import TEMP_SUFFIX, apply_renames, write_journal
 from segstudio.core.masks import encode_mask_png, read_mask
+from segstudio.core.project import Project
 from segstudio.core.voc_xml import annotation_from_mask, annotation_to_xml
 
 IDENTITY = np.arange(256, dtype=np.uint8)
@@ -42,7 +43,7 @@ def _stage(target: Path, data: bytes) -> Path:
 
 
 def rewrite_project(
-    project,
+    project: Project,
     lut: np.ndarray,
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -88,7 +89,7 @@ def rewrite_project(
     return len(entries)
 
 
-def _recorded_settings(project) -> tuple[str, dict]:
+def _recorded_settings(project: Project) -> tuple[str, dict]:
     """project.json recording the new class list, replaced together with classes.txt and the
     masks (so that a crash cannot leave a record that disagrees with them)."""
     project.settings_path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,15 +78,15 @@ def run_import(
     """Masks from another tool's dataset into ``save_dir``; existing masks are kept unless ``overwrite``."""
     from segstudio.core.formats import coco, hf_folder, voc_folder, yolo
 
-    progress = {"on_progress": on_progress, "should_stop": should_stop}
     if key == "voc":
-        return voc_folder.import_voc(src, save_dir, classes, overwrite, **progress)
+        return voc_folder.import_voc(src, save_dir, classes, overwrite,
+                                     on_progress=on_progress, should_stop=should_stop)
     if key == "coco":
-        return coco.import_coco(src, save_dir, images, overwrite, **progress)
+        return coco.import_coco(src, save_dir, images, overwrite, on_progress=on_progress, should_stop=should_stop)
     if key == "yolo":
-        return yolo.import_yolo(src, save_dir, classes, overwrite, **progress)
+        return yolo.import_yolo(src, save_dir, classes, overwrite, on_progress=on_progress, should_stop=should_stop)
     if key == "hf":
-        return hf_folder.import_hf(src, save_dir, overwrite, **progress)
+        return hf_folder.import_hf(src, save_dir, overwrite, on_progress=on_progress, should_stop=should_stop)
     if key == "labelme":
         return _import_labelme(src, save_dir, overwrite)
     raise SegStudioError(f"unknown import format {key!r}")
@@ -122,13 +123,17 @@ def run_export(
     source = export_source(save_dir, image_dir)
     if not source.entries:
         raise SegStudioError(f"no labelled images: no mask in {save_dir} matches an image of {image_dir}")
-    common = {"val": options.val, "seed": options.seed, "overwrite": options.overwrite,
-              "on_progress": on_progress, "should_stop": should_stop}
-    exporters = {
-        "voc": lambda: voc_folder.export_voc(source, out, **common),
-        "coco": lambda: coco.export_coco(source, out, use_rle=options.rle, simplify=options.simplify, **common),
-        "yolo": lambda: yolo.export_yolo(source, out, simplify=options.simplify, **common),
-        "hf": lambda: hf_folder.export_hf(source, out, **common),
+    val, seed, overwrite = options.val, options.seed, options.overwrite
+    exporters: dict[str, Callable[[], BatchReport]] = {
+        "voc": lambda: voc_folder.export_voc(source, out, val=val, seed=seed, overwrite=overwrite,
+                                             on_progress=on_progress, should_stop=should_stop),
+        "coco": lambda: coco.export_coco(source, out, use_rle=options.rle, val=val, seed=seed,
+                                         simplify=options.simplify, overwrite=overwrite,
+                                         on_progress=on_progress, should_stop=should_stop),
+        "yolo": lambda: yolo.export_yolo(source, out, val=val, seed=seed, simplify=options.simplify,
+                                         overwrite=overwrite, on_progress=on_progress, should_stop=should_stop),
+        "hf": lambda: hf_folder.export_hf(source, out, val=val, seed=seed, overwrite=overwrite,
+                                          on_progress=on_progress, should_stop=should_stop),
     }
     if key not in exporters:
         raise SegStudioError(f"unknown export format {key!r}")

@@ -20,6 +20,7 @@ from segstudio.core.assist import cleanup
 from segstudio.core.batch import BatchReport, Progress, StopFlag
 from segstudio.core.errors import MaskError
 from segstudio.core.paths import STATE_FOLDER, own_folder
+from segstudio.core.project import ImageEntry, Project
 
 BACKUPS = "backups"
 
@@ -64,7 +65,7 @@ def backup_folder(save_dir: str | Path, now: float | None = None) -> Path:
 
 
 def clean_project(
-    project, key: str, amount: int, on_progress: Progress | None = None, should_stop: StopFlag | None = None
+    project: Project, key: str, amount: int, on_progress: Progress | None = None, should_stop: StopFlag | None = None
 ) -> tuple[BatchReport, Path]:
     """Apply clean-up ``key`` to every labelled mask; (report, folder holding the originals).
 
@@ -78,7 +79,7 @@ def clean_project(
     return report, backups
 
 
-def _load(project, entries: dict, path: Path) -> np.ndarray:
+def _load(project: Project, entries: dict[Path, ImageEntry], path: Path) -> np.ndarray:
     """The mask at ``path`` as the project loads it (checked against its image and the classes)."""
     label = project.load_mask(entries[path])
     if label is None:  # gone, or no longer a file, since the project was listed

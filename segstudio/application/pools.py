@@ -26,10 +26,10 @@ class Pool(Protocol):
     def closed(self) -> bool:
         """True once the pool is shut down: later jobs are not run (their future is cancelled)."""
 
-    def submit(self, fn: Callable[..., Any], *args: Any, on_done: DoneFn | None = None) -> Future:
+    def submit(self, fn: Callable[..., Any], *args: object, on_done: DoneFn | None = None) -> Future:
         """Run ``fn(*args)`` on a worker; ``on_done(future)`` later on the owner's thread."""
 
-    def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
+    def call_soon(self, callback: Callable[..., Any], *args: object) -> None:
         """Run ``callback(*args)`` on the owner's thread, soon; callable from any thread."""
 
 
@@ -96,7 +96,7 @@ class QueuedPool:
     def closed(self) -> bool:
         return self._closed
 
-    def submit(self, fn: Callable[..., Any], *args: Any, on_done: DoneFn | None = None) -> Future:
+    def submit(self, fn: Callable[..., Any], *args: object, on_done: DoneFn | None = None) -> Future:
         future: Future = Future()
         if self._closed:
             future.cancel()
@@ -115,7 +115,7 @@ class QueuedPool:
         self._queue.append(run)
         return future
 
-    def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
+    def call_soon(self, callback: Callable[..., Any], *args: object) -> None:
         self._queue.append(lambda: callback(*args))
 
     def shutdown(self, wait: bool = False) -> None:

@@ -20,12 +20,11 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from psygnal import Signal
 
-from segstudio.application.live.live_session import CycleResult, LiveSession
+from segstudio.application.live.live_session import CycleResult, LiveLearner, LiveSession
 from segstudio.application.pools import Pools, TimerFactory
 from segstudio.application.refusal import Refusal
 from segstudio.application.session.controller import ProjectSession
@@ -36,7 +35,7 @@ from segstudio.core.project import Project
 
 PAUSE_MS = 30  # between cycles: lets the window's queued work run first
 LIVE_SIZE = 256
-MakeTrainer = Callable[[list[str], str, Path, int], Any]  # (class names, init, save dir, size) -> LiveTrainer
+MakeTrainer = Callable[[list[str], str, Path, int], LiveLearner]  # (class names, init, save dir, size) -> LiveTrainer
 
 
 @dataclass(frozen=True)
@@ -238,7 +237,7 @@ class LiveController:
             future.set_result(None)
 
 
-def make_live_trainer(names: list[str], init: str, save_dir: Path, size: int) -> Any:
+def make_live_trainer(names: list[str], init: str, save_dir: Path, size: int) -> LiveLearner:
     """A LiveTrainer, made on the worker: torch loads there, not on the window's thread."""
     from segstudio.application.runtime import import_torch
 

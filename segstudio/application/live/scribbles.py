@@ -10,17 +10,18 @@ prediction "only where unlabelled" fills exactly those pixels.
 from __future__ import annotations
 
 from segstudio.core.palette import IGNORE_INDEX
+from segstudio.core.project import Project
 
 UNPAINTED_KEY = "unpainted"
 
 
-def unpainted_value(project) -> int:
+def unpainted_value(project: Project | None) -> int:
     """The label of a pixel nobody painted: 0 (background) or, in a scribble project, 255."""
     settings = getattr(project, "settings", None) or {}
     return IGNORE_INDEX if settings.get(UNPAINTED_KEY) == "unlabelled" else 0
 
 
-def set_scribbles(project, on: bool) -> None:
+def set_scribbles(project: Project, on: bool) -> None:
     """Make ``project`` a scribble project (or not) and keep the choice in its settings."""
     project.settings[UNPAINTED_KEY] = "unlabelled" if on else "background"
     project.save_settings()

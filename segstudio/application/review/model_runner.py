@@ -8,10 +8,11 @@ runner is thread-safe and knows nothing of signals.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,10 +23,14 @@ from segstudio.core.images import load_image
 from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json
 from segstudio.model.weights.model_files import weights_file
 
+if TYPE_CHECKING:  # torch: imported on a worker, when a model is first loaded (runtime.import_torch)
+    from segstudio.model.predictor import Predictor
 
-@dataclass
+
+@dataclass(frozen=True)
 class PredictionResult:
-    """The model's labels (its own class indices) and the image's uncertainty score."""
+    """The model's labels (its own class indices) and the image's uncertainty score (made on a worker,
+    kept in :class:`~.prediction_service.PredictionService`'s memory and delivered again: never changed)."""
 
     image_path: Path
     model_path: Path
@@ -48,14 +53,14 @@ class ModelRunner:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: tuple[str, float] | None = None
-        self._predictor: Any = None  # a model.predictor.Predictor (torch) once loaded
+        self._predictor: Predictor | None = None  # once loaded
         self._names: list[str] = []
 
-    def predictor(self, model_path: Path):
+    def predictor(self, model_path: Path) -> tuple[Predictor, list[str]]:
         """(Predictor, class names) of ``model_path``, loading it on first use or after a retrain."""
         key = model_key(model_path)
         with self._lock:
-            if self._key != key:
+            if self._key != key or self._predictor is None:
                 import_torch()  # on this worker, without freezing the window
                 from segstudio.model.predictor import Predictor
                 from segstudio.model.weights.checkpoints import load_model
@@ -69,7 +74,8 @@ class ModelRunner:
                 self._key = key
             return self._predictor, self._names
 
-    def predict(self, save_dir, model_path: Path, image_path: Path, store: bool = True) -> PredictionResult:
+    def predict(self, save_dir: str | os.PathLike, model_path: Path, image_path: Path,
+                store: bool = True) -> PredictionResult:
         """Cached on disk when fresh, else computed (and cached unless ``store`` is False: a window
         on a project that is open in another one reads the cache but writes nothing)."""
         folder = prediction_cache.cache_folder(save_dir, model_path)

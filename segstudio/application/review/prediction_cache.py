@@ -23,6 +23,7 @@ from segstudio.core.errors import SegStudioError
 from segstudio.core.journal import STATE_FOLDER
 from segstudio.core.masks import read_mask, write_mask
 from segstudio.core.paths import own_path
+from segstudio.core.project import Project
 from segstudio.core.safe_read import JSON_LIMIT, read_json
 
 PREDICTIONS_FOLDER = "predictions"
@@ -31,7 +32,7 @@ SCORES_FILE = "scores.json"
 _SCORES_LOCK = threading.Lock()  # scores.json is read, changed and rewritten: one writer at a time
 
 
-def cache_folder(save_dir, model_path: Path) -> Path:
+def cache_folder(save_dir: str | os.PathLike, model_path: Path) -> Path:
     """The cache folder of one model (a model folder's name, or a checkpoint file's stem)."""
     name = model_path.name if model_path.is_dir() else model_path.stem
     return Path(save_dir) / STATE_FOLDER / PREDICTIONS_FOLDER / name
@@ -100,7 +101,7 @@ def store_scores(folder: Path, new: dict[str, float]) -> bool:
     return True
 
 
-def scores_by_index(project, model_path: Path | None) -> dict[int, float]:
+def scores_by_index(project: Project | None, model_path: Path | None) -> dict[int, float]:
     """Score of each entry index of ``project`` that has one for ``model_path``."""
     if project is None or model_path is None:
         return {}

@@ -14,6 +14,7 @@ import numpy as np
 from segstudio.core import overlay
 from segstudio.core.class_mapping import aliases_from_settings, class_lut
 from segstudio.core.palette import IGNORE_INDEX
+from segstudio.core.project import Project
 
 
 class AcceptMode(enum.Enum):
@@ -34,18 +35,18 @@ def prediction_in_project(labels: np.ndarray, model_names: list[str], project_na
 ALIASES_KEY = "class_aliases"  # in the project's settings: {model class name: project class name or ""}
 
 
-def project_aliases(project) -> dict[str, str]:
+def project_aliases(project: Project) -> dict[str, str]:
     """The class aliases kept in ``project``'s settings."""
     return aliases_from_settings(project.settings.get(ALIASES_KEY))
 
 
-def set_project_aliases(project, aliases: dict[str, str]) -> None:
+def set_project_aliases(project: Project, aliases: dict[str, str]) -> None:
     """Keep ``aliases`` (only the entries that change something) in the project's settings."""
     project.settings[ALIASES_KEY] = {k: v for k, v in aliases.items() if _differs(k, v, project)}
     project.save_settings()
 
 
-def _differs(model_name: str, target: str, project) -> bool:
+def _differs(model_name: str, target: str, project: Project) -> bool:
     """An alias is worth keeping when it maps somewhere else than the name itself would."""
     same = [n for n in project.classes.names if n.strip().casefold() == model_name.strip().casefold()]
     return not same or target.strip().casefold() != model_name.strip().casefold()

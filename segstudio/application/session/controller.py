@@ -17,6 +17,7 @@ save before leaving?) are callables the window sets (``ask_restore``, ``ask_unsa
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -106,7 +107,8 @@ class ProjectSession:
         waiting = set(self._open.recovery.waiting([entry.stem for entry in entries]))
         return [index for index, entry in enumerate(entries) if entry.stem in waiting]
 
-    def open_project(self, image_dir, class_file=None, save_dir=None) -> Project:
+    def open_project(self, image_dir: str | os.PathLike, class_file: str | os.PathLike | None = None,
+                     save_dir: str | os.PathLike | None = None) -> Project:
         """Open a folder (raises SegStudioError); the first image is loaded by the caller."""
         if not self.leave_current():
             raise SegStudioError("the current image has unsaved changes")
@@ -137,7 +139,7 @@ class ProjectSession:
         if self._open is not None:
             self._open.close()
 
-    def set_save_dir(self, save_dir) -> Project:
+    def set_save_dir(self, save_dir: str | os.PathLike) -> Project:
         project = self.project
         if project is None:
             raise SegStudioError("open a folder first")
@@ -327,10 +329,11 @@ class ProjectSession:
         if answer == "save":
             self.save_async()
         else:
-            assert self.entry is not None and self.document is not None
-            self._book.discard(self.entry.image_path)
+            assert self.document is not None
+            opened, entry = self._shown()
+            self._book.discard(entry.image_path)
             # queued, not done now: a recovery copy of these edits may still wait in the queue
-            self._submit(SaveJob(save_queue.DISCARD, self._open, self.entry, self.document.label, self.index))
+            self._submit(SaveJob(save_queue.DISCARD, opened, entry, self.document.label, self.index))
         return True
 
     # --- saving ------------------------------------------------------------------------------------
@@ -348,7 +351,8 @@ class ProjectSession:
             self.verified = verified
         self._timer.stop()
         document = self.document
-        self._submit(SaveJob(save_queue.SAVE, self._open, self.entry, document.label.copy(), self.index,
+        opened, entry = self._shown()
+        self._submit(SaveJob(save_queue.SAVE, opened, entry, document.label.copy(), self.index,
                              verified=self.verified, document=document, revision=document.revision))
 
     def toggle_verified(self) -> None:
@@ -377,7 +381,7 @@ class ProjectSession:
             # new file, and the one the user made is never replaced, whichever repair was chosen.
             mask_repair.move_aside(loaded.entry.mask_path)
             self.entry_changed.emit(loaded.index)
-        if repair == mask_repair.ADD_CLASSES:
+        if repair == mask_repair.ADD_CLASSES and problem.label is not None:  # (a "values" problem has it)
             project.add_classes(mask_repair.classes_to_add(problem.label, len(project.classes)))
         classes = project.classes
         label = mask_repair.repaired_label(problem, repair, size, classes.colour_table(), len(classes))
@@ -496,8 +500,15 @@ class ProjectSession:
             self.save_async()
             return
         assert self.project is not None and self.document is not None
-        self._submit(SaveJob(save_queue.RECOVERY, self._open, self.entry, self.document.label.copy(),
+        opened, entry = self._shown()
+        self._submit(SaveJob(save_queue.RECOVERY, opened, entry, self.document.label.copy(),
                              self.index, colours=self.project.classes.colour_table()))
+
+    def _shown(self) -> tuple[OpenProject, ImageEntry]:
+        """The project and the entry of the image on screen, which a write of its document goes to
+        (a document is only ever set together with the image it belongs to)."""
+        assert self._open is not None and self.current is not None
+        return self._open, self.current.entry
 
     def _submit(self, job: SaveJob) -> None:
         """Queue a write; its answer comes back on the owner's thread once it is done, counted in
@@ -516,7 +527,8 @@ class ProjectSession:
         self._book.finished(job, error)
         if job.kind == save_queue.SAVE and self._shows_folder_of(job.target):
             document = job.document
-            if error is None and document is self.document and document.revision == job.revision:
+            if (error is None and document is not None and document is self.document
+                    and document.revision == job.revision):
                 document.mark_saved()
             self.entry_changed.emit(job.index)
         if error is not None:

@@ -110,9 +110,12 @@ class LoadQueue:
                 future = self._background.submit(job, None)  # waits in the cache for take_ready
                 if not future.cancelled():
                     self._prefetch[index] = future
-                    # the index alone crosses threads: a queued future would keep its image alive
-                    future.add_done_callback(
-                        lambda _done, index=index: self._background.call_soon(self._prefetch_done, index))
+                    future.add_done_callback(functools.partial(self._prefetch_ended, index))
+
+    def _prefetch_ended(self, index: int, _future: Future) -> None:
+        """A prefetch ended (on the worker): the index alone crosses threads (a queued future would
+        keep its image alive)."""
+        self._background.call_soon(self._prefetch_done, index)
 
     def _prefetch_done(self, index: int) -> None:
         future = self._finished(index)

@@ -34,7 +34,12 @@ Generation = tuple[int, int]  # the session's save counter for an entry (see sav
 
 @dataclass(eq=False)
 class LoadedImage:
-    """An image ready to show: pixels, the window's display of them, its Document, and any problem."""
+    """An image ready to show: pixels, the window's display of them, its Document, and any problem.
+
+    Not frozen although it crosses threads: the loader refreshes an earlier load in place (its mask
+    read again, its Document rebuilt: :func:`reload_mask`), and on the owner's thread it is updated
+    afterwards (a repair's next diagnosis, the recovery copy taken once offered, the overlay handed
+    to the window's layer)."""
 
     index: int
     entry: ImageEntry
@@ -64,8 +69,9 @@ def prepare_document(loaded: LoadedImage, lut: np.ndarray | None, pending: np.nd
     one undo step over the saved mask, so the image opens dirty with those edits.
     """
     width, height = loaded.size
-    fresh = loaded.label is None  # no mask yet: every pixel is unpainted (0, or 255 for scribbles)
-    label = loaded.label if not fresh else np.full((height, width), unpainted, np.uint8)
+    label = loaded.label
+    if label is None:  # no mask yet: every pixel is unpainted (0, or 255 for scribbles)
+        label = np.full((height, width), unpainted, np.uint8)
     loaded.document = Document(label, image=loaded.rgb)
     loaded.pending = pending
     if pending is not None and pending.shape == (height, width):

@@ -10,6 +10,7 @@ is closed the save is refused instead of landing in whatever project is open by 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from segstudio.application.session.recovery_store import RecoveryStore
@@ -23,7 +24,8 @@ class OpenProject:
     """One opened project: ``project``, its ``lock`` (None: not locked), ``read_only`` (why nothing is
     written, or None), the ``warnings`` said once on opening, and its recovery copies."""
 
-    def __init__(self, project: Project, lock, read_only: str | None, warnings: list[str]) -> None:
+    def __init__(self, project: Project, lock: project_lock.ProjectLock | None, read_only: str | None,
+                 warnings: list[str]) -> None:
         self.project = project
         self.lock = lock
         self.read_only = read_only
@@ -48,7 +50,8 @@ class OpenProject:
             self.lock = None
 
 
-def open_project(image_dir, class_file=None, save_dir=None, held: OpenProject | None = None) -> OpenProject:
+def open_project(image_dir: str | os.PathLike, class_file: str | os.PathLike | None = None,
+                 save_dir: str | os.PathLike | None = None, held: OpenProject | None = None) -> OpenProject:
     """Open a folder (raises SegStudioError); ``held`` is the project this window has open now,
     whose lock is reused when the save folder is the same."""
     folder = Path(save_dir if save_dir is not None else image_dir).resolve()
@@ -65,7 +68,8 @@ def open_project(image_dir, class_file=None, save_dir=None, held: OpenProject | 
     return OpenProject(project, lock, read_only, warnings)
 
 
-def _lock_for(save_dir: Path, held: OpenProject | None, warnings: list[str]):
+def _lock_for(save_dir: Path, held: OpenProject | None,
+              warnings: list[str]) -> tuple[project_lock.ProjectLock | None, str | None]:
     """(lock, read-only reason) for ``save_dir``: the lock this window already holds, a new one, or
     none with the reason when another window holds it."""
     if held is not None and held.lock is not None and held.lock.save_dir == save_dir:
@@ -81,7 +85,7 @@ def _lock_for(save_dir: Path, held: OpenProject | None, warnings: list[str]):
         return None, None
 
 
-def replace_linked_state_folders(save_dir) -> list[str]:
+def replace_linked_state_folders(save_dir: str | os.PathLike) -> list[str]:
     """A received project's state folders may be links elsewhere: remove the links (never their
     targets) before anything reads or writes there, and say so."""
     messages = [replace_linked_folder(save_dir, name) for name in (STATE_FOLDER, recovery.RECOVERY_FOLDER)]

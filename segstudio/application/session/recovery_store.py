@@ -30,7 +30,7 @@ class RecoveryStore:
         """The copy of image ``stem`` if there is a readable one of ours (loader threads)."""
         return recovery.read_copy(self.path(stem))
 
-    def write(self, stem: str, label: np.ndarray, colours) -> None:
+    def write(self, stem: str, label: np.ndarray, colours: np.ndarray | None) -> None:
         """Write the copy atomically (writer thread); SaveError when the folder is a link."""
         recovery.write_copy(self.save_dir, stem, label, colours)
 
@@ -46,7 +46,8 @@ class RecoveryStore:
             return []
         return [stem for stem in stems if recovery.is_copy(self.path(stem))]
 
-    def to_offer(self, stem: str, mask_path: Path, found: np.ndarray | None, shape) -> np.ndarray | None:
+    def to_offer(self, stem: str, mask_path: Path, found: np.ndarray | None,
+                 shape: tuple[int, ...]) -> np.ndarray | None:
         """The copy worth offering for image ``stem`` whose document has ``shape``, or None.
 
         ``found`` is the copy the loader thread read (None: read it now, it may have been written

@@ -19,8 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from segstudio.application.session.open_project import OpenProject
 from segstudio.core.classes import apply_remap
+from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
+from segstudio.core.project import ImageEntry
 
 SAVE = "save"  # the mask and its XML
 RECOVERY = "recovery"  # a recovery copy (autosave off)
@@ -33,12 +36,12 @@ class SaveJob:
     """One write, with everything it needs captured when it was queued (GUI thread)."""
 
     kind: str  # SAVE, RECOVERY or DISCARD
-    target: object  # the OpenProject the snapshot belongs to
-    entry: object  # core.project.ImageEntry
+    target: OpenProject  # the project the snapshot belongs to
+    entry: ImageEntry
     label: np.ndarray  # the snapshot (never the document's live array)
     index: int = -1  # the entry's index in its project (the file list row to refresh)
     verified: bool = False
-    document: object = None  # the Document the snapshot came from (marked saved when still current)
+    document: Document | None = None  # the one the snapshot came from (marked saved when still current)
     revision: int = 0  # its revision at snapshot time: later edits keep it dirty
     colours: np.ndarray | None = None  # palette of a recovery copy
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from segstudio.core.errors import SegStudioError
 from segstudio.core.paths import MODELS_FOLDER, OutsideProjectError, is_link, own_folder
+from segstudio.core.project import Project
 from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json
 from segstudio.model.training.history import best_miou, read_history  # noqa: F401 (the one reader; windows import it here)
 from segstudio.model.weights.model_files import CONFIG, weights_file
@@ -65,16 +66,18 @@ def record_for(path: Path, external: bool = False) -> ModelRecord | None:
                        weights.stat().st_mtime, best_miou(history), [str(n) for n in names], external)
 
 
-def list_models(save_dir) -> list[ModelRecord]:
+def list_models(save_dir: str | os.PathLike) -> list[ModelRecord]:
     """The trained models of a project, newest first."""
     root = Path(save_dir) / MODELS_FOLDER
     records = [record_for(folder) for folder in sorted(root.iterdir())] if root.is_dir() else []
     return sorted((r for r in records if r is not None), key=lambda r: r.modified, reverse=True)
 
 
-def active_model_path(project) -> Path | None:
+def active_model_path(project: Project | None) -> Path | None:
     """The active model's folder or file, or None (unset, or deleted since)."""
-    value = project.settings.get(ACTIVE_KEY) if project is not None else None
+    if project is None:
+        return None
+    value = project.settings.get(ACTIVE_KEY)
     if not isinstance(value, str) or not value:
         return None
     if "\x00" in value:
@@ -88,7 +91,7 @@ def active_model_path(project) -> Path | None:
         return None
 
 
-def set_active_model(project, path: Path | None) -> None:
+def set_active_model(project: Project, path: Path | None) -> None:
     """Remember ``path`` as the project's active model (None clears it) in project.json."""
     value = ""
     if path is not None:
@@ -101,7 +104,7 @@ def set_active_model(project, path: Path | None) -> None:
     project.save_settings()
 
 
-def delete_model(project, record: ModelRecord) -> None:
+def delete_model(project: Project, record: ModelRecord) -> None:
     """Delete a project model folder (an external checkpoint is only unregistered, never deleted).
 
     Only a real folder directly in the project's real ``models`` folder is removed: a received

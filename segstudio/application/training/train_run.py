@@ -14,8 +14,8 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
+from segstudio.application.training.train_snapshot import SnapshotProject
 from segstudio.core.errors import SegStudioError
 from segstudio.model.training.types import EpochSummary, TrainConfig, TrainProgress, TrainResult
 
@@ -28,7 +28,7 @@ def gui_thread_count() -> int:
 class TrainRun:
     """A run of ``config`` on ``project`` (a training snapshot); :meth:`execute` runs it once."""
 
-    def __init__(self, project: Any, config: TrainConfig) -> None:
+    def __init__(self, project: SnapshotProject, config: TrainConfig) -> None:
         self.project = project
         self.config = replace(config, num_workers=0)  # no DataLoader processes inside the GUI
         self._stop = threading.Event()
@@ -51,11 +51,10 @@ class TrainRun:
         try:
             return self._train(on_progress, on_epoch)
         finally:
-            cleanup = getattr(self.project, "cleanup", None)
-            if cleanup is not None:
-                cleanup()
+            self.project.cleanup()
 
-    def _train(self, on_progress, on_epoch) -> TrainResult:
+    def _train(self, on_progress: Callable[[TrainProgress], None] | None,
+               on_epoch: Callable[[EpochSummary], None] | None) -> TrainResult:
         try:
             from segstudio.application.runtime import load_optimiser_machinery
 

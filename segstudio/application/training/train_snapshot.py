@@ -22,12 +22,13 @@ import numpy as np
 from segstudio.core import images, masks
 from segstudio.core.errors import SegStudioError
 from segstudio.core.paths import STATE_FOLDER, own_folder
+from segstudio.core.project import ImageEntry, Project
 
 
 class SnapshotProject:
     """The labelled part of a project with its masks frozen in ``folder`` (what ``train`` reads)."""
 
-    def __init__(self, project, folder: Path, entries: list, originals: dict[Path, Path]) -> None:
+    def __init__(self, project: Project, folder: Path, entries: list[ImageEntry], originals: dict[Path, Path]) -> None:
         self.image_dir = project.image_dir
         self.save_dir = project.save_dir
         self.classes = copy.deepcopy(project.classes)
@@ -35,16 +36,16 @@ class SnapshotProject:
         self.entries = entries
         self._originals = originals  # snapshot mask path -> the user's mask path (for messages)
 
-    def labelled_entries(self) -> list:
+    def labelled_entries(self) -> list[ImageEntry]:
         return list(self.entries)
 
-    def is_labelled(self, entry) -> bool:
+    def is_labelled(self, entry: ImageEntry) -> bool:
         return entry.mask_path.is_file()
 
-    def load_image(self, entry) -> np.ndarray:
+    def load_image(self, entry: ImageEntry) -> np.ndarray:
         return images.load_image(entry.image_path)
 
-    def load_mask(self, entry) -> np.ndarray | None:
+    def load_mask(self, entry: ImageEntry) -> np.ndarray | None:
         try:
             return masks.load_mask(entry.mask_path, images.image_size(entry.image_path), len(self.classes))
         except SegStudioError as exc:  # name the user's file, not the snapshot's
@@ -55,11 +56,12 @@ class SnapshotProject:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def take_snapshot(project) -> SnapshotProject:
+def take_snapshot(project: Project) -> SnapshotProject:
     """Link (or copy) every labelled mask of ``project`` into a fresh snapshot folder."""
     base = own_folder(project.save_dir, STATE_FOLDER, create=True)  # never a link to elsewhere
     folder = Path(tempfile.mkdtemp(prefix="train-snapshot-", dir=base))
-    entries, originals = [], {}
+    entries: list[ImageEntry] = []
+    originals: dict[Path, Path] = {}
     try:
         for entry in project.labelled_entries():
             target = folder / entry.mask_path.name
@@ -75,7 +77,7 @@ def take_snapshot(project) -> SnapshotProject:
     return SnapshotProject(project, folder, entries, originals)
 
 
-def remove_stale_snapshots(save_dir) -> None:
+def remove_stale_snapshots(save_dir: str | os.PathLike) -> None:
     """Delete snapshot folders a crashed run left behind (called when no run is going)."""
     try:  # a linked .segstudio is not searched: its target's folders are not ours to delete
         base = own_folder(save_dir, STATE_FOLDER)
