@@ -264,9 +264,9 @@ def test_crash_during_the_renames_is_finished_on_next_open(labelled_dir, monkeyp
 
 
 def test_pixel_counts_read_at_a_glance():
-    from segstudio.gui.docks.class_dock import _format_count
+    from segstudio.gui.docks.class_dock import format_count
 
-    assert [_format_count(n) for n in (0, 950, 18_557, 154_321, 1_600_000, 24_049_999, 3_000_000_000)] == [
+    assert [format_count(n) for n in (0, 950, 18_557, 154_321, 1_600_000, 24_049_999, 3_000_000_000)] == [
         "0", "950", "18.6 k", "154 k", "1.6 M", "24.0 M", "3.0 G"]
 
 

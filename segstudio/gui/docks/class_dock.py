@@ -40,7 +40,7 @@ def _code(colour) -> int:
     return (r << 16) | (g << 8) | b
 
 
-def _format_count(count: int) -> str:
+def format_count(count: int) -> str:
     """Pixel counts a person reads at a glance: 950, 18.6 k, 154 k, 1.6 M (exact in the tooltip)."""
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if count >= scale:
@@ -160,7 +160,7 @@ class ClassDock(QDockWidget):
             item = self.tree.topLevelItem(row)
             value = item.data(NAME, _VALUE_ROLE)
             count = None if counts is None else int(counts[value])
-            item.setText(PIXELS, "" if count is None else _format_count(count))
+            item.setText(PIXELS, "" if count is None else format_count(count))
             item.setToolTip(PIXELS, "" if count is None else f"{count:,} pixels")
 
     def set_current(self, value: int) -> None:

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTreeWidget,
@@ -36,6 +35,7 @@ from segstudio.application.training.model_registry import (
 from segstudio.core.errors import SegStudioError
 from segstudio.gui.docks.dock_body import scrolling
 from segstudio.gui.docks.pretrained_panel import PretrainedPanel
+from segstudio.gui.docks.table_fit import breakable, wrap_rows
 from segstudio.gui.window import dialogs
 
 CHECKPOINT_FILTER = "Checkpoints (*.safetensors *.bin *.pth *.pt);;All files (*)"
@@ -62,10 +62,7 @@ class ModelsDock(QDockWidget):
         self.tree.setHeaderLabels(["Model", "Variant", "Date", "Best mIoU"])
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
-        header = self.tree.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        wrap_rows(self.tree)  # a long model name wraps; Best mIoU keeps its width
         self.use_button = QPushButton("Use")
         self.use_button.setToolTip("Make the selected model the active one (predictions, review)")
         self.load_button = QPushButton("Load checkpoint…")
@@ -85,7 +82,6 @@ class ModelsDock(QDockWidget):
         self.pretrained = PretrainedPanel(pool, body) if pool is not None else None
         if self.pretrained is not None:
             layout.addWidget(self.pretrained, 2)  # the catalogue is longer than most projects' list
-            self.tree.setMinimumHeight(80)
             self.pretrained.use_model.connect(self.set_active)
         self.setWidget(scrolling(body))
         self.use_button.clicked.connect(self.use_selected)
@@ -117,16 +113,19 @@ class ModelsDock(QDockWidget):
         self.tree.clear()
         for record in self.records:
             miou = "—" if math.isnan(record.best_miou) else f"{record.best_miou:.3f}"
-            date = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.modified))
-            item = QTreeWidgetItem([record.name, record.variant or "?", date, miou])
+            # The day and time in short (the year in the tooltip): a narrow dock keeps room for the name.
+            modified = time.localtime(record.modified)
+            date = time.strftime("%m-%d %H:%M", modified)
+            item = QTreeWidgetItem([breakable(record.name), record.variant or "?", date, miou])
             item.setToolTip(0, str(record.path))
+            item.setToolTip(2, time.strftime("%Y-%m-%d %H:%M", modified))
             item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if record.path == active:
                 font = QFont(item.font(0))
                 font.setBold(True)
                 for column in range(4):
                     item.setFont(column, font)
-                item.setText(0, f"● {record.name}")
+                item.setText(0, f"● {breakable(record.name)}")
             self.tree.addTopLevelItem(item)
         self.active_label.setText(f"Active: {active.name}" if active is not None else "No active model: "
                                   "train one, or load a checkpoint")

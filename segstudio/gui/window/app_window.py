@@ -31,6 +31,7 @@ from segstudio.gui.window.class_keys import ClassKeys
 from segstudio.gui.window.class_ops import ClassEditor
 from segstudio.gui.window.closing import CloseSequence
 from segstudio.gui.window.dataset_menus import DatasetMenus
+from segstudio.gui.window.dock_growth import DockGrowth
 from segstudio.gui.window.feature_host import FeatureHost
 from segstudio.gui.window.image_view import ImageView, Surfaces
 from segstudio.gui.window.live_features import LiveFeatures, LiveNeeds
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self._connect_actions()
         self._connect_parts()
         window_state.restore(self)
+        self.dock_growth = DockGrowth(self, [self.class_dock, self.tool_dock, self.file_dock], [self.tool_dock])
         self.opening.rebuild_recent_menu()
         # The features, in the order their layers are drawn (the assisted tools' proposal on top).
         self._build_features()
