@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from segstudio.cli.options import help_text
+from segstudio.core.words import not_a_folder
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -50,7 +51,7 @@ def _score_folders(gt_dir: Path, pred_dir: Path, num_classes: int, skip: Callabl
 
     for folder in (gt_dir, pred_dir):
         if not folder.is_dir():
-            raise MaskError(f"not a folder: {folder}")
+            raise MaskError(not_a_folder(folder))
     gt_files = sorted((p for p in gt_dir.iterdir() if p.suffix.lower() == ".png"), key=lambda p: natural_key(p.name))
     if not gt_files:
         raise MaskError(f"no ground-truth masks (*.png) in {gt_dir}")

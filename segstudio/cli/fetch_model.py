@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         print(cached)
         return 0
     with _ProgressBar(entry) as bar:
+        bar.describe(hub_id)  # size and licence from the catalogue, also when the download cannot start
         folder = hub.fetch(hub_id, on_start=bar.start, on_progress=bar.update)
     weights = next((folder / n for n in hub_cache.WEIGHT_FILES if (folder / n).is_file()), folder)
     print(f"{hub_id}: downloaded; to use it on a machine without network, copy {weights} there "
@@ -97,16 +98,21 @@ class _ProgressBar:
     """A tqdm bar on stderr, opened when the download starts (after the licence line)."""
 
     def __init__(self, entry) -> None:
-        self.entry, self.bar = entry, None
+        self.entry, self.bar, self.described = entry, None, False
 
-    def start(self, hub_id: str, total: int) -> None:
-        from tqdm import tqdm
-
-        if self.entry is not None:
+    def describe(self, hub_id: str) -> None:
+        """The catalogue's line for the model (kind, dataset, size, licence), once."""
+        if self.entry is not None and not self.described:
             licence = self.entry.licence
             print(f"{hub_id}: {self.entry.kind} ({self.entry.dataset}), about "
                   f"{self.entry.size_mb:g} MB; licence: {licence.name}, {licence.url}",
                   file=sys.stderr)
+        self.described = True
+
+    def start(self, hub_id: str, total: int) -> None:
+        from tqdm import tqdm
+
+        self.describe(hub_id)
         self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
                         desc=hub_id.split("/")[-1], file=sys.stderr, mininterval=0.2)
 

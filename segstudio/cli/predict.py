@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from segstudio.cli.options import help_text
+from segstudio.core.words import count
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise SaveError(f"cannot create {out_dir}: {exc.strerror or exc}") from exc
     colours = np.asarray(info.colours, np.uint8).reshape(-1, 3)
-    print(f"{len(pairs)} images, model {info.variant or 'custom'} on {predictor.device}",
+    print(f"{count(len(pairs), 'image')}, model {info.variant or 'custom'} on {predictor.device}",
           file=sys.stderr)
     for line in skipped:
         print(line, file=sys.stderr)

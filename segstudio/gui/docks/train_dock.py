@@ -42,7 +42,7 @@ from segstudio.gui.docks.review_dock import NumberItem, _ratio_item
 from segstudio.gui.docks.table_fit import wrap_rows
 from segstudio.gui.docks.train_chart import TrainChart
 from segstudio.gui.workers.device_info import describe_async
-from segstudio.model.training.options import DEFAULT_STEPS, MAX_STEPS, TrainOption, option
+from segstudio.model.training.options import DEFAULT_STEPS, LR_DEFAULTS, MAX_STEPS, TrainOption, option
 from segstudio.model.training.types import EpochSummary, TrainConfig, TrainProgress
 
 VARIANT_ITEMS = [("Auto: pretrained B0 if cached", "auto"),
@@ -223,7 +223,7 @@ class TrainDock(QDockWidget):
         form.addRow("Loss", row)
         self.lr_edit = QLineEdit()
         self.lr_edit.setPlaceholderText("automatic")
-        self.lr_edit.setToolTip("Blank: chosen for the starting point (6e-5 pretrained, 3e-3 from scratch)")
+        self.lr_edit.setToolTip(f"Blank: chosen for the starting point ({LR_DEFAULTS})")
         form.addRow("Learning rate", self.lr_edit)
         self.device_box = QComboBox()
         for data in option("device").choices:

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from segstudio.core.words import count
+
 from .augment import IGNORE_INDEX, AugmentConfig, fit_long_side, resize_pair, val_transform
 from .batch_augment import augment_batch, draw_params
 from .dataset import load_pair, sample_rng
@@ -124,7 +126,7 @@ def load_train_set(project: Any, entries: Sequence[Any], cfg: AugmentConfig, see
         image, label = _shrink(*load_pair(project, entry), longest)
         total += image.nbytes + label.nbytes
         if total * 4 // 3 > budget:  # mip levels add up to a third
-            raise TooLarge(f"{len(entries)} training images exceed the {budget >> 20} MB budget")
+            raise TooLarge(f"{count(len(entries), 'training image')} exceed the {budget >> 20} MB budget")
         pairs.append((image, label))
     return MemoryTrainSet(pairs, cfg, seed, device)
 
@@ -140,7 +142,7 @@ def load_val_batches(project: Any, entries: Sequence[Any], reference: int, batch
         x, y = val_transform(*load_pair(project, entry), reference)
         total += x.nbytes + y.nbytes
         if total > budget:
-            raise TooLarge(f"{len(entries)} validation images exceed the {budget >> 20} MB budget")
+            raise TooLarge(f"{count(len(entries), 'validation image')} exceed the {budget >> 20} MB budget")
         by_shape.setdefault(x.shape, []).append((x, y))
     batches = []
     for group in by_shape.values():

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from segstudio.core.errors import SegStudioError, TrainingError
+from segstudio.core.words import count
 from segstudio.model.data.dataset import Split, split_entries
 from segstudio.model.data.memory import image_sizes
 from segstudio.model.data.run_data import Batch
@@ -233,7 +234,7 @@ class Loop:
                                self.record.summaries(), self.notes)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a result, state saved
             return self._failed(exc)
-        return TrainResult("finished", f"finished {self.data.total_steps} steps; val mIoU of the model "
+        return TrainResult("finished", f"finished {count(self.data.total_steps, 'step')}; val mIoU of the model "
                            f"{self.record.model_score():.3f}", self.files.folder, self.record.model_score(),
                            self.record.summaries(), self.notes)
 
