@@ -112,7 +112,7 @@ def test_wand_tolerance_starts_again_at_tool_options_value_after_a_drag(qtbot, m
     move(window.canvas, 159, 30)
     release(window.canvas, 159, 30)  # dragged far right: a high tolerance for this proposal
     assert assist.shown_tolerance > 10 and assist.wand_tolerance == 0
-    assert "starts at 0" in window.statusBar().currentMessage()
+    assert "starts at 0" in window.statusBar().toolTip()
     _key(qtbot, window, Qt.Key.Key_Escape)
     press(window.canvas, 120, 30)  # the next click: the Tool options' tolerance again
     release(window.canvas, 120, 30)

@@ -116,7 +116,9 @@ class MainWindow(QMainWindow):
         self.tool_dock = ToolDock([self.actions[name] for name in TOOL_ACTIONS], self)
         for dock in (self.class_dock, self.tool_dock, self.file_dock):
             self.add_dock(dock)
-        self.status = WindowStatus(self.session, self.statusBar(), self.setWindowTitle, self)
+        self.status = WindowStatus(self.session, self.statusBar(), self.setWindowTitle, self,
+                                   self.file_dock.position_of)
+        self.file_dock.order_changed.connect(self.status.update_title)
         self.status_labels = self.status.labels
         self.class_editor = ClassEditor(self.session, self.tools, self.classes_changed, self.status.show, self)
         surfaces = Surfaces(self.canvas, self.mask_layer, self.tools, self.file_dock, self.class_dock,
@@ -266,13 +268,15 @@ class MainWindow(QMainWindow):
 
     def undo(self) -> None:
         self.tools.cancel()
-        if self.session.document is not None:
-            self.session.document.undo()  # the document commits it: autosave and counts follow
+        if self.session.document is not None and self.session.document.undo() is not None:
+            # the document commits it (autosave and counts follow); the message of what was undone
+            # ("Prediction accepted…") must not stay
+            self.status.show("Undone: the last edit (Ctrl+Y redoes it)", 3000)
 
     def redo(self) -> None:
         self.tools.cancel()
-        if self.session.document is not None:
-            self.session.document.redo()
+        if self.session.document is not None and self.session.document.redo() is not None:
+            self.status.show("Redone: the edit undone last", 3000)
 
     def save(self) -> None:
         self.tools.cancel()
