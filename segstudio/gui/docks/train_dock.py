@@ -135,6 +135,7 @@ class TrainDock(QDockWidget):
         self.iou_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # class order
         self.speed_label.setWordWrap(True)
         layout.insertWidget(0, self.message)  # what the run is doing, or what it kept
+        self.message.setVisible(False)
         layout.addWidget(self.chart, 3)
         layout.addWidget(self.iou_table, 2)
         area = scrolling(body, width=340)
@@ -420,6 +421,7 @@ class TrainDock(QDockWidget):
     # --- display ---------------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
+        self.message.setVisible(bool(text))  # no empty line above the settings
         self.message.setStyleSheet("color: #b00020;" if error else "")
         self.message.setProperty("error", error)
 
