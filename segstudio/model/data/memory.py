@@ -18,14 +18,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from segstudio.core.budgets import TRAIN_SET_MAX_BYTES, TRAIN_SET_RAM_SHARE
 from segstudio.core.words import count
 
 from .augment import IGNORE_INDEX, AugmentConfig, fit_long_side, resize_pair, val_transform
 from .batch_augment import augment_batch, draw_params
 from .dataset import load_pair, sample_rng
 
-MAX_BUDGET = 2 << 30   # never hold more than 2 GiB of training images
-RAM_SHARE = 0.25       # nor more than a quarter of the memory available now
+MAX_BUDGET = TRAIN_SET_MAX_BYTES  # core.budgets states both
+RAM_SHARE = TRAIN_SET_RAM_SHARE
 MAX_LEVELS = 3         # full, 1/2 and 1/4 size copies (shrinks up to 8x without aliasing)
 
 
