@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from segstudio.cli.options import help_text
+from segstudio.cli.options import MODEL_HELP, help_text
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -32,7 +32,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("gt_dir", metavar="GT_DIR", help="folder of ground-truth masks (<stem>.png)")
     parser.add_argument("pred_dir", metavar="PRED_DIR", nargs="?", help="folder of predicted masks")
     parser.add_argument("--classes", metavar="FILE", required=True, help="class file (classes.txt)")
-    parser.add_argument("--model", metavar="MODEL", help="model folder or checkpoint to predict with")
+    parser.add_argument("--model", metavar="MODEL", help="the model to predict with: " + MODEL_HELP)
     parser.add_argument("--images", metavar="IMAGE_DIR", help="images to predict (with --model)")
     parser.add_argument("--device", default="auto", help="auto, cuda, mps or cpu (with --model)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from segstudio.cli.options import MODEL_HELP
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "model-info", help="describe a model folder or checkpoint",
         description="Print the variant, classes, parameter count and source format of MODEL.")
-    parser.add_argument("model", help="model folder, checkpoint file, or variant name (b0..b5)")
+    parser.add_argument("model", help=MODEL_HELP)
     return parser
 
 
