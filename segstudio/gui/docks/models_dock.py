@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from segstudio.application.training.active_model import ActiveModel
+from segstudio.application.training.hub_models import is_encoder
 from segstudio.application.training.model_registry import (
     ModelRecord,
     active_model_path,
@@ -35,6 +36,7 @@ from segstudio.application.training.model_registry import (
 )
 from segstudio.core.errors import SegStudioError
 from segstudio.gui.docks.dock_body import scrolling
+from segstudio.gui.docks.hub_model_dialog import HubModelDialog
 from segstudio.gui.docks.pretrained_panel import PretrainedPanel
 from segstudio.gui.window import dialogs
 
@@ -83,10 +85,15 @@ class ModelsDock(QDockWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.active_label)
         self.pretrained = PretrainedPanel(pool, body) if pool is not None else None
+        self.hub_button = QPushButton("Add from the Hub…")
+        self.hub_button.setToolTip("Any SegFormer on the Hugging Face hub, by its id (owner/name)")
+        self.hub_dialog: HubModelDialog | None = None
         if self.pretrained is not None:
             layout.addWidget(self.pretrained, 2)  # the catalogue is longer than most projects' list
+            layout.addWidget(self.hub_button)
             self.tree.setMinimumHeight(80)
             self.pretrained.use_model.connect(self.set_active)
+            self.hub_button.clicked.connect(self.add_from_hub)
         self.setWidget(scrolling(body))
         self.use_button.clicked.connect(self.use_selected)
         self.load_button.clicked.connect(self.load_checkpoint)
@@ -169,6 +176,21 @@ class ModelsDock(QDockWidget):
                 dialogs.error(self, "Not a checkpoint", f"{path} holds no model weights")
                 return
             self.set_active(Path(path))
+
+    def add_from_hub(self) -> None:
+        """Open the "Add from the Hub…" dialog (one at a time); what it adds is used or offered."""
+        if self.hub_dialog is None:
+            self.hub_dialog = HubModelDialog(self.pretrained.pool, self)
+            self.hub_dialog.added.connect(self._hub_model_added)
+        self.hub_dialog.show()
+        self.hub_dialog.raise_()
+
+    def _hub_model_added(self, added) -> None:
+        choice, folder = added
+        if is_encoder(choice, folder):
+            self.pretrained.train_from.emit(choice.name.text)
+        else:
+            self.set_active(folder)
 
     def delete_selected(self) -> None:
         record = self.selected()

@@ -48,6 +48,16 @@ def repo_folder(hub_id: str) -> Path:
     return hf_cache_dir() / repo_folder_name(repo_id=hub_id, repo_type="model")
 
 
+def hub_id_for_path(path: str | os.PathLike) -> str | None:
+    """The hub id ``owner/name`` of a path inside a cached repository
+    (``…/models--owner--name/snapshots/<commit>``), or None for any other path."""
+    parts = Path(path).parts
+    for part, below in zip(parts, parts[1:]):
+        if part.startswith("models--") and part.count("--") >= 2 and below == "snapshots":
+            return part[len("models--"):].replace("--", "/", 1)
+    return None
+
+
 def own_folder_in_cache(*names: str) -> Path:
     """``<cache>/<names...>``, created, each level a real folder (``core.paths.own_path``): a link
     planted at ``blobs`` or ``snapshots/<commit>`` would make a download or an import write its
