@@ -3,8 +3,9 @@
 Downloads the config and weights of NAME (a catalogue name such as ``mit-b0`` or ``b0-ade``, or
 any SegFormer on the hub by its id ``owner/name``, ``owner/name@revision`` for a branch, tag or
 commit) into the standard Hugging Face cache (``HF_HOME`` / ``HF_HUB_CACHE``), with a progress bar
-on stderr, after printing what it is and its licence. A repository that is not a SegFormer is
-refused, from its config.json, before its weights are fetched. An interrupted download
+on stderr, after printing what it is and its licence. A repository that is not a SegFormer (or a
+Segment Anything model for click to segment) is refused, from its config.json, before its
+weights are fetched. An interrupted download
 (Ctrl+C, a cut connection) keeps what it fetched and continues on the next run. On a machine
 without network, ``--from FILE`` imports the weights file (or a folder with config.json and
 weights) that this command fetched on another machine. ``--list`` shows the catalogue and what
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     with _ProgressBar(named.entry) as bar:
         folder = hub.fetch(named.hub_id, revision=named.revision, on_start=bar.start, on_progress=bar.update,
-                           on_remote=bar.remote)
+                           on_remote=bar.remote, promptable=True)
     weights = next((folder / n for n in hub_cache.WEIGHT_FILES if (folder / n).is_file()), folder)
     print(f"{named.text}: downloaded; to use it on a machine without network, copy {weights} there "
           f"and run: segstudio-cli fetch-model {named.hub_id} --from FILE", file=sys.stderr)

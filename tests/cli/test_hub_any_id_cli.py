@@ -90,3 +90,21 @@ def test_hub_any_id_cli_offline_and_not_cached_is_one_line(served, tmp_path, cap
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{FACES} is not in the Hugging Face cache" in err and "HF_HUB_OFFLINE" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_hub_any_id_cli_segment_anything_is_fetched_for_click_to_segment_but_never_predicts(served, tmp_path,
+                                                                                            capsys) -> None:
+    """fetch-model keeps fetching SAM models (the window's click to segment reads them from the
+    cache); predict refuses one from its config.json before any weights come."""
+    server, home = served
+    files = dict(server.repos[FACES].files)
+    files["config.json"] = json.dumps({"model_type": "sam2", "architectures": ["Sam2Model"]}).encode()
+    server.repos["someone/sam-tiny"] = hub_server.Repo(files)
+    image_dir, _ = make_project(tmp_path / "project", count=1)
+    assert main(["predict", "someone/sam-tiny", str(image_dir), str(tmp_path / "out")]) == 1
+    assert "someone/sam-tiny is a sam2 model (Sam2Model), not a SegFormer" in capsys.readouterr().err
+    assert not [p for _, p, _ in server.log if p.startswith("/blobs/")]
+    assert main(["fetch-model", "someone/sam-tiny"]) == 0
+    out, err = capsys.readouterr()
+    assert "someone/sam-tiny: Segment Anything model (sam2) for click to segment" in err
+    assert (Path(out.strip()) / "model.safetensors").is_file()

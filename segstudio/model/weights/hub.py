@@ -111,20 +111,22 @@ def look_up(hub_id: str, revision: str | None = None) -> RemoteModel:
     """What the repository ``hub_id`` holds and what downloading it costs, read from its small
     files only (nothing is written): :class:`CheckpointError` in one line when it is not a
     SegFormer segstudio can load, :class:`NotCached` when offline."""
-    return _plan(hub_id, revision).remote
+    return _plan(hub_id, revision, promptable=False).remote
 
 
 def fetch(hub_id: str, *, revision: str | None = None, on_start: OnStart | None = None,
           on_progress: OnProgress | None = None, should_stop: ShouldStop | None = None,
-          on_remote: OnRemote | None = None) -> Path:
+          on_remote: OnRemote | None = None, promptable: bool = False) -> Path:
     """Download ``hub_id``'s files into the hub cache; returns the snapshot folder.
 
     ``on_remote`` hears what the repository is (and its licence) before any weights are fetched;
     ``on_start`` the bytes to download. Files already in the cache are not fetched again; an
-    unfinished one is continued. :class:`DownloadCancelled` when ``should_stop()`` turns true,
-    :class:`NotCached` when offline, :class:`CheckpointError` for every other problem (one line each).
+    unfinished one is continued. ``promptable`` also accepts a Segment Anything model (for click
+    to segment; ``fetch-model`` only). :class:`DownloadCancelled` when ``should_stop()`` turns
+    true, :class:`NotCached` when offline, :class:`CheckpointError` for every other problem (one
+    line each).
     """
-    plan = _plan(hub_id, revision)
+    plan = _plan(hub_id, revision, promptable)
     if on_remote:
         on_remote(plan.remote)
     commit = plan.remote.commit
@@ -136,7 +138,8 @@ def fetch(hub_id: str, *, revision: str | None = None, on_start: OnStart | None 
     meter.add(sum(len(d) for d in missing_small.values()), hub_id, force=True)
     fresh = not hub_cache.blob_path(hub_id, weights_meta.etag).is_file()
     blob = hub_http.fetch_blob(hub_id, weights_name, weights_meta, meter)
-    _check_weights_fit(hub_id, blob, plan.config, discard=fresh)
+    if not hub_remote.is_promptable(plan.config):   # SAM's loader checks its own weights when it loads them
+        _check_weights_fit(hub_id, blob, plan.config, discard=fresh)
     try:
         for filename, (meta, data) in plan.small.items():
             hub_cache.link_snapshot(hub_id, commit, filename, hub_cache.write_blob(hub_id, meta.etag, data))
@@ -149,7 +152,7 @@ def fetch(hub_id: str, *, revision: str | None = None, on_start: OnStart | None 
     return hub_cache.repo_folder(hub_id) / "snapshots" / commit
 
 
-def _plan(hub_id: str, revision: str | None) -> _Plan:
+def _plan(hub_id: str, revision: str | None, promptable: bool) -> _Plan:
     """Read the config (judged), the preprocessor config and the model card into memory, and the
     weights' metadata; nothing is written."""
     from huggingface_hub import constants
@@ -160,7 +163,7 @@ def _plan(hub_id: str, revision: str | None) -> _Plan:
     commit = config_meta.commit_hash
     config_bytes = hub_http.read_small(hub_id, CONFIG_FILE, config_meta, SMALL_JSON_LIMIT)
     config = hub_remote.parse_json(hub_id, CONFIG_FILE, config_bytes)
-    what, encoder = hub_remote.judge_config(hub_id, config)
+    what, encoder = hub_remote.judge_config(hub_id, config, promptable)
     weights_name, weights_meta = hub_http.weights_metadata(hub_id, commit)
     small = {CONFIG_FILE: (config_meta, config_bytes)}
     pre_meta = hub_http.optional_metadata(hub_id, PREPROCESSOR_FILE, commit)

@@ -56,11 +56,14 @@ class RemoteModel:
         return self.licence + (f", {self.licence_link}" if self.licence_link else "")
 
 
-def judge_config(hub_id: str, data: Any) -> tuple[str, bool]:
+def judge_config(hub_id: str, data: Any, promptable: bool = False) -> tuple[str, bool]:
     """(description, is an encoder) of a repository's config.json, or CheckpointError in one line
-    naming what the repository is when segstudio cannot load it."""
+    naming what the repository is when segstudio cannot load it. With ``promptable`` a Segment
+    Anything model (click to segment, ``fetch-model facebook/sam2.1-hiera-tiny``) is accepted too."""
     if not isinstance(data, dict):
         raise CheckpointError(f"{hub_id}: its config.json is not a JSON object: not a model segstudio can load")
+    if promptable and is_promptable(data):
+        return f"Segment Anything model ({data['model_type']}) for click to segment", False
     if data.get("format") == OURS:
         names = data.get("class_names")
         count = len(names) if isinstance(names, list) else 0
@@ -83,6 +86,12 @@ def judge_config(hub_id: str, data: Any) -> tuple[str, bool]:
     if encoder:
         return f"SegFormer (MiT) encoder, {sizes}: a starting point for training", True
     return f"SegFormer segmenter, {labels} classes ({sizes})", False
+
+
+def is_promptable(data: Any) -> bool:
+    """True for the config of a Segment Anything model segstudio's click-to-segment loads."""
+    from segstudio.model.sam.loader import FAMILIES
+    return isinstance(data, dict) and data.get("model_type") in FAMILIES
 
 
 def _label_count(hub_id: str, data: dict) -> int:
