@@ -50,6 +50,13 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
+def display_name(path: Path) -> str:
+    """How a model is called in lists: a cached hub model by its id (not its commit folder), any
+    other by its folder or file name."""
+    path = Path(path)
+    return hub_id_for_path(path) or (path.name if path.is_dir() else path.stem)
+
+
 def record_for(path: Path, external: bool = False) -> ModelRecord | None:
     """Describe one model folder (None when it holds no weights) or a checkpoint file."""
     path = Path(path)
@@ -63,8 +70,7 @@ def record_for(path: Path, external: bool = False) -> ModelRecord | None:
     history = read_history(path) if path.is_dir() else None
     names = config.get("class_names") or (history or {}).get("class_names") or []
     names = names if isinstance(names, list) else []  # a string would list one class per letter
-    name = hub_id_for_path(path) or (path.name if path.is_dir() else path.stem)   # a hub model: its id, not its commit
-    return ModelRecord(name, path, str(config.get("variant") or ""),
+    return ModelRecord(display_name(path), path, str(config.get("variant") or ""),
                        weights.stat().st_mtime, best_miou(history), [str(n) for n in names], external)
 
 

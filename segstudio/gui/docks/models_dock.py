@@ -31,6 +31,7 @@ from segstudio.application.training.model_registry import (
     ModelRecord,
     active_model_path,
     delete_model,
+    display_name,
     list_models,
     record_for,
 )
@@ -135,7 +136,7 @@ class ModelsDock(QDockWidget):
                     item.setFont(column, font)
                 item.setText(0, f"● {record.name}")
             self.tree.addTopLevelItem(item)
-        self.active_label.setText(f"Active: {active.name}" if active is not None else "No active model: "
+        self.active_label.setText(f"Active: {display_name(active)}" if active is not None else "No active model: "
                                   "train one, or load a checkpoint")
         self._update_buttons()
 
