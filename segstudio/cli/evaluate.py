@@ -118,7 +118,8 @@ def _score_model(args: argparse.Namespace, classes, skip: Callable[[str], None])
     try:
         result = predict_and_score(resolve_model(args.model), args.images, args.gt_dir, classes, device=args.device,
                                    on_warning=lambda w: print(f"warning: {w}", file=sys.stderr),
-                                   on_skip=skip, aliases=aliases, class_file=args.classes)
+                                   on_skip=skip, aliases=aliases, class_file=args.classes,
+                                   on_note=lambda n: print(f"note: {n}", file=sys.stderr))
     except ImportError as exc:  # a model dependency missing from this installation
         raise SegStudioError(f"evaluation with --model is unavailable in this installation ({exc})") from exc
     metrics, count = result
