@@ -30,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
           f"decoder {cfg.decoder_hidden_size}")
     print(f"parameters:     {count_parameters(model):,}")
     print(f"image size:     {info.image_size}")
+    if info.preprocessing:
+        print(f"preprocessing:  {info.preprocessing}")
     print(f"classes ({info.num_labels}):")
     for i, (name, colour) in enumerate(zip(info.class_names, info.colours)):
         print(f"  {i:3d}  {name}  #{colour[0]:02x}{colour[1]:02x}{colour[2]:02x}")

@@ -57,7 +57,8 @@ def test_hub_any_id_cli_predicts_on_first_use_then_predicts_and_trains_offline(s
     err = capsys.readouterr().err
     assert "preprocessor_config.json; mode, tile and scale as typed" in err and "licence" not in err
     assert main(["model-info", FACES]) == 0
-    assert "image size:     256" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "image size:     256" in out and "preprocessing:  size 256 px, mean [0.5, 0.5, 0.5]" in out
     assert main(["fetch-model", FACES]) == 0
     assert "already in the cache" in capsys.readouterr().err
     status = main(["train", str(save_dir), "--images", str(image_dir), "--model", FACES, "--steps", "1",
