@@ -13,6 +13,7 @@ A catalogue model's published evaluation recipe (mode, scale, windows) still com
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +28,14 @@ def apply(info: Any, folder: Path) -> None:
     """Set ``info``'s image size, mean and std from ``folder``'s preprocessor config where it gives
     sound values, and ``info.preprocessing`` to where each came from."""
     path = Path(folder) / PREPROCESSOR
-    if not path.is_file():
+    if not os.path.lexists(path):
         info.preprocessing = (f"no {PREPROCESSOR}: {OUR_RULE} (long side {info.image_size} px, "
                               "ImageNet mean and std)")
         return
     try:
         data = read_json(path, SMALL_JSON_LIMIT, CheckpointError, "preprocessor config")
-    except CheckpointError as exc:
+    except CheckpointError as exc:   # not JSON, not an object, too large, not a regular file
         info.preprocessing = f"{PREPROCESSOR} unusable ({exc}): {OUR_RULE}"
-        return
-    if not isinstance(data, dict):
-        info.preprocessing = f"{PREPROCESSOR} is not a JSON object: {OUR_RULE}"
         return
     used = []
     size = image_size(data.get("size", data.get("crop_size")))
