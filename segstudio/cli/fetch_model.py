@@ -72,7 +72,7 @@ def _list() -> int:
         cached = "yes" if hub_cache.cached_snapshot(entry.id) is not None else "no"
         print(f"{entry.short:<24} {entry.size_mb:>6.1f}  {entry.kind:<12} {entry.dataset:<11} "
               f"{cached:<6}  {entry.id}")
-    print(f"cache: {hub_cache.hf_cache_dir()}", file=sys.stderr)
+    print(f"cache: {hub_cache.cache_location()}", file=sys.stderr)
     return 0
 
 

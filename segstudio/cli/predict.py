@@ -43,9 +43,11 @@ def plan_outputs(images: list[Path], image_dir: Path, out_dir: Path, overwrite: 
 
     Raises OptionError when OUT_DIR is the image folder, or already holds files that would be
     replaced, and ``overwrite`` is off. Left out even with ``overwrite``: an image whose mask path
-    is one of the input images, and the second of two images sharing a stem (one mask path).
+    is one of the input images, and the second of two images sharing a stem (one mask path; stems
+    that differ only by case are one on Windows and macOS).
     """
     from segstudio.core.errors import OptionError
+    from segstudio.core.portable_names import name_key
 
     from .options import examples, same_file
 
@@ -58,10 +60,10 @@ def plan_outputs(images: list[Path], image_dir: Path, out_dir: Path, overwrite: 
         target = out_dir / f"{image.stem}.png"
         if target.exists() and target.resolve() in inputs:
             skipped.append(f"skipped {image.name}: its mask {target} would replace an image being predicted")
-        elif target in taken:
-            skipped.append(f"skipped {image.name}: {taken[target]} already writes {target.name}")
+        elif name_key(image.stem) in taken:  # Cat.png and cat.png: one file on Windows and macOS
+            skipped.append(f"skipped {image.name}: {taken[name_key(image.stem)]} already writes {target.name}")
         else:
-            taken[target] = image.name
+            taken[name_key(image.stem)] = image.name
             pairs.append((image, target))
     existing = [target for _, target in pairs if target.exists() or target.is_symlink()]
     if existing and not overwrite:

@@ -37,7 +37,7 @@ class HubChoice:
         assert remote is not None
         size = f"{remote.size / 1e6:.1f} MB to download" if remote.size else "nothing left to download"
         return (f"{self.name.text}: {remote.what}.\n{size} into the Hugging Face cache "
-                f"({hub_cache.hf_cache_dir()}), then used offline.\nLicence: {remote.licence_text}")
+                f"({hub_cache.cache_location()}), then used offline.\nLicence: {remote.licence_text}")
 
 
 def look_up(text: str, on_progress: Progress | None = None, should_stop: StopFlag | None = None) -> HubChoice:

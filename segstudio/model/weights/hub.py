@@ -69,7 +69,7 @@ def resolve(name: str | os.PathLike, save_dir: str | os.PathLike | None = None, 
     text = str(name).strip()
     if not text:
         raise CheckpointError("no model given")
-    local = Path(text).expanduser()
+    local = Path(os.path.expanduser(text))  # "~" kept as it is where there is no home folder
     if local.exists():
         return Resolved(local, "path")
     project = _project_model(text, save_dir)
@@ -147,7 +147,7 @@ def fetch(hub_id: str, *, revision: str | None = None, on_start: OnStart | None 
         if revision is None or not hub_cache.GIT_SHA1.fullmatch(revision):
             hub_cache.set_ref(hub_id, commit, revision or "main")
     except OSError as exc:
-        raise CheckpointError(f"cannot write {hub_id} into the Hugging Face cache {hub_cache.hf_cache_dir()}: "
+        raise CheckpointError(f"cannot write {hub_id} into the Hugging Face cache {hub_cache.cache_location()}: "
                               f"{exc.strerror or exc}") from exc
     return hub_cache.repo_folder(hub_id) / "snapshots" / commit
 
@@ -194,9 +194,9 @@ def _check_weights_fit(hub_id: str, blob: Path, config: dict, discard: bool) -> 
                               f"({str(exc).replace(str(blob), 'weights')}); nothing was kept") from exc
 
 
-def cache_location() -> Path:
-    """Where models are cached (for messages and the README's "offline" section)."""
-    return hub_cache.hf_cache_dir()
+def cache_location() -> str:
+    """Where models are cached, or why there is no cache (for messages)."""
+    return hub_cache.cache_location()
 
 
 # -------------------------------------------------------------------------------- name lookup

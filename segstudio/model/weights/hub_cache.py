@@ -36,10 +36,28 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 GIT_SHA1 = re.compile(r"[0-9a-f]{40}")
 
 
+NO_HOME = ("no folder for the Hugging Face cache: this account has no home folder (HOME is not set); "
+           "set HF_HOME to a folder to download and keep models")
+
+
 def hf_cache_dir() -> Path:
-    """The hub cache folder: ``HF_HUB_CACHE``, else ``$HF_HOME/hub``, else ``~/.cache/huggingface/hub``."""
+    """The hub cache folder: ``HF_HUB_CACHE``, else ``$HF_HOME/hub``, else ``~/.cache/huggingface/hub``.
+
+    CheckpointError (:data:`NO_HOME`) where ``~`` cannot be expanded (no home folder):
+    huggingface_hub would then use a folder named ``~`` in the current one."""
     from huggingface_hub import constants
-    return Path(constants.HF_HUB_CACHE).expanduser()
+    path = os.path.expanduser(constants.HF_HUB_CACHE)  # never raises: "~..." is kept when there is no home
+    if path.startswith("~"):
+        raise CheckpointError(NO_HOME)
+    return Path(path)
+
+
+def cache_location() -> str:
+    """The cache folder for messages, or why there is none."""
+    try:
+        return str(hf_cache_dir())
+    except CheckpointError as exc:
+        return str(exc)
 
 
 def repo_folder(hub_id: str) -> Path:
@@ -81,6 +99,10 @@ def cached_snapshot(hub_id: str, revision: str | None = None) -> Path | None:
     used next, newest first, so a model fetched any way at all is found.
     """
     from huggingface_hub import try_to_load_from_cache
+    try:
+        hf_cache_dir()
+    except CheckpointError:  # no home folder: no cache, nothing in it
+        return None
     # huggingface_hub reads refs/<branch> whole: a huge file there is refused first
     read_ref(hub_id, revision if revision is not None and not GIT_SHA1.fullmatch(revision) else "main")
     for name in WEIGHT_FILES:

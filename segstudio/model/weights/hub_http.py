@@ -26,6 +26,7 @@ from pathlib import Path
 
 from segstudio.core.atomic import open_in_place
 from segstudio.core.errors import CheckpointError, SegStudioError
+from segstudio.core.platform_io import replace_file
 from segstudio.core.safe_read import check_regular_file
 
 from . import hub_cache
@@ -53,7 +54,7 @@ class DownloadCancelled(SegStudioError):
 
 
 def offline_message(hub_id: str) -> str:
-    return (f"{hub_id} is not in the Hugging Face cache ({hub_cache.hf_cache_dir()}) and downloads "
+    return (f"{hub_id} is not in the Hugging Face cache ({hub_cache.cache_location()}) and downloads "
             f"are off (HF_HUB_OFFLINE): run 'segstudio-cli fetch-model {hub_id}' on a connected "
             "machine, copy the weights file it names to this one, then run "
             f"'segstudio-cli fetch-model {hub_id} --from FILE'")
@@ -241,10 +242,10 @@ def fetch_blob(hub_id: str, filename: str, meta, meter: Meter) -> Path:
             if not blob.is_file():   # another process may have finished it while we waited
                 _download_part(hub_id, filename, meta, part, meter)
                 _check_or_discard(part, meta.etag, f"{hub_id}: {filename}")
-                os.replace(part, blob)
+                replace_file(part, blob)
     except OSError as exc:
         raise CheckpointError(f"cannot write {filename} of {hub_id} into the Hugging Face cache "
-                              f"{hub_cache.hf_cache_dir()}: {exc.strerror or exc}") from exc
+                              f"{hub_cache.cache_location()}: {exc.strerror or exc}") from exc
     return blob
 
 
