@@ -261,3 +261,17 @@ def test_hub_private_repo_without_token_is_one_line_and_works_with_hf_token(serv
         hub.resolve(FACES)
     monkeypatch.setenv("HF_TOKEN", "hf_private")
     assert hub.resolve(FACES).source == "download"
+
+
+def test_hub_an_id_that_may_be_a_mistyped_path_says_so_offline_or_unreachable(served, monkeypatch, tmp_path) -> None:
+    server, home = served
+    hub_server.point_hub_at(monkeypatch, home, "http://127.0.0.1:9")      # nothing listens there
+    with pytest.raises(CheckpointError) as caught:
+        hub.resolve("runs/best")
+    assert str(caught.value).startswith("model runs/best not found: it is not a file or folder, nor in the "
+                                        "Hugging Face cache, and cannot reach http://127.0.0.1:9")
+    hub_server.point_hub_at(monkeypatch, home, offline=True)
+    with pytest.raises(hub.NotCached) as caught:
+        hub.resolve("runs/best", save_dir=tmp_path)
+    assert str(caught.value).startswith(f"model runs/best not found: it is not a file or folder, nor a model in "
+                                        f"{tmp_path / 'models'}, and runs/best is not in the Hugging Face cache")

@@ -90,8 +90,12 @@ def resolve(name: str | os.PathLike, save_dir: str | os.PathLike | None = None, 
     try:
         path = fetch(named.hub_id, revision=named.revision, on_start=on_start, on_progress=on_progress,
                      should_stop=should_stop, on_remote=on_remote)
+    except NotCached as exc:
+        if named.entry is None:   # perhaps a mistyped path: say that it is none either
+            raise NotCached(_unknown(text, save_dir, str(exc), cached=False), named.hub_id) from exc
+        raise
     except CheckpointError as exc:
-        if named.entry is None and hub_http.repository_missing(exc):
+        if named.entry is None and (hub_http.repository_missing(exc) or hub_http.unreachable(exc)):
             raise CheckpointError(_unknown(text, save_dir, str(exc))) from exc
         raise
     return Resolved(path, "download", named.hub_id, named.entry)
@@ -210,12 +214,13 @@ def _project_model(name: str, save_dir: str | os.PathLike | None) -> Path | None
     return path if path.exists() else None
 
 
-def _unknown(name: str, save_dir, not_on_hub: str | None = None) -> str:
-    """One line for a MODEL that is nothing we could find: why it is not a hub id, or what the hub said."""
+def _unknown(name: str, save_dir, not_on_hub: str | None = None, cached: bool = True) -> str:
+    """One line for a MODEL that is nothing we could find: why it is not a hub id, or what the hub
+    (or the lack of one) said; ``cached=False`` when that answer already says it is not cached."""
     where = f", nor a model in {Path(save_dir) / 'models'}" if save_dir is not None else ""
     if not_on_hub is not None:
-        return (f"model {name} not found: it is not a file or folder{where}, nor in the Hugging Face "
-                f"cache, and {not_on_hub}")
+        cache = ", nor in the Hugging Face cache," if cached else ","
+        return f"model {name} not found: it is not a file or folder{where}{cache} and {not_on_hub}"
     hub_id, revision = split_revision(name)
     why = not_a_hub_id(hub_id) or (not_a_revision(revision) if revision is not None else None)
     hub = f", nor a valid hub id ({why})" if hub_id.count("/") == 1 else ""

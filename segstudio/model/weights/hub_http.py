@@ -186,6 +186,11 @@ def repository_missing(exc: BaseException) -> bool:
     return isinstance(cause, errors.RepositoryNotFoundError) and not isinstance(cause, errors.GatedRepoError)
 
 
+def unreachable(exc: BaseException) -> bool:
+    """True when ``exc`` (from :func:`metadata`) says the hub could not be reached at all."""
+    return isinstance(exc.__cause__, _transport_errors() + (OSError,))
+
+
 def first_line(exc: BaseException) -> str:
     """huggingface_hub's messages run over several lines; the first says what happened."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
