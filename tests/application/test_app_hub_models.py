@@ -49,3 +49,13 @@ def test_app_hub_models_bad_ids_are_one_line(served, text, message) -> None:
     with pytest.raises(SegStudioError, match=message) as caught:
         hub_models.look_up(text)
     assert "\n" not in str(caught.value)
+
+
+def test_app_hub_models_a_stop_during_look_up_is_a_cancel_and_a_huge_card_is_an_unknown_licence(served) -> None:
+    with pytest.raises(DownloadCancelled, match="look-up of .* stopped"):
+        hub_models.look_up(FACES, should_stop=lambda: True)
+    served.repos[FACES].files["README.md"] = b"---\nlicense: mit\n---\n" + b"x" * (1 << 21)
+    served.log.clear()
+    choice = hub_models.look_up(FACES)
+    assert "Licence: unknown (its model card is over 1 MB" in choice.summary and hub_models.needs_acceptance(choice)
+    assert not [p for m, p, _ in served.log if m == "GET" and p.endswith("README.md")]

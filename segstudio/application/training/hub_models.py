@@ -42,12 +42,16 @@ class HubChoice:
 
 def look_up(text: str, on_progress: Progress | None = None, should_stop: StopFlag | None = None) -> HubChoice:
     """The :class:`HubChoice` for the id ``text`` (``owner/name`` or ``owner/name@revision``, or a
-    catalogue name); the progress arguments are those of a window job and unused (a few small files)."""
+    catalogue name). A few small files are read, so there is no progress to report; a stop asked
+    meanwhile is :class:`DownloadCancelled` once they are in (the answer would come too late)."""
     named = hub.hub_name_of(text)
     cached = hub_cache.cached_snapshot(named.hub_id, named.revision)
     if cached is not None:
         return HubChoice(named, cached, None)
-    return HubChoice(named, None, hub.look_up(named.hub_id, named.revision))
+    remote = hub.look_up(named.hub_id, named.revision)
+    if should_stop is not None and should_stop():
+        raise hub.DownloadCancelled(f"look-up of {named.text} stopped")
+    return HubChoice(named, None, remote)
 
 
 def needs_acceptance(choice: HubChoice) -> bool:

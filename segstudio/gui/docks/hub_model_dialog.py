@@ -89,7 +89,7 @@ class HubModelDialog(QDialog):
 
     def _looked_up(self, future: Future) -> None:
         self.look_button.setEnabled(True)
-        if future.cancelled():
+        if future.cancelled() or isinstance(future.exception(), DownloadCancelled):
             self.summary.setText(PROMPT)
         elif future.exception() is not None:
             self.summary.setText(str(future.exception()))

@@ -175,9 +175,11 @@ def _plan(hub_id: str, revision: str | None, promptable: bool) -> _Plan:
         small[PREPROCESSOR_FILE] = (pre_meta, hub_http.read_small(hub_id, PREPROCESSOR_FILE, pre_meta,
                                                                   SMALL_JSON_LIMIT))
     card_meta = hub_http.optional_metadata(hub_id, CARD_FILE, commit)
-    card = (hub_http.read_small(hub_id, CARD_FILE, card_meta, hub_remote.CARD_LIMIT)
-            if card_meta is not None and (card_meta.size or 0) <= hub_remote.CARD_LIMIT else None)
-    licence, link = hub_remote.card_licence(card)
+    if card_meta is not None and (card_meta.size or 0) > hub_remote.CARD_LIMIT:
+        licence, link = hub_remote.UNREAD_CARD, None
+    else:
+        card = hub_http.read_small(hub_id, CARD_FILE, card_meta, hub_remote.CARD_LIMIT) if card_meta else None
+        licence, link = hub_remote.card_licence(card)
     size = sum(len(d) for m, d in small.values() if not hub_cache.blob_path(hub_id, m.etag).is_file())
     if not hub_cache.blob_path(hub_id, weights_meta.etag).is_file():
         size += weights_meta.size or 0

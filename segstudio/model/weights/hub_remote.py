@@ -23,6 +23,7 @@ SEGFORMER_TYPES = ("segformer",)
 OURS = "segstudio-segformer"
 ENCODER_LABELS_LIMIT = 22_000      # an ImageNet-22k head at most; it is dropped anyway
 CARD_LIMIT = 1 << 20               # a model card read for its licence: 1 MiB at most
+UNREAD_CARD = "unknown (its model card is over 1 MB and was not read: see the repository's page)"
 PERMISSIVE = frozenset({
     "apache-2.0", "mit", "bsd", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear", "isc", "zlib",
     "unlicense", "cc0-1.0", "cc-by-2.0", "cc-by-2.5", "cc-by-3.0", "cc-by-4.0", "bsl-1.0", "afl-3.0",
