@@ -170,6 +170,15 @@ def _million_names(server, repo, tmp_path, monkeypatch):
     return "someone/million", "its config.json is .* MB, more than such a file can sensibly be"
 
 
+def _four_channels(server, repo, tmp_path, monkeypatch):
+    files = dict(server.repos[FACES].files)
+    config = json.loads(files["config.json"])
+    config["num_channels"] = 4
+    files["config.json"] = json.dumps(config).encode()
+    server.repos["someone/rgbn"] = hub_server.Repo(files)
+    return "someone/rgbn", "someone/rgbn: its config.json takes 4-channel images; segstudio feeds RGB"
+
+
 def _weights_of_another_model(server, repo, tmp_path, monkeypatch):
     other = make_repo(tmp_path / "b-other", hidden=(32, 64, 160, 256))
     files = dict(server.repos[FACES].files)
@@ -224,7 +233,8 @@ def _offline(server, repo, tmp_path, monkeypatch):
     return FACES, f"{FACES} is not in the Hugging Face cache .* downloads are off \\(HF_HUB_OFFLINE\\)"
 
 
-@pytest.mark.parametrize("bad", [_not_a_segformer, _million_labels, _million_names, _weights_of_another_model,
+@pytest.mark.parametrize("bad", [_not_a_segformer, _million_labels, _million_names, _four_channels,
+                                 _weights_of_another_model,
                                  _missing, _cut, _portal, _truncated_weights, _truncated_config, _wrong_checksum,
                                  _dotdot_names, _dotdot_revision, _offline], ids=lambda f: f.__name__[1:])
 def test_hub_bad_input_is_one_line_and_leaves_no_usable_looking_model(served, repo, tmp_path, monkeypatch,

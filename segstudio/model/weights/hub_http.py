@@ -133,7 +133,8 @@ def read_small(hub_id: str, filename: str, meta, limit: int) -> bytes:
             if not _transient(exc):
                 raise readable(exc, hub_id, filename) from exc
             error = exc
-            time.sleep(0.5 * (attempt + 1))
+            if attempt + 1 < ATTEMPTS:
+                time.sleep(0.5 * (attempt + 1))
     else:
         raise CheckpointError(f"download of {hub_id}/{filename} failed: {first_line(error) if error else '?'}")
     check_bytes(bytes(data), meta.etag, f"{hub_id}: {filename}")

@@ -121,6 +121,14 @@ def _architecture(hub_id: str, data: dict) -> list[int]:
                 or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 4096 for v in value)):
             raise CheckpointError(f"{hub_id}: its config.json gives {key} {str(value)[:60]}, which no "
                                   "SegFormer has (four whole numbers): not downloaded")
+    ratios = data.get("mlp_ratios")
+    if isinstance(ratios, list) and len(set(map(str, ratios))) > 1:
+        raise CheckpointError(f"{hub_id}: its config.json gives per-stage mlp_ratios {ratios[:4]}, which "
+                              "segstudio's SegFormer does not build: not downloaded")
+    channels = data.get("num_channels", 3)
+    if channels != 3:
+        raise CheckpointError(f"{hub_id}: its config.json takes {str(channels)[:20]}-channel images; segstudio "
+                              "feeds RGB photos (3 channels): not downloaded")
     if fields["depths"] is not None and sum(fields["depths"]) > 256:
         raise CheckpointError(f"{hub_id}: its config.json gives depths {fields['depths']}: too deep for a "
                               "SegFormer; not downloaded")
