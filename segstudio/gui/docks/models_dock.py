@@ -86,11 +86,12 @@ class ModelsDock(QDockWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.active_label)
         self.pretrained = PretrainedPanel(pool, body) if pool is not None else None
-        self.hub_button = QPushButton("Add from the Hub…")
-        self.hub_button.setToolTip("Any SegFormer on the Hugging Face hub, by its id (owner/name)")
+        self.hub_button: QPushButton | None = None
         self.hub_dialog: HubModelDialog | None = None
         if self.pretrained is not None:
             layout.addWidget(self.pretrained, 2)  # the catalogue is longer than most projects' list
+            self.hub_button = QPushButton("Add from the Hub…")
+            self.hub_button.setToolTip("Any SegFormer on the Hugging Face hub, by its id (owner/name)")
             layout.addWidget(self.hub_button)
             self.tree.setMinimumHeight(80)
             self.pretrained.use_model.connect(self.set_active)
@@ -190,6 +191,9 @@ class ModelsDock(QDockWidget):
         choice, folder = added
         if is_encoder(choice, folder):
             self.pretrained.train_from.emit(choice.name.text)
+        elif self.project is None:
+            dialogs.info(self, "Model downloaded", f"{choice.name.text} is in the Hugging Face cache; open a "
+                         "project to use it (Add from the Hub… again offers it at once).")
         else:
             self.set_active(folder)
 
