@@ -71,10 +71,11 @@ def is_encoder(choice: HubChoice, folder: Path) -> bool:
     """True when the model is an encoder only (a starting point for training, not a segmenter)."""
     if choice.remote is not None:
         return choice.remote.encoder
-    from segstudio.model.weights.hub_remote import judge_config, parse_json
-    config = folder / hub_cache.CONFIG_FILE
-    try:
-        return judge_config(choice.name.hub_id, parse_json(choice.name.hub_id, "config.json",
-                                                           config.read_bytes()[: 1 << 22]))[1]
-    except (OSError, hub.CheckpointError):
+    from segstudio.core.errors import CheckpointError
+    from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json
+    from segstudio.model.weights.hub_remote import judge_config
+    try:   # bounded, regular files only: the cache may hold anything
+        config = read_json(folder / hub_cache.CONFIG_FILE, SMALL_JSON_LIMIT, CheckpointError, "model config")
+        return judge_config(choice.name.hub_id, config)[1]
+    except CheckpointError:
         return False
