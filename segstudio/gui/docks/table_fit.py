@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 MIN_ROWS = 5  # rows a per-class table or a model list shows at once, however short its dock
-_BREAKS = re.compile(r"([-_.])")
+_BREAKS = re.compile(r"([-_./])")
 
 
 def breakable(name: str) -> str:
-    """``name`` with a zero-width space after each "-", "_" and ".": Qt wraps only at spaces, and
+    """``name`` with a zero-width space after each "-", "_", "." and "/": Qt wraps only at spaces, and
     "segformer-b2-finetuned-ade-512-512" would otherwise be cut in a narrow column."""
     return _BREAKS.sub("\\1\u200b", name)
 

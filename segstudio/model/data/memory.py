@@ -11,7 +11,6 @@ through the DataLoader (data.SegmentationDataset) instead.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 
 from segstudio.core.budgets import TRAIN_SET_MAX_BYTES, TRAIN_SET_RAM_SHARE
+from segstudio.core.platform_io import available_memory
 from segstudio.core.words import count
 
 from .augment import IGNORE_INDEX, AugmentConfig, fit_long_side, resize_pair, val_transform
@@ -32,9 +32,8 @@ MAX_LEVELS = 3         # full, 1/2 and 1/4 size copies (shrinks up to 8x without
 
 def memory_budget() -> int:
     """Bytes a decoded training set may take: min(2 GiB, 25 % of the available RAM)."""
-    try:
-        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not POSIX: assume a modest desktop
+    available = available_memory()  # psutil: Linux, macOS and Windows alike
+    if available is None:  # the system would not say: assume a modest desktop
         available = 4 << 30
     return int(min(MAX_BUDGET, available * RAM_SHARE))
 

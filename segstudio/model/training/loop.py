@@ -133,6 +133,7 @@ class Loop:
         from segstudio.model.segformer import SegFormer, variant_of
         from segstudio.model.weights.checkpoints import ModelInfo, load_model
         from segstudio.model.weights.model_source import local_source, training_start
+        from segstudio.model.weights.preprocessing import for_training
         colours = [tuple(int(c) for c in col) for col in self.project.classes.colours]
         if self.cfg.model_config is not None:
             model = SegFormer(self.cfg.model_config.with_labels(self.num_classes))
@@ -145,6 +146,9 @@ class Loop:
                 self.cfg = replace(self.cfg, init=init)
             model, info = load_model(local_source(init, self.project.save_dir, download=False), class_names=names)
             info.class_names, info.colours, info.image_size = names, colours, self.cfg.size
+            normalisation = for_training(info, init)
+            if normalisation:
+                self.notes.append(normalisation)
         self.info = info
         model = model.to(self.device)
         if self.device.type == "cuda":
