@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segstudio.gui.docks.table_fit import MIN_ROWS  # a table of more rows shows at least this many at once
+from segstudio.gui.docks.table_fit import MIN_ROWS, breakable  # a table of more rows shows at least this many at once
 
 _TEXT_MARGIN = 6  # what an item view's delegate leaves around a text (Fusion, offscreen and xcb)
 
@@ -126,7 +126,8 @@ def _needed_width(view: QAbstractItemView, column: int) -> int:
     needed = 0
     for index, text in _texts(view, column):
         whole = view.sizeHintForIndex(index).width()
-        longest = max((metrics.horizontalAdvance(word) for word in text.replace("\u200b", " ").split()), default=0)
+        words = (breakable(text) if isinstance(view, QTreeView) else text).replace("\u200b", " ").split()
+        longest = max((metrics.horizontalAdvance(word) for word in words), default=0)
         needed = max(needed, whole - metrics.horizontalAdvance(text) + longest)
     return needed
 
@@ -140,7 +141,8 @@ def _wrapped_rows_problems(view: QAbstractItemView, column: int, width: int) -> 
             continue  # one line
         room = view.visualRect(index).height()
         wrap = int(Qt.TextFlag.TextWordWrap)
-        lines = metrics.boundingRect(0, 0, max(1, width - _TEXT_MARGIN), 10000, wrap, text).height()
+        drawn = breakable(text) if isinstance(view, QTreeView) else text  # table_fit's trees break names
+        lines = metrics.boundingRect(0, 0, max(1, width - _TEXT_MARGIN), 10000, wrap, drawn).height()
         if text and room < lines:
             problems.append(f"row {index.row()} ({text[:20]!r}) is {room} px tall, its text needs {lines}")
     return problems

@@ -125,7 +125,7 @@ class ModelsDock(QDockWidget):
             # The day and time in short (the year in the tooltip): a narrow dock keeps room for the name.
             modified = time.localtime(record.modified)
             date = time.strftime("%m-%d %H:%M", modified)
-            item = QTreeWidgetItem([breakable(record.name), record.variant or "?", date, miou])
+            item = QTreeWidgetItem([record.name, record.variant or "?", date, miou])
             item.setToolTip(0, str(record.path))
             item.setToolTip(2, time.strftime("%Y-%m-%d %H:%M", modified))
             item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -134,7 +134,7 @@ class ModelsDock(QDockWidget):
                 font.setBold(True)
                 for column in range(4):
                     item.setFont(column, font)
-                item.setText(0, f"● {breakable(record.name)}")
+                item.setText(0, f"● {record.name}")
             self.tree.addTopLevelItem(item)
         # a long id or name wraps at its dashes and slashes instead of widening the dock
         self.active_label.setText(f"Active: {breakable(display_name(active))}" if active is not None else

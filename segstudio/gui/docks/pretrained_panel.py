@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from segstudio.application.training.pretrained import PretrainedRow, download, licence_question, rows
-from segstudio.gui.docks.table_fit import breakable, wrap_rows
+from segstudio.gui.docks.table_fit import wrap_rows
 from segstudio.gui.window import dialogs
 from segstudio.gui.workers.progress_job import start_job
 from segstudio.model.weights.hub import DownloadCancelled
@@ -72,7 +72,7 @@ class PretrainedPanel(QWidget):
         self.rows = rows()
         self.tree.clear()
         for row in self.rows:
-            item = QTreeWidgetItem([breakable(row.entry.short), row.trained_on, row.size_text,
+            item = QTreeWidgetItem([row.entry.short, row.trained_on, row.size_text,
                                     "yes" if row.downloaded else "no"])
             item.setToolTip(0, row.entry.id)
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -55,13 +55,18 @@ def wrap_rows(view: QTableView | QTreeView, stretch: int = 0) -> None:
 
 
 class _TreeWrap(QStyledItemDelegate):
-    """A tree's rows as tall as their texts wrapped to their column's width."""
+    """A tree's rows as tall as their texts wrapped to their column's width; names wrap at their
+    dashes, dots and slashes too (:func:`breakable`: drawn so, the item's text stays the name)."""
 
     _MARGIN = 6  # what the style leaves around an item's text
 
     def __init__(self, view: QTreeView) -> None:
         super().__init__(view)
         self.view = view
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:  # noqa: N802
+        super().initStyleOption(option, index)
+        option.text = breakable(option.text)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
         hint = super().sizeHint(option, index)
