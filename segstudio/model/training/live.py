@@ -29,6 +29,7 @@ from segstudio.model.predictor import uncertainty_maps
 from segstudio.model.uncertainty import image_score
 from segstudio.model.weights.checkpoints import load_model, save_model
 from segstudio.model.weights.model_source import is_variant, local_source, training_start
+from segstudio.model.weights.preprocessing import for_training
 
 from .history import write_history
 from .lr_schedule import live_lr_factor, param_groups, set_lr
@@ -61,12 +62,13 @@ class LiveTrainer:
         scratch = is_variant(start)
         size = size if size is not None else (SCRATCH_SIZE if scratch else MODEL_SIZE)
         self.info.image_size = size
+        normalisation = for_training(self.info, start)
         self.size, self.batch = size, batch
         self.balanced = balanced  # crops centred on a painted pixel of a class drawn uniformly
         self.lr = lr if lr is not None else (LIVE_SCRATCH_LR if scratch else PRETRAINED_LR)
         self.optimizer = torch.optim.AdamW(param_groups(model, self.lr, 0.01, 1.0 if scratch else 10.0),
                                            lr=self.lr)
-        self.notes = [note] if note else []
+        self.notes = [n for n in (note, normalisation) if n]
         self.steps = 0
         self.changed_at: int | None = None  # step of the latest meaningful change of the labels
         self.history: list[dict] = []
