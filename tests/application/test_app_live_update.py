@@ -105,3 +105,40 @@ def test_never_in_a_read_only_window(flows):
     RetrainOnSave(second.session, second.live)
     second.session.mask_saved.emit(1, None)
     assert not second.live.on
+
+
+def test_only_the_last_automatic_updates_are_kept_and_never_the_active_or_a_users_model(flows):
+    from segstudio.application.live.retrain_on_save import KEEP_RETRAINED, MADE_KEY, prune_retrained
+
+    project = flows.session.project
+    models = project.save_dir / "models"
+    users = a_model(models / "live-by-hand")  # live mode or a run: never listed, never deleted
+    made = [a_model(models / f"auto-{i}") for i in range(KEEP_RETRAINED + 2)]
+    flows.active.set(made[0])  # the active model stays, even when it is old
+    project.settings[MADE_KEY] = ["../outside", "/etc", 7]  # a received project.json: ignored
+    removed = []
+    for folder in made:
+        removed += prune_retrained(project, folder)
+    assert removed == ["auto-1"]
+    assert made[0].is_dir() and not made[1].exists() and users.is_dir()
+    assert all(folder.is_dir() for folder in made[2:])
+    assert Project(project.image_dir, project.save_dir).settings[MADE_KEY] == ["auto-0"] + [f.name for f in made[2:]]
+
+
+def test_an_update_started_by_a_save_prunes_the_older_automatic_ones(flows):
+    from segstudio.application.live.retrain_on_save import KEEP_RETRAINED, MADE_KEY
+
+    retrain = RetrainOnSave(flows.session, flows.live)
+    project = flows.session.project
+    set_retrain_on_save(project, True)
+    models = project.save_dir / "models"
+    old = [a_model(models / f"auto-{i}") for i in range(KEEP_RETRAINED)]
+    project.settings[MADE_KEY] = [f.name for f in old]
+    said: list[str] = []
+    retrain.status.connect(said.append)
+    flows.session.mask_saved.emit(1, None)
+    _cycle_until_off(flows)
+    kept = flows.last("kept")
+    assert kept.folder.is_dir() and not old[0].exists() and old[1].is_dir()
+    assert project.settings[MADE_KEY] == [old[1].name, old[2].name, kept.folder.name]
+    assert "removed" in said[-1]
