@@ -1,0 +1,173 @@
+"""A training run held to a time budget: the loop's side of ``--minutes`` (budget.py is the rule).
+
+Three moments of a :class:`~segstudio.model.training.loop.Loop`:
+
+* :meth:`BudgetRun.choose`, once the model is built and before the data is: measure a step and a
+  validation (budget_probe.py), choose the crop, the batch and a first number of steps; a budget
+  too short to learn anything ends here, before any step, with one line (TrainingError);
+* :meth:`BudgetRun.settle`, once the data is decoded: the steps that fit in what is left now (the
+  decoding took its share; the cost of drawing a batch is measured and added to the step's), so the
+  poly schedule is built for the planned last step;
+* :meth:`BudgetRun.after_step`, after every step: every 5 % of the plan the pace of the recent
+  steps (the first window also absorbs the warm-up; the load of a shared machine changes) is
+  compared with the time left, and when the run would end late, or early by more than a few
+  per cent, the plan is changed to the steps that fit, and the learning-rate schedule with it (it
+  still ends at zero at the new last step); at most twice the first plan.
+
+The deadline is the budget counted from ``config.budget_start`` (the process's start on the command
+line, the click on Train in the window). The plan (choices, measurements, why) goes into the run's
+notes and history.json, and into the state file's options, so ``--resume`` continues the recorded
+plan (its steps, crop and batch) rather than planning again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+from segstudio.core.errors import TrainingError
+
+from . import budget
+from . import recipe as recipes
+from .budget import Candidate, Plan
+from .budget_probe import measure_forward, measure_steps, model_bytes, probe_points
+from .types import TrainConfig
+
+MIN_GUARD_STEPS = 10   # steps between two checks of the pace: at least this many...
+CHECK_SHARE = 0.05     # ... and this share of the plan (the first window also absorbs the warm-up)
+
+
+class BudgetRun:
+    """The plan of one budgeted run and its deadline."""
+
+    def __init__(self, cfg: TrainConfig, notes: list[str]) -> None:
+        self.run_notes = notes  # the run's: a shortened plan says so there
+        self.minutes = float(cfg.minutes)
+        self.start = cfg.budget_start if cfg.budget_start is not None else time.time()
+        self.deadline = self.start + self.minutes * 60.0
+        self.plan: Plan | None = None
+        self.val_s = 0.0
+        self.write_s = 0.0
+        self.measured: list[tuple[int, int, float]] = []
+        self.shortened: list[str] = []  # the re-plans' lines (the last one stays in the notes)
+        self.first_total = 0
+        self.last_check: tuple[int, float] | None = None  # (step, seconds of steps) at the last check
+
+    def spent(self) -> float:
+        return time.time() - self.start
+
+    # ------------------------------------------------------------------ before the data
+    def choose(self, loop: Any, sizes: list[tuple[int, int]], val_count: int, loss_fn: Any) -> TrainConfig:
+        """Measure and choose crop, batch and a first number of steps; the config to build the data
+        with. TrainingError (one line) when the budget is too short."""
+        cfg = loop.cfg
+        options = budget.candidates(cfg.size, cfg.batch, [max(h, w) for h, w in sizes])
+        recipe = recipes.choose(cfg, sizes, val_count)
+        self.measured = measure_steps(loop.model, loop.raw_model, loss_fn, cfg, recipe, loop.num_classes,
+                                      loop.device, probe_points(options))
+        cost = budget.StepCost.fit(self.measured)
+        aspect = _aspect(sizes)
+        forward = {}
+
+        def val_seconds(option: Candidate) -> float:
+            ref = recipes.working_size(sizes, option.size)
+            if ref not in forward:
+                forward[ref] = measure_forward(loop.raw_model, loop.device, max(32, round(ref * aspect)), ref,
+                                               _no_autocast)
+            return val_count * forward[ref]
+
+        self.write_s = budget.write_seconds(model_bytes(loop.raw_model))
+        chosen = budget.plan(self.minutes, self.spent(), cost, options, val_seconds, self.write_s)
+        self.val_s = val_seconds(Candidate(chosen.size, chosen.batch))
+        if not chosen.fits:
+            raise TrainingError(chosen.reason)
+        self.plan = chosen
+        return replace(cfg, size=chosen.size, batch=chosen.batch, steps=chosen.steps, epochs=None, minutes=None)
+
+    # ------------------------------------------------------------------ after the data
+    def settle(self, data: Any) -> int:
+        """The steps that fit now that the data is ready (the cost of drawing a batch added to the
+        step's); sets ``data``'s length and returns it."""
+        plan = self.plan
+        draw_s = _draw_seconds(data)
+        plan.step_s += draw_s
+        plan.spent_s = self.spent()
+        plan.steps = max(1, budget.steps_that_fit(self.deadline - time.time() - plan.reserve_s, plan.step_s))
+        options = [Candidate(plan.size, plan.batch)]
+        budget.explain(plan, options)
+        if not plan.fits:
+            raise TrainingError(plan.reason)
+        data.set_total(plan.steps)
+        data.bound = max(plan.steps, int(budget.GUARD_CEILING * plan.steps))  # room for a longer re-plan
+        self.first_total = plan.steps
+        return plan.steps
+
+    def notes(self) -> list[str]:
+        plan = self.plan
+        probe = ", ".join(f"{s} px × {b}: {t:.2f} s" for s, b, t in self.measured)
+        return [*plan.notes, f"measured steps ({probe}); a validation ~{self.val_s:.1f} s, "
+                f"writing ~{self.write_s:.1f} s"]
+
+    # ------------------------------------------------------------------ during the steps
+    def after_step(self, step: int, total: int, steps_s: float, validations_left: int) -> int | None:
+        """A new planned total when, at the pace of the recent steps (``steps_s``: this session's
+        seconds of steps and batches, validations left out), the run would end late or early by
+        more than a few per cent; else None. Checked every CHECK_SHARE of the plan."""
+        if self.plan is None or step >= total:
+            return None
+        if self.last_check is None:
+            self.last_check = (step, steps_s)
+            return None
+        since_step, since_s = self.last_check
+        if step - since_step < max(MIN_GUARD_STEPS, int(CHECK_SHARE * self.first_total)):
+            return None
+        self.last_check = (step, steps_s)
+        pace = (steps_s - since_s) / (step - since_step)
+        left = self.deadline - time.time() - budget.reserve_left(self.val_s, validations_left, self.write_s)
+        new = budget.replanned(step, total, left, pace, self.first_total)
+        if new is not None:
+            line = (f"the steps ran at {pace:.2f} s, not the {self.plan.step_s:.2f} s measured: the plan was "
+                    f"changed to {new} steps (at step {step}) to end on time")
+            if self.shortened:
+                self.run_notes.remove(self.shortened[-1])
+            self.shortened.append(line)
+            self.run_notes.append(line)
+            self.plan.steps = new
+        return new
+
+    def record(self) -> dict:
+        """The plan as history.json and the state file keep it."""
+        values = self.plan.record() if self.plan is not None else {"minutes": self.minutes}
+        values["measured"] = [list(m) for m in self.measured]
+        values["deadline_s"] = round(self.deadline - self.start, 1)
+        if self.shortened:
+            values["replanned"] = self.shortened[-1]
+            values["replanned_times"] = len(self.shortened)
+        return values
+
+
+def _no_autocast():
+    import contextlib
+    return contextlib.nullcontext()
+
+
+def _aspect(sizes: list[tuple[int, int]]) -> float:
+    """Median short/long side ratio: validation images keep their shape."""
+    if not sizes:
+        return 1.0
+    ratios = sorted(min(h, w) / max(h, w) for h, w in sizes)
+    return ratios[len(ratios) // 2]
+
+
+def _draw_seconds(data: Any) -> float:
+    """Seconds to draw one batch (augmented on the device when the set is in memory); 0 when the
+    batches stream from worker processes (they overlap the steps)."""
+    if not getattr(data.run, "in_memory", False):
+        return 0.0
+    batches = data.batches(0)
+    next(batches, None)  # the first builds the plan
+    started, n = time.perf_counter(), 0
+    while n < 2 and next(batches, None) is not None:
+        n += 1
+    return (time.perf_counter() - started) / max(n, 1)

@@ -1,0 +1,101 @@
+"""The time budget's rule (model/training/budget.py): pure arithmetic, no clock and no torch."""
+
+from __future__ import annotations
+
+import pytest
+
+from segstudio.model.training import budget
+from segstudio.model.training.budget import Candidate, StepCost
+
+
+def test_the_step_cost_is_a_line_through_two_measured_points():
+    cost = StepCost.fit([(128, 2, 0.3), (128, 4, 0.5)])
+    assert cost.seconds(128, 2) == pytest.approx(0.3) and cost.seconds(128, 4) == pytest.approx(0.5)
+    assert cost.fixed_s == pytest.approx(0.1)
+    assert cost.seconds(256, 4) == pytest.approx(0.1 + 0.2 / (2 * 128 * 128) * 4 * 256 * 256)
+    # noise that would make the fixed part negative: proportional through the larger point
+    noisy = StepCost.fit([(128, 2, 0.4), (128, 4, 0.5)])
+    assert noisy.fixed_s >= 0 and noisy.seconds(128, 4) == pytest.approx(0.5)
+    slower_small = StepCost.fit([(128, 2, 0.6), (128, 4, 0.5)])  # warm-up noise: never a negative slope
+    assert slower_small.fixed_s == 0 and slower_small.seconds(128, 4) == pytest.approx(0.5)
+    assert StepCost.fit([(64, 2, 0.2)]).seconds(64, 4) == pytest.approx(0.4)
+    with pytest.raises(ValueError):
+        StepCost.fit([])
+
+
+def test_candidates_never_crop_above_the_images_and_shrink_batch_then_size():
+    photos = budget.candidates(512, 8, [480] * 9)  # CamVid: 480x360
+    assert photos[0] == Candidate(480, 8) and photos[1:3] == [Candidate(480, 4), Candidate(480, 2)]
+    sizes = sorted({c.size for c in photos}, reverse=True)
+    assert sizes == [480, 352, 224, 160] and all(s % 32 == 0 and s >= budget.MIN_SIZE for s in sizes)
+    assert min(c.batch for c in photos) == budget.MIN_BATCH
+    assert budget.candidates(512, 8, [160] * 5)[0] == Candidate(160, 8)  # small generated images
+    assert budget.candidates(256, 2, [2000])[0] == Candidate(256, 2)  # the user's size is the ceiling
+    assert {c.size for c in budget.candidates(512, 8, [64])} == {64}  # tiny images: their own size only
+    assert budget.candidates(512, 1, []) == [Candidate(s, 1) for s in (512, 384, 256, 192, 128)]
+
+
+def _plan(minutes, cost, spent=10.0, longs=(480,), val=2.0, write=2.0):
+    options = budget.candidates(512, 8, list(longs))
+    return budget.plan(minutes, spent, cost, options, lambda c: val, write), options
+
+
+def test_a_plan_takes_the_first_pair_that_fits_the_target_and_spends_the_rest_on_steps():
+    cost = StepCost(0.05, 1e-6)  # 480 px x 8: ~1.9 s; 224 x 2: ~0.15 s
+    plan, options = _plan(10, cost)
+    assert plan.fits and plan.steps >= budget.TARGET_STEPS
+    chosen = options.index(Candidate(plan.size, plan.batch))
+    for earlier in options[:chosen]:  # every pair it skipped fits fewer than the target
+        reserve = budget.reserve(600, 2.0, 2.0)
+        assert budget.steps_that_fit(600 - 10 - reserve, cost.seconds(earlier.size, earlier.batch)) \
+            < budget.TARGET_STEPS
+    # the whole process, as planned, ends within the budget, with the margin for a busy machine
+    assert plan.planned_s <= 600 and plan.planned_s > 0.85 * 600
+    assert "time budget 10 min" in plan.notes[0] and "not 480 px, batch 8" in plan.notes[0]
+    record = plan.record()
+    assert record["steps"] == plan.steps and record["size"] == plan.size and record["minutes"] == 10
+
+
+def test_a_long_budget_keeps_the_largest_pair_and_a_short_one_the_most_steps():
+    fast = StepCost(0.01, 1e-8)  # a GPU: every pair fits the target
+    plan, options = _plan(10, fast)
+    assert (plan.size, plan.batch) == (480, 8) and plan.steps > budget.TARGET_STEPS
+    assert "not " not in plan.notes[0]
+    slow = StepCost(0.2, 2e-5)
+    plan, options = _plan(5, slow)
+    assert (plan.size, plan.batch) == (options[-1].size, options[-1].batch)  # none fits 600: the most steps
+    assert budget.MIN_STEPS <= plan.steps < budget.TARGET_STEPS and plan.fits
+    assert any("fewer than the 600" in note for note in plan.notes)
+
+
+def test_a_budget_too_short_to_learn_says_so_in_one_line_with_what_would_do():
+    slow = StepCost(0.2, 2e-5)
+    plan, _ = _plan(1, slow)
+    assert not plan.fits and plan.steps < budget.MIN_STEPS
+    assert "\n" not in plan.reason and "too short to learn anything" in plan.reason
+    need = budget.needed_minutes(plan)
+    again, _ = _plan(need, slow)
+    assert again.fits, (need, again.steps)
+    assert budget.check_minutes(0.2) and "too short" in budget.check_minutes(0.2)
+    assert budget.check_minutes(float("nan")) and budget.check_minutes(-1)
+    assert budget.check_minutes(2) is None
+
+
+def test_validation_is_reserved_but_bounded():
+    assert budget.reserve(600, 1.0, 2.0) == 10 * 1.0 + 1.0 + 2.0 + budget.EXIT_S
+    expensive = budget.reserve(600, 30.0, 2.0)  # ten 30 s validations would take half the budget
+    assert expensive == budget.VAL_SHARE * 600 + 30.0 + 2.0 + budget.EXIT_S
+
+
+def test_a_replan_follows_the_measured_pace_within_limits():
+    # 100 of 400 steps done, 300 s left before the reserve
+    assert budget.replanned(100, 400, 300.0, 1.0, 400) == 100 + int(300 * budget.GUARD_SHARE)  # 2 % late
+    late = budget.replanned(100, 400, 300.0, 2.0, 400)  # twice as slow: fewer steps
+    assert late == 100 + int(300 * budget.GUARD_SHARE / 2.0)
+    early = budget.replanned(100, 400, 300.0, 0.5, 400)  # twice as fast: more, as the time allows
+    assert early == 100 + int(300 * budget.GUARD_SHARE / 0.5)
+    capped = budget.replanned(100, 400, 3000.0, 0.1, 400)
+    assert capped == int(budget.GUARD_CEILING * 400)
+    assert budget.replanned(100, 400, -5.0, 1.0, 400) == 101  # out of time: end at the next step
+    assert budget.replanned(100, 400, 300 / budget.GUARD_SHARE, 1.0, 400) is None  # on time
+    assert budget.reserve_left(2.0, 3, 1.0) == 6.0 + 1.0 + budget.EXIT_S
