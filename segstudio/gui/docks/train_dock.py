@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from segstudio.application.training.controller import TrainingController
 from segstudio.application.training.run_outcome import RunOutcome, RunStarted, format_eta
+from segstudio.gui.docks.active_question import ActiveQuestion
 from segstudio.gui.docks.dock_body import scrolling
 from segstudio.gui.docks.review_dock import NumberItem, _ratio_item
 from segstudio.gui.docks.train_chart import TrainChart
@@ -132,7 +133,9 @@ class TrainDock(QDockWidget):
         self.iou_table.setSortingEnabled(True)
         self.iou_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # class order
         self.iou_table.setMinimumHeight(90)
-        for widget in (self.progress, self.speed_label, self.message):
+        self.question = ActiveQuestion(training.answer)  # after a worse run: which model predicts
+        self.question.answered.connect(self.show_message)
+        for widget in (self.progress, self.speed_label, self.message, self.question):
             layout.addWidget(widget)
         layout.addWidget(self.chart, 3)
         layout.addWidget(self.iou_table, 2)
@@ -355,6 +358,7 @@ class TrainDock(QDockWidget):
 
     def _on_starting(self, message: str) -> None:
         self._set_running(True)
+        self.question.ask(None)
         self.show_message(message)
 
     def _on_not_started(self, reason: str) -> None:
@@ -396,6 +400,7 @@ class TrainDock(QDockWidget):
             self.progress.setRange(0, max(1, outcome.total_steps))
             self.progress.setValue(outcome.step)
         self.speed_label.setText(outcome.line)
+        self.question.ask(outcome.choice)
         self.run_finished.emit(outcome)
 
     # --- display ---------------------------------------------------------------------------------
