@@ -99,3 +99,28 @@ def test_a_replan_follows_the_measured_pace_within_limits():
     assert budget.replanned(100, 400, -5.0, 1.0, 400) == 101  # out of time: end at the next step
     assert budget.replanned(100, 400, 300 / budget.GUARD_SHARE, 1.0, 400) is None  # on time
     assert budget.reserve_left(2.0, 3, 1.0) == 6.0 + 1.0 + budget.EXIT_S
+
+
+@pytest.mark.parametrize("slow_from, slow_pace", [(300, 1.5), (50, 0.35), (700, 3.0)])
+def test_the_guard_keeps_a_run_on_time_when_the_machine_changes_pace(monkeypatch, slow_from, slow_pace):
+    """A simulated run: planned at 0.5 s a step, the machine's pace changes at ``slow_from``; the guard
+    re-plans from the recent pace and the last step ends before the deadline, close to it."""
+    from segstudio.model.training import budget_run
+    from segstudio.model.training.types import TrainConfig
+
+    clock = [1000.0]
+    monkeypatch.setattr(budget_run.time, "time", lambda: clock[0])
+    notes: list[str] = []
+    run = budget_run.BudgetRun(TrainConfig(minutes=10, budget_start=1000.0), notes)
+    run.plan, run.first_total, run.val_s, run.write_s = budget.Plan(10, 128, 2, 1000, 0.5, 10, 20), 1000, 0.1, 1.0
+    clock[0], steps_s, total, step = 1010.0, 0.0, 1000, 0
+    while step < total:
+        step += 1
+        pace = 0.5 if step < slow_from else slow_pace
+        clock[0] += pace
+        steps_s += pace
+        new = run.after_step(step, total, steps_s, 1)
+        total = new if new is not None else total
+    end = clock[0] + budget.reserve_left(0.1, 1, 1.0)
+    assert end <= 1600 and end > 1600 - 0.08 * 600, (end, step)
+    assert total <= budget.GUARD_CEILING * 1000 and len([n for n in notes if "plan was changed" in n]) == 1

@@ -35,6 +35,7 @@ from segstudio.application.training import run_outcome
 from segstudio.application.training.active_choice import ActiveChoice, worse_run
 from segstudio.application.training.active_model import ActiveModel
 from segstudio.application.training.model_registry import record_for, replaces_active
+from segstudio.application.training.plan_preview import PlanPreview
 from segstudio.application.training.run_config import build_config
 from segstudio.application.training.run_outcome import RunOutcome, RunStarted
 from segstudio.application.training.train_run import TrainRun
@@ -77,6 +78,7 @@ class TrainingController:
         self.last_outcome: RunOutcome | None = None
         self._last_model: Path | None = None  # the folder of the run that ended last
         self.question: ActiveChoice | None = None  # a worse run's question, until it is answered
+        self.plan = PlanPreview(session, pools)  # what the form's run will do here, before the click
         session.project_opened.connect(self._project_opened)
 
     # --- state -----------------------------------------------------------------------------------
@@ -126,6 +128,9 @@ class TrainingController:
             config = self.config(values, name)
         except ValueError as exc:
             return Refusal(str(exc), error=True)
+        too_short = self.plan.refusal(values)  # a budget too short to learn anything (run_plan)
+        if too_short:
+            return Refusal(too_short, error=True)
         self._starting, self._cancelled = project, False
         if self._session.dirty:
             self._session.save_async()  # the open image's latest strokes are part of the run
@@ -199,6 +204,7 @@ class TrainingController:
         """The run has ended: decide the active model, then say how it ended (in that order, so a
         view that follows the active model's history is then given the run's own summary)."""
         self._run = None
+        self.plan.invalidate()  # its measured pace is the next plan's figure
         result = _result_of(future)
         self._last_model = result.model_dir
         activated, why = self._decide(run.project, result)

@@ -218,6 +218,14 @@ def process_start() -> float:
         return time.time()
 
 
+def median_aspect(sizes: Sequence[tuple[int, int]]) -> float:
+    """Median short/long side ratio of (height, width) ``sizes``: validation images keep their shape."""
+    if not sizes:
+        return 1.0
+    ratios = sorted(min(h, w) / max(h, w) for h, w in sizes)
+    return ratios[len(ratios) // 2]
+
+
 def format_minutes(minutes: float) -> str:
     """"2 min", "1.5 min", "45 s"."""
     if minutes < 1:

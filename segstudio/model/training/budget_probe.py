@@ -118,3 +118,32 @@ def fit_cost(measured: list[tuple[int, int, float]]) -> StepCost:
 
 def model_bytes(model: nn.Module) -> int:
     return sum(p.numel() * p.element_size() for p in model.parameters())
+
+
+def probe_machine(variant: str, device_choice: str, num_classes: int = 4) -> dict[str, Any]:
+    """What a run of a ``variant`` (b0..b5) model costs on this machine, measured from scratch for the
+    training form's plan (application/training/plan_preview.py): plain values, no tensors.
+
+    A random model of that size, two batch sizes of 128 px crops and one validation forward; the
+    model's size in bytes for the writes; the device type it ran on."""
+    import contextlib
+
+    from segstudio.model.device import pick_device
+    from segstudio.model.segformer import SegFormer, config_for
+
+    from .budget import Candidate
+    from .losses import build_loss
+    from .recipe import choose
+    from .types import TrainConfig
+
+    started = time.perf_counter()
+    device = pick_device(device_choice)
+    model = SegFormer(config_for(variant, num_classes)).to(device)
+    cfg = TrainConfig(init=variant, device=device_choice)
+    loss_fn = build_loss("ce", num_labels=num_classes).to(device)
+    points = [Candidate(128, 2), Candidate(128, 4)]
+    measured = measure_steps(model, model, loss_fn, cfg, choose(cfg, []), num_classes, device, points)
+    forward = measure_forward(model, device, 128, 128, contextlib.nullcontext)
+    return {"device": device.type, "variant": variant, "measured": measured,
+            "forward_px_s": forward / (128 * 128), "model_bytes": model_bytes(model),
+            "seconds": time.perf_counter() - started}

@@ -8,11 +8,11 @@ Three moments of a :class:`~segstudio.model.training.loop.Loop`:
 * :meth:`BudgetRun.settle`, once the data is decoded: the steps that fit in what is left now (the
   decoding took its share; the cost of drawing a batch is measured and added to the step's), so the
   poly schedule is built for the planned last step;
-* :meth:`BudgetRun.after_step`, after every step: every 5 % of the plan the pace of the recent
-  steps (the first window also absorbs the warm-up; the load of a shared machine changes) is
-  compared with the time left, and when the run would end late, or early by more than a few
-  per cent, the plan is changed to the steps that fit, and the learning-rate schedule with it (it
-  still ends at zero at the new last step); at most twice the first plan.
+* :meth:`BudgetRun.after_step`, after every step: every ten steps the pace of the last 5 % of the
+  plan (the load of a shared machine changes) is compared with the time left, and when the run
+  would end late, or early by more than a few per cent, the plan is changed to the steps that
+  fit, and the learning-rate schedule with it (it still ends at zero at the new last step); at
+  most twice the first plan.
 
 The deadline is the budget counted from ``config.budget_start`` (the process's start on the command
 line, the click on Train in the window). The plan (choices, measurements, why) goes into the run's
@@ -23,6 +23,7 @@ plan (its steps, crop and batch) rather than planning again.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import replace
 from typing import Any
 
@@ -34,8 +35,8 @@ from .budget import Candidate, Plan
 from .budget_probe import measure_forward, measure_steps, model_bytes, probe_points
 from .types import TrainConfig
 
-MIN_GUARD_STEPS = 10   # steps between two checks of the pace: at least this many...
-CHECK_SHARE = 0.05     # ... and this share of the plan (the first window also absorbs the warm-up)
+CHECK_STEPS = 10       # steps between two checks of the pace (the first also absorbs the warm-up)
+WINDOW_SHARE = 0.05    # the pace is that of the last 5 % of the plan's steps (at least CHECK_STEPS)
 
 
 class BudgetRun:
@@ -52,7 +53,8 @@ class BudgetRun:
         self.measured: list[tuple[int, int, float]] = []
         self.shortened: list[str] = []  # the re-plans' lines (the last one stays in the notes)
         self.first_total = 0
-        self.last_check: tuple[int, float] | None = None  # (step, seconds of steps) at the last check
+        self.window: deque[tuple[int, float]] = deque()  # (step, seconds of steps) of recent steps
+        self.last_check = 0
 
     def spent(self) -> float:
         return time.time() - self.start
@@ -67,7 +69,7 @@ class BudgetRun:
         self.measured = measure_steps(loop.model, loop.raw_model, loss_fn, cfg, recipe, loop.num_classes,
                                       loop.device, probe_points(options))
         cost = budget.StepCost.fit(self.measured)
-        aspect = _aspect(sizes)
+        aspect = budget.median_aspect(sizes)
         forward = {}
 
         def val_seconds(option: Candidate) -> float:
@@ -112,17 +114,19 @@ class BudgetRun:
     # ------------------------------------------------------------------ during the steps
     def after_step(self, step: int, total: int, steps_s: float, validations_left: int) -> int | None:
         """A new planned total when, at the pace of the recent steps (``steps_s``: this session's
-        seconds of steps and batches, validations left out), the run would end late or early by
-        more than a few per cent; else None. Checked every CHECK_SHARE of the plan."""
+        seconds of steps and batches so far, validations left out), the run would end late or early
+        by more than a few per cent; else None. Checked every CHECK_STEPS steps, over a window of
+        the last WINDOW_SHARE of the plan (at least CHECK_STEPS steps)."""
         if self.plan is None or step >= total:
             return None
-        if self.last_check is None:
-            self.last_check = (step, steps_s)
+        self.window.append((step, steps_s))
+        window = max(CHECK_STEPS, int(WINDOW_SHARE * self.first_total))
+        while len(self.window) > 1 and step - self.window[1][0] >= window:
+            self.window.popleft()
+        since_step, since_s = self.window[0]
+        if step - since_step < CHECK_STEPS or step - self.last_check < CHECK_STEPS:
             return None
-        since_step, since_s = self.last_check
-        if step - since_step < max(MIN_GUARD_STEPS, int(CHECK_SHARE * self.first_total)):
-            return None
-        self.last_check = (step, steps_s)
+        self.last_check = step
         pace = (steps_s - since_s) / (step - since_step)
         left = self.deadline - time.time() - budget.reserve_left(self.val_s, validations_left, self.write_s)
         new = budget.replanned(step, total, left, pace, self.first_total)
@@ -150,14 +154,6 @@ class BudgetRun:
 def _no_autocast():
     import contextlib
     return contextlib.nullcontext()
-
-
-def _aspect(sizes: list[tuple[int, int]]) -> float:
-    """Median short/long side ratio: validation images keep their shape."""
-    if not sizes:
-        return 1.0
-    ratios = sorted(min(h, w) / max(h, w) for h, w in sizes)
-    return ratios[len(ratios) // 2]
 
 
 def _draw_seconds(data: Any) -> float:

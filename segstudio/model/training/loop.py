@@ -198,7 +198,16 @@ class Loop:
     def _history_extra(self) -> dict[str, Any]:
         return {"class_names": list(self.info.class_names), "best_miou": self.record.kept,
                 "total_steps": self.data.total_steps, "step": self.step,
-                "timing": {k: round(v, 3) for k, v in self.timing.items()}, **self._budget_record()}
+                "timing": {k: round(v, 3) for k, v in self.timing.items()}, "pace": self._pace(),
+                **self._budget_record()}
+
+    def _pace(self) -> dict[str, Any]:
+        """What a step of this run cost, for the training form's plan of the next run."""
+        done = self.pace.steps if self.pace is not None else 0
+        spent = self.timing["steps_s"] + self.timing["data_s"] - self.data.seconds
+        return {"device": self.device.type, "size": self.cfg.size, "batch": self.cfg.batch,
+                "step_s": round(spent / done, 4) if done else None, "setup_s": round(self.timing["setup_s"], 2),
+                "variant": getattr(self.info, "variant", None)}
 
     def _budget_record(self) -> dict[str, Any]:
         """{"budget": the plan} of a budgeted run (also once resumed), else nothing."""
