@@ -66,21 +66,29 @@ class PlanPreview:
         session.project_opened.connect(self.invalidate)
 
     def invalidate(self) -> None:
-        """A run ended or another folder opened: the last run's pace is read again."""
+        """A run ended or another folder opened: the last run's pace and the labelled images are read
+        again, and the plan of the form as it was is announced again."""
         self._history_read = False
+        self._sizes.clear()
+        if self._values:
+            self.update(self._values)
 
     def update(self, values: Mapping[str, Any]) -> FormPlan:
         """The plan of the form's ``values``; starts the probe when nothing measured this machine."""
         self._values = dict(values)
         key = (variant_of(str(values.get("init", "auto"))), str(values.get("device", "auto")))
         machine = self._measured.get(key) or self._last_run(key)
-        if machine is None:
+        sizes = self._labelled_sizes()
+        if not sizes:  # nothing to plan: nothing measured either
+            plan = form_plan(values, sizes, machine) if isinstance(machine, MachineCost) else \
+                FormPlan("Label some images first: the plan counts the labelled ones.")
+        elif machine is None:
             self._probe(key)
             plan = FormPlan(MEASURING)
         elif isinstance(machine, str):
             plan = FormPlan(f"The plan is not known: measuring this machine failed ({machine}).")
         else:
-            plan = form_plan(values, self._labelled_sizes(), machine)
+            plan = form_plan(values, sizes, machine)
         self.plan = plan
         self.changed.emit(plan)
         return plan

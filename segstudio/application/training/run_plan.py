@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from segstudio.application.training.run_outcome import format_eta
@@ -23,7 +23,7 @@ from segstudio.model.training.options import DEFAULT_STEPS, default
 from segstudio.model.training.recipe import working_size
 
 WARN_S = 20 * 60          # a CPU run longer than this is worth a word before the click
-OFFER_MINUTES = 10        # the budget offered instead
+OFFER_MINUTES = 10        # the budget offered instead, and a fresh form's length (a GPU's: automatic)
 SETUP_S = 10.0            # start, torch, the model and the data, when nothing measured it
 VAL_FRACTION = 0.2        # the engine's validation share (TrainConfig.val_fraction)
 
@@ -54,6 +54,15 @@ class FormPlan:
     offer_minutes: float | None = None
     refusal: str = ""
     seconds: float = math.nan
+    device: str = ""          # where the figures were measured ("": not yet)
+
+
+def fresh_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A form never saved before starts with a time budget: most people who label at a desk train on
+    a CPU, where the automatic length takes hours (the form goes back to it if a GPU is found)."""
+    if any(values.get(name) for name in ("epochs", "steps", "minutes")):
+        return dict(values)
+    return {**values, "minutes": OFFER_MINUTES}
 
 
 def measured(probe: Mapping[str, Any]) -> MachineCost:
@@ -102,6 +111,10 @@ def _validation_s(machine: MachineCost, val_images: int, ref: int, aspect: float
 
 def form_plan(values: Mapping[str, Any], sizes: Sequence[tuple[int, int]], machine: MachineCost) -> FormPlan:
     """The plan of the form's ``values`` on labelled images of (height, width) ``sizes``."""
+    return replace(_form_plan(values, sizes, machine), device=machine.device)
+
+
+def _form_plan(values: Mapping[str, Any], sizes: Sequence[tuple[int, int]], machine: MachineCost) -> FormPlan:
     if not sizes:
         return FormPlan("Label some images first: the plan counts the labelled ones.")
     train, val = split_counts(len(sizes))
