@@ -16,8 +16,8 @@ from segstudio.model.training.history import write_history
 
 CAMVID_LIKE = [(360, 480)] * 8
 DEFAULTS = dict(init="auto", epochs=None, steps=None, minutes=None, size=512, batch=8, device="auto")
-LAPTOP = MachineCost(StepCost(0.1, 5e-6), "cpu", 2e-6, 15_000_000, "measured just now (B0)")
-GPU = MachineCost(StepCost(0.02, 2e-9), "cuda", 1e-9, 15_000_000, "measured just now (B0)")
+LAPTOP = MachineCost(StepCost(0.1, 5e-6), "cpu", 2e-6, 15_000_000, "measured just now with B0")
+GPU = MachineCost(StepCost(0.02, 2e-9), "cuda", 1e-9, 15_000_000, "measured just now with B0")
 
 
 def test_the_defaults_on_a_cpu_say_how_long_and_offer_a_budget():
@@ -58,7 +58,7 @@ def test_the_last_runs_pace_is_read_back_and_bad_values_are_not():
     history = {"pace": {"device": "cpu", "size": 256, "batch": 4, "step_s": 1.2, "setup_s": 7.5, "variant": "b0"}}
     cost = run_plan.from_history(history, "models/last")
     assert cost.cost.seconds(256, 4) == pytest.approx(1.2) and cost.setup_s == 7.5
-    assert cost.source == "the last run (models/last)" and cost.on_cpu
+    assert cost.source == "from the last run, models/last" and cost.on_cpu
     for bad in ({}, {"pace": "fast"}, {"pace": {"size": 256, "batch": 4, "step_s": -1}},
                 {"pace": {"size": True, "batch": 4, "step_s": 1}}, None):
         assert run_plan.from_history(bad, "x") is None
@@ -91,7 +91,7 @@ def test_the_form_plan_measures_once_off_the_gui_thread_then_follows_the_form(fl
     assert first.text == plan_preview.MEASURING and flows.probes == []  # queued on the "plan" pool
     flows.run()
     assert flows.probes == [("b0", "auto")]
-    assert shown[-1].text.startswith("About 2000 steps") and "measured just now (B0)" in shown[-1].text
+    assert shown[-1].text.startswith("About 2000 steps") and "measured just now with B0" in shown[-1].text
     assert shown[-1].warning and shown[-1].offer_minutes == 10
     budgeted = preview.update({**DEFAULTS, "minutes": 10})  # arithmetic now: no second probe
     assert budgeted.text.startswith("A 10 min time budget") and flows.pools.pending == 0
@@ -118,4 +118,4 @@ def test_the_last_run_of_this_project_gives_the_figures_without_a_probe(flows):
                                         "setup_s": 6.0, "variant": "b0"}})
     flows.training.plan.invalidate()
     plan = flows.training.plan.update({**DEFAULTS, "device": "cpu"})
-    assert "the last run (models/last)" in plan.text and flows.pools.pending == 0 and flows.probes == []
+    assert "from the last run, models/last" in plan.text and flows.pools.pending == 0 and flows.probes == []

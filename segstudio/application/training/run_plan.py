@@ -36,7 +36,7 @@ class MachineCost:
     device: str                # "cpu", "cuda", "mps"
     forward_px_s: float        # seconds per pixel of a validation forward pass
     model_bytes: int
-    source: str                # "measured just now", "the last run (models/x)"
+    source: str                # "measured just now with B0", "from the last run, models/x"
     setup_s: float = SETUP_S
 
     @property
@@ -69,7 +69,7 @@ def measured(probe: Mapping[str, Any]) -> MachineCost:
     """The cost from budget_probe.probe_machine's answer."""
     points = [(int(s), int(b), float(t)) for s, b, t in probe["measured"]]
     return MachineCost(StepCost.fit(points), str(probe["device"]), float(probe["forward_px_s"]),
-                       int(probe["model_bytes"]), f"measured just now ({probe['variant'].upper()})")
+                       int(probe["model_bytes"]), f"measured just now with {probe['variant'].upper()}")
 
 
 def from_history(history: Mapping[str, Any] | None, name: str) -> MachineCost | None:
@@ -84,7 +84,7 @@ def from_history(history: Mapping[str, Any] | None, name: str) -> MachineCost | 
     cost = StepCost.fit([(int(size), int(batch), step_s)])
     setup = pace.get("setup_s")
     return MachineCost(cost, str(pace.get("device") or "cpu"), cost.per_px_s / 3, 15_000_000,
-                       f"the last run ({name})", float(setup) if isinstance(setup, (int, float)) else SETUP_S)
+                       f"from the last run, {name}", float(setup) if isinstance(setup, (int, float)) else SETUP_S)
 
 
 def split_counts(labelled: int) -> tuple[int, int]:
