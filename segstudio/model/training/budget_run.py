@@ -64,6 +64,8 @@ class BudgetRun:
         """Measure and choose crop, batch and a first number of steps; the config to build the data
         with. TrainingError (one line) when the budget is too short."""
         cfg = loop.cfg
+        if loop.ctx.enabled:  # each process would measure and re-plan on its own, and the ranks part
+            raise TrainingError("a time budget plans one process: under torchrun give --steps or --epochs")
         options = budget.candidates(cfg.size, cfg.batch, [max(h, w) for h, w in sizes])
         recipe = recipes.choose(cfg, sizes, val_count)
         self.measured = measure_steps(loop.model, loop.raw_model, loss_fn, cfg, recipe, loop.num_classes,
