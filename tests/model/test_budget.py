@@ -23,16 +23,21 @@ def test_the_step_cost_is_a_line_through_two_measured_points():
         StepCost.fit([])
 
 
-def test_candidates_never_crop_above_the_images_and_shrink_batch_then_size():
+def test_candidates_never_crop_above_the_images_and_go_from_most_pixels_to_fewest():
     photos = budget.candidates(512, 8, [480] * 9)  # CamVid: 480x360
-    assert photos[0] == Candidate(480, 8) and photos[1:3] == [Candidate(480, 4), Candidate(480, 2)]
+    assert photos[:3] == [Candidate(480, 8), Candidate(448, 8), Candidate(416, 8)]
+    pixels = [c.batch * c.size * c.size for c in photos]
+    assert pixels == sorted(pixels, reverse=True)
     sizes = sorted({c.size for c in photos}, reverse=True)
-    assert sizes == [480, 352, 224, 160] and all(s % 32 == 0 and s >= budget.MIN_SIZE for s in sizes)
+    assert sizes == list(range(480, 127, -32)) and all(s % 32 == 0 and s >= budget.MIN_SIZE for s in sizes)
     assert min(c.batch for c in photos) == budget.MIN_BATCH
-    assert budget.candidates(512, 8, [160] * 5)[0] == Candidate(160, 8)  # small generated images
+    generated = budget.candidates(512, 8, [160] * 5)  # the loop benchmark's 160 px images
+    assert generated[:3] == [Candidate(160, 8), Candidate(128, 8), Candidate(160, 4)]
     assert budget.candidates(256, 2, [2000])[0] == Candidate(256, 2)  # the user's size is the ceiling
     assert {c.size for c in budget.candidates(512, 8, [64])} == {64}  # tiny images: their own size only
-    assert budget.candidates(512, 1, []) == [Candidate(s, 1) for s in (512, 384, 256, 192, 128)]
+    assert budget.candidates(512, 1, []) == [Candidate(s, 1) for s in range(512, 127, -32)]
+    assert {c.size for c in budget.candidates(2048, 2, [])} == set(range(2048, 511, -32))  # a quarter
+    assert budget.candidates(64, 2, [64]) == [Candidate(64, 2)]
 
 
 def _plan(minutes, cost, spent=10.0, longs=(480,), val=2.0, write=2.0):

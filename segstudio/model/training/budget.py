@@ -11,12 +11,15 @@ what a run of N minutes does. The rule:
   run_schedule.py defers expensive ones.
 * A step costs ``fixed + per_pixel × batch × size²`` (:class:`StepCost`, fitted to two measured
   points: per-step overheads dominate small crops, pixels large ones).
-* **Working size and batch**: the crop starts at the user's size but never above the images' own
-  (median long side: a crop larger than the image only pads), then shrinks by quarters down to
-  ``MIN_SIZE``; for each crop the batch halves from the user's down to ``MIN_BATCH``. The first
-  pair that fits ``TARGET_STEPS`` steps is taken (on the generated sets and on CamVid 600 steps
-  reach the plain transformers loop's quality: tests/benchmarks/loop_speed.py), and every second
-  left is spent on more steps of it. When none fits, the pair with the most steps is taken.
+* **Working size and batch**: crops from the user's size (never above the images' own median long
+  side: a crop larger than the image only pads) down in steps of 32 to a quarter of it (at least
+  ``MIN_SIZE``), batches from the
+  user's halved down to ``MIN_BATCH``; the pairs are tried from the most pixels a step to the
+  fewest, and the first that fits ``TARGET_STEPS`` steps is taken (on the generated sets and on
+  CamVid 600 steps reach the plain transformers loop's quality: tests/benchmarks/loop_speed.py,
+  whose planned run is 600 steps of 128 px × 8). So a run sees as many pixels as it can while
+  still taking enough optimiser steps, and every second left is spent on more steps of that pair.
+  When none fits, the pair with the most steps is taken.
 * **Steps**: all that fit, at ``STEP_SHARE`` of the measured step time's budget (a margin for a busy
   machine); the poly schedule ends at zero at the planned last step. Fewer than ``MIN_STEPS`` is
   too short to learn anything: the run is refused before its first step, in one line.
@@ -34,7 +37,7 @@ TARGET_STEPS = 600      # steps that reach the plain loop's quality on our bench
 MIN_STEPS = 100         # fewer: the warm-up and a few epochs, nothing learnt worth keeping
 MIN_SIZE = 128          # smallest crop the planner chooses (a B0 stage-4 map of 4x4)
 MIN_BATCH = 2           # smallest batch the planner chooses (batch-norm in the decode head)
-SIZE_FACTORS = (1.0, 0.75, 0.5, 0.375, 0.25)  # crops tried, as shares of the largest useful one
+MIN_SHARE = 0.25        # crops tried: every multiple of 32 from the largest useful one down to a quarter
 STEP_SHARE = 0.92       # of the step budget planned: the rest absorbs a slower machine
 VAL_SHARE = 0.1         # periodic validations take at most this share of the budget
 VAL_POINTS = 10         # about one every 10 % of the run (run_schedule.VAL_SHARE)
@@ -92,15 +95,14 @@ def candidates(size: int, batch: int, image_longs: Sequence[int]) -> list[Candid
     """(crop, batch) pairs in the order the planner prefers them (see the module docstring)."""
     longs = sorted(image_longs)
     top = size if not longs else min(size, round_down(longs[len(longs) // 2]))
-    sizes: list[int] = []
-    for factor in SIZE_FACTORS:
-        value = round_down(top * factor)
-        if value not in sizes and (value >= min(MIN_SIZE, top)):
-            sizes.append(value)
+    top = round_down(top)
+    lowest = min(top, max(MIN_SIZE, round_down(top * MIN_SHARE)))
+    sizes = list(range(top, lowest - 1, -SIZE_MULTIPLE))
     batches = [batch]
     while batches[-1] // 2 >= MIN_BATCH:
         batches.append(batches[-1] // 2)
-    return [Candidate(s, b) for s in sizes for b in batches]
+    pairs = [Candidate(s, b) for s in sizes for b in batches]
+    return sorted(pairs, key=lambda c: (c.batch * c.size * c.size, c.size), reverse=True)
 
 
 @dataclass
@@ -114,6 +116,8 @@ class Plan:
     step_s: float           # planned seconds per step
     spent_s: float          # spent before the plan (start, imports, model, data)
     reserve_s: float        # reserved for validations, writing and the exit
+    val_s: float = 0.0      # one validation's seconds, as planned
+    write_s: float = 0.0    # the final writes' seconds, as planned
     fits: bool = True       # False: too short to learn anything (``reason`` says so)
     reason: str = ""
     notes: list[str] = field(default_factory=list)
@@ -153,10 +157,10 @@ def plan(minutes: float, spent_s: float, cost: StepCost, options: Sequence[Candi
     budget = minutes * 60.0
     best: Plan | None = None
     for option in options:
-        step_s = cost.seconds(option.size, option.batch)
-        kept = reserve(budget, val_s(option), write_s)
+        step_s, validation = cost.seconds(option.size, option.batch), val_s(option)
+        kept = reserve(budget, validation, write_s)
         steps = steps_that_fit(budget - spent_s - kept, step_s)
-        current = Plan(minutes, option.size, option.batch, steps, step_s, spent_s, kept)
+        current = Plan(minutes, option.size, option.batch, steps, step_s, spent_s, kept, validation, write_s)
         if steps >= TARGET_STEPS:
             best = current
             break
@@ -192,9 +196,17 @@ def explain(chosen: Plan, options: Sequence[Candidate]) -> Plan:
 
 
 def needed_minutes(chosen: Plan) -> float:
-    """The budget that would fit MIN_STEPS of ``chosen``'s step (rounded up to half minutes)."""
-    seconds = chosen.spent_s + chosen.reserve_s + MIN_STEPS * chosen.step_s / STEP_SHARE
-    return math.ceil(seconds / 30.0) / 2.0
+    """The budget that would fit MIN_STEPS of ``chosen``'s step (rounded up to half minutes; the
+    validations' reserve grows with the budget, hence the few rounds)."""
+    minutes = math.floor(chosen.minutes * 2 + 1) / 2.0  # at least the next half minute
+    for _ in range(20):
+        kept = reserve(minutes * 60.0, chosen.val_s, chosen.write_s) if chosen.write_s else chosen.reserve_s
+        seconds = chosen.spent_s + kept + (MIN_STEPS + 1) * chosen.step_s / STEP_SHARE
+        needed = math.ceil(seconds / 30.0) / 2.0
+        if needed <= minutes:
+            return minutes
+        minutes = needed
+    return minutes
 
 
 def check_minutes(minutes: float) -> str | None:

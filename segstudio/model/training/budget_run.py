@@ -72,14 +72,13 @@ class BudgetRun:
                                       loop.device, probe_points(options))
         cost = budget.StepCost.fit(self.measured)
         aspect = budget.median_aspect(sizes)
-        forward = {}
+        top = recipes.working_size(sizes, options[0].size)  # one forward pass timed, scaled by pixels
+        height = max(32, round(top * aspect))
+        per_px = measure_forward(loop.raw_model, loop.device, height, top, _no_autocast) / (height * top)
 
         def val_seconds(option: Candidate) -> float:
             ref = recipes.working_size(sizes, option.size)
-            if ref not in forward:
-                forward[ref] = measure_forward(loop.raw_model, loop.device, max(32, round(ref * aspect)), ref,
-                                               _no_autocast)
-            return val_count * forward[ref]
+            return val_count * per_px * ref * ref * aspect
 
         self.write_s = budget.write_seconds(model_bytes(loop.raw_model))
         chosen = budget.plan(self.minutes, self.spent(), cost, options, val_seconds, self.write_s)
