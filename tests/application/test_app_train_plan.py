@@ -43,7 +43,7 @@ def test_a_budget_is_planned_by_the_engines_rule_and_ends_on_time():
     assert not plan.warning and not plan.refusal and plan.seconds <= 600
     engine = budget.plan(10, run_plan.SETUP_S, LAPTOP.cost, budget.candidates(512, 8, [480] * 8),
                          lambda c: 0.0, 0.0)
-    assert f"{engine.size} px crops" in plan.text or engine.steps >= budget.TARGET_STEPS
+    assert f"{engine.size} px crops" in plan.text or engine.steps >= budget.CHOICE_STEPS
 
 
 def test_a_budget_too_short_is_refused_in_one_line():

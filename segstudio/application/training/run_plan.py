@@ -155,7 +155,7 @@ def _budget_plan(minutes: float, size: int, batch: int, sizes: Sequence[tuple[in
     text = (f"A {budget.format_minutes(minutes)} time budget on {where}: {plan.size} px crops, batch "
             f"{plan.batch}, about {plan.steps} steps (step time {machine.source}); the run measures "
             "again as it starts and ends on time.")
-    more = "" if plan.steps >= budget.TARGET_STEPS else \
-        f" Fewer than {budget.TARGET_STEPS} steps fit: a longer budget would learn more."
+    more = "" if plan.steps >= budget.FULL_STEPS else \
+        f" Fewer than {budget.FULL_STEPS} steps fit: a longer budget would learn more."
     return FormPlan(text + more, seconds=plan.planned_s)
 

@@ -7,7 +7,8 @@ Three moments of a :class:`~segstudio.model.training.loop.Loop`:
   too short to learn anything ends here, before any step, with one line (TrainingError);
 * :meth:`BudgetRun.settle`, once the data is decoded: the steps that fit in what is left now (the
   decoding took its share; the cost of drawing a batch is measured and added to the step's), so the
-  poly schedule is built for the planned last step;
+  poly schedule is built for the planned last step (a machine that slowed down meanwhile is said
+  in the notes, not refused: the budget was measured to fit);
 * :meth:`BudgetRun.after_step`, after every step: every ten steps the pace of the last 5 % of the
   plan (the load of a shared machine changes) is compared with the time left, and when the run
   would end late, or early by more than a few per cent, the plan is changed to the steps that
@@ -22,6 +23,7 @@ plan (its steps, crop and batch) rather than planning again.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
 from dataclasses import replace
@@ -51,6 +53,7 @@ class BudgetRun:
         self.val_s = 0.0
         self.write_s = 0.0
         self.measured: list[tuple[int, int, float]] = []
+        self.options: list[Candidate] = []  # the pairs tried, in the planner's order
         self.shortened: list[str] = []  # the re-plans' lines (the last one stays in the notes)
         self.first_total = 0
         self.window: deque[tuple[int, float]] = deque()  # (step, seconds of steps) of recent steps
@@ -66,7 +69,7 @@ class BudgetRun:
         cfg = loop.cfg
         if loop.ctx.enabled:  # each process would measure and re-plan on its own, and the ranks part
             raise TrainingError("a time budget plans one process: under torchrun give --steps or --epochs")
-        options = budget.candidates(cfg.size, cfg.batch, [max(h, w) for h, w in sizes])
+        options = self.options = budget.candidates(cfg.size, cfg.batch, [max(h, w) for h, w in sizes])
         recipe = recipes.choose(cfg, sizes, val_count)
         self.measured = measure_steps(loop.model, loop.raw_model, loss_fn, cfg, recipe, loop.num_classes,
                                       loop.device, probe_points(options))
@@ -74,7 +77,7 @@ class BudgetRun:
         aspect = budget.median_aspect(sizes)
         top = recipes.working_size(sizes, options[0].size)  # one forward pass timed, scaled by pixels
         height = max(32, round(top * aspect))
-        per_px = measure_forward(loop.raw_model, loop.device, height, top, _no_autocast) / (height * top)
+        per_px = measure_forward(loop.raw_model, loop.device, height, top, contextlib.nullcontext) / (height * top)
 
         def val_seconds(option: Candidate) -> float:
             ref = recipes.working_size(sizes, option.size)
@@ -97,10 +100,11 @@ class BudgetRun:
         plan.step_s += draw_s
         plan.spent_s = self.spent()
         plan.steps = max(1, budget.steps_that_fit(self.deadline - time.time() - plan.reserve_s, plan.step_s))
-        options = [Candidate(plan.size, plan.batch)]
-        budget.explain(plan, options)
-        if not plan.fits:
-            raise TrainingError(plan.reason)
+        budget.explain(plan, self.options)
+        if not plan.fits:  # the machine slowed since it was measured: the run goes on, and says so
+            plan.fits, plan.reason = True, ""
+            plan.notes.append(f"the machine slowed down while the data was prepared: only {plan.steps} steps "
+                              "fit now")
         data.set_total(plan.steps)
         data.bound = max(plan.steps, int(budget.GUARD_CEILING * plan.steps))  # room for a longer re-plan
         self.first_total = plan.steps
@@ -150,11 +154,6 @@ class BudgetRun:
             values["replanned"] = self.shortened[-1]
             values["replanned_times"] = len(self.shortened)
         return values
-
-
-def _no_autocast():
-    import contextlib
-    return contextlib.nullcontext()
 
 
 def _draw_seconds(data: Any) -> float:
