@@ -118,8 +118,8 @@ class BudgetRun:
 
     # ------------------------------------------------------------------ during the steps
     def after_step(self, step: int, total: int, steps_s: float, validations_left: int) -> int | None:
-        """A new planned total when, at the pace of the recent steps (``steps_s``: this session's
-        seconds of steps and batches so far, validations left out), the run would end late or early
+        """A new planned total when, at the pace of the recent steps (``steps_s``: this session's wall
+        seconds so far, validations and checkpoints left out), the run would end late or early
         by more than a few per cent; else None. Checked every CHECK_STEPS steps, over a window of
         the last WINDOW_SHARE of the plan (at least CHECK_STEPS steps)."""
         if self.plan is None or step >= total:

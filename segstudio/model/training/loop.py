@@ -339,8 +339,8 @@ class Loop:
     def _keep_to_budget(self) -> bool:
         """Re-plan when the run would end late or early (budget_run.py); True once it is done."""
         left = -(-(self.data.total_steps - self.step) // self.schedule.interval)
-        new = self.budget.after_step(self.step, self.data.total_steps, self.timing["steps_s"] + self.timing["data_s"],
-                                     left)
+        stepping = time.perf_counter() - self.pace.t0 - self.pace.side_s  # validations and writes left out
+        new = self.budget.after_step(self.step, self.data.total_steps, stepping, left)
         if new is not None:
             self.data.set_total(new)
             self.optimiser.total_steps = self.schedule.total_steps = new
