@@ -249,22 +249,26 @@ def format_minutes(minutes: float) -> str:
 
 
 GUARD_SHARE = 0.97      # of the seconds left that a re-plan fills (the pace is measured, not guessed)
-GUARD_SLACK = 0.02      # a re-plan changing the length by less than this share is not worth it
+GUARD_SLACK = 0.02      # a plan ending early by less than this share is not made longer
 GUARD_CEILING = 2.0     # a plan is never made longer than this many times the first one
+GUARD_DAMPED = 0.3      # while more than this share of the budget is left, a re-plan moves half-way
 
 
-def replanned(step: int, total: int, left_s: float, step_s: float, first_total: int) -> int | None:
+def replanned(step: int, total: int, left_s: float, step_s: float, first_total: int,
+              damped: bool = False) -> int | None:
     """The planned total that ends in ``left_s`` seconds (steps left at ``step_s`` each), or None
     when ``total`` already does within GUARD_SLACK. Never below ``step + 1``, never above
-    GUARD_CEILING × ``first_total``."""
+    GUARD_CEILING × ``first_total``. ``damped`` (early in a run, when a burst of load or the thread
+    trials of cpu_threads.py can make a few steps slow) moves only half-way there: the next checks
+    move the rest if the pace holds."""
     if step_s <= 0:
         return None
     fitting = step + max(1, int(max(left_s, 0.0) * GUARD_SHARE / step_s))
+    if damped:
+        fitting = max(step + 1, (fitting + total) // 2)
     fitting = min(fitting, max(total, int(GUARD_CEILING * first_total)))
-    if abs(fitting - total) <= GUARD_SLACK * total and fitting <= total:
-        return None
-    if fitting > total and fitting - total <= GUARD_SLACK * total:
-        return None
+    if fitting == total or total < fitting <= total * (1 + GUARD_SLACK):
+        return None  # late is never let be; early by a little is not worth a change
     return fitting
 
 

@@ -9,11 +9,12 @@ Three moments of a :class:`~segstudio.model.training.loop.Loop`:
   decoding took its share; the cost of drawing a batch is measured and added to the step's), so the
   poly schedule is built for the planned last step (a machine that slowed down meanwhile is said
   in the notes, not refused: the budget was measured to fit);
-* :meth:`BudgetRun.after_step`, after every step: every ten steps the pace of the last 5 % of the
-  plan (the load of a shared machine changes) is compared with the time left, and when the run
-  would end late, or early by more than a few per cent, the plan is changed to the steps that
-  fit, and the learning-rate schedule with it (it still ends at zero at the new last step); at
-  most twice the first plan.
+* :meth:`BudgetRun.after_step`, after every step: past the first 3 % of the plan (warm-up and
+  thread trials), every ten steps the pace (of the last 5 % of the plan, or of the last ten steps
+  when they were slower: the load of a shared machine changes) is compared with the time left;
+  when the run would end late, or early by more than a few per cent, the plan is changed to the
+  steps that fit (half-way while more than 30 % of the budget is left), and the learning-rate
+  schedule with it (it still ends at zero at the new last step); at most twice the first plan.
 
 The deadline is the budget counted from ``config.budget_start`` (the process's start on the command
 line, the click on Train in the window). The plan (choices, measurements, why) goes into the run's
@@ -37,7 +38,8 @@ from .budget import Candidate, Plan
 from .budget_probe import measure_forward, measure_steps, model_bytes, probe_points
 from .types import TrainConfig
 
-CHECK_STEPS = 10       # steps between two checks of the pace (the first also absorbs the warm-up)
+CHECK_STEPS = 10       # steps between two checks of the pace
+WARM_SHARE = 0.03      # the first 3 % of the plan (at least CHECK_STEPS steps) is not the pace yet
 WINDOW_SHARE = 0.05    # the pace is that of the last 5 % of the plan's steps (at least CHECK_STEPS)
 
 
@@ -58,6 +60,7 @@ class BudgetRun:
         self.first_total = 0
         self.window: deque[tuple[int, float]] = deque()  # (step, seconds of steps) of recent steps
         self.last_check = 0
+        self.first_step = 0  # the session's first step (a budget is planned for a fresh run: 0)
 
     def spent(self) -> float:
         return time.time() - self.start
@@ -124,6 +127,8 @@ class BudgetRun:
         the last WINDOW_SHARE of the plan (at least CHECK_STEPS steps)."""
         if self.plan is None or step >= total:
             return None
+        if step - self.first_step < max(CHECK_STEPS, int(WARM_SHARE * self.first_total)):
+            return None  # the first steps allocate, pick kernels and try thread counts: not the pace
         self.window.append((step, steps_s))
         window = max(CHECK_STEPS, int(WINDOW_SHARE * self.first_total))
         while len(self.window) > 1 and step - self.window[1][0] >= window:
@@ -132,9 +137,13 @@ class BudgetRun:
         if step - since_step < CHECK_STEPS or step - self.last_check < CHECK_STEPS:
             return None
         self.last_check = step
-        pace = (steps_s - since_s) / (step - since_step)
-        left = self.deadline - time.time() - budget.reserve_left(self.val_s, validations_left, self.write_s)
-        new = budget.replanned(step, total, left, pace, self.first_total)
+        recent_step, recent_s = next((e for e in reversed(self.window) if step - e[0] >= CHECK_STEPS), self.window[0])
+        pace = max((steps_s - since_s) / (step - since_step),  # slower recent steps count at once
+                   (steps_s - recent_s) / max(1, step - recent_step))
+        now = time.time()
+        left = self.deadline - now - budget.reserve_left(self.val_s, validations_left, self.write_s)
+        damped = self.deadline - now > budget.GUARD_DAMPED * self.minutes * 60.0
+        new = budget.replanned(step, total, left, pace, self.first_total, damped)
         if new is not None:
             line = (f"the steps ran at {pace:.2f} s, not the {self.plan.step_s:.2f} s measured: the plan was "
                     f"changed to {new} steps (at step {step}) to end on time")
