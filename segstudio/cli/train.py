@@ -5,6 +5,10 @@ object per line on stdout instead (events "progress", "epoch", "result") for scr
 the trainer to stop after the current batch; the state is saved and ``--resume`` continues. Under
 ``torchrun --nproc_per_node N`` the same command trains with DistributedDataParallel.
 
+--minutes N trains within a time budget instead of a number of steps or epochs: the run measures
+this machine, then chooses the crop, the batch and the steps so that the whole command ends within
+N minutes (docs/training-budget.md); a budget too short to learn anything is refused in one line.
+
 An existing SAVE_DIR/models/NAME is never replaced: the run goes to NAME-2 (and says so) unless
 --overwrite. --resume continues the run with the settings recorded in its state (an option typed
 with another value is refused) and leaves every file of the run as it was when it cannot resume.
