@@ -24,20 +24,20 @@ def test_the_step_cost_is_a_line_through_two_measured_points():
 
 
 def test_candidates_never_crop_above_the_images_and_go_from_most_pixels_to_fewest():
-    photos = budget.candidates(512, 8, [480] * 9)  # CamVid: 480x360
-    assert photos[:3] == [Candidate(480, 8), Candidate(448, 8), Candidate(416, 8)]
+    photos = budget.candidates(512, 8, [480] * 9)  # CamVid: 480x360, crops up to 0.8 x 480
+    assert photos[:3] == [Candidate(384, 8), Candidate(352, 8), Candidate(320, 8)]
     pixels = [c.batch * c.size * c.size for c in photos]
     assert pixels == sorted(pixels, reverse=True)
     sizes = sorted({c.size for c in photos}, reverse=True)
-    assert sizes == list(range(480, 127, -32)) and all(s % 32 == 0 and s >= budget.MIN_SIZE for s in sizes)
+    assert sizes == list(range(384, 127, -32)) and all(s % 32 == 0 and s >= budget.MIN_SIZE for s in sizes)
     assert min(c.batch for c in photos) == budget.MIN_BATCH
     generated = budget.candidates(512, 8, [160] * 5)  # the loop benchmark's 160 px images
-    assert generated[:3] == [Candidate(160, 8), Candidate(128, 8), Candidate(160, 4)]
+    assert generated[:3] == [Candidate(128, 8), Candidate(128, 4), Candidate(128, 2)]
     assert budget.candidates(256, 2, [2000])[0] == Candidate(256, 2)  # the user's size is the ceiling
-    assert {c.size for c in budget.candidates(512, 8, [64])} == {64}  # tiny images: their own size only
+    assert {c.size for c in budget.candidates(512, 8, [64])} == {64}  # tiny images keep their size
     assert budget.candidates(512, 1, []) == [Candidate(s, 1) for s in range(512, 127, -32)]
     assert {c.size for c in budget.candidates(2048, 2, [])} == set(range(2048, 511, -32))  # a quarter
-    assert budget.candidates(64, 2, [64]) == [Candidate(64, 2)]
+    assert budget.candidates(64, 2, [80]) == [Candidate(64, 2)]
 
 
 def _plan(minutes, cost, spent=10.0, longs=(480,), val=2.0, write=2.0):
@@ -56,7 +56,7 @@ def test_a_plan_takes_the_first_pair_that_fits_the_target_and_spends_the_rest_on
             < budget.CHOICE_STEPS
     # the whole process, as planned, ends within the budget, with the margin for a busy machine
     assert plan.planned_s <= 600 and plan.planned_s > 0.85 * 600
-    assert "time budget 10 min" in plan.notes[0] and "not 480 px, batch 8" in plan.notes[0]
+    assert "time budget 10 min" in plan.notes[0] and "not 384 px, batch 8" in plan.notes[0]
     record = plan.record()
     assert record["steps"] == plan.steps and record["size"] == plan.size and record["minutes"] == 10
 
@@ -64,7 +64,7 @@ def test_a_plan_takes_the_first_pair_that_fits_the_target_and_spends_the_rest_on
 def test_a_long_budget_keeps_the_largest_pair_and_a_short_one_the_most_steps():
     fast = StepCost(0.01, 1e-8)  # a GPU: every pair fits the target
     plan, options = _plan(10, fast)
-    assert (plan.size, plan.batch) == (480, 8) and plan.steps > budget.CHOICE_STEPS
+    assert (plan.size, plan.batch) == (384, 8) and plan.steps > budget.CHOICE_STEPS
     assert "not " not in plan.notes[0]
     slow = StepCost(0.2, 2e-5)
     plan, options = _plan(3, slow)
