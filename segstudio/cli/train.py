@@ -218,6 +218,6 @@ def run(args) -> int:
             print(f"segstudio-cli train: error: {one_line(result.message)}"
                   + (f" (last state kept in {result.model_dir})" if saved else ""), file=sys.stderr)
         else:
-            print(f"{result.status}: {result.message}\nmodel: {result.model_dir}", file=sys.stderr)
+            print(f"{result.message}\nmodel: {result.model_dir}", file=sys.stderr)  # it says how it ended
     status = {"finished": 0, "stopped": 130}.get(result.status, 1)
     return 1 if status == 0 and skipped else status

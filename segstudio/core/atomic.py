@@ -1,8 +1,9 @@
 """Atomic file writes: a crash or a full disk never leaves a half-written file.
 
 The data goes to a temporary file in the same folder (same file system, so ``os.replace`` is an
-atomic rename), is flushed and fsynced, then replaces the target. On any failure the temporary file
-is removed and the previous file, if any, is untouched.
+atomic rename), is flushed and fsynced, then replaces the target (``core.platform_io.replace_file``:
+on Windows tried again for a moment while a scanner holds the target open). On any failure the
+temporary file is removed and the previous file, if any, is untouched.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import SaveError
+from .platform_io import fsync_folder, new_file_mode, replace_file
 
 
 @contextlib.contextmanager
@@ -35,14 +37,14 @@ def atomic_open(path: str | os.PathLike) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
+        replace_file(tmp_name, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         if isinstance(exc, OSError):
             raise SaveError(f"cannot save {target}: {exc.strerror or exc}") from exc
         raise
-    _fsync_folder(folder)
+    fsync_folder(folder)
 
 
 # mkstemp names: prefix + 8 characters from this alphabet + suffix (CPython's tempfile).
@@ -155,41 +157,10 @@ def _set_mode(fd: int, target: Path) -> None:
     """Give the temporary file the permissions a plain ``open`` would have given the target.
 
     ``mkstemp`` creates files readable by their owner only; without this every saved mask would
-    become private (0600), even when it replaced a shared 0644 file.
+    become private (0600), even when it replaced a shared 0644 file. (Windows: no such bits.)
     """
-    if os.name != "posix":
+    mode = new_file_mode(target)
+    if mode is None:
         return
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except OSError:
-        mode = 0o666 & ~_umask()
     with contextlib.suppress(OSError):  # cosmetic: never fail a save over it
         os.fchmod(fd, mode)
-
-
-def _umask() -> int:
-    """The process umask, read without changing it (``os.umask`` would race with other threads)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Persist the rename itself (POSIX); silently skipped where folders cannot be opened."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

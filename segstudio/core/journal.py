@@ -25,6 +25,7 @@ from pathlib import Path
 from .atomic import atomic_write_text
 from .errors import SaveError
 from .paths import STATE_FOLDER, OutsideProjectError, is_regular_file, own_folder, resolve_inside
+from .platform_io import replace_file
 from .project_lock import held_elsewhere
 
 JOURNAL_NAME = "rename-journal.json"
@@ -60,7 +61,7 @@ def apply_renames(save_dir: str | os.PathLike, renames: list[tuple[Path, Path]])
     """Rename every temporary onto its target, then delete the journal."""
     for temp, target in renames:
         if temp.exists():  # already renamed by an earlier, interrupted run otherwise
-            os.replace(temp, target)
+            replace_file(temp, target)
     journal_path(save_dir).unlink(missing_ok=True)
 
 

@@ -41,8 +41,10 @@ from .images import IMAGE_EXTENSIONS, check_size, image_size, natural_key, open_
 from .import_classes import CLASS_FILE_NAME, ImportClasses, skipped_line
 from .masks import write_mask
 from .paths import is_read_only
+from .portable_names import name_key
 from .safe_read import LABELME_JSON_LIMIT, read_limited
 from .voc_xml import annotation_from_mask, annotation_to_xml
+from .words import not_a_folder
 
 LINE_WIDTH = 10  # labelme's shape_to_mask defaults
 POINT_SIZE = 5
@@ -323,6 +325,9 @@ class ImportReport:
     class_warnings: list[str] = field(default_factory=list)
     class_file: Path | None = None
     kept: list[Path] = field(default_factory=list)  # masks that existed: not replaced, not imported
+    # The masks written, by folder and portable_names.name_key (Cat.png and cat.png: one file on
+    # Windows and macOS), to refuse a second image whose mask would be the same file.
+    written_names: dict[tuple[Path, str], Path] = field(default_factory=dict, repr=False)
 
 
 def _embedded_image_path(parsed: LabelmeFile) -> Path:
@@ -349,10 +354,14 @@ def _import_one(json_path: Path, save_dir: Path, classes: ImportClasses, report:
         raise AnnotationFormatError(
             f"{json_path}: its mask would overwrite the image {image_path}; choose another save folder"
         )
-    if mask_path in report.masks:  # two images with one stem: the second would replace the first's mask
+    # Two images with one stem (or stems that differ only by case, one file on Windows and macOS):
+    # the second would replace the first's mask.
+    key = (mask_path.parent, name_key(mask_path.stem))
+    if key in report.written_names:
+        first = report.written_names[key]
         raise AnnotationFormatError(
-            f"{json_path}: its mask {mask_path} was already written for another image named "
-            f"{image_path.stem} in this import; rename one of the images"
+            f"{json_path}: its mask {mask_path} was already written as {first.name} for another image "
+            f"named {first.stem} in this import; rename one of the images"
         )
     existing = [path for path in (mask_path, xml_path) if os.path.lexists(path)]
     if existing and (not overwrite or any(is_read_only(path) for path in existing)):
@@ -371,6 +380,7 @@ def _import_one(json_path: Path, save_dir: Path, classes: ImportClasses, report:
     write_mask(mask_path, label, classes.classes.colour_table())
     atomic_write_bytes(xml_path, xml)
     report.masks.append(mask_path)
+    report.written_names[(mask_path.parent, name_key(mask_path.stem))] = mask_path
 
 
 def import_labelme_folder(
@@ -394,7 +404,7 @@ def import_labelme_folder(
     """
     src_dir, save_dir = Path(src_dir), Path(save_dir)
     if not src_dir.is_dir():
-        raise AnnotationFormatError(f"not a folder: {src_dir}")
+        raise AnnotationFormatError(not_a_folder(src_dir))
     save_dir.mkdir(parents=True, exist_ok=True)
     report = ImportReport(class_file=save_dir / CLASS_FILE_NAME)
     project_classes = ImportClasses(save_dir, report.class_warnings, report.added_classes)

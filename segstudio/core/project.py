@@ -18,7 +18,8 @@ A ``.png`` in the image folder whose stem is also the stem of another image is a
 its photo, labelImg's default layout), not an image, if it looks like one (one 8-bit channel, its
 image's size: see ``core.images.without_masks``); otherwise it is a second photo. A file is never
 overwritten by a mask when it is not one: a ``.png`` image whose mask would be itself, and images
-that share a stem (and so would share a mask file), cannot have a mask; saving raises
+that share a stem (and so would share a mask file; stems that differ only by case count as one, as
+on Windows and macOS: ``core.portable_names``), cannot have a mask; saving raises
 :class:`SaveError` saying what to rename or which save folder to choose
 (:attr:`ImageEntry.mask_blocked`).
 """
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import images, mask_repair, masks, project_file
+from . import images, mask_repair, masks, platform_io, portable_names, project_file
 from .atomic import atomic_write_bytes, remove_stale_temporaries
 from .classes import ClassList, load_class_file, save_class_file
 from .errors import SaveError, SegStudioError
@@ -245,31 +246,38 @@ class Project:
 
         Images that share a stem (``beach.jpg`` and ``beach.png``, a photo rather than a mask)
         would share one mask file, so none of them gets one: their masks cannot be saved, they
-        count as unlabelled, and one listing warning says which files to rename.
+        count as unlabelled, and one listing warning says which files to rename. So do images
+        whose stems differ only by case (``Cat.jpg``, ``cat.jpg``): Windows and macOS keep one file
+        for both masks. A name Windows cannot hold (``CON.jpg``) is said too; its mask still saves.
         """
         # Masks beside their photos are no images to label, whichever save folder is chosen (the
         # same rule as predict and evaluate).
         files = images.without_masks(images.list_images(self.image_dir))
-        by_stem: dict[str, list[Path]] = {}
+        by_key: dict[str, list[Path]] = {}
         for path in files:
-            by_stem.setdefault(path.stem, []).append(path)
-        entries, warnings = [], []
-        for path in files:
-            entries.append(self._entry(path, by_stem[path.stem]))
-        for stem, paths in by_stem.items():
-            if len(paths) > 1:
-                warnings.append(_shared_stem_warning(stem, paths))
+            by_key.setdefault(portable_names.name_key(path.stem), []).append(path)
+        entries = [self._entry(path, by_key[portable_names.name_key(path.stem)]) for path in files]
+        warnings = [_shared_stem_warning(paths) for paths in by_key.values() if len(paths) > 1]
+        warnings += [_windows_name_warning(path, problem) for path in files
+                     if (problem := portable_names.windows_name_problem(path.name)) is not None]
+        warnings += [_long_path_warning(entry) for entry in entries if platform_io.path_too_long(entry.mask_path)]
         self.entries, self.listing_warnings = entries, warnings
 
-    def _entry(self, path: Path, same_stem: list[Path]) -> ImageEntry:
+    def _entry(self, path: Path, same_name: list[Path]) -> ImageEntry:
         mask_path, xml_path = self.save_dir / f"{path.stem}.png", self.save_dir / f"{path.stem}.xml"
         blocked = None
-        if len(same_stem) > 1:
-            others = ", ".join(p.name for p in same_stem if p != path)
-            blocked = (
-                f"cannot save the mask of {path}: {others} has the same name, so both masks would be "
-                f"{mask_path}; rename one of the images"
-            )
+        if len(same_name) > 1:
+            others = ", ".join(p.name for p in same_name if p != path)
+            if all(p.stem == path.stem for p in same_name):
+                blocked = (
+                    f"cannot save the mask of {path}: {others} has the same name, so both masks would be "
+                    f"{mask_path}; rename one of the images"
+                )
+            else:
+                blocked = (
+                    f"cannot save the mask of {path}: {others} has the same name but for upper and lower case, "
+                    f"and Windows and macOS keep one file for both masks; rename one of the images"
+                )
         elif mask_path == path:
             blocked = (
                 f"cannot save the mask of {path}: it would overwrite the image itself; "
@@ -355,11 +363,17 @@ class Project:
         self.record_classes()
 
 
-def _shared_stem_warning(stem: str, paths: list[Path]) -> str:
+def _shared_stem_warning(paths: list[Path]) -> str:
     """Why images that share a stem get no mask, naming them, and why a PNG among them that may
     have been meant as the mask of the others (a mask of another size, other colours) was taken
-    for a photo: their images then drop out of training and exports, which must not pass unsaid."""
+    for a photo: their images then drop out of training and exports, which must not pass unsaid.
+    Stems that differ only by case are one name on Windows and macOS (and on a USB stick or a share
+    that ignores case), so they share the mask as well."""
     names = " and ".join(p.name for p in paths)
+    if len({p.stem for p in paths}) > 1:
+        masks = " and ".join(dict.fromkeys(f"{p.stem}.png" for p in paths))
+        return (f"{names} have names that differ only by upper and lower case: Windows and macOS keep one "
+                f"file for their masks {masks}, so no mask is saved for them until one is renamed")
     pngs = [p for p in paths if p.suffix.lower() == ".png"]
     photos = [p for p in paths if p.suffix.lower() != ".png"]
     if len(pngs) == 1 and photos:
@@ -367,7 +381,20 @@ def _shared_stem_warning(stem: str, paths: list[Path]) -> str:
         return (f"{pngs[0].name} is not taken for the mask of {photos[0].name}: it is {reason}; both are "
                 f"listed as photos and neither has a mask (training and exports leave them out) until the "
                 f"mask is fixed or one file is renamed")
-    return f"{names} share the mask {stem}.png: no mask is saved for them until one is renamed"
+    return f"{names} share the mask {paths[0].stem}.png: no mask is saved for them until one is renamed"
+
+
+def _windows_name_warning(path: Path, problem: str) -> str:
+    return (f"{path.name}: {problem}; the project cannot be copied to Windows as it is (nor its mask "
+            f"{path.stem}.png written there): rename the image")
+
+
+def _long_path_warning(entry: ImageEntry) -> str:
+    """The mask (and its XML, as long) would have a path Windows refuses (``platform_io.path_too_long``)."""
+    return (f"{entry.image_path.name}: the path of its mask {entry.mask_path} is "
+            f"{len(str(entry.mask_path))} characters long, and Windows refuses paths of "
+            f"{platform_io.WINDOWS_MAX_PATH} or more unless long paths are enabled: choose a save folder "
+            "with a shorter path, or enable long paths (see docs/platforms.md)")
 
 
 def _reason(exc: Exception) -> str:

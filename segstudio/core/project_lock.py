@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import platform_io
 from .errors import SaveError, SegStudioError
 from .paths import STATE_FOLDER, is_regular_file, own_folder
 from .safe_read import read_json
@@ -54,7 +55,7 @@ class LockOwner:
     def from_json(cls, data: object) -> LockOwner | None:
         """The owner a lock file's JSON names, or None when a field is missing, of the wrong type or
         out of range (a received project's lock may hold anything: a pid of 10**30 would overflow
-        ``os.kill``, a start time of 1e300 ``time.localtime``)."""
+        the system's process calls, a start time of 1e300 ``time.localtime``)."""
         if not isinstance(data, dict):
             return None
         pid, host, started, token = (data.get(k) for k in ("pid", "host", "started", "token"))
@@ -186,33 +187,18 @@ def read_owner(path: Path) -> LockOwner | None:
 
 
 def is_alive(owner: LockOwner) -> bool:
-    """True unless the owner is provably gone: a dead pid on this host, or a lock of this very
-    process that no window holds any more. Another host's owner counts as alive."""
+    """True unless the owner is provably gone: a dead pid on this host, a pid that a later process
+    took over (it started after the lock was written), or a lock of this very process that no window
+    holds any more. Another host's owner counts as alive. Asked through ``core.platform_io``, which
+    never signals a process (on Windows ``os.kill(pid, 0)`` would interrupt the other window)."""
     if _remote(owner):
         return True
     if owner.pid == os.getpid():
         return owner.token in _HELD
-    if owner.pid <= 0:
+    if not platform_io.process_alive(owner.pid):
         return False
-    try:
-        os.kill(owner.pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # EPERM: alive, another user's
-        pass
-    started = _process_start(owner.pid)
+    started = platform_io.process_start(owner.pid)
     return started is None or started <= owner.started + 2.0  # started later: the pid was reused
-
-
-def _process_start(pid: int) -> float | None:
-    """When process ``pid`` started (seconds since the epoch; Linux), else None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        with open("/proc/stat", encoding="ascii") as stat:
-            boot = next(float(line.split()[1]) for line in stat if line.startswith("btime"))
-        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
 
 
 def _remote(owner: LockOwner) -> bool:

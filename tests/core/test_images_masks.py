@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segstudio.core import atomic, images
+from segstudio.core import atomic, images, platform_io
 from segstudio.core.errors import ImageLoadError, MaskError, SaveError
 from segstudio.core.images import image_size, list_images, load_image
 from segstudio.core.masks import encode_mask_png, load_mask, read_mask, write_mask
@@ -244,7 +244,7 @@ def test_saved_files_get_normal_permissions(tmp_path) -> None:
         pytest.skip("POSIX permissions only")
     new = tmp_path / "new.png"
     write_mask(new, _label())
-    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~atomic._umask()
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~platform_io.umask()
     os.chmod(new, 0o640)
     write_mask(new, _label())  # replacing keeps the old file's mode
     assert stat.S_IMODE(new.stat().st_mode) == 0o640

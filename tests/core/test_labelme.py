@@ -168,3 +168,17 @@ def test_folder_import_writes_embedded_image_and_reports_errors(tmp_path) -> Non
     assert kept.masks == [] and kept.kept == [tmp_path / "out" / "emb.png"]  # existing masks stay
     again = import_labelme_folder(src, tmp_path / "out", ClassList(["background", "a"]), overwrite=True)
     assert again.images_written == [] and len(again.masks) == 1  # found next to the JSON now
+
+
+def test_folder_import_writes_one_mask_per_case_insensitive_name(tmp_path) -> None:
+    """``Cat.jpg`` and ``cat.jpg`` would get masks ``Cat.png`` and ``cat.png``: one file on Windows and
+    macOS, so the second image is refused by name instead of replacing the first one's labels."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("Cat", "cat"):
+        Image.fromarray(np.zeros((4, 5, 3), np.uint8)).save(src / f"{name}.jpg")
+        write_json(src / f"{name}.json", [shape("a", [[0, 0], [2, 2]], "rectangle")], imagePath=f"{name}.jpg")
+    report = import_labelme_folder(src, tmp_path / "out", ClassList(["background", "a"]))
+    assert len(report.masks) == 1 and len(report.errors) == 1
+    assert "was already written as" in report.errors[0] and "rename one of the images" in report.errors[0]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == [report.masks[0].name]

@@ -71,6 +71,28 @@ def test_a_scribble_project_starts_unlabelled_and_the_eraser_unpaints(qtbot, win
     assert (read_mask(project_dir / "img2.png") == 1).all()
 
 
+def test_painted_background_and_ignore_have_colours_of_their_own(qtbot, window):
+    """In a scribble project background strokes show in a vivid colour (not black at 50 %), the
+    unpainted pixels show the photo; the class list shows the colours the canvas paints."""
+    from segstudio.core.overlay import IGNORE_RGB, SCRIBBLE_BACKGROUND_RGB
+
+    dock = window.class_dock
+    assert dock.swatch_of(255) == IGNORE_RGB and dock.swatch_of(0) == (0, 0, 0)
+    window.actions["scribbles"].setChecked(True)
+    assert window.go(+1) and wait_loaded(window)
+    window.select_class(0)
+    window.tools.set_brush_size(5)
+    drag(window.canvas, [(10, 20), (40, 20)])
+    assert window.session.document.label[20, 20] == 0
+    image = window.mask_layer.image
+    painted, unpainted = image.pixelColor(20, 20), image.pixelColor(20, 50)
+    assert (painted.red(), painted.green(), painted.blue(), painted.alpha()) == (*SCRIBBLE_BACKGROUND_RGB, 255)
+    assert unpainted.alpha() == 0
+    assert dock.swatch_of(0) == SCRIBBLE_BACKGROUND_RGB
+    window.actions["scribbles"].setChecked(False)
+    assert dock.swatch_of(0) == (0, 0, 0) and window.mask_layer.image.pixelColor(20, 20).alpha() == 0
+
+
 def test_accept_only_unlabelled_fills_the_unpainted_pixels_of_a_scribble_mask():
     import numpy as np
 

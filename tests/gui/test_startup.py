@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from gui_helpers import wait_loaded  # noqa: E402
 
 from segstudio import app
+from segstudio.core.errors import SaveError
 from segstudio.core.project import Project
 from segstudio.gui.window import demo, qt_env
 
@@ -83,7 +85,7 @@ def test_startup_with_save_dir_and_class_file(make_window, project_dir, tmp_path
     assert wait_loaded(window)
     assert window.session.project.classes.names == ["background", "person", "bike"]
     assert window.session.project.save_dir == (tmp_path / "out").resolve()
-    assert "background" in window.statusBar().currentMessage()  # the inserted-background warning
+    assert "background" in window.statusBar().toolTip()  # the inserted-background warning (whole; the bar may cut it)
 
 
 def test_every_menu_action_shows_its_shortcut(window):
@@ -115,3 +117,41 @@ def test_pyside_in_use_keeps_reference_counts():
     """The suite runs on the PySide6 that pyproject admits: a release that corrupts reference
     counts (6.12.0 on Python 3.11) must be caught here, not by a user's crash."""
     assert qt_env.pyside_refcount_problem() is None
+
+
+class _NoStandardPaths:
+    """Qt's standard paths where it finds no home folder either."""
+
+    StandardLocation = demo.QStandardPaths.StandardLocation
+
+    @staticmethod
+    def writableLocation(location):
+        return ""
+
+
+def test_startup_without_a_home_folder_opens_an_empty_window(make_window, monkeypatch):
+    monkeypatch.setattr(demo, "QStandardPaths", _NoStandardPaths)
+    monkeypatch.setattr(demo, "home_folder", lambda: None)  # HOME unset, no account entry
+    window = make_window()
+    assert not window.open_startup()  # said in the status bar, not a crash
+    assert "no home folder" in window.statusBar().toolTip()  # whole (the bar may shorten it)
+    assert window.session.project is None
+
+
+def test_demo_copy_that_cannot_be_written_is_a_save_error(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SaveError, match="cannot copy the demo project to"):
+        demo.ensure_demo_copy(tmp_path / "file" / "demo")
+
+
+def test_names_windows_and_macos_would_merge_are_said_when_the_window_opens_them(make_window, tmp_path):
+    from PIL import Image
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("Cat.jpg", "cat.jpg", "CON.jpg"):
+        Image.new("RGB", (40, 30)).save(folder / name)
+    window = make_window(folder)
+    message = window.statusBar().toolTip()  # whole (the bar may shorten it)
+    assert "Cat.jpg and cat.jpg have names that differ only by upper and lower case" in message
+    assert "CON.jpg: CON is a device name on Windows" in message
+    assert window.file_dock.list.count() == 3  # listed, not merged

@@ -1,6 +1,6 @@
 """The recipe's choices from the situation, full batches every step, and which weights are the model.
 
-The evidence for each choice is in segstudio/model/training/recipe.py and the README ("Training defaults");
+The evidence for each choice is in segstudio/model/training/recipe.py and docs/training.md ("Training defaults");
 these tests pin the rules themselves, so a change to one is a deliberate change."""
 
 from __future__ import annotations

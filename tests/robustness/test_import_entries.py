@@ -293,3 +293,14 @@ def test_hf_metadata_rows_that_are_not_objects_are_named(tmp_path, capsys) -> No
     lines = error_lines(err)
     assert status == 1 and len(lines) == 4 and all(f"{metadata}:" in line for line in lines), err
     assert read_mask(save / "a.png")[1, 1] == 1 and read_mask(save / "b.png")[1, 1] == 1
+
+
+def test_coco_images_whose_names_differ_only_by_case_get_one_mask(tmp_path, capsys) -> None:
+    """``A.jpg`` and ``a.jpg`` would write ``A.png`` and ``a.png``: one file on Windows and macOS."""
+    document = coco_document(("a", "b"))
+    document["images"].append({"id": 3, "file_name": "A.jpg", "width": 12, "height": 10})
+    photo(tmp_path / "src" / "A.jpg", size=(10, 12))
+    status, err, save = import_coco(tmp_path, capsys, document)
+    lines = error_lines(err)
+    assert status == 1 and len(lines) == 1 and "mask A.png is already that of" in lines[0], err
+    assert "ignore case" in lines[0] and not (save / "A.png").exists() and (save / "a.png").exists()

@@ -34,6 +34,7 @@ from segstudio.application.session.open_project import OpenProject, open_project
 from segstudio.application.session.save_queue import HELD_STATE, SaveBook, SaveJob
 from segstudio.application.session.undo_keeper import UndoKeeper
 from segstudio.core import mask_repair
+from segstudio.core.budgets import loaded_image_bytes
 from segstudio.core.classes import ClassList
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
@@ -227,8 +228,11 @@ class ProjectSession:
             self._queue.request(self.index, self._job(self.index))
 
     def _neighbours(self, index: int) -> list[int]:
+        """The neighbours loaded ahead, as many as the prefetch budget holds at the size of the image
+        shown (the images of a folder are usually alike; core.budgets)."""
         assert self.project is not None
-        return navigation.neighbours(index, len(self.project.entries))
+        size = loaded_image_bytes(*self.current.size) if self.current is not None else 0
+        return navigation.neighbours(index, len(self.project.entries), size)
 
     def _job(self, index: int) -> LoadJob:
         """A loader job for ``index`` with the state it must match, captured now (owner's thread)."""

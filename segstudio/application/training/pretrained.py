@@ -54,7 +54,7 @@ def licence_question(entry: catalogue.Entry) -> str:
     """What the user reads and accepts before the first download of ``entry``."""
     return (f"{entry.id} (about {entry.size_mb:g} MB) is published under the {entry.licence.name}:\n"
             f"{entry.licence.url}\n\n"
-            f"It is downloaded once into the Hugging Face cache ({hub_cache.hf_cache_dir()}) and then used "
+            f"It is downloaded once into the Hugging Face cache ({hub_cache.cache_location()}) and then used "
             "offline. Download it and accept its licence?")
 
 

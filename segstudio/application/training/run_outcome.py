@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segstudio.application.training.active_choice import ActiveChoice
+from segstudio.core.words import count
 from segstudio.model.training.types import TrainProgress, TrainResult
 from segstudio.model.weights.model_files import STATE_FILE
 
-_STEPS = re.compile(r"(?:at step (\d+) of (\d+))|(?:finished (\d+) steps)")
+_STEPS = re.compile(r"(?:at step (\d+) of (\d+))|(?:finished (\d+) steps?)")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class RunStarted:
 
     @property
     def text(self) -> str:
-        return f"Training {self.name} on {self.images} labelled image(s)…"
+        return f"Training {self.name} on {count(self.images, 'labelled image')}…"
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def outcome(result: TrainResult, elapsed_s: float, save_dir: Path, last: TrainPr
     extra += f"\n{choice.question}" if choice is not None else ""
     if result.status == "finished":
         text = f"Finished in {elapsed}: {result.message.removeprefix('finished ')}{_notes(result)}{extra}"
-        line = f"{step} steps · model {_miou(result.best_miou)}" if step is not None else ""
+        line = f"{count(step, 'step')} · model {_miou(result.best_miou)}" if step is not None else ""
         return RunOutcome(result, text, False, line, step, total, activated, choice)
     if result.status == "stopped":
         text, line = _stopped(result, elapsed, save_dir, step, total)

@@ -32,6 +32,7 @@ from ..import_classes import CLASS_FILE_NAME, ImportClasses, skipped_line
 from ..masks import label_counts, write_mask
 from ..palette import IGNORE_INDEX
 from ..paths import is_read_only
+from ..portable_names import name_key
 from ..voc_xml import annotation_from_mask, annotation_to_xml
 
 __all__ = ["CLASS_FILE_NAME", "ImportTarget", "check_size", "image_for_stem", "plain_stem", "relative_inside"]
@@ -94,6 +95,7 @@ class ImportTarget:
         self.report = BatchReport()
         self.class_list = ImportClasses(self.save_dir, self.report.warnings, self.report.added_classes)
         self.class_list.seed(dataset_names or [], names_source)
+        # Masks written by this import, by name_key: Cat.png and cat.png are one file on Windows and macOS.
         self._stems: dict[str, str] = {}
 
     @property
@@ -144,12 +146,12 @@ class ImportTarget:
     def should_skip(self, stem: str, image_path: Path) -> bool:
         """True (and the skip reported) when ``stem``'s mask exists and may not be replaced; raises
         when that mask would be the image itself (a PNG photo in the save folder) or was already
-        the mask of another image of this import."""
+        the mask of another image of this import (names that differ only by case count as one)."""
         path = self.mask_path(stem)
-        if stem in self._stems:
+        if name_key(stem) in self._stems:
             raise AnnotationFormatError(
-                f"{image_path}: its mask {path.name} is already that of {self._stems[stem]} in this import; "
-                "rename one of the images")
+                f"{image_path}: its mask {path.name} is already that of {self._stems[name_key(stem)]} in this "
+                "import (or would be, on Windows and macOS, which ignore case); rename one of the images")
         if path.resolve() == Path(image_path).resolve():
             raise AnnotationFormatError(f"{image_path}: its mask would replace the image; choose another save folder")
         if not os.path.lexists(path):
@@ -158,7 +160,7 @@ class ImportTarget:
             return False
         why = "is read-only: kept" if self.overwrite else "exists: kept (--overwrite replaces it)"
         self.report.skipped.append(f"{path.name} {why}")
-        self._stems[stem] = str(image_path)
+        self._stems[name_key(stem)] = str(image_path)
         return True
 
     def write(self, stem: str, label: np.ndarray, image_path: Path, source: str) -> None:
@@ -175,7 +177,7 @@ class ImportTarget:
             annotation_from_mask(label, image_path, self.classes))
         self.class_list.save()
         write_mask(self.mask_path(stem), label, self.classes.colour_table())
-        self._stems[stem] = str(image_path)
+        self._stems[name_key(stem)] = str(image_path)
         if xml is not None:
             atomic_write_bytes(xml_path, xml)
         self.report.written.append(self.mask_path(stem))

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -42,10 +41,11 @@ from segstudio.application.training.run_plan import OFFER_MINUTES, FormPlan, fre
 from segstudio.gui.docks.active_question import ActiveQuestion
 from segstudio.gui.docks.dock_body import scrolling
 from segstudio.gui.docks.review_dock import NumberItem, _ratio_item
+from segstudio.gui.docks.table_fit import wrap_rows
 from segstudio.gui.docks.train_chart import TrainChart
 from segstudio.gui.docks.train_plan import TrainPlanView
 from segstudio.gui.workers.device_info import describe_async
-from segstudio.model.training.options import DEFAULT_STEPS, MAX_STEPS, TrainOption, option
+from segstudio.model.training.options import DEFAULT_STEPS, LR_DEFAULTS, MAX_STEPS, TrainOption, option
 from segstudio.model.training.types import EpochSummary, TrainConfig, TrainProgress
 
 VARIANT_ITEMS = [("Auto: pretrained B0 if cached", "auto"),
@@ -109,7 +109,11 @@ class TrainDock(QDockWidget):
         self.settings_box = QWidget()
         self.settings_box.setLayout(self._build_form())
         self.plan_view = TrainPlanView()  # what Train will do here and how long (the controller's plan)
+        # Folded, the settings in one wrapping line (a button's text would widen the dock).
+        self.settings_summary = QLabel()
+        self.settings_summary.setWordWrap(True)
         layout.addWidget(self.settings_button)
+        layout.addWidget(self.settings_summary)
         layout.addWidget(self.settings_box)
         layout.addWidget(self.plan_view)
         buttons = QHBoxLayout()
@@ -118,9 +122,8 @@ class TrainDock(QDockWidget):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop after the current batch; the best checkpoint is kept")
         self.stop_button.setEnabled(False)
-        buttons.addWidget(self.train_button, 1)
+        buttons.addWidget(self.train_button)
         buttons.addWidget(self.stop_button)
-        layout.addLayout(buttons)
         self.progress = QProgressBar()
         self.progress.setFormat("step %v / %m")
         self.progress.setRange(0, 1)
@@ -134,21 +137,21 @@ class TrainDock(QDockWidget):
         self.iou_table.setHorizontalHeaderLabels(["Class", "IoU (last validation)"])
         self.iou_table.verticalHeader().setVisible(False)
         self.iou_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.iou_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.iou_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        wrap_rows(self.iou_table)
         self.iou_table.setSortingEnabled(True)
         self.iou_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # class order
-        self.iou_table.setMinimumHeight(90)
+        self.speed_label.setWordWrap(True)
+        layout.insertWidget(0, self.message)  # what the run is doing, or what it kept
+        self.message.setVisible(False)
         self.question = ActiveQuestion(training.answer)  # after a worse run: which model predicts
         self.question.answered.connect(self.show_message)
-        for widget in (self.progress, self.speed_label, self.message, self.question):
-            layout.addWidget(widget)
+        layout.insertWidget(1, self.question)
         layout.addWidget(self.chart, 3)
         layout.addWidget(self.iou_table, 2)
         area = scrolling(body, width=340)
         # Narrow columns wrap and shrink instead of scrolling sideways (a laptop's dock is ~300 px).
         area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setWidget(area)
+        self.setWidget(self._pinned_below(area, buttons))
         self.train_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self._device_text.connect(self.device_label.setText)
@@ -159,6 +162,22 @@ class TrainDock(QDockWidget):
         self._source_changed()
         self._follow(training)
         self._follow_plan(training)
+
+    def _pinned_below(self, area: QWidget, buttons: QHBoxLayout) -> QWidget:
+        """The scrolled message, form, chart and table above; Train, Stop and the progress in one
+        row and the progress line below them, outside the scroll area: always in view, whatever
+        the dock's height (a short dock gives the scroll area what is left)."""
+        pinned = QWidget()
+        outer = QVBoxLayout(pinned)
+        outer.setContentsMargins(0, 0, 0, 4)
+        outer.setSpacing(2)
+        outer.addWidget(area, 1)
+        buttons.setContentsMargins(4, 0, 4, 0)
+        buttons.addWidget(self.progress, 1)
+        outer.addLayout(buttons)
+        self.speed_label.setContentsMargins(4, 0, 4, 0)
+        outer.addWidget(self.speed_label)
+        return pinned
 
     def _follow(self, training: TrainingController) -> None:
         """The controller's events become the dock's state."""
@@ -246,7 +265,7 @@ class TrainDock(QDockWidget):
         form.addRow("Loss", row)
         self.lr_edit = QLineEdit()
         self.lr_edit.setPlaceholderText("automatic")
-        self.lr_edit.setToolTip("Blank: chosen for the starting point (6e-5 pretrained, 3e-3 from scratch)")
+        self.lr_edit.setToolTip(f"Blank: chosen for the starting point ({LR_DEFAULTS})")
         form.addRow("Learning rate", self.lr_edit)
         self.device_box = QComboBox()
         for data in option("device").choices:
@@ -265,7 +284,9 @@ class TrainDock(QDockWidget):
         """Fold the settings to one line (while training, the curves get the room)."""
         self.settings_box.setVisible(shown)
         self.settings_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
-        self.settings_button.setText("Settings" if shown else f"Settings: {self._summary()}")
+        self.settings_button.setText("Settings")
+        self.settings_summary.setText(self._summary())
+        self.settings_summary.setVisible(not shown)
 
     def _summary(self) -> str:
         length = self.length_box.specialValueText() if self.length_box.value() == 0 else \
@@ -446,6 +467,7 @@ class TrainDock(QDockWidget):
     # --- display ---------------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
+        self.message.setVisible(bool(text))  # no empty line above the settings
         self.message.setStyleSheet("color: #b00020;" if error else "")
         self.message.setProperty("error", error)
 

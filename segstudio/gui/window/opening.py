@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMenu, QWidget
 
 from segstudio.application.session.controller import ProjectSession
-from segstudio.core.errors import SegStudioError
+from segstudio.core.errors import SaveError, SegStudioError
 from segstudio.core.images import is_image_file
 from segstudio.gui.canvas.canvas_tools import ToolController
 from segstudio.gui.docks.file_dock import FileDock
@@ -117,7 +117,11 @@ class Opening:
         return self.open_demo()
 
     def open_demo(self) -> bool:
-        folder = demo.ensure_demo_copy()
+        try:
+            folder = demo.ensure_demo_copy()
+        except SaveError as exc:  # no home folder, a read-only disk: the window opens empty
+            self.p.show_status(str(exc), 10000)
+            return False
         if folder is None:
             self.p.show_status("The demo project is not part of this installation", 10000)
             return False

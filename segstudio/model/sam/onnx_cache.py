@@ -11,13 +11,16 @@ needs only this module. onnxruntime is imported when a name is made or a session
 
 from __future__ import annotations
 
+import functools
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from segstudio.core.atomic import atomic_write_bytes
+from segstudio.core.platform_io import home_folder
 
 OPSET = 17
 FORMAT = "enc1"  # bump when a wrapper's inputs or outputs change: old exports are then ignored
@@ -25,12 +28,26 @@ FORMAT = "enc1"  # bump when a wrapper's inputs or outputs change: old exports a
 
 def onnx_cache_dir() -> Path:
     """``$SEGSTUDIO_CACHE``, else ``$XDG_CACHE_HOME/segstudio``, else ``~/.cache/segstudio``; then
-    ``sam-onnx``. A per-user folder, never inside a project."""
+    ``sam-onnx``. A per-user folder, never inside a project. Without a home folder (``HOME`` unset
+    and no account entry) the graphs go to a temporary folder of this process: exported again by
+    the next one, but click-to-segment works."""
     root = os.environ.get("SEGSTUDIO_CACHE")
     if not root:
         xdg = os.environ.get("XDG_CACHE_HOME")
-        root = str(Path(xdg) / "segstudio") if xdg else str(Path.home() / ".cache" / "segstudio")
-    return Path(root).expanduser() / "sam-onnx"
+        home = home_folder()
+        if xdg:
+            root = str(Path(xdg) / "segstudio")
+        elif home is not None:
+            root = str(home / ".cache" / "segstudio")
+        else:
+            root = _process_cache()
+    return Path(os.path.expanduser(root)) / "sam-onnx"
+
+
+@functools.cache
+def _process_cache() -> str:
+    """A private temporary folder (mode 0700), the same for the whole process."""
+    return tempfile.mkdtemp(prefix="segstudio-cache-")
 
 
 def export_name(digest: str, size: int, kind: str) -> str:

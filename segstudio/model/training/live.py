@@ -29,6 +29,7 @@ from segstudio.model.predictor import uncertainty_maps
 from segstudio.model.uncertainty import image_score
 from segstudio.model.weights.checkpoints import load_model, save_model
 from segstudio.model.weights.model_source import is_variant, local_source, training_start
+from segstudio.model.weights.preprocessing import for_training
 
 from .history import write_history
 from .lr_schedule import live_lr_factor, param_groups, set_lr
@@ -53,12 +54,13 @@ class LiveTrainer:
         model, info = load_model(local_source(start, save_dir, download=False), class_names=list(class_names))
         self.model, self.info = model.train(), info
         self.info.image_size = size
+        normalisation = for_training(self.info, start)
         self.size, self.batch = size, batch
         scratch = is_variant(start)
         self.lr = lr if lr is not None else (LIVE_SCRATCH_LR if scratch else PRETRAINED_LR)
         self.optimizer = torch.optim.AdamW(param_groups(model, self.lr, 0.01, 1.0 if scratch else 10.0),
                                            lr=self.lr)
-        self.notes = [note] if note else []
+        self.notes = [n for n in (note, normalisation) if n]
         self.steps = 0
         self.changed_at: int | None = None  # step of the latest meaningful change of the labels
         self.history: list[dict] = []

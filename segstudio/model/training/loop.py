@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from segstudio.core.errors import SegStudioError, TrainingError
+from segstudio.core.words import count
 from segstudio.model.data.dataset import Split, split_entries
 from segstudio.model.data.memory import image_sizes
 from segstudio.model.data.run_data import Batch
@@ -147,6 +148,7 @@ class Loop:
         from segstudio.model.segformer import SegFormer, variant_of
         from segstudio.model.weights.checkpoints import ModelInfo, load_model
         from segstudio.model.weights.model_source import local_source, training_start
+        from segstudio.model.weights.preprocessing import for_training
         colours = [tuple(int(c) for c in col) for col in self.project.classes.colours]
         if self.cfg.model_config is not None:
             model = SegFormer(self.cfg.model_config.with_labels(self.num_classes))
@@ -159,6 +161,9 @@ class Loop:
                 self.cfg = replace(self.cfg, init=init)
             model, info = load_model(local_source(init, self.project.save_dir, download=False), class_names=names)
             info.class_names, info.colours, info.image_size = names, colours, self.cfg.size
+            normalisation = for_training(info, init)
+            if normalisation:
+                self.notes.append(normalisation)
         self.info = info
         model = model.to(self.device)
         if self.device.type == "cuda":
@@ -269,7 +274,7 @@ class Loop:
                                self.record.summaries(), self.notes)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a result, state saved
             return self._failed(exc)
-        return TrainResult("finished", f"finished {self.data.total_steps} steps; val mIoU of the model "
+        return TrainResult("finished", f"finished {count(self.data.total_steps, 'step')}; val mIoU of the model "
                            f"{self.record.model_score():.3f}", self.files.folder, self.record.model_score(),
                            self.record.summaries(), self.notes)
 

@@ -34,7 +34,7 @@ def import_file(name: str, file: str | os.PathLike) -> Resolved:
     cached = hub_cache.cached_snapshot(hub_id)
     if cached is not None:
         return Resolved(cached, "cache", hub_id, entry)
-    source = Path(file).expanduser()
+    source = Path(os.path.expanduser(file))  # "~" kept as it is where there is no home folder
     if not source.exists():
         raise CheckpointError(f"{source} does not exist")
     weights, config = locate(source)
@@ -49,7 +49,7 @@ def import_file(name: str, file: str | os.PathLike) -> Resolved:
             hub_cache.link_snapshot(hub_id, commit, CONFIG_FILE, config_blob)
         hub_cache.set_ref(hub_id, commit, replace=False)
     except OSError as exc:
-        raise CheckpointError(f"cannot write into the Hugging Face cache {hub_cache.hf_cache_dir()}: "
+        raise CheckpointError(f"cannot write into the Hugging Face cache {hub_cache.cache_location()}: "
                               f"{exc.strerror or exc}") from exc
     return Resolved(hub_cache.repo_folder(hub_id) / "snapshots" / commit, "import", hub_id, entry)
 
