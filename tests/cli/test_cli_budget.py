@@ -90,3 +90,22 @@ def test_resume_keeps_the_recorded_plan(tmp_path, capsys, steady_machine):
     assert "recorded budget of 1" in capsys.readouterr().err
     assert main([*base, "--steps", "7"]) == 1
     assert "--steps 7" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_resumed_budget_run_finishes_its_recorded_plan(tmp_path, capsys, steady_machine):
+    from segstudio.core.project import Project
+    from segstudio.model.training.train import TrainConfig, train
+
+    image_dir, save_dir = make_project(tmp_path, count=6)
+    steps = iter(range(1000))
+    train(Project(image_dir, save_dir), TrainConfig(init="b0", minutes=1.0, num_workers=0, name="plan"),
+          should_stop=lambda: next(steps) >= 3)
+    folder = save_dir / "models" / "plan"
+    plan = json.loads((folder / "history.json").read_text())["budget"]
+    status = main(["train", str(save_dir), "--images", str(image_dir), "--resume", "--out", "plan", "--workers", "0"])
+    err = capsys.readouterr().err
+    assert status == 0 and f"finished {plan['steps']} steps" in err
+    assert "continuing the plan of a 1.0-minute time budget" in err
+    history = json.loads((folder / "history.json").read_text())
+    assert history["budget"] == plan and history["step"] == history["total_steps"] == plan["steps"]

@@ -239,6 +239,9 @@ class Loop:
         self.record.restore(state)
         budget = state.get("options", {}).get("budget")
         self.recorded_budget = budget if isinstance(budget, dict) else None
+        if self.recorded_budget is not None:
+            self.notes.append(f"continuing the plan of a {self.recorded_budget.get('minutes')}-minute time budget: "
+                              f"its {total} steps, not a new deadline")
         restore_rng(state["rng"], self.device)
         self.notes.append(f"resumed at epoch {self.epoch + 1}, step {self.step}")
 
