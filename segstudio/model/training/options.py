@@ -73,6 +73,9 @@ OPTIONS: tuple[TrainOption, ...] = (
                 in_form=True),
     TrainOption("steps", int, None, f"optimiser steps (with neither: about {DEFAULT_STEPS}, whole epochs)",
                 "--steps", "steps", 1, MAX_STEPS, in_form=True),
+    TrainOption("minutes", float, None, "a time budget for the whole run: crop, batch and steps are chosen "
+                "to end within it (docs/training-budget.md)", "--minutes", "time budget", 0.0, 7 * 24 * 60,
+                exclusive="low", in_form=True),
     TrainOption("size", int, 512, f"training crop size, a multiple of {SIZE_MULTIPLE}", "--size",
                 "training size", SIZE_MULTIPLE, MAX_SIZE, multiple=SIZE_MULTIPLE, in_form=True),
     TrainOption("batch", int, 8, "batch size", "--batch", "batch size", 1, MAX_BATCH, in_form=True),
