@@ -20,7 +20,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from segstudio.cli.options import help_text
+from segstudio.cli.options import MODEL_HELP, help_text
+from segstudio.core.words import not_a_folder
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -32,7 +33,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("gt_dir", metavar="GT_DIR", help="folder of ground-truth masks (<stem>.png)")
     parser.add_argument("pred_dir", metavar="PRED_DIR", nargs="?", help="folder of predicted masks")
     parser.add_argument("--classes", metavar="FILE", required=True, help="class file (classes.txt)")
-    parser.add_argument("--model", metavar="MODEL", help="model folder or checkpoint to predict with")
+    parser.add_argument("--model", metavar="MODEL", help="the model to predict with: " + MODEL_HELP)
     parser.add_argument("--images", metavar="IMAGE_DIR", help="images to predict (with --model)")
     parser.add_argument("--device", default="auto", help="auto, cuda, mps or cpu (with --model)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -50,7 +51,7 @@ def _score_folders(gt_dir: Path, pred_dir: Path, num_classes: int, skip: Callabl
 
     for folder in (gt_dir, pred_dir):
         if not folder.is_dir():
-            raise MaskError(f"not a folder: {folder}")
+            raise MaskError(not_a_folder(folder))
     gt_files = sorted((p for p in gt_dir.iterdir() if p.suffix.lower() == ".png"), key=lambda p: natural_key(p.name))
     if not gt_files:
         raise MaskError(f"no ground-truth masks (*.png) in {gt_dir}")
@@ -118,7 +119,8 @@ def _score_model(args: argparse.Namespace, classes, skip: Callable[[str], None])
     try:
         result = predict_and_score(resolve_model(args.model), args.images, args.gt_dir, classes, device=args.device,
                                    on_warning=lambda w: print(f"warning: {w}", file=sys.stderr),
-                                   on_skip=skip, aliases=aliases, class_file=args.classes)
+                                   on_skip=skip, aliases=aliases, class_file=args.classes,
+                                   on_note=lambda n: print(f"note: {n}", file=sys.stderr))
     except ImportError as exc:  # a model dependency missing from this installation
         raise SegStudioError(f"evaluation with --model is unavailable in this installation ({exc})") from exc
     metrics, count = result

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from segstudio.cli.options import help_text
+from segstudio.core.words import count
 
 FORMATS = ("voc", "coco", "yolo", "hf")
 
@@ -45,4 +46,5 @@ def run(args: argparse.Namespace) -> int:
     options = ExportOptions(val=args.val, seed=args.seed, rle=args.rle, simplify=args.simplify,
                             overwrite=args.overwrite)
     report = run_export(args.format, args.save_dir, args.images or args.save_dir, args.out, options)
-    return print_report("export", report, f"{report.done} labelled image(s) exported as {args.format} to {args.out}")
+    done = count(report.done, "labelled image")
+    return print_report("export", report, f"{done} exported as {args.format} to {args.out}")

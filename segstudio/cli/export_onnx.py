@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from segstudio.cli.options import MODEL_HELP
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
@@ -17,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description="Export MODEL to ONNX (input pixel_values (B,3,H,W) normalised; output logits "
                     "at 1/4 resolution) and check it against PyTorch with onnxruntime if installed. "
                     + __doc__.split("\n\n", 1)[1].strip())
-    parser.add_argument("model", help="model folder, checkpoint file, or variant name (b0..b5)")
+    parser.add_argument("model", help=MODEL_HELP)
     parser.add_argument("output", help="path of the .onnx file to write")
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     parser.add_argument("--no-verify", action="store_true", help="skip the onnxruntime check")

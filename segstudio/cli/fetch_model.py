@@ -1,8 +1,11 @@
 """``segstudio-cli fetch-model NAME [--from FILE]``: put a pretrained model into the Hugging Face cache.
 
 Downloads the config and weights of NAME (a catalogue name such as ``mit-b0`` or ``b0-ade``, or
-a hub id ``owner/name``) into the standard Hugging Face cache (``HF_HOME`` / ``HF_HUB_CACHE``),
-with a progress bar on stderr, after printing the size and licence. An interrupted download
+any SegFormer on the hub by its id ``owner/name``, ``owner/name@revision`` for a branch, tag or
+commit) into the standard Hugging Face cache (``HF_HOME`` / ``HF_HUB_CACHE``), with a progress bar
+on stderr, after printing what it is and its licence. A repository that is not a SegFormer (or a
+Segment Anything model for click to segment) is refused, from its config.json, before its
+weights are fetched. An interrupted download
 (Ctrl+C, a cut connection) keeps what it fetched and continues on the next run. On a machine
 without network, ``--from FILE`` imports the weights file (or a folder with config.json and
 weights) that this command fetched on another machine. ``--list`` shows the catalogue and what
@@ -22,7 +25,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "fetch-model", help="download a pretrained model (or import one) into the Hugging Face cache",
         description=help_text(__doc__))
     parser.add_argument("name", nargs="?",
-                        help="catalogue name (mit-b0, b0-ade, b2-cityscapes...) or hub id owner/name")
+                        help="catalogue name (mit-b0, b0-ade, b2-cityscapes...) or any SegFormer on the hub: "
+                             "owner/name, or owner/name@revision")
     parser.add_argument("--from", dest="source", metavar="FILE",
                         help="import this weights file or model folder instead of downloading")
     parser.add_argument("--list", action="store_true",
@@ -44,17 +48,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"{placed.hub_id}: {verb}", file=sys.stderr)
         print(placed.path)
         return 0
-    hub_id, entry = hub.hub_id_of(args.name)
-    cached = hub_cache.cached_snapshot(hub_id)
+    named = hub.hub_name_of(args.name)
+    cached = hub_cache.cached_snapshot(named.hub_id, named.revision)
     if cached is not None:
-        print(f"{hub_id}: already in the cache", file=sys.stderr)
+        print(f"{named.text}: already in the cache", file=sys.stderr)
         print(cached)
         return 0
-    with _ProgressBar(entry) as bar:
-        folder = hub.fetch(hub_id, on_start=bar.start, on_progress=bar.update)
+    with _ProgressBar(named.entry) as bar:
+        bar.describe(named.hub_id)  # size and licence from the catalogue, also when the download cannot start
+        folder = hub.fetch(named.hub_id, revision=named.revision, on_start=bar.start, on_progress=bar.update,
+                           on_remote=bar.remote, promptable=True)
     weights = next((folder / n for n in hub_cache.WEIGHT_FILES if (folder / n).is_file()), folder)
-    print(f"{hub_id}: downloaded; to use it on a machine without network, copy {weights} there "
-          f"and run: segstudio-cli fetch-model {hub_id} --from FILE", file=sys.stderr)
+    print(f"{named.text}: downloaded; to use it on a machine without network, copy {weights} there "
+          f"and run: segstudio-cli fetch-model {named.hub_id} --from FILE", file=sys.stderr)
     print(folder)
     return 0
 
@@ -78,7 +84,8 @@ def resolve_model(name: str, save_dir=None) -> str:
     from segstudio.model.weights.model_source import local_source
 
     with _ProgressBar(catalogue.find(str(name))) as bar:
-        return local_source(name, save_dir, download=True, on_start=bar.start, on_progress=bar.update)
+        return local_source(name, save_dir, download=True, on_start=bar.start, on_progress=bar.update,
+                            on_remote=bar.remote)
 
 
 def fetch_quietly_failing(name: str) -> str | None:
@@ -97,16 +104,26 @@ class _ProgressBar:
     """A tqdm bar on stderr, opened when the download starts (after the licence line)."""
 
     def __init__(self, entry) -> None:
-        self.entry, self.bar = entry, None
+        self.entry, self.bar, self.described = entry, None, False
 
-    def start(self, hub_id: str, total: int) -> None:
-        from tqdm import tqdm
+    def remote(self, remote) -> None:
+        """A model outside the catalogue: what it is and its licence (from its card), before the weights."""
+        if self.entry is None:
+            print(f"{remote.hub_id}: {remote.what}; licence: {remote.licence_text}", file=sys.stderr)
 
-        if self.entry is not None:
+    def describe(self, hub_id: str) -> None:
+        """The catalogue's line for the model (kind, dataset, size, licence), once."""
+        if self.entry is not None and not self.described:
             licence = self.entry.licence
             print(f"{hub_id}: {self.entry.kind} ({self.entry.dataset}), about "
                   f"{self.entry.size_mb:g} MB; licence: {licence.name}, {licence.url}",
                   file=sys.stderr)
+        self.described = True
+
+    def start(self, hub_id: str, total: int) -> None:
+        from tqdm import tqdm
+
+        self.describe(hub_id)
         self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
                         desc=hub_id.split("/")[-1], file=sys.stderr, mininterval=0.2)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from segstudio.cli.options import MODEL_HELP
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "model-info", help="describe a model folder or checkpoint",
         description="Print the variant, classes, parameter count and source format of MODEL.")
-    parser.add_argument("model", help="model folder, checkpoint file, or variant name (b0..b5)")
+    parser.add_argument("model", help=MODEL_HELP)
     return parser
 
 
@@ -28,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
           f"decoder {cfg.decoder_hidden_size}")
     print(f"parameters:     {count_parameters(model):,}")
     print(f"image size:     {info.image_size}")
+    if info.preprocessing:
+        print(f"preprocessing:  {info.preprocessing}")
     print(f"classes ({info.num_labels}):")
     for i, (name, colour) in enumerate(zip(info.class_names, info.colours)):
         print(f"  {i:3d}  {name}  #{colour[0]:02x}{colour[1]:02x}{colour[2]:02x}")

@@ -14,6 +14,9 @@ from pathlib import Path
 
 from segstudio.core.errors import OptionError
 
+MODEL_HELP = ("model folder, checkpoint file, variant name (b0..b5), catalogue name (fetch-model --list) "
+              "or any SegFormer on the hub: owner/name[@revision]")
+
 
 def help_text(doc: str, skip_title: bool = True) -> str:
     """A module docstring as ``--help`` shows it: without its title line (``skip_title``) and without

@@ -14,14 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-from segstudio.cli.options import help_text
+from segstudio.cli.options import MODEL_HELP, help_text
+from segstudio.core.words import count
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "predict", help="predict masks for a folder of images",
         description=help_text(__doc__))
-    parser.add_argument("model", help="model folder, checkpoint file, or variant name (b0..b5)")
+    parser.add_argument("model", help=MODEL_HELP)
     parser.add_argument("image_dir", help="folder of images")
     parser.add_argument("out_dir", help="folder for the masks (created)")
     parser.add_argument("--device", default="auto", help="auto, cuda, mps or cpu (default: auto)")
@@ -98,14 +99,14 @@ def run(args: argparse.Namespace) -> int:
         raise ImageLoadError(f"no images in {image_dir} (looked for {', '.join(IMAGE_EXTENSIONS)})")
     pairs, skipped = plan_outputs(images, image_dir, out_dir, args.overwrite)
     model, info = load_model(resolve_model(args.model))
-    options = prediction_options(args)
+    options = prediction_options(args, info)
     predictor = Predictor(model, info, device=args.device, **options)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SaveError(f"cannot create {out_dir}: {exc.strerror or exc}") from exc
     colours = np.asarray(info.colours, np.uint8).reshape(-1, 3)
-    print(f"{len(pairs)} images, model {info.variant or 'custom'} on {predictor.device}",
+    print(f"{count(len(pairs), 'image')}, model {info.variant or 'custom'} on {predictor.device}",
           file=sys.stderr)
     for line in skipped:
         print(line, file=sys.stderr)
@@ -124,9 +125,11 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def prediction_options(args: argparse.Namespace) -> dict:
-    """Mode, scale, tile and stride: what was typed, else the public checkpoint's recipe (an ADE20K
-    model sees a 512-short-side image, a Cityscapes one 1024-pixel windows), else the defaults."""
+def prediction_options(args: argparse.Namespace, info=None) -> dict:
+    """Mode, scale, tile and stride: what was typed, else the catalogue checkpoint's recipe (an ADE20K
+    model sees a 512-short-side image, a Cityscapes one 1024-pixel windows), else the defaults, which
+    follow the model's size and normalisation (a hub checkpoint's preprocessor_config.json, else
+    segstudio's rule); a note says which."""
     from segstudio.core.errors import OptionError
     from segstudio.model.weights import catalogue
 
@@ -137,7 +140,11 @@ def prediction_options(args: argparse.Namespace) -> dict:
         scale = int(scale)
     entry = catalogue.find(str(args.model)) or catalogue.entry_for_path(str(args.model))
     recipe = entry.recipe if entry is not None else None
-    if recipe is None or args.mode is not None or scale is not None or args.tile is not None:
+    typed = args.mode is not None or scale is not None or args.tile is not None
+    if recipe is None or typed:
+        if info is not None and info.preprocessing:
+            print(f"note: {info.preprocessing}" + ("; mode, tile and scale as typed" if typed else ""),
+                  file=sys.stderr)
         return {"mode": args.mode or "whole", "tile": args.tile, "scale": scale}
     print(f"note: following {entry.id}'s evaluation recipe ({recipe.mode}, scale {recipe.scale[0]}x{recipe.scale[1]}"
           + (f", {recipe.crop[0]} px windows" if recipe.crop else "") + ")", file=sys.stderr)

@@ -5,6 +5,10 @@ object per line on stdout instead (events "progress", "epoch", "result") for scr
 the trainer to stop after the current batch; the state is saved and ``--resume`` continues. Under
 ``torchrun --nproc_per_node N`` the same command trains with DistributedDataParallel.
 
+--minutes N trains within a time budget instead of a number of steps or epochs: the run measures
+this machine, then chooses the crop, the batch and the steps so that the whole command ends within
+N minutes (docs/training-budget.md); a budget too short to learn anything is refused in one line.
+
 An existing SAVE_DIR/models/NAME is never replaced: the run goes to NAME-2 (and says so) unless
 --overwrite. --resume continues the run with the settings recorded in its state (an option typed
 with another value is refused) and leaves every file of the run as it was when it cannot resume.
@@ -48,7 +52,7 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
 
     length = parser.add_mutually_exclusive_group()
     for option in OPTIONS:
-        target = length if option.name in ("epochs", "steps") else parser
+        target = length if option.name in ("epochs", "steps", "minutes") else parser
         shown = option.help if option.default is None or option.is_switch else \
             f"{option.help} (default {option.default})"
         default = None if option.defines_run else option.default
@@ -100,7 +104,14 @@ def _config(args, project):
     live = dict(device=args.device, name=args.name, num_workers=args.num_workers,
                 keep_state=bool(args.keep_state))
     if not args.resume:
-        return TrainConfig(**new_run_fields(args), **live, overwrite=args.overwrite), []
+        fields = new_run_fields(args)
+        if fields["minutes"] is not None:  # too short or not a number: said before torch loads
+            from segstudio.model.training.budget import check_minutes, process_start
+            reason = check_minutes(fields["minutes"])
+            if reason:
+                raise OptionError(reason)
+            live["budget_start"] = process_start()  # the whole process counts
+        return TrainConfig(**fields, **live, overwrite=args.overwrite), []
     if args.overwrite:
         raise OptionError("--resume continues SAVE_DIR/models/NAME and --overwrite replaces it: choose one")
     from segstudio.core.paths import model_folder
@@ -207,6 +218,6 @@ def run(args) -> int:
             print(f"segstudio-cli train: error: {one_line(result.message)}"
                   + (f" (last state kept in {result.model_dir})" if saved else ""), file=sys.stderr)
         else:
-            print(f"{result.status}: {result.message}\nmodel: {result.model_dir}", file=sys.stderr)
+            print(f"{result.message}\nmodel: {result.model_dir}", file=sys.stderr)  # it says how it ended
     status = {"finished": 0, "stopped": 130}.get(result.status, 1)
     return 1 if status == 0 and skipped else status

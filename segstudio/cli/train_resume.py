@@ -50,6 +50,9 @@ def resume_fields(args: argparse.Namespace, folder: Path, class_names: list[str]
     state = load_state(folder)
     record, notes, recorded = _recorded_run(state, folder)
     for name, value in given(args).items():
+        if name == "minutes":  # the plan was made once: a resume keeps its steps, crop and batch
+            _check_budget(value, record)
+            continue
         if name not in record and name not in ("epochs", "steps"):
             notes.append(f"{flag(name)} {value} used: the run's state does not record it")
             record[name] = value
@@ -118,6 +121,24 @@ def _record(state: dict, folder: Path) -> tuple[dict, list[str]]:
         pass
     return record, [f"{folder.name} was saved before runs recorded their options: its steps ("
                     f"{record['steps']}) and seed are kept, other options are this command's"]
+
+
+def _check_budget(minutes: float, record: dict) -> None:
+    """OptionError unless ``--minutes`` repeats the run's recorded budget (then it changes nothing)."""
+    plan = record.get("budget")
+    was = plan.get("minutes") if isinstance(plan, dict) else None
+    if was is None:
+        length = "--steps" if record.get("steps") is not None else "--epochs"
+        raise OptionError(f"--minutes {value_text(minutes)}: the run was recorded with {length} "
+                          f"{record.get(length[2:])}; --resume continues it as recorded (drop --minutes)")
+    if not math.isclose(float(was), float(minutes)):
+        raise OptionError(f"--minutes {value_text(minutes)} differs from the run's recorded budget of "
+                          f"{value_text(was)}: --resume continues the recorded plan "
+                          f"({record.get('steps')} steps; drop --minutes)")
+
+
+def value_text(value: float) -> str:
+    return f"{float(value):g}"
 
 
 def _check_same(name: str, value: Any, recorded, record: dict) -> None:

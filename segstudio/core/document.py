@@ -20,12 +20,13 @@ import numpy as np
 from psygnal import Signal
 
 from . import drawing
+from .budgets import UNDO_BYTES
 from .geometry import Rect
 from .history import History
 
 Listener = Callable[[Rect], None]
 
-DEFAULT_HISTORY_BYTES = 256 * 1024 * 1024
+DEFAULT_HISTORY_BYTES = UNDO_BYTES  # core.budgets states it
 
 EDIT, UNDO, REDO = "edit", "undo", "redo"  # the kinds of ``committed``
 

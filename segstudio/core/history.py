@@ -20,6 +20,7 @@ from itertools import count
 
 import numpy as np
 
+from .budgets import UNDO_BYTES
 from .geometry import Rect
 
 DEFAULT_TILE = 64
@@ -47,7 +48,7 @@ class History:
     ``end()``. Nested begin/end pairs make one step. Undo/redo write into ``label`` directly.
     """
 
-    def __init__(self, budget_bytes: int = 256 * 1024 * 1024, tile: int = DEFAULT_TILE) -> None:
+    def __init__(self, budget_bytes: int = UNDO_BYTES, tile: int = DEFAULT_TILE) -> None:
         if tile <= 0:
             raise ValueError("tile size must be positive")
         self.budget_bytes = int(budget_bytes)

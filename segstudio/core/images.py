@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .errors import ImageLoadError
 from .palette import colour_codes, voc_palette
 from .safe_read import check_regular_file
+from .words import not_a_folder
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -47,7 +48,7 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     for case (``Cat.jpg``, ``cat.jpg``) in code-point order, not in whatever order the folder holds them."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise ImageLoadError(f"not a folder: {folder}")
+        raise ImageLoadError(not_a_folder(folder))
     files = [p for p in folder.iterdir() if p.is_file() and is_image_file(p) and not p.name.startswith(".")]
     return sorted(files, key=lambda p: (natural_key(p.name), p.name))
 

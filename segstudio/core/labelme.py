@@ -44,6 +44,7 @@ from .paths import is_read_only
 from .portable_names import name_key
 from .safe_read import LABELME_JSON_LIMIT, read_limited
 from .voc_xml import annotation_from_mask, annotation_to_xml
+from .words import not_a_folder
 
 LINE_WIDTH = 10  # labelme's shape_to_mask defaults
 POINT_SIZE = 5
@@ -403,7 +404,7 @@ def import_labelme_folder(
     """
     src_dir, save_dir = Path(src_dir), Path(save_dir)
     if not src_dir.is_dir():
-        raise AnnotationFormatError(f"not a folder: {src_dir}")
+        raise AnnotationFormatError(not_a_folder(src_dir))
     save_dir.mkdir(parents=True, exist_ok=True)
     report = ImportReport(class_file=save_dir / CLASS_FILE_NAME)
     project_classes = ImportClasses(save_dir, report.class_warnings, report.added_classes)

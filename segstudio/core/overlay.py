@@ -17,8 +17,14 @@ import numpy as np
 from .geometry import Rect
 from .palette import IGNORE_INDEX, voc_palette
 
-# The ignore label has no class colour; a neutral grey that still shows what was excluded.
-IGNORE_RGB = (160, 160, 160)
+# The ignore label has no class colour. Not a grey: VOC class 7 is (128, 128, 128) and a grey ignore
+# looked like it. The VOC "void" cream, which the mask files already give 255 (core.palette), is far
+# from every default class colour and shows on dark photos as well as on bright ones.
+IGNORE_RGB = (224, 224, 192)
+# In a scribble project the unpainted pixels are 255 (shown as the photo) and background is a label
+# painted on purpose: it needs a colour. Black at 50 % vanished on dark photos; this vivid blue is far
+# from the default class colours (navy, teal, grey...) and from the assisted tools' cyan preview.
+SCRIBBLE_BACKGROUND_RGB = (30, 144, 255)
 
 # Error map colours (RGBA). Hues far from each other and from green, each drawn as diagonal
 # stripes of itself and a dark shade (the *_STRIPE_RGBA colours): a striped region stays legible
@@ -62,6 +68,30 @@ def colour_lut(
         shown[: len(flags)] = flags
         lut[~shown, 3] = 0
     lut[0, 3] = 0
+    return lut
+
+
+def mask_lut(
+    colours: np.ndarray | Sequence[Sequence[int]],
+    visible: Sequence[bool] | None = None,
+    scribbles: bool = False,
+    opacity: float = 1.0,
+) -> np.ndarray:
+    """The mask layer's (256, 4) table: the one place that decides how background and ignore look.
+
+    As :func:`colour_lut` (background transparent, ignore :data:`IGNORE_RGB`). In a scribble project
+    (``scribbles``: unpainted pixels are 255) the unpainted pixels show the photo and painted
+    background gets a colour: class 0's own when the user chose one, else
+    :data:`SCRIBBLE_BACKGROUND_RGB`. ``visible`` hides classes (and ignore) as in :func:`colour_lut`.
+    """
+    lut = colour_lut(colours, visible, opacity)
+    if scribbles:
+        given = np.asarray(colours, dtype=np.uint8).reshape(-1, 3)
+        chosen = tuple(int(v) for v in given[0]) if len(given) else (0, 0, 0)
+        lut[0, :3] = SCRIBBLE_BACKGROUND_RGB if chosen == (0, 0, 0) else chosen
+        shown = visible is None or len(visible) == 0 or bool(visible[0])
+        lut[0, 3] = int(round(min(max(float(opacity), 0.0), 1.0) * 255)) if shown else 0
+        lut[IGNORE_INDEX, 3] = 0
     return lut
 
 

@@ -23,12 +23,17 @@ def test_live_mode_cycles_and_keeps_its_model(flows):
     live = flows.live
     assert live.start() is None and live.on and flows.last("switched") is True
     flows.run()
+    instant = flows.last("cycle_done")  # the quick pixel classifier's overlay, before the deep model is made
+    assert instant.steps == 0 and instant.shown == "instant" and instant.labels.shape == (SIZE, SIZE)
+    assert instant.class_names == tuple(flows.session.project.classes.names) and "quick" in instant.text
+    assert flows.pools.pending == 0 and flows.pause.is_active()  # the next cycle after a pause
+    assert flows.pause.fire()
+    flows.run()
     first = flows.last("cycle_done")
     assert first.steps == 8 and first.labels.shape == (SIZE, SIZE)
     assert first.image_path == flows.session.entry.image_path
     assert first.class_names == tuple(flows.session.project.classes.names) and "step 8" in first.text
     assert first.scores is not None and len(first.scores) == 1  # one other image scored a cycle
-    assert flows.pools.pending == 0 and flows.pause.is_active()  # the next cycle after a pause
     assert flows.pause.fire()
     flows.run()
     assert flows.last("cycle_done").steps == 16 and len(flows.last("cycle_done").scores) == 2
@@ -59,7 +64,9 @@ def test_closing_ends_live_mode_after_the_cycle_and_keeps_the_model_inactive(flo
     live = flows.live
     assert live.start() is None
     flows.run()
-    assert flows.pause.fire()  # the second cycle is on the worker
+    assert flows.pause.fire()
+    flows.run()  # the instant overlay, then a cycle of the deep model
+    assert flows.pause.fire()  # the third cycle is on the worker
     ended = live.stop()
     assert not ended.done() and not live.on and not flows.pause.is_active()
     flows.run()
@@ -89,6 +96,8 @@ def test_a_model_that_cannot_be_written_is_an_event(flows, monkeypatch):
 def test_another_folder_keeps_the_live_model_with_the_project_it_learnt(tmp_path, flows):
     assert flows.live.start() is None
     flows.run()
+    assert flows.pause.fire()
+    flows.run()  # the instant overlay, then a cycle of the deep model
     first = flows.session.project.save_dir
     image_dir, save_dir = labelled_project(tmp_path / "other", count=2)
     flows.session.open_project(image_dir, save_dir=save_dir)
@@ -96,3 +105,23 @@ def test_another_folder_keeps_the_live_model_with_the_project_it_learnt(tmp_path
     flows.run()
     kept = flows.last("kept")
     assert kept.folder.parent == first / "models" and not kept.activated and flows.active.path is None
+
+
+def test_opening_another_image_stops_the_burst_and_the_instant_learner_overlays_it(flows):
+    live = flows.live
+    assert live.start() is None
+    flows.run()  # the instant overlay of the first image
+    assert flows.pause.fire()
+    flows.run()  # the deep model is made and learns a burst
+    steps = flows.last("cycle_done").steps
+    assert flows.pause.fire()  # the next burst is on the worker...
+    assert flows.session.load_index(1)  # ...when the user opens another image
+    flows.run()
+    stopped = flows.last("cycle_done")
+    assert stopped.labels is None and stopped.steps == steps  # stopped at once, nothing predicted
+    assert flows.pause.fire()
+    flows.run()
+    quick = flows.last("cycle_done")
+    assert quick.image_path == flows.session.entry.image_path and quick.shown == "instant" and quick.steps == steps
+    live.switch_off()
+    flows.run()

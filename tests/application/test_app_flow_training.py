@@ -65,9 +65,41 @@ def test_a_worse_model_does_not_replace_the_active_one(flows):
     assert flows.training.start(tiny_run(), name="worse") is None
     flows.run()
     outcome = flows.last("finished")
-    assert outcome.status == "finished" and outcome.activated is None
-    assert "is worse than the active better" in outcome.text and flows.active.path == better
-    assert flows.training_names().count("active") == 1  # only the set above
+    assert outcome.status == "finished" and outcome.activated is None and flows.active.path == better
+    assert flows.training_names().count("active") == 1  # only the set above: nothing changed silently
+    choice = outcome.choice  # the window asks which should predict
+    assert choice is flows.training.question and choice.active.name == "better" and choice.new.name == "worse"
+    assert "lower than the active better (0.990)" in outcome.text and choice.question in outcome.text
+    assert choice.keep_text == "Keep better (better)" and choice.use_text == "Use worse"
+    assert "better stays the active model" in flows.training.answer(use_new=False)
+    assert flows.active.path == better and flows.training.question is None
+    assert "no open question" in flows.training.answer(use_new=True)  # answered once
+    assert flows.active.path == better
+
+
+def test_the_worse_run_is_used_when_the_user_says_so(flows):
+    better = a_model(flows.session.project.save_dir / "models" / "better", best_miou=0.99)
+    flows.active.set(better)
+    assert flows.training.start(tiny_run(), name="worse") is None
+    flows.run()
+    assert flows.last("finished").choice is not None
+    assert "worse is the active model now" in flows.training.answer(use_new=True)
+    assert flows.active.path == flows.session.project.save_dir / "models" / "worse"
+    assert flows.training_names()[-1] == "active"
+
+
+def test_a_new_run_or_folder_drops_the_open_question(tmp_path, flows):
+    better = a_model(flows.session.project.save_dir / "models" / "better", best_miou=0.99)
+    flows.active.set(better)
+    assert flows.training.start(tiny_run(), name="worse") is None
+    flows.run()
+    assert flows.training.question is not None
+    assert flows.training.start(tiny_run(), name="again") is None
+    assert flows.training.question is None  # the earlier run's question is moot
+    flows.run()
+    image_dir, save_dir = labelled_project(tmp_path / "other")
+    flows.open(image_dir, save_dir)
+    assert flows.training.question is None
 
 
 def test_a_better_model_replaces_a_worse_one(flows):

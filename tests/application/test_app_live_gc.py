@@ -46,7 +46,7 @@ def test_making_the_trainer_runs_no_collection_and_freezes_what_it_loaded() -> N
     assert gc.isenabled()
     frozen = gc.get_freeze_count()
     try:
-        session = LiveSession(_NoProject(), make)
+        session = LiveSession(_NoProject(), make, num_classes=2)
         session.cycle(None, np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), np.uint8), lambda: False)
         assert collecting == [False]
         assert gc.isenabled() and gc.get_freeze_count() > frozen

@@ -39,6 +39,8 @@ def test_each_cycle_scores_one_other_image_round_robin_and_save_keeps_the_scores
     painted = np.full(rgb.shape[:2], IGNORE_INDEX, np.uint8)
     painted[5:15, 5:40] = 1
 
+    first = session.cycle(current.image_path, rgb, painted, lambda: False)
+    assert first.scored is None and first.shown == "instant"  # the first overlay waits for nothing
     scored = [session.cycle(current.image_path, rgb, painted, lambda: False).scored for _ in range(3)]
     others = [e.image_path for e in project.entries[1:]]
     assert scored == others  # never the image on screen; each other one in turn
@@ -71,6 +73,6 @@ def test_an_unreadable_image_is_skipped_and_the_rest_still_scored(tmp_path) -> N
     current = project.entries[0]
     rgb = project.load_image(current)
     label = np.ones(rgb.shape[:2], np.uint8)
-    scored = [session.cycle(current.image_path, rgb, label, lambda: False).scored for _ in range(2)]
-    assert scored == [None, project.entries[2].image_path] and broken not in session.scores
+    scored = [session.cycle(current.image_path, rgb, label, lambda: False).scored for _ in range(3)]
+    assert scored == [None, None, project.entries[2].image_path] and broken not in session.scores
     assert broken.read_bytes() == b"not an image"

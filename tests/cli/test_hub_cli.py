@@ -76,6 +76,17 @@ def test_hub_cli_fetch_shows_licence_and_progress_then_works_offline(served, che
     assert [r for r in rows if r.split()[0] == "mit-b0"][0].split()[4] == "no"
 
 
+def test_hub_cli_offline_still_gives_size_and_licence_from_the_catalogue(served, capsys, monkeypatch) -> None:
+    """--help promises the size and licence before a download: offline they come from the catalogue
+    all the same, then the one error line."""
+    _, home = served
+    hub_server.point_hub_at(monkeypatch, home, offline=True)
+    assert main(["fetch-model", "b0-ade"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and "MB; licence: NVIDIA" in lines[0] and lines[0].startswith(ADE_ID)
+    assert lines[1].startswith(f"segstudio-cli fetch-model: error: {ADE_ID} is not in the Hugging Face cache")
+
+
 def test_hub_cli_offline_and_not_cached_then_from_file(served, checkpoint, tmp_path, capsys,
                                                        monkeypatch) -> None:
     _, home = served

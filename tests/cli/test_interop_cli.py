@@ -33,7 +33,7 @@ def test_export_then_import_round_trips(fmt, extra, src, tmp_path, capsys) -> No
     before = checksums(image_dir, save_dir)
     out = tmp_path / "out"
     assert main(["export", fmt, str(save_dir), str(out), "--images", str(image_dir), *extra]) == 0
-    assert "3 labelled image(s) exported" in capsys.readouterr().out
+    assert "3 labelled images exported" in capsys.readouterr().out
     back = tmp_path / "back"
     assert main(["import", fmt, str(out / src), str(back)]) == 0
     assert "3 mask(s) written" in capsys.readouterr().out

@@ -10,12 +10,14 @@ from segstudio.core.overlay import (
     CORRECT_RGBA,
     IGNORE_RGB,
     MISSED_RGBA,
+    SCRIBBLE_BACKGROUND_RGB,
     TRANSPARENT_RGBA,
     WRONG_RGBA,
     WRONG_STRIPE_RGBA,
     colour_lut,
     colourize,
     error_map,
+    mask_lut,
 )
 from segstudio.core.palette import voc_palette
 
@@ -29,6 +31,40 @@ def test_lut_colours_alpha_and_special_rows() -> None:
     assert lut[0, 3] == 0  # background is transparent
     assert tuple(lut[255, :3]) == IGNORE_RGB and lut[255, 3] == 128
     assert tuple(lut[7, :3]) == tuple(voc_palette()[7])  # stray values stay visible
+
+
+def _distance(a, b) -> float:
+    return float(np.linalg.norm(np.asarray(a, float) - np.asarray(b, float)))
+
+
+def _luminance(rgb) -> float:
+    r, g, b = (float(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_background_and_ignore_colours_are_distinct_and_legible() -> None:
+    """Ignore is not a grey like VOC class 7; painted background in a scribble project is neither
+    black (invisible at 50 % on a dark photo) nor near any default class colour or ignore."""
+    defaults = voc_palette()[1:21]  # the default colours of classes 1-20
+    for special in (IGNORE_RGB, SCRIBBLE_BACKGROUND_RGB):
+        assert min(_distance(special, c) for c in defaults) > 60, special
+        assert _luminance(special) > 80  # shows over a dark photo
+    assert _distance(IGNORE_RGB, SCRIBBLE_BACKGROUND_RGB) > 150
+    assert _distance(IGNORE_RGB, (128, 128, 128)) > 120  # not the grey of class 7
+
+
+def test_mask_lut_in_a_scribble_project() -> None:
+    plain = mask_lut(COLOURS)
+    assert plain[0, 3] == 0 and tuple(plain[255, :3]) == IGNORE_RGB and plain[255, 3] == 255
+    scribbles = mask_lut(COLOURS, scribbles=True)
+    assert tuple(scribbles[0]) == (*SCRIBBLE_BACKGROUND_RGB, 255)  # painted background shows
+    assert scribbles[255, 3] == 0  # unpainted: the photo
+    assert np.array_equal(scribbles[1:255], plain[1:255])
+    chosen = COLOURS.copy()
+    chosen[0] = (250, 250, 0)
+    assert tuple(mask_lut(chosen, scribbles=True)[0, :3]) == (250, 250, 0)  # the user's own colour wins
+    hidden = mask_lut(COLOURS, visible=[False, True, True], scribbles=True)
+    assert hidden[0, 3] == 0
 
 
 def test_lut_visibility_and_opacity_bounds() -> None:

@@ -58,6 +58,18 @@ class Dialogs:
         record("show_shortcuts", None)
 
 
+# What the training form's plan measures (plan_preview.probe_job: torch on a worker, seconds): a
+# laptop-class CPU, so window tests neither time this machine nor wait for it.
+LAPTOP_PROBE = {"device": "cpu", "variant": "b0", "measured": [(128, 2, 0.25), (128, 4, 0.45)],
+                "forward_px_s": 3e-6, "model_bytes": 15_000_000}
+
+
+@pytest.fixture(autouse=True)
+def steady_plan_probe(monkeypatch):
+    from segstudio.application.training import plan_preview
+    monkeypatch.setattr(plan_preview, "probe_job", lambda variant, device: LAPTOP_PROBE)
+
+
 @pytest.fixture
 def fake_dialogs(monkeypatch) -> Dialogs:
     recorder = Dialogs()

@@ -88,13 +88,43 @@ def test_wand_region_tolerance_drag_and_accept(qtbot, make_window, tmp_path) -> 
     press(window.canvas, 120, 30)
     move(window.canvas, 159, 30)
     release(window.canvas, 159, 30)
-    assert assist.wand_tolerance > 0
+    assert assist.shown_tolerance > 0 and assist.wand_tolerance == 0  # the drag is this click's only
     _key(qtbot, window, Qt.Key.Key_Escape)
-    assist.wand_tolerance = 0
     press(window.canvas, 120, 30)
     release(window.canvas, 120, 30)
     _key(qtbot, window, Qt.Key.Key_Enter)
     assert np.array_equal(window.session.document.label == 2, flat)
+
+
+def test_wand_tolerance_starts_again_at_tool_options_value_after_a_drag(qtbot, make_window, tmp_path) -> None:
+    """A wide drag (almost the whole image) is forgotten by Esc and by the next click: each click
+    starts at the tolerance Tool options shows, which the user edits there."""
+    folder, _ = _disc_project(tmp_path / "p")
+    window = make_window(folder, save_dir=tmp_path / "masks")
+    window.actions["tool_wand"].trigger()
+    assist, spin = window.assist_features.tools, window.tool_dock.wand_spin
+    assert spin.value() == assist.wand_tolerance
+    spin.setValue(0)
+    assert assist.wand_tolerance == 0
+    flat = np.zeros((H, W), bool)
+    flat[20:50, 110:150] = True
+    press(window.canvas, 120, 30)
+    move(window.canvas, 159, 30)
+    release(window.canvas, 159, 30)  # dragged far right: a high tolerance for this proposal
+    assert assist.shown_tolerance > 10 and assist.wand_tolerance == 0
+    assert "starts at 0" in window.statusBar().toolTip()
+    _key(qtbot, window, Qt.Key.Key_Escape)
+    press(window.canvas, 120, 30)  # the next click: the Tool options' tolerance again
+    release(window.canvas, 120, 30)
+    assert assist.shown_tolerance == 0 and np.array_equal(assist.proposal(), flat)
+    press(window.canvas, 120, 30)
+    move(window.canvas, 159, 30)
+    release(window.canvas, 159, 30)
+    assert assist.shown_tolerance > 10
+    press(window.canvas, 125, 35)  # another click without Esc: forgotten as well
+    release(window.canvas, 125, 35)
+    assert assist.shown_tolerance == 0 and np.array_equal(assist.proposal(), flat)
+    assert spin.value() == 0
 
 
 def test_cleanup_previews_and_applies_only_on_yes(qtbot, make_window, tmp_path, fake_dialogs, monkeypatch) -> None:

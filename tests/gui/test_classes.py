@@ -264,9 +264,9 @@ def test_crash_during_the_renames_is_finished_on_next_open(labelled_dir, monkeyp
 
 
 def test_pixel_counts_read_at_a_glance():
-    from segstudio.gui.docks.class_dock import _format_count
+    from segstudio.gui.docks.class_dock import format_count
 
-    assert [_format_count(n) for n in (0, 950, 18_557, 154_321, 1_600_000, 24_049_999, 3_000_000_000)] == [
+    assert [format_count(n) for n in (0, 950, 18_557, 154_321, 1_600_000, 24_049_999, 3_000_000_000)] == [
         "0", "950", "18.6 k", "154 k", "1.6 M", "24.0 M", "3.0 G"]
 
 
@@ -280,3 +280,28 @@ def test_reordered_classes_keep_their_colours_also_after_reopening(make_window, 
     flush(window)
     reopened = Project(labelled_dir)
     assert dict(zip(reopened.classes.names, reopened.classes.colours)) == before
+
+
+def test_rename_keeps_the_class_list_where_it_was(make_window, tmp_path, fake_dialogs):
+    """A rename rebuilds the list: the selected class and the scroll position stay (no jump to the
+    top that puts another class under the pointer)."""
+    from gui_project import make_project
+
+    names = ["background"] + [f"class {i}" for i in range(1, 30)]
+    window = make_window(make_project(tmp_path / "many", classes=names))
+    tree = window.class_dock.tree
+    window.select_class(25)
+    bar = tree.verticalScrollBar()
+    assert bar.maximum() > 0, "the list must scroll for this test"
+    tree.scrollToItem(tree.currentItem(), tree.ScrollHint.PositionAtCenter)  # not at an edge of the view
+    scrolled = bar.value()
+    assert scrolled > 0
+    fake_dialogs.text_answer = "class 25 renamed"
+    assert window.class_editor.rename(25)
+    settle(window)
+    assert window.class_dock.current_value() == 25 and window.tools.current_class == 25
+    assert window.class_dock.row_text(25)[0] == "class 25 renamed"
+    assert bar.value() == scrolled
+    # a recolour (another rebuild) of a class scrolled into view keeps it too
+    window.class_dock.set_classes(window.session.project.classes)
+    assert window.class_dock.current_value() == 25 and bar.value() == scrolled

@@ -63,3 +63,27 @@ def test_a_refresh_of_a_big_list_touches_only_what_changed(qtbot, monkeypatch) -
     assert dock.displayed_indices()[0] == 10 and _texts(dock)[0] == "img0010.jpg   (1.00)"
     assert texts_set == ["img0010.jpg   (1.00)"]
     assert len(rows_taken) == 4000 and all(row == count - 1 for row, count in rows_taken)
+
+
+def test_a_reorder_keeps_the_current_row_where_it_was_seen_and_selected(qtbot) -> None:
+    """Scores arriving reorder the list under the user: the current row stays selected, in view,
+    at the same height in the list; its position is the one the title shows."""
+    dock = FileDock()
+    qtbot.addWidget(dock)
+    dock.resize(250, 260)
+    dock.show()
+    project = _project(60)
+    dock.set_project(project)
+    dock.set_current(30)
+    qtbot.waitUntil(lambda: dock.list.visualItemRect(dock.list.currentItem()).top() >= 0)
+    before = dock.list.visualItemRect(dock.list.currentItem()).top()
+    moved = []
+    dock.order_changed.connect(lambda: moved.append(1))
+    scores = {i: (i * 37 % 60) / 60 for i in range(60)}  # a shuffle: entry 30 moves to another row
+    apply_to_file_dock(dock, project, None, True, scores)
+    item = dock.list.currentItem()
+    assert item.text().startswith("img0030") and item.isSelected() and moved
+    assert dock.list.row(item) != 30 and dock.position_of(30) == dock.list.row(item) + 1
+    rect = dock.list.visualItemRect(item)
+    assert 0 <= rect.top() and rect.bottom() <= dock.list.viewport().height()
+    assert abs(rect.top() - before) <= rect.height()  # where the user saw it

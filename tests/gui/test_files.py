@@ -213,9 +213,9 @@ def test_close_saves_and_persists_settings(window, project_dir, settings):
 
 
 def _readable(count: int) -> str:
-    from segstudio.gui.docks.class_dock import _format_count
+    from segstudio.gui.docks.class_dock import format_count
 
-    return _format_count(count)
+    return format_count(count)
 
 
 def test_unsaved_work_on_another_image_is_told_at_opening(window, make_window, project_dir, fake_dialogs, qtbot):

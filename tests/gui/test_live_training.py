@@ -71,6 +71,28 @@ def test_a_scribble_project_starts_unlabelled_and_the_eraser_unpaints(qtbot, win
     assert (read_mask(project_dir / "img2.png") == 1).all()
 
 
+def test_painted_background_and_ignore_have_colours_of_their_own(qtbot, window):
+    """In a scribble project background strokes show in a vivid colour (not black at 50 %), the
+    unpainted pixels show the photo; the class list shows the colours the canvas paints."""
+    from segstudio.core.overlay import IGNORE_RGB, SCRIBBLE_BACKGROUND_RGB
+
+    dock = window.class_dock
+    assert dock.swatch_of(255) == IGNORE_RGB and dock.swatch_of(0) == (0, 0, 0)
+    window.actions["scribbles"].setChecked(True)
+    assert window.go(+1) and wait_loaded(window)
+    window.select_class(0)
+    window.tools.set_brush_size(5)
+    drag(window.canvas, [(10, 20), (40, 20)])
+    assert window.session.document.label[20, 20] == 0
+    image = window.mask_layer.image
+    painted, unpainted = image.pixelColor(20, 20), image.pixelColor(20, 50)
+    assert (painted.red(), painted.green(), painted.blue(), painted.alpha()) == (*SCRIBBLE_BACKGROUND_RGB, 255)
+    assert unpainted.alpha() == 0
+    assert dock.swatch_of(0) == SCRIBBLE_BACKGROUND_RGB
+    window.actions["scribbles"].setChecked(False)
+    assert dock.swatch_of(0) == (0, 0, 0) and window.mask_layer.image.pixelColor(20, 20).alpha() == 0
+
+
 def test_accept_only_unlabelled_fills_the_unpainted_pixels_of_a_scribble_mask():
     import numpy as np
 
@@ -200,3 +222,33 @@ def test_a_live_model_that_cannot_be_written_at_close_is_said(qtbot, window, pro
     assert close(window)
     errors = [args for name, args in fake_dialogs.calls if name == "error"]
     assert len(errors) == 1 and "disk full" in errors[0][-1]
+
+
+def test_update_model_now_trains_a_burst_without_blocking_and_keeps_the_model(qtbot, window, project_dir):
+    from segstudio.application.live.controller import UPDATE_CYCLES
+
+    names = list(window.session.project.classes.names)
+    start = save_constant_model(project_dir.parent / "start", names, winner=1)
+    window.model_features.train_dock.set_model_source(str(start))
+    window.select_class(2)
+    window.tools.set_brush_size(7)
+    drag(window.canvas, [(10, 20), (60, 20)])
+    window.actions["update_model"].trigger()
+    live = window.live_features.live
+    assert live.on and live.updating == UPDATE_CYCLES  # it returned at once: the burst is on a worker
+    qtbot.waitUntil(lambda: not live.on, timeout=120000)
+    _wait_kept(qtbot, window)
+    active = window.model_features.models_dock.active
+    assert active is not None and active.name.startswith("live-")
+    assert json.loads((active / "history.json").read_text())["steps"] == 8 * UPDATE_CYCLES
+    assert not window.actions["live_training"].isChecked()
+
+
+def test_retrain_on_save_is_a_project_setting(qtbot, window, project_dir):
+    action = window.actions["retrain_on_save"]
+    assert action.isEnabled() and not action.isChecked()
+    action.setChecked(True)
+    assert json.loads(window.session.project.settings_path.read_text())["retrain_on_save"] is True
+    assert window.live_features.retrain is not None
+    action.setChecked(False)
+    assert json.loads(window.session.project.settings_path.read_text())["retrain_on_save"] is False

@@ -64,6 +64,35 @@ def test_accept_all_is_one_undo_step(qtbot, predicted):
     assert (document.label == 2).all()
 
 
+def test_the_status_bar_follows_an_accept_and_its_undo(qtbot, predicted):
+    """After Ctrl+Z of an accept the status bar no longer says "Prediction accepted"; an accept of
+    one class names the class."""
+    bar = predicted.statusBar()
+    dock = predicted.model_features.review_dock
+    dock.accept_mode.setCurrentIndex(list(AcceptMode).index(AcceptMode.CLASS))
+    dock.accept_class.setCurrentIndex(1)  # "2: dog"
+    dock.accept_button.click()
+    assert bar.toolTip().startswith("Prediction accepted (only the class dog)")  # whole (the bar may shorten it)
+    assert bar.currentMessage().startswith("Prediction accepted")
+    predicted.actions["undo"].trigger()
+    assert bar.currentMessage().startswith("Undone") and "accepted" not in bar.currentMessage()
+    predicted.actions["redo"].trigger()
+    assert bar.currentMessage().startswith("Redone")
+
+
+def test_a_long_message_stops_before_the_labels_on_the_right(qtbot, window):
+    bar, status = window.statusBar(), window.status
+    status.labels["class"].setText("traffic sign (temporary)")
+    qtbot.waitUntil(lambda: status.labels["class"].x() > 0)
+    long = "Stopped after 1:02 at step 4 of 200. Kept in models/x: " + "the model and its state " * 30
+    status.show(long + "\nsecond line")
+    shown = bar.currentMessage()
+    assert "…" in shown and shown.startswith("Stopped after") and shown.endswith("second line")
+    assert "\n" not in shown
+    assert bar.fontMetrics().horizontalAdvance(shown) < status.labels["class"].x()
+    assert bar.toolTip().startswith(long)  # the whole message
+
+
 def test_accept_only_unlabelled_keeps_painting_and_ignore(qtbot, predicted):
     document = predicted.session.document
     label = document.label.copy()

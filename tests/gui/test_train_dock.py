@@ -208,3 +208,38 @@ def test_the_epoch_axis_reads_sensibly_for_short_and_long_runs(qtbot):
     assert chart.x_axis.labelFormat() == "%.0f" and chart.x_axis.tickCount() == 5
     chart.set_epochs(250)
     assert chart.x_axis.labelFormat() == "%.0f" and chart.x_axis.tickCount() == 6
+
+
+def test_a_worse_run_asks_which_model_stays_active(qtbot, train_window, synth):
+    """The active model scored higher than the new run: the dock asks, and each answer does what
+    its button says (nothing changes before the click)."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "robustness"))
+    from cli_helpers import tiny_model
+
+    from segstudio.model.training.history import write_history
+
+    window = train_window
+    features = window.model_features
+    dock = features.train_dock
+    better = tiny_model(synth[1] / "models" / "better", names=("background", "disc", "square", "triangle"))
+    write_history(better, [], {"best_miou": 0.999})
+    features.active_model.set(better)
+    set_small_run(dock, length=1, name="worse")
+    result = _run(qtbot, dock)
+    assert result.status == "finished" and result.choice is not None
+    assert dock.question.isVisible() and "lower than the active better (0.999)" in dock.question.label.text()
+    assert dock.question.keep_button.text() == "Keep better (better)"
+    assert dock.question.use_button.text() == "Use worse"
+    assert active_model_path(window.session.project) == better.resolve()  # not replaced silently
+    dock.question.keep_button.click()
+    assert not dock.question.isVisible() and "better stays the active model" in dock.message.text()
+    assert active_model_path(window.session.project) == better.resolve()
+    # another worse run; this time the user takes it
+    set_small_run(dock, length=1, name="worse-again")
+    _run(qtbot, dock)
+    assert dock.question.isVisible()
+    dock.question.use_button.click()
+    assert active_model_path(window.session.project) == (synth[1] / "models" / "worse-again").resolve()
+    assert "worse-again is the active model now" in dock.message.text()

@@ -1,13 +1,15 @@
 """A loopback Hugging Face hub for the tests: real HTTP on 127.0.0.1, the hub's URL layout.
 
-``HEAD|GET /{owner}/{name}/resolve/{revision}/{file}`` answers like huggingface.co: ``X-Repo-Commit``,
-``ETag`` (the git blob id of a small file), and for a large (LFS) file a 302 to a second server,
-the "CDN", with ``X-Linked-Etag`` (its sha256) and ``X-Linked-Size``. The CDN serves the bytes with
-``Range`` support. Unknown repositories answer 401 ``X-Error-Code: RepoNotFound`` and missing files
-404 ``EntryNotFound``, as the hub does. Faults are switched on per test: ``cut_after`` closes the
-connection after that many bytes of a body (then ``fail_after_cut`` answers 503 until reset),
-``corrupt`` serves other bytes than announced. A repository with a ``token`` is private. Every
-request is logged (method, path, Range; and its Authorization header in ``auth``).
+``HEAD|GET /{owner}/{name}/resolve/{revision}/{file}`` answers like huggingface.co:
+``X-Repo-Commit``, ``ETag`` (the git blob id of a small file), and for a large (LFS) file a 302 to a second
+server, the "CDN", with ``X-Linked-Etag`` (its sha256) and ``X-Linked-Size``. The CDN serves the
+bytes with ``Range`` support. Unknown repositories answer 401 ``X-Error-Code: RepoNotFound`` and
+missing files 404 ``EntryNotFound``, as the hub does. Faults are switched on per test: ``cut_after``
+closes the connection after that many bytes of a body (then ``fail_after_cut`` answers 503 until
+reset), ``corrupt`` serves other bytes than announced, ``truncate`` fewer bytes than announced (the
+response itself consistent), ``portal`` redirects every hub request to an HTML page on the other
+host. A repository with a ``token`` is private. Every request is logged (method, path, Range; and
+its Authorization header in ``auth``).
 
 ``point_hub_at`` makes huggingface_hub use it: it sets ``HF_ENDPOINT``, ``HF_HOME`` and
 ``HF_HUB_OFFLINE`` and reloads ``huggingface_hub.constants``, which reads them at import time.
@@ -44,6 +46,8 @@ class Faults:
     failing: bool = False
     corrupt: set[str] = field(default_factory=set)   # files served with one byte flipped
     etag: str | None = None            # announced instead of the weights' real sha256
+    truncate: dict[str, int] = field(default_factory=dict)   # file -> bytes served (the rest never comes)
+    portal: bool = False               # every hub request is redirected to a page on another host
 
 
 class LoopbackHub:
@@ -114,6 +118,12 @@ def _handler(hub: LoopbackHub, cdn: bool) -> type[BaseHTTPRequestHandler]:
                 return self._error(503, None)
             if cdn:
                 return self._cdn(body)
+            if hub.faults.portal:     # a captive portal or misconfigured mirror: HTML from elsewhere
+                self.send_response(302)
+                self.send_header("Location", f"{hub.cdn_url}/portal")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             parts = self.path.lstrip("/").split("/")
             if len(parts) < 5 or parts[2] != "resolve":
                 return self._error(404, None)
@@ -141,6 +151,8 @@ def _handler(hub: LoopbackHub, cdn: bool) -> type[BaseHTTPRequestHandler]:
                        filename)
 
         def _cdn(self, body: bool) -> None:
+            if self.path == "/portal":
+                return self._send(b"<html>please log in</html>", body, {"Content-Type": "text/html"}, "portal")
             found = hub.blob(self.path.rsplit("/", 1)[-1])
             if found is None:
                 return self._error(404, None)
@@ -150,6 +162,8 @@ def _handler(hub: LoopbackHub, cdn: bool) -> type[BaseHTTPRequestHandler]:
         def _send(self, data: bytes, body: bool, headers: dict[str, str], name: str) -> None:
             if name in hub.faults.corrupt:
                 data = bytes([data[0] ^ 0xFF]) + data[1:]
+            if name in hub.faults.truncate:
+                data = data[:hub.faults.truncate[name]]
             start, status = 0, 200
             wanted = self.headers.get("Range")
             if wanted and wanted.startswith("bytes=") and wanted.endswith("-"):

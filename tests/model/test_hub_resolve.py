@@ -95,20 +95,28 @@ def test_hub_an_existing_path_and_the_project_model_come_first(home, tmp_path) -
         hub.resolve("../models/nested", save_dir=project / "models")
 
 
-def test_hub_unknown_names_fail_clearly_and_strangers_are_never_downloaded(home, monkeypatch
-                                                                           ) -> None:
+def test_hub_unknown_names_fail_clearly_in_one_line(home, monkeypatch) -> None:
+    """A name that cannot be a hub id never reaches the network; an ``owner/name`` that is neither
+    a path nor cached is asked of the hub (as from_pretrained would), and its answer is the line."""
     server = hub_server.LoopbackHub()
     try:
         hub_server.point_hub_at(monkeypatch, home, server.endpoint)
         with pytest.raises(CheckpointError, match="not found: it is not a file or folder, nor a "
                                                   "catalogue name"):
             hub.resolve("no-such-model.safetensors")
-        with pytest.raises(CheckpointError, match="runs/best is neither a catalogue model nor in "
-                                                  "the Hugging Face cache"):
-            hub.resolve("runs/best", save_dir=home)
         with pytest.raises(CheckpointError, match="no model given"):
             hub.resolve("  ")
-        assert server.log == []      # a mistyped path never reaches the network
+        with pytest.raises(CheckpointError, match=r"nor a valid hub id \(revision '\.\.' is not"):
+            hub.resolve("someone/model@..")
+        assert server.log == []
+        with pytest.raises(CheckpointError) as caught:
+            hub.resolve("runs/best", save_dir=home)
+        assert str(caught.value) == (
+            f"model runs/best not found: it is not a file or folder, nor a model in {home / 'models'}, nor "
+            f"in the Hugging Face cache, and runs/best was not found on {server.endpoint} (or it is "
+            "private and no valid token is set: hf auth login, or HF_TOKEN)")
+        assert [method for method, _, _ in server.log] == ["HEAD"]      # config.json, nothing else
+        assert not (home / "hub").exists() or not any((home / "hub").iterdir())
     finally:
         server.stop()
 

@@ -79,6 +79,8 @@ def test_the_session_learns_from_the_image_on_screen_and_the_saved_masks(tmp_pat
     painted[10:20, 10:20] = 1
     samples = session.samples(current.image_path, rgb, painted)
     assert len(samples) == 3 and samples[0][1] is painted  # the screen's map, then the other masks
+    first = session.cycle(current.image_path, rgb, painted, lambda: False)  # the instant learner's overlay
+    assert first.shown == "instant" and first.labels.shape == rgb.shape[:2] and session.trainer is None
     result = session.cycle(current.image_path, rgb, painted, lambda: False)
     assert result.steps > 0 and result.labels.shape == rgb.shape[:2]
     assert session.save("kept") == project.save_dir / "models" / "kept"

@@ -59,7 +59,7 @@ def test_the_trainer_follows_the_schedule_and_the_session_reports_strokes(tmp_pa
         def labelled_entries(self):
             return []
 
-    session = LiveSession(NoProject(), lambda: trainer)
+    session = LiveSession(NoProject(), lambda: trainer, num_classes=3)
     rgb = np.random.default_rng(0).integers(0, 255, (40, 40, 3), dtype=np.uint8)
     label = np.full((40, 40), IGNORE_INDEX, np.uint8)
     label[5:10] = 1
@@ -73,6 +73,7 @@ def test_the_trainer_follows_the_schedule_and_the_session_reports_strokes(tmp_pa
     assert trainer.changed_at is None and trainer.lr_factor() == pytest.approx(LIVE_FLOOR, abs=1e-3)
     painted = label.copy()
     painted[20:25, 5:35] = 2  # a stroke of two hundred pixels
+    assert session.cycle(here, rgb, painted, lambda: False).shown == "instant"  # two classes: the quick overlay
     session.cycle(here, rgb, painted, lambda: False)
     assert trainer.changed_at == 4008
     assert trainer.history[-1]["lr"] > 0.4 * 1e-3  # lifted to about LIVE_RESTART

@@ -68,7 +68,7 @@ def test_failed_xml_write_ends_in_save_failed_with_reason(tmp_path, make_window,
     flush(window)
     qtbot.waitUntil(lambda: _state(window) == "save failed", timeout=3000)
     assert failures and "img1.xml" in failures[0]
-    assert "img1.xml" in window.statusBar().currentMessage()
+    assert "img1.xml" in window.statusBar().toolTip()
     assert window.session.dirty  # the edits are kept; saving again once the folder is fixed works
     (folder / "img1.xml").rmdir()
     window.actions["save"].trigger()
@@ -86,7 +86,7 @@ def test_unexpected_write_error_is_reported_not_hung(tmp_path, make_window, qtbo
     _paint(window, 0)
     window.actions["save"].trigger()
     qtbot.waitUntil(lambda: _state(window) == "save failed", timeout=3000)
-    assert "encoder exploded" in window.statusBar().currentMessage()
+    assert "encoder exploded" in window.statusBar().toolTip()
 
 
 def test_unwritable_class_name_fails_before_the_mask_is_written(tmp_path, make_window, qtbot):
@@ -99,7 +99,7 @@ def test_unwritable_class_name_fails_before_the_mask_is_written(tmp_path, make_w
     _paint(window, 0)
     window.actions["save"].trigger()
     qtbot.waitUntil(lambda: _state(window) == "save failed", timeout=3000)
-    assert "U+0001" in window.statusBar().currentMessage()
+    assert "U+0001" in window.statusBar().toolTip()
     assert not (folder / "img1.png").exists() and not (folder / "img1.xml").exists()
 
 

@@ -38,7 +38,7 @@ def test_read_only_window_refuses_every_edit_and_loses_nothing(tmp_path, make_wi
     assert np.array_equal(second.session.document.label, shown)
     assert not second.session.dirty
     assert not second.actions["undo"].isEnabled() and not second.actions["save"].isEnabled()
-    assert "painting is off" in second.statusBar().currentMessage()
+    assert "painting is off" in second.statusBar().toolTip()
     assert second.session.document.paint(Rect(0, 0, 4, 4), np.ones((4, 4), bool), 2) is None
     second.session.flush()
     flush(second)

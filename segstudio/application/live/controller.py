@@ -4,8 +4,13 @@ While live mode is on, cycles of :class:`~.live_session.LiveSession` run one aft
 "live" pool: a short burst of training on the labelled images and the strokes on screen, then a
 prediction of the image on screen, announced (``cycle_done``) so the review shows it like any
 prediction, and the uncertainty of one other image, so the file list follows the live model. A
-stroke in progress (``busy``) stops a burst at once: painting always has the CPU. Live mode does
+stroke in progress (``busy``) stops a burst at once: painting always has the CPU; so does opening
+another image (its overlay comes in the next cycle, from the instant learner, within a second). Live mode does
 not start while a training run is going (it asks the training controller, which owns runs).
+
+"Update model now" (:meth:`LiveController.update_once`) is live mode for a bounded burst: it
+starts from the active model (else where live mode starts), runs :data:`UPDATE_CYCLES` cycles of the
+deep model (the overlay follows, as in live mode) and ends by itself, keeping the model as below.
 
 When it ends its model is written on the worker as an ordinary model folder ``models/live-<date>``
 and made the active model (not when the window is closing, nor when another folder was opened
@@ -25,6 +30,7 @@ import numpy as np
 from psygnal import Signal
 
 from segstudio.application.live.live_session import CycleResult, LiveLearner, LiveSession
+from segstudio.application.live.shown_model import DEEP, INSTANT
 from segstudio.application.pools import Pools, TimerFactory
 from segstudio.application.refusal import Refusal
 from segstudio.application.session.controller import ProjectSession
@@ -34,8 +40,10 @@ from segstudio.core.errors import SegStudioError
 from segstudio.core.project import Project
 
 PAUSE_MS = 30  # between cycles: lets the window's queued work run first
-LIVE_SIZE = 256
-MakeTrainer = Callable[[list[str], str, Path, int], LiveLearner]  # (class names, init, save dir, size) -> LiveTrainer
+UPDATE_CYCLES = 8  # deep-model cycles of a one-shot update (8 steps each)
+LIVE_SIZE: int | None = None  # the crop size: the trainer's own choice (model.training.live.SCRATCH_SIZE)
+# (class names, init, save dir, size) -> LiveTrainer
+MakeTrainer = Callable[[list[str], str, Path, int | None], LiveLearner]
 
 
 @dataclass(frozen=True)
@@ -51,11 +59,16 @@ class LiveCycle:
     labels: np.ndarray | None
     class_names: tuple[str, ...]
     scores: dict[int, float] | None
+    shown: str = DEEP  # which learner the prediction is from (live_session: the instant one first)
 
     @property
     def text(self) -> str:
+        if self.steps == 0 and self.shown == INSTANT:
+            return f"Live training: the quick pixel classifier's overlay ({self.seconds:.1f} s); the deep model loads"
         loss = "—" if self.loss != self.loss else f"{self.loss:.3f}"
-        return f"Live training: step {self.steps}, loss {loss} ({self.seconds:.1f} s a cycle)"
+        source = "quick pixel classifier" if self.shown == INSTANT else "deep model"
+        return (f"Live training: step {self.steps}, loss {loss} ({self.seconds:.1f} s a cycle); "
+                f"the overlay is the {source}'s")
 
 
 @dataclass(frozen=True)
@@ -80,7 +93,7 @@ class LiveController:
 
     def __init__(self, session: ProjectSession, pools: Pools, timer: TimerFactory, training: TrainingController,
                  active: ActiveModel, busy: Callable[[], bool] = lambda: False,
-                 make_trainer: MakeTrainer | None = None, size: int = LIVE_SIZE) -> None:
+                 make_trainer: MakeTrainer | None = None, size: int | None = LIVE_SIZE) -> None:
         """``busy``: True while a stroke is in progress (read on the worker: the burst stops)."""
         self._session = session
         self._pool = pools.pool("live")
@@ -95,6 +108,7 @@ class LiveController:
         self.cycle: Future | None = None  # the latest cycle (running while not done)
         self.saving: Future | None = None  # the kept model being written, until its answer arrived
         self._activate = True  # whether the kept model becomes the active one
+        self.updating: int | None = None  # deep-model cycles left of a one-shot update (None: live mode)
         self._ended: list[Future] = []  # stop() futures
         session.project_opened.connect(self._project_opened)
 
@@ -102,7 +116,19 @@ class LiveController:
     def start(self) -> Refusal | None:
         """Turn live mode on; why not (no image on screen, read-only, a training run going)."""
         if self.on:
+            self.updating = None  # a one-shot update going on becomes live mode
             return None
+        return self._begin(self._training.start_from, None)
+
+    def update_once(self) -> Refusal | None:
+        """Train the model a bounded burst now (from the active model when there is one), then keep
+        it and make it active; why not. Nothing to do while live mode is on: it updates already."""
+        if self.on:
+            return None
+        active = self._active.path
+        return self._begin(str(active) if active is not None else self._training.start_from, UPDATE_CYCLES)
+
+    def _begin(self, init: str, cycles: int | None) -> Refusal | None:
         session = self._session
         project = session.project
         if project is None or session.document is None:
@@ -111,14 +137,16 @@ class LiveController:
             return Refusal(f"The project is {session.read_only}.", error=True)
         if self._training.running:
             return Refusal("A model is being trained: live training can start once the run has ended.")
+        if self.learning is not None or self._cycling():
+            return Refusal("The last live model is still being kept: try again in a moment.")
         names, save_dir, size = list(project.classes.names), Path(project.save_dir), self._size
-        init = self._training.start_from
         init = "auto" if init.startswith("@") else init  # "continue the active model" is a planned run's
         make = self._make_trainer
         self.learning = LiveSession(project, lambda: make(names, init, save_dir, size))
-        self.on, self._activate = True, True
+        self.on, self._activate, self.updating = True, True, cycles
         self.switched.emit(True)
-        self.status.emit("Live training: starting (the first cycle loads the model)…")
+        self.status.emit("Updating the model (the first cycle loads it)…" if cycles is not None
+                         else "Live training: starting (the first cycle loads the model)…")
         self._next()
         return None
 
@@ -133,7 +161,7 @@ class LiveController:
     def _turn_off(self, activate: bool) -> None:
         """Live mode ends; the model is kept now, or once the cycle on the worker has answered."""
         self._activate = self._activate and activate
-        was_on, self.on = self.on, False
+        was_on, self.on, self.updating = self.on, False, None
         self._pause.stop()
         if not self._cycling():  # (a finished cycle's answer still on its way is dropped)
             self._finish()
@@ -151,7 +179,12 @@ class LiveController:
         label = document.label.copy() if document is not None else None
         path = current.entry.image_path if current is not None else None
         busy = self._busy
-        self.cycle = self._pool.submit(live.cycle, path, rgb, label, lambda: not self.on or busy(),
+
+        def should_stop() -> bool:  # (read on the worker) a stroke began, or another image opened
+            shown = session.current
+            return not self.on or busy() or (shown.entry.image_path if shown is not None else None) != path
+
+        self.cycle = self._pool.submit(live.cycle, path, rgb, label, should_stop,
                                        on_done=lambda future: self._answered(future, path, live))
 
     def _answered(self, future: Future, path: Path | None, live: LiveSession) -> None:
@@ -162,7 +195,13 @@ class LiveController:
             self._turn_off(activate=True)
             self.failed.emit(str(error) if error is not None else "the window is closing")
             return
-        self.cycle_done.emit(self._cycle_of(future.result(), path, live))
+        result = future.result()
+        self.cycle_done.emit(self._cycle_of(result, path, live))
+        if self.updating is not None and result.steps > 0:
+            self.updating -= 1
+            if self.updating <= 0:  # the one-shot update is done: its model is kept now
+                self._turn_off(activate=True)
+                return
         if self.on:
             self._pause.start()
         else:
@@ -170,10 +209,10 @@ class LiveController:
 
     def _cycle_of(self, result: CycleResult, path: Path | None, live: LiveSession) -> LiveCycle:
         trainer = live.trainer
-        names = tuple(trainer.info.class_names) if trainer is not None else ()
+        names = tuple(trainer.info.class_names) if trainer is not None else tuple(live.project.classes.names)
         steps = trainer.steps if trainer is not None else 0
         scores = live.scores_by_index() if result.scored is not None and self.on else None
-        cycle = LiveCycle(steps, result.loss, result.seconds, path, result.labels, names, scores)
+        cycle = LiveCycle(steps, result.loss, result.seconds, path, result.labels, names, scores, result.shown)
         self.status.emit(cycle.text)
         return cycle
 
@@ -237,7 +276,7 @@ class LiveController:
             future.set_result(None)
 
 
-def make_live_trainer(names: list[str], init: str, save_dir: Path, size: int) -> LiveLearner:
+def make_live_trainer(names: list[str], init: str, save_dir: Path, size: int | None) -> LiveLearner:
     """A LiveTrainer, made on the worker: torch loads there, not on the window's thread."""
     from segstudio.application.runtime import import_torch
 

@@ -30,7 +30,13 @@ from segstudio.application.review.prediction_cache import scores_by_index
 from segstudio.application.review.prediction_service import BatchPrediction, PredictionService
 from segstudio.application.review.region_metrics import RegionMetrics
 from segstudio.application.review.review_metrics import summary_text
-from segstudio.application.review.review_rules import AcceptMode, accepted_label, prediction_in_project, project_aliases
+from segstudio.application.review.review_rules import (
+    AcceptMode,
+    accepted_label,
+    accepted_what,
+    prediction_in_project,
+    project_aliases,
+)
 from segstudio.application.session.controller import ProjectSession
 from segstudio.application.session.edit_feed import EditFeed
 from segstudio.application.training.active_model import ActiveModel
@@ -229,7 +235,7 @@ class ReviewController:
         new = accepted_label(document.label, self.shown.labels, mode, class_index, unpainted_value(project))
         if document.set_label(new) is None:
             return "The prediction changes nothing here"
-        return f"Prediction accepted ({mode.value}); Ctrl+Z undoes it"
+        return f"Prediction accepted ({accepted_what(mode, project.classes.name_of(class_index))}); Ctrl+Z undoes it"
 
     # --- predict all, uncertainty ----------------------------------------------------------------
     def predict_all(self) -> Refusal | None:

@@ -20,9 +20,10 @@ from psygnal import Signal
 
 from segstudio.application.pools import Pool
 from segstudio.application.review.model_runner import ModelRunner, PredictionResult, model_key
+from segstudio.core.budgets import PREDICTION_BYTES
 from segstudio.core.errors import SegStudioError
 
-MEMORY_CACHE = 12  # predictions kept in memory (one image's labels each)
+MEMORY_BYTES = PREDICTION_BYTES  # predictions kept in memory, together (core.budgets): 4 of 24 MP, 80 of 1 MP
 _Key = tuple[str, tuple[str, float], float]
 
 
@@ -42,6 +43,12 @@ class PredictionService:
         self._pool = pool
         self._memory: OrderedDict[_Key, PredictionResult] = OrderedDict()
         self._token = 0
+        self.budget_bytes = MEMORY_BYTES
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the predictions kept in memory."""
+        return sum(result.labels.nbytes for result in self._memory.values())
 
     def request(self, save_dir: Path, model_path: Path, image_path: Path, store: bool = True) -> bool:
         """Predict ``image_path``; True when the answer was in memory (``ready`` emitted at once).
@@ -75,8 +82,8 @@ class PredictionService:
         error = future.exception()
         if error is None:
             self._memory[key] = future.result()
-            while len(self._memory) > MEMORY_CACHE:
-                self._memory.popitem(last=False)
+            while len(self._memory) > 1 and self.nbytes > self.budget_bytes:
+                self._memory.popitem(last=False)  # the oldest first; the answer just made stays
         if token != self._token:
             return
         if error is not None:

@@ -23,6 +23,13 @@ class AcceptMode(enum.Enum):
     CLASS = "Only one class"
 
 
+def accepted_what(mode: AcceptMode, class_name: str) -> str:
+    """What an accept copied, in the status line: the mode, and for one class its name."""
+    if mode is AcceptMode.CLASS:
+        return f"only the class {class_name}"
+    return mode.value.lower()
+
+
 def prediction_in_project(labels: np.ndarray, model_names: list[str], project_names: list[str],
                           aliases: dict[str, str] | None = None) -> np.ndarray:
     """A prediction in the model's class indices renumbered into the project's classes by the one

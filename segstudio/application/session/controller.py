@@ -35,6 +35,7 @@ from segstudio.application.session.save_queue import HELD_STATE, SaveBook, SaveJ
 from segstudio.application.session.teamwork import Teamwork
 from segstudio.application.session.undo_keeper import UndoKeeper
 from segstudio.core import mask_guard, mask_repair, project_lock
+from segstudio.core.budgets import loaded_image_bytes
 from segstudio.core.classes import ClassList
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
@@ -59,6 +60,7 @@ class ProjectSession:
     load_failed = Signal(str)
     mask_restored = Signal()  # a recovery copy replaced the mask on screen (counts are stale)
     ahead_loaded = Signal()  # a neighbour is loaded ahead: images_ahead() has more
+    mask_saved = Signal(int, object)  # an entry's index (this folder's list) and the mask written for it
     claims_changed = Signal()  # who is on what changed (``claimed_by_others``): the file list shows it
     save_conflict = Signal(str)  # the mask changed on disk under this window: the strokes went beside it
     team_said = Signal(str)  # one line about working as a team (a claim file ignored, an image not claimed)
@@ -245,8 +247,11 @@ class ProjectSession:
             self._queue.request(self.index, self._job(self.index))
 
     def _neighbours(self, index: int) -> list[int]:
+        """The neighbours loaded ahead, as many as the prefetch budget holds at the size of the image
+        shown (the images of a folder are usually alike; core.budgets)."""
         assert self.project is not None
-        return navigation.neighbours(index, len(self.project.entries))
+        size = loaded_image_bytes(*self.current.size) if self.current is not None else 0
+        return navigation.neighbours(index, len(self.project.entries), size)
 
     def _job(self, index: int) -> LoadJob:
         """A loader job for ``index`` with the state it must match, captured now (owner's thread)."""
@@ -561,6 +566,8 @@ class ProjectSession:
                     and document.revision == job.revision):
                 document.mark_saved()
             self.entry_changed.emit(job.index)
+            if error is None and conflict is None:  # (a conflict wrote the strokes beside the mask)
+                self.mask_saved.emit(job.index, job.label)
         if error is not None:
             self.save_failed.emit(error)
         self._emit_state(error)

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from segstudio.core.budgets import PREFETCH_BYTES
 
-def neighbours(index: int, count: int) -> list[int]:
-    """The images kept loaded beside ``index`` (one ahead, one behind) in a project of ``count``."""
-    return [i for i in (index + 1, index - 1) if 0 <= i < count]
+
+def neighbours(index: int, count: int, image_bytes: int = 0, budget: int = PREFETCH_BYTES) -> list[int]:
+    """The images kept loaded beside ``index`` in a project of ``count``: the next one, then the one
+    before, as many as fit in ``budget`` bytes at ``image_bytes`` each (0: unknown, both)."""
+    near = [i for i in (index + 1, index - 1) if 0 <= i < count]
+    return near if image_bytes <= 0 else near[: budget // image_bytes]
 
 
 def is_valid(index: int, count: int) -> bool:

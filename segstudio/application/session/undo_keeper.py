@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from segstudio.core.document import DEFAULT_HISTORY_BYTES, Document
+from segstudio.core.budgets import KEPT_UNDO_BYTES
+from segstudio.core.document import Document
 from segstudio.core.history import History
 
 
@@ -33,7 +34,7 @@ def _digest(label: np.ndarray) -> bytes:
 class UndoKeeper:
     """Histories of the images left, by key (the image path), within ``budget_bytes`` together."""
 
-    def __init__(self, budget_bytes: int = DEFAULT_HISTORY_BYTES) -> None:
+    def __init__(self, budget_bytes: int = KEPT_UNDO_BYTES) -> None:
         self.budget_bytes = budget_bytes
         self._kept: OrderedDict[Hashable, _Kept] = OrderedDict()
 

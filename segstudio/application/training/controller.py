@@ -6,7 +6,9 @@ latest strokes are part of the run), the labelled masks are frozen (:func:`take_
 goes on meanwhile), the run goes on the "train" pool (:class:`TrainRun`) and reports its progress
 and validations as events, and when it ends this controller decides which model is active: the
 new one unless both were validated and it is worse (``model_registry.replaces_active``, the one
-rule). The outcome (``run_outcome``) says what was kept, also after a Stop.
+rule); then the active one stays for now and the outcome carries the question for the user
+(:class:`~.active_choice.ActiveChoice`), which :meth:`TrainingController.answer` applies. The
+outcome (``run_outcome``) says what was kept, also after a Stop.
 
 Plain Python (psygnal events, pools it is given): the window hands it pools answering on its GUI
 thread, tests :class:`~segstudio.application.pools.QueuedPools`. Nothing waits: Stop is a request,
@@ -30,8 +32,10 @@ from segstudio.application.pools import Pools
 from segstudio.application.refusal import Refusal
 from segstudio.application.session.controller import ProjectSession
 from segstudio.application.training import run_outcome
+from segstudio.application.training.active_choice import ActiveChoice, worse_run
 from segstudio.application.training.active_model import ActiveModel
 from segstudio.application.training.model_registry import record_for, replaces_active
+from segstudio.application.training.plan_preview import PlanPreview
 from segstudio.application.training.run_config import build_config
 from segstudio.application.training.run_outcome import RunOutcome, RunStarted
 from segstudio.application.training.train_run import TrainRun
@@ -73,6 +77,8 @@ class TrainingController:
         self.start_from = "auto"  # the form's starting point (live mode starts from it too)
         self.last_outcome: RunOutcome | None = None
         self._last_model: Path | None = None  # the folder of the run that ended last
+        self.question: ActiveChoice | None = None  # a worse run's question, until it is answered
+        self.plan = PlanPreview(session, pools)  # what the form's run will do here, before the click
         session.project_opened.connect(self._project_opened)
 
     # --- state -----------------------------------------------------------------------------------
@@ -103,6 +109,7 @@ class TrainingController:
         another window works on the project (read-only, or others edit images: their run may be
         using them)."""
         project = self._session.project
+        self.question = None  # it was about the other folder's models
         if (project is not None and not self.running and not self._session.read_only
                 and not self._session.claimed_by_others()):
             remove_stale_snapshots(project.save_dir)
@@ -114,6 +121,7 @@ class TrainingController:
         project = self._session.project
         if self.running:
             return Refusal("A run is already going.", error=True)
+        self.question = None  # a new run: the last one's question is moot
         if project is None:
             return Refusal("Open a folder of images first.", error=True)
         if self._session.read_only:  # a run writes into models/ and the project settings
@@ -122,6 +130,9 @@ class TrainingController:
             config = self.config(values, name)
         except ValueError as exc:
             return Refusal(str(exc), error=True)
+        too_short = self.plan.refusal(values)  # a budget too short to learn anything (run_plan)
+        if too_short:
+            return Refusal(too_short, error=True)
         self._starting, self._cancelled = project, False
         if self._session.dirty:
             self._session.save_async()  # the open image's latest strokes are part of the run
@@ -195,12 +206,13 @@ class TrainingController:
         """The run has ended: decide the active model, then say how it ended (in that order, so a
         view that follows the active model's history is then given the run's own summary)."""
         self._run = None
+        self.plan.invalidate()  # its measured pace is the next plan's figure
         result = _result_of(future)
         self._last_model = result.model_dir
         activated, why = self._decide(run.project, result)
         save_dir = Path(run.project.save_dir)
         self.last_outcome = run_outcome.outcome(result, time.monotonic() - run.started, save_dir, run.last,
-                                                activated, why)
+                                                activated, why, self.question)
         self.finished.emit(self.last_outcome)
         self._release_waiting()
 
@@ -215,14 +227,31 @@ class TrainingController:
         inside = Path(folder).resolve().is_relative_to(Path(project.save_dir).resolve())
         new = record_for(Path(folder)) if inside else None
         current = self._active.path
-        replace, why = replaces_active(new, record_for(current) if current is not None else None)
+        active = record_for(current) if current is not None else None
+        replace, why = replaces_active(new, active)
         if not replace:
-            return None, why if new is not None else ""
+            self.question = worse_run(new, active)  # the user decides (answer)
+            return None, why if new is not None and self.question is None else ""
         try:
             self._active.set(Path(folder))
         except (OSError, SegStudioError) as exc:
             return None, f"{Path(folder).name} was not made the active model: {exc}"
         return Path(folder), ""
+
+
+    def answer(self, use_new: bool) -> str:
+        """Apply the user's answer to the worse run's question: make the new model active
+        (``use_new``) or keep the active one; what to say. Refused (the text says why) when the
+        question is no longer open or the model cannot be made active."""
+        question, self.question = self.question, None
+        if question is None:
+            return "There is no open question about the active model."
+        if use_new:
+            try:
+                self._active.set(Path(question.new.path))
+            except (OSError, SegStudioError) as exc:
+                return f"{question.new.name} was not made the active model: {exc}"
+        return question.answered(use_new)
 
 
 def _result_of(future: Future) -> TrainResult:

@@ -20,6 +20,7 @@ from segstudio.core.paths import MODELS_FOLDER, OutsideProjectError, is_link, ow
 from segstudio.core.project import Project
 from segstudio.core.safe_read import SMALL_JSON_LIMIT, read_json
 from segstudio.model.training.history import best_miou, read_history  # noqa: F401 (the one reader; windows import it here)
+from segstudio.model.weights.hub_cache import hub_id_for_path
 from segstudio.model.weights.model_files import CONFIG, weights_file
 
 ACTIVE_KEY = "active_model"
@@ -49,6 +50,13 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
+def display_name(path: Path) -> str:
+    """How a model is called in lists: a cached hub model by its id (not its commit folder), any
+    other by its folder or file name."""
+    path = Path(path)
+    return hub_id_for_path(path) or (path.name if path.is_dir() else path.stem)
+
+
 def record_for(path: Path, external: bool = False) -> ModelRecord | None:
     """Describe one model folder (None when it holds no weights) or a checkpoint file."""
     path = Path(path)
@@ -62,7 +70,7 @@ def record_for(path: Path, external: bool = False) -> ModelRecord | None:
     history = read_history(path) if path.is_dir() else None
     names = config.get("class_names") or (history or {}).get("class_names") or []
     names = names if isinstance(names, list) else []  # a string would list one class per letter
-    return ModelRecord(path.name if path.is_dir() else path.stem, path, str(config.get("variant") or ""),
+    return ModelRecord(display_name(path), path, str(config.get("variant") or ""),
                        weights.stat().st_mtime, best_miou(history), [str(n) for n in names], external)
 
 

@@ -27,6 +27,8 @@ def build_config(values: Mapping[str, Any], name: str, active: Path | None) -> T
     source = str(fields.get("init", "auto"))
     base = Path(source).stem if Path(source).exists() else source
     name = name.strip() or f"{base}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if fields.get("minutes"):
+        fields["budget_start"] = time.time()  # the budget counts from the click on Train
     try:
         return TrainConfig(**fields, name=name)
     except TypeError as exc:  # a field the table does not have: a bug of the form, said plainly

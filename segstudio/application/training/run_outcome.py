@@ -13,10 +13,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from segstudio.application.training.active_choice import ActiveChoice
+from segstudio.core.words import count
 from segstudio.model.training.types import TrainProgress, TrainResult
 from segstudio.model.weights.model_files import STATE_FILE
 
-_STEPS = re.compile(r"(?:at step (\d+) of (\d+))|(?:finished (\d+) steps)")
+_STEPS = re.compile(r"(?:at step (\d+) of (\d+))|(?:finished (\d+) steps?)")
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class RunStarted:
 
     @property
     def text(self) -> str:
-        return f"Training {self.name} on {self.images} labelled image(s)…"
+        return f"Training {self.name} on {count(self.images, 'labelled image')}…"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ class RunOutcome:
 
     ``text`` is the message (``error`` when it failed); ``line`` the progress line under the bar;
     ``step`` / ``total_steps`` where the bar stays (None: unknown, the bar is left alone);
-    ``activated`` the model folder made the active model (None: the active model stays).
+    ``activated`` the model folder made the active model (None: the active model stays);
+    ``choice`` the question to ask when the new model scored lower than the active one.
     """
 
     result: TrainResult
@@ -49,6 +52,7 @@ class RunOutcome:
     step: int | None
     total_steps: int | None
     activated: Path | None
+    choice: ActiveChoice | None = None
 
     @property
     def status(self) -> str:
@@ -115,18 +119,20 @@ def _notes(result: TrainResult) -> str:
 
 
 def outcome(result: TrainResult, elapsed_s: float, save_dir: Path, last: TrainProgress | None,
-            activated: Path | None, why: str) -> RunOutcome:
-    """The outcome of ``result``; ``why`` says why the new model did not become the active one."""
+            activated: Path | None, why: str, choice: ActiveChoice | None = None) -> RunOutcome:
+    """The outcome of ``result``; ``why`` says why the new model did not become the active one,
+    ``choice`` asks which should be when it scored lower."""
     step, total = steps_reached(result, last)
     elapsed = format_eta(elapsed_s)
     extra = f"\n{why}" if why else ""
+    extra += f"\n{choice.question}" if choice is not None else ""
     if result.status == "finished":
         text = f"Finished in {elapsed}: {result.message.removeprefix('finished ')}{_notes(result)}{extra}"
-        line = f"{step} steps · model {_miou(result.best_miou)}" if step is not None else ""
-        return RunOutcome(result, text, False, line, step, total, activated)
+        line = f"{count(step, 'step')} · model {_miou(result.best_miou)}" if step is not None else ""
+        return RunOutcome(result, text, False, line, step, total, activated, choice)
     if result.status == "stopped":
         text, line = _stopped(result, elapsed, save_dir, step, total)
-        return RunOutcome(result, text + _notes(result) + extra, False, line, step, total, activated)
+        return RunOutcome(result, text + _notes(result) + extra, False, line, step, total, activated, choice)
     return RunOutcome(result, f"Training failed: {result.message}", True, "", step, total, activated)
 
 

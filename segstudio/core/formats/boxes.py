@@ -22,6 +22,7 @@ from ..classes import ClassList
 from ..errors import AnnotationFormatError
 from ..images import image_size, load_image, natural_key
 from ..voc_xml import BoxRefiner, VocAnnotation, VocObject, boxes_to_mask, read_annotation
+from ..words import not_a_folder
 from .import_target import ImportTarget, image_for_stem, plain_stem
 from .polygons import fill_polygon
 from .yolo import YoloShape, parse_label_file, pixel_box, read_names, yolo_name
@@ -126,7 +127,7 @@ def boxes_to_masks(
     boxes_dir, images_dir = Path(boxes_dir), Path(images_dir)
     for folder in (boxes_dir, images_dir):
         if not folder.is_dir():
-            raise AnnotationFormatError(f"not a folder: {folder}")
+            raise AnnotationFormatError(not_a_folder(folder))
     names_path = Path(names_file) if names_file else boxes_dir / "classes.txt"
     names = read_names(names_path) if names_file or os.path.lexists(names_path) else None
     target = ImportTarget(save_dir, overwrite, names, str(names_path))

@@ -21,6 +21,7 @@ from ..errors import AnnotationFormatError
 from ..masks import read_mask, write_mask
 from ..project import ImageEntry
 from ..safe_read import SMALL_JSON_LIMIT, read_json, read_text
+from ..words import not_a_folder
 from .export_target import ExportSource, export_image, out_folder, split_entries
 from .import_target import ImportTarget, plain_stem, relative_inside
 
@@ -114,7 +115,7 @@ def import_hf(
     """Import an image folder of pairs (as :func:`export_hf` writes it) into ``save_dir``."""
     src = Path(src)
     if not src.is_dir():
-        raise AnnotationFormatError(f"not a folder: {src}")
+        raise AnnotationFormatError(not_a_folder(src))
     names = _names(src)
     target = ImportTarget(save_dir, overwrite, names, str(src / ID2LABEL))
 

@@ -32,6 +32,7 @@ from ..masks import label_counts
 from ..palette import IGNORE_INDEX
 from ..project import ImageEntry
 from ..safe_read import CLASS_FILE_LIMIT, MIB, read_text, read_yaml
+from ..words import not_a_folder
 from .export_target import ExportSource, export_image, out_folder, split_entries
 from .import_target import ImportTarget
 from .polygons import check_reach, fill_polygon, mask_to_polygons
@@ -258,7 +259,7 @@ def import_yolo(
     without a label file are skipped."""
     src = Path(src)
     if not src.is_dir():
-        raise AnnotationFormatError(f"not a folder: {src}")
+        raise AnnotationFormatError(not_a_folder(src))
     names_path = Path(names_file) if names_file else next(
         (p for p in (src / "data.yaml", src / "data.yml", src / "classes.txt") if os.path.lexists(p)), None
     )

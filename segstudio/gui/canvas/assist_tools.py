@@ -4,9 +4,11 @@ GrabCut: drag a box around an object; OpenCV proposes the object's mask (on a wo
 large photo never freezes the window). Strokes then refine it: a plain drag marks "object", a
 Shift+drag marks "background", and GrabCut runs again with those hard constraints. The magic wand:
 click a pixel and the region of similar colour is proposed; drag right or left while the button is
-down to raise or lower the tolerance. Either way Enter accepts the proposal into the current class
-as ONE undo step (Shift+Enter: only into the pixels still unpainted, like accepting a prediction's
-"only unlabelled pixels") and Esc drops it; nothing touches the mask before Enter.
+down to raise or lower the tolerance of that proposal (each click starts again at the tolerance shown
+in Tool options, so a wide drag never carries over to the next click). Either way Enter accepts the
+proposal into the current class as ONE undo step (Shift+Enter: only into the pixels still unpainted,
+like accepting a prediction's "only unlabelled pixels") and Esc drops it; nothing touches the mask
+before Enter.
 
 The proposal is shown in a layer of its own (cyan, outlined in yellow) above the mask. The pixel
 work is in :mod:`segstudio.core.assist`; this module only turns gestures into calls and answers
@@ -72,7 +74,10 @@ class AssistTools(QObject):
         self.document: Document | None = None
         self.scale = 1.0  # canvas zoom (screen pixels per image pixel), for the wand's drag
         self.brush_size = 15
+        # Each click of the wand starts at ``wand_tolerance`` (Tool options shows and edits it); a
+        # drag changes ``shown_tolerance``, the proposal's own, which Esc and the next click forget.
         self.wand_tolerance = DEFAULT_TOLERANCE
+        self.shown_tolerance = DEFAULT_TOLERANCE
         self._proposal: np.ndarray | None = None  # (H, W) bool
         self._grabcut: GrabCutResult | None = None
         self._box_start: tuple[float, float] | None = None
@@ -191,6 +196,7 @@ class AssistTools(QObject):
         self._grabcut = None
         self._wand = None
         self._wand_drag = None
+        self.shown_tolerance = self.wand_tolerance
         self._box_start = None
         self._stroke = None
         self.segment.reset()
@@ -247,18 +253,18 @@ class AssistTools(QObject):
         self._job += 1
         self._grabcut = None
         self._wand = WandSession(doc.image, (ix, iy))
-        self._wand_drag = (x, self.wand_tolerance)
+        self._wand_drag = (x, self.wand_tolerance)  # every click starts from the Tool options' value
         self._show_wand(self.wand_tolerance)
 
     def _show_wand(self, tolerance: int) -> None:
         if self._wand is None:
             return
-        self.wand_tolerance = tolerance
+        self.shown_tolerance = tolerance
         region = self._wand.region(tolerance)
         self._set_proposal(region)
         self.message.emit(
-            f"Wand: {int(region.sum()):,} pixels at tolerance {tolerance} (drag sideways to change);"
-            " Enter accepts, Esc drops"
+            f"Wand: {int(region.sum()):,} pixels at tolerance {tolerance} (drag sideways to change; each "
+            f"click starts at {self.wand_tolerance}, Tool options); Enter accepts, Esc drops"
         )
 
     # --- preview ---------------------------------------------------------------------------------

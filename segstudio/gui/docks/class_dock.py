@@ -20,9 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from segstudio.core.overlay import IGNORE_RGB
 from segstudio.core.palette import IGNORE_INDEX
 
 _VALUE_ROLE = Qt.ItemDataRole.UserRole
+_SWATCH_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME, INDEX, PIXELS = range(3)
 
 
@@ -32,7 +34,13 @@ def swatch(colour: tuple[int, int, int], size: int = 14) -> QIcon:
     return QIcon(pixmap)
 
 
-def _format_count(count: int) -> str:
+def _code(colour) -> int:
+    """0xRRGGBB of a colour (kept in an item's data: a number compares the same after Qt's round trip)."""
+    r, g, b = (int(v) for v in colour)
+    return (r << 16) | (g << 8) | b
+
+
+def format_count(count: int) -> str:
     """Pixel counts a person reads at a glance: 950, 18.6 k, 154 k, 1.6 M (exact in the tooltip)."""
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if count >= scale:
@@ -96,14 +104,22 @@ class ClassDock(QDockWidget):
 
     # --- filling ---------------------------------------------------------------------------------
     def set_classes(self, classes, current: int | None = None) -> None:
-        """Rebuild the rows from a ClassList (keeps visibility flags by index)."""
+        """Rebuild the rows from a ClassList (keeps visibility flags by index).
+
+        The list stays where the user left it: its scroll position and the selected class (``current``,
+        else the one selected before) survive the rebuild. A list that jumped to the top after a rename
+        put another class under the pointer, and the next click on Up or Down swapped the wrong two."""
+        scrolled = self.tree.verticalScrollBar().value()
+        if current is None:
+            current = self.current_value()
         self.tree.blockSignals(True)
         self.tree.clear()
         rows = [(i, name, classes.colours[i]) for i, name in enumerate(classes.names)]
-        rows.append((IGNORE_INDEX, classes.name_of(IGNORE_INDEX) + " (ignore)", (160, 160, 160)))
+        rows.append((IGNORE_INDEX, classes.name_of(IGNORE_INDEX) + " (ignore)", IGNORE_RGB))
         for value, name, colour in rows:
             item = QTreeWidgetItem([name, str(value), "0"])
             item.setData(NAME, _VALUE_ROLE, value)
+            item.setData(NAME, _SWATCH_ROLE, _code(colour))
             item.setIcon(NAME, swatch(colour))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(NAME, Qt.CheckState.Checked if self.visible[value] else Qt.CheckState.Unchecked)
@@ -111,8 +127,32 @@ class ClassDock(QDockWidget):
             item.setTextAlignment(PIXELS, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.tree.addTopLevelItem(item)
         self.tree.blockSignals(False)
+        self.tree.doItemsLayout()  # the scroll range of the new rows, so the old position is not clamped
+        self.tree.verticalScrollBar().setValue(scrolled)
         if current is not None:
             self.set_current(current)
+
+    def set_swatches(self, lut: np.ndarray) -> None:
+        """Each row's colour from the mask layer's table (core.overlay.mask_lut): painted background
+        in a scribble project and the ignore label look in the list as they do on the canvas."""
+        self.tree.blockSignals(True)
+        for row in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(row)
+            value = int(item.data(NAME, _VALUE_ROLE))
+            colour = (int(lut[value, 0]), int(lut[value, 1]), int(lut[value, 2]))
+            if item.data(NAME, _SWATCH_ROLE) != _code(colour):
+                item.setData(NAME, _SWATCH_ROLE, _code(colour))
+                item.setIcon(NAME, swatch(colour))
+        self.tree.blockSignals(False)
+
+    def swatch_of(self, value: int) -> tuple[int, int, int] | None:
+        """The colour shown for label ``value`` (tests)."""
+        for row in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(row)
+            if item.data(NAME, _VALUE_ROLE) == value:
+                code = int(item.data(NAME, _SWATCH_ROLE))
+                return code >> 16, (code >> 8) & 255, code & 255
+        return None
 
     def set_counts(self, counts: np.ndarray | None) -> None:
         """Pixel count per label value (a (256,) array from bincount), or None to blank."""
@@ -120,7 +160,7 @@ class ClassDock(QDockWidget):
             item = self.tree.topLevelItem(row)
             value = item.data(NAME, _VALUE_ROLE)
             count = None if counts is None else int(counts[value])
-            item.setText(PIXELS, "" if count is None else _format_count(count))
+            item.setText(PIXELS, "" if count is None else format_count(count))
             item.setToolTip(PIXELS, "" if count is None else f"{count:,} pixels")
 
     def set_current(self, value: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDockWidget,
     QHBoxLayout,
@@ -45,6 +46,7 @@ class FileDock(QDockWidget):
     """Lists the project's images; activating one asks the window to show it."""
 
     image_activated = Signal(int)
+    order_changed = Signal()  # the rows were reordered (the uncertainty sort)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Files", parent)
@@ -121,6 +123,7 @@ class FileDock(QDockWidget):
         if order == self._order:
             return
         current = self.list.currentItem()
+        seen_at = self._rows_from_top(current)
         self.list.blockSignals(True)
         while self.list.count():
             self.list.takeItem(self.list.count() - 1)  # from the end: no rows shift
@@ -131,6 +134,36 @@ class FileDock(QDockWidget):
             self.list.setCurrentItem(current)
         self.list.blockSignals(False)
         self._apply_filter()  # hidden rows are a property of the view, lost when rows move
+        self._keep_in_view(current, seen_at)
+        self.order_changed.emit()
+
+    def _rows_from_top(self, item: QListWidgetItem | None) -> int | None:
+        """How many rows below the top of the view ``item`` is shown (None: not in view)."""
+        if item is None or item.isHidden():
+            return None
+        rect, height = self.list.visualItemRect(item), self.list.viewport().height()
+        if rect.bottom() < 0 or rect.top() >= height:
+            return None
+        return max(0, rect.top()) // max(1, rect.height())
+
+    def _keep_in_view(self, item: QListWidgetItem | None, rows_from_top: int | None) -> None:
+        """A reorder (scores arriving) keeps the current row where the user saw it, else in view."""
+        if item is None or item.isHidden():
+            return
+        self.list.scrollToItem(item, QAbstractItemView.ScrollHint.PositionAtTop)
+        if rows_from_top:
+            bar = self.list.verticalScrollBar()
+            step = 1 if self.list.verticalScrollMode() == QAbstractItemView.ScrollMode.ScrollPerItem else \
+                self.list.visualItemRect(item).height()
+            bar.setValue(max(0, bar.value() - rows_from_top * step))
+        self.list.scrollToItem(item, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def position_of(self, index: int) -> int:
+        """Where entry ``index`` is listed, from 1 (the file order, or the sort shown): the title's
+        "(2/10)" follows the list the user reads."""
+        item = self._item(index)
+        row = self.list.row(item) if item is not None else -1
+        return row + 1 if row >= 0 else index + 1
 
     def set_claimed(self, who: dict[int, str]) -> None:
         """Show who is on what: an image another window edits gets the person after its name,

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTreeWidget,
@@ -26,16 +25,20 @@ from PySide6.QtWidgets import (
 )
 
 from segstudio.application.training.active_model import ActiveModel
+from segstudio.application.training.hub_models import is_encoder
 from segstudio.application.training.model_registry import (
     ModelRecord,
     active_model_path,
     delete_model,
+    display_name,
     list_models,
     record_for,
 )
 from segstudio.core.errors import SegStudioError
 from segstudio.gui.docks.dock_body import scrolling
+from segstudio.gui.docks.hub_model_dialog import HubModelDialog
 from segstudio.gui.docks.pretrained_panel import PretrainedPanel
+from segstudio.gui.docks.table_fit import breakable, wrap_rows
 from segstudio.gui.window import dialogs
 
 CHECKPOINT_FILTER = "Checkpoints (*.safetensors *.bin *.pth *.pt);;All files (*)"
@@ -62,10 +65,7 @@ class ModelsDock(QDockWidget):
         self.tree.setHeaderLabels(["Model", "Variant", "Date", "Best mIoU"])
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
-        header = self.tree.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        wrap_rows(self.tree)  # a long model name wraps; Best mIoU keeps its width
         self.use_button = QPushButton("Use")
         self.use_button.setToolTip("Make the selected model the active one (predictions, review)")
         self.load_button = QPushButton("Load checkpoint…")
@@ -83,10 +83,15 @@ class ModelsDock(QDockWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.active_label)
         self.pretrained = PretrainedPanel(pool, body) if pool is not None else None
+        self.hub_button: QPushButton | None = None
+        self.hub_dialog: HubModelDialog | None = None
         if self.pretrained is not None:
             layout.addWidget(self.pretrained, 2)  # the catalogue is longer than most projects' list
-            self.tree.setMinimumHeight(80)
+            self.hub_button = QPushButton("Add from the Hub…")
+            self.hub_button.setToolTip("Any SegFormer on the Hugging Face hub, by its id (owner/name)")
+            layout.addWidget(self.hub_button)
             self.pretrained.use_model.connect(self.set_active)
+            self.hub_button.clicked.connect(self.add_from_hub)
         self.setWidget(scrolling(body))
         self.use_button.clicked.connect(self.use_selected)
         self.load_button.clicked.connect(self.load_checkpoint)
@@ -117,9 +122,12 @@ class ModelsDock(QDockWidget):
         self.tree.clear()
         for record in self.records:
             miou = "—" if math.isnan(record.best_miou) else f"{record.best_miou:.3f}"
-            date = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.modified))
+            # The day and time in short (the year in the tooltip): a narrow dock keeps room for the name.
+            modified = time.localtime(record.modified)
+            date = time.strftime("%m-%d %H:%M", modified)
             item = QTreeWidgetItem([record.name, record.variant or "?", date, miou])
             item.setToolTip(0, str(record.path))
+            item.setToolTip(2, time.strftime("%Y-%m-%d %H:%M", modified))
             item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if record.path == active:
                 font = QFont(item.font(0))
@@ -128,8 +136,9 @@ class ModelsDock(QDockWidget):
                     item.setFont(column, font)
                 item.setText(0, f"● {record.name}")
             self.tree.addTopLevelItem(item)
-        self.active_label.setText(f"Active: {active.name}" if active is not None else "No active model: "
-                                  "train one, or load a checkpoint")
+        # a long id or name wraps at its dashes and slashes instead of widening the dock
+        self.active_label.setText(f"Active: {breakable(display_name(active))}" if active is not None else
+                                  "No active model: train one, or load a checkpoint")
         self._update_buttons()
 
     def selected(self) -> ModelRecord | None:
@@ -169,6 +178,24 @@ class ModelsDock(QDockWidget):
                 dialogs.error(self, "Not a checkpoint", f"{path} holds no model weights")
                 return
             self.set_active(Path(path))
+
+    def add_from_hub(self) -> None:
+        """Open the "Add from the Hub…" dialog (one at a time); what it adds is used or offered."""
+        if self.hub_dialog is None:
+            self.hub_dialog = HubModelDialog(self.pretrained.pool, self)
+            self.hub_dialog.added.connect(self._hub_model_added)
+        self.hub_dialog.show()
+        self.hub_dialog.raise_()
+
+    def _hub_model_added(self, added) -> None:
+        choice, folder = added
+        if is_encoder(choice, folder):
+            self.pretrained.train_from.emit(choice.name.text)
+        elif self.project is None:
+            dialogs.info(self, "Model downloaded", f"{choice.name.text} is in the Hugging Face cache; open a "
+                         "project to use it (Add from the Hub… again offers it at once).")
+        else:
+            self.set_active(folder)
 
     def delete_selected(self) -> None:
         record = self.selected()

@@ -13,7 +13,6 @@ from concurrent.futures import Future
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTreeWidget,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from segstudio.application.training.pretrained import PretrainedRow, download, licence_question, rows
+from segstudio.gui.docks.table_fit import wrap_rows
 from segstudio.gui.window import dialogs
 from segstudio.gui.workers.progress_job import start_job
 from segstudio.model.weights.hub import DownloadCancelled
@@ -43,11 +43,7 @@ class PretrainedPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Pretrained", "Trained on", "Size", "Cached"])
         self.tree.setRootIsDecorated(False)
-        self.tree.setMinimumHeight(150)
-        header = self.tree.header()
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for column in (0, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        wrap_rows(self.tree)  # a long checkpoint name wraps at its dashes; the other columns keep their width
         self.download_button = QPushButton("Download")
         self.use_button = QPushButton("Use")
         self.use_button.setToolTip("Make this downloaded checkpoint the active model (predictions, review)")

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSlider,
@@ -37,7 +36,9 @@ from segstudio.application.review.review_metrics import DASH, format_ratio, last
 from segstudio.application.review.review_rules import AcceptMode
 from segstudio.core.metrics import SegMetrics
 from segstudio.gui.canvas.predict_layer import ViewMode
+from segstudio.gui.docks.class_dock import format_count
 from segstudio.gui.docks.dock_body import scrolling
+from segstudio.gui.docks.table_fit import wrap_rows
 
 _VALUE = Qt.ItemDataRole.UserRole
 
@@ -66,7 +67,11 @@ def _ratio_item(value: float) -> NumberItem:
 
 
 def _count_item(value: int) -> NumberItem:
-    return NumberItem(float(value), f"{value:,}".replace(",", " "))
+    """A pixel count in short (18.6 k: the four numeric columns leave the class names room in a
+    narrow dock), exact in the tooltip."""
+    item = NumberItem(float(value), format_count(value))
+    item.setToolTip(f"{value:,}".replace(",", " ") + " pixels")
+    return item
 
 
 class ReviewDock(QDockWidget):
@@ -91,7 +96,11 @@ class ReviewDock(QDockWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self._build_controls())
         self.tabs = QTabWidget()
-        self.image_table = self._table(["Class", "IoU", "Accuracy", "Mask px", "Pred px"])
+        # Short headers (their meaning in the tooltips): four numbers leave the class names room.
+        self.image_table = self._table(["Class", "IoU", "Acc.", "Mask", "Pred"])
+        for column, tip in ((2, "Accuracy: the share of the class's mask pixels predicted as the class"),
+                            (3, "Pixels of the class in the mask"), (4, "Pixels predicted as the class")):
+            self.image_table.horizontalHeaderItem(column).setToolTip(tip)
         self.val_table = self._table(["Class", "IoU"])
         self.image_summary, self.val_summary = QLabel(DASH), QLabel(DASH)
         for label in (self.image_summary, self.val_summary):
@@ -172,10 +181,7 @@ class ReviewDock(QDockWidget):
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         table.setSortingEnabled(True)
         table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # class order until the user clicks a header
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(headers)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        wrap_rows(table)  # long class names wrap; the table keeps room for a few rows
         return table
 
     # --- state from the controller ---------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""The tool options dock: tool buttons, brush size, mask opacity, fill tolerance."""
+"""The tool options dock: tool buttons, brush size, mask opacity, fill and wand tolerances.
+
+Return or Esc in one of its fields ends the editing (``editing_done``): the window gives the
+keyboard back to the canvas, so the class and tool keys work again at once.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from segstudio.gui.canvas.canvas_tools import MAX_BRUSH, MIN_BRUSH
+from segstudio.gui.docks.field_keys import end_editing_with_keys
 from segstudio.gui.window.icons import CHECKED_STYLE
 
 
@@ -42,6 +47,8 @@ class ToolDock(QDockWidget):
     brush_size_changed = Signal(int)
     opacity_changed = Signal(float)  # 0..1
     tolerance_changed = Signal(int)
+    wand_tolerance_changed = Signal(int)
+    editing_done = Signal()  # Return or Esc in a field: the keyboard goes back to the canvas
 
     def __init__(self, tool_actions, parent: QWidget | None = None) -> None:
         super().__init__("Tool options", parent)
@@ -60,10 +67,15 @@ class ToolDock(QDockWidget):
         self.tolerance_spin.setRange(0, 255)
         self.tolerance_spin.setSpecialValueText("off (same label)")
         self.tolerance_spin.setToolTip("Fill: also stop where the image colour differs by more than this")
+        self.wand_spin = QSpinBox()
+        self.wand_spin.setRange(0, 255)
+        self.wand_spin.setToolTip("Magic wand: the colour tolerance each click starts with (dragging sideways "
+                                  "changes it for that click only)")
         form = QFormLayout()
         form.addRow("Brush size", size_row)
         form.addRow("Mask opacity", opacity_row)
         form.addRow("Fill tolerance", self.tolerance_spin)
+        form.addRow("Wand tolerance", self.wand_spin)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -74,6 +86,10 @@ class ToolDock(QDockWidget):
         self.size_spin.valueChanged.connect(self.brush_size_changed)
         self.opacity_spin.valueChanged.connect(lambda v: self.opacity_changed.emit(v / 100.0))
         self.tolerance_spin.valueChanged.connect(self.tolerance_changed)
+        self.wand_spin.valueChanged.connect(self.wand_tolerance_changed)
+        fields = (self.size_slider, self.size_spin, self.opacity_slider, self.opacity_spin, self.tolerance_spin,
+                  self.wand_spin)
+        end_editing_with_keys(fields, self.editing_done.emit, self)
 
     def set_brush_size(self, size: int) -> None:
         if self.size_spin.value() != size:
@@ -84,3 +100,6 @@ class ToolDock(QDockWidget):
 
     def set_tolerance(self, tolerance: int) -> None:
         self.tolerance_spin.setValue(tolerance)
+
+    def set_wand_tolerance(self, tolerance: int) -> None:
+        self.wand_spin.setValue(tolerance)

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -38,11 +37,15 @@ from PySide6.QtWidgets import (
 
 from segstudio.application.training.controller import TrainingController
 from segstudio.application.training.run_outcome import RunOutcome, RunStarted, format_eta
+from segstudio.application.training.run_plan import OFFER_MINUTES, FormPlan, fresh_values
+from segstudio.gui.docks.active_question import ActiveQuestion
 from segstudio.gui.docks.dock_body import scrolling
 from segstudio.gui.docks.review_dock import NumberItem, _ratio_item
+from segstudio.gui.docks.table_fit import wrap_rows
 from segstudio.gui.docks.train_chart import TrainChart
+from segstudio.gui.docks.train_plan import TrainPlanView
 from segstudio.gui.workers.device_info import describe_async
-from segstudio.model.training.options import DEFAULT_STEPS, MAX_STEPS, TrainOption, option
+from segstudio.model.training.options import DEFAULT_STEPS, LR_DEFAULTS, MAX_STEPS, TrainOption, option
 from segstudio.model.training.types import EpochSummary, TrainConfig, TrainProgress
 
 VARIANT_ITEMS = [("Auto: pretrained B0 if cached", "auto"),
@@ -53,7 +56,7 @@ VARIANT_ITEMS = [("Auto: pretrained B0 if cached", "auto"),
 BROWSE_FILE, BROWSE_FOLDER = "@file", "@folder"
 LOSSES = [("Cross-entropy", "ce"), ("Cross-entropy + Dice", "ce+dice"), ("Focal", "focal")]
 DEVICE_NAMES = {"auto": "Auto", "cuda": "CUDA GPU", "mps": "Apple MPS", "cpu": "CPU"}  # the table's choices
-LENGTH_UNITS = ("epochs", "steps")  # one row of the form: the two exclusive options of the table
+LENGTH_UNITS = ("epochs", "steps", "minutes")  # one row of the form: the exclusive options of the table
 
 
 def ask_model_source(parent: QWidget | None, folder: bool, start: str = "") -> str | None:
@@ -75,6 +78,8 @@ class TrainSettings(Protocol):
     """Where the form is remembered (the window's QSettings)."""
 
     def train_options(self) -> dict: ...
+
+    def has_train_options(self) -> bool: ...
 
     def set_train_options(self, values: dict) -> None: ...
 
@@ -103,17 +108,22 @@ class TrainDock(QDockWidget):
         self.settings_button.toggled.connect(self._show_settings)
         self.settings_box = QWidget()
         self.settings_box.setLayout(self._build_form())
+        self.plan_view = TrainPlanView()  # what Train will do here and how long (the controller's plan)
+        # Folded, the settings in one wrapping line (a button's text would widen the dock).
+        self.settings_summary = QLabel()
+        self.settings_summary.setWordWrap(True)
         layout.addWidget(self.settings_button)
+        layout.addWidget(self.settings_summary)
         layout.addWidget(self.settings_box)
+        layout.addWidget(self.plan_view)
         buttons = QHBoxLayout()
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip("Train on the labelled images as they are now (painting can go on)")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop after the current batch; the best checkpoint is kept")
         self.stop_button.setEnabled(False)
-        buttons.addWidget(self.train_button, 1)
+        buttons.addWidget(self.train_button)
         buttons.addWidget(self.stop_button)
-        layout.addLayout(buttons)
         self.progress = QProgressBar()
         self.progress.setFormat("step %v / %m")
         self.progress.setRange(0, 1)
@@ -127,19 +137,21 @@ class TrainDock(QDockWidget):
         self.iou_table.setHorizontalHeaderLabels(["Class", "IoU (last validation)"])
         self.iou_table.verticalHeader().setVisible(False)
         self.iou_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.iou_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.iou_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        wrap_rows(self.iou_table)
         self.iou_table.setSortingEnabled(True)
         self.iou_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # class order
-        self.iou_table.setMinimumHeight(90)
-        for widget in (self.progress, self.speed_label, self.message):
-            layout.addWidget(widget)
+        self.speed_label.setWordWrap(True)
+        layout.insertWidget(0, self.message)  # what the run is doing, or what it kept
+        self.message.setVisible(False)
+        self.question = ActiveQuestion(training.answer)  # after a worse run: which model predicts
+        self.question.answered.connect(self.show_message)
+        layout.insertWidget(1, self.question)
         layout.addWidget(self.chart, 3)
         layout.addWidget(self.iou_table, 2)
         area = scrolling(body, width=340)
         # Narrow columns wrap and shrink instead of scrolling sideways (a laptop's dock is ~300 px).
         area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setWidget(area)
+        self.setWidget(self._pinned_below(area, buttons))
         self.train_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self._device_text.connect(self.device_label.setText)
@@ -149,6 +161,23 @@ class TrainDock(QDockWidget):
         self._show_settings(True)
         self._source_changed()
         self._follow(training)
+        self._follow_plan(training)
+
+    def _pinned_below(self, area: QWidget, buttons: QHBoxLayout) -> QWidget:
+        """The scrolled message, form, chart and table above; Train, Stop and the progress in one
+        row and the progress line below them, outside the scroll area: always in view, whatever
+        the dock's height (a short dock gives the scroll area what is left)."""
+        pinned = QWidget()
+        outer = QVBoxLayout(pinned)
+        outer.setContentsMargins(0, 0, 0, 4)
+        outer.setSpacing(2)
+        outer.addWidget(area, 1)
+        buttons.setContentsMargins(4, 0, 4, 0)
+        buttons.addWidget(self.progress, 1)
+        outer.addLayout(buttons)
+        self.speed_label.setContentsMargins(4, 0, 4, 0)
+        outer.addWidget(self.speed_label)
+        return pinned
 
     def _follow(self, training: TrainingController) -> None:
         """The controller's events become the dock's state."""
@@ -159,6 +188,36 @@ class TrainDock(QDockWidget):
         training.epoch.connect(self._on_epoch)
         training.stopping.connect(self._on_stopping)
         training.finished.connect(self._on_finished)
+
+    def _follow_plan(self, training: TrainingController) -> None:
+        """The plan follows the form; its offer switches the form to a time budget."""
+        training.plan.changed.connect(self._on_plan)
+        self.plan_view.use_budget.connect(self._use_budget)
+        for box in (self.size_box, self.batch_box, self.length_box):
+            box.valueChanged.connect(lambda value: self.update_plan())
+        for combo in (self.unit_box, self.model_box, self.device_box):
+            combo.currentIndexChanged.connect(lambda index: self.update_plan())
+        self.update_plan()
+
+    def update_plan(self) -> None:
+        """Ask for the plan of the form as it is now (shown when it comes: at once, or after the
+        controller's probe of this machine)."""
+        try:
+            values = self.form_values()
+        except ValueError:  # an lr being typed: the plan does not depend on it
+            return
+        self.training.plan.update(values)
+
+    def _on_plan(self, plan: FormPlan) -> None:
+        self.plan_view.show_plan(plan)
+        untouched = self.unit_box.currentText() == "minutes" and self.length_box.value() == OFFER_MINUTES
+        if self._fresh and untouched and plan.device and plan.device != "cpu":  # a GPU: the automatic length
+            self._fresh = False
+            self.length_box.setValue(0)
+
+    def _use_budget(self, minutes: int) -> None:
+        self.unit_box.setCurrentText("minutes")
+        self.length_box.setValue(minutes)
 
     # --- settings form ---------------------------------------------------------------------------
     def _build_form(self) -> QFormLayout:
@@ -206,7 +265,7 @@ class TrainDock(QDockWidget):
         form.addRow("Loss", row)
         self.lr_edit = QLineEdit()
         self.lr_edit.setPlaceholderText("automatic")
-        self.lr_edit.setToolTip("Blank: chosen for the starting point (6e-5 pretrained, 3e-3 from scratch)")
+        self.lr_edit.setToolTip(f"Blank: chosen for the starting point ({LR_DEFAULTS})")
         form.addRow("Learning rate", self.lr_edit)
         self.device_box = QComboBox()
         for data in option("device").choices:
@@ -225,7 +284,9 @@ class TrainDock(QDockWidget):
         """Fold the settings to one line (while training, the curves get the room)."""
         self.settings_box.setVisible(shown)
         self.settings_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
-        self.settings_button.setText("Settings" if shown else f"Settings: {self._summary()}")
+        self.settings_button.setText("Settings")
+        self.settings_summary.setText(self._summary())
+        self.settings_summary.setVisible(not shown)
 
     def _summary(self) -> str:
         length = self.length_box.specialValueText() if self.length_box.value() == 0 else \
@@ -281,7 +342,9 @@ class TrainDock(QDockWidget):
         describe_async(str(self.device_box.currentData()), self._device_text.emit)
 
     def _restore_settings(self) -> None:
-        self.set_form(self.settings.train_options())
+        values = self.settings.train_options()
+        self._fresh = not self.settings.has_train_options()  # a time budget until a GPU is found
+        self.set_form(fresh_values(values) if self._fresh else values)
 
     def save_settings(self) -> None:
         self.settings.set_train_options(self.form_values())
@@ -299,7 +362,8 @@ class TrainDock(QDockWidget):
         length = self.length_box.value() or None
         unit = self.unit_box.currentText()
         return dict(init=self.model_source(), epochs=length if unit == "epochs" else None,
-                    steps=length if unit == "steps" else None, size=self.size_box.value(),
+                    steps=length if unit == "steps" else None,
+                    minutes=float(length) if unit == "minutes" and length else None, size=self.size_box.value(),
                     batch=self.batch_box.value(), lr=lr, loss=str(self.loss_box.currentData()),
                     class_weights=self.weights_box.isChecked(), device=str(self.device_box.currentData()))
 
@@ -310,7 +374,7 @@ class TrainDock(QDockWidget):
             self.set_model_source(source if source not in (BROWSE_FILE, BROWSE_FOLDER) else "auto")
         self.size_box.setValue(int(values["size"]))
         self.batch_box.setValue(int(values["batch"]))
-        unit = "steps" if values.get("steps") is not None else "epochs"
+        unit = next((name for name in ("minutes", "steps") if values.get(name) is not None), "epochs")
         self.unit_box.setCurrentText(unit)
         self.length_box.setValue(int(values.get(unit) or 0))
         self.loss_box.setCurrentIndex(max(0, self.loss_box.findData(values["loss"])))
@@ -355,6 +419,7 @@ class TrainDock(QDockWidget):
 
     def _on_starting(self, message: str) -> None:
         self._set_running(True)
+        self.question.ask(None)
         self.show_message(message)
 
     def _on_not_started(self, reason: str) -> None:
@@ -396,11 +461,13 @@ class TrainDock(QDockWidget):
             self.progress.setRange(0, max(1, outcome.total_steps))
             self.progress.setValue(outcome.step)
         self.speed_label.setText(outcome.line)
+        self.question.ask(outcome.choice)
         self.run_finished.emit(outcome)
 
     # --- display ---------------------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
+        self.message.setVisible(bool(text))  # no empty line above the settings
         self.message.setStyleSheet("color: #b00020;" if error else "")
         self.message.setProperty("error", error)
 

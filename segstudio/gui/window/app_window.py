@@ -24,13 +24,14 @@ from segstudio.gui.canvas.mask_layer import MaskLayer
 from segstudio.gui.docks.class_dock import ClassDock
 from segstudio.gui.docks.file_dock import FileDock
 from segstudio.gui.docks.tool_dock import ToolDock
-from segstudio.gui.window import dialogs, mask_repair_flow, window_state
+from segstudio.gui.window import dialogs, mask_repair_flow, wheel_guard, window_state
 from segstudio.gui.window.actions import TOOL_ACTIONS, Actions, Spec
 from segstudio.gui.window.assist_features import AssistFeatures
 from segstudio.gui.window.class_keys import ClassKeys
 from segstudio.gui.window.class_ops import ClassEditor
 from segstudio.gui.window.closing import CloseSequence
 from segstudio.gui.window.dataset_menus import DatasetMenus
+from segstudio.gui.window.dock_growth import DockGrowth
 from segstudio.gui.window.feature_host import FeatureHost
 from segstudio.gui.window.image_view import ImageView, Surfaces
 from segstudio.gui.window.live_features import LiveFeatures, LiveNeeds
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
+        wheel_guard.install()  # the wheel scrolls the docks; it changes a field only when focused
         self.setWindowTitle("segstudio")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else Settings()
@@ -70,6 +72,7 @@ class MainWindow(QMainWindow):
         self._connect_actions()
         self._connect_parts()
         window_state.restore(self)
+        self.dock_growth = DockGrowth(self, [self.class_dock, self.tool_dock, self.file_dock], [self.tool_dock])
         self.opening.rebuild_recent_menu()
         # The features, in the order their layers are drawn (the assisted tools' proposal on top).
         self._build_features()
@@ -92,6 +95,9 @@ class MainWindow(QMainWindow):
         host = FeatureHost(self.session, self.pools, self.actions, self.tools, self.canvas, self.settings,
                            self.status.show, self.opening.reopen, self)
         self.assist_features = AssistFeatures(host)
+        assist = self.assist_features.tools
+        self.tool_dock.set_wand_tolerance(assist.wand_tolerance)
+        self.tool_dock.wand_tolerance_changed.connect(lambda v: setattr(assist, "wand_tolerance", int(v)))
         self.dataset_menus = DatasetMenus(host, self.assist_features.tools.segment.model_path)
 
     # --- assembly --------------------------------------------------------------------------------
@@ -114,7 +120,9 @@ class MainWindow(QMainWindow):
         self.tool_dock = ToolDock([self.actions[name] for name in TOOL_ACTIONS], self)
         for dock in (self.class_dock, self.tool_dock, self.file_dock):
             self.add_dock(dock)
-        self.status = WindowStatus(self.session, self.statusBar(), self.setWindowTitle, self)
+        self.status = WindowStatus(self.session, self.statusBar(), self.setWindowTitle, self,
+                                   self.file_dock.position_of)
+        self.file_dock.order_changed.connect(self.status.update_title)
         self.status_labels = self.status.labels
         self.class_editor = ClassEditor(self.session, self.tools, self.classes_changed, self.status.show, self)
         surfaces = Surfaces(self.canvas, self.mask_layer, self.tools, self.file_dock, self.class_dock,
@@ -187,6 +195,7 @@ class MainWindow(QMainWindow):
         self.tool_dock.brush_size_changed.connect(t.set_brush_size)
         self.tool_dock.opacity_changed.connect(self.view.set_opacity)
         self.tool_dock.tolerance_changed.connect(lambda v: setattr(t, "fill_tolerance", int(v)))
+        self.tool_dock.editing_done.connect(lambda: c.setFocus(Qt.FocusReason.OtherFocusReason))
         self._tool_settings_changed()
 
     def _tool_settings_changed(self) -> None:
@@ -257,21 +266,24 @@ class MainWindow(QMainWindow):
         project = self.session.project
         if project is None:
             return
-        lut = overlay.colour_lut(project.classes.colour_table()[: len(project.classes)], self.class_dock.visible, 1.0)
-        if not self.class_dock.visible[IGNORE_INDEX] or unpainted_value(project) == IGNORE_INDEX:
-            lut[IGNORE_INDEX, 3] = 0  # hidden, or a scribble project's unpainted pixels: show the photo
+        scribbles = unpainted_value(project) == IGNORE_INDEX  # unpainted shows the photo, background a colour
+        lut = overlay.mask_lut(project.classes.colour_table()[: len(project.classes)], self.class_dock.visible,
+                               scribbles)
         self.mask_layer.set_lut(lut)
+        self.class_dock.set_swatches(lut)  # the list shows the colours the canvas paints
         self.session.overlay_lut = self.mask_layer.native_lut
 
     def undo(self) -> None:
         self.tools.cancel()
-        if self.session.document is not None:
-            self.session.document.undo()  # the document commits it: autosave and counts follow
+        if self.session.document is not None and self.session.document.undo() is not None:
+            # the document commits it (autosave and counts follow); the message of what was undone
+            # ("Prediction accepted…") must not stay
+            self.status.show("Undone: the last edit (Ctrl+Y redoes it)", 3000)
 
     def redo(self) -> None:
         self.tools.cancel()
-        if self.session.document is not None:
-            self.session.document.redo()
+        if self.session.document is not None and self.session.document.redo() is not None:
+            self.status.show("Redone: the edit undone last", 3000)
 
     def save(self) -> None:
         self.tools.cancel()

@@ -1,4 +1,5 @@
-"""Model > Live training and Edit > Scribbles: the window's side of live mode.
+"""Model > Live training, Update model now, Retrain when a mask is saved, and Edit > Scribbles: the
+window's side of live mode.
 
 Live mode itself is :class:`~segstudio.application.live.controller.LiveController`'s: its cycles,
 the refusal while a training run goes (it asks the TrainingController), and the model kept when it
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from PySide6.QtWidgets import QWidget
 
 from segstudio.application.live.controller import LiveController, LiveCycle, LiveKept
+from segstudio.application.live.retrain_on_save import RetrainOnSave, retrains_on_save, set_retrain_on_save
 from segstudio.application.live.scribbles import set_scribbles, unpainted_value
 from segstudio.application.pools import Pools, TimerFactory
 from segstudio.application.review.controller import ReviewController
@@ -63,6 +65,18 @@ class LiveFeatures:
                                              tip="Keep training while you paint; the prediction follows"))
         needs.actions.menu("Model").addAction(self.action)
         self.action.toggled.connect(self.set_live)
+        self.update_now = needs.actions.add(Spec(
+            "update_model", "&Update model now", ("Ctrl+Shift+L",),
+            tip="Train the model a short burst on the labels so far (from the active model), then keep it"))
+        needs.actions.menu("Model").addAction(self.update_now)
+        self.update_now.triggered.connect(self.update_once)
+        self.retrain = RetrainOnSave(needs.session, self.live)
+        self.retrain.status.connect(lambda text: self.needs.status(text, 15000))
+        self.retrain_action = needs.actions.add(Spec(
+            "retrain_on_save", "&Retrain when a mask is saved", checkable=True,
+            tip="Each time you move on from an image, its saved mask updates the model (this project)"))
+        needs.actions.menu("Model").addAction(self.retrain_action)
+        self.retrain_action.toggled.connect(self.set_retrain_on_save)
         self.scribbles = needs.actions.add(Spec(
             "scribbles", "Unpainted pixels are &unlabelled (scribbles)", checkable=True,
             tip="New masks start unlabelled (255) instead of background: a few strokes per class teach "
@@ -70,6 +84,7 @@ class LiveFeatures:
         needs.actions.menu("Edit").addAction(self.scribbles)
         self.scribbles.toggled.connect(self.set_scribbles)
         needs.session.project_opened.connect(self._show_scribbles)
+        needs.session.project_opened.connect(self._show_retrain)
         needs.closing.add_hook(self.live.stop)
         self._follow(self.live)
 
@@ -93,6 +108,15 @@ class LiveFeatures:
             show = dialogs.error if refusal.error else dialogs.info
             show(self.needs.dialog_parent, "Live training", refusal.text)
 
+    def update_once(self) -> None:
+        """Model > Update model now: a bounded burst on a worker, then the model is kept (active)."""
+        refusal = self.live.update_once()
+        if refusal is not None:
+            show = dialogs.error if refusal.error else dialogs.info
+            show(self.needs.dialog_parent, "Update model", refusal.text)
+        elif self.live.updating is None:
+            self.needs.status("Live training is on: the model updates as you paint", 15000)
+
     def _check(self, on: bool) -> None:
         """Show live mode's state on the toggle (showing it is not asking for it)."""
         self.action.blockSignals(True)
@@ -113,6 +137,30 @@ class LiveFeatures:
 
     def _kept(self, kept: LiveKept) -> None:
         self.needs.status(kept.text, 15000)
+
+    # --- retrain when a mask is saved --------------------------------------------------------------
+    def _show_retrain(self) -> None:
+        session = self.needs.session
+        self.retrain_action.blockSignals(True)  # showing the setting is not changing it
+        self.retrain_action.setChecked(retrains_on_save(session.project))
+        self.retrain_action.setEnabled(session.project is not None and not session.read_only)
+        self.retrain_action.blockSignals(False)
+
+    def set_retrain_on_save(self, on: bool) -> None:
+        """Keep the choice in the project (a read-only window never writes it)."""
+        session = self.needs.session
+        project = session.project
+        if project is None or session.read_only:
+            self._show_retrain()
+            return
+        try:
+            set_retrain_on_save(project, on)
+        except (OSError, SegStudioError) as exc:
+            dialogs.error(self.needs.dialog_parent, "Retrain when a mask is saved", f"The setting was not saved: {exc}")
+            self._show_retrain()
+            return
+        self.needs.status("The model is updated each time you move on from a saved image" if on
+                          else "The model is updated only when you ask", 15000)
 
     # --- scribbles -------------------------------------------------------------------------------
     def _show_scribbles(self) -> None:

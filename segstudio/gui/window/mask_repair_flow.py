@@ -43,8 +43,8 @@ def _allow_editing(window, problem) -> None:
     window.view.set_editing_enabled(not read_only)
     window.actions["repair_mask"].setEnabled(read_only)
     if read_only:
-        window.statusBar().showMessage(f"{problem.message} — read-only until repaired (File > Repair mask…)")
+        window.status.show(f"{problem.message} — read-only until repaired (File > Repair mask…)")
     else:
-        window.statusBar().clearMessage()
+        window.status.show("")
         window.view.update_counts()
     window.status.update_title()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QDockWidget, QProgressDialog
 
 from segstudio.application.pools import Pools, when_all
 from segstudio.application.review.controller import BatchOutcome, ReviewController, ShownPrediction
+from segstudio.application.review.kept_record import KeptRecorder
 from segstudio.application.review.review_rules import AcceptMode, project_aliases, set_project_aliases
 from segstudio.application.session.controller import ProjectSession
 from segstudio.application.session.edit_feed import EditFeed
@@ -38,6 +39,7 @@ from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.gui.canvas.canvas import Canvas
 from segstudio.gui.canvas.predict_layer import PredictionLayer, ViewMode
+from segstudio.gui.docks.kept_plot import KeptPlot
 from segstudio.gui.docks.models_dock import ModelsDock
 from segstudio.gui.docks.review_dock import ReviewDock
 from segstudio.gui.docks.train_dock import TrainDock, TrainSettings
@@ -93,6 +95,12 @@ class ModelFeatures:
         self.train_dock = TrainDock(self.training, needs.settings)
         self.models_dock = ModelsDock(self.active_model, pool=pools.pool("downloads"))
         self.review_dock = ReviewDock()
+        self.kept = KeptRecorder(session, self.review, pools)
+        self.kept_plot = KeptPlot()
+        self.review_dock.tabs.addTab(self.kept_plot, "Kept")
+        self.kept.changed.connect(self.kept_plot.set_records)
+        self.kept.not_written.connect(lambda why: needs.status(why, 15000))
+        self.kept_plot.set_records(self.kept.records)
         for dock in (self.train_dock, self.models_dock, self.review_dock):
             needs.add_dock(dock)
         self.prediction = PredictionLayer(needs.canvas, needs.actions["show_mask"], lambda: session.document)

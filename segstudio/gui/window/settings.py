@@ -58,6 +58,10 @@ class Settings:
         where nothing (or nothing readable) was saved. An unset number (lr, epochs) is ``None``."""
         return {option.name: self._option_value(option) for option in form_options()}
 
+    def has_train_options(self) -> bool:
+        """Whether the training form was ever saved (a fresh form starts with a time budget)."""
+        return any(self.q.contains(TRAIN_PREFIX + option.name) for option in form_options())
+
     def set_train_options(self, values: dict[str, Any]) -> None:
         """Remember the form's values (None saved as an empty string)."""
         for option in form_options():

@@ -19,12 +19,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from segstudio.core.budgets import TRAIN_STREAM_CACHE_BYTES
 from segstudio.core.errors import ImageLoadError, MaskError, SegStudioError, TrainingError
 from segstudio.core.safe_read import IMAGE_LIST_LIMIT, read_text
 
 from .augment import IGNORE_INDEX, AugmentConfig, train_transform, val_transform
 
-CACHE_BYTES = 512 * 1024 * 1024
+CACHE_BYTES = TRAIN_STREAM_CACHE_BYTES  # core.budgets states it
 
 
 @dataclass

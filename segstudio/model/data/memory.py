@@ -17,14 +17,16 @@ from typing import Any
 import numpy as np
 import torch
 
+from segstudio.core.budgets import TRAIN_SET_MAX_BYTES, TRAIN_SET_RAM_SHARE
 from segstudio.core.platform_io import available_memory
+from segstudio.core.words import count
 
 from .augment import IGNORE_INDEX, AugmentConfig, fit_long_side, resize_pair, val_transform
 from .batch_augment import augment_batch, draw_params
 from .dataset import load_pair, sample_rng
 
-MAX_BUDGET = 2 << 30   # never hold more than 2 GiB of training images
-RAM_SHARE = 0.25       # nor more than a quarter of the memory available now
+MAX_BUDGET = TRAIN_SET_MAX_BYTES  # core.budgets states both
+RAM_SHARE = TRAIN_SET_RAM_SHARE
 MAX_LEVELS = 3         # full, 1/2 and 1/4 size copies (shrinks up to 8x without aliasing)
 
 
@@ -124,7 +126,7 @@ def load_train_set(project: Any, entries: Sequence[Any], cfg: AugmentConfig, see
         image, label = _shrink(*load_pair(project, entry), longest)
         total += image.nbytes + label.nbytes
         if total * 4 // 3 > budget:  # mip levels add up to a third
-            raise TooLarge(f"{len(entries)} training images exceed the {budget >> 20} MB budget")
+            raise TooLarge(f"{count(len(entries), 'training image')} exceed the {budget >> 20} MB budget")
         pairs.append((image, label))
     return MemoryTrainSet(pairs, cfg, seed, device)
 
@@ -140,7 +142,7 @@ def load_val_batches(project: Any, entries: Sequence[Any], reference: int, batch
         x, y = val_transform(*load_pair(project, entry), reference)
         total += x.nbytes + y.nbytes
         if total > budget:
-            raise TooLarge(f"{len(entries)} validation images exceed the {budget >> 20} MB budget")
+            raise TooLarge(f"{count(len(entries), 'validation image')} exceed the {budget >> 20} MB budget")
         by_shape.setdefault(x.shape, []).append((x, y))
     batches = []
     for group in by_shape.values():

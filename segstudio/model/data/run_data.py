@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Subset
 
+from segstudio.core.words import count
+
 from .augment import AugmentConfig
 from .dataset import PlanSampler, SegmentationDataset, pad_collate, run_plan
 from .memory import TooLarge, load_train_set, load_val_batches
@@ -51,7 +53,7 @@ def build_run_data(project: Any, split: Any, cfg: Any, aug: AugmentConfig, devic
             x, y = train_set.batch(chunk, epoch)
             yield epoch, x, y
 
-    note = f"{len(split.train)} training images held in memory ({train_set.nbytes >> 20} MB)"
+    note = f"{count(len(split.train), 'training image')} held in memory ({train_set.nbytes >> 20} MB)"
     return RunData(batches, val, True, time.perf_counter() - start, note)
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from segstudio.core.budgets import SAM_EMBEDDING_IMAGES
+
 from .frame import Frame, rgb_image
 from .interrupt import Interrupt, Interrupted
 from .loader import Family, input_size, load_model
@@ -27,7 +29,7 @@ from .onnx_encoder import folder_runtime
 
 LOG = logging.getLogger(__name__)
 
-CACHE_IMAGES = 4  # embeddings kept; SAM 2 holds 16 MB per image (three levels), SAM 4 MB
+CACHE_IMAGES = SAM_EMBEDDING_IMAGES  # embeddings kept (core.budgets); SAM 2 holds 16 MB per image, SAM 4 MB
 
 
 class Proposal:

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from segstudio.core.errors import SegStudioError, TrainingError
+from segstudio.core.words import count
 from segstudio.model.data.dataset import Split, split_entries
 from segstudio.model.data.memory import image_sizes
 from segstudio.model.data.run_data import Batch
@@ -42,6 +43,7 @@ from segstudio.model.weights.model_files import STATE_FILE
 
 from . import distributed as dist_util
 from . import recipe as recipes
+from .budget_run import BudgetRun
 from .checkpoint_writer import CheckpointWriter
 from .cpu_threads import ThreadTuner
 from .loop_data import LoopData
@@ -75,6 +77,8 @@ class Loop:
         self.schedule: RunSchedule | None = None
         self.pace: Pace | None = None
         self.created = time.perf_counter()
+        self.budget = BudgetRun(config, self.notes) if config.minutes is not None else None
+        self.recorded_budget: dict[str, Any] | None = None  # a resumed run's plan, kept in its files
 
     @property
     def device(self) -> torch.device:
@@ -103,9 +107,21 @@ class Loop:
             torch.cuda.manual_seed_all(cfg.seed)
             torch.backends.cudnn.benchmark = True
         self._build_model(names)
+        if self.budget is not None:  # crop, batch and steps from the measured machine (budget_run.py)
+            with self._refusal():
+                self.cfg = self.budget.choose(self, image_sizes(self.project, split.train), len(split.val), loss_fn)
         self._build_data(split)
         self.optimiser = Optimiser(self.model, self.raw_model, loss_fn, self.cfg, self.recipe,
                                    self.data.total_steps, self.device)
+
+    @contextlib.contextmanager
+    def _refusal(self) -> Iterator[None]:
+        """A budget too short is unusable input, like a single class: nothing of the run is saved."""
+        try:
+            yield
+        except TrainingError:
+            self.model = None
+            raise
 
     def _class_counts(self, split: Split) -> np.ndarray:
         masks = []
@@ -132,6 +148,7 @@ class Loop:
         from segstudio.model.segformer import SegFormer, variant_of
         from segstudio.model.weights.checkpoints import ModelInfo, load_model
         from segstudio.model.weights.model_source import local_source, training_start
+        from segstudio.model.weights.preprocessing import for_training
         colours = [tuple(int(c) for c in col) for col in self.project.classes.colours]
         if self.cfg.model_config is not None:
             model = SegFormer(self.cfg.model_config.with_labels(self.num_classes))
@@ -144,6 +161,9 @@ class Loop:
                 self.cfg = replace(self.cfg, init=init)
             model, info = load_model(local_source(init, self.project.save_dir, download=False), class_names=names)
             info.class_names, info.colours, info.image_size = names, colours, self.cfg.size
+            normalisation = for_training(info, init)
+            if normalisation:
+                self.notes.append(normalisation)
         self.info = info
         model = model.to(self.device)
         if self.device.type == "cuda":
@@ -157,6 +177,10 @@ class Loop:
         self.info.image_size = self.recipe.scale_ref  # predict at the size the model learnt
         self.data = LoopData(self.project, split, self.cfg, self.recipe, self.device, self.ctx)
         self.notes.append(self.data.note)
+        if self.budget is not None:
+            with self._refusal():
+                self.cfg = replace(self.cfg, steps=self.budget.settle(self.data))
+            self.notes.extend(self.budget.notes())
         total, per_epoch = self.data.total_steps, self.data.steps_per_epoch
         self.schedule = RunSchedule(total, val_interval(total, per_epoch, self.cfg.val_every))
         self.files.start(self.schedule)
@@ -166,7 +190,8 @@ class Loop:
         return {"model": self.raw_model.state_dict(), **self.optimiser.state_dict(), "epoch": self.epoch,
                 "step": self.step, "total_steps": self.data.total_steps, **self.record.state(),
                 "rng": rng_state(self.device), "seed": self.cfg.seed,
-                "options": {**run_options(self.cfg), "class_names": list(self.info.class_names)}}
+                "options": {**run_options(self.cfg), "class_names": list(self.info.class_names),
+                            **self._budget_record()}}
 
     def _save_state(self) -> None:
         """The resumable state, any best model not yet written, and history.json (end, stop,
@@ -178,7 +203,21 @@ class Loop:
     def _history_extra(self) -> dict[str, Any]:
         return {"class_names": list(self.info.class_names), "best_miou": self.record.kept,
                 "total_steps": self.data.total_steps, "step": self.step,
-                "timing": {k: round(v, 3) for k, v in self.timing.items()}}
+                "timing": {k: round(v, 3) for k, v in self.timing.items()}, "pace": self._pace(),
+                **self._budget_record()}
+
+    def _pace(self) -> dict[str, Any]:
+        """What a step of this run cost, for the training form's plan of the next run."""
+        done = self.pace.steps if self.pace is not None else 0
+        spent = self.timing["steps_s"] + self.timing["data_s"] - self.data.seconds
+        return {"device": self.device.type, "size": self.cfg.size, "batch": self.cfg.batch,
+                "step_s": round(spent / done, 4) if done else None, "setup_s": round(self.timing["setup_s"], 2),
+                "variant": getattr(self.info, "variant", None)}
+
+    def _budget_record(self) -> dict[str, Any]:
+        """{"budget": the plan} of a budgeted run (also once resumed), else nothing."""
+        record = self.budget.record() if self.budget is not None else self.recorded_budget
+        return {"budget": record} if record is not None else {}
 
     def _resume(self) -> None:
         """Continue from the state file. Its values are checked: a state file from elsewhere holds
@@ -198,6 +237,11 @@ class Loop:
             raise TrainingError(f"the state records step {self.step}, epoch {self.epoch} of a run of "
                                 f"{total} steps, {self.data.epochs} epochs")
         self.record.restore(state)
+        budget = state.get("options", {}).get("budget")
+        self.recorded_budget = budget if isinstance(budget, dict) else None
+        if self.recorded_budget is not None:
+            self.notes.append(f"continuing the plan of a {self.recorded_budget.get('minutes')}-minute time budget: "
+                              f"its {total} steps, not a new deadline")
         restore_rng(state["rng"], self.device)
         self.notes.append(f"resumed at epoch {self.epoch + 1}, step {self.step}")
 
@@ -233,7 +277,7 @@ class Loop:
                                self.record.summaries(), self.notes)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a result, state saved
             return self._failed(exc)
-        return TrainResult("finished", f"finished {self.data.total_steps} steps; val mIoU of the model "
+        return TrainResult("finished", f"finished {count(self.data.total_steps, 'step')}; val mIoU of the model "
                            f"{self.record.model_score():.3f}", self.files.folder, self.record.model_score(),
                            self.record.summaries(), self.notes)
 
@@ -297,6 +341,19 @@ class Loop:
             elif self.ctx.is_main and self.files.safety_due():
                 self._save_state()
             self.pace.aside(time.perf_counter() - side)  # validation and checkpoints: not the step rate
+            if self.budget is not None and self._keep_to_budget():
+                break
+
+    def _keep_to_budget(self) -> bool:
+        """Re-plan when the run would end late or early (budget_run.py); True once it is done."""
+        left = -(-(self.data.total_steps - self.step) // self.schedule.interval)
+        stepping = time.perf_counter() - self.pace.t0 - self.pace.side_s  # validations and writes left out
+        new = self.budget.after_step(self.step, self.data.total_steps, stepping, left)
+        if new is not None:
+            self.data.set_total(new)
+            self.optimiser.total_steps = self.schedule.total_steps = new
+            self.cfg = replace(self.cfg, steps=new)
+        return self.step >= self.data.total_steps
 
     def _report(self, loss: torch.Tensor, batch: int, last: bool) -> None:
         if not (self.on_progress and self.ctx.is_main) or not self.pace.due(last):

@@ -40,6 +40,13 @@ class LoopData:
         self.steps_per_epoch = steps_per_epoch(len(split.train), cfg.batch, ctx.world_size)
         self.total_steps = planned_steps(cfg, self.steps_per_epoch)
         self.epochs = math.ceil(self.total_steps / self.steps_per_epoch)
+        self.bound: int | None = None  # batches drawn up to here (a budget may lengthen its plan)
+
+    def set_total(self, steps: int) -> None:
+        """A new length in steps (a time budget's plan, made or shortened); the batches drawn from
+        now on stop there."""
+        self.total_steps = steps
+        self.epochs = math.ceil(steps / self.steps_per_epoch)
 
     @property
     def val(self) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
@@ -57,7 +64,7 @@ class LoopData:
 
     def batches(self, start_step: int) -> Iterator[Batch]:
         """(epoch, images, labels) on the training device for every step from ``start_step`` on."""
-        return self.run.batches(start_step, self.total_steps, self.steps_per_epoch)
+        return self.run.batches(start_step, max(self.total_steps, self.bound or 0), self.steps_per_epoch)
 
 
 def augment_config(cfg: TrainConfig, recipe: Recipe) -> AugmentConfig:

@@ -17,7 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from segstudio.core.errors import TrainingError
+from segstudio.model.training.recipe import PRETRAINED_LR, SCRATCH_LR
 
+
+def format_rate(value: float) -> str:
+    """A learning rate as people write it: 6e-5, 1e-3, 2.5e-4 (not 6e-05 or 0.001)."""
+    mantissa, exponent = f"{value:e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+# The learning rate's default depends on the start: the recipe holds the two rates (one table).
+LR_DEFAULTS = f"{format_rate(PRETRAINED_LR)} pretrained, {format_rate(SCRATCH_LR)} from scratch"
 DEFAULT_STEPS = 2000   # when neither epochs nor steps is given (rounded up to whole epochs)
 MAX_SIZE = 4096        # training crop side: far above any GPU's memory for a batch of crops
 MAX_BATCH = 4096
@@ -63,11 +73,14 @@ OPTIONS: tuple[TrainOption, ...] = (
                 in_form=True),
     TrainOption("steps", int, None, f"optimiser steps (with neither: about {DEFAULT_STEPS}, whole epochs)",
                 "--steps", "steps", 1, MAX_STEPS, in_form=True),
+    TrainOption("minutes", float, None, "a time budget for the whole run: crop, batch and steps are chosen "
+                "to end within it (docs/training-budget.md)", "--minutes", "time budget", 0.0, 7 * 24 * 60,
+                exclusive="low", in_form=True),
     TrainOption("size", int, 512, f"training crop size, a multiple of {SIZE_MULTIPLE}", "--size",
                 "training size", SIZE_MULTIPLE, MAX_SIZE, multiple=SIZE_MULTIPLE, in_form=True),
     TrainOption("batch", int, 8, "batch size", "--batch", "batch size", 1, MAX_BATCH, in_form=True),
-    TrainOption("lr", float, None, "learning rate (default: the recipe's, 6e-5 pretrained, 3e-3 from "
-                "scratch)", "--lr", "learning rate", 0.0, 1.0, exclusive="both", in_form=True),
+    TrainOption("lr", float, None, f"learning rate (default: the recipe's, {LR_DEFAULTS})", "--lr",
+                "learning rate", 0.0, 1.0, exclusive="both", in_form=True),
     TrainOption("loss", str, "ce", "e.g. ce, ce+dice, focal, 0.5*ce+1.0*dice", "--loss", "loss",
                 in_form=True),
     TrainOption("class_weights", bool, False, "median-frequency class weights", "--class-weights",

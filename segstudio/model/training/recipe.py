@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from segstudio.core.words import count
+
 PRETRAINED_LR = 6e-5
 SCRATCH_LR = 1e-3
 SMALL_SET = 200                     # images: below this a scratch run keeps sizes and colours untouched
@@ -86,12 +88,12 @@ def choose(config, sizes: Sequence[tuple[int, int]], val_count: int = TRUSTED_VA
     ref = working_size(sizes, config.size)
     if config.lr is None:
         resize = "no random resize" if scales == (1, 1) else f"random resize {scales[0]:g}-{scales[1]:g}"
-        notes.append(f"recipe: {'from scratch' if scratch else 'pretrained'}, {len(sizes)} images: "
+        notes.append(f"recipe: {'from scratch' if scratch else 'pretrained'}, {count(len(sizes), 'image')}: "
                      f"lr {lr:g}, {resize}{', colour jitter' if photometric else ''}")
     keep_best = val_count >= TRUSTED_VALIDATION
     if not keep_best and val_count:
-        notes.append(f"{val_count} validation images are too few to pick a best point: the model is the "
-                     "run's final one")
+        notes.append(f"only {count(val_count, 'validation image')}: too few to pick a best point, the model is "
+                     "the run's final one")
     if ref != config.size:
         notes.append(f"images of about {ref} px are trained at their own size (crops of {config.size})")
     return Recipe(lr, head, (float(scales[0]), float(scales[1])), photometric, ref, keep_best, notes)

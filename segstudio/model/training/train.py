@@ -93,7 +93,16 @@ def _check_config(config: TrainConfig) -> None:
     """Reject settings that cannot work, before any file is read (limits: the options table)."""
     if config.epochs is not None and config.steps is not None:
         raise TrainingError("give either epochs or steps, not both")
-    check_limits({name: getattr(config, name) for name in ("epochs", "steps", "size", "batch", "lr", "seed",
+    if config.minutes is not None and (config.epochs is not None or config.steps is not None):
+        raise TrainingError("give either a time budget (minutes) or a length (epochs or steps), not both")
+    if config.minutes is not None and config.resume:
+        raise TrainingError("a resumed run continues its recorded plan: it takes no new time budget")
+    if config.minutes is not None:
+        from .budget import check_minutes
+        reason = check_minutes(config.minutes)
+        if reason:
+            raise TrainingError(reason)
+    check_limits({name: getattr(config, name) for name in ("epochs", "steps", "minutes", "size", "batch", "lr", "seed",
                                                            "label_smoothing", "grad_clip", "num_workers")})
     if not config.name or Path(config.name).name != config.name or config.name in (".", ".."):
         raise TrainingError(f"model name {config.name!r} must be a plain folder name")

@@ -23,8 +23,8 @@ from .options import default as _default
 class TrainConfig:
     """Settings of one run; the defaults of the options a user sets come from the table in
     :mod:`segstudio.model.training.options` (the command line and the window read the same).
-    ``epochs`` and ``steps`` are exclusive; with neither, about ``DEFAULT_STEPS`` optimiser steps
-    rounded up to whole epochs. ``None`` (lr, head_lr_mult,
+    ``epochs``, ``steps`` and ``minutes`` (a time budget: budget.py) are exclusive; with none, about
+    ``DEFAULT_STEPS`` optimiser steps rounded up to whole epochs. ``None`` (lr, head_lr_mult,
     scale_range, val_every) lets :mod:`segstudio.model.training.recipe` / ``run_schedule`` choose.
     ``model_config`` (tests, experiments) builds a randomly initialised model of that
     architecture instead of loading ``init``."""
@@ -32,6 +32,7 @@ class TrainConfig:
     init: str = _default("init")
     epochs: int | None = _default("epochs")
     steps: int | None = _default("steps")
+    minutes: float | None = _default("minutes")  # a time budget instead of epochs or steps (budget.py)
     size: int = _default("size")
     batch: int = _default("batch")
     lr: float | None = _default("lr")
@@ -59,6 +60,7 @@ class TrainConfig:
     val_every: int | None = None               # epochs; None = about every 10 % of the run
     memory_budget: int | None = None           # bytes of decoded images held in memory; None = auto
     progress_interval_s: float = 0.1
+    budget_start: float | None = None          # when the budget's clock started (time.time()); None = now
 
     def is_scratch(self) -> bool:
         """True when the encoder starts random (a bare variant name b0..b5 that is not a file, or

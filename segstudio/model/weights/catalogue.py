@@ -223,10 +223,9 @@ def _pair(value: Any, name: str) -> tuple[int, int]:
 def entry_for_path(path: str | os.PathLike) -> Entry | None:
     """The catalogue entry of a model folder inside the Hugging Face cache
     (``…/models--nvidia--segformer-b0-finetuned-ade-512-512/snapshots/<commit>``), or None."""
-    for part in Path(path).parts:
-        if part.startswith("models--") and part.count("--") >= 2:
-            return find(part[len("models--"):].replace("--", "/", 1))
-    return None
+    from .hub_cache import hub_id_for_path
+    hub_id = hub_id_for_path(path)
+    return find(hub_id) if hub_id is not None else None
 
 
 def recipe_options(entry: Entry | None) -> dict:

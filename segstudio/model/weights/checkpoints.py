@@ -33,6 +33,7 @@ from segstudio.model.data.augment import IMAGENET_MEAN, IMAGENET_STD
 from segstudio.model.segformer import VARIANTS, SegFormer, SegFormerConfig, config_for, variant_of
 
 from . import checkpoint_keys as keys
+from . import preprocessing
 from .model_files import CONFIG, WEIGHTS, locate
 
 FORMAT = "segstudio-segformer"
@@ -51,6 +52,7 @@ class ModelInfo:
     std: tuple[float, float, float] = IMAGENET_STD
     source: str = ""
     source_format: str = ""
+    preprocessing: str = ""   # where image size and normalisation came from (public checkpoints)
 
     def __post_init__(self) -> None:
         self.class_names = [str(n) for n in self.class_names]
@@ -110,7 +112,7 @@ def _check_info_types(values: Mapping[str, Any]) -> None:
         numbers = values.get(key, [])
         if not isinstance(numbers, (list, tuple)) or not all(_is_number(v) for v in numbers):
             raise ValueError(f"{key} must be a list of numbers")
-    for key in ("variant", "source", "source_format"):
+    for key in ("variant", "source", "source_format", "preprocessing"):
         if values.get(key) is not None and not isinstance(values[key], str):
             raise ValueError(f"{key} must be text")
 
@@ -137,6 +139,7 @@ def save_model(folder: str | Path, model: SegFormer, info: ModelInfo) -> None:
             "variant": info.variant or variant_of(model.config),
             "segformer": model.config.to_dict(), **info.to_dict()}
     meta.pop("source", None)
+    meta.pop("preprocessing", None)
     atomic_write_text(folder / CONFIG, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -163,12 +166,9 @@ def load_model(source: str | Path, num_labels: int | None = None,
                               f"file or one of {', '.join(VARIANTS)})")
     weights, config_path = locate(path)
     meta = _read_json(config_path) if config_path else {}
-    state = _read_weights(weights)
-    check_finite(state, weights)
-    if meta.get("format") == FORMAT:
-        model, info = _from_ours(state, meta, weights)
-    else:
-        model, info = _from_public(state, meta, weights)
+    model, info = _build(weights, meta)
+    if info.source_format != FORMAT:
+        preprocessing.apply(info, weights.parent if path.is_file() else path)
     info.source = str(path)
     if wanted is not None and wanted != model.config.num_labels:
         model.reset_classifier(wanted)
@@ -179,6 +179,21 @@ def load_model(source: str | Path, num_labels: int | None = None,
         info.class_names = list(class_names)
         info.__post_init__()
     return model.eval(), info
+
+
+def _build(weights: Path, meta: dict) -> tuple[SegFormer, ModelInfo]:
+    """The model the weights file and its config (``{}`` when there is none) describe."""
+    state = _read_weights(weights)
+    check_finite(state, weights)
+    if meta.get("format") == FORMAT:
+        return _from_ours(state, meta, weights)
+    return _from_public(state, meta, weights)
+
+
+def check_weights(weights: Path, meta: dict) -> None:
+    """CheckpointError unless ``weights`` load into the SegFormer the config ``meta`` describes (a
+    hub repository checked before it is put into the cache as a usable model)."""
+    _build(Path(weights), meta)
 
 
 def _random_model(variant: str, wanted: int | None, names: list[str] | None

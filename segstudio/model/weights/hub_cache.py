@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from segstudio.core.atomic import atomic_open, atomic_write_text
+from segstudio.core.atomic import atomic_open, atomic_write_bytes, atomic_write_text
 from segstudio.core.errors import CheckpointError
 from segstudio.core.paths import own_path
 from segstudio.core.safe_read import read_text
@@ -62,8 +62,18 @@ def cache_location() -> str:
 
 def repo_folder(hub_id: str) -> Path:
     """``<cache>/models--owner--name``, the folder huggingface_hub keeps one repository in."""
-    from huggingface_hub.file_download import repo_folder_name
+    from .hub_internals import repo_folder_name
     return hf_cache_dir() / repo_folder_name(repo_id=hub_id, repo_type="model")
+
+
+def hub_id_for_path(path: str | os.PathLike) -> str | None:
+    """The hub id ``owner/name`` of a path inside a cached repository
+    (``…/models--owner--name/snapshots/<commit>``), or None for any other path."""
+    parts = Path(path).parts
+    for part, below in zip(parts, parts[1:]):
+        if part.startswith("models--") and part.count("--") >= 2 and below == "snapshots":
+            return part[len("models--"):].replace("--", "/", 1)
+    return None
 
 
 def own_folder_in_cache(*names: str) -> Path:
@@ -75,29 +85,31 @@ def own_folder_in_cache(*names: str) -> Path:
 
 def own_repo_folder(hub_id: str, *names: str) -> Path:
     """:func:`own_folder_in_cache` for ``models--owner--name/<names...>``."""
-    from huggingface_hub.file_download import repo_folder_name
+    from .hub_internals import repo_folder_name
     return own_folder_in_cache(repo_folder_name(repo_id=hub_id, repo_type="model"), *names)
 
 
-def cached_snapshot(hub_id: str) -> Path | None:
+def cached_snapshot(hub_id: str, revision: str | None = None) -> Path | None:
     """The snapshot folder holding weights for ``hub_id`` (``config.json`` beside them when the
     repository has one), found with no network; None when nothing usable is cached.
 
-    The commit ``refs/main`` points to comes first, as huggingface_hub itself would pick it. Other
-    cached commits (a pinned revision, the ``refs/pr/N`` branch transformers fetches safetensors
-    from) are used next, newest first, so a model fetched any way at all is found.
+    With a ``revision`` (a branch, tag or commit) only that one counts. Otherwise the commit
+    ``refs/main`` points to comes first, as huggingface_hub itself would pick it. Other cached
+    commits (a pinned revision, the ``refs/pr/N`` branch transformers fetches safetensors from) are
+    used next, newest first, so a model fetched any way at all is found.
     """
     from huggingface_hub import try_to_load_from_cache
     try:
         hf_cache_dir()
     except CheckpointError:  # no home folder: no cache, nothing in it
         return None
-    read_ref(hub_id)  # huggingface_hub reads refs/main whole: a huge file there is refused first
+    # huggingface_hub reads refs/<branch> whole: a huge file there is refused first
+    read_ref(hub_id, revision if revision is not None and not GIT_SHA1.fullmatch(revision) else "main")
     for name in WEIGHT_FILES:
-        found = try_to_load_from_cache(hub_id, name, cache_dir=hf_cache_dir())
+        found = try_to_load_from_cache(hub_id, name, cache_dir=hf_cache_dir(), revision=revision)
         if isinstance(found, str):
             return Path(found).parent
-    return _other_revision(hub_id)
+    return _other_revision(hub_id) if revision is None else None
 
 
 def _other_revision(hub_id: str) -> Path | None:
@@ -155,11 +167,14 @@ def check_content(path: Path, etag: str, what: str) -> None:
     """CheckpointError naming ``what`` unless ``path`` hashes to the ``etag`` the server announced."""
     found = content_id(path, etag)
     if found is not None and found[1] != etag:
-        algorithm, digest = found
-        raise CheckpointError(f"{what} does not match the checksum the server announced "
-                              f"({algorithm} {etag[:16]}…, the file has {digest[:16]}…); it was "
-                              "discarded. Try again; if this repeats, the server or mirror "
-                              "(HF_ENDPOINT) serves a damaged file")
+        raise CheckpointError(mismatch(what, found[0], etag, found[1]))
+
+
+def mismatch(what: str, algorithm: str, etag: str, digest: str) -> str:
+    """The one line for a file whose content is not what the server announced."""
+    return (f"{what} does not match the checksum the server announced ({algorithm} {etag[:16]}…, "
+            f"the file has {digest[:16]}…); it was discarded. Try again; if this repeats, the server "
+            "or mirror (HF_ENDPOINT) serves a damaged file")
 
 
 # ------------------------------------------------------------------------------------- writing
@@ -172,7 +187,7 @@ def blob_path(hub_id: str, etag: str) -> Path:
 def lock_path(hub_id: str, etag: str) -> Path:
     """The lock huggingface_hub takes for this blob, so its downloads and ours never collide; its
     folder is created (never through a link)."""
-    from huggingface_hub.file_download import repo_folder_name
+    from .hub_internals import repo_folder_name
     return own_folder_in_cache(".locks", repo_folder_name(repo_id=hub_id, repo_type="model")) / f"{etag}.lock"
 
 
@@ -198,6 +213,16 @@ def copy_blob(source: Path, hub_id: str, etag: str, on_bytes: Callable[[int], No
         if digest.hexdigest() != etag:   # raised inside: the temporary goes, no blob appears
             raise CheckpointError(f"{source} changed while it was being copied into the cache; "
                                   "try again")
+    return blob
+
+
+def write_blob(hub_id: str, etag: str, data: bytes) -> Path:
+    """The blob named ``etag`` holding ``data`` (a small file read and checked in memory), written
+    atomically; one already there is kept."""
+    blob = blob_path(hub_id, etag)
+    if not blob.is_file():
+        own_repo_folder(hub_id, "blobs")
+        atomic_write_bytes(blob, data)
     return blob
 
 

@@ -32,7 +32,8 @@ def local_source(name: str | os.PathLike, save_dir: str | os.PathLike | None = N
                  download: bool = True, **progress) -> str:
     """What :func:`segstudio.model.weights.checkpoints.load_model` reads for MODEL ``name``.
 
-    ``progress`` is passed to :func:`hub.resolve` (``on_start``, ``on_progress``, ``should_stop``).
+    ``progress`` is passed to :func:`hub.resolve` (``on_start``, ``on_progress``, ``should_stop``,
+    ``on_remote``).
     """
     if is_variant(name):
         return str(name).strip().lower()
