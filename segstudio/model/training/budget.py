@@ -37,6 +37,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
+from segstudio.core import platform_io
+
 FULL_STEPS = 600        # steps that reach the plain loop's quality on our benchmark sets
 CHOICE_STEPS = 250      # the largest step that fits this many is chosen (docs/training-budget.md)
 MIN_STEPS = 100         # fewer: the warm-up and a few epochs, nothing learnt worth keeping
@@ -233,12 +235,10 @@ def check_minutes(minutes: float) -> str | None:
 
 
 def process_start() -> float:
-    """When this process started (wall clock, seconds since the epoch): /proc/self's time on Linux,
-    else now. The command line's budget counts from it: the interpreter and imports are spent too."""
-    try:
-        return os.stat("/proc/self").st_ctime
-    except OSError:
-        return time.time()
+    """When this process started (wall clock, seconds since the epoch; now where the system will not
+    say). The command line's budget counts from it: the interpreter and imports are spent too."""
+    started = platform_io.process_start(os.getpid())
+    return started if started is not None and started <= time.time() else time.time()
 
 
 def median_aspect(sizes: Sequence[tuple[int, int]]) -> float:
