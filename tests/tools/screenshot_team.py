@@ -2,8 +2,8 @@
 
     python tests/tools/screenshot_team.py [OUT_DIR] [--display :35]   # default: docs/screenshots
 
-Copies six CamVid photos and their masks (../shared/datasets/camvid-val, skipped when absent) into
-a temporary folder, starts two windows as two people (``SEGSTUDIO_PERSON`` alice and bob, each with
+Copies the bundled demo project (our own generated scenes: a screenshot that goes into the
+repository must not show photos under another licence) into a temporary folder, starts two windows as two people (``SEGSTUDIO_PERSON`` alice and bob, each with
 its own throw-away HOME), alice first on the first image, bob then opens the same folder: the first
 image is alice's, so bob sees it read-only ("taken by alice since ...") and presses D, which passes
 to the next image. After a heartbeat alice's file list shows bob's name on that image. Saves
@@ -23,20 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import screenshot  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-CAMVID = REPO.parent / "shared" / "datasets" / "camvid-val"
-CLASSES = ["background", "sky", "building", "pole", "road", "pavement", "tree", "sign", "fence", "car",
-           "pedestrian", "bicyclist"]
+DEMO = REPO / "resources" / "demo"
 HALF = screenshot.WIDTH // 2
 
 
-def make_folder(folder: Path, count: int = 6) -> Path:
-    folder.mkdir(parents=True)
-    for photo in sorted((CAMVID / "images").glob("*.jpg"))[:count]:
-        shutil.copy(photo, folder / photo.name)
-        mask = CAMVID / "masks" / f"{photo.stem}.png"
-        if mask.exists():
-            shutil.copy(mask, folder / mask.name)
-    (folder / "classes.txt").write_text("\n".join(CLASSES) + "\n")
+def make_folder(folder: Path) -> Path:
+    shutil.copytree(DEMO, folder)
     return folder
 
 
@@ -70,9 +62,6 @@ def main(argv: list[str]) -> int:
     args = [a for i, a in enumerate(argv) if a != "--display" and (i == 0 or argv[i - 1] != "--display")]
     out = Path(args[0]) if args else REPO / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
-    if not CAMVID.is_dir():
-        print(f"skipped: {CAMVID} is absent", file=sys.stderr)
-        return 0
     if display is not None:
         screenshot.free_display = lambda: int(display.lstrip(":"))
     session = screenshot.Session(out)
