@@ -27,14 +27,14 @@ import numpy as np
 from psygnal import Signal
 
 from segstudio.application.pools import Pools, TimerFactory
-from segstudio.application.session import navigation, save_queue, team_session, teamwork
+from segstudio.application.session import navigation, repair_step, save_queue, team_session, teamwork
 from segstudio.application.session.load_queue import LoadQueue, LoadResult
 from segstudio.application.session.loading import Decorate, LoadedImage, LoadJob, load_job
 from segstudio.application.session.open_project import OpenProject, open_project
 from segstudio.application.session.save_queue import HELD_STATE, SaveBook, SaveJob
 from segstudio.application.session.teamwork import Teamwork
 from segstudio.application.session.undo_keeper import UndoKeeper
-from segstudio.core import mask_guard, mask_repair, project_lock
+from segstudio.core import project_lock
 from segstudio.core.budgets import loaded_image_bytes
 from segstudio.core.classes import ClassList
 from segstudio.core.document import Document
@@ -393,40 +393,9 @@ class ProjectSession:
             self.save_async(verified=not self.verified)
 
     def repair_mask(self, repair: str) -> MaskDiagnosis | None:
-        """Apply the repair the user chose to the open image's unusable mask (raises SegStudioError).
-
-        Returns the next problem (a mask may be the wrong size and hold unknown values too), or
-        None once the mask fits: then the repaired map becomes an edit like any other (saved by
-        autosave, undoable) and saving is allowed again. The file is first moved aside (a
-        ``.bak-<time>`` backup), whatever the repair.
-        """
-        if self.read_only or self.taken:  # the repair renames the user's file: never from a read-only window
-            raise SegStudioError(f"the image is {self.read_only or self.taken}; repair the mask in that window")
-        loaded = self.current
-        problem = loaded.mask_problem if loaded is not None else None
-        if loaded is None or problem is None or repair not in problem.repairs:
-            raise SegStudioError(f"{repair!r} does not apply to this mask")
-        project, document = self.project, self.document
-        assert project is not None and document is not None
-        size = (document.width, document.height)
-        if loaded.entry.mask_path.exists():
-            # Every repair keeps the original beside it (<name>.bak-<time>): the repaired mask is a
-            # new file, and the one the user made is never replaced, whichever repair was chosen.
-            mask_repair.move_aside(loaded.entry.mask_path)
-            if self._open is not None:  # moved aside by this window: no mask is what it expects now
-                self._open.disk_digests[loaded.entry.stem] = mask_guard.ABSENT
-            self.entry_changed.emit(loaded.index)
-        if repair == mask_repair.ADD_CLASSES and problem.label is not None:  # (a "values" problem has it)
-            with self.project_wide("add classes"):
-                project.add_classes(mask_repair.classes_to_add(problem.label, len(project.classes)))
-        classes = project.classes
-        label = mask_repair.repaired_label(problem, repair, size, classes.colour_table(), len(classes))
-        following = mask_repair.diagnose_label(label, size, len(project.classes), problem.path)
-        loaded.mask_problem = following
-        loaded.mask_error = following.message if following is not None else None
-        if following is None:
-            document.set_label(label)  # committed: autosave follows, as after any edit
-        return following
+        """Apply the repair the user chose to the open image's unusable mask (raises SegStudioError);
+        the next problem, or None once the mask fits (:func:`repair_step.repair_open_mask`)."""
+        return repair_step.repair_open_mask(self, repair)
 
     def flush(self, then: Then | None = None) -> None:
         """Write the delayed save now; ``then()`` once every queued write has answered (at once

@@ -1,12 +1,13 @@
-"""What the team side of the session (``team_session``) uses of a :class:`ProjectSession`.
+"""What the session's helper modules (``team_session``, ``repair_step``) use of a :class:`ProjectSession`.
 
-``team_session`` works on the session's state but must not import the controller, which imports
+They work on the session's state but must not import the controller, which imports
 it (no import cycle, not even for type hints: tests/tools/import_cycles.py). This protocol names
 the parts it uses; the controller has them all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from typing import Protocol
@@ -63,6 +64,11 @@ class SessionParts(Protocol):
 
     @property
     def save_conflict(self) -> SignalInstance: ...
+
+    @property
+    def entry_changed(self) -> SignalInstance: ...
+
+    def project_wide(self, what: str) -> contextlib.AbstractContextManager[None]: ...
 
     def open_project(self, image_dir: str | os.PathLike, class_file: str | os.PathLike | None = None,
                      save_dir: str | os.PathLike | None = None) -> Project: ...
