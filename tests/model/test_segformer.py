@@ -150,3 +150,26 @@ def test_config_is_read_without_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["b2", "False", "True", "True"]
+
+
+@pytest.mark.parametrize("size", [(64, 64), (97, 131)])
+def test_onednn_inference_equals_plain_ops(tiny: SegFormer, size: tuple[int, int]) -> None:
+    """CPU inference takes oneDNN's fused linear/conv kernels (GELU and residual adds inside);
+    the logits are those of the plain torch ops."""
+    from segstudio.model.segformer import ops
+    x = torch.randn(2, 3, *size)
+    with torch.inference_mode():
+        assert ops.onednn_inference(x) == ops._SUPPORTED
+        fused = tiny(x)
+        old = ops.set_onednn(False)
+        try:
+            assert not ops.onednn_inference(x)
+            plain = tiny(x)
+        finally:
+            ops.set_onednn(old)
+    assert fused.abs().max() > 0.5
+    assert (fused - plain).abs().max() <= 1e-4
+    with torch.enable_grad():  # autograd and autocast never take the fused kernels
+        assert not ops.onednn_inference(x)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not ops.onednn_inference(x)
