@@ -44,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "model"))
 sys.path.insert(0, str(ROOT))
 
+import segstudio  # noqa: E402, F401 - sets GOMP_SPINCOUNT before torch loads (both loops' processes inherit it)
+
 
 def score(pred: np.ndarray, gt: np.ndarray, k: int) -> float:
     from segstudio.core.metrics import compute_metrics

@@ -12,6 +12,7 @@ plain torch ops instead of oneDNN's fused kernels (``segstudio.model.segformer.o
     python tests/benchmarks/model_speed.py --device cuda --dtype bf16 --variants b0,b2
 """
 
+# ruff: noqa: I001 (segstudio is imported before torch on purpose)
 from __future__ import annotations
 
 import argparse
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import segstudio  # noqa: F401 - before torch: sets GOMP_SPINCOUNT as the app does (see segstudio/__init__.py)
 import torch
 import torch.nn.functional as F
 
