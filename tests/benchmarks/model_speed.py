@@ -7,6 +7,8 @@ ratios and the max abs logit difference. On CPU the inference rows also hold ONN
 our own exported graph (``segstudio-cli export-onnx``; onnxruntime comes with the ``assist``
 extra, the row is left out without it) with the same number of threads, and our model with the
 plain torch ops instead of oneDNN's fused kernels (``segstudio.model.segformer.ops.set_onednn``).
+Training steps: transformers with torch's default AdamW (a plain loop), ours as our loop trains
+(fused AdamW, oneDNN forward on CPU), and ours with the plain ops and the default AdamW.
 
     python tests/benchmarks/model_speed.py                       # CPU, B0, 512x512, 2 threads
     python tests/benchmarks/model_speed.py --device cuda --dtype bf16 --variants b0,b2
@@ -157,26 +159,30 @@ def bench_variant(variant: str, args: argparse.Namespace, device: torch.device) 
         xb = torch.randn(args.train_batch, 3, args.size, args.size, device=device)
         yb = torch.randint(0, args.labels, (args.train_batch, args.size, args.size), device=device)
         steps = {}
-        for name, model in (("transformers", hf), ("segstudio", ours), ("segstudio plain", ours)):
+        for name, model in (("transformers", hf), ("segstudio", ours), ("segstudio plain ops", ours)):
             run = runners["transformers" if name == "transformers" else "segstudio"]
-            mode = "plain" if name.endswith("plain") else "fast"
-            opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
+            ours_now = name == "segstudio"  # as our loop trains: fused AdamW, oneDNN forward
+            opt = torch.optim.AdamW(model.parameters(), lr=1e-6,
+                                    fused=True if ours_now and device.type in ("cpu", "cuda") else None)
 
-            def step(model=model, run=run, mode=mode, opt=opt) -> None:
-                ours.decode_head.mode = mode
+            def step(model=model, run=run, opt=opt, ours_now=ours_now) -> None:
+                from segstudio.model.segformer import ops
+                old = ops.set_onednn(ours_now)
                 model.train()
-                with autocast():
-                    logits = run(xb)
-                    up = F.interpolate(logits, size=yb.shape[-2:], mode="bilinear", align_corners=False)
-                    loss = F.cross_entropy(up.float(), yb, ignore_index=255)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                try:
+                    with autocast():
+                        logits = run(xb)
+                        up = F.interpolate(logits, size=yb.shape[-2:], mode="bilinear", align_corners=False)
+                        loss = F.cross_entropy(up.float(), yb, ignore_index=255)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                finally:
+                    ops.set_onednn(old)
 
             steps[name] = step
         timed = interleaved_ms(steps, args.train_runs, 1, device)
         rows += [(variant, f"train step b{args.train_batch}", n, *t, diff) for n, t in timed.items()]
-        ours.decode_head.mode = "fast"
         ours.eval()
     return rows
 

@@ -173,3 +173,37 @@ def test_onednn_inference_equals_plain_ops(tiny: SegFormer, size: tuple[int, int
         assert not ops.onednn_inference(x)
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         assert not ops.onednn_inference(x)
+
+
+def test_onednn_training_gives_plain_gradients(randomise) -> None:
+    """Training on CPU runs the linear layers' forward through oneDNN (LinearFn): same loss and
+    gradients as the plain ops, with stochastic depth off (residual adds fused) and on."""
+    from segstudio.model.segformer import ops
+    x, y = torch.randn(2, 3, 64, 96), torch.randint(0, TINY.num_labels, (2, 64, 96))
+    for rate in (0.0, 0.2):
+        grads = {}
+        for fused in (True, False):
+            model = randomise(SegFormer(TINY.__class__(**{**TINY.to_dict(), "drop_path_rate": rate,
+                                                          "classifier_dropout": 0.0})), seed=5).train()
+            old = ops.set_onednn(fused)
+            try:
+                assert ops.onednn_training(x, x) == (fused and ops._SUPPORTED)
+                torch.manual_seed(1)
+                loss = F.cross_entropy(F.interpolate(model(x), size=y.shape[-2:], mode="bilinear"), y)
+                loss.backward()
+            finally:
+                ops.set_onednn(old)
+            grads[fused] = {n: p.grad.clone() for n, p in model.named_parameters()}
+        for name, g in grads[False].items():
+            assert torch.allclose(grads[True][name], g, atol=1e-5, rtol=1e-4), (rate, name)
+
+
+def test_training_under_cpu_autocast(tiny: SegFormer) -> None:
+    """The classifier's own backward copes with autocast (bf16 forward, float32 weights)."""
+    tiny.train()
+    x, y = torch.randn(2, 3, 64, 64), torch.randint(0, TINY.num_labels, (2, 64, 64))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = tiny(x)
+    F.cross_entropy(F.interpolate(logits.float(), size=(64, 64), mode="bilinear"), y).backward()
+    for p in tiny.parameters():
+        assert p.grad is not None and p.grad.dtype == p.dtype and torch.isfinite(p.grad).all()

@@ -12,9 +12,10 @@
   fused kernels (``torch.ops.mkldnn._linear_pointwise`` / ``_convolution_pointwise``, the ones
   torch.compile's CPU backend emits); measured on B0 at 512² these are 1.5-2x faster than
   ``F.linear`` (MKL addmm, which first copies the bias into the output) and ``F.conv2d``, and the
-  fused GELU/add save a pass over the activations. Elsewhere (training, autograd, autocast,
-  export, CUDA) they are the plain ops; :func:`set_onednn` turns the fused path off for
-  comparisons.
+  fused GELU/add save a pass over the activations. Training on CPU runs the linear layers'
+  forward (and residual adds) the same way under :class:`LinearFn`, whose backward is autograd's
+  for ``F.linear``. Elsewhere (autocast, export, CUDA) they are the plain ops;
+  :func:`set_onednn` turns the fused paths off for comparisons.
 * :func:`is_exporting`: whether a trace/compile/export is running, when cached tensors and
   shape checks must stay out of the graph.
 """
@@ -54,19 +55,53 @@ def onednn_inference(x: torch.Tensor) -> bool:
             and not is_exporting())
 
 
+def onednn_training(x: torch.Tensor, weight: torch.Tensor) -> bool:
+    """Whether :func:`linear` runs its forward through oneDNN with autograd (:class:`LinearFn`):
+    float32 on CPU, gradients on, no autocast or export."""
+    return (_ONEDNN["on"] and _SUPPORTED and x.device.type == "cpu" and x.dtype == weight.dtype == torch.float32
+            and torch.is_grad_enabled() and not torch.is_autocast_enabled("cpu") and not is_exporting())
+
+
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, gelu: bool = False,
            residual: torch.Tensor | None = None) -> torch.Tensor:
-    """``F.linear`` then GELU (``gelu``) or ``+ residual``, fused in CPU inference (see above)."""
+    """``F.linear`` then GELU (``gelu``) or ``+ residual``, fused in CPU inference (see above); when
+    training on CPU the forward of a linear layer (and its residual add) is oneDNN's as well."""
     if onednn_inference(x) and x.is_contiguous():
         if residual is not None and not gelu and residual.shape[:-1] == x.shape[:-1]:
             return torch.ops.mkldnn._linear_pointwise.binary(x, residual.contiguous(), weight, bias, "add")
         if residual is None:
             return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "gelu" if gelu else "none", [],
                                                       "none" if gelu else "")
+    if not gelu and bias is not None and onednn_training(x, weight):
+        if residual is None or residual.shape[:-1] == x.shape[:-1]:
+            return LinearFn.apply(x.contiguous(), weight, bias, residual)
     y = F.linear(x, weight, bias)
     if gelu:
         y = F.gelu(y)
     return y if residual is None else y + residual
+
+
+class LinearFn(torch.autograd.Function):
+    """``F.linear(x, weight, bias) (+ residual)`` with oneDNN's forward (no bias copy, the add
+    fused) and the backward autograd would compute for ``F.linear``: two matmuls and a sum."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                residual: torch.Tensor | None) -> torch.Tensor:
+        ctx.save_for_backward(x, weight)
+        if residual is None:
+            return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+        return torch.ops.mkldnn._linear_pointwise.binary(x, residual.contiguous(), weight, bias, "add")
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        g = grad.reshape(-1, grad.shape[-1])
+        grad_x = grad.matmul(weight) if ctx.needs_input_grad[0] else None
+        grad_w = g.t().mm(x.reshape(-1, x.shape[-1])) if ctx.needs_input_grad[1] else None
+        grad_b = g.sum(0) if ctx.needs_input_grad[2] else None
+        grad_r = grad if ctx.needs_input_grad[3] else None
+        return grad_x, grad_w, grad_b, grad_r
 
 
 def conv2d(x: torch.Tensor, conv: torch.nn.Conv2d, gelu: bool = False) -> torch.Tensor:
@@ -121,22 +156,26 @@ class ClassifierFn(torch.autograd.Function):
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         b, _, h, w = x.shape
         ctx.save_for_backward(x, weight)
+        ctx.bias_dtype = bias.dtype
         out = torch.baddbmm(bias[None, :, None], weight.flatten(1).expand(b, -1, -1), x.flatten(2))
         return out.reshape(b, out.shape[1], h, w)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
+        # under autocast the forward ran in bf16/fp16 while x and the weights may be float32:
+        # the backward computes in the gradient's dtype and returns each input's own dtype
         x, weight = ctx.saved_tensors
         b, d, h, w = x.shape
         g = grad.reshape(b, grad.shape[1], h * w)  # (B, K, HW)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:  # (B, HW, D) tokens == channels_last (B, D, H, W)
-            grad_x = torch.bmm(g.transpose(1, 2), weight.flatten(1).expand(b, -1, -1))
-            grad_x = grad_x.reshape(b, h, w, d).permute(0, 3, 1, 2)
+            grad_x = torch.bmm(g.transpose(1, 2), weight.flatten(1).to(g.dtype).expand(b, -1, -1))
+            grad_x = grad_x.reshape(b, h, w, d).permute(0, 3, 1, 2).to(x.dtype)
         if ctx.needs_input_grad[1]:
-            grad_w = torch.bmm(g, x.flatten(2).transpose(1, 2)).sum(0).reshape(weight.shape)
+            grad_w = torch.bmm(g, x.flatten(2).transpose(1, 2).to(g.dtype)).sum(0)
+            grad_w = grad_w.reshape(weight.shape).to(weight.dtype)
         if ctx.needs_input_grad[2]:
-            grad_b = g.sum((0, 2))
+            grad_b = g.sum((0, 2)).to(ctx.bias_dtype)
         return grad_x, grad_w, grad_b
 
 
