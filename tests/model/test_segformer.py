@@ -207,3 +207,23 @@ def test_training_under_cpu_autocast(tiny: SegFormer) -> None:
     F.cross_entropy(F.interpolate(logits.float(), size=(64, 64), mode="bilinear"), y).backward()
     for p in tiny.parameters():
         assert p.grad is not None and p.grad.dtype == p.dtype and torch.isfinite(p.grad).all()
+
+
+def test_onednn_conv_weights_follow_changes(tiny: SegFormer) -> None:
+    """The channels_last copies of conv weights kept for oneDNN follow in-place weight changes."""
+    x = torch.randn(1, 3, 64, 64)
+    with torch.inference_mode():
+        before = tiny(x)
+    with torch.no_grad():
+        tiny.segformer.encoder.patch_embeddings[0].proj.weight.mul_(0.5)
+    with torch.inference_mode():
+        after = tiny(x)
+    from segstudio.model.segformer import ops
+    old = ops.set_onednn(False)
+    try:
+        with torch.inference_mode():
+            plain = tiny(x)
+    finally:
+        ops.set_onednn(old)
+    assert (after - before).abs().max() > 1e-3
+    assert (after - plain).abs().max() <= 1e-4

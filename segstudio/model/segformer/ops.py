@@ -81,6 +81,24 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, gel
     return y if residual is None else y + residual
 
 
+def _weight_like(conv: torch.nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """The conv weight in ``x``'s memory format, kept between calls while the weight is unchanged
+    (oneDNN would otherwise convert a channels_last input's weights on every call)."""
+    weight = conv.weight
+    fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+    if weight.is_contiguous(memory_format=fmt):
+        return weight
+    try:
+        key = (weight.data_ptr(), weight._version, fmt)
+    except RuntimeError:  # an inference tensor has no version counter: convert, keep nothing
+        return weight.contiguous(memory_format=fmt)
+    cached = conv.__dict__.get("_onednn_weight")
+    if cached is None or cached[0] != key:
+        cached = (key, weight.detach().contiguous(memory_format=fmt))
+        conv.__dict__["_onednn_weight"] = cached
+    return cached[1]
+
+
 class LinearFn(torch.autograd.Function):
     """``F.linear(x, weight, bias) (+ residual)`` with oneDNN's forward (no bias copy, the add
     fused) and the backward autograd would compute for ``F.linear``: two matmuls and a sum."""
@@ -108,7 +126,7 @@ def conv2d(x: torch.Tensor, conv: torch.nn.Conv2d, gelu: bool = False) -> torch.
     """``conv(x)`` then GELU (``gelu``), fused in CPU inference (see above); same memory format out."""
     if onednn_inference(x) and conv.padding_mode == "zeros" and not isinstance(conv.padding, str):
         return torch.ops.mkldnn._convolution_pointwise(
-            x, conv.weight, conv.bias, list(conv.padding), list(conv.stride), list(conv.dilation),
+            x, _weight_like(conv, x), conv.bias, list(conv.padding), list(conv.stride), list(conv.dilation),
             conv.groups, "gelu" if gelu else "none", [], "none" if gelu else "")
     y = conv(x)
     return F.gelu(y) if gelu else y
