@@ -227,3 +227,27 @@ def test_onednn_conv_weights_follow_changes(tiny: SegFormer) -> None:
         ops.set_onednn(old)
     assert (after - before).abs().max() > 1e-3
     assert (after - plain).abs().max() <= 1e-4
+
+
+def test_onednn_weights_follow_a_fused_optimiser(tiny: SegFormer) -> None:
+    """Fused AdamW changes weights in place without bumping their versions: after training steps
+    the oneDNN inference path sees the new conv weights, not copies made before."""
+    from segstudio.model.segformer import ops
+    x, y = torch.randn(2, 3, 64, 64), torch.randint(0, TINY.num_labels, (2, 64, 64))
+    with torch.inference_mode():
+        tiny(x)  # converted weights are kept now
+    opt = torch.optim.AdamW(tiny.parameters(), lr=1e-2, fused=True)
+    tiny.train()
+    for _ in range(2):
+        opt.zero_grad()
+        F.cross_entropy(F.interpolate(tiny(x), size=(64, 64), mode="bilinear"), y).backward()
+        opt.step()
+    tiny.eval()
+    with torch.inference_mode():
+        fused = tiny(x)
+        old = ops.set_onednn(False)
+        try:
+            plain = tiny(x)
+        finally:
+            ops.set_onednn(old)
+    assert (fused - plain).abs().max() <= 1e-4

@@ -83,7 +83,9 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, gel
 
 def _weight_like(conv: torch.nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
     """The conv weight in ``x``'s memory format, kept between calls while the weight is unchanged
-    (oneDNN would otherwise convert a channels_last input's weights on every call)."""
+    (oneDNN would otherwise convert a channels_last input's weights on every call). In-place
+    edits bump the weight's version; fused optimisers do not, so every train/eval switch drops
+    the copies as well (:func:`drop_weight_copies`, called by ``SegFormer.train``)."""
     weight = conv.weight
     fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
     if weight.is_contiguous(memory_format=fmt):
@@ -97,6 +99,12 @@ def _weight_like(conv: torch.nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
         cached = (key, weight.detach().contiguous(memory_format=fmt))
         conv.__dict__["_onednn_weight"] = cached
     return cached[1]
+
+
+def drop_weight_copies(model: torch.nn.Module) -> None:
+    """Forget the converted conv weights of :func:`_weight_like` in ``model``."""
+    for module in model.modules():
+        module.__dict__.pop("_onednn_weight", None)
 
 
 class LinearFn(torch.autograd.Function):
