@@ -251,3 +251,14 @@ def test_onednn_weights_follow_a_fused_optimiser(tiny: SegFormer) -> None:
         finally:
             ops.set_onednn(old)
     assert (fused - plain).abs().max() <= 1e-4
+
+
+def test_inference_under_autocast(tiny: SegFormer) -> None:
+    """The folded decoder's fused add+ReLU is a CPU float32 kernel: under autocast (how CUDA
+    predicts) the plain add and ReLU run instead, with the same result within bf16 precision."""
+    x = torch.randn(1, 3, 64, 64)
+    with torch.inference_mode():
+        full = tiny(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            half = tiny(x).float()
+    assert (half - full).abs().max() <= 0.1 * full.abs().max()

@@ -98,8 +98,8 @@ class AllMLPHead(nn.Module):
         last = len(features) - 1
         for i, (f, (w, b)) in enumerate(zip(features[1:], weights[1:]), start=1):
             up = resize(linear_nchw(f, w, b), size)
-            if relu and i == last:
-                return torch.ops.aten._add_relu_(out, up)
+            if relu and i == last and out.device.type == "cpu" and out.dtype == up.dtype == torch.float32:
+                return torch.ops.aten._add_relu_(out, up)  # a CPU float32 kernel only
             out = out.add_(up) if inplace else out + up
         return torch.relu_(out) if relu else out
 
