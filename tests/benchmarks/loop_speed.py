@@ -177,6 +177,14 @@ def class_count(save_dir: str | Path) -> int:
 CAMVID = ROOT.parent / "shared" / "datasets" / "camvid-val"
 
 
+def camvid_missing() -> str | None:
+    """Why the CamVid set cannot be used here, or None."""
+    if not any((CAMVID / "images").glob("*.jpg")) or not (CAMVID / "masks" / "classes.txt").is_file():
+        return (f"skipped: the CamVid set is not at {CAMVID} (it lives in ../shared, outside the "
+                "repository, and is absent on this machine)")
+    return None
+
+
 def make_camvid(root: Path, long_side: int, count: int) -> dict:
     """Train on the first ``count`` frames of the drive (time order), hold out the rest, all resized
     to ``long_side`` (photos area-averaged, masks nearest), laid out as loop_sets writes its sets."""
@@ -185,9 +193,6 @@ def make_camvid(root: Path, long_side: int, count: int) -> dict:
 
     from segstudio.core.masks import read_mask, write_mask
     photos = sorted((CAMVID / "images").glob("*.jpg"))
-    if not photos or not (CAMVID / "masks" / "classes.txt").is_file():
-        raise SystemExit(f"skipped: the CamVid set is not at {CAMVID} (it lives in ../shared, outside the "
-                         "repository, and is absent on this machine)")
     if not 0 < count < len(photos):
         raise SystemExit(f"--count must be 1 to {len(photos) - 1} for camvid ({len(photos)} photos)")
     names = (CAMVID / "masks" / "classes.txt").read_text(encoding="utf-8").split()
@@ -246,6 +251,9 @@ def main() -> None:
     camvid = args.set == "camvid"
     if camvid:
         args.kinds = "camvid"
+        if camvid_missing():
+            print(camvid_missing())
+            return
     args.count = args.count or (64 if camvid else 32)
     args.image = args.image or (192 if camvid else 160)
     import torch
