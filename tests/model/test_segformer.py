@@ -262,3 +262,15 @@ def test_inference_under_autocast(tiny: SegFormer) -> None:
         with torch.autocast("cpu", dtype=torch.bfloat16):
             half = tiny(x).float()
     assert (half - full).abs().max() <= 0.1 * full.abs().max()
+
+
+def test_large_blocks_are_reused_on_linux(tiny: SegFormer) -> None:
+    """The model's ops turn glibc's large-block reuse on (malloc.py); elsewhere it does nothing."""
+    import os
+    import sys
+
+    from segstudio.model import malloc
+    glibc = sys.platform.startswith("linux") and os.path.exists("/lib/x86_64-linux-gnu/libc.so.6")
+    if not glibc or any(k.startswith("MALLOC_") or k == "GLIBC_TUNABLES" for k in os.environ):
+        pytest.skip("glibc on x86-64 Linux without the user's own malloc settings only")
+    assert malloc.reuse_large_blocks()

@@ -25,6 +25,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from segstudio.model.malloc import reuse_large_blocks
+
+reuse_large_blocks()  # large activations reuse freed memory instead of fresh pages (see malloc.py)
 _ONEDNN = {"on": True}
 
 
