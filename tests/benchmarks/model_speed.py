@@ -72,6 +72,7 @@ def interleaved_ms(fns: dict[str, Callable[[], object]], runs: int, warmup: int,
     names = list(fns)
     for i in range(runs):
         for name in names[i % len(names):] + names[:i % len(names)]:
+            time.sleep(0.05)  # the previous candidate's idle threads (ONNX Runtime's spin) settle first
             start = time.perf_counter()
             fns[name]()
             sync(device)
