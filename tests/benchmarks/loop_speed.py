@@ -3,6 +3,13 @@
     python tests/benchmarks/loop_speed.py                  # 4 kinds of set, 600 steps (~15+ min on 2 cores)
     python tests/benchmarks/loop_speed.py --quick          # texture + colour, 150 steps
     python tests/benchmarks/loop_speed.py --kinds texture --steps 300
+    python tests/benchmarks/loop_speed.py --set camvid     # real road photos (../shared), 600 steps
+
+``--set camvid`` reads ../shared/datasets/camvid-val/ (101 CamVid frames of one drive, 480×360, 11
+classes; never copied into the repository), resizes each photo to a long side of --image (default
+192 for this set, labels nearest) and trains on the first --count frames in time order (default
+64); the last 37, later stretches of the same street, are held out. It exits with a clear reason
+where ../shared is absent.
 
 For each generated set (tests/model/loop_sets.py: 32 labelled images of 160², 4 classes told apart
 by colour, texture, shape or scale, plus 16 held-out images) it runs, one after the other in the
@@ -37,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "model"))
 sys.path.insert(0, str(ROOT))
 
+import segstudio  # noqa: E402, F401 - sets GOMP_SPINCOUNT before torch loads (both loops' processes inherit it)
+
 
 def score(pred: np.ndarray, gt: np.ndarray, k: int) -> float:
     from segstudio.core.metrics import compute_metrics
@@ -53,12 +62,12 @@ def plain_loop(image_dir: str, save_dir: str, held_images: str, held_labels: str
     """Child process: prints JSON lines {"step", "miou", "t"} (t excludes scoring time)."""
     import torch
     import torch.nn.functional as F
-    from loop_sets import CLASS_NAMES, load_set
+    from loop_sets import load_set
     from transformers import SegformerConfig, SegformerForSemanticSegmentation
 
     from segstudio.model.segformer import config_for
     start = time.perf_counter()
-    k = len(CLASS_NAMES)
+    k = class_count(save_dir)
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1) * 255
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1) * 255
 
@@ -149,7 +158,7 @@ def run_ours(sets: dict, args, name: str) -> dict:
 
 
 def held_out_ours(folder: Path, sets: dict) -> float:
-    from loop_sets import CLASS_NAMES, load_set
+    from loop_sets import load_set
 
     from segstudio.model.predictor import Predictor
     from segstudio.model.weights.checkpoints import load_model
@@ -157,11 +166,58 @@ def held_out_ours(folder: Path, sets: dict) -> float:
     predictor = Predictor(model, info, device="cpu")
     images, labels = load_set(Path(sets["held_images"]), Path(sets["held_labels"]))
     preds = np.stack([predictor.predict(img).labels for img in images]).astype(np.int64)
-    return score(preds, labels, len(CLASS_NAMES))
+    return score(preds, labels, class_count(sets["labels"]))
+
+
+def class_count(save_dir: str | Path) -> int:
+    """Classes of a set (its classes.txt, background included)."""
+    return len((Path(save_dir) / "classes.txt").read_text(encoding="utf-8").split("\n")) - 1
+
+
+CAMVID = ROOT.parent / "shared" / "datasets" / "camvid-val"
+
+
+def camvid_missing() -> str | None:
+    """Why the CamVid set cannot be used here, or None."""
+    if not any((CAMVID / "images").glob("*.jpg")) or not (CAMVID / "masks" / "classes.txt").is_file():
+        return (f"skipped: the CamVid set is not at {CAMVID} (it lives in ../shared, outside the "
+                "repository, and is absent on this machine)")
+    return None
+
+
+def make_camvid(root: Path, long_side: int, count: int) -> dict:
+    """Train on the first ``count`` frames of the drive (time order), hold out the rest, all resized
+    to ``long_side`` (photos area-averaged, masks nearest), laid out as loop_sets writes its sets."""
+    import cv2
+    from PIL import Image
+
+    from segstudio.core.masks import read_mask, write_mask
+    photos = sorted((CAMVID / "images").glob("*.jpg"))
+    if not 0 < count < len(photos):
+        raise SystemExit(f"--count must be 1 to {len(photos) - 1} for camvid ({len(photos)} photos)")
+    names = (CAMVID / "masks" / "classes.txt").read_text(encoding="utf-8").split()
+    out = {}
+    for part, chunk in (("train", photos[:count]), ("held", photos[count:])):
+        images, labels = root / "camvid" / part / "images", root / "camvid" / part / "labels"
+        images.mkdir(parents=True)
+        labels.mkdir(parents=True)
+        for i, path in enumerate(chunk):
+            image = np.asarray(Image.open(path).convert("RGB"))
+            scale = long_side / max(image.shape[:2])
+            size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+            Image.fromarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA)).save(images / f"img_{i:03d}.png")
+            mask = read_mask(CAMVID / "masks" / f"{path.stem}.png")
+            write_mask(labels / f"img_{i:03d}.png", cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST))
+        (labels / "classes.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+        key = "" if part == "train" else "held_"
+        out[f"{key}images"], out[f"{key}labels"] = str(images), str(labels)
+    return out
 
 
 def make_sets(root: Path, kind: str, args) -> dict:
     from loop_sets import make_set
+    if kind == "camvid":
+        return make_camvid(root, args.image, args.count)
     images, labels = make_set(root / kind / "train", kind, args.count, args.image, seed=0)
     held_images, held_labels = make_set(root / kind / "held", kind, args.held, args.image, seed=1)
     return {"images": str(images), "labels": str(labels), "held_images": str(held_images),
@@ -175,12 +231,14 @@ def fmt(v, spec=".1f") -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--kinds", default="texture,colour,shape,scale")
+    p.add_argument("--set", choices=["generated", "camvid"], default="generated",
+                   help="camvid: real road photos from ../shared/datasets/camvid-val (see above)")
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--count", type=int, default=32)
+    p.add_argument("--count", type=int, default=None, help="training images (32; camvid 64)")
     p.add_argument("--held", type=int, default=16)
-    p.add_argument("--image", type=int, default=160)
+    p.add_argument("--image", type=int, default=None, help="image long side (160; camvid 192)")
     p.add_argument("--quick", action="store_true", help="texture and colour, 150 steps")
     p.add_argument("--child-plain", nargs=7, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -190,9 +248,19 @@ def main() -> None:
         return
     if args.quick:
         args.kinds, args.steps = "texture,colour", 150
+    camvid = args.set == "camvid"
+    if camvid:
+        args.kinds = "camvid"
+        if camvid_missing():
+            print(camvid_missing())
+            return
+    args.count = args.count or (64 if camvid else 32)
+    args.image = args.image or (192 if camvid else 160)
     import torch
-    print(f"{args.steps} steps, batch {args.batch}, crop {args.size}, {args.count} images of {args.image}², "
-          f"{args.held} held out; torch threads {torch.get_num_threads()}", flush=True)
+    what = (f"CamVid: the first {args.count} frames resized to a long side of {args.image}, the rest held out"
+            if camvid else f"{args.count} images of {args.image}², {args.held} held out")
+    print(f"{args.steps} steps, batch {args.batch}, crop {args.size}, {what}; torch threads "
+          f"{torch.get_num_threads()}", flush=True)
     header = (f"{'set':8} {'who':6} {'to 0.8 s':>8} {'held-out mIoU':>13} {'whole s':>8}   "
               "ours: setup / data / steps / validation / checkpoints s")
     rows = []

@@ -3,12 +3,18 @@
 Same random weights in both (saved by transformers, loaded by segstudio's loader), same inputs,
 same thread count. Measures eval inference (median of --runs after warm-up) and one training step
 (forward, CE on bilinearly upsampled logits, backward, AdamW step) and prints a table with the
-ratios and the max abs logit difference.
+ratios and the max abs logit difference. On CPU the inference rows also hold ONNX Runtime running
+our own exported graph (``segstudio-cli export-onnx``; onnxruntime comes with the ``assist``
+extra, the row is left out without it) with the same number of threads, and our model with the
+plain torch ops instead of oneDNN's fused kernels (``segstudio.model.segformer.ops.set_onednn``).
+Training steps: transformers with torch's default AdamW (a plain loop), ours as our loop trains
+(fused AdamW, oneDNN forward on CPU), and ours with the plain ops and the default AdamW.
 
     python tests/benchmarks/model_speed.py                       # CPU, B0, 512x512, 2 threads
     python tests/benchmarks/model_speed.py --device cuda --dtype bf16 --variants b0,b2
 """
 
+# ruff: noqa: I001 (segstudio is imported before torch on purpose)
 from __future__ import annotations
 
 import argparse
@@ -19,6 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import segstudio  # noqa: F401 - before torch: sets GOMP_SPINCOUNT as the app does (see segstudio/__init__.py)
 import torch
 import torch.nn.functional as F
 
@@ -65,6 +72,7 @@ def interleaved_ms(fns: dict[str, Callable[[], object]], runs: int, warmup: int,
     names = list(fns)
     for i in range(runs):
         for name in names[i % len(names):] + names[:i % len(names)]:
+            time.sleep(0.05)  # the previous candidate's idle threads (ONNX Runtime's spin) settle first
             start = time.perf_counter()
             fns[name]()
             sync(device)
@@ -90,6 +98,37 @@ def build_pair(variant: str, labels: int, folder: Path):
     return hf, ours
 
 
+def plain_ops(model):
+    """``model`` run with the plain torch ops instead of oneDNN's fused inference kernels."""
+    from segstudio.model.segformer import ops
+
+    def run(x):
+        old = ops.set_onednn(False)
+        try:
+            return model(x)
+        finally:
+            ops.set_onednn(old)
+    return run
+
+
+def onnx_session(model, threads: int):
+    """An onnxruntime CPU session on ``model`` exported as the CLI's export-onnx does, or None."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        print("# onnxruntime is not installed (pip install -e .[assist]): no ONNX Runtime row",
+              file=sys.stderr)
+        return None
+    from segstudio.model.onnx_export import export_onnx
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.onnx"
+        export_onnx(model, path, verify=False)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def bench_variant(variant: str, args: argparse.Namespace, device: torch.device) -> list[tuple]:
     amp = DTYPES[args.dtype]
     with tempfile.TemporaryDirectory() as tmp:
@@ -97,6 +136,12 @@ def bench_variant(variant: str, args: argparse.Namespace, device: torch.device) 
     hf.to(device).eval()
     ours.to(device).eval()
     runners = {"transformers": lambda x: hf(pixel_values=x).logits, "segstudio": ours}
+    if device.type == "cpu" and amp is None:
+        runners["segstudio plain ops"] = plain_ops(ours)
+        session = onnx_session(ours, args.threads)
+        if session is not None:
+            runners["onnxruntime"] = lambda x: torch.from_numpy(
+                session.run(["logits"], {"pixel_values": x.numpy()})[0])
 
     def autocast():
         return torch.autocast(device.type, dtype=amp, enabled=amp is not None)
@@ -107,35 +152,40 @@ def bench_variant(variant: str, args: argparse.Namespace, device: torch.device) 
         outputs = {name: run(x).float() for name, run in runners.items()}
         timed = interleaved_ms({n: (lambda r=r: r(x)) for n, r in runners.items()}, args.runs, 3,
                                device)
-    rows += [(variant, f"inference b1 {args.size}", n, *t) for n, t in timed.items()]
-    diff = (outputs["transformers"] - outputs["segstudio"]).abs().max().item()
+    diffs = {n: (outputs["transformers"] - out).abs().max().item() for n, out in outputs.items()}
+    rows += [(variant, f"inference b1 {args.size}", n, *t, diffs[n]) for n, t in timed.items()]
+    diff = diffs["segstudio"]
 
     if not args.no_train:
         xb = torch.randn(args.train_batch, 3, args.size, args.size, device=device)
         yb = torch.randint(0, args.labels, (args.train_batch, args.size, args.size), device=device)
         steps = {}
-        for name, model in (("transformers", hf), ("segstudio", ours), ("segstudio plain", ours)):
+        for name, model in (("transformers", hf), ("segstudio", ours), ("segstudio plain ops", ours)):
             run = runners["transformers" if name == "transformers" else "segstudio"]
-            mode = "plain" if name.endswith("plain") else "fast"
-            opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
+            ours_now = name == "segstudio"  # as our loop trains: fused AdamW, oneDNN forward
+            opt = torch.optim.AdamW(model.parameters(), lr=1e-6,
+                                    fused=True if ours_now and device.type in ("cpu", "cuda") else None)
 
-            def step(model=model, run=run, mode=mode, opt=opt) -> None:
-                ours.decode_head.mode = mode
+            def step(model=model, run=run, opt=opt, ours_now=ours_now) -> None:
+                from segstudio.model.segformer import ops
+                old = ops.set_onednn(ours_now)
                 model.train()
-                with autocast():
-                    logits = run(xb)
-                    up = F.interpolate(logits, size=yb.shape[-2:], mode="bilinear", align_corners=False)
-                    loss = F.cross_entropy(up.float(), yb, ignore_index=255)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                try:
+                    with autocast():
+                        logits = run(xb)
+                        up = F.interpolate(logits, size=yb.shape[-2:], mode="bilinear", align_corners=False)
+                        loss = F.cross_entropy(up.float(), yb, ignore_index=255)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                finally:
+                    ops.set_onednn(old)
 
             steps[name] = step
         timed = interleaved_ms(steps, args.train_runs, 1, device)
-        rows += [(variant, f"train step b{args.train_batch}", n, *t) for n, t in timed.items()]
-        ours.decode_head.mode = "fast"
+        rows += [(variant, f"train step b{args.train_batch}", n, *t, diff) for n, t in timed.items()]
         ours.eval()
-    return [r + (diff,) for r in rows]
+    return rows
 
 
 def main() -> int:
@@ -150,11 +200,11 @@ def main() -> int:
     for variant in args.variants.split(","):
         rows += bench_variant(variant.strip().lower(), args, device)
     base = {(r[0], r[1]): r[3] for r in rows if r[2] == "transformers"}
-    print(f"{'variant':7} {'task':20} {'model':16} {'median ms':>10} {'min ms':>8} "
+    print(f"{'variant':7} {'task':20} {'model':20} {'median ms':>10} {'min ms':>8} "
           f"{'speed-up':>9} {'max|dlogit|':>12}")
     for variant, task, name, ms, fastest, diff in rows:
         ratio = base[(variant, task)] / ms
-        print(f"{variant:7} {task:20} {name:16} {ms:10.1f} {fastest:8.1f} {ratio:8.2f}x {diff:12.2e}")
+        print(f"{variant:7} {task:20} {name:20} {ms:10.1f} {fastest:8.1f} {ratio:8.2f}x {diff:12.2e}")
     print("speed-up = transformers median / this median; runs interleaved round-robin",
           file=sys.stderr)
     return 0

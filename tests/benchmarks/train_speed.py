@@ -9,6 +9,7 @@ Each measurement: forward, bilinear upsample + CE, backward, AdamW step; a few w
 the mean over --steps. transformers is a test-only dependency, imported here only.
 """
 
+# ruff: noqa: I001 (segstudio is imported before torch on purpose)
 from __future__ import annotations
 
 import argparse
@@ -18,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import segstudio  # noqa: F401 - before torch: sets GOMP_SPINCOUNT as the app does (see segstudio/__init__.py)
 import torch
 import torch.nn.functional as F
 

@@ -150,3 +150,127 @@ def test_config_is_read_without_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["b2", "False", "True", "True"]
+
+
+@pytest.mark.parametrize("size", [(64, 64), (97, 131)])
+def test_onednn_inference_equals_plain_ops(tiny: SegFormer, size: tuple[int, int]) -> None:
+    """CPU inference takes oneDNN's fused linear/conv kernels (GELU and residual adds inside);
+    the logits are those of the plain torch ops."""
+    from segstudio.model.segformer import ops
+    x = torch.randn(2, 3, *size)
+    with torch.inference_mode():
+        assert ops.onednn_inference(x) == ops._SUPPORTED
+        fused = tiny(x)
+        old = ops.set_onednn(False)
+        try:
+            assert not ops.onednn_inference(x)
+            plain = tiny(x)
+        finally:
+            ops.set_onednn(old)
+    assert fused.abs().max() > 0.5
+    assert (fused - plain).abs().max() <= 1e-4
+    with torch.enable_grad():  # autograd and autocast never take the fused kernels
+        assert not ops.onednn_inference(x)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not ops.onednn_inference(x)
+
+
+def test_onednn_training_gives_plain_gradients(randomise) -> None:
+    """Training on CPU runs the linear layers' forward through oneDNN (LinearFn): same loss and
+    gradients as the plain ops, with stochastic depth off (residual adds fused) and on."""
+    from segstudio.model.segformer import ops
+    x, y = torch.randn(2, 3, 64, 96), torch.randint(0, TINY.num_labels, (2, 64, 96))
+    for rate in (0.0, 0.2):
+        grads = {}
+        for fused in (True, False):
+            model = randomise(SegFormer(TINY.__class__(**{**TINY.to_dict(), "drop_path_rate": rate,
+                                                          "classifier_dropout": 0.0})), seed=5).train()
+            old = ops.set_onednn(fused)
+            try:
+                assert ops.onednn_training(x, x) == (fused and ops._SUPPORTED)
+                torch.manual_seed(1)
+                loss = F.cross_entropy(F.interpolate(model(x), size=y.shape[-2:], mode="bilinear"), y)
+                loss.backward()
+            finally:
+                ops.set_onednn(old)
+            grads[fused] = {n: p.grad.clone() for n, p in model.named_parameters()}
+        for name, g in grads[False].items():
+            assert torch.allclose(grads[True][name], g, atol=1e-5, rtol=1e-4), (rate, name)
+
+
+def test_training_under_cpu_autocast(tiny: SegFormer) -> None:
+    """The classifier's own backward copes with autocast (bf16 forward, float32 weights)."""
+    tiny.train()
+    x, y = torch.randn(2, 3, 64, 64), torch.randint(0, TINY.num_labels, (2, 64, 64))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = tiny(x)
+    F.cross_entropy(F.interpolate(logits.float(), size=(64, 64), mode="bilinear"), y).backward()
+    for p in tiny.parameters():
+        assert p.grad is not None and p.grad.dtype == p.dtype and torch.isfinite(p.grad).all()
+
+
+def test_onednn_conv_weights_follow_changes(tiny: SegFormer) -> None:
+    """The channels_last copies of conv weights kept for oneDNN follow in-place weight changes."""
+    x = torch.randn(1, 3, 64, 64)
+    with torch.inference_mode():
+        before = tiny(x)
+    with torch.no_grad():
+        tiny.segformer.encoder.patch_embeddings[0].proj.weight.mul_(0.5)
+    with torch.inference_mode():
+        after = tiny(x)
+    from segstudio.model.segformer import ops
+    old = ops.set_onednn(False)
+    try:
+        with torch.inference_mode():
+            plain = tiny(x)
+    finally:
+        ops.set_onednn(old)
+    assert (after - before).abs().max() > 1e-3
+    assert (after - plain).abs().max() <= 1e-4
+
+
+def test_onednn_weights_follow_a_fused_optimiser(tiny: SegFormer) -> None:
+    """Fused AdamW changes weights in place without bumping their versions: after training steps
+    the oneDNN inference path sees the new conv weights, not copies made before."""
+    from segstudio.model.segformer import ops
+    x, y = torch.randn(2, 3, 64, 64), torch.randint(0, TINY.num_labels, (2, 64, 64))
+    with torch.inference_mode():
+        tiny(x)  # converted weights are kept now
+    opt = torch.optim.AdamW(tiny.parameters(), lr=1e-2, fused=True)
+    tiny.train()
+    for _ in range(2):
+        opt.zero_grad()
+        F.cross_entropy(F.interpolate(tiny(x), size=(64, 64), mode="bilinear"), y).backward()
+        opt.step()
+    tiny.eval()
+    with torch.inference_mode():
+        fused = tiny(x)
+        old = ops.set_onednn(False)
+        try:
+            plain = tiny(x)
+        finally:
+            ops.set_onednn(old)
+    assert (fused - plain).abs().max() <= 1e-4
+
+
+def test_inference_under_autocast(tiny: SegFormer) -> None:
+    """The folded decoder's fused add+ReLU is a CPU float32 kernel: under autocast (how CUDA
+    predicts) the plain add and ReLU run instead, with the same result within bf16 precision."""
+    x = torch.randn(1, 3, 64, 64)
+    with torch.inference_mode():
+        full = tiny(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            half = tiny(x).float()
+    assert (half - full).abs().max() <= 0.1 * full.abs().max()
+
+
+def test_large_blocks_are_reused_on_linux(tiny: SegFormer) -> None:
+    """The model's ops turn glibc's large-block reuse on (malloc.py); elsewhere it does nothing."""
+    import os
+    import sys
+
+    from segstudio.model import malloc
+    glibc = sys.platform.startswith("linux") and os.path.exists("/lib/x86_64-linux-gnu/libc.so.6")
+    if not glibc or any(k.startswith("MALLOC_") or k == "GLIBC_TUNABLES" for k in os.environ):
+        pytest.skip("glibc on x86-64 Linux without the user's own malloc settings only")
+    assert malloc.reuse_large_blocks()

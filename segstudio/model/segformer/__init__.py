@@ -11,7 +11,8 @@ Laid out as Hugging Face and timm lay out their models:
   order (``mode="fast"``, the default) that folds the fuse conv and, in eval mode, the BatchNorm
   into the per-stage projections.
 * :mod:`.ops` -- the shared tensor helpers behind that speed: token/map views, 1x1 projections,
-  the classifier with its own backward, dropout, export detection.
+  linear layers and convolutions on oneDNN's fused CPU kernels (GELU and residual adds in the
+  same pass), the classifier with its own backward, dropout, export detection.
 * :mod:`.model` -- :class:`SegFormer` (encoder + decoder, weight init) and
   :func:`count_parameters`.
 

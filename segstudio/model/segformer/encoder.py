@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import SegFormerConfig
-from .ops import to_grid, to_tokens
+from .ops import conv2d, linear, to_grid, to_tokens
 
 
 class DropPath(nn.Module):
@@ -45,7 +45,7 @@ class OverlapPatchEmbed(nn.Module):
         self.layer_norm = nn.LayerNorm(out_ch, eps=eps)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, int, int]:
-        x = self.proj(x)
+        x = conv2d(x, self.proj)
         h, w = x.shape[-2:]
         return self.layer_norm(to_tokens(x)), h, w
 
@@ -70,14 +70,14 @@ class EfficientSelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, h: int, w: int) -> torch.Tensor:
         if self.sr_ratio > 1:
-            reduced = self.layer_norm(to_tokens(self.sr(to_grid(x, h, w))))
-            q = self.query(x)
-            kv = F.linear(reduced, torch.cat((self.key.weight, self.value.weight)),
-                          torch.cat((self.key.bias, self.value.bias)))
+            reduced = self.layer_norm(to_tokens(conv2d(to_grid(x, h, w), self.sr)))
+            q = linear(x, self.query.weight, self.query.bias)
+            kv = linear(reduced, torch.cat((self.key.weight, self.value.weight)),
+                        torch.cat((self.key.bias, self.value.bias)))
             k, v = kv.chunk(2, dim=-1)
         else:  # no reduction: one matmul for Q, K and V
-            qkv = F.linear(x, torch.cat((self.query.weight, self.key.weight, self.value.weight)),
-                           torch.cat((self.query.bias, self.key.bias, self.value.bias)))
+            qkv = linear(x, torch.cat((self.query.weight, self.key.weight, self.value.weight)),
+                         torch.cat((self.query.bias, self.key.bias, self.value.bias)))
             q, k, v = qkv.chunk(3, dim=-1)
         out = F.scaled_dot_product_attention(self._heads(q), self._heads(k), self._heads(v))
         return out.transpose(1, 2).flatten(2)
@@ -99,8 +99,10 @@ class _Attention(nn.Module):
         self.self = EfficientSelfAttention(dim, heads, sr_ratio, eps)
         self.output = _SelfOutput(dim)
 
-    def forward(self, x: torch.Tensor, h: int, w: int) -> torch.Tensor:
-        return self.output.dense(self.self(x, h, w))
+    def forward(self, x: torch.Tensor, h: int, w: int, residual: torch.Tensor | None = None) -> torch.Tensor:
+        """The attention output, plus ``residual`` when given (fused into the projection)."""
+        dense = self.output.dense
+        return linear(self.self(x, h, w), dense.weight, dense.bias, residual=residual)
 
 
 class _DWConv(nn.Module):
@@ -120,9 +122,11 @@ class MixFFN(nn.Module):
         self.dwconv = _DWConv(hidden)
         self.dense2 = nn.Linear(hidden, dim)
 
-    def forward(self, x: torch.Tensor, h: int, w: int) -> torch.Tensor:
-        x = self.dwconv.dwconv(to_grid(self.dense1(x), h, w))
-        return self.dense2(F.gelu(to_tokens(x)))
+    def forward(self, x: torch.Tensor, h: int, w: int, residual: torch.Tensor | None = None) -> torch.Tensor:
+        """The FFN output, plus ``residual`` when given (fused into the last projection)."""
+        x = linear(x, self.dense1.weight, self.dense1.bias)
+        x = to_tokens(conv2d(to_grid(x, h, w), self.dwconv.dwconv, gelu=True))
+        return linear(x, self.dense2.weight, self.dense2.bias, residual=residual)
 
 
 class Block(nn.Module):
@@ -138,8 +142,12 @@ class Block(nn.Module):
         self.mlp = MixFFN(dim, dim * mlp_ratio)
 
     def forward(self, x: torch.Tensor, h: int, w: int) -> torch.Tensor:
-        x = x + self.drop_path(self.attention(self.layer_norm_1(x), h, w))
-        return x + self.drop_path(self.mlp(self.layer_norm_2(x), h, w))
+        if self.training and self.drop_path.p > 0:
+            x = x + self.drop_path(self.attention(self.layer_norm_1(x), h, w))
+            return x + self.drop_path(self.mlp(self.layer_norm_2(x), h, w))
+        # no stochastic depth: the residual adds ride on the last projection of each branch
+        x = self.attention(self.layer_norm_1(x), h, w, residual=x)
+        return self.mlp(self.layer_norm_2(x), h, w, residual=x)
 
 
 class MixTransformer(nn.Module):

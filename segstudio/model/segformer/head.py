@@ -48,12 +48,12 @@ class AllMLPHead(nn.Module):
 
     def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
         if self.mode == "plain":
-            fused = self.batch_norm(self._fuse_plain(features))
+            x = torch.relu(self.batch_norm(self._fuse_plain(features)))
         elif self.training or torch.is_grad_enabled() or is_exporting():
-            fused = self.batch_norm(self._sum_stages(features, self._factored()))
-        else:
-            fused = self._sum_stages(features, self._folded())
-        x = fast_dropout(torch.relu(fused), self.dropout.p, self.training)
+            x = torch.relu(self.batch_norm(self._sum_stages(features, self._factored())))
+        else:  # inference: BN folded, the ReLU done in place with the last add
+            x = self._sum_stages(features, self._folded(), relu=True)
+        x = fast_dropout(x, self.dropout.p, self.training)
         return classify(x, self.classifier.weight, self.classifier.bias)
 
     def _fuse_plain(self, features: list[torch.Tensor]) -> torch.Tensor:
@@ -88,15 +88,20 @@ class AllMLPHead(nn.Module):
         return folded
 
     @staticmethod
-    def _sum_stages(features: list[torch.Tensor],
-                    weights: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    def _sum_stages(features: list[torch.Tensor], weights: list[tuple[torch.Tensor, torch.Tensor]],
+                    relu: bool = False) -> torch.Tensor:
+        """Sum of the stages' projections at the first stage's size; ``relu`` (no autograd only)
+        applies the ReLU in place, fused with the last add."""
         size = features[0].shape[-2:]
         out = linear_nchw(features[0], *weights[0])
         inplace = not torch.is_grad_enabled()  # in-place on a view costs CopySlices in autograd
-        for f, (w, b) in zip(features[1:], weights[1:]):
+        last = len(features) - 1
+        for i, (f, (w, b)) in enumerate(zip(features[1:], weights[1:]), start=1):
             up = resize(linear_nchw(f, w, b), size)
+            if relu and i == last and out.device.type == "cpu" and out.dtype == up.dtype == torch.float32:
+                return torch.ops.aten._add_relu_(out, up)  # a CPU float32 kernel only
             out = out.add_(up) if inplace else out + up
-        return out
+        return torch.relu_(out) if relu else out
 
     def train(self, mode: bool = True) -> AllMLPHead:
         # fused optimisers (AdamW(fused=True)) update weights without bumping their version

