@@ -10,7 +10,9 @@ proposal into the current class as ONE undo step (Shift+Enter: only into the pix
 like accepting a prediction's "only unlabelled pixels") and Esc drops it; nothing touches the mask
 before Enter.
 
-The proposal is shown in a layer of its own (cyan, outlined in yellow) above the mask. The pixel
+The proposal is shown in a layer of its own (cyan, outlined in yellow) above the mask; click to
+segment's hover preview, in the same layer while there is no proposal, is outlined in yellow over a
+fainter cyan. The pixel
 work is in :mod:`segstudio.core.assist`; this module only turns gestures into calls and answers
 into pixels.
 """
@@ -28,6 +30,7 @@ from segstudio.core.assist.grabcut import GrabCutResult, clip_box, grabcut_box, 
 from segstudio.core.assist.preview import bounding_rect, proposal_map, stroke_mask
 from segstudio.core.assist.wand import WandSession
 from segstudio.core.document import Document
+from segstudio.core.overlay import colour_buffer
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.gui.canvas.overlay_layer import OverlayLayer
 from segstudio.gui.canvas.segment_tool import SegmentTool
@@ -35,7 +38,9 @@ from segstudio.gui.canvas.segment_tool import SegmentTool
 GRABCUT, WAND, SEGMENT = "grabcut", "wand", "segment"
 DEFAULT_TOLERANCE = 24
 TOLERANCE_PER_SCREEN_PIXEL = 0.5  # a 100-pixel drag changes the wand's tolerance by 50
-PREVIEW_COLOURS = {1: (0, 220, 255, 120), 2: (255, 235, 0, 255)}  # inside, outline
+PREVIEW_COLOURS = {1: (0, 220, 255, 120), 2: (255, 235, 0, 255),  # proposal: inside, outline
+                   3: (0, 220, 255, 45), 4: (255, 235, 0, 255)}  # hover preview: inside, outline
+HOVER_SHIFT = 2  # a hover map's values: proposal_map's plus this
 STROKE_COLOURS = {True: QColor(0, 255, 120, 200), False: QColor(255, 60, 60, 200)}  # object, background
 
 
@@ -67,7 +72,8 @@ class AssistTools(QObject):
         self._pool = pool  # a BackgroundPool: GrabCut runs there
         # Click to segment: its model runs on a pool of its own (an embedding takes seconds), and
         # the next image's embedding on another (ahead_pool), so a click never waits behind it.
-        self.segment = SegmentTool(segment_pool or pool, self._set_proposal, self, ahead_pool)
+        self.segment = SegmentTool(segment_pool or pool, self._set_proposal, self, ahead_pool,
+                                   outline=self._set_hover, hover_picture=self._hover_picture)
         self.segment.message.connect(self.message)
         self.layer = OverlayLayer("assist preview", opacity=1.0)
         self.layer.set_lut(preview_lut())
@@ -125,6 +131,8 @@ class AssistTools(QObject):
 
     def move(self, tool: str, x: float, y: float) -> None:
         self._hover = (x, y)
+        if tool == SEGMENT:
+            self.segment.hover(x, y)
         if tool == WAND and self._wand_drag is not None:
             start_x, start_tolerance = self._wand_drag
             tolerance = start_tolerance + (x - start_x) * self.scale * TOLERANCE_PER_SCREEN_PIXEL
@@ -278,6 +286,22 @@ class AssistTools(QObject):
             self.layer.clear()
         else:
             self.layer.set_label(proposal_map(self._proposal))
+
+    def _hover_picture(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(label map, coloured layer) of a hover preview: made on the worker that decoded it, so
+        that showing a 12-megapixel outline costs the GUI thread no recolouring."""
+        label = proposal_map(mask)
+        label[label > 0] += HOVER_SHIFT
+        return label, colour_buffer(label, self.layer.native_lut)
+
+    def _set_hover(self, picture: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """Show (or, None, hide) click to segment's hover preview; a proposal shown stays."""
+        if self._proposal is not None:
+            return
+        if picture is None:
+            self.layer.clear()
+        else:
+            self.layer.set_label(*picture)
 
     def paint_preview(self, painter: QPainter, canvas) -> None:
         """The GrabCut box being dragged and the refining stroke, in widget coordinates."""

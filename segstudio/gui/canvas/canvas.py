@@ -39,7 +39,8 @@ class Canvas(QAbstractScrollArea):
         self.viewport().setMouseTracking(True)
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        self._rest_cursor = Qt.CursorShape.CrossCursor  # BusyCursor while a model works (set_working)
+        self.viewport().setCursor(self._rest_cursor)
         self.tool = None  # ToolController or None
         self.layers: list[OverlayLayer] = []
         self._image: QImage | None = None
@@ -70,6 +71,13 @@ class Canvas(QAbstractScrollArea):
     @property
     def image(self) -> QImage | None:
         return self._image
+
+    def set_working(self, working: bool) -> None:
+        """The busy cursor (an arrow with a clock: clicks still go through) while a model works for
+        the image on screen, e.g. click to segment's image encoder; the cross again after."""
+        self._rest_cursor = Qt.CursorShape.BusyCursor if working else Qt.CursorShape.CrossCursor
+        if self._pan_from is None and not self._space_down:
+            self.viewport().setCursor(self._rest_cursor)
 
     def set_loading(self, text: str | None) -> None:
         """Show ``text`` ("Loading x.jpg…") instead of the picture; None to stop.
@@ -340,7 +348,7 @@ class Canvas(QAbstractScrollArea):
         if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._pan_from = None
             self.viewport().setCursor(
-                Qt.CursorShape.OpenHandCursor if self._space_down else Qt.CursorShape.CrossCursor
+                Qt.CursorShape.OpenHandCursor if self._space_down else self._rest_cursor
             )
             return
         if event.button() == Qt.MouseButton.LeftButton and self.tool is not None and self._image is not None:
@@ -377,7 +385,7 @@ class Canvas(QAbstractScrollArea):
     def keyReleaseEvent(self, event) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_down = False
-            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+            self.viewport().setCursor(self._rest_cursor)
             if not self._space_panned:
                 self.space_tapped.emit()
             return

@@ -7,6 +7,10 @@ takes a fraction of a second). N shows the next candidate mask (the model propos
 first). The proposal is shown and accepted like GrabCut's (:class:`AssistTools`): Enter writes it
 into the current class as one undo step (Shift+Enter: only into unpainted pixels), Esc drops it.
 
+Before the first click, once the image is embedded, the mask under the resting cursor is decoded
+and outlined (the hover preview; its debounce and latest-only rule are
+:mod:`segstudio.application.hover_preview`), and a click on that pixel takes it as its proposal.
+
 The model is a local folder (``config.json`` + ``model.safetensors``): the one chosen in
 *Tools > Click-to-segment model…*, else SAM 2.1 Hiera-tiny when it is in the Hugging Face cache
 (``segstudio-cli fetch-model facebook/sam2.1-hiera-tiny``). The runtime is the optional extra
@@ -24,7 +28,10 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from segstudio.application.hover_preview import HoverPreview
 from segstudio.application.runtime import import_torch
+from segstudio.core.assist.preview import proposal_map
+from segstudio.gui.workers.background import qt_timer
 
 DRAG_PIXELS = 4.0  # image pixels: a press and release further apart than this is a box
 AHEAD = 1  # images loaded ahead whose embedding is computed once the current one is ready
@@ -58,12 +65,18 @@ class SegmentTool(QObject):
     """The click-to-segment gestures of one window; proposals go to ``show`` (AssistTools' preview)."""
 
     message = Signal(str)
+    working = Signal(int)  # 1 while the image on screen is being embedded, then 0 (never Signal(bool))
 
-    def __init__(self, pool, show, parent: QObject | None = None, ahead_pool=None) -> None:
+    def __init__(self, pool, show, parent: QObject | None = None, ahead_pool=None, outline=None,
+                 hover_picture=None) -> None:
         super().__init__(parent)
         self._pool = pool  # one worker: the model runs one thing at a time
         self._ahead_pool = ahead_pool  # embeddings of the images loaded ahead (None: none)
         self._show = show  # callable(bool mask or None): the proposal layer
+        self._outline = outline or (lambda picture: None)  # callable(hover picture or None): the hover preview
+        self._hover_picture = hover_picture or proposal_map  # worker: bool mask -> what ``outline`` shows
+        # hover decodes run on the model's own worker: behind an embedding or a click, never beside them
+        self.hover_preview = HoverPreview(pool, qt_timer(self), self._decode_hover, self._hovered)
         self.images_ahead: Callable[[], list[np.ndarray]] = list  # the window's neighbours, next first
         self.model_folder: Path | None = None
         self._segmenter = None
@@ -103,6 +116,9 @@ class SegmentTool(QObject):
     def set_image(self, image) -> None:
         """The image on screen (None: none); its embedding starts when the tool is used."""
         self.reset()
+        self.hover_preview.set_ready(False)
+        if self._embedded is not None and not self._embedded.done():
+            self.working.emit(0)  # that image's embedding is no longer waited for
         self._image = image
         self._key = None
         self._embedded = None
@@ -114,6 +130,7 @@ class SegmentTool(QObject):
         if self._embedded is None:
             self.message.emit("Click to segment: reading the image (a few seconds the first time)…")
             self._embedded = self._pool.submit(self._embed, self._image, on_done=self._ready)
+            self.working.emit(1)
         return True
 
     def _embed(self, image) -> tuple:  # worker: at once when it was embedded ahead (or is being)
@@ -181,12 +198,15 @@ class SegmentTool(QObject):
     def _ready(self, future: Future) -> None:
         if future is not self._embedded or future.cancelled():
             return
+        self.working.emit(0)
         if future.exception() is not None:
             self._embedded = None  # the next use tries again (e.g. after a model was chosen)
             self.message.emit(f"Click to segment: {future.exception()}")
         else:
             self._key = future.result()
-            self.message.emit("Click to segment: click the object (Shift+click: not this), or drag a box")
+            self.message.emit("Click to segment: rest the cursor on an object to see its mask, click to take it "
+                              "(Shift+click: not this), or drag a box")
+            self.hover_preview.set_ready(True)
             if not self._prompts.empty:
                 self._predict()
             self.embed_ahead()
@@ -201,12 +221,47 @@ class SegmentTool(QObject):
         if self._press is None:
             return
         (x0, y0), self._press = self._press, None
-        if abs(x - x0) > DRAG_PIXELS or abs(y - y0) > DRAG_PIXELS:
+        drag = abs(x - x0) > DRAG_PIXELS or abs(y - y0) > DRAG_PIXELS
+        taken = None if drag or self._shift or not self._prompts.empty else self.hover_preview.take(x, y)
+        self.hover_preview.stop()
+        if taken is not None:  # the mask shown under the cursor: the click's own answer, not decoded again
+            (hx, hy), (proposal, best, _) = taken
+            self._prompts.points.append((hx, hy))
+            self._prompts.labels.append(1)
+            self._job += 1  # an answer on its way for older prompts no longer matters
+            self._waiting = False
+            self._take(proposal, best)
+            return
+        if drag:
             self._prompts.box = (min(x0, x), min(y0, y), max(x0, x), max(y0, y))
         else:
             self._prompts.points.append((x, y))
             self._prompts.labels.append(0 if self._shift else 1)
         self._predict()
+
+    # --- hover preview -----------------------------------------------------------------------------
+    def hover(self, x: float, y: float) -> None:
+        """The cursor moved to image point (x, y): preview the object under it (before any prompt)."""
+        image = self._image
+        inside = image is not None and 0 <= x < image.shape[1] and 0 <= y < image.shape[0]
+        if self._press is not None:
+            return  # a click's own jitter, or a box being dragged: the preview stays until the release
+        if not inside or not self._prompts.empty or self._proposal is not None:
+            self.leave()
+            return
+        self.hover_preview.hover(x, y)
+
+    def leave(self) -> None:
+        """The cursor left the image: hide the hover preview."""
+        self.hover_preview.stop()
+
+    def _decode_hover(self, point: tuple[float, float]) -> tuple:  # worker: what a click there would give
+        proposal = self._segmenter.predict(self._key, [point], [1])
+        best = proposal.mask(0)
+        return proposal, best, self._hover_picture(best)
+
+    def _hovered(self, point, answer) -> None:
+        self._outline(None if answer is None else answer[2])
 
     def next_candidate(self) -> bool:
         """Show the model's next candidate mask; False when there is none."""
@@ -232,6 +287,7 @@ class SegmentTool(QObject):
         self._candidate = 0
         self._press = None
         self._waiting = False
+        self.hover_preview.stop()
 
     # --- the model -------------------------------------------------------------------------------
     def _predict(self) -> None:
@@ -254,7 +310,11 @@ class SegmentTool(QObject):
         if future.exception() is not None:
             self.message.emit(f"Click to segment failed: {future.exception()}")
             return
-        (self._proposal, best), self._candidate = future.result(), 0
+        self._take(*future.result())
+
+    def _take(self, proposal, best: np.ndarray) -> None:
+        """Show ``proposal`` (its ``best`` mask) as the proposal of the prompts given."""
+        self._proposal, self._candidate = proposal, 0
         self._show(best)
         more = " (N: next candidate)" if len(self._proposal) > 1 else ""
         self.message.emit(f"{len(self._prompts.points)} point(s){' and a box' if self._prompts.box else ''}: "

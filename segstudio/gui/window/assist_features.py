@@ -49,6 +49,8 @@ class AssistFeatures:
         host.tools.assist = self.tools
         host.canvas.add_layer(self.tools.layer)
         self.tools.message.connect(lambda text: host.show_status(text, 20000))
+        self.tools.segment.working.connect(lambda working: host.canvas.set_working(bool(working)))
+        host.canvas.cursor_moved.connect(lambda point: point is None and self.tools.segment.leave())
         self.tools.preview_changed.connect(host.canvas.viewport().update)
         menu = actions.menu("Edit").addMenu("&Clean up mask")
         handlers: dict[str, Callable[[], None]] = {
