@@ -1,0 +1,102 @@
+"""Screenshots of click to segment's hover preview and of the click that takes it (Xvfb).
+
+Runs the real window in this process on a virtual X display, on a throw-away copy of the demo
+project, with a random-weight SAM model of the tests' tiny configuration (nothing is downloaded,
+so the masks are shapes of noise: the pictures show how the preview looks, not what it finds):
+
+    python tests/tools/screenshot_hover.py [OUT_DIR]      # default: docs/screenshots
+
+15-hover-preview.png (the cursor resting: its mask outlined in yellow over faint cyan, no click
+yet) and 16-hover-taken.png (a click there: the same mask as the proposal, Enter accepts).
+SEGSTUDIO_DISPLAY=:N picks the X display (else the first free one from :90).
+Needs Xvfb (and the xcb libraries, see segstudio.gui.window.qt_env).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "gui"))
+sys.path.insert(0, str(REPO / "tests" / "model"))
+sys.path.insert(0, str(REPO / "tests" / "tools"))
+from gui_helpers import wait_loaded  # noqa: E402
+from screenshot_train import HEIGHT, WIDTH, demo_window, shot, wait  # noqa: E402
+
+
+def start_xvfb() -> subprocess.Popen:
+    display = os.environ.get("SEGSTUDIO_DISPLAY")
+    if display is None:
+        number = next(n for n in range(90, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists()
+                      and not Path(f"/tmp/.X{n}-lock").exists())
+        display = f":{number}"
+    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        if Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
+            break
+        time.sleep(0.1)
+    os.environ["DISPLAY"] = display
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    return proc
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0]) if argv else REPO / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="segstudio-hover-shots-"))
+    os.environ.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"))
+    xvfb = start_xvfb()
+    try:
+        return _run(out, tmp)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(out: Path, tmp: Path) -> int:
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+    from sam_tiny import TINY_SAM
+
+    from segstudio.model.sam.loader import build_random
+
+    app = QApplication(["segstudio"])
+    model, _ = build_random(TINY_SAM, seed=3)
+    model.save_pretrained(tmp / "sam")
+    window = demo_window(tmp, WIDTH, HEIGHT)
+    window.show_image(3)  # scene_04: not labelled, so only the preview is drawn over the photo
+    wait_loaded(window)
+    segment = window.assist_features.tools.segment
+    segment.use_model(tmp / "sam")
+    window.actions["tool_segment"].trigger()
+    if not wait(app, 120, lambda: segment.hover_preview.ready):
+        print("the image was not embedded in 2 minutes", file=sys.stderr)
+        return 1
+    canvas = window.canvas
+    image = canvas.image
+    spot = canvas.image_to_widget(image.width() * 0.42, image.height() * 0.62).toPoint()
+    QTest.mouseMove(canvas.viewport(), spot - QPoint(40, 10))  # passing over: not decoded
+    wait(app, 0.03)
+    QTest.mouseMove(canvas.viewport(), spot)  # resting
+    if not wait(app, 30, lambda: segment.hover_preview.shown is not None):
+        print("no hover preview", file=sys.stderr)
+        return 1
+    shot(window, out, "15-hover-preview.png")
+    QTest.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    wait(app, 1, lambda: window.assist_features.tools.has_proposal)
+    shot(window, out, "16-hover-taken.png")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
