@@ -378,14 +378,9 @@ def _exists(path: Path) -> bool:
 
 def _process_may_live(claim: Claim) -> bool:
     """False when the claim's process is provably gone (same host only; see the module doc)."""
-    if claim.host != socket.gethostname():
-        return True
-    if claim.pid == os.getpid():
+    if claim.pid == os.getpid() and claim.host == socket.gethostname():
         return claim.token in _LIVE_TOKENS
-    if not platform_io.process_alive(claim.pid):
-        return False
-    started = platform_io.process_start(claim.pid)
-    return started is None or started <= claim.started + 2.0
+    return platform_io.writer_may_live(claim.host, claim.pid, claim.started)
 
 
 def _take_over(path: Path, stale_token: str | None) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import socket
 import stat
 import sys
 import time
@@ -74,6 +75,19 @@ def process_start(pid: int) -> float | None:
         return float(psutil.Process(pid).create_time())
     except (psutil.Error, OSError, ValueError):
         return None
+
+
+def writer_may_live(host: str, pid: int, started: float) -> bool:
+    """True unless the process that wrote a record (a lock, a claim: its host, pid and start time)
+    is provably gone: another host's counts as alive (nothing here can ask it); on this host a
+    dead pid, or a pid that a later process took over (it started more than 2 s after the record
+    says), is gone. Never a signal on Windows (:func:`process_alive`)."""
+    if host != socket.gethostname():
+        return True
+    if not process_alive(pid):
+        return False
+    now_started = process_start(pid)
+    return now_started is None or now_started <= started + 2.0
 
 
 def available_memory() -> int | None:

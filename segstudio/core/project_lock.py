@@ -193,14 +193,9 @@ def is_alive(owner: LockOwner) -> bool:
     took over (it started after the lock was written), or a lock of this very process that no window
     holds any more. Another host's owner counts as alive. Asked through ``core.platform_io``, which
     never signals a process (on Windows ``os.kill(pid, 0)`` would interrupt the other window)."""
-    if _remote(owner):
-        return True
-    if owner.pid == os.getpid():
+    if owner.pid == os.getpid() and not _remote(owner):
         return owner.token in _HELD
-    if not platform_io.process_alive(owner.pid):
-        return False
-    started = platform_io.process_start(owner.pid)
-    return started is None or started <= owner.started + 2.0  # started later: the pid was reused
+    return platform_io.writer_may_live(owner.host, owner.pid, owner.started)
 
 
 def _remote(owner: LockOwner) -> bool:

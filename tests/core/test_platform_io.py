@@ -388,3 +388,15 @@ def test_long_mask_paths_are_said_on_windows(tmp_path, windows, monkeypatch):
     monkeypatch.setattr(platform_io, "PLATFORM", "linux")
     project.refresh()
     assert project.listing_warnings == []
+
+
+def test_writer_may_live_judges_host_pid_and_start_time(monkeypatch) -> None:
+    import socket
+
+    here = socket.gethostname()
+    assert platform_io.writer_may_live(here + "-elsewhere", 1, 0.0)  # another host: cannot ask, alive
+    monkeypatch.setattr(platform_io, "process_alive", lambda pid: pid == 42)
+    monkeypatch.setattr(platform_io, "process_start", lambda pid: 1000.0)
+    assert not platform_io.writer_may_live(here, 7, 1000.0)  # gone
+    assert platform_io.writer_may_live(here, 42, 999.0)  # the same process (start within 2 s)
+    assert not platform_io.writer_may_live(here, 42, 900.0)  # a later process took the pid over

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,28 +40,13 @@ def main(argv: list[str]) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="segstudio-fit-shots-"))
     os.environ.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"))
     screenshot_train.WIDTH, screenshot_train.HEIGHT = WIDTH, HEIGHT
-    xvfb = start_xvfb(display)
+    xvfb = screenshot_train.start_xvfb(display)
     try:
         return _run(out, tmp)
     finally:
         xvfb.terminate()
         xvfb.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def start_xvfb(number: int | None) -> subprocess.Popen:
-    """Xvfb on display ``number`` (None: the first free one, as screenshot_train does)."""
-    if number is None:
-        return screenshot_train.start_xvfb()
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(50):
-        if Path(f"/tmp/.X11-unix/X{number}").exists():
-            break
-        time.sleep(0.1)
-    os.environ["DISPLAY"] = f":{number}"
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
-    return proc
 
 
 def long_named_demo(tmp: Path) -> Path:

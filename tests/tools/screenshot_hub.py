@@ -16,10 +16,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -30,20 +28,6 @@ sys.path.insert(0, str(HERE.parent / "gui"))
 import screenshot_train  # noqa: E402
 
 FACES = "someone/segformer-b0-finetuned-faces"
-
-
-def start_xvfb(number: int | None) -> subprocess.Popen:
-    if number is None:
-        return screenshot_train.start_xvfb()
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1360x860x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(50):
-        if Path(f"/tmp/.X11-unix/X{number}").exists():
-            break
-        time.sleep(0.1)
-    os.environ["DISPLAY"] = f":{number}"
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
-    return proc
 
 
 def main(argv: list[str]) -> int:
@@ -68,7 +52,7 @@ def main(argv: list[str]) -> int:
                       HF_HUB_DISABLE_TELEMETRY="1")
     os.environ.pop("HF_HUB_CACHE", None)
     hub_server._reload_constants()   # huggingface_hub read the environment when transformers imported it
-    xvfb = start_xvfb(display)
+    xvfb = screenshot_train.start_xvfb(display)
     try:
         return _run(out, tmp)
     finally:

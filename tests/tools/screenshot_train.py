@@ -28,9 +28,11 @@ WIDTH, HEIGHT = 1360, 860
 MAX_BYTES = 300_000
 
 
-def start_xvfb() -> subprocess.Popen:
-    for number in range(90, 200):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
+def start_xvfb(number: int | None = None) -> subprocess.Popen:
+    """Xvfb on display ``number`` (None: the first free one from :90) at WIDTH x HEIGHT; DISPLAY set."""
+    for candidate in range(90, 200) if number is None else ():
+        if not Path(f"/tmp/.X11-unix/X{candidate}").exists() and not Path(f"/tmp/.X{candidate}-lock").exists():
+            number = candidate
             break
     proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
