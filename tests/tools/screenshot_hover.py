@@ -4,11 +4,11 @@ Runs the real window in this process on a virtual X display, on a throw-away cop
 project, with a random-weight SAM model of the tests' tiny configuration (nothing is downloaded,
 so the masks are shapes of noise: the pictures show how the preview looks, not what it finds):
 
-    python tests/tools/screenshot_hover.py [OUT_DIR]      # default: docs/screenshots
+    python tests/tools/screenshot_hover.py [--display N] [OUT_DIR]      # default: docs/screenshots
 
 15-hover-preview.png (the cursor resting: its mask outlined in yellow over faint cyan, no click
 yet) and 16-hover-taken.png (a click there: the same mask as the proposal, Enter accepts).
-SEGSTUDIO_DISPLAY=:N picks the X display (else the first free one from :90).
+``--display N`` picks the X display (else the first free one from :90).
 Needs Xvfb (and the xcb libraries, see segstudio.gui.window.qt_env).
 """
 
@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,32 +25,19 @@ sys.path.insert(0, str(REPO / "tests" / "gui"))
 sys.path.insert(0, str(REPO / "tests" / "model"))
 sys.path.insert(0, str(REPO / "tests" / "tools"))
 from gui_helpers import wait_loaded  # noqa: E402
-from screenshot_train import HEIGHT, WIDTH, demo_window, shot, wait  # noqa: E402
-
-
-def start_xvfb() -> subprocess.Popen:
-    display = os.environ.get("SEGSTUDIO_DISPLAY")
-    if display is None:
-        number = next(n for n in range(90, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists()
-                      and not Path(f"/tmp/.X{n}-lock").exists())
-        display = f":{number}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(50):
-        if Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
-            break
-        time.sleep(0.1)
-    os.environ["DISPLAY"] = display
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
-    return proc
+from screenshot_train import HEIGHT, WIDTH, demo_window, shot, start_xvfb, wait  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
+    display = None
+    if "--display" in argv:
+        at = argv.index("--display")
+        display, argv = int(argv[at + 1]), argv[:at] + argv[at + 2:]
     out = Path(argv[0]) if argv else REPO / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="segstudio-hover-shots-"))
     os.environ.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"))
-    xvfb = start_xvfb()
+    xvfb = start_xvfb(display)
     try:
         return _run(out, tmp)
     finally:
