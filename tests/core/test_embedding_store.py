@@ -90,3 +90,12 @@ def test_a_linked_folder_is_never_written_through(tmp_path) -> None:
     store = EmbeddingStore(tmp_path / "project", lambda: True)
     assert not store.save("c", "m", _embedding())
     assert list(target.iterdir()) == []
+
+
+def test_an_oversized_file_is_not_read(tmp_path, monkeypatch, caplog) -> None:
+    from segstudio.core.assist import embedding_store
+
+    store = EmbeddingStore(tmp_path, lambda: True)
+    store.save("c", "m", _embedding())
+    monkeypatch.setattr(embedding_store, "MAX_FILE_BYTES", 100)
+    assert store.load("c", "m") is None and "larger than" in caplog.text

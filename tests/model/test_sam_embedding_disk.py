@@ -53,3 +53,17 @@ def test_prepare_writes_to_disk_only_once_and_leaves_the_memory_cache(tmp_path) 
     assert segmenter.model.calls == 1
     segmenter.embed("a", _image())
     assert segmenter.model.calls == 1 and segmenter.is_embedded("a")
+
+
+def test_a_damaged_file_is_ignored_and_computed_again(tmp_path) -> None:
+    store = EmbeddingStore(tmp_path, lambda: True)
+    first = _segmenter(TINY_SAM, store)
+    first.prepare("a", _image())
+    (path,) = (tmp_path / ".segstudio" / "sam-embeddings").glob("*.emb")
+    path.write_bytes(path.read_bytes()[:1000])  # cut off
+    second = _segmenter(TINY_SAM, store)
+    second.embed("a", _image())
+    assert second.model.calls == 1  # computed again, and written whole
+    third = _segmenter(TINY_SAM, store)
+    third.embed("a", _image())
+    assert third.model.calls == 0

@@ -38,7 +38,8 @@ SUFFIX = ".emb"
 MAGIC = b"SEGSTUDIO-EMB1\n"
 MAX_HEADER = 4096  # bytes: a few arrays' dtypes and shapes
 MAX_ARRAYS = 8
-MAX_ARRAY_BYTES = 256 * 1024 * 1024  # one embedding array; SAM 2's largest is 16 MB
+MAX_FILE_BYTES = 128 * 1024 * 1024  # a file larger than this is not read (SAM 2's is 16 MB, SAM's 4 MB)
+MAX_ARRAY_BYTES = MAX_FILE_BYTES
 DTYPES = ("<f4", "<f2")
 
 
@@ -132,8 +133,10 @@ class EmbeddingStore:
             path = self._folder(False) / file_name(content, model)
             if not is_regular_file(path):
                 return None
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise ValueError(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MB")
             with open(path, "rb") as handle:
-                data = handle.read(MAX_ARRAY_BYTES * MAX_ARRAYS + MAX_HEADER + 1)
+                data = handle.read(MAX_FILE_BYTES + 1)
             embedding = decode(data)
         except (OSError, SegStudioError, ValueError) as exc:
             LOG.warning("ignored a stored image embedding (%s); it is computed again", exc)

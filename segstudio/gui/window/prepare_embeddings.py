@@ -4,13 +4,16 @@
 Every image of the project is embedded in the background, on the click tool's "segment-ahead"
 worker, into the project's ``.segstudio/sam-embeddings``
 (:class:`~segstudio.core.assist.embedding_store.EmbeddingStore`); the first click on a prepared
-image then runs only the prompt decoder. It steps aside while the user works: any cursor move over
-the image (a stroke) and every embedding, click or hover decode of the image on screen pauses it,
+image then runs only the prompt decoder. It steps aside while the user works: a drag over the
+image (a stroke) and every embedding, click or hover decode of the image on screen pause it,
 and it goes on after a quiet moment. Progress is in the status bar; the same menu entry stops it.
 Nothing is written for a read-only project (the entry says so instead of starting).
 """
 
 from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 
 from segstudio.application.prepare_folder import PrepareFolder, Progress
 from segstudio.core.assist.embedding_store import EmbeddingStore
@@ -47,7 +50,12 @@ class PrepareEmbeddings:
                                                    self._prepare_one, self._report, make_stop=_interrupt)
         segment.embedding_store = lambda: project_store(host.session)
         segment.on_busy = self.folder.pause
-        host.canvas.cursor_moved.connect(lambda point: point is not None and self.folder.pause())
+        host.canvas.cursor_moved.connect(self._moved)
+
+    def _moved(self, point) -> None:
+        """A drag over the image (a stroke, a box, a polygon): the user is working."""
+        if point is not None and QGuiApplication.mouseButtons() != Qt.MouseButton.NoButton:
+            self.folder.pause()
 
     def toggle(self) -> None:
         """Start preparing the open project's images, or stop a preparation in progress."""
