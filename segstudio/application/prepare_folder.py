@@ -49,8 +49,9 @@ class PrepareFolder(Generic[T]):
 
     def __init__(self, pool: Pool, timer: TimerFactory, prepare_one: Callable[[T, Stop], bool],
                  report: Callable[[Progress], None], make_stop: Callable[[], Stop] = threading.Event,
-                 idle_ms: int = IDLE_MS) -> None:
+                 idle_ms: int = IDLE_MS, describe: Callable[[T], str] = str) -> None:
         self._pool = pool
+        self._describe = describe  # an item's name in a failure line
         self._prepare_one = prepare_one
         self._report = report
         self._make_stop = make_stop
@@ -127,7 +128,7 @@ class PrepareFolder(Generic[T]):
             pass  # paused in the middle: this image again once the user is idle
         elif failed:
             reason = "cancelled" if future.cancelled() else str(future.exception()) or type(future.exception()).__name__
-            progress.failed.append(f"{item}: {reason}")
+            progress.failed.append(f"{self._describe(item)}: {reason}")
             progress.done += 1
         else:
             progress.computed += bool(future.result())

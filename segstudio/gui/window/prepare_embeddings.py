@@ -31,7 +31,8 @@ def project_store(session) -> EmbeddingStore | None:
     project = session.project
     if project is None:
         return None
-    return EmbeddingStore(project.save_dir, lambda: session.project is project and not session.read_only)
+    return EmbeddingStore(project.save_dir, lambda: session.project is project and not session.read_only
+                          and not project.read_only)
 
 
 class PrepareEmbeddings:
@@ -40,14 +41,16 @@ class PrepareEmbeddings:
     def __init__(self, host: FeatureHost, segment: SegmentTool) -> None:
         self.host = host
         self.segment = segment
-        self._project = None
+        self._project = None  # the project being prepared
+        self._store: EmbeddingStore | None = None
         self.action = host.actions.add(Spec("segment_prepare", START_TEXT,
                                             tip="Embed every image ahead, in the background, kept in .segstudio: "
                                                 "the first click on each then answers at once"))
         self.action.triggered.connect(lambda checked=False: self.toggle())
         host.actions.menu("Tools").addAction(self.action)
         self.folder: PrepareFolder = PrepareFolder(host.pools.pool("segment-ahead"), qt_timer(host.parent),
-                                                   self._prepare_one, self._report, make_stop=_interrupt)
+                                                   self._prepare_one, self._report, make_stop=_interrupt,
+                                                   describe=lambda entry: entry.image_path.name)
         segment.embedding_store = lambda: project_store(host.session)
         segment.on_busy = self.folder.pause
         host.canvas.cursor_moved.connect(self._moved)
@@ -86,16 +89,16 @@ class PrepareEmbeddings:
         if self._project is not self.host.session.project and not progress.finished:
             self.folder.cancel()
             return
-        text = f"Preparing click to segment: {progress.done} of {progress.total} images"
         if progress.finished:
             self.action.setText(START_TEXT)
-            verb = "stopped" if progress.cancelled else "done"
-            failed = f"; {len(progress.failed)} could not be read: {progress.failed[0]}" if progress.failed else ""
-            self.host.show_status(f"Click to segment preparation {verb}: {progress.computed} image(s) embedded, "
-                                  f"{progress.done} of {progress.total} ready{failed}", 20000)
+            verb = "stopped at" if progress.cancelled else "prepared"
+            failed = f"; {len(progress.failed)} unreadable: {progress.failed[0]}" if progress.failed else ""
+            self.host.show_status(f"Click to segment: {verb} {progress.done}/{progress.total} images "
+                                  f"({progress.computed} read now){failed}", 20000)
             return
-        self.action.setText(f"Stop preparing the &whole folder ({progress.done} of {progress.total})")
-        self.host.show_status(text + (" (paused while you work)" if progress.paused else "…"), 0)
+        self.action.setText(f"Stop preparing the &whole folder ({progress.done}/{progress.total})")
+        state = " (paused while you work)" if progress.paused else "…"
+        self.host.show_status(f"Preparing click to segment: {progress.done}/{progress.total}{state}", 0)
 
 
 def _interrupt():
