@@ -89,16 +89,16 @@ class PrepareEmbeddings:
         if self._project is not self.host.session.project and not progress.finished:
             self.folder.cancel()
             return
+        counted = f"{progress.done}/{progress.total}"
         if progress.finished:
             self.action.setText(START_TEXT)
-            verb = "stopped at" if progress.cancelled else "prepared"
             failed = f"; {len(progress.failed)} unreadable: {progress.failed[0]}" if progress.failed else ""
-            self.host.show_status(f"Click to segment: {verb} {progress.done}/{progress.total} images "
-                                  f"({progress.computed} read now){failed}", 20000)
+            done = "Stopped preparing:" if progress.cancelled else "Click to segment ready on"
+            self.host.show_status(f"{done} {counted} images{failed}", 20000)
             return
-        self.action.setText(f"Stop preparing the &whole folder ({progress.done}/{progress.total})")
+        self.action.setText(f"Stop preparing the &whole folder ({counted})")
         state = " (paused while you work)" if progress.paused else "…"
-        self.host.show_status(f"Preparing click to segment: {progress.done}/{progress.total}{state}", 0)
+        self.host.show_status(f"Preparing click to segment {counted}{state}", 0)
 
 
 def _interrupt():
