@@ -209,3 +209,17 @@ def test_a_read_only_project_is_not_prepared(qtbot, window, sam_folder, project_
     window.actions["segment_prepare"].trigger()
     assert not prepare.folder.running and not (project_dir / ".segstudio" / "sam-embeddings").exists()
     assert window.statusBar().currentMessage().startswith("Not preparing")
+
+
+def test_a_click_pauses_the_preparation_which_then_goes_on(qtbot, window, sam_folder) -> None:
+    segment = window.assist_features.tools.segment
+    segment.use_model(sam_folder)
+    prepare = window.assist_features.prepare
+    window.actions["segment_prepare"].trigger()
+    window.actions["tool_segment"].trigger()
+    press(window.canvas, 30, 20)
+    release(window.canvas, 30, 20)  # the image on screen is embedded: the preparation steps aside
+    assert prepare.folder.progress.paused and prepare.folder.running
+    _wait_for_proposal(qtbot, window.assist_features.tools)
+    qtbot.waitUntil(lambda: prepare.folder.progress.finished, timeout=120000)  # after a quiet moment
+    assert not prepare.folder.progress.cancelled and prepare.folder.progress.done == len(window.session.project.entries)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segstudio.core.atomic import atomic_write_bytes
+from segstudio.core.atomic import atomic_write_bytes, remove_stale_temporaries
 from segstudio.core.budgets import SAM_EMBEDDING_DISK_BYTES
 from segstudio.core.errors import SegStudioError
 from segstudio.core.paths import STATE_FOLDER, is_regular_file, own_path
@@ -165,7 +165,9 @@ class EmbeddingStore:
         return True
 
     def evict(self, folder: Path) -> list[Path]:
-        """Delete the least recently used files until the folder is within the budget."""
+        """Delete the least recently used files until the folder is within the budget (and the
+        temporaries a crash left behind mid-write)."""
+        remove_stale_temporaries(folder)
         entries: list[tuple[float, int, Path]] = []
         for path in folder.glob("*" + SUFFIX):
             if is_regular_file(path):
