@@ -28,6 +28,8 @@ PREDICTION_BYTES = 96 * MB  # predictions kept in memory (review.prediction_serv
 
 # --- assisted tools ------------------------------------------------------------------------------
 SAM_EMBEDDING_IMAGES = 4  # image embeddings kept (model.sam.segmenter): 16 MB each for SAM 2, 4 MB for SAM
+SAM_EMBEDDING_DISK_BYTES = 2048 * MB  # embeddings kept on disk per project (core.assist.embedding_store):
+# about 120 images for SAM 2 (16 MB each), 500 for SAM; the least recently used go first
 
 # --- training (a run's own process or worker) ----------------------------------------------------
 TRAIN_STREAM_CACHE_BYTES = 512 * MB  # decoded images cached by a streamed training set (model.data.dataset)

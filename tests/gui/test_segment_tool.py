@@ -176,3 +176,50 @@ def test_a_click_stops_the_embedding_ahead_and_it_resumes_when_clicks_pause(qtbo
     assert calls[0].is_set()  # the click stopped it (else it would run on for 30 s)
     qtbot.waitUntil(lambda: segment._segmenter.is_embedded(image_key(ahead)), timeout=60000)  # resumed
     assert len(calls) == 2 and not calls[1].is_set()
+
+
+def test_a_prepared_folder_answers_the_first_click_without_the_encoder(qtbot, window, sam_folder, project_dir,
+                                                                     monkeypatch) -> None:
+    from segstudio.model.sam import PromptableSegmenter
+
+    segment = window.assist_features.tools.segment
+    segment.use_model(sam_folder)
+    prepare = window.assist_features.prepare
+    window.actions["segment_prepare"].trigger()
+    assert prepare.folder.running
+    qtbot.waitUntil(lambda: prepare.folder.progress.finished, timeout=120000)
+    progress = prepare.folder.progress
+    count = len(window.session.project.entries)
+    assert progress.done == count and not progress.failed and not progress.cancelled
+    assert len(list((project_dir / ".segstudio" / "sam-embeddings").glob("*.emb"))) == count
+    segment.use_model(sam_folder)  # a fresh model, nothing in memory: as in the next session
+    encoded = []
+    original = PromptableSegmenter._encode
+    monkeypatch.setattr(PromptableSegmenter, "_encode", lambda self, *args: encoded.append(1) or original(self, *args))
+    window.actions["tool_segment"].trigger()
+    press(window.canvas, 30, 20)
+    release(window.canvas, 30, 20)
+    _wait_for_proposal(qtbot, window.assist_features.tools)
+    assert encoded == []  # read from .segstudio/sam-embeddings, not computed
+
+
+def test_a_read_only_project_is_not_prepared(qtbot, window, sam_folder, project_dir, monkeypatch) -> None:
+    prepare = window.assist_features.prepare
+    monkeypatch.setattr(type(window.session), "read_only", property(lambda self: "another window has it open"))
+    window.actions["segment_prepare"].trigger()
+    assert not prepare.folder.running and not (project_dir / ".segstudio" / "sam-embeddings").exists()
+    assert window.statusBar().currentMessage().startswith("Not preparing")
+
+
+def test_a_click_pauses_the_preparation_which_then_goes_on(qtbot, window, sam_folder) -> None:
+    segment = window.assist_features.tools.segment
+    segment.use_model(sam_folder)
+    prepare = window.assist_features.prepare
+    window.actions["segment_prepare"].trigger()
+    window.actions["tool_segment"].trigger()
+    press(window.canvas, 30, 20)
+    release(window.canvas, 30, 20)  # the image on screen is embedded: the preparation steps aside
+    assert prepare.folder.progress.paused and prepare.folder.running
+    _wait_for_proposal(qtbot, window.assist_features.tools)
+    qtbot.waitUntil(lambda: prepare.folder.progress.finished, timeout=120000)  # after a quiet moment
+    assert not prepare.folder.progress.cancelled and prepare.folder.progress.done == len(window.session.project.entries)

@@ -20,6 +20,7 @@ The model is a local folder (``config.json`` + ``model.safetensors``): the one c
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -78,6 +79,9 @@ class SegmentTool(QObject):
         # hover decodes run on the model's own worker: behind an embedding or a click, never beside them
         self.hover_preview = HoverPreview(pool, qt_timer(self), self._decode_hover, self._hovered)
         self.images_ahead: Callable[[], list[np.ndarray]] = list  # the window's neighbours, next first
+        self.embedding_store: Callable[[], object] = lambda: None  # the project's EmbeddingStore, or None
+        self.on_busy: Callable[[], None] = lambda: None  # the model works for the image on screen
+        self._load_lock = threading.Lock()  # the "segment" worker and a folder's preparation both load
         self.model_folder: Path | None = None
         self._segmenter = None
         self._image = None
@@ -129,15 +133,22 @@ class SegmentTool(QObject):
             return False
         if self._embedded is None:
             self.message.emit("Click to segment: reading the image (a few seconds the first time)…")
-            self._embedded = self._pool.submit(self._embed, self._image, on_done=self._ready)
+            self.on_busy()
+            self._embedded = self._pool.submit(self._embed, self._image, self.embedding_store(), on_done=self._ready)
             self.working.emit(1)
         return True
 
-    def _embed(self, image) -> tuple:  # worker: at once when it was embedded ahead (or is being)
+    def _embed(self, image, disk) -> tuple:  # worker: at once when it was embedded ahead (or is being)
         key = image_key(image)
-        self._load()
-        self._segmenter.embed(key, image)
+        segmenter = self.segmenter()
+        segmenter.disk = disk  # the open project's embeddings on disk (None: memory only)
+        segmenter.embed(key, image)
         return key
+
+    def segmenter(self):
+        """The model, loaded on first use (on a worker: seconds)."""
+        self._load()
+        return self._segmenter
 
     def embed_ahead(self) -> None:
         """Embed the images the window has loaded ahead, on a pool of their own, so that the next
@@ -170,6 +181,10 @@ class SegmentTool(QObject):
         self._resume.start()
 
     def _load(self) -> None:  # worker
+        with self._load_lock:
+            self._load_once()
+
+    def _load_once(self) -> None:
         if self._segmenter is None:
             import_torch()  # transformers and the model load torch: without freezing the window
             from segstudio.model.sam import PromptableSegmenter
@@ -246,6 +261,8 @@ class SegmentTool(QObject):
         inside = image is not None and 0 <= x < image.shape[1] and 0 <= y < image.shape[0]
         if self._press is not None:
             return  # a click's own jitter, or a box being dragged: the preview stays until the release
+        if self.hover_preview.ready:
+            self.on_busy()  # a hover decode may follow: the folder's preparation steps aside
         if not inside or not self._prompts.empty or self._proposal is not None:
             self.leave()
             return
@@ -296,6 +313,7 @@ class SegmentTool(QObject):
         self._job += 1
         job, prompts = self._job, Prompts(list(self._prompts.points), list(self._prompts.labels), self._prompts.box)
         self._waiting = True
+        self.on_busy()
         self._pause_ahead()  # the click's preview first
         self._pool.submit(self._run, self._key, prompts, on_done=lambda future: self._predicted(job, future))
 

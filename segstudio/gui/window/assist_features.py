@@ -22,6 +22,7 @@ from segstudio.gui.canvas.assist_tools import AssistTools
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
 from segstudio.gui.window.feature_host import FeatureHost
+from segstudio.gui.window.prepare_embeddings import PrepareEmbeddings
 from segstudio.gui.workers.progress_job import start_job
 
 CLEANUPS = (
@@ -46,6 +47,7 @@ class AssistFeatures:
                                   tip="A SAM or SAM 2 model folder (config.json + model.safetensors)"))
         choose.triggered.connect(lambda checked=False: self.choose_segment_model())
         actions.menu("Tools").addAction(choose)
+        self.prepare = PrepareEmbeddings(host, self.tools.segment)  # its entry follows the model's
         host.tools.assist = self.tools
         host.canvas.add_layer(self.tools.layer)
         self.tools.message.connect(lambda text: host.show_status(text, 20000))

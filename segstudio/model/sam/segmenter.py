@@ -6,10 +6,17 @@ when an image opens, and for the next image) and kept in a small LRU; :meth:`pre
 worker, on every click) runs only the decoder. Both may run at the same time on different threads:
 the cache is guarded by a lock, a second caller of ``embed`` for an image being embedded waits for
 that result instead of computing it again, and no lock is held while the model runs.
+
+With a :attr:`PromptableSegmenter.disk` store (the project's
+:class:`segstudio.core.assist.embedding_store.EmbeddingStore`) an embedding is also read from and
+written to disk, keyed by the image's content and :attr:`PromptableSegmenter.model_id`;
+:meth:`PromptableSegmenter.prepare` fills that store ahead ("Prepare the whole folder") without
+touching the in-memory cache of the images being labelled.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -20,7 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from segstudio.core.assist.embedding_store import StoredEmbedding, stored_arrays
 from segstudio.core.budgets import SAM_EMBEDDING_IMAGES
+from segstudio.model.weights.hub_cache import file_digest
 
 from .frame import Frame, rgb_image
 from .interrupt import Interrupt, Interrupted
@@ -95,6 +104,8 @@ class PromptableSegmenter:
         self.decoder = decoder
         self.runtime = "PyTorch" if encoder is None else "ONNX Runtime"
         self.note = note
+        self.model_id: str | None = None  # weights, input size and runtime: what an embedding on disk is for
+        self.disk = None  # an EmbeddingStore (the project's), or None: memory only
         self._cache: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -113,7 +124,11 @@ class PromptableSegmenter:
                                                 point_decoder=family.model_type == "sam2", announce=announce)
         if note:
             LOG.warning("%s", note)
-        return cls(model, family, cache_images, encoder, note, decoder)
+        segmenter = cls(model, family, cache_images, encoder, note, decoder)
+        weights = file_digest(Path(folder) / "model.safetensors", "sha256")[:32]
+        kind = "torch" if encoder is None else "ort-int8"  # the runtimes' embeddings differ slightly
+        segmenter.model_id = f"{weights}-{segmenter.size}-{kind}"
+        return segmenter
 
     def _encode(self, pixels: torch.Tensor, interrupt: Interrupt | None = None):
         """The image embeddings in the form the model's decoder takes."""
@@ -155,8 +170,11 @@ class PromptableSegmenter:
             return
         try:
             frame = Frame(rgb.shape[0], rgb.shape[1], self.size, self.family.letterbox)
-            with torch.inference_mode():
-                entry.embeddings = self._encode(frame.pixels(rgb), interrupt)
+            entry.embeddings = self._stored(key, rgb)
+            if entry.embeddings is None:
+                with torch.inference_mode():
+                    entry.embeddings = self._encode(frame.pixels(rgb), interrupt)
+                self._keep(key, rgb, entry.embeddings)
             entry.frame = frame
         except BaseException as error:
             entry.error = error
@@ -166,6 +184,38 @@ class PromptableSegmenter:
             raise
         finally:
             entry.ready.set()
+
+    # --- embeddings on disk ----------------------------------------------------------------------
+    def prepare(self, key: Hashable, image: np.ndarray, interrupt: Interrupt | None = None) -> bool:
+        """Compute the embedding of ``image`` into the disk store only (the memory cache, which
+        holds the images being labelled, is left alone); False when it was there already."""
+        if self.disk is None or self.model_id is None:
+            raise RuntimeError("no embedding store to prepare into")
+        if self.is_embedded(key) or self.disk.has(_content(key), self.model_id):
+            return False
+        rgb = rgb_image(image)
+        frame = Frame(rgb.shape[0], rgb.shape[1], self.size, self.family.letterbox)
+        with torch.inference_mode():
+            embeddings = self._encode(frame.pixels(rgb), interrupt)
+        self._keep(key, rgb, embeddings)
+        return True
+
+    def _stored(self, key: Hashable, rgb: np.ndarray):
+        """The embedding of this image read from disk, in the decoder's form, or None."""
+        if self.disk is None or self.model_id is None:
+            return None
+        stored = self.disk.load(_content(key), self.model_id)
+        if stored is None or (stored.height, stored.width) != rgb.shape[:2]:
+            return None
+        tensors = [torch.from_numpy(array) for array in stored.arrays]
+        return tensors if self.family.model_type == "sam2" else tensors[0]
+
+    def _keep(self, key: Hashable, rgb: np.ndarray, embeddings) -> None:
+        if self.disk is None or self.model_id is None:
+            return
+        tensors = embeddings if isinstance(embeddings, list | tuple) else [embeddings]
+        arrays = stored_arrays([t.detach().float().cpu().numpy() for t in tensors])
+        self.disk.save(_content(key), self.model_id, StoredEmbedding(rgb.shape[0], rgb.shape[1], arrays))
 
     def is_embedded(self, key: Hashable) -> bool:
         with self._lock:
@@ -226,6 +276,12 @@ class PromptableSegmenter:
         scores = iou_scores[0, 0].float().numpy()
         order = np.argsort(-scores, kind="stable")
         return Proposal(frame, pred_masks[0, 0][torch.from_numpy(order)], scores[order].astype(np.float32))
+
+
+def _content(key: Hashable) -> str:
+    """The image content a cache key stands for, as a file-name-safe digest (the window's keys hold
+    the image's shape and a hash of its pixels, so the same picture finds its embedding again)."""
+    return hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
 
 
 BOX_CORNER_LABELS = (2, 3)  # SAM 2's prompt encoder: a box is its two corners with these labels

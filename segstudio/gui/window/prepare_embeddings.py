@@ -1,0 +1,107 @@
+"""Tools > Prepare the whole folder for click to segment: the Qt side of
+:mod:`segstudio.application.prepare_folder`.
+
+Every image of the project is embedded in the background, on the click tool's "segment-ahead"
+worker, into the project's ``.segstudio/sam-embeddings``
+(:class:`~segstudio.core.assist.embedding_store.EmbeddingStore`); the first click on a prepared
+image then runs only the prompt decoder. It steps aside while the user works: a drag over the
+image (a stroke) and every embedding, click or hover decode of the image on screen pause it,
+and it goes on after a quiet moment. Progress is in the status bar; the same menu entry stops it.
+Nothing is written for a read-only project (the entry says so instead of starting).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from segstudio.application.prepare_folder import PrepareFolder, Progress
+from segstudio.core.assist.embedding_store import EmbeddingStore
+from segstudio.gui.canvas.segment_tool import SegmentTool, image_key
+from segstudio.gui.window.actions import Spec
+from segstudio.gui.window.feature_host import FeatureHost
+from segstudio.gui.workers.background import qt_timer
+
+START_TEXT = "Prepare the &whole folder for click to segment"
+
+
+def project_store(session) -> EmbeddingStore | None:
+    """The open project's embedding store (None without a project); it writes only while that
+    project is still the open one and may be written."""
+    project = session.project
+    if project is None:
+        return None
+    return EmbeddingStore(project.save_dir, lambda: session.project is project and not session.read_only
+                          and not project.read_only)
+
+
+class PrepareEmbeddings:
+    """The menu entry, the progress line and the pauses of one window."""
+
+    def __init__(self, host: FeatureHost, segment: SegmentTool) -> None:
+        self.host = host
+        self.segment = segment
+        self._project = None  # the project being prepared
+        self._store: EmbeddingStore | None = None
+        self.action = host.actions.add(Spec("segment_prepare", START_TEXT,
+                                            tip="Embed every image ahead, in the background, kept in .segstudio: "
+                                                "the first click on each then answers at once"))
+        self.action.triggered.connect(lambda checked=False: self.toggle())
+        host.actions.menu("Tools").addAction(self.action)
+        self.folder: PrepareFolder = PrepareFolder(host.pools.pool("segment-ahead"), qt_timer(host.parent),
+                                                   self._prepare_one, self._report, make_stop=_interrupt,
+                                                   describe=lambda entry: entry.image_path.name)
+        segment.embedding_store = lambda: project_store(host.session)
+        segment.on_busy = self.folder.pause
+        host.canvas.cursor_moved.connect(self._moved)
+
+    def _moved(self, point) -> None:
+        """A drag over the image (a stroke, a box, a polygon): the user is working."""
+        if point is not None and QGuiApplication.mouseButtons() != Qt.MouseButton.NoButton:
+            self.folder.pause()
+
+    def toggle(self) -> None:
+        """Start preparing the open project's images, or stop a preparation in progress."""
+        if self.folder.running:
+            self.folder.cancel()
+            return
+        session = self.host.session
+        if session.project is None:
+            self.host.show_status("Open a folder first", 5000)
+            return
+        if session.read_only:
+            self.host.show_status(f"Not preparing: the project is read-only ({session.read_only})", 10000)
+            return
+        self._project = session.project
+        self._store = project_store(session)
+        self.folder.start(list(self._project.entries))
+
+    def _prepare_one(self, entry, stop) -> bool:  # worker: one image into the store
+        project = self._project
+        if project is None or self.host.session.project is not project:
+            raise RuntimeError("another project is open")
+        image = project.load_image(entry)
+        segmenter = self.segment.segmenter()
+        segmenter.disk = self._store
+        return segmenter.prepare(image_key(image), image, stop)
+
+    def _report(self, progress: Progress) -> None:
+        if self._project is not self.host.session.project and not progress.finished:
+            self.folder.cancel()
+            return
+        counted = f"{progress.done}/{progress.total}"
+        if progress.finished:
+            self.action.setText(START_TEXT)
+            failed = f"; {len(progress.failed)} unreadable: {progress.failed[0]}" if progress.failed else ""
+            done = "Stopped preparing:" if progress.cancelled else "Click to segment ready on"
+            self.host.show_status(f"{done} {counted} images{failed}", 20000)
+            return
+        self.action.setText(f"Stop preparing the &whole folder ({counted})")
+        state = " (paused while you work)" if progress.paused else "…"
+        self.host.show_status(f"Preparing click to segment {counted}{state}", 0)
+
+
+def _interrupt():
+    from segstudio.model.sam.interrupt import Interrupt  # no torch: the window may not have loaded it
+
+    return Interrupt()
