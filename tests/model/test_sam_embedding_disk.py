@@ -33,8 +33,10 @@ def test_an_embedding_on_disk_answers_a_fresh_segmenter_without_the_encoder(tmp_
     store = EmbeddingStore(tmp_path, lambda: True)
     first = _segmenter(config, store)
     image = _image()
-    first.embed("a", image)
+    first.embed("a", image)  # ordinary use: read from disk when there, never written
+    assert not list(tmp_path.rglob("*.emb"))
     expected = first.predict("a", [[20, 30]], [1])
+    assert _segmenter(config, store).prepare("a", image)  # the folder prepared
     second = _segmenter(config, store)
     second.embed("a", image)
     got = second.predict("a", [[20, 30]], [1])

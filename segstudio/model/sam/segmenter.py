@@ -8,10 +8,11 @@ the cache is guarded by a lock, a second caller of ``embed`` for an image being 
 that result instead of computing it again, and no lock is held while the model runs.
 
 With a :attr:`PromptableSegmenter.disk` store (the project's
-:class:`segstudio.core.assist.embedding_store.EmbeddingStore`) an embedding is also read from and
-written to disk, keyed by the image's content and :attr:`PromptableSegmenter.model_id`;
-:meth:`PromptableSegmenter.prepare` fills that store ahead ("Prepare the whole folder") without
-touching the in-memory cache of the images being labelled.
+:class:`segstudio.core.assist.embedding_store.EmbeddingStore`) an embedding is also read from disk,
+keyed by the image's content and :attr:`PromptableSegmenter.model_id`. Only
+:meth:`PromptableSegmenter.prepare` writes there ("Prepare the whole folder", which the user
+chooses: 16 MB an image), without touching the in-memory cache of the images being labelled;
+ordinary use never fills the disk, except to rewrite a prepared file that could not be read.
 """
 
 from __future__ import annotations
@@ -170,11 +171,13 @@ class PromptableSegmenter:
             return
         try:
             frame = Frame(rgb.shape[0], rgb.shape[1], self.size, self.family.letterbox)
+            prepared = self._prepared(key)
             entry.embeddings = self._stored(key, rgb)
             if entry.embeddings is None:
                 with torch.inference_mode():
                     entry.embeddings = self._encode(frame.pixels(rgb), interrupt)
-                self._keep(key, rgb, entry.embeddings)
+                if prepared:  # a prepared file that could not be used: written whole again
+                    self._keep(key, rgb, entry.embeddings)
             entry.frame = frame
         except BaseException as error:
             entry.error = error
@@ -199,6 +202,10 @@ class PromptableSegmenter:
             embeddings = self._encode(frame.pixels(rgb), interrupt)
         self._keep(key, rgb, embeddings)
         return True
+
+    def _prepared(self, key: Hashable) -> bool:
+        """Whether the folder's preparation left a file for this image and model (usable or not)."""
+        return self.disk is not None and self.model_id is not None and self.disk.has(_content(key), self.model_id)
 
     def _stored(self, key: Hashable, rgb: np.ndarray):
         """The embedding of this image read from disk, in the decoder's form, or None."""
