@@ -193,10 +193,9 @@ def work(folder: str, person: str, slot: int, slots: int, log: str, seconds: flo
         else:
             worker.step_away(empty)
         time.sleep(rng.random() * 0.01)
-    worker._leave()
-    worker.session.shutdown()
-    worker.run()
-    worker._note_editing()
+    worker._leave()  # logs "left" for the image on screen: no stroke after it
+    worker.session.shutdown()  # the claim goes here; the session still shows the image, so asking
+    worker.run()  # _note_editing now would log a new "edit" that no "left" ends (a false overlap)
     worker.say("done")
 
 
