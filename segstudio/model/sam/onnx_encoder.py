@@ -26,8 +26,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from segstudio.model.weights.hub_cache import file_digest
-
 from .interrupt import Interrupt
 from .onnx_cache import OPSET, cached_graph, cpu_session, export_name
 from .onnx_decoder import cached_decoder
@@ -141,9 +139,11 @@ def requested_runtime(runtime: str | None) -> str:
 EXPORT_NOTE = "Click to segment: preparing the model for this computer (once per model, about 20 s)…"
 
 
-def folder_runtime(model, folder: Path, size: int, runtime: str | None = None, point_decoder: bool = False,
+def folder_runtime(model, digest: str, size: int, runtime: str | None = None, point_decoder: bool = False,
                    announce: Callable[[str], None] | None = None):
-    """(encoder, point decoder, note) for the model loaded from ``folder``; each may be None.
+    """(encoder, point decoder, note) for the model loaded from a folder whose weights file has the
+    sha256 ``digest`` (the exported graphs are cached under it; the caller hashes the weights once,
+    for this and for its own embeddings' key); each may be None.
 
     None means eager PyTorch: asked for (``torch``), or the ONNX path failed, which the note says
     in one line (``auto``); with ``onnx`` a failure is raised instead of falling back. The point
@@ -154,7 +154,6 @@ def folder_runtime(model, folder: Path, size: int, runtime: str | None = None, p
     if chosen == "torch":
         return None, None, None
     try:
-        digest = file_digest(folder / "model.safetensors", "sha256")
         encoder = cached_encoder(model, digest, size,
                                  before_export=None if announce is None else lambda: announce(EXPORT_NOTE))
         decoder = None

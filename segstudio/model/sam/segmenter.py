@@ -121,14 +121,14 @@ class PromptableSegmenter:
         is eager PyTorch. ``announce(text)`` hears of a first export before it starts (tens of seconds).
         """
         model, family = load_model(folder)
-        encoder, decoder, note = folder_runtime(model, Path(folder), input_size(model.config), runtime,
+        weights = file_digest(Path(folder) / "model.safetensors", "sha256")  # once: graphs and embeddings
+        encoder, decoder, note = folder_runtime(model, weights, input_size(model.config), runtime,
                                                 point_decoder=family.model_type == "sam2", announce=announce)
         if note:
             LOG.warning("%s", note)
         segmenter = cls(model, family, cache_images, encoder, note, decoder)
-        weights = file_digest(Path(folder) / "model.safetensors", "sha256")[:32]
         kind = "torch" if encoder is None else "ort-int8"  # the runtimes' embeddings differ slightly
-        segmenter.model_id = f"{weights}-{segmenter.size}-{kind}"
+        segmenter.model_id = f"{weights[:32]}-{segmenter.size}-{kind}"
         return segmenter
 
     def _encode(self, pixels: torch.Tensor, interrupt: Interrupt | None = None):
