@@ -30,6 +30,7 @@ from segstudio.application.training.active_model import ActiveModel
 from segstudio.application.training.controller import TrainingController
 from segstudio.core.errors import SegStudioError
 from segstudio.core.palette import IGNORE_INDEX
+from segstudio.core.project import Project
 from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
 from segstudio.gui.window.parts import ActionHost, CloseHooks, StatusFn, ToolState
@@ -146,18 +147,26 @@ class LiveFeatures:
         self.retrain_action.setEnabled(session.project is not None and not session.read_only)
         self.retrain_action.blockSignals(False)
 
-    def set_retrain_on_save(self, on: bool) -> None:
-        """Keep the choice in the project (a read-only window never writes it)."""
+    def _keep_setting(self, title: str, save: Callable[[Project], None], show: Callable[[], None]) -> bool:
+        """Write a project setting the user toggled; False, with the toggle shown as the project
+        keeps it, when there is no project, the window is read-only or the write failed (said)."""
         session = self.needs.session
         project = session.project
         if project is None or session.read_only:
-            self._show_retrain()
-            return
+            show()
+            return False
         try:
-            set_retrain_on_save(project, on)
+            save(project)
         except (OSError, SegStudioError) as exc:
-            dialogs.error(self.needs.dialog_parent, "Retrain when a mask is saved", f"The setting was not saved: {exc}")
-            self._show_retrain()
+            dialogs.error(self.needs.dialog_parent, title, f"The setting was not saved: {exc}")
+            show()
+            return False
+        return True
+
+    def set_retrain_on_save(self, on: bool) -> None:
+        """Keep the choice in the project (a read-only window never writes it)."""
+        if not self._keep_setting("Retrain when a mask is saved", lambda project: set_retrain_on_save(project, on),
+                                  self._show_retrain):
             return
         self.needs.status("The model is updated each time you move on from a saved image" if on
                           else "The model is updated only when you ask", 15000)
@@ -173,18 +182,10 @@ class LiveFeatures:
 
     def set_scribbles(self, on: bool) -> None:
         """Turn the project into a scribble project (or back); images opened from now on follow."""
-        session = self.needs.session
-        project = session.project
-        if project is None or session.read_only:
-            self._show_scribbles()
-            return
-        try:
-            set_scribbles(project, on)
-        except (OSError, SegStudioError) as exc:
-            dialogs.error(self.needs.dialog_parent, "Scribbles", f"The setting was not saved: {exc}")
+        if not self._keep_setting("Scribbles", lambda project: set_scribbles(project, on), self._show_scribbles):
             return
         self.needs.tools.unpainted = IGNORE_INDEX if on else 0
-        session.discard_prefetched()
+        self.needs.session.discard_prefetched()
         self.needs.update_lut()
         self.needs.status("Scribbles: unpainted pixels are unlabelled in images without a mask" if on
                           else "Unpainted pixels are background again in images without a mask", 15000)
