@@ -9,8 +9,6 @@ Opens a throw-away copy of the demo project in a window of 1280x820 (the first-s
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -25,16 +23,9 @@ SIZES = [(1280, 820), (1920, 1080)]
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else Path(tempfile.gettempdir()) / "segstudio-docks"
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="segstudio-dock-shots-"))
-    os.environ.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"))
+    tmp = screenshot_train.throwaway_home("segstudio-dock-shots-")
     screenshot_train.WIDTH, screenshot_train.HEIGHT = max(SIZES)
-    xvfb = screenshot_train.start_xvfb()
-    try:
-        return _run(out, tmp)
-    finally:
-        xvfb.terminate()
-        xvfb.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+    return screenshot_train.run_in_xvfb(lambda: _run(out, tmp), tmp)
 
 
 def _run(out: Path, tmp: Path) -> int:

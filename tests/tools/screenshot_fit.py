@@ -12,8 +12,6 @@ shot, the widgets whose content does not fit (``dock_fit.clipped``), which the t
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 import tempfile
 from dataclasses import replace
@@ -37,16 +35,9 @@ def main(argv: list[str]) -> int:
         display, argv = int(argv[at + 1]), argv[:at] + argv[at + 2:]
     out = Path(argv[0]) if argv else Path(tempfile.gettempdir()) / "segstudio-fit"
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="segstudio-fit-shots-"))
-    os.environ.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"))
+    tmp = screenshot_train.throwaway_home("segstudio-fit-shots-")
     screenshot_train.WIDTH, screenshot_train.HEIGHT = WIDTH, HEIGHT
-    xvfb = screenshot_train.start_xvfb(display)
-    try:
-        return _run(out, tmp)
-    finally:
-        xvfb.terminate()
-        xvfb.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+    return screenshot_train.run_in_xvfb(lambda: _run(out, tmp), tmp, display)
 
 
 def long_named_demo(tmp: Path) -> Path:

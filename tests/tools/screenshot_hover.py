@@ -14,10 +14,7 @@ Needs Xvfb (and the xcb libraries, see segstudio.gui.window.qt_env).
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,7 +22,7 @@ sys.path.insert(0, str(REPO / "tests" / "gui"))
 sys.path.insert(0, str(REPO / "tests" / "model"))
 sys.path.insert(0, str(REPO / "tests" / "tools"))
 from gui_helpers import wait_loaded  # noqa: E402
-from screenshot_train import HEIGHT, WIDTH, demo_window, shot, start_xvfb, wait  # noqa: E402
+from screenshot_train import HEIGHT, WIDTH, demo_window, run_in_xvfb, shot, throwaway_home, wait  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -35,15 +32,8 @@ def main(argv: list[str]) -> int:
         display, argv = int(argv[at + 1]), argv[:at] + argv[at + 2:]
     out = Path(argv[0]) if argv else REPO / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="segstudio-hover-shots-"))
-    os.environ.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"))
-    xvfb = start_xvfb(display)
-    try:
-        return _run(out, tmp)
-    finally:
-        xvfb.terminate()
-        xvfb.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+    tmp = throwaway_home("segstudio-hover-shots-")
+    return run_in_xvfb(lambda: _run(out, tmp), tmp, display)
 
 
 def _run(out: Path, tmp: Path) -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -38,8 +37,7 @@ def main(argv: list[str]) -> int:
         argv = argv[:at] + argv[at + 2:]
     out = Path(argv[0]) if argv else Path(tempfile.gettempdir()) / "segstudio-hub"
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="segstudio-hub-shots-"))
-    os.environ.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"))
+    tmp = screenshot_train.throwaway_home("segstudio-hub-shots-")
     import hub_server
     from test_hub_any_id import make_repo
 
@@ -52,14 +50,10 @@ def main(argv: list[str]) -> int:
                       HF_HUB_DISABLE_TELEMETRY="1")
     os.environ.pop("HF_HUB_CACHE", None)
     hub_server._reload_constants()   # huggingface_hub read the environment when transformers imported it
-    xvfb = screenshot_train.start_xvfb(display)
     try:
-        return _run(out, tmp)
+        return screenshot_train.run_in_xvfb(lambda: _run(out, tmp), tmp, display)
     finally:
         server.stop()
-        xvfb.terminate()
-        xvfb.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _run(out: Path, tmp: Path) -> int:

@@ -10,39 +10,23 @@ warning, and the offered time budget. Then 13-training-budget.png after a click 
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # this checkout, not another installed one
 sys.path.insert(0, str(REPO / "tests" / "gui"))
 sys.path.insert(0, str(REPO / "tests" / "tools"))
-from screenshot_train import HEIGHT, WIDTH, demo_window, shot, wait  # noqa: E402
+from screenshot_train import HEIGHT, WIDTH, demo_window, run_in_xvfb, shot, throwaway_home, wait  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
-    display = argv[argv.index("--display") + 1] if "--display" in argv else None
+    display = argv[argv.index("--display") + 1].lstrip(":") if "--display" in argv else None
     rest = [a for i, a in enumerate(argv) if a != "--display" and (i == 0 or argv[i - 1] != "--display")]
     out = Path(rest[0]) if rest else REPO / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="segstudio-plan-shots-"))
-    os.environ.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"))
-    number = display or ":99"
-    xvfb = subprocess.Popen(["Xvfb", number, "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    os.environ.update(DISPLAY=number, QT_QPA_PLATFORM="xcb")
-    try:
-        return _run(out, tmp)
-    finally:
-        xvfb.terminate()
-        xvfb.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+    tmp = throwaway_home("segstudio-plan-shots-")
+    return run_in_xvfb(lambda: _run(out, tmp), tmp, None if display is None else int(display))
 
 
 def _run(out: Path, tmp: Path) -> int:

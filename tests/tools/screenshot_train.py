@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -65,18 +66,30 @@ def shot(window, out: Path, name: str) -> None:
     print(f"{path} ({path.stat().st_size // 1024} KiB)")
 
 
-def main(argv: list[str]) -> int:
-    out = Path(argv[0]) if argv else REPO / "docs" / "screenshots"
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="segstudio-train-shots-"))
+def throwaway_home(prefix: str) -> Path:
+    """A temporary HOME (settings, the demo copy) for a screenshot run: the user's are never touched."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ.update(HOME=str(tmp), XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"))
-    xvfb = start_xvfb()
+    return tmp
+
+
+def run_in_xvfb(run: Callable[[], int], tmp: Path, display: int | None = None) -> int:
+    """``run()`` under a fresh Xvfb (:func:`start_xvfb`); afterwards, whatever happened, the Xvfb is
+    stopped and ``tmp`` (the :func:`throwaway_home`) removed."""
+    xvfb = start_xvfb(display)
     try:
-        return _run(out, tmp)
+        return run()
     finally:
         xvfb.terminate()
         xvfb.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0]) if argv else REPO / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = throwaway_home("segstudio-train-shots-")
+    return run_in_xvfb(lambda: _run(out, tmp), tmp)
 
 
 def demo_window(tmp: Path, width: int, height: int, settings_name: str = "settings.ini"):
