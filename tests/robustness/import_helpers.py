@@ -4,17 +4,12 @@ the way the tools that make them write them, and the command run as a user runs 
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from segstudio.cli.main import main
-from segstudio.core import project_lock
 from segstudio.core.masks import write_mask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -122,19 +117,4 @@ def run_cli(args: list[str], capsys, fifo: Path | None = None) -> tuple[int, str
 def error_lines(err: str) -> list[str]:
     """The ``error:`` lines of stderr."""
     return [line for line in err.splitlines() if "error:" in line]
-
-
-@contextmanager
-def held_by_another_process(save_dir: Path):
-    """The project's lock held by a live process of this host (a ``sleep``), as a window would hold it."""
-    holder = subprocess.Popen(["sleep", "30"])
-    try:
-        path = project_lock.lock_path(save_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(),
-                                    "started": time.time(), "token": "other"}))
-        yield path
-    finally:
-        holder.kill()
-        holder.wait()
 

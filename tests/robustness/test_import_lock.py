@@ -15,7 +15,8 @@ from segstudio.core.masks import read_mask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cli_helpers import checksums  # noqa: E402
-from import_helpers import boxes, coco, error_lines, held_by_another_process, hf, run_cli, voc, yolo  # noqa: E402
+from import_helpers import boxes, coco, error_lines, hf, run_cli, voc, yolo  # noqa: E402
+from session_harness import changed_elsewhere  # noqa: E402
 
 
 def command(kind: str, tmp_path: Path, save: Path) -> list:
@@ -39,7 +40,7 @@ def test_import_into_a_project_open_elsewhere_writes_nothing(kind, tmp_path, cap
     save.mkdir()
     (save / "classes.txt").write_text("background\ndog\n")
     args = command(kind, tmp_path, save)
-    with held_by_another_process(save) as lock:
+    with changed_elsewhere(save) as lock:
         before = checksums(tmp_path)
         status, _, err = run_cli(args, capsys)
         assert status == 1
