@@ -20,12 +20,9 @@ pytest.importorskip("transformers")
 
 @pytest.fixture
 def served(tmp_path_factory, tmp_path, monkeypatch):
-    server = hub_server.LoopbackHub()
-    server.add_folder(FACES, make_repo(tmp_path_factory.mktemp("faces")))
-    hub_server.point_hub_at(monkeypatch, tmp_path / "hf-home", server.endpoint)
-    yield server
-    server.stop()
-    hub_server.restore_hub(monkeypatch)
+    repo = make_repo(tmp_path_factory.mktemp("faces"))
+    with hub_server.serving(monkeypatch, tmp_path / "hf-home", {FACES: repo}) as server:
+        yield server
 
 
 def test_app_hub_models_look_up_accept_download_then_cached(served) -> None:

@@ -28,13 +28,9 @@ def repo(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def served(repo, tmp_path, monkeypatch):
-    server = hub_server.LoopbackHub()
-    server.add_folder(FACES, repo)
     home = tmp_path / "hf-home"
-    hub_server.point_hub_at(monkeypatch, home, server.endpoint)
-    yield server, home
-    server.stop()
-    hub_server.restore_hub(monkeypatch)
+    with hub_server.serving(monkeypatch, home, {FACES: repo}) as server:
+        yield server, home
 
 
 def test_hub_any_id_cli_predicts_on_first_use_then_predicts_and_trains_offline(served, tmp_path, capsys,

@@ -36,14 +36,9 @@ def checkpoint(tmp_path_factory) -> Path:
 def served(checkpoint, tmp_path, monkeypatch):
     monkeypatch.setattr(catalogue, "_load_default",
                         lambda: catalogue.load(REPO / "resources" / "catalogue.json"))
-    server = hub_server.LoopbackHub()
-    server.add_folder(ADE_ID, checkpoint)
-    server.add_folder("someone/tiny", checkpoint)
     home = tmp_path / "hf-home"
-    hub_server.point_hub_at(monkeypatch, home, server.endpoint)
-    yield server, home
-    server.stop()
-    hub_server.restore_hub(monkeypatch)
+    with hub_server.serving(monkeypatch, home, {ADE_ID: checkpoint, "someone/tiny": checkpoint}) as server:
+        yield server, home
 
 
 def _sha(path: Path) -> str:

@@ -22,12 +22,8 @@ def repo(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def served(repo, tmp_path, monkeypatch):
-    server = hub_server.LoopbackHub()
-    server.add_folder(FACES, repo)
-    hub_server.point_hub_at(monkeypatch, tmp_path / "hf-home", server.endpoint)
-    yield server
-    server.stop()
-    hub_server.restore_hub(monkeypatch)
+    with hub_server.serving(monkeypatch, tmp_path / "hf-home", {FACES: repo}) as server:
+        yield server
 
 
 def _open_dialog(window):

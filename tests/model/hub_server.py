@@ -17,9 +17,11 @@ its Authorization header in ``auth``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -223,6 +225,21 @@ def point_hub_at(monkeypatch, home: Path, endpoint: str | None = None, offline: 
     else:
         monkeypatch.delenv("HF_ENDPOINT", raising=False)
     _reload_constants()
+
+
+@contextlib.contextmanager
+def serving(monkeypatch, home: Path, folders: dict[str, Path]) -> Iterator[LoopbackHub]:
+    """A loopback hub serving ``folders`` ({repo id: model folder}), with huggingface_hub pointed at
+    it and its cache under ``home``; afterwards the server is stopped and the settings restored."""
+    server = LoopbackHub()
+    for repo_id, folder in folders.items():
+        server.add_folder(repo_id, folder)
+    point_hub_at(monkeypatch, home, server.endpoint)
+    try:
+        yield server
+    finally:
+        server.stop()
+        restore_hub(monkeypatch)
 
 
 def restore_hub(monkeypatch) -> None:

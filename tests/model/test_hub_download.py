@@ -49,13 +49,9 @@ def served(checkpoint, tmp_path, monkeypatch):
     """(loopback hub serving the checkpoint as the b0 ADE20K model, HF_HOME) with the hub in use."""
     monkeypatch.setattr(catalogue, "_load_default",
                         lambda: catalogue.load(REPO / "resources" / "catalogue.json"))
-    server = hub_server.LoopbackHub()
-    server.add_folder(ADE_ID, checkpoint)
     home = tmp_path / "hf-home"
-    hub_server.point_hub_at(monkeypatch, home, server.endpoint)
-    yield server, home
-    server.stop()
-    hub_server.restore_hub(monkeypatch)
+    with hub_server.serving(monkeypatch, home, {ADE_ID: checkpoint}) as server:
+        yield server, home
 
 
 def _weights(checkpoint: Path) -> bytes:

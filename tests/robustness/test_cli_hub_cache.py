@@ -40,15 +40,11 @@ def checkpoint(tmp_path_factory) -> Path:
 @pytest.fixture
 def served(checkpoint, tmp_path, monkeypatch):
     """(the cache folder, a folder of the user's outside it) with a loopback hub serving HUB_ID."""
-    server = hub_server.LoopbackHub()
-    server.add_folder(HUB_ID, checkpoint)
-    hub_server.point_hub_at(monkeypatch, tmp_path / "hf-home", server.endpoint)
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "notes.txt").write_text("the user's own notes\n")
-    yield tmp_path / "hf-home" / "hub", outside
-    server.stop()
-    hub_server.restore_hub(monkeypatch)
+    with hub_server.serving(monkeypatch, tmp_path / "hf-home", {HUB_ID: checkpoint}):
+        yield tmp_path / "hf-home" / "hub", outside
 
 
 def weights_sha(checkpoint: Path) -> str:
