@@ -41,7 +41,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# this checkout's segstudio (not another one installed editable), and the benchmark helpers beside this file
+sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
 
 from camvid_set import camvid_root, class_names
 from click_sim import MAX_CLICKS, clicks_to, iou, iou_after, next_click
