@@ -80,6 +80,8 @@ class SamTool:
         from segstudio.model.sam.loader import build_random
         from segstudio.model.weights import hub_cache
 
+        if folder is not None:
+            self.name = f"click to segment ({Path(folder).name})"
         folder = folder or hub_cache.cached_snapshot(DEFAULT.hub_id)
         self.random = folder is None  # random weights: the rows time the harness, nothing more
         if folder is not None:  # the window's own path: the checkpoint's folder, its default runtime

@@ -118,3 +118,55 @@ def test_iou_over_valid_pixels() -> None:
     a, b = rect(shape, 0, 0, 4, 10), rect(shape, 2, 0, 6, 10)
     assert iou(a, b, np.ones(shape, bool)) == pytest.approx(20 / 60)
     assert iou(np.zeros(shape, bool), np.zeros(shape, bool), np.ones(shape, bool)) == 1.0
+
+
+class ScriptedTool:
+    """A tool whose proposal after click k is ``masks[k]``; it records the clicks it was given."""
+
+    random = False
+    note = ""
+
+    def __init__(self, masks: list[np.ndarray], first: np.ndarray | None = None) -> None:
+        self.masks, self.first, self.clicks = masks, first, []
+
+    def begin(self, image: np.ndarray, key: str, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+        return self.first
+
+    def click(self, click) -> np.ndarray:
+        self.clicks.append(click)
+        return self.masks[min(len(self.clicks), len(self.masks)) - 1]
+
+
+def scene() -> tuple[np.ndarray, object]:
+    from clicks_to_mask import CamvidObject
+
+    truth = rect((60, 60), 10, 10, 40, 40)
+    return np.zeros((60, 60, 3), np.uint8), CamvidObject("scene", "car", truth, np.ones_like(truth))
+
+
+def test_the_harness_goes_on_to_five_clicks_then_stops_once_past_90() -> None:
+    from clicks_to_mask import simulate
+
+    image, obj = scene()
+    almost = obj.truth & ~rect(obj.truth.shape, 10, 10, 40, 12)  # 28 of 30 rows: IoU 0.933
+    tool = ScriptedTool([almost])
+    outcome = simulate(tool, image, obj, np.random.default_rng(0), sigma=0)
+    assert len(outcome.ious) == 5 and outcome.ious[0] == pytest.approx(28 / 30)
+    assert tool.clicks[0].positive and (tool.clicks[0].x, tool.clicks[0].y) == (24, 24)  # the centre first
+    assert all(c.positive and c.y in (10, 11) for c in tool.clicks[1:])  # then the missed strip
+    assert clicks_to(outcome.ious, 0.85) == clicks_to(outcome.ious, 0.90) == 1
+
+
+def test_the_harness_stops_at_the_budget_or_when_nothing_is_left() -> None:
+    from clicks_to_mask import simulate
+
+    image, obj = scene()
+    wrong = rect(obj.truth.shape, 45, 45, 60, 60)  # never any of the object
+    outcome = simulate(ScriptedTool([wrong]), image, obj, np.random.default_rng(0), sigma=0)
+    assert len(outcome.ious) == MAX_CLICKS and clicks_to(outcome.ious, 0.85) == MAX_CLICKS
+    outcome = simulate(ScriptedTool([obj.truth]), image, obj, np.random.default_rng(0), sigma=0)
+    assert outcome.ious == [1.0]  # exact after one click: no error region left to click
+    # a first gesture that is not a click (GrabCut's box) counts as the first
+    tool = ScriptedTool([obj.truth], first=wrong)
+    outcome = simulate(tool, image, obj, np.random.default_rng(0), sigma=0)
+    assert outcome.ious == [0.0, 1.0] and len(tool.clicks) == 1
