@@ -290,3 +290,18 @@ def test_a_save_after_a_takeover_goes_beside_even_before_the_new_editor_saves(tm
     assert not (folder / "img1.png").exists()
     [conflict] = (folder / "conflicts").iterdir()
     assert read_mask(conflict)[3, 3] == 1 and alice.session.document.locked
+
+
+def test_a_new_name_names_the_images_opened_from_then_on(tmp_path, monkeypatch):
+    monkeypatch.setenv(claims.PERSON_ENV, "from-env")
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, None)  # no name chosen: the environment's
+    bob = window(folder, "bob", index=1)
+    assert bob.session.claimed_by_others()[0].startswith("from-env since ")
+    assert alice.session.set_person("  Alice B.\x1b[2J/x ") == "Alice B.x1b[2Jx"  # cleaned as claims are
+    beat(bob)
+    assert bob.session.claimed_by_others()[0].startswith("from-env since ")  # a held claim keeps its name
+    alice.show(2)
+    beat(bob)
+    assert bob.session.claimed_by_others()[2].startswith("Alice B.x1b[2Jx since ")
+    assert alice.session.set_person("") == "from-env"  # blank: back to the default

@@ -75,6 +75,12 @@ class Teamwork:
     def person(self) -> str | None:
         return self.book.person if self.book is not None else None
 
+    def rename(self, person: str) -> None:
+        """The claims taken from now on name ``person`` (already cleaned); those held keep their
+        name until released: a claim file is never rewritten under another window's eyes."""
+        if self.book is not None:
+            self.book.person = person
+
     def attach(self, book: ClaimBook | None, save_dir: Path | None, class_names: list[str] | None = None) -> None:
         """A project opened (``book`` None: read-only, nothing claimed) or closed (both None), with
         the class names it read (None: those in classes.txt now). The first beat compares them with
