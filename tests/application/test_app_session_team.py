@@ -5,7 +5,9 @@ changed elsewhere reloaded, and a mask changed under a window never overwritten 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -305,3 +307,24 @@ def test_a_new_name_names_the_images_opened_from_then_on(tmp_path, monkeypatch):
     beat(bob)
     assert bob.session.claimed_by_others()[2].startswith("Alice B.x1b[2Jx since ")
     assert alice.session.set_person("") == "from-env"  # blank: back to the default
+
+
+def test_a_model_made_or_changed_elsewhere_is_announced_at_the_next_beat(tmp_path):
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    said: list[str] = []
+    alice.session.models_changed.connect(lambda: said.append("models"))
+    beat(alice)  # the first beat only looks (the list was read at opening)
+    (folder / "models" / "run-1").mkdir(parents=True)  # bob's run starts...
+    beat(alice)
+    assert said == ["models"]
+    beat(alice)
+    assert said == ["models"]  # nothing new, nothing said
+    weights = folder / "models" / "run-1" / "model.safetensors"
+    weights.write_bytes(b"x")  # ...and writes its weights inside its folder
+    os.utime(weights, ns=(time.time_ns() + 10**9,) * 2)
+    beat(alice)
+    assert said == ["models", "models"]
+    shutil.rmtree(folder / "models" / "run-1")  # deleted in another window
+    beat(alice)
+    assert said == ["models"] * 3

@@ -63,6 +63,7 @@ class ProjectSession:
     ahead_loaded = Signal()  # a neighbour is loaded ahead: images_ahead() has more
     mask_saved = Signal(int, object)  # an entry's index (this folder's list) and the mask written for it
     claims_changed = Signal()  # who is on what changed (``claimed_by_others``): the file list shows it
+    models_changed = Signal()  # a model was trained, changed or deleted in the models folder elsewhere
     save_conflict = Signal(str)  # the mask changed on disk under this window: the strokes went beside it
     team_said = Signal(str)  # one line about working as a team (a claim file ignored, an image not claimed)
 
