@@ -1,0 +1,103 @@
+"""Click to segment on small objects in the real window, with a tiny random SAM 2 model: a small box
+is answered on the whole image at once, then again on a crop around it (busy cursor and a status
+line while the crop is embedded), the mask pasted back inside the crop only; the next clicks on it
+reuse the crop's embedding, which is dropped when the object is; a large box gets no crop. The
+status bar names the image being embedded and, once measured, how long embedding takes here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gui_helpers import drag, press, release
+from gui_project import make_project
+from PySide6.QtCore import Qt
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
+from sam_tiny import TINY_SAM2  # noqa: E402
+
+pytest.importorskip("transformers")
+
+
+@pytest.fixture
+def sam_folder(tmp_path) -> Path:
+    from segstudio.model.sam.loader import build_random
+
+    model, _ = build_random(TINY_SAM2, seed=1)
+    model.save_pretrained(tmp_path / "sam2")
+    return tmp_path / "sam2"
+
+
+@pytest.fixture
+def big_window(make_window, tmp_path):
+    return make_window(make_project(tmp_path / "photos", count=2, size=(640, 480)))
+
+
+def _crop_keys(segment) -> list:
+    from segstudio.model.sam.segmenter import CropKey
+
+    return [key for key in segment._segmenter._cache if isinstance(key, CropKey)]
+
+
+def _embedded(qtbot, window, sam_folder, messages) -> object:
+    segment = window.assist_features.tools.segment
+    segment.message.connect(messages.append)
+    segment.use_model(sam_folder)
+    window.actions["tool_segment"].trigger()
+    qtbot.waitUntil(lambda: segment.hover_preview.ready, timeout=60000)
+    return segment
+
+
+def test_a_small_box_is_segmented_again_on_a_crop_pasted_back_inside_it(qtbot, big_window, sam_folder) -> None:
+    window, messages, working = big_window, [], []
+    segment = _embedded(qtbot, window, sam_folder, messages)
+    assert any("embedding img1.jpg" in m for m in messages)  # the status bar named the image
+    segment.working.connect(working.append)
+    assist = window.assist_features.tools
+    drag(window.canvas, [(300, 200), (310, 205), (330, 224)])  # 30×24 px of 640×480: 3 feature cells
+    qtbot.waitUntil(lambda: segment._proposal is not None and segment._proposal.crop is not None, timeout=60000)
+    crop = segment._proposal.crop
+    assert (crop.width, crop.height) == (256, 256) and crop.x0 <= 300 and 330 <= crop.x1
+    assert working == [1, 0]  # the busy cursor while the crop was embedded, then back
+    assert window.canvas.viewport().cursor().shape() == Qt.CursorShape.CrossCursor
+    assert any("small object: embedding a 256×256 crop of img1.jpg" in m for m in messages)
+    assert "on a 256×256 crop" in messages[-1]
+    proposal = assist.proposal()
+    outside = np.ones(proposal.shape, bool)
+    outside[crop.slices] = False
+    assert not (proposal & outside).any()  # nothing outside the crop
+    embeds = []
+    original = segment._segmenter.embed_crop
+    segment._segmenter.embed_crop = lambda *a, **k: embeds.append(original(*a, **k)) or embeds[-1]
+    press(window.canvas, 320, 215, Qt.KeyboardModifier.ShiftModifier)  # a corrective click on the object
+    release(window.canvas, 320, 215, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: not segment.pending, timeout=60000)
+    assert embeds == [None] and segment._proposal.crop == crop  # the crop's embedding, cached
+    assert len(_crop_keys(segment)) == 1
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)  # the object is dropped: so is its crop
+    assert _crop_keys(segment) == [] and segment._segmenter.is_embedded(segment._key)
+
+
+def test_a_large_box_gets_no_crop(qtbot, big_window, sam_folder) -> None:
+    window, messages = big_window, []
+    segment = _embedded(qtbot, window, sam_folder, messages)
+    drag(window.canvas, [(100, 100), (200, 200), (400, 300)])  # 300 px of 640: 30 feature cells
+    qtbot.waitUntil(lambda: segment._proposal is not None and not segment.pending, timeout=60000)
+    assert segment._proposal.crop is None and _crop_keys(segment) == []
+    assert not any("crop" in m for m in messages)
+
+
+def test_the_status_bar_says_how_long_embedding_usually_takes_here(qtbot, big_window, sam_folder, settings) -> None:
+    window, messages = big_window, []
+    window.assist_features.tools.segment._ahead_pool = None  # the next image is embedded on screen, not ahead
+    segment = _embedded(qtbot, window, sam_folder, messages)
+    assert any("the first one here takes longest" in m for m in messages)
+    key = f"assist/embed_seconds/{segment._segmenter.model_id}"
+    measured = [float(v) for v in settings.get_str(key).split(",")]
+    assert len(measured) == 1 and measured[0] > 0  # in the user's settings, not the project
+    del messages[:]
+    assert window.go(+1)
+    qtbot.waitUntil(lambda: segment.hover_preview.ready, timeout=60000)
+    assert any(f"embedding img2.jpg (usually {measured[0]:.1f} s here)" in m for m in messages), messages
