@@ -164,6 +164,36 @@ class EmbeddingStore:
             return False
         return True
 
+    def _files(self) -> list[Path]:
+        """The embedding files: plain files named ``*.emb`` directly in the folder (never a link,
+        never a folder reached through one: :func:`own_path` raises for those)."""
+        folder = self._folder(False)
+        if not folder.is_dir():
+            return []
+        return [path for path in folder.glob("*" + SUFFIX) if is_regular_file(path)]
+
+    def usage(self) -> tuple[int, int]:
+        """(files, bytes) stored now; (0, 0) when there is no folder. SegStudioError when the
+        folder or the state folder is a link."""
+        files = self._files()
+        return len(files), sum(path.stat().st_size for path in files)
+
+    def clear(self) -> tuple[int, int]:
+        """Delete every stored embedding (Tools menu: the user asked, and was asked first); returns
+        the (files, bytes) deleted. Nothing for a read-only project (PermissionError); only
+        ``*.emb`` plain files inside ``.segstudio/sam-embeddings`` (and the temporaries a killed
+        write left there), never through a link (SegStudioError); other files stay."""
+        if not self.writable():
+            raise PermissionError("the project is read-only: its stored embeddings stay")
+        count = size = 0
+        for path in self._files():
+            size += path.stat().st_size
+            path.unlink(missing_ok=True)
+            count += 1
+        if count:
+            remove_stale_temporaries(self._folder(False))
+        return count, size
+
     def evict(self, folder: Path) -> list[Path]:
         """Delete the least recently used files until the folder is within the budget (and the
         temporaries a crash left behind mid-write)."""
