@@ -44,11 +44,11 @@ class EmbedTimes:
         """One more measured embedding."""
         if 0 < seconds < 3600:
             kept = (self.seconds() + [seconds])[-KEPT:]
-            self._save(",".join(f"{value:.2f}" for value in kept))
+            self._save(",".join(f"{value:.3g}" for value in kept))
 
     def phrase(self) -> str:
         """What the status bar adds: "usually 3.2 s here", or that the first one is measured now."""
         usual = self.usual()
         if usual is None:
             return "the first one here takes longest"
-        return f"usually {usual:.1f} s here"
+        return f"usually {usual:.1f} s here" if usual >= 0.1 else "usually under 0.1 s here"

@@ -7,6 +7,7 @@ status bar names the image being embedded and, once measured, how long embedding
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +98,24 @@ def test_the_status_bar_says_how_long_embedding_usually_takes_here(qtbot, big_wi
     key = f"assist/embed_seconds/{segment._segmenter.model_id}"
     measured = [float(v) for v in settings.get_str(key).split(",")]
     assert len(measured) == 1 and measured[0] > 0  # in the user's settings, not the project
+    usual = segment.embed_times().phrase()
+    assert usual.startswith("usually ")
     del messages[:]
     assert window.go(+1)
     qtbot.waitUntil(lambda: segment.hover_preview.ready, timeout=60000)
-    assert any(f"embedding img2.jpg (usually {measured[0]:.1f} s here)" in m for m in messages), messages
+    assert any(f"embedding img2.jpg ({usual})" in m for m in messages), messages
+
+
+def test_the_folders_preparation_names_each_image_and_counts_its_times(qtbot, window, sam_folder, settings) -> None:
+    shown = []
+    segment = window.assist_features.tools.segment
+    segment.use_model(sam_folder)
+    prepare = window.assist_features.prepare
+    show = prepare.host.show_status
+    prepare.host = replace(prepare.host, show_status=lambda text, ms: shown.append(text) or show(text, ms))
+    window.actions["segment_prepare"].trigger()
+    qtbot.waitUntil(lambda: prepare.folder.progress.finished, timeout=120000)
+    assert any(m.startswith("Preparing click to segment 0/3: embedding img1.jpg (") for m in shown), shown
+    assert any(m.startswith("Preparing click to segment 2/3: embedding img3.jpg (") for m in shown), shown
+    measured = settings.get_str(f"assist/embed_seconds/{segment._segmenter.model_id}").split(",")
+    assert len(measured) == 3 and all(float(v) > 0 for v in measured)  # each image computed, timed

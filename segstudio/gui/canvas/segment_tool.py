@@ -190,14 +190,15 @@ class SegmentTool(QObject):
             self._pool.call_soon(self._encoding, f"embedding {name}")
         return key, segmenter.embed(key, image)
 
-    def _model_times(self) -> EmbedTimes:
+    def embed_times(self) -> EmbedTimes:
+        """This machine's measured embedding times with the model in use."""
         segmenter = self._segmenter
         return self.times(getattr(segmenter, "model_id", None) or "model")
 
     def _encoding(self, what: str) -> None:
         """The encoder starts on the image on screen, or a crop of it: say so, and for how long."""
         if self._embedded is not None and (self._key is None or self._closer):  # still wanted
-            self.message.emit(f"Click to segment: {what} ({self._model_times().phrase()})…")
+            self.message.emit(f"Click to segment: {what} ({self.embed_times().phrase()})…")
 
     def segmenter(self):
         """The model, loaded on first use (on a worker: seconds)."""
@@ -274,7 +275,7 @@ class SegmentTool(QObject):
         else:
             self._key, seconds = future.result()
             if seconds is not None:
-                self._model_times().add(seconds)
+                self.embed_times().add(seconds)
             self.message.emit("Click to segment: rest the cursor on an object to see its mask, click to take it "
                               "(Shift+click: not this), or drag a box")
             self.hover_preview.set_ready(True)
@@ -403,7 +404,7 @@ class SegmentTool(QObject):
     def _answered(self, answer: Answer) -> None:
         """Show the answer; look closer when it found a small object on the whole image."""
         if answer.seconds is not None:
-            self._model_times().add(answer.seconds)
+            self.embed_times().add(answer.seconds)
         self._take(answer.proposal, answer.best)
         if answer.wanted is not None and answer.wanted != self._crop:
             self._look_closer(answer.wanted)

@@ -16,6 +16,8 @@ never through a link. A preparation in progress is stopped first.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
@@ -49,6 +51,7 @@ class PrepareEmbeddings:
         self.host = host
         self.segment = segment
         self._project = None  # the project being prepared
+        self._measured: list[float] = []  # seconds of the images computed, not yet counted
         self._store: EmbeddingStore | None = None
         self.action = host.actions.add(Spec("segment_prepare", START_TEXT,
                                             tip="Embed every image ahead, in the background, kept in .segstudio: "
@@ -128,9 +131,15 @@ class PrepareEmbeddings:
         image = project.load_image(entry)
         segmenter = self.segment.segmenter()
         segmenter.disk = self._store
-        return segmenter.prepare(image_key(image), image, stop)
+        start = time.perf_counter()
+        computed = segmenter.prepare(image_key(image), image, stop)
+        if computed:  # this machine's embedding time, for the status line (kept on the GUI thread)
+            self._measured.append(time.perf_counter() - start)
+        return computed
 
     def _report(self, progress: Progress) -> None:
+        while self._measured:
+            self.segment.embed_times().add(self._measured.pop(0))
         if self._project is not self.host.session.project and not progress.finished:
             self.folder.cancel()
             return
@@ -142,7 +151,12 @@ class PrepareEmbeddings:
             self.host.show_status(f"{done} {counted} images{failed}", 20000)
             return
         self.action.setText(f"Stop preparing the &whole folder ({counted})")
-        state = " (paused while you work)" if progress.paused else "…"
+        if progress.paused:
+            state = " (paused while you work)"
+        elif progress.current:
+            state = f": embedding {progress.current} ({self.segment.embed_times().phrase()})…"
+        else:
+            state = "…"
         self.host.show_status(f"Preparing click to segment {counted}{state}", 0)
 
 
