@@ -1,7 +1,7 @@
 """Small objects in click to segment: what a crop gains and what it costs (the threshold's figures).
 
 Plain script (not collected by pytest), from the repository root:
-    PYTHONPATH=. python tests/benchmarks/small_object_crop.py [--no-embed]
+    PYTHONPATH=. python tests/benchmarks/small_object_crop.py [--no-embed] [--no-grid]
 
 1. What the mask grid allows. SAM's masks come out at 256×256 over its 1024² input whatever the
    weights, so the best mask any decoder can draw of an object is measurable without real weights:
@@ -127,7 +127,9 @@ def embed_costs() -> None:
 
 
 def main() -> None:
-    if (CAMVID / "masks").is_dir():
+    if "--no-grid" in sys.argv:
+        pass
+    elif (CAMVID / "masks").is_dir():
         grid_table(1.0)
         grid_table(4000 / 480)
     else:

@@ -2,7 +2,8 @@
 answers its first click in click time, in this window or the next.
 
 One file per (image content, model): the name is a hash of both, so an edited image or another
-model never reads a stale embedding. The folder is bounded by a size budget
+model never reads a stale embedding. Whole images only: the crops click to segment embeds around
+small objects serve one object's clicks and stay in memory. The folder is bounded by a size budget
 (:data:`segstudio.core.budgets.SAM_EMBEDDING_DISK_BYTES`); the least recently used files (their
 modification time, touched on each read) go first. Files are written atomically, the folder is
 never reached through a link (:func:`segstudio.core.paths.own_path`), and nothing is written or
