@@ -119,3 +119,53 @@ def test_the_folders_preparation_names_each_image_and_counts_its_times(qtbot, wi
     assert any(m.startswith("Preparing click to segment 2/3: embedding img3.jpg (") for m in shown), shown
     measured = settings.get_str(f"assist/embed_seconds/{segment._segmenter.model_id}").split(",")
     assert len(measured) == 3 and all(float(v) > 0 for v in measured)  # each image computed, timed
+
+
+class _SmallMask:
+    """A whole-image proposal whose best mask is a 20×16 px object around the prompt (a model that
+    found a small object; random weights draw noise of any size)."""
+
+    def __init__(self, shape, x: float, y: float) -> None:
+        self.scores = np.array([0.9, 0.5], np.float32)
+        self.crop = None
+        self._mask = np.zeros(shape, bool)
+        self._mask[max(0, int(y) - 8):int(y) + 8, max(0, int(x) - 10):int(x) + 10] = True
+
+    def __len__(self) -> int:
+        return 2
+
+    def mask(self, index: int) -> np.ndarray:
+        return self._mask if index == 0 else ~self._mask
+
+
+def test_a_click_on_a_small_object_looks_closer_but_hover_decodes_stay_on_the_whole_image(
+        qtbot, big_window, sam_folder) -> None:
+    from gui_helpers import move
+
+    from segstudio.model.sam.segmenter import CropKey
+
+    window, messages = big_window, []
+    segment = _embedded(qtbot, window, sam_folder, messages)
+    segmenter, crops = segment._segmenter, []
+    real_predict, real_embed_crop = segmenter.predict, segmenter.embed_crop
+    segmenter.predict = lambda key, points=(), labels=(), box=None: (
+        real_predict(key, points, labels, box) if isinstance(key, CropKey)
+        else _SmallMask((480, 640), *points[-1]))
+    segmenter.embed_crop = lambda *args, **kw: crops.append(args[2]) or real_embed_crop(*args, **kw)
+    move(window.canvas, 600, 40, pressed=False)  # resting on the small object: a whole-image decode
+    qtbot.waitUntil(lambda: segment.hover_preview.shown is not None, timeout=20000)
+    assert crops == [] and segment._proposal is None  # the preview never embeds a crop
+    press(window.canvas, 600, 40)
+    release(window.canvas, 600, 40)  # takes the preview at once, then looks closer
+    assert window.assist_features.tools.has_proposal
+    qtbot.waitUntil(lambda: segment._proposal.crop is not None and not segment.pending, timeout=60000)
+    crop = segment._proposal.crop
+    assert crops == [crop] and (crop.x1, crop.y0) == (640, 0)  # the corner object's crop, moved inside
+    assert (crop.width, crop.height) == (256, 256)
+    outside = np.ones((480, 640), bool)
+    outside[crop.slices] = False
+    assert not (window.assist_features.tools.proposal() & outside).any()
+    press(window.canvas, 50, 400)  # far off the crop: the whole image answers (the object is no longer small)
+    release(window.canvas, 50, 400)
+    qtbot.waitUntil(lambda: not segment.pending and segment._proposal.crop is None, timeout=60000)
+    assert crops == [crop] and not segment._closer
