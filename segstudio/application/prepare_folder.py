@@ -40,6 +40,7 @@ class Progress:
     computed: int = 0
     failed: list[str] = field(default_factory=list)  # one line per image that could not be embedded
     paused: bool = False
+    current: str = ""  # the image being prepared (its ``describe``), for the status line
     finished: bool = False
     cancelled: bool = False
 
@@ -115,11 +116,14 @@ class PrepareFolder(Generic[T]):
             return
         item = self._items[progress.done]
         self._stop, self._stopped, self._in_flight = self._make_stop(), False, True
+        progress.current = self._describe(item)
         self._pool.submit(self._prepare_one, item, self._stop,
                           on_done=lambda future: self._answered(progress, item, future))
+        self._report(progress)  # which image is being embedded now
 
     def _answered(self, progress: Progress, item: T, future: Future) -> None:
         self._in_flight = False
+        progress.current = ""
         if progress is not self.progress or progress.finished:
             return  # cancelled, or another run started
         stopped, self._stopped = self._stopped, False

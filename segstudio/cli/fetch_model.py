@@ -8,8 +8,9 @@ Segment Anything model for click to segment) is refused, from its config.json, b
 weights are fetched. An interrupted download
 (Ctrl+C, a cut connection) keeps what it fetched and continues on the next run. On a machine
 without network, ``--from FILE`` imports the weights file (or a folder with config.json and
-weights) that this command fetched on another machine. ``--list`` shows the catalogue and what
-is cached. The path of the cached model goes to stdout.
+weights) that this command fetched on another machine. ``--list`` shows the catalogue, what
+of it is cached, and the other models in the cache (a SegFormer or SAM fetched by its hub id).
+The path of the cached model goes to stdout.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--from", dest="source", metavar="FILE",
                         help="import this weights file or model folder instead of downloading")
     parser.add_argument("--list", action="store_true",
-                        help="list the catalogue: names, sizes, datasets, and which are cached")
+                        help="list the catalogue (sizes, datasets, which are cached) and the other cached models")
     return parser
 
 
@@ -66,13 +67,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list() -> int:
+    from segstudio.core.project_lock import printable
     from segstudio.model.weights import catalogue, hub_cache
+    from segstudio.model.weights.hub_listing import cached_models
 
     print(f"{'name':<24} {'MB':>6}  {'kind':<12} {'trained on':<11} {'cached':<6}  hub id")
-    for entry in catalogue.load():
+    entries = catalogue.load()
+    for entry in entries:
         cached = "yes" if hub_cache.cached_snapshot(entry.id) is not None else "no"
         print(f"{entry.short:<24} {entry.size_mb:>6.1f}  {entry.kind:<12} {entry.dataset:<11} "
               f"{cached:<6}  {entry.id}")
+    others = cached_models(skip={entry.id for entry in entries})
+    if others:
+        print("\nalso in the cache (use them by hub id):")
+        for model in others:
+            usable = "" if model.usable else "  (not usable: "
+            print(f"{printable(model.hub_id):<40} {model.size_mb:>7.1f} MB  {usable}{printable(model.what)}"
+                  f"{')' if usable else ''}")
     print(f"cache: {hub_cache.cache_location()}", file=sys.stderr)
     return 0
 

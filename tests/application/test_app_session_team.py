@@ -5,7 +5,9 @@ changed elsewhere reloaded, and a mask changed under a window never overwritten 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -290,3 +292,39 @@ def test_a_save_after_a_takeover_goes_beside_even_before_the_new_editor_saves(tm
     assert not (folder / "img1.png").exists()
     [conflict] = (folder / "conflicts").iterdir()
     assert read_mask(conflict)[3, 3] == 1 and alice.session.document.locked
+
+
+def test_a_new_name_names_the_images_opened_from_then_on(tmp_path, monkeypatch):
+    monkeypatch.setenv(claims.PERSON_ENV, "from-env")
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, None)  # no name chosen: the environment's
+    bob = window(folder, "bob", index=1)
+    assert bob.session.claimed_by_others()[0].startswith("from-env since ")
+    assert alice.session.set_person("  Alice B.\x1b[2J/x ") == "Alice B.x1b[2Jx"  # cleaned as claims are
+    beat(bob)
+    assert bob.session.claimed_by_others()[0].startswith("from-env since ")  # a held claim keeps its name
+    alice.show(2)
+    beat(bob)
+    assert bob.session.claimed_by_others()[2].startswith("Alice B.x1b[2Jx since ")
+    assert alice.session.set_person("") == "from-env"  # blank: back to the default
+
+
+def test_a_model_made_or_changed_elsewhere_is_announced_at_the_next_beat(tmp_path):
+    folder = make_project(tmp_path / "p")
+    alice = window(folder, "alice")
+    said: list[str] = []
+    alice.session.models_changed.connect(lambda: said.append("models"))
+    beat(alice)  # the first beat only looks (the list was read at opening)
+    (folder / "models" / "run-1").mkdir(parents=True)  # bob's run starts...
+    beat(alice)
+    assert said == ["models"]
+    beat(alice)
+    assert said == ["models"]  # nothing new, nothing said
+    weights = folder / "models" / "run-1" / "model.safetensors"
+    weights.write_bytes(b"x")  # ...and writes its weights inside its folder
+    os.utime(weights, ns=(time.time_ns() + 10**9,) * 2)
+    beat(alice)
+    assert said == ["models", "models"]
+    shutil.rmtree(folder / "models" / "run-1")  # deleted in another window
+    beat(alice)
+    assert said == ["models"] * 3

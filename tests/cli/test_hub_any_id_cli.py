@@ -105,3 +105,26 @@ def test_hub_any_id_cli_segment_anything_is_fetched_for_click_to_segment_but_nev
     out, err = capsys.readouterr()
     assert "someone/sam-tiny: Segment Anything model (sam2) for click to segment" in err
     assert (Path(out.strip()) / "model.safetensors").is_file()
+
+
+def test_hub_any_id_cli_list_shows_other_cached_models(served, capsys, monkeypatch) -> None:
+    """A model fetched by its hub id is listed under the catalogue, with what it is; a cached
+    repository that is not a usable model is said so, a link planted as a repository ignored."""
+    server, home = served
+    assert main(["fetch-model", FACES]) == 0
+    capsys.readouterr()
+    cache = home / "hub"
+    broken = cache / "models--someone--not-a-model" / "snapshots" / ("a" * 40)
+    broken.mkdir(parents=True)
+    (broken / "model.safetensors").write_bytes(b"x" * 10)
+    (broken / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    (cache / "models--someone--elsewhere").symlink_to(home.parent)
+    server.stop()
+    hub_server.point_hub_at(monkeypatch, home, server.endpoint, offline=True)
+    assert main(["fetch-model", "--list"]) == 0
+    out = capsys.readouterr().out
+    others = out.split("also in the cache (use them by hub id):")[1].strip().splitlines()
+    assert len(others) == 2, out
+    assert others[0].startswith("someone/not-a-model")
+    assert "(not usable: someone/not-a-model is a bert model" in others[0]
+    assert others[1].startswith(FACES) and "SegFormer segmenter, 4 classes" in others[1]

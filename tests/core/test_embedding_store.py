@@ -99,3 +99,41 @@ def test_an_oversized_file_is_not_read(tmp_path, monkeypatch, caplog) -> None:
     store.save("c", "m", _embedding())
     monkeypatch.setattr(embedding_store, "MAX_FILE_BYTES", 100)
     assert store.load("c", "m") is None and "larger than" in caplog.text
+
+
+def test_clear_deletes_only_the_stored_embeddings_and_says_how_many(tmp_path) -> None:
+    store = EmbeddingStore(tmp_path, lambda: True)
+    assert store.usage() == (0, 0) and store.clear() == (0, 0)  # no folder yet
+    for index in range(3):
+        store.save(f"c{index}", "m", _embedding(index))
+    one = len(encode(_embedding()))
+    (_folder(tmp_path) / "notes.txt").write_text("the user's")
+    (_folder(tmp_path) / "sub.emb").mkdir()  # a folder named like one: not a file, stays
+    outside = tmp_path / "elsewhere.emb"
+    outside.write_bytes(b"x")
+    os.symlink(outside, _folder(tmp_path) / "link.emb")  # a link: neither it nor its target is deleted
+    assert store.usage() == (3, 3 * one)
+    assert store.clear() == (3, 3 * one)
+    assert sorted(p.name for p in _folder(tmp_path).iterdir()) == ["link.emb", "notes.txt", "sub.emb"]
+    assert outside.read_bytes() == b"x" and store.load("c0", "m") is None
+
+
+def test_clear_is_refused_for_a_read_only_project_and_through_a_link(tmp_path) -> None:
+    writable = [True]
+    store = EmbeddingStore(tmp_path, lambda: writable[0])
+    store.save("c", "m", _embedding())
+    writable[0] = False
+    with pytest.raises(PermissionError):
+        store.clear()
+    assert store.usage()[0] == 1
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / (file_name("c", "m"))).write_bytes(b"theirs")
+    linked = EmbeddingStore(tmp_path / "p", lambda: True)
+    (tmp_path / "p" / ".segstudio").mkdir(parents=True)
+    os.symlink(target, tmp_path / "p" / ".segstudio" / FOLDER)
+    from segstudio.core.errors import SegStudioError
+
+    with pytest.raises(SegStudioError, match="link"):
+        linked.clear()
+    assert (target / file_name("c", "m")).read_bytes() == b"theirs"

@@ -49,7 +49,8 @@ def test_hover_outlines_the_mask_a_click_takes_and_another_tool_stops_it(qtbot, 
     for x in (10, 20, 30):  # the cursor passes over two pixels and rests on the third
         move(window.canvas, x, 20, pressed=False)
     qtbot.waitUntil(lambda: segment.hover_preview.shown is not None, timeout=20000)
-    point, (_, hovered, _) = segment.hover_preview.shown
+    point, (answer, _) = segment.hover_preview.shown
+    hovered = answer.best
     assert len(decodes) == 1 and np.floor(point).tolist() == [30, 20]  # one decode, of the last point
     assert not assist.has_proposal  # a preview, not a proposal: Enter does nothing yet
     shown = assist.layer.label

@@ -140,6 +140,7 @@ def test_the_next_image_is_embedded_ahead_and_answers_without_a_new_embedding(qt
     press(window.canvas, 30, 20)
     release(window.canvas, 30, 20)
     _wait_for_proposal(qtbot, assist)
+    qtbot.waitUntil(lambda: len(window.session.images_ahead()) > 0, timeout=20000)  # a busy machine loads late
     after = window.session.images_ahead()[0]  # img3, embedded ahead in its turn
     qtbot.waitUntil(lambda: segment._segmenter.is_embedded(image_key(after)), timeout=60000)
     assert len(encoded) == 1  # img3 alone: the image on screen came from the cache

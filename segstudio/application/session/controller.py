@@ -36,6 +36,7 @@ from segstudio.application.session.teamwork import Teamwork
 from segstudio.application.session.undo_keeper import UndoKeeper
 from segstudio.core import project_lock
 from segstudio.core.budgets import loaded_image_bytes
+from segstudio.core.claims import clean_text, default_person
 from segstudio.core.classes import ClassList
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
@@ -62,6 +63,7 @@ class ProjectSession:
     ahead_loaded = Signal()  # a neighbour is loaded ahead: images_ahead() has more
     mask_saved = Signal(int, object)  # an entry's index (this folder's list) and the mask written for it
     claims_changed = Signal()  # who is on what changed (``claimed_by_others``): the file list shows it
+    models_changed = Signal()  # a model was trained, changed or deleted in the models folder elsewhere
     save_conflict = Signal(str)  # the mask changed on disk under this window: the strokes went beside it
     team_said = Signal(str)  # one line about working as a team (a claim file ignored, an image not claimed)
 
@@ -449,6 +451,14 @@ class ProjectSession:
         team_session.rewrite_classes(self, classes, lut, done, progress, should_stop)
 
     # --- working as a team (team_session) ------------------------------------------------------------
+    def set_person(self, name: str | None) -> str:
+        """Who this window's claims name from now on (None or blank: the default of
+        ``core.claims.default_person``); the name as it will be shown."""
+        self.person = clean_text(name or "") or None
+        shown = self.person or default_person()
+        self._team.rename(shown)
+        return shown
+
     def claimed_by_others(self) -> dict[int, str]:
         """Who edits which image in another window, as last seen: {entry index: "alice since 10:42"}."""
         return team_session.claimed_by_others(self)

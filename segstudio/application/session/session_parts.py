@@ -63,6 +63,9 @@ class SessionParts(Protocol):
     def claims_changed(self) -> SignalInstance: ...
 
     @property
+    def models_changed(self) -> SignalInstance: ...
+
+    @property
     def save_conflict(self) -> SignalInstance: ...
 
     @property

@@ -88,7 +88,8 @@ def reopen_here(session: SessionParts) -> None:
 
 
 def on_beat(session: SessionParts, beat: Beat) -> None:
-    """A heartbeat answered: an image taken over, an image freed, a class list changed elsewhere."""
+    """A heartbeat answered: an image taken over, an image freed, a class list or the models changed
+    elsewhere."""
     current = session.current
     if current is not None and not session.taken and current.entry.stem in beat.lost:
         taken_over(session, current.entry.stem)
@@ -98,6 +99,8 @@ def on_beat(session: SessionParts, beat: Beat) -> None:
     if project is not None and teamwork.classes_changed(beat, session._team, project):
         if not session.dirty or session.ask_reload_classes():
             session.reopen()
+    if teamwork.models_changed(beat, session._team):
+        session.models_changed.emit()
     session.claims_changed.emit()
 
 

@@ -6,7 +6,8 @@ written (``core.claims``). On a timer (the session's own timer factory: tests fi
 a heartbeat job runs on a pool, off the window's thread (a network drive may be slow): it refreshes
 this window's claims, reads everyone else's (the file list shows them; A/D skip them) and looks at
 classes.txt and project.json (modification time and size), so that a class list changed elsewhere
-is noticed within one beat. Its answer comes back on the session's thread (:class:`Beat`).
+is noticed within one beat, and the project's models folder, so that a model trained or deleted in
+another window is listed here too. Its answer comes back on the session's thread (:class:`Beat`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from segstudio.core.claims import HEARTBEAT_S, Claim, ClaimBook, ClaimTaken
 from segstudio.core.classes import load_class_file
 from segstudio.core.errors import SegStudioError
 from segstudio.core.import_classes import CLASS_FILE_NAME
+from segstudio.core.paths import MODELS_FOLDER
 from segstudio.core.project import Project
 
 HEARTBEAT_MS = int(HEARTBEAT_S * 1000)
 FileState = tuple[tuple[int, int] | None, ...]  # (mtime_ns, size) of each watched file, None: absent
+ModelsState = tuple[tuple[str, int], ...]  # (folder name, newest mtime_ns in it) of each model folder
+MAX_MODELS_LOOKED = 500  # model folders looked at by a beat: a models folder of thousands costs no more
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Beat:
     lost: list[str] = field(default_factory=list)
     others: dict[str, Claim] = field(default_factory=dict)
     class_files: FileState = ()
+    models: ModelsState = ()
 
 
 def class_files_state(save_dir: Path) -> FileState:
@@ -66,6 +71,7 @@ class Teamwork:
         self.others: dict[str, Claim] = {}  # the live claims of others as last seen, by stem
         self.class_files: FileState = ()
         self.class_names: list[str] | None = None  # classes.txt's names as this window last read them
+        self.models: ModelsState | None = None  # the models folder as the last beat found it (None: no beat yet)
         self.own_lock_token = ""  # the project lock this session holds for a change of its own
         self._save_dir: Path | None = None
         self._releasing: set[str] = set()  # stems left, released once their saves are written
@@ -74,6 +80,12 @@ class Teamwork:
     @property
     def person(self) -> str | None:
         return self.book.person if self.book is not None else None
+
+    def rename(self, person: str) -> None:
+        """The claims taken from now on name ``person`` (already cleaned); those held keep their
+        name until released: a claim file is never rewritten under another window's eyes."""
+        if self.book is not None:
+            self.book.person = person
 
     def attach(self, book: ClaimBook | None, save_dir: Path | None, class_names: list[str] | None = None) -> None:
         """A project opened (``book`` None: read-only, nothing claimed) or closed (both None), with
@@ -84,6 +96,7 @@ class Teamwork:
         self.book, self._save_dir = book, save_dir
         self.others = {}
         self.class_files = ()
+        self.models = None
         if class_names is None and save_dir is not None:
             class_names = class_names_on_disk(save_dir)
         self.class_names = class_names
@@ -173,7 +186,42 @@ class Teamwork:
 def _beat_job(book: ClaimBook, save_dir: Path) -> Beat:
     """Worker thread: one heartbeat (see the module docstring)."""
     lost = book.heartbeat()
-    return Beat(lost, book.others(), class_files_state(save_dir))
+    return Beat(lost, book.others(), class_files_state(save_dir), models_state(save_dir))
+
+
+def models_state(save_dir: Path) -> ModelsState:
+    """Each model folder's name and the newest modification time among it and its files (a run
+    finishing rewrites its weights and history inside an existing folder, which the models folder's
+    own time does not show). Links are not followed; empty when there is no models folder to read."""
+    state: list[tuple[str, int]] = []
+    try:
+        with os.scandir(save_dir / MODELS_FOLDER) as entries:
+            for entry in entries:
+                if len(state) >= MAX_MODELS_LOOKED:
+                    break
+                if entry.is_dir(follow_symlinks=False):
+                    state.append((entry.name, _newest(entry)))
+    except OSError:
+        return ()
+    return tuple(sorted(state))
+
+
+def _newest(folder: os.DirEntry) -> int:
+    newest = folder.stat(follow_symlinks=False).st_mtime_ns
+    try:
+        with os.scandir(folder.path) as files:
+            for item in files:
+                newest = max(newest, item.stat(follow_symlinks=False).st_mtime_ns)
+    except OSError:
+        pass
+    return newest
+
+
+def models_changed(beat: Beat, team: Teamwork) -> bool:
+    """True when the models folder changed since the previous beat (not at the first beat: the list
+    was read when the project opened)."""
+    before, team.models = team.models, beat.models
+    return before is not None and beat.models != before
 
 
 def classes_changed(beat: Beat, team: Teamwork, project: Project) -> bool:

@@ -2,7 +2,8 @@
 answers its first click in click time, in this window or the next.
 
 One file per (image content, model): the name is a hash of both, so an edited image or another
-model never reads a stale embedding. The folder is bounded by a size budget
+model never reads a stale embedding. Whole images only: the crops click to segment embeds around
+small objects serve one object's clicks and stay in memory. The folder is bounded by a size budget
 (:data:`segstudio.core.budgets.SAM_EMBEDDING_DISK_BYTES`); the least recently used files (their
 modification time, touched on each read) go first. Files are written atomically, the folder is
 never reached through a link (:func:`segstudio.core.paths.own_path`), and nothing is written or
@@ -163,6 +164,36 @@ class EmbeddingStore:
             LOG.warning("could not keep an image embedding on disk: %s", exc)
             return False
         return True
+
+    def _files(self) -> list[Path]:
+        """The embedding files: plain files named ``*.emb`` directly in the folder (never a link,
+        never a folder reached through one: :func:`own_path` raises for those)."""
+        folder = self._folder(False)
+        if not folder.is_dir():
+            return []
+        return [path for path in folder.glob("*" + SUFFIX) if is_regular_file(path)]
+
+    def usage(self) -> tuple[int, int]:
+        """(files, bytes) stored now; (0, 0) when there is no folder. SegStudioError when the
+        folder or the state folder is a link."""
+        files = self._files()
+        return len(files), sum(path.stat().st_size for path in files)
+
+    def clear(self) -> tuple[int, int]:
+        """Delete every stored embedding (Tools menu: the user asked, and was asked first); returns
+        the (files, bytes) deleted. Nothing for a read-only project (PermissionError); only
+        ``*.emb`` plain files inside ``.segstudio/sam-embeddings`` (and the temporaries a killed
+        write left there), never through a link (SegStudioError); other files stay."""
+        if not self.writable():
+            raise PermissionError("the project is read-only: its stored embeddings stay")
+        count = size = 0
+        for path in self._files():
+            size += path.stat().st_size
+            path.unlink(missing_ok=True)
+            count += 1
+        if count:
+            remove_stale_temporaries(self._folder(False))
+        return count, size
 
     def evict(self, folder: Path) -> list[Path]:
         """Delete the least recently used files until the folder is within the budget (and the

@@ -11,6 +11,20 @@ Before the first click, once the image is embedded, the mask under the resting c
 and outlined (the hover preview; its debounce and latest-only rule are
 :mod:`segstudio.application.hover_preview`), and a click on that pixel takes it as its proposal.
 
+Small objects: when a click's mask, or a box, covers fewer than
+:data:`~segstudio.core.assist.small_objects.SMALL_OBJECT_CELLS` of the model's feature cells, the
+whole-image answer is shown at once and the tool looks closer: a padded crop around the object is
+embedded on the same worker (seconds, the busy cursor and a status line say so) and the prompts are
+decoded on it, the mask pasted back at its exact pixels. The following clicks on the object use
+that crop's embedding while they fall on it (a prompt off it goes back to the whole image); it is
+dropped when the object is accepted or dropped, or the image changes. Crops are never stored on
+disk. The hover preview always decodes on the whole image: it runs on every resting of the cursor
+and must answer in a decoder's time, and a crop costs an embedding; the click that takes a hover
+answer looks closer like any click.
+
+While the encoder runs, the status bar names the image (or the crop) and how long an embedding
+usually takes on this machine (:mod:`segstudio.application.embed_times`).
+
 The model is a local folder (``config.json`` + ``model.safetensors``): the one chosen in
 *Tools > Click-to-segment model…*, else SAM 2.1 Hiera-tiny when it is in the Hugging Face cache
 (``segstudio-cli fetch-model facebook/sam2.1-hiera-tiny``). The runtime is the optional extra
@@ -29,9 +43,11 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from segstudio.application.embed_times import EmbedTimes
 from segstudio.application.hover_preview import HoverPreview
 from segstudio.application.runtime import import_torch
 from segstudio.core.assist.preview import proposal_map
+from segstudio.core.assist.small_objects import CropBox, prompt_box, small_object_crop
 from segstudio.gui.workers.background import qt_timer
 
 DRAG_PIXELS = 4.0  # image pixels: a press and release further apart than this is a box
@@ -61,6 +77,26 @@ class Prompts:
     def empty(self) -> bool:
         return not self.points and self.box is None
 
+    def on(self, crop: CropBox) -> bool:
+        """Whether every prompt lies on ``crop`` (its embedding can answer them)."""
+        if self.points and not crop.holds(np.asarray(self.points)):
+            return False
+        if self.box is None:
+            return True
+        x0, y0, x1, y1 = self.box
+        return crop.x0 <= x0 and crop.y0 <= y0 and x1 <= crop.x1 and y1 <= crop.y1
+
+
+@dataclass
+class Answer:
+    """The worker's answer to the prompts: the proposal, its best mask, the crop to look closer on
+    when it found a small object on the whole image, and the seconds a crop's embedding took."""
+
+    proposal: object  # segstudio.model.sam.Proposal
+    best: np.ndarray
+    wanted: CropBox | None = None
+    seconds: float | None = None
+
 
 class SegmentTool(QObject):
     """The click-to-segment gestures of one window; proposals go to ``show`` (AssistTools' preview)."""
@@ -81,6 +117,9 @@ class SegmentTool(QObject):
         self.images_ahead: Callable[[], list[np.ndarray]] = list  # the window's neighbours, next first
         self.embedding_store: Callable[[], object] = lambda: None  # the project's EmbeddingStore, or None
         self.on_busy: Callable[[], None] = lambda: None  # the model works for the image on screen
+        self.image_name: Callable[[], str] = lambda: "the image"  # what the status bar calls the image on screen
+        self.times: Callable[[str], EmbedTimes] = memory_times()  # a model's measured embeddings (the window's
+        # keeps them in the user settings)
         self._load_lock = threading.Lock()  # the "segment" worker and a folder's preparation both load
         self.model_folder: Path | None = None
         self._segmenter = None
@@ -99,6 +138,9 @@ class SegmentTool(QObject):
         self._candidate = 0
         self._job = 0
         self._waiting = False
+        self._name = "the image"  # the image_name() of the image being embedded
+        self._crop: CropBox | None = None  # the object's crop, while its prompts lie on it
+        self._closer = False  # a crop's embedding and decode are on their way (the busy cursor is on)
 
     def use_model(self, folder: Path | None) -> None:
         """Use the model in ``folder`` from the next prompt on (None: the default from the cache)."""
@@ -132,18 +174,31 @@ class SegmentTool(QObject):
         if self._image is None:
             return False
         if self._embedded is None:
-            self.message.emit("Click to segment: reading the image (a few seconds the first time)…")
+            self._name = self.image_name()
+            self.message.emit(f"Click to segment: loading the model for {self._name}…")
             self.on_busy()
-            self._embedded = self._pool.submit(self._embed, self._image, self.embedding_store(), on_done=self._ready)
+            self._embedded = self._pool.submit(self._embed, self._image, self.embedding_store(), self._name,
+                                               on_done=self._ready)
             self.working.emit(1)
         return True
 
-    def _embed(self, image, disk) -> tuple:  # worker: at once when it was embedded ahead (or is being)
+    def _embed(self, image, disk, name: str) -> tuple:  # worker: at once when it was embedded ahead (or is being)
         key = image_key(image)
         segmenter = self.segmenter()
         segmenter.disk = disk  # the open project's embeddings on disk (None: memory only)
-        segmenter.embed(key, image)
-        return key
+        if not segmenter.is_embedded(key):
+            self._pool.call_soon(self._encoding, f"embedding {name}")
+        return key, segmenter.embed(key, image)
+
+    def embed_times(self) -> EmbedTimes:
+        """This machine's measured embedding times with the model in use."""
+        segmenter = self._segmenter
+        return self.times(getattr(segmenter, "model_id", None) or "model")
+
+    def _encoding(self, what: str) -> None:
+        """The encoder starts on the image on screen, or a crop of it: say so, and for how long."""
+        if self._embedded is not None and (self._key is None or self._closer):  # still wanted
+            self.message.emit(f"Click to segment: {what} ({self.embed_times().phrase()})…")
 
     def segmenter(self):
         """The model, loaded on first use (on a worker: seconds)."""
@@ -218,7 +273,9 @@ class SegmentTool(QObject):
             self._embedded = None  # the next use tries again (e.g. after a model was chosen)
             self.message.emit(f"Click to segment: {future.exception()}")
         else:
-            self._key = future.result()
+            self._key, seconds = future.result()
+            if seconds is not None:
+                self.embed_times().add(seconds)
             self.message.emit("Click to segment: rest the cursor on an object to see its mask, click to take it "
                               "(Shift+click: not this), or drag a box")
             self.hover_preview.set_ready(True)
@@ -240,12 +297,12 @@ class SegmentTool(QObject):
         taken = None if drag or self._shift or not self._prompts.empty else self.hover_preview.take(x, y)
         self.hover_preview.stop()
         if taken is not None:  # the mask shown under the cursor: the click's own answer, not decoded again
-            (hx, hy), (proposal, best, _) = taken
+            (hx, hy), (answer, _) = taken
             self._prompts.points.append((hx, hy))
             self._prompts.labels.append(1)
             self._job += 1  # an answer on its way for older prompts no longer matters
             self._waiting = False
-            self._take(proposal, best)
+            self._answered(answer)
             return
         if drag:
             self._prompts.box = (min(x0, x), min(y0, y), max(x0, x), max(y0, y))
@@ -273,12 +330,11 @@ class SegmentTool(QObject):
         self.hover_preview.stop()
 
     def _decode_hover(self, point: tuple[float, float]) -> tuple:  # worker: what a click there would give
-        proposal = self._segmenter.predict(self._key, [point], [1])
-        best = proposal.mask(0)
-        return proposal, best, self._hover_picture(best)
+        answer = self._run(self._key, self._image, Prompts([point], [1]), None)  # the whole image, always
+        return answer, self._hover_picture(answer.best)
 
     def _hovered(self, point, answer) -> None:
-        self._outline(None if answer is None else answer[2])
+        self._outline(None if answer is None else answer[1])
 
     def next_candidate(self) -> bool:
         """Show the model's next candidate mask; False when there is none."""
@@ -297,8 +353,9 @@ class SegmentTool(QObject):
             self.message.emit(text)
 
     def reset(self) -> None:
-        """Forget the prompts and the proposal (after accept, Esc, another image)."""
+        """Forget the prompts and the proposal (after accept, Esc, another image), and the object's crop."""
         self._job += 1
+        self._drop_crop()
         self._prompts = Prompts()
         self._proposal = None
         self._candidate = 0
@@ -312,32 +369,94 @@ class SegmentTool(QObject):
             return  # _ready predicts once the embedding is there
         self._job += 1
         job, prompts = self._job, Prompts(list(self._prompts.points), list(self._prompts.labels), self._prompts.box)
+        crop = self._crop if self._crop is not None and prompts.on(self._crop) else None
         self._waiting = True
         self.on_busy()
         self._pause_ahead()  # the click's preview first
-        self._pool.submit(self._run, self._key, prompts, on_done=lambda future: self._predicted(job, future))
+        self._pool.submit(self._run, self._key, self._image, prompts, crop,
+                          on_done=lambda future: self._predicted(job, future))
 
-    def _run(self, key: tuple, prompts: Prompts):  # worker: the decoder, and the best mask at full size
-        proposal = self._segmenter.predict(key, prompts.points, prompts.labels, prompts.box)
-        return proposal, proposal.mask(0)
+    def _run(self, key: tuple, image: np.ndarray, prompts: Prompts, crop: CropBox | None) -> Answer:
+        """Worker: the decoder on the object's crop (embedded first, once) or on the whole image,
+        and the best mask at full size; on the whole image, the crop a small object would want."""
+        segmenter = self._segmenter
+        if crop is not None:
+            seconds = segmenter.embed_crop(key, image, crop)
+            proposal = segmenter.predict_crop(key, crop, image.shape[:2], prompts.points, prompts.labels, prompts.box)
+            return Answer(proposal, proposal.mask(0), None, seconds)
+        proposal = segmenter.predict(key, prompts.points, prompts.labels, prompts.box)
+        best = proposal.mask(0)
+        objects = np.asarray([p for p, label in zip(prompts.points, prompts.labels, strict=True) if label == 1])
+        found = prompt_box(objects, prompts.box, best)
+        height, width = best.shape
+        return Answer(proposal, best, small_object_crop(found, width, height, segmenter.family.letterbox))
 
     def _predicted(self, job: int, future: Future) -> None:
         if job != self._job or future.cancelled():
             return
         self._waiting = False
+        self._closer_done()
         if future.exception() is not None:
             self.message.emit(f"Click to segment failed: {future.exception()}")
             return
-        self._take(*future.result())
+        self._answered(future.result())
+
+    def _answered(self, answer: Answer) -> None:
+        """Show the answer; look closer when it found a small object on the whole image."""
+        if answer.seconds is not None:
+            self.embed_times().add(answer.seconds)
+        self._take(answer.proposal, answer.best)
+        if answer.wanted is not None and answer.wanted != self._crop:
+            self._look_closer(answer.wanted)
+
+    def _look_closer(self, crop: CropBox) -> None:
+        """A small object: decode the prompts again on a crop around it (embedded first, on the worker)."""
+        self._crop = crop
+        self._closer = True
+        self.working.emit(1)
+        self._predict()
+        segmenter, key = self._segmenter, self._key
+        if segmenter is not None and not segmenter.is_embedded(_crop_key(key, crop)):
+            self._encoding(f"a small object: embedding a {crop.width}×{crop.height} crop of {self._name}")
+
+    def _closer_done(self) -> None:
+        if self._closer:
+            self._closer = False
+            self.working.emit(0)
+
+    def _drop_crop(self) -> None:
+        """The user moved on: the crop's embedding is no longer needed."""
+        self._closer_done()
+        segmenter, self._crop = self._segmenter, None
+        if segmenter is not None and self._key is not None:
+            segmenter.forget_crops(self._key)
 
     def _take(self, proposal, best: np.ndarray) -> None:
         """Show ``proposal`` (its ``best`` mask) as the proposal of the prompts given."""
         self._proposal, self._candidate = proposal, 0
         self._show(best)
         more = " (N: next candidate)" if len(self._proposal) > 1 else ""
-        self.message.emit(f"{len(self._prompts.points)} point(s){' and a box' if self._prompts.box else ''}: "
+        crop = getattr(proposal, "crop", None)
+        closer = f" on a {crop.width}×{crop.height} crop" if crop is not None else ""
+        self.message.emit(f"{len(self._prompts.points)} point(s){' and a box' if self._prompts.box else ''}{closer}: "
                           f"score {self._proposal.scores[0]:.2f}{more}; Enter accepts (Shift+Enter: only unpainted "
                           "pixels), Esc drops")
+
+
+def _crop_key(key, crop: CropBox):
+    from segstudio.model.sam.segmenter import CropKey  # loaded with the segmenter already
+
+    return CropKey(key, crop)
+
+
+def memory_times() -> Callable[[str], EmbedTimes]:
+    """Embedding times kept in memory only, one list per model (the window keeps them in its settings)."""
+    kept: dict[str, str] = {}
+
+    def times(model: str) -> EmbedTimes:
+        return EmbedTimes(lambda: kept.get(model, ""), lambda text: kept.__setitem__(model, text))
+
+    return times
 
 
 def _embed_quietly(segmenter, image: np.ndarray, interrupt) -> None:  # worker: errors show when on screen

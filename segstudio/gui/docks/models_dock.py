@@ -111,7 +111,9 @@ class ModelsDock(QDockWidget):
         return active_model_path(self.project)
 
     def refresh(self) -> None:
-        """Re-read the models folder (after a training run, a deletion, a new project)."""
+        """Re-read the models folder (after a training run, a deletion, a new project, a change made
+        in another window); the selected model stays selected."""
+        chosen = self.selected()
         project = self.project
         self.records = list_models(project.save_dir) if project is not None else []
         active = self.active
@@ -139,6 +141,8 @@ class ModelsDock(QDockWidget):
         # a long id or name wraps at its dashes and slashes instead of widening the dock
         self.active_label.setText(f"Active: {breakable(display_name(active))}" if active is not None else
                                   "No active model: train one, or load a checkpoint")
+        if chosen is not None:
+            self.select_path(chosen.path)
         self._update_buttons()
 
     def selected(self) -> ModelRecord | None:

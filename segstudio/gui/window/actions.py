@@ -41,6 +41,7 @@ SPECS = [
     Spec("fill_unlabelled", "Fill &unlabelled with class", ("Shift+F",),
          tip="Give every background pixel the current class"),
     Spec("add_class", "&Add class…", ("Ctrl+Shift+N",)),
+    Spec("your_name", "Your &name in shared folders…", tip="Who others see editing an image in a shared folder"),
     # Navigation
     Spec("prev_image", "&Previous image", ("A",)),
     Spec("next_image", "&Next image", ("D",)),
@@ -89,7 +90,7 @@ TOOL_ACTIONS = {
 MENUS = {
     "&File": ["open_folder", "change_save_dir", "open_class_file", "open_demo", "@recent", None, "save",
               "autosave", None, "quit"],
-    "&Edit": ["undo", "redo", None, "fill_unlabelled", "add_class"],
+    "&Edit": ["undo", "redo", None, "fill_unlabelled", "add_class", None, "your_name"],
     "&View": ["zoom_in", "zoom_out", "zoom_original", "fit_window", "fit_width", None, "show_mask", "@panels"],
     "&Go": ["prev_image", "next_image", "verify"],
     "&Tools": list(TOOL_ACTIONS) + [None, "brush_smaller", "brush_larger", None, "@classes"],

@@ -24,7 +24,7 @@ from segstudio.gui.canvas.mask_layer import MaskLayer
 from segstudio.gui.docks.class_dock import ClassDock
 from segstudio.gui.docks.file_dock import FileDock
 from segstudio.gui.docks.tool_dock import ToolDock
-from segstudio.gui.window import dialogs, mask_repair_flow, wheel_guard, window_state
+from segstudio.gui.window import dialogs, mask_repair_flow, person_name, wheel_guard, window_state
 from segstudio.gui.window.actions import TOOL_ACTIONS, Actions, Spec
 from segstudio.gui.window.assist_features import AssistFeatures
 from segstudio.gui.window.class_keys import ClassKeys
@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.pools = BackgroundPools(self)
         self.closing = CloseSequence(self.pools)
         self.session = ProjectSession(self.pools, qt_timer(self), decorate=display_images)
+        person_name.apply_saved(self.session, self.settings)
         self.session.ask_restore = lambda path: dialogs.ask_restore(self, path.name)
         self.session.ask_unsaved = lambda: dialogs.ask_unsaved(self, self.session.entry.image_path.name
                                                                if self.session.entry else "")
@@ -148,6 +149,7 @@ class MainWindow(QMainWindow):
             "redo": self.redo,
             "fill_unlabelled": tools.fill_unlabelled,
             "add_class": self.class_editor.add,
+            "your_name": lambda: person_name.ask_person(self, self.session, self.settings, self.status.show),
             "prev_image": lambda: self.go(-1),
             "next_image": lambda: self.go(+1),
             "verify": lambda: (tools.cancel(), self.session.toggle_verified(), self.status.update_title()),

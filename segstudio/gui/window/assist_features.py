@@ -16,6 +16,7 @@ import numpy as np
 
 from segstudio.application import mask_cleanup
 from segstudio.application.dataset_jobs import summary
+from segstudio.application.embed_times import EmbedTimes
 from segstudio.core.assist.preview import changes
 from segstudio.core.errors import SegStudioError
 from segstudio.gui.canvas.assist_tools import AssistTools
@@ -41,6 +42,8 @@ class AssistFeatures:
         self.pool = pools.pool("assist")
         self.tools = AssistTools(self.pool, pools.pool("segment"), host.parent, ahead_pool=pools.pool("segment-ahead"))
         self.tools.segment.images_ahead = session.images_ahead
+        self.tools.segment.image_name = lambda: session.entry.image_path.name if session.entry else "the image"
+        self.tools.segment.times = lambda model: settings_times(host.settings, model)
         session.ahead_loaded.connect(self.tools.segment.embed_ahead)
         self.tools.segment.use_model(host.settings.get_str("assist/segment_model", "") or None)
         choose = actions.add(Spec("segment_model", "Click-to-segment &model…",
@@ -162,3 +165,9 @@ class AssistFeatures:
             host.show_status(f"{title}: {count:,} pixels changed (Ctrl+Z undoes)", 10000)
             return True
         return False
+
+
+def settings_times(settings, model: str) -> EmbedTimes:
+    """A model's measured embedding times, kept in the user's settings (this machine's, not the project's)."""
+    key = f"assist/embed_seconds/{model}"
+    return EmbedTimes(lambda: settings.get_str(key, ""), lambda text: settings.set(key, text))

@@ -131,6 +131,7 @@ class ModelFeatures:
         a, s = self.needs.actions, self.needs.session
         td, md, rd, p = self.train_dock, self.models_dock, self.review_dock, self.prediction
         s.project_opened.connect(self.project_opened)
+        s.models_changed.connect(md.refresh)  # trained or deleted in another window
         s.image_loaded.connect(lambda loaded: self.update_lut())
         self.needs.class_dock.visibility_changed.connect(lambda visible: self.update_lut())
         a["train_start"].triggered.connect(lambda: td.start())

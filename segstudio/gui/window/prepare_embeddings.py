@@ -8,21 +8,30 @@ image then runs only the prompt decoder. It steps aside while the user works: a 
 image (a stroke) and every embedding, click or hover decode of the image on screen pause it,
 and it goes on after a quiet moment. Progress is in the status bar; the same menu entry stops it.
 Nothing is written for a read-only project (the entry says so instead of starting).
+
+The entry below it deletes the stored embeddings (after asking; refused in a read-only window),
+through :meth:`~segstudio.core.assist.embedding_store.EmbeddingStore.clear`: only its own files,
+never through a link. A preparation in progress is stopped first.
 """
 
 from __future__ import annotations
+
+import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from segstudio.application.prepare_folder import PrepareFolder, Progress
 from segstudio.core.assist.embedding_store import EmbeddingStore
+from segstudio.core.errors import SegStudioError
 from segstudio.gui.canvas.segment_tool import SegmentTool, image_key
+from segstudio.gui.window import dialogs
 from segstudio.gui.window.actions import Spec
 from segstudio.gui.window.feature_host import FeatureHost
 from segstudio.gui.workers.background import qt_timer
 
 START_TEXT = "Prepare the &whole folder for click to segment"
+CLEAR_TITLE = "Delete the stored click-to-segment embeddings"
 
 
 def project_store(session) -> EmbeddingStore | None:
@@ -42,12 +51,18 @@ class PrepareEmbeddings:
         self.host = host
         self.segment = segment
         self._project = None  # the project being prepared
+        self._measured: list[float] = []  # seconds of the images computed, not yet counted
         self._store: EmbeddingStore | None = None
         self.action = host.actions.add(Spec("segment_prepare", START_TEXT,
                                             tip="Embed every image ahead, in the background, kept in .segstudio: "
                                                 "the first click on each then answers at once"))
         self.action.triggered.connect(lambda checked=False: self.toggle())
         host.actions.menu("Tools").addAction(self.action)
+        self.clear_action = host.actions.add(Spec("segment_clear", CLEAR_TITLE.replace("Delete", "&Delete", 1) + "…",
+                                                  tip="Free the disk space of .segstudio/sam-embeddings; "
+                                                      "click to segment computes an image's again when needed"))
+        self.clear_action.triggered.connect(lambda checked=False: self.clear())
+        host.actions.menu("Tools").addAction(self.clear_action)
         self.folder: PrepareFolder = PrepareFolder(host.pools.pool("segment-ahead"), qt_timer(host.parent),
                                                    self._prepare_one, self._report, make_stop=_interrupt,
                                                    describe=lambda entry: entry.image_path.name)
@@ -76,6 +91,39 @@ class PrepareEmbeddings:
         self._store = project_store(session)
         self.folder.start(list(self._project.entries))
 
+    def clear(self) -> None:
+        """Delete the open project's stored embeddings, after asking (never in a read-only window)."""
+        session, window = self.host.session, self.host.parent
+        if session.project is None:
+            self.host.show_status("Open a folder first", 5000)
+            return
+        if session.read_only or session.project.read_only:
+            reason = session.read_only or "read-only project"
+            dialogs.error(window, CLEAR_TITLE, f"This window is read-only ({reason}): the stored embeddings stay.")
+            return
+        store = project_store(session)
+        assert store is not None
+        try:
+            count, size = store.usage()
+        except (OSError, SegStudioError) as exc:
+            dialogs.error(window, CLEAR_TITLE, f"Cannot read the stored embeddings: {exc}")
+            return
+        if not count:
+            self.host.show_status("No stored embeddings in this project", 5000)
+            return
+        if not dialogs.confirm(window, CLEAR_TITLE, f"Delete the {count} stored image embedding(s) "
+                               f"({_megabytes(size)}) in .segstudio/sam-embeddings? Click to segment computes an "
+                               "image's again when it is needed (seconds each); the preparation can be run again."):
+            return
+        if self.folder.running:
+            self.folder.cancel()
+        try:
+            count, size = store.clear()
+        except (OSError, SegStudioError) as exc:
+            dialogs.error(window, CLEAR_TITLE, f"Could not delete them all: {exc}")
+            return
+        self.host.show_status(f"Deleted {count} stored embedding(s), {_megabytes(size)}", 10000)
+
     def _prepare_one(self, entry, stop) -> bool:  # worker: one image into the store
         project = self._project
         if project is None or self.host.session.project is not project:
@@ -83,9 +131,15 @@ class PrepareEmbeddings:
         image = project.load_image(entry)
         segmenter = self.segment.segmenter()
         segmenter.disk = self._store
-        return segmenter.prepare(image_key(image), image, stop)
+        start = time.perf_counter()
+        computed = segmenter.prepare(image_key(image), image, stop)
+        if computed:  # this machine's embedding time, for the status line (kept on the GUI thread)
+            self._measured.append(time.perf_counter() - start)
+        return computed
 
     def _report(self, progress: Progress) -> None:
+        while self._measured:
+            self.segment.embed_times().add(self._measured.pop(0))
         if self._project is not self.host.session.project and not progress.finished:
             self.folder.cancel()
             return
@@ -97,8 +151,17 @@ class PrepareEmbeddings:
             self.host.show_status(f"{done} {counted} images{failed}", 20000)
             return
         self.action.setText(f"Stop preparing the &whole folder ({counted})")
-        state = " (paused while you work)" if progress.paused else "…"
+        if progress.paused:
+            state = " (paused while you work)"
+        elif progress.current:
+            state = f": embedding {progress.current} ({self.segment.embed_times().phrase()})…"
+        else:
+            state = "…"
         self.host.show_status(f"Preparing click to segment {counted}{state}", 0)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.1f} MB"
 
 
 def _interrupt():

@@ -13,6 +13,13 @@ keyed by the image's content and :attr:`PromptableSegmenter.model_id`. Only
 :meth:`PromptableSegmenter.prepare` writes there ("Prepare the whole folder", which the user
 chooses: 16 MB an image), without touching the in-memory cache of the images being labelled;
 ordinary use never fills the disk, except to rewrite a prepared file that could not be read.
+
+Small objects (:mod:`segstudio.core.assist.small_objects` says when and which crop):
+:meth:`PromptableSegmenter.embed_crop` embeds a crop of an image into the same memory cache under
+a :class:`CropKey` (never on disk: a crop is the work of one object, for its corrective clicks),
+:meth:`PromptableSegmenter.predict_crop` decodes prompts given in image pixels on it and gives a
+:class:`Proposal` whose masks are the image's size, the crop's mask pasted at its exact pixels and
+nothing outside it; :meth:`PromptableSegmenter.forget_crops` drops them when the user moves on.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +37,7 @@ import numpy as np
 import torch
 
 from segstudio.core.assist.embedding_store import StoredEmbedding, stored_arrays
+from segstudio.core.assist.small_objects import CropBox, paste
 from segstudio.core.budgets import SAM_EMBEDDING_IMAGES
 from segstudio.model.weights.hub_cache import file_digest
 
@@ -47,11 +56,16 @@ class Proposal:
 
     A mask is brought to full resolution only when asked for (and then kept): on a 4000×3000
     photo that step costs more than the decoder, and the preview shows one candidate at a time.
+    A proposal made on a ``crop`` of an image of ``image_shape`` (height, width) gives masks of
+    the image's size, the crop's pasted at its pixels (``frame`` is then the crop's).
     """
 
-    def __init__(self, frame: Frame, low_res: torch.Tensor, scores: np.ndarray) -> None:
+    def __init__(self, frame: Frame, low_res: torch.Tensor, scores: np.ndarray, crop: CropBox | None = None,
+                 image_shape: tuple[int, int] | None = None) -> None:
         self.frame = frame
         self.scores = scores  # (N,) float32, descending
+        self.crop = crop
+        self.image_shape = (frame.height, frame.width) if image_shape is None else image_shape
         self._low_res = low_res  # (N, h, w) logits in the same order
         self._masks: dict[int, np.ndarray] = {}
 
@@ -61,7 +75,8 @@ class Proposal:
     def mask(self, index: int) -> np.ndarray:
         """Candidate ``index`` (0 = best) as an (H, W) bool mask of the image."""
         if index not in self._masks:
-            self._masks[index] = self.frame.mask(self._low_res[index])
+            mask = self.frame.mask(self._low_res[index])
+            self._masks[index] = mask if self.crop is None else paste(mask, self.crop, *self.image_shape)
         return self._masks[index]
 
     @property
@@ -72,6 +87,14 @@ class Proposal:
     def masks(self) -> np.ndarray:
         """(N, H, W) bool: every candidate."""
         return np.stack([self.mask(i) for i in range(len(self))])
+
+
+@dataclass(frozen=True)
+class CropKey:
+    """The cache key of a crop's embedding: the image's key and the crop."""
+
+    image: Hashable
+    crop: CropBox
 
 
 @dataclass
@@ -141,8 +164,11 @@ class PromptableSegmenter:
         return outputs if self.family.model_type == "sam2" else outputs[0]
 
     # --- embeddings ------------------------------------------------------------------------------
-    def embed(self, key: Hashable, image: np.ndarray, interrupt: Interrupt | None = None) -> None:
-        """Compute and cache the embedding of ``image`` (H, W[, 3|4] uint8) under ``key``.
+    def embed(self, key: Hashable, image: np.ndarray, interrupt: Interrupt | None = None, *,
+              disk: bool = True) -> float | None:
+        """Compute and cache the embedding of ``image`` (H, W[, 3|4] uint8) under ``key``; the
+        seconds the encoder took, or None when this call did not run it (cached, waited for another
+        thread's, or read from the disk store; ``disk=False`` leaves the store alone).
 
         Returns at once when it is cached for an image of this size; waits when another thread is
         computing it, and computes it itself when that one is interrupted. A cached key whose size
@@ -163,19 +189,22 @@ class PromptableSegmenter:
             self._cache.move_to_end(key)
         if not owner:
             entry.ready.wait()
-            if isinstance(entry.error, Interrupted):
-                return self.embed(key, rgb, interrupt)  # the one computing it was stopped: compute it here
+            if isinstance(entry.error, Interrupted):  # the one computing it was stopped: compute it here
+                return self.embed(key, rgb, interrupt, disk=disk)
             self._wait(entry)
             if (entry.frame.height, entry.frame.width) != rgb.shape[:2]:
-                self.embed(key, rgb, interrupt)  # it was computed for the file as it was before: again
-            return
+                return self.embed(key, rgb, interrupt, disk=disk)  # computed for the file as it was before: again
+            return None
+        seconds = None
         try:
             frame = Frame(rgb.shape[0], rgb.shape[1], self.size, self.family.letterbox)
-            prepared = self._prepared(key)
-            entry.embeddings = self._stored(key, rgb)
+            prepared = disk and self._prepared(key)
+            entry.embeddings = self._stored(key, rgb) if disk else None
             if entry.embeddings is None:
+                start = time.perf_counter()
                 with torch.inference_mode():
                     entry.embeddings = self._encode(frame.pixels(rgb), interrupt)
+                seconds = time.perf_counter() - start
                 if prepared:  # a prepared file that could not be used: written whole again
                     self._keep(key, rgb, entry.embeddings)
             entry.frame = frame
@@ -187,6 +216,40 @@ class PromptableSegmenter:
             raise
         finally:
             entry.ready.set()
+        return seconds
+
+    # --- crops around small objects --------------------------------------------------------------
+    def embed_crop(self, key: Hashable, image: np.ndarray, crop: CropBox,
+                   interrupt: Interrupt | None = None) -> float | None:
+        """Embed ``crop`` of ``image`` (the image known as ``key``) into the memory cache, never on
+        disk; the seconds it took, as :meth:`embed` says. As long as a whole image's: the encoder's
+        input is the same square."""
+        rgb = rgb_image(image)
+        return self.embed(CropKey(key, crop), np.ascontiguousarray(rgb[crop.slices]), interrupt, disk=False)
+
+    def predict_crop(
+        self,
+        key: Hashable,
+        crop: CropBox,
+        image_shape: tuple[int, int],
+        points: Sequence[Sequence[float]] | np.ndarray = (),
+        labels: Sequence[int] | np.ndarray = (),
+        box: Sequence[float] | None = None,
+    ) -> Proposal:
+        """:meth:`predict` on the crop embedded by :meth:`embed_crop`, prompts in the image's pixels
+        (every point on the crop, ValueError otherwise); masks of ``image_shape`` (height, width)."""
+        if len(points) and not crop.holds(np.asarray(points, np.float64)):
+            raise ValueError(f"a point lies outside the crop {crop}")
+        shifted = crop.to_crop(np.asarray(points, np.float64).reshape(-1, 2))
+        corners = None if box is None else crop.to_crop(np.asarray(box, np.float64).reshape(2, 2)).reshape(4)
+        on_crop = self.predict(CropKey(key, crop), shifted, labels, corners)
+        return Proposal(on_crop.frame, on_crop._low_res, on_crop.scores, crop, image_shape)
+
+    def forget_crops(self, key: Hashable | None = None) -> None:
+        """Drop the crops' embeddings of one image (None: of every image)."""
+        with self._lock:
+            for old in [k for k in self._cache if isinstance(k, CropKey) and (key is None or k.image == key)]:
+                del self._cache[old]
 
     # --- embeddings on disk ----------------------------------------------------------------------
     def prepare(self, key: Hashable, image: np.ndarray, interrupt: Interrupt | None = None) -> bool:
