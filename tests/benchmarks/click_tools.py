@@ -6,7 +6,10 @@ when it is not a click, else None) and ``click(click)`` (the mask the tool propo
 
 - click to segment (:class:`SamTool`): every click adds a point to the object's prompts (positive:
   label 1, negative: 0, as Shift+click), and the proposal is the best candidate of
-  ``PromptableSegmenter.predict`` over all the points so far (gui/canvas/segment_tool.py).
+  ``PromptableSegmenter.predict`` over all the points so far; when that mask shows a small object
+  (``core.assist.small_objects.small_object_crop``) the prompts are decoded again on a crop around
+  it (``embed_crop``/``predict_crop``), and the next clicks use that crop while they all fall on it,
+  as ``SegmentTool._run``/``_answered`` do in gui/canvas/segment_tool.py (``crop=False``: never).
 - GrabCut (:class:`GrabCutTool`): first a box (the object's box, jittered), then each click is a
   dot stroke, object or background (Shift), fed to ``grabcut_refine`` with the strokes before it
   (gui/canvas/assist_tools.py). The window's brush is 15 px wide; the person narrows it to fit the
@@ -27,6 +30,7 @@ from click_sim import Click, jittered_box
 
 from segstudio.core.assist.grabcut import GrabCutResult, grabcut_box, grabcut_refine
 from segstudio.core.assist.preview import stroke_mask
+from segstudio.core.assist.small_objects import CropBox, prompt_box, small_object_crop
 from segstudio.core.assist.wand import WandSession
 from segstudio.gui.canvas.assist_tools import DEFAULT_TOLERANCE
 
@@ -75,7 +79,7 @@ class SamTool:
 
     name = "click to segment (SAM 2.1 Hiera-T)"
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, crop: bool = True) -> None:
         from segstudio.model.sam import DEFAULT, PromptableSegmenter
         from segstudio.model.sam.loader import build_random
         from segstudio.model.weights import hub_cache
@@ -93,6 +97,9 @@ class SamTool:
             self.note = (f"RANDOM WEIGHTS ({DEFAULT.hub_id} is not in the Hugging Face cache): its numbers say "
                          "nothing of quality")
             self.name += " [RANDOM WEIGHTS]"
+        self.crop = crop
+        if not crop:
+            self.name += " without the small-object crop"
         self._key: str | None = None
 
     def begin(self, image: np.ndarray, key: str, truth: np.ndarray, rng: np.random.Generator) -> None:
@@ -101,10 +108,33 @@ class SamTool:
                 self.segmenter.forget(self._key)
             self.segmenter.embed(key, image)
             self._key = key
+        self.segmenter.forget_crops(key)  # the window drops an object's crop when it is accepted
+        self.image = image
         self.points: list[tuple[float, float]] = []
         self.labels: list[int] = []
+        self.object_crop: CropBox | None = None
 
     def click(self, click: Click) -> np.ndarray:
         self.points.append((click.x + 0.5, click.y + 0.5))  # the pixel's centre, as a mouse click there
         self.labels.append(1 if click.positive else 0)
-        return self.segmenter.predict(self._key, self.points, self.labels).mask(0)
+        mask, wanted = self._decode()
+        if wanted is not None and wanted != self.object_crop:  # a small object: look closer
+            self.object_crop = wanted
+            mask, _ = self._decode()
+        return mask
+
+    def _decode(self) -> tuple[np.ndarray, CropBox | None]:
+        """The best mask for the prompts (on the object's crop while they all lie on it), and, on the
+        whole image, the crop a small object wants."""
+        crop = self.object_crop
+        if crop is not None and crop.holds(np.asarray(self.points)):
+            self.segmenter.embed_crop(self._key, self.image, crop)
+            proposal = self.segmenter.predict_crop(self._key, crop, self.image.shape[:2], self.points, self.labels)
+            return proposal.mask(0), None
+        best = self.segmenter.predict(self._key, self.points, self.labels).mask(0)
+        if not self.crop:
+            return best, None
+        objects = np.asarray([p for p, label in zip(self.points, self.labels) if label == 1])
+        height, width = best.shape
+        found = prompt_box(objects, None, best)
+        return best, small_object_crop(found, width, height, self.segmenter.family.letterbox)

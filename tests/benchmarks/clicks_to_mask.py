@@ -16,6 +16,8 @@ interior point farthest from the edge), then at the centre of the largest error 
 negative, each with a few pixels of seeded jitter; up to 20 clicks, stopping early only once
 IoU 90 % is reached and 5 clicks are in. GrabCut's first gesture is a box instead of a click.
 How each tool takes the clicks: tests/benchmarks/click_tools.py. Every tool sees the same jitter.
+Click to segment looks closer at small objects on a crop as the window does; ``--tools`` also takes
+``sam-nocrop``, the same without the crop, to see what the crop brings.
 
 Prints a markdown table: NoC@85 and NoC@90 (mean clicks to reach IoU 85 % / 90 %, an object that
 never does counting 20), how many never did (failures), the mean IoU after 1, 3 and 5 clicks, and
@@ -125,7 +127,8 @@ def simulate(tool, image: np.ndarray, obj: CamvidObject, rng: np.random.Generato
 def make_tools(names: list[str], sam_model: Path | None) -> list:
     from click_tools import GrabCutTool, SamTool, WandTool
 
-    makers = {"wand": WandTool, "grabcut": GrabCutTool, "sam": lambda: SamTool(sam_model)}
+    makers = {"wand": WandTool, "grabcut": GrabCutTool, "sam": lambda: SamTool(sam_model),
+              "sam-nocrop": lambda: SamTool(sam_model, crop=False)}
     tools = []
     for name in names:
         try:
@@ -164,7 +167,7 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jitter", type=float, default=3.0, help="px, standard deviation of a click's offset")
-    parser.add_argument("--tools", default="wand,grabcut,sam")
+    parser.add_argument("--tools", default="wand,grabcut,sam", help="any of wand, grabcut, sam, sam-nocrop")
     parser.add_argument("--sam-model", type=Path, default=None, help="a SAM model folder instead of the cached default")
     parser.add_argument("--random-sam-objects", type=int, default=8,
                         help="objects for click to segment when it has random weights (its numbers mean nothing)")
