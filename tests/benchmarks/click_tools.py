@@ -90,7 +90,7 @@ class SamTool:
         self.random = folder is None  # random weights: the rows time the harness, nothing more
         if folder is not None:  # the window's own path: the checkpoint's folder, its default runtime
             self.segmenter = PromptableSegmenter.from_folder(folder)
-            self.note = f"{DEFAULT.name} from {folder} ({self.segmenter.runtime})"
+            self.note = f"weights from {folder} ({self.segmenter.runtime})"
         else:  # as the tests build it: nothing in the cache, so nothing to measure quality with
             model, family = build_random(DEFAULT.config)
             self.segmenter = PromptableSegmenter(model, family)
