@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from segstudio.core.assist import grabcut
 from segstudio.core.assist.grabcut import grabcut_box, grabcut_refine
 
 
@@ -92,3 +93,37 @@ def test_a_thin_stroke_survives_the_downscale() -> None:
     stroke[220, 520:600] = True  # one pixel thick: under a quarter of a working pixel
     refined = grabcut_refine(image, first, background=stroke)
     assert (refined.mask & blue).sum() < 0.05 * blue.sum()
+
+
+def _faint_disc() -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    """A noisy grey image with a disc only slightly brighter: plain GrabCut gives its box to the
+    background (the low-contrast small objects of road scenes do that too)."""
+    rng = np.random.default_rng(0)
+    image = np.clip(rng.normal(100, 12, (120, 160, 3)), 0, 255).astype(np.uint8)
+    rows, cols = np.mgrid[:120, :160]
+    disc = (rows - 60) ** 2 + (cols - 80) ** 2 < 15**2
+    image[disc] = np.clip(image[disc].astype(int) + 6, 0, 255)
+    return image, disc, (62, 42, 98, 78)
+
+
+def test_a_box_grabcut_gives_to_the_background_is_run_again_from_its_centre(monkeypatch):
+    image, disc, box = _faint_disc()
+    monkeypatch.setattr(grabcut, "RESCUE_KEEP", 0.0)
+    assert grabcut.grabcut_box(image, box).mask.sum() == 0  # what GrabCut alone does here
+    monkeypatch.undo()
+    mask = grabcut.grabcut_box(image, box).mask
+    assert (mask & disc).sum() / (mask | disc).sum() > 0.6
+    assert not mask[:, :62].any() and not mask[:, 98:].any()  # never outside the box
+
+
+def test_a_background_stroke_withdraws_the_guessed_centre_near_it():
+    image, disc, box = _faint_disc()
+    first = grabcut.grabcut_box(image, box)
+    stroke = np.zeros(disc.shape, bool)
+    stroke[58:62, 66:70] = True  # "not this", inside the guessed ellipse, on its left
+    refined = grabcut.grabcut_refine(image, first, background=stroke)
+    assert not refined.mask[stroke].any()
+    x0, y0 = first.crop[:2]
+    assert first.labels[60 - y0, 73 - x0] == cv2.GC_FGD  # the guessed centre, beside the stroke
+    assert refined.labels[60 - y0, 73 - x0] != cv2.GC_FGD  # withdrawn near the stroke...
+    assert refined.labels[60 - y0, 88 - x0] == cv2.GC_FGD  # ...and kept away from it

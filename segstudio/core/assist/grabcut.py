@@ -22,6 +22,17 @@ MAX_SIDE = 400
 # The rect argument of cv2.grabCut, unused with GC_INIT_WITH_MASK (None converts to this same empty Rect).
 _NO_RECT = (0, 0, 0, 0)
 ITERATIONS = 4
+# GrabCut has no notion that a box is drawn around an object: on a small or low-contrast one (a car
+# 40 px long in a dim road scene) it often gives the whole box to the background. When it keeps less
+# than RESCUE_KEEP of the box, it runs again with the box's central ellipse (SEED_SHARE of its width
+# and height) as sure object (a background stroke withdraws it near itself: _withdraw_guess).
+# Measured on real road objects (CamVid cars, pedestrians, bicyclists, signs): a jittered box alone,
+# 100 objects, mean IoU 0.20 (70 nearly empty) before, 0.71 (none empty) after; the ellipse by itself
+# 0.61, every box seeded at share 0.5: 0.64. Box then corrective clicks, 200 objects
+# (tests/benchmarks/clicks_to_mask.py --tools grabcut --objects 200): NoC@85 10.27 -> 9.72, NoC@90
+# 16.23 -> 15.66, IoU after 1/3/5 clicks 0.20/0.61/0.77 -> 0.66/0.74/0.80.
+RESCUE_KEEP = 0.3
+SEED_SHARE = 0.7
 
 
 @dataclass
@@ -76,14 +87,15 @@ def _box_result(image: np.ndarray, box: Box, crop: Box, started: float, reason: 
     mask[y0:y1, x0:x1] = True
     crop_h, crop_w = crop[3] - crop[1], crop[2] - crop[0]
     empty = np.zeros((max(crop_h, 1), max(crop_w, 1)), np.uint8)
-    models = (np.zeros((1, 65)), np.zeros((1, 65)))
+    models = _empty_models()
     return GrabCutResult(mask, time.perf_counter() - started, box, crop, 1.0, empty, empty, models, reason)
 
 
 def grabcut_box(
     image: np.ndarray, box: Box, iterations: int = ITERATIONS, max_side: int = MAX_SIDE
 ) -> GrabCutResult:
-    """GrabCut's foreground inside ``box`` of an (H, W, 3) uint8 RGB ``image``.
+    """GrabCut's foreground inside ``box`` of an (H, W, 3) uint8 RGB ``image`` (run again from the
+    box's centre when it keeps almost nothing of it: :data:`RESCUE_KEEP`).
 
     Falls back to the whole box (``result.fallback`` says why) when the box is too small or covers
     the whole image, since GrabCut then has no background to learn from.
@@ -104,8 +116,19 @@ def grabcut_box(
     rx1, ry1 = int(np.ceil((box[2] - crop[0]) * scale)), int(np.ceil((box[3] - crop[1]) * scale))
     labels[ry0:ry1, rx0:rx1] = cv2.GC_PR_FGD
     strokes = np.zeros((crop_h, crop_w), np.uint8)
-    models = (np.zeros((1, 65)), np.zeros((1, 65)))
-    return _run(image, box, crop, scale, labels, strokes, models, iterations, started)
+    result = _run(image, box, crop, scale, labels.copy(), strokes, _empty_models(), iterations, started)
+    if result.fallback or result.mask.sum() >= RESCUE_KEEP * (box[2] - box[0]) * (box[3] - box[1]):
+        return result
+    seed = np.zeros_like(labels)
+    centre = ((rx0 + rx1) // 2, (ry0 + ry1) // 2)
+    axes = (max(1, int((rx1 - rx0) * SEED_SHARE / 2)), max(1, int((ry1 - ry0) * SEED_SHARE / 2)))
+    cv2.ellipse(seed, centre, axes, 0, 0, 360, 1, -1)
+    labels[seed == 1] = cv2.GC_FGD
+    return _run(image, box, crop, scale, labels, strokes, _empty_models(), iterations, started)
+
+
+def _empty_models() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros((1, 65)), np.zeros((1, 65))
 
 
 def grabcut_refine(
@@ -128,10 +151,27 @@ def grabcut_refine(
     if background is not None:
         strokes[np.asarray(background, bool)[y0:y1, x0:x1]] = 2
     labels = previous.labels.copy()
+    if background is not None:
+        _withdraw_guess(labels, previous.strokes, np.asarray(background, bool)[y0:y1, x0:x1])
     labels[_shrink(strokes == 1, labels.shape)] = cv2.GC_FGD
     labels[_shrink(strokes == 2, labels.shape)] = cv2.GC_BGD
     models = (previous.models[0].copy(), previous.models[1].copy())
     return _run(image, previous.box, previous.crop, previous.scale, labels, strokes, models, iterations, started)
+
+
+def _withdraw_guess(labels: np.ndarray, strokes: np.ndarray, background: np.ndarray) -> None:
+    """A background stroke (``background``, the crop's pixels) on the centre a rescued box guessed
+    (sure object that no stroke made) makes the guess only probable near it: the user said that
+    part is not the object. Within an eighth of the working crop's side, measured: withdrawing the
+    whole guess let GrabCut give the box to the background again (IoU after 3 clicks 0.40, against
+    0.74 this way); keeping it made 90 % IoU unreachable more often."""
+    guess = (labels == cv2.GC_FGD) & ~_shrink(strokes == 1, labels.shape)
+    if not guess.any():
+        return
+    reach = max(3, min(labels.shape) // 8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    near = cv2.dilate(_shrink(background, labels.shape).astype(np.uint8), kernel) != 0
+    labels[guess & near] = cv2.GC_PR_FGD
 
 
 def _shrink(marks: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
