@@ -8,7 +8,8 @@ our own exported graph (``segstudio-cli export-onnx``; onnxruntime comes with th
 extra, the row is left out without it) with the same number of threads, and our model with the
 plain torch ops instead of oneDNN's fused kernels (``segstudio.model.segformer.ops.set_onednn``).
 Training steps: transformers with torch's default AdamW (a plain loop), ours as our loop trains
-(fused AdamW, oneDNN forward on CPU), and ours with the plain ops and the default AdamW.
+(fused AdamW, oneDNN forward on CPU, the loop's chunked upsample + cross-entropy), and ours with
+the plain ops, ``F.interpolate`` + ``F.cross_entropy`` and the default AdamW.
 
     python tests/benchmarks/model_speed.py                       # CPU, B0, 512x512, 2 threads
     python tests/benchmarks/model_speed.py --device cuda --dtype bf16 --variants b0,b2
@@ -159,6 +160,8 @@ def bench_variant(variant: str, args: argparse.Namespace, device: torch.device) 
     if not args.no_train:
         xb = torch.randn(args.train_batch, 3, args.size, args.size, device=device)
         yb = torch.randint(0, args.labels, (args.train_batch, args.size, args.size), device=device)
+        from segstudio.model.training.losses import build_loss
+        loop_loss = build_loss("ce")
         steps = {}
         for name, model in (("transformers", hf), ("segstudio", ours), ("segstudio plain ops", ours)):
             run = runners["transformers" if name == "transformers" else "segstudio"]
@@ -173,8 +176,11 @@ def bench_variant(variant: str, args: argparse.Namespace, device: torch.device) 
                 try:
                     with autocast():
                         logits = run(xb)
-                        up = F.interpolate(logits, size=yb.shape[-2:], mode="bilinear", align_corners=False)
-                        loss = F.cross_entropy(up.float(), yb, ignore_index=255)
+                        if ours_now:
+                            loss = loop_loss(logits.float(), yb)
+                        else:
+                            up = F.interpolate(logits, size=yb.shape[-2:], mode="bilinear", align_corners=False)
+                            loss = F.cross_entropy(up.float(), yb, ignore_index=255)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     opt.step()
