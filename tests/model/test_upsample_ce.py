@@ -123,3 +123,14 @@ def test_matches_on_cuda():
                                     weight=weight.cuda(), label_smoothing=0.1)
     assert torch.allclose(got, want, rtol=1e-5)
     assert torch.allclose(got_grad, want_grad, rtol=1e-4, atol=1e-6 * float(want_grad.abs().max()))
+
+
+def test_channels_last_logits_as_training_gives_them():
+    """In training the classifier's logits are channels_last (ops.classify): same value, same grad."""
+    logits, labels = _case((2, 5, 9, 7, 33, 30), seed=9)
+    want, want_grad = _value_and_grad(_plain, logits, labels, smoothing=0.1)
+    x = logits.clone().requires_grad_()
+    loss = upsample_cross_entropy(x.contiguous(memory_format=torch.channels_last), labels, label_smoothing=0.1)
+    (got_grad,) = torch.autograd.grad(loss, x)
+    assert torch.allclose(loss, want, rtol=1e-5)
+    assert torch.allclose(got_grad, want_grad, rtol=1e-4, atol=1e-6 * float(want_grad.abs().max()))
