@@ -5,7 +5,7 @@
   between the transformer parts and the convolutions never copy.
 * :func:`linear_nchw`: a 1x1 projection of such a map as ``F.linear`` on its channels_last layout.
 * :func:`classify`: the final 1x1 classifier, NCHW logits in inference, channels_last in training.
-* :func:`fast_dropout`: ``nn.Dropout`` with a cheaper mask.
+* :func:`fast_dropout`: ``nn.Dropout`` with a cheaper mask (16 random bits per element).
 * :func:`linear` / :func:`conv2d`: a linear layer or convolution with its activation (GELU) or
   the residual add that follows it done in the same pass. In CPU inference they call oneDNN's
   fused kernels (``torch.ops.mkldnn._linear_pointwise`` / ``_convolution_pointwise``, the ones
@@ -181,13 +181,28 @@ def classify(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch
 
 
 def fast_dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
-    """Element-wise dropout like ``nn.Dropout``, with a mask drawn by ``rand >= p``: on CPU this is
-    about 30 % cheaper than ``bernoulli_`` for the (B, D, H/4, W/4) decoder map."""
+    """Element-wise dropout like ``nn.Dropout``, with a cheaper mask: one 16-bit random integer per
+    element (half the generator calls of ``rand_like``: 31 -> 12 ms for B0's (2, 256, 128, 128)
+    decoder map on 2 CPU threads; ``bernoulli_`` is slower still). The drop probability is ``p``
+    rounded to a multiple of 1/65536 and kept elements are scaled by the exact inverse of the keep
+    probability, so the expected output equals ``x`` as with ``nn.Dropout``."""
     if not training or p == 0.0:
         return x
     if p >= 1.0:
         return x * 0.0
-    return x * torch.rand_like(x).ge_(p).mul_(1.0 / (1.0 - p))
+    drops = round(p * 65536)
+    if drops == 0:
+        return x
+    if drops >= 65536:
+        return x * 0.0
+    cl = x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+    shape = (x.shape[0], x.shape[2], x.shape[3], x.shape[1]) if cl else x.shape
+    n = x.numel()
+    bits = torch.empty((n + 1) // 2, dtype=torch.int32, device=x.device).random_(-2 ** 31, None)
+    keep = bits.view(torch.int16)[:n].view(shape).ge(drops - 32768)
+    if cl:
+        keep = keep.permute(0, 3, 1, 2)
+    return x * keep.to(x.dtype).mul_(65536 / (65536 - drops))
 
 
 def is_exporting() -> bool:
