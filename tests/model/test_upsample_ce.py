@@ -134,3 +134,23 @@ def test_channels_last_logits_as_training_gives_them():
     (got_grad,) = torch.autograd.grad(loss, x)
     assert torch.allclose(loss, want, rtol=1e-5)
     assert torch.allclose(got_grad, want_grad, rtol=1e-4, atol=1e-6 * float(want_grad.abs().max()))
+
+
+@pytest.mark.parametrize("same_size", [False, True])
+def test_nothing_valid_gives_zero_and_zero_gradient(same_size):
+    logits, labels = _case((2, 3, 8, 8, 8 if same_size else 32, 8 if same_size else 32))
+    x = logits.clone().requires_grad_()
+    loss = CrossEntropyLoss()(x, torch.full_like(labels, 255))
+    (grad,) = torch.autograd.grad(loss, x)
+    assert loss.item() == 0.0 and not grad.any()
+    # only pixels of a class weighted 0: nothing counts either
+    x = logits.clone().requires_grad_()
+    loss = CrossEntropyLoss(class_weights=[0.0, 1.0, 1.0])(x, torch.zeros_like(labels))
+    (grad,) = torch.autograd.grad(loss, x)
+    if not same_size:  # (F.cross_entropy itself gives NaN there)
+        assert loss.item() == 0.0 and not grad.any()
+
+
+def test_negative_class_weights_are_refused_by_the_module():
+    with pytest.raises(ValueError, match="negative"):
+        CrossEntropyLoss(class_weights=[1.0, -0.5])

@@ -48,15 +48,15 @@ class CrossEntropyLoss(nn.Module):
                  label_smoothing: float = 0.0, ignore_index: int = IGNORE_INDEX) -> None:
         super().__init__()
         weight = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
+        if weight is not None and bool((weight < 0).any()):
+            raise ValueError("class weights must not be negative")
         self.register_buffer("weight", weight, persistent=False)
         self.label_smoothing = float(label_smoothing)
         self.ignore_index = ignore_index
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        if not bool((labels != self.ignore_index).any()):
-            return logits.float().sum() * 0.0  # keeps the graph; F.cross_entropy would give NaN
-        # the same value and gradient as F.cross_entropy(upsample_logits(logits, labels), ...),
-        # without building the full-size logits (see upsample_ce.py)
+        # the value and gradient of F.cross_entropy(upsample_logits(logits, labels), ...) without
+        # the full-size logits (see upsample_ce.py); all pixels ignored gives 0, not NaN
         return upsample_cross_entropy(logits, labels, self.weight, self.ignore_index, self.label_smoothing)
 
 

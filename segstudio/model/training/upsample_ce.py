@@ -28,12 +28,18 @@ CHUNK_ELEMENTS = 1 << 21  # logits per row chunk (8 MB in float32): in cache, an
 def upsample_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor | None = None,
                            ignore_index: int = 255, label_smoothing: float = 0.0) -> torch.Tensor:
     """``F.cross_entropy(F.interpolate(logits, labels' size, bilinear), labels, ...)``, mean over
-    valid pixels, computed in float32 (also under autocast) without the full-size logits."""
+    valid pixels, computed in float32 (also under autocast) without the full-size logits.
+
+    Class weights must not be negative (checked for CPU tensors). A batch with no valid pixel, or
+    only pixels of zero-weight classes, gives a loss of 0 with zero gradients (``F.cross_entropy``
+    gives NaN) and, unlike a check on the labels, no host sync."""
     with torch.autocast(logits.device.type, enabled=False):
         logits = logits.float()
         b, k, h, w = logits.shape
         height, width = labels.shape[-2:]
         if (h, w) == (height, width):
+            if not bool((labels != ignore_index).any()):
+                return logits.sum() * 0.0  # keeps the graph; F.cross_entropy would give NaN
             return F.cross_entropy(logits, labels.long(), weight=weight, ignore_index=ignore_index,
                                    label_smoothing=label_smoothing)
         # (h, B, w, K): rows outermost for the row chunks, classes last for a contiguous softmax;
@@ -44,9 +50,9 @@ def upsample_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, weight: t
             flat = F.interpolate(flat, size=(1, width), mode="bilinear", align_corners=False)
             rows = flat.permute(0, 2, 3, 1).reshape(h, b, width, k)
         if weight is not None:
-            weight = weight.to(logits.device, torch.float32)
-            if bool((weight < 0).any()):
+            if weight.device.type == "cpu" and bool((weight < 0).any()):  # elsewhere: no host sync
                 raise ValueError("class weights must not be negative")
+            weight = weight.to(logits.device, torch.float32)
         return _RowsCrossEntropy.apply(rows, labels, weight, ignore_index, float(label_smoothing))
 
 
@@ -112,7 +118,8 @@ class _RowsCrossEntropy(torch.autograd.Function):
                     torch.sum(logp, 3, out=wlogp[start:stop])
                 else:
                     torch.mv(logp.view(-1, k), weight, out=wlogp[start:stop].view(-1))
-        total = pixel_w.sum()
+        # nothing valid (all ignored, or only zero-weight classes): 0 / tiny = 0, not NaN
+        total = pixel_w.sum().clamp_min(torch.finfo(torch.float32).tiny)
         loss = -(1.0 - smoothing) * torch.dot(pixel_w.flatten(), logp_t.flatten())
         if wlogp is not None:
             loss = loss - (smoothing / k) * torch.dot(wlogp.flatten(), valid.flatten().float())
