@@ -274,3 +274,20 @@ def test_large_blocks_are_reused_on_linux(tiny: SegFormer) -> None:
     if not glibc or any(k.startswith("MALLOC_") or k == "GLIBC_TUNABLES" for k in os.environ):
         pytest.skip("glibc on x86-64 Linux without the user's own malloc settings only")
     assert malloc.reuse_large_blocks()
+
+
+def test_fast_dropout_rate_scale_layout_and_gradient():
+    from segstudio.model.segformer.ops import fast_dropout
+
+    torch.manual_seed(0)
+    x = torch.ones(2, 64, 32, 32).contiguous(memory_format=torch.channels_last).requires_grad_()
+    y = fast_dropout(x, 0.1, True)
+    dropped = (y == 0).float().mean().item()
+    assert abs(dropped - 0.1) < 0.01
+    assert y.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(y[y != 0], torch.full_like(y[y != 0], 1 / (1 - 6554 / 65536)))
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # d(x * mask)/dx = mask
+    odd = torch.ones(3, 5, 7)
+    assert set(fast_dropout(odd, 0.5, True).unique().tolist()) <= {0.0, 2.0}
+    assert fast_dropout(odd, 0.5, False) is odd

@@ -23,6 +23,8 @@ from torch import nn
 from segstudio.core.masks import label_counts
 from segstudio.core.palette import IGNORE_INDEX
 
+from .upsample_ce import upsample_cross_entropy
+
 LOSS_NAMES = ("ce", "focal", "dice", "bce")
 
 
@@ -35,7 +37,8 @@ def upsample_logits(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 
 class CrossEntropyLoss(nn.Module):
-    """Cross-entropy with optional class weights and label smoothing; mean over valid pixels.
+    """Cross-entropy with optional class weights (not negative) and label smoothing; mean over
+    valid pixels.
 
     With class weights the mean is weighted (the sum of weighted losses over the sum of the
     weights of valid pixels), which is what ``F.cross_entropy`` does.
@@ -45,17 +48,16 @@ class CrossEntropyLoss(nn.Module):
                  label_smoothing: float = 0.0, ignore_index: int = IGNORE_INDEX) -> None:
         super().__init__()
         weight = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
+        if weight is not None and bool((weight < 0).any()):
+            raise ValueError("class weights must not be negative")
         self.register_buffer("weight", weight, persistent=False)
         self.label_smoothing = float(label_smoothing)
         self.ignore_index = ignore_index
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        logits = upsample_logits(logits, labels).float()
-        labels = labels.long()
-        if not bool((labels != self.ignore_index).any()):
-            return logits.sum() * 0.0  # keeps the graph; F.cross_entropy would give NaN
-        return F.cross_entropy(logits, labels, weight=self.weight, ignore_index=self.ignore_index,
-                               label_smoothing=self.label_smoothing)
+        # the value and gradient of F.cross_entropy(upsample_logits(logits, labels), ...) without
+        # the full-size logits (see upsample_ce.py); all pixels ignored gives 0, not NaN
+        return upsample_cross_entropy(logits, labels, self.weight, self.ignore_index, self.label_smoothing)
 
 
 class FocalLoss(nn.Module):
