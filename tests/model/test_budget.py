@@ -73,6 +73,18 @@ def test_a_long_budget_keeps_the_largest_pair_and_a_short_one_the_most_steps():
     assert any(f"fewer than the {budget.FULL_STEPS}" in note for note in plan.notes)
 
 
+def test_a_short_plan_from_scratch_trains_at_a_higher_rate_and_says_so():
+    assert budget.short_run_lr(1e-3, budget.FULL_STEPS - 1) == pytest.approx(budget.SHORT_LR_SCALE * 1e-3)
+    assert budget.short_run_lr(1e-3, 300) == pytest.approx(1.5e-3)
+    assert budget.short_run_lr(1e-3, budget.FULL_STEPS) is None  # a full schedule keeps the recipe's
+    plan, options = _plan(3, StepCost(0.2, 2e-5))
+    assert not any("lr" in note for note in plan.notes)  # the planner says nothing of a rate not chosen
+    plan.lr = budget.short_run_lr(1e-3, plan.steps)
+    budget.explain(plan, options)
+    assert any("lr 0.0015 (1.5x the recipe's" in note for note in plan.notes)
+    assert plan.record()["lr"] == pytest.approx(1.5e-3)
+
+
 def test_a_budget_too_short_to_learn_says_so_in_one_line_with_what_would_do():
     slow = StepCost(0.2, 2e-5)
     plan, _ = _plan(1, slow)
