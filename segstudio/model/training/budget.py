@@ -15,18 +15,25 @@ what a run of N minutes does. The rule:
   long side (a crop as large as the image is the same picture every epoch: on the generated texture
   set 361 steps of 160 px crops of the 160 px images scored 0.418 held-out where 600 steps of 128 px
   crops scored 0.591 in about the same time and pixels), down in steps of 32 to a quarter of it (at
-  least ``MIN_SIZE``), batches from the
-  user's halved down to ``MIN_BATCH``; the pairs are tried from the most pixels a step to the
-  fewest, and the first that fits ``CHOICE_STEPS`` steps is taken. A larger step sees more pixels a
-  second (its fixed cost is shared: on a 2-core CPU 128 px × 8 trains on 1.65× the pixels a second
-  of 128 px × 2), and ``CHOICE_STEPS`` keeps enough optimiser steps for the warm-up and the decay.
-  Every second left is spent on more steps of that pair; when none fits, the pair with the most
-  steps is taken. Fewer than ``FULL_STEPS`` (on the generated sets and on CamVid 600 steps of
-  128 px × 8 reach the plain transformers loop's quality: tests/benchmarks/loop_speed.py) is said in
-  the notes: a longer budget would learn more.
+  least ``MIN_SIZE``). The **batch is the user's** (8) while its smallest crop fits ``MIN_STEPS``
+  steps; only then is it halved (down to ``MIN_BATCH``). At that batch the crops are tried from
+  the largest, and the first that fits ``CHOICE_STEPS`` steps is taken (``CHOICE_STEPS`` keeps
+  enough optimiser steps for the warm-up and the decay), else the smallest crop. Fewer steps of a
+  full batch learn more than more steps of a smaller one in the same seconds: on the texture set,
+  where a 2-minute budget at load 6-8 chose 128 px × 2 by the earlier rule (the most pixels a step
+  that fit 250 steps), 544 steps scored 0.199 held-out where 173 steps of 128 px × 8 scored 0.340;
+  at equal compute (300 steps of 128 × 8) 500 steps of 128 × 4 scored 0.247 against 0.493, 450
+  steps of 96 × 8 0.399, 150 steps of 128 × 16 0.395; on CamVid 250 steps of 128 × 8 scored 0.586
+  against 0.576 for 400 steps of 192 × 2. Every second left is spent on more steps of that pair;
+  when no batch fits ``MIN_STEPS``, the pair with the most steps is taken (and refused, below).
+  Fewer than ``FULL_STEPS`` (on the generated sets and on CamVid 600 steps of 128 px × 8 reach the
+  plain transformers loop's quality: tests/benchmarks/loop_speed.py) is said in the notes: a
+  longer budget would learn more.
 * **Steps**: all that fit, at ``STEP_SHARE`` of the measured step time's budget (a margin for a busy
   machine); the poly schedule ends at zero at the planned last step. Fewer than ``MIN_STEPS`` is
   too short to learn anything: the run is refused before its first step, in one line.
+* **Rate**: a from-scratch plan of fewer than ``FULL_STEPS`` steps trains at ``SHORT_LR_SCALE`` ×
+  the recipe's rate (:func:`short_run_lr`: measured, at equal steps, on the texture set and CamVid).
 """
 
 from __future__ import annotations
@@ -115,8 +122,7 @@ def candidates(size: int, batch: int, image_longs: Sequence[int]) -> list[Candid
     batches = [batch]
     while batches[-1] // 2 >= MIN_BATCH:
         batches.append(batches[-1] // 2)
-    pairs = [Candidate(s, b) for s in sizes for b in batches]
-    return sorted(pairs, key=lambda c: (c.batch * c.size * c.size, c.size), reverse=True)
+    return [Candidate(s, b) for b in batches for s in sizes]  # the user's batch first, crops from the largest
 
 
 @dataclass
@@ -171,13 +177,14 @@ def plan(minutes: float, spent_s: float, cost: StepCost, options: Sequence[Candi
     validation's seconds at that candidate's working size, ``write_s`` the final writes'."""
     budget = minutes * 60.0
     best: Plan | None = None
-    for option in options:
+    for i, option in enumerate(options):
         step_s, validation = cost.seconds(option.size, option.batch), val_s(option)
         kept = reserve(budget, validation, write_s)
         steps = steps_that_fit(budget - spent_s - kept, step_s)
         current = Plan(minutes, option.size, option.batch, steps, step_s, spent_s, kept, validation, write_s)
-        if steps >= CHOICE_STEPS:
-            best = current
+        smallest = i + 1 == len(options) or options[i + 1].batch != option.batch
+        if steps >= CHOICE_STEPS or (smallest and steps >= MIN_STEPS):
+            best = current  # the batch is kept while its smallest crop fits MIN_STEPS
             break
         if best is None or steps > best.steps:
             best = current
@@ -190,8 +197,13 @@ def explain(chosen: Plan, options: Sequence[Candidate]) -> Plan:
     """Fill in whether ``chosen`` fits and the lines that say why it was chosen."""
     first = options[0]
     took = f"{chosen.size} px crops, batch {chosen.batch}"
-    why = "" if (chosen.size, chosen.batch) == (first.size, first.batch) else \
-        f" (not {first.size} px, batch {first.batch}: fewer than {CHOICE_STEPS} steps would fit)"
+    smallest = min(c.size for c in options if c.batch == first.batch)
+    if (chosen.size, chosen.batch) == (first.size, first.batch):
+        why = ""
+    elif chosen.batch != first.batch:
+        why = f" (not batch {first.batch}: even {smallest} px crops would fit fewer than {MIN_STEPS} steps)"
+    else:
+        why = f" (not {first.size} px, batch {first.batch}: fewer than {CHOICE_STEPS} steps would fit)"
     chosen.notes = [
         f"time budget {format_minutes(chosen.minutes)}: {took}{why}, {chosen.steps} steps of "
         f"~{chosen.step_s:.2f} s",
