@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from segstudio.cli.main import main
+from segstudio.model.training import budget
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
 from train_synth import make_project  # noqa: E402
@@ -77,12 +78,15 @@ def test_resume_keeps_the_recorded_plan(tmp_path, capsys, steady_machine):
     plan = history["budget"]
     assert plan["minutes"] == 1.0 and plan["size"] == 64 and plan["steps"] == history["total_steps"]
     assert plan["measured"] and plan["steps"] >= 100
+    assert plan["steps"] < budget.FULL_STEPS and plan["lr"] == pytest.approx(budget.SHORT_LR_SCALE * 1e-3)
+    assert any("a short schedule from scratch: lr 0.0015" in note for note in result.notes)
 
     parser = argparse.ArgumentParser()
     cli_train.add_parser(parser.add_subparsers())
     args = parser.parse_args(["train", str(save_dir), "--images", str(image_dir), "--resume", "--out", "plan"])
     config, _ = cli_train._config(args, Project(image_dir, save_dir, read_only=True))
     assert (config.steps, config.size, config.batch, config.minutes) == (plan["steps"], 64, plan["batch"], None)
+    assert config.lr == pytest.approx(plan["lr"])  # the plan's rate goes on
     assert config.resume
 
     base = ["train", str(save_dir), "--images", str(image_dir), "--resume", "--out", "plan"]

@@ -23,11 +23,12 @@ def test_the_step_cost_is_a_line_through_two_measured_points():
         StepCost.fit([])
 
 
-def test_candidates_never_crop_above_the_images_and_go_from_most_pixels_to_fewest():
+def test_candidates_never_crop_above_the_images_and_keep_the_batch_before_the_crop():
     photos = budget.candidates(512, 8, [480] * 9)  # CamVid: 480x360, crops up to 0.8 x 480
     assert photos[:3] == [Candidate(384, 8), Candidate(352, 8), Candidate(320, 8)]
-    pixels = [c.batch * c.size * c.size for c in photos]
-    assert pixels == sorted(pixels, reverse=True)
+    assert photos[8:10] == [Candidate(128, 8), Candidate(384, 4)]  # every crop at the user's batch first
+    batches = [c.batch for c in photos]
+    assert batches == sorted(batches, reverse=True)
     sizes = sorted({c.size for c in photos}, reverse=True)
     assert sizes == list(range(384, 127, -32)) and all(s % 32 == 0 and s >= budget.MIN_SIZE for s in sizes)
     assert min(c.batch for c in photos) == budget.MIN_BATCH
@@ -61,6 +62,26 @@ def test_a_plan_takes_the_first_pair_that_fits_the_target_and_spends_the_rest_on
     assert record["steps"] == plan.steps and record["size"] == plan.size and record["minutes"] == 10
 
 
+def test_a_short_budget_keeps_the_batch_and_shrinks_the_crop_before_halving_the_batch():
+    """On the texture set at load 6-8, 173 steps of 128 px x 8 scored 0.340 held-out where the earlier
+    rule's 544 steps of 128 px x 2 scored 0.199 (docs/training-budget.md)."""
+    cost = StepCost(0.02, 1.0e-6)  # 128 x 8: ~0.15 s; 128 x 2: ~0.05 s
+    plan, options = _plan(1, cost, longs=(160,))
+    assert (plan.size, plan.batch) == (128, 8)
+    assert budget.MIN_STEPS <= plan.steps < budget.CHOICE_STEPS  # fewer steps, the full batch
+    assert budget.steps_that_fit(60 - 10 - plan.reserve_s, cost.seconds(128, 2)) >= budget.CHOICE_STEPS
+    # CamVid-like photos: the crop shrinks at batch 8 until one fits the target
+    plan, options = _plan(3, cost)
+    assert plan.batch == 8 and plan.steps >= budget.CHOICE_STEPS and plan.size < 384
+    larger = Candidate(plan.size + 32, 8)
+    assert budget.steps_that_fit(180 - 10 - plan.reserve_s, cost.seconds(larger.size, 8)) < budget.CHOICE_STEPS
+    # the batch is halved only when even the smallest crop at it fits fewer than MIN_STEPS
+    slow = StepCost(0.2, 2e-5)
+    plan, options = _plan(3, slow, longs=(160,))
+    assert plan.batch < 8 and plan.steps >= budget.MIN_STEPS
+    assert "not batch 8: even 128 px crops would fit fewer than" in plan.notes[0]
+
+
 def test_a_long_budget_keeps_the_largest_pair_and_a_short_one_the_most_steps():
     fast = StepCost(0.01, 1e-8)  # a GPU: every pair fits the target
     plan, options = _plan(10, fast)
@@ -71,6 +92,18 @@ def test_a_long_budget_keeps_the_largest_pair_and_a_short_one_the_most_steps():
     assert (plan.size, plan.batch) == (options[-1].size, options[-1].batch)  # none fits: the most steps
     assert budget.MIN_STEPS <= plan.steps < budget.CHOICE_STEPS and plan.fits
     assert any(f"fewer than the {budget.FULL_STEPS}" in note for note in plan.notes)
+
+
+def test_a_short_plan_from_scratch_trains_at_a_higher_rate_and_says_so():
+    assert budget.short_run_lr(1e-3, budget.FULL_STEPS - 1) == pytest.approx(budget.SHORT_LR_SCALE * 1e-3)
+    assert budget.short_run_lr(1e-3, 300) == pytest.approx(1.5e-3)
+    assert budget.short_run_lr(1e-3, budget.FULL_STEPS) is None  # a full schedule keeps the recipe's
+    plan, options = _plan(3, StepCost(0.2, 2e-5))
+    assert not any("lr" in note for note in plan.notes)  # the planner says nothing of a rate not chosen
+    plan.lr = budget.short_run_lr(1e-3, plan.steps)
+    budget.explain(plan, options)
+    assert any("lr 0.0015 (1.5x the recipe's" in note for note in plan.notes)
+    assert plan.record()["lr"] == pytest.approx(1.5e-3)
 
 
 def test_a_budget_too_short_to_learn_says_so_in_one_line_with_what_would_do():

@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -39,3 +41,35 @@ def test_the_probe_measures_steps_and_leaves_the_model_and_rng_untouched():
     assert budget_probe.model_bytes(model) == sum(p.numel() * 4 for p in model.parameters())
     assert budget_probe.probe_points([Candidate(160, 8), Candidate(128, 2)]) == [Candidate(128, 2),
                                                                                 Candidate(128, 4)]
+
+
+class _Clock:
+    """A fake perf_counter: each step advances it by what the current thread count costs."""
+
+    def __init__(self, cost: dict[int, float]) -> None:
+        self.now, self.cost, self.calls = 0.0, cost, {n: 0 for n in cost}
+
+    def __call__(self) -> float:
+        return self.now
+
+    def step(self) -> None:
+        threads = torch.get_num_threads()
+        self.calls[threads] += 1
+        self.now += self.cost[threads]
+
+
+def test_the_probe_stops_timing_a_thread_count_at_its_first_losing_step(monkeypatch):
+    original = torch.get_num_threads()
+    busy = _Clock({1: 0.1, 2: 2.0})  # a busy machine: two threads wait for each other
+    monkeypatch.setattr(budget_probe, "time", SimpleNamespace(perf_counter=busy))
+    try:
+        assert budget_probe._threads_compared(busy.step, torch.device("cpu"), 0.0, 2) == pytest.approx(0.1)
+        assert torch.get_num_threads() == 1  # the rest of the probe, on the faster
+        assert busy.calls == {1: budget_probe.WARMUP_STEPS + budget_probe.TIMED_STEPS, 2: 1}
+        quiet = _Clock({1: 0.1, 2: 0.06})
+        monkeypatch.setattr(budget_probe, "time", SimpleNamespace(perf_counter=quiet))
+        assert budget_probe._threads_compared(quiet.step, torch.device("cpu"), 0.0, 2) == pytest.approx(0.06)
+        assert torch.get_num_threads() == 2
+        assert quiet.calls[2] == budget_probe.WARMUP_STEPS + budget_probe.TIMED_STEPS  # timed in full
+    finally:
+        torch.set_num_threads(original)

@@ -121,9 +121,30 @@ def test_thread_tuner_keeps_the_fastest_count_and_leaves_short_runs_alone():
     tuner = ThreadTuner(torch.device("cpu"), 1000)
     tuner.max_threads, tuner.enabled = 4, True
     try:
-        tuner.observe(9.9)                                   # starts the trial at 4 threads
-        for seconds in [1.0, 1.1, 1.0, 0.5, 0.6, 0.5, 0.8, 0.9, 0.8]:   # 4, 2, then 1 thread
+        tuner.observe(9.9)                                   # starts the trial at 1 thread
+        for seconds in [0.8, 0.9, 0.8, 0.5, 0.6, 0.5, 1.0, 1.1, 1.0]:   # 1, 2, then 4 threads
             tuner.observe(seconds)
         assert tuner.best == 2 and torch.get_num_threads() == 2
+        assert not tuner._trial
+    finally:
+        torch.set_num_threads(original)
+
+
+def test_thread_tuner_drops_a_count_after_one_step_that_has_clearly_lost():
+    """A busy machine: more threads wait for each other at every operator; each losing count costs
+    one step of the trial, not three."""
+    from segstudio.model.training.cpu_threads import LOSING_SHARE, ThreadTuner
+    original = torch.get_num_threads()
+    tuner = ThreadTuner(torch.device("cpu"), 1000)
+    tuner.max_threads, tuner.enabled = 4, True
+    try:
+        tuner.observe(9.9)                                   # starts the trial at 1 thread
+        for seconds in [0.3, 0.3, 0.3]:
+            tuner.observe(seconds)
+        assert torch.get_num_threads() == 2
+        tuner.observe(0.3 * LOSING_SHARE * 1.1)              # 2 threads: lost at once
+        assert torch.get_num_threads() == 4
+        tuner.observe(3.0)                                   # 4 threads: lost at once, the trial ends
+        assert tuner.best == 1 and torch.get_num_threads() == 1 and not tuner._trial
     finally:
         torch.set_num_threads(original)

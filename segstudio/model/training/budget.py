@@ -15,18 +15,25 @@ what a run of N minutes does. The rule:
   long side (a crop as large as the image is the same picture every epoch: on the generated texture
   set 361 steps of 160 px crops of the 160 px images scored 0.418 held-out where 600 steps of 128 px
   crops scored 0.591 in about the same time and pixels), down in steps of 32 to a quarter of it (at
-  least ``MIN_SIZE``), batches from the
-  user's halved down to ``MIN_BATCH``; the pairs are tried from the most pixels a step to the
-  fewest, and the first that fits ``CHOICE_STEPS`` steps is taken. A larger step sees more pixels a
-  second (its fixed cost is shared: on a 2-core CPU 128 px × 8 trains on 1.65× the pixels a second
-  of 128 px × 2), and ``CHOICE_STEPS`` keeps enough optimiser steps for the warm-up and the decay.
-  Every second left is spent on more steps of that pair; when none fits, the pair with the most
-  steps is taken. Fewer than ``FULL_STEPS`` (on the generated sets and on CamVid 600 steps of
-  128 px × 8 reach the plain transformers loop's quality: tests/benchmarks/loop_speed.py) is said in
-  the notes: a longer budget would learn more.
+  least ``MIN_SIZE``). The **batch is the user's** (8) while its smallest crop fits ``MIN_STEPS``
+  steps; only then is it halved (down to ``MIN_BATCH``). At that batch the crops are tried from
+  the largest, and the first that fits ``CHOICE_STEPS`` steps is taken (``CHOICE_STEPS`` keeps
+  enough optimiser steps for the warm-up and the decay), else the smallest crop. Fewer steps of a
+  full batch learn more than more steps of a smaller one in the same seconds: on the texture set,
+  where a 2-minute budget at load 6-8 chose 128 px × 2 by the earlier rule (the most pixels a step
+  that fit 250 steps), 544 steps scored 0.199 held-out where 173 steps of 128 px × 8 scored 0.340;
+  at equal compute (300 steps of 128 × 8) 500 steps of 128 × 4 scored 0.247 against 0.493, 450
+  steps of 96 × 8 0.399, 150 steps of 128 × 16 0.395; on CamVid 250 steps of 128 × 8 scored 0.586
+  against 0.576 for 400 steps of 192 × 2. Every second left is spent on more steps of that pair;
+  when no batch fits ``MIN_STEPS``, the pair with the most steps is taken (and refused, below).
+  Fewer than ``FULL_STEPS`` (on the generated sets and on CamVid 600 steps of 128 px × 8 reach the
+  plain transformers loop's quality: tests/benchmarks/loop_speed.py) is said in the notes: a
+  longer budget would learn more.
 * **Steps**: all that fit, at ``STEP_SHARE`` of the measured step time's budget (a margin for a busy
   machine); the poly schedule ends at zero at the planned last step. Fewer than ``MIN_STEPS`` is
   too short to learn anything: the run is refused before its first step, in one line.
+* **Rate**: a from-scratch plan of fewer than ``FULL_STEPS`` steps trains at ``SHORT_LR_SCALE`` ×
+  the recipe's rate (:func:`short_run_lr`: measured, at equal steps, on the texture set and CamVid).
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ VAL_POINTS = 10         # about one every 10 % of the run (run_schedule.VAL_SHAR
 EXIT_S = 4.0            # after the last write: the result, the summary, the process's exit
 WRITE_BYTES_PER_S = 80e6  # model + training state written at the end (a slow disk)
 WRITE_FIXED_S = 1.0
+SHORT_LR_SCALE = 1.5   # a from-scratch plan of fewer than FULL_STEPS steps trains at 1.5x the recipe's rate
 MIN_MINUTES = 0.5       # below: the start alone takes most of it, whatever the machine
 MAX_MINUTES = 7 * 24 * 60
 SIZE_MULTIPLE = 32
@@ -114,8 +122,7 @@ def candidates(size: int, batch: int, image_longs: Sequence[int]) -> list[Candid
     batches = [batch]
     while batches[-1] // 2 >= MIN_BATCH:
         batches.append(batches[-1] // 2)
-    pairs = [Candidate(s, b) for s in sizes for b in batches]
-    return sorted(pairs, key=lambda c: (c.batch * c.size * c.size, c.size), reverse=True)
+    return [Candidate(s, b) for b in batches for s in sizes]  # the user's batch first, crops from the largest
 
 
 @dataclass
@@ -132,6 +139,7 @@ class Plan:
     val_s: float = 0.0      # one validation's seconds, as planned
     write_s: float = 0.0    # the final writes' seconds, as planned
     fits: bool = True       # False: too short to learn anything (``reason`` says so)
+    lr: float | None = None  # the learning rate chosen for a short from-scratch plan (short_run_lr)
     reason: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -169,13 +177,14 @@ def plan(minutes: float, spent_s: float, cost: StepCost, options: Sequence[Candi
     validation's seconds at that candidate's working size, ``write_s`` the final writes'."""
     budget = minutes * 60.0
     best: Plan | None = None
-    for option in options:
+    for i, option in enumerate(options):
         step_s, validation = cost.seconds(option.size, option.batch), val_s(option)
         kept = reserve(budget, validation, write_s)
         steps = steps_that_fit(budget - spent_s - kept, step_s)
         current = Plan(minutes, option.size, option.batch, steps, step_s, spent_s, kept, validation, write_s)
-        if steps >= CHOICE_STEPS:
-            best = current
+        smallest = i + 1 == len(options) or options[i + 1].batch != option.batch
+        if steps >= CHOICE_STEPS or (smallest and steps >= MIN_STEPS):
+            best = current  # the batch is kept while its smallest crop fits MIN_STEPS
             break
         if best is None or steps > best.steps:
             best = current
@@ -188,14 +197,22 @@ def explain(chosen: Plan, options: Sequence[Candidate]) -> Plan:
     """Fill in whether ``chosen`` fits and the lines that say why it was chosen."""
     first = options[0]
     took = f"{chosen.size} px crops, batch {chosen.batch}"
-    why = "" if (chosen.size, chosen.batch) == (first.size, first.batch) else \
-        f" (not {first.size} px, batch {first.batch}: fewer than {CHOICE_STEPS} steps would fit)"
+    smallest = min(c.size for c in options if c.batch == first.batch)
+    if (chosen.size, chosen.batch) == (first.size, first.batch):
+        why = ""
+    elif chosen.batch != first.batch:
+        why = f" (not batch {first.batch}: even {smallest} px crops would fit fewer than {MIN_STEPS} steps)"
+    else:
+        why = f" (not {first.size} px, batch {first.batch}: fewer than {CHOICE_STEPS} steps would fit)"
     chosen.notes = [
         f"time budget {format_minutes(chosen.minutes)}: {took}{why}, {chosen.steps} steps of "
         f"~{chosen.step_s:.2f} s",
         f"budget spent as: {chosen.spent_s:.0f} s start and data, {chosen.steps * chosen.step_s:.0f} s steps, "
         f"{chosen.reserve_s:.0f} s kept for validation, writing and exit",
     ]
+    if chosen.lr is not None:
+        chosen.notes.append(f"a short schedule from scratch: lr {chosen.lr:g} ({SHORT_LR_SCALE:g}x the recipe's, "
+                            f"fewer than {FULL_STEPS} steps learn more at a higher rate)")
     if chosen.steps < MIN_STEPS:
         chosen.fits = False
         need = needed_minutes(chosen)
@@ -220,6 +237,23 @@ def needed_minutes(chosen: Plan) -> float:
             return minutes
         minutes = needed
     return minutes
+
+
+def short_run_lr(recipe_lr: float, steps: int) -> float | None:
+    """The learning rate of a from-scratch run whose plan has ``steps`` steps and whose recipe (no
+    rate given by the user) would train at ``recipe_lr``; None: the recipe's rate stands.
+
+    A budget that buys fewer than FULL_STEPS steps trains at SHORT_LR_SCALE x the recipe's rate,
+    still warmed up and decayed to zero at the planned last step. Measured on the generated texture
+    set (B0 from scratch, 128 px x 8, the same steps, held-out mIoU, tests/benchmarks/budget_runs.py
+    helpers): 300 steps at 1e-3 scored 0.493 / 0.534 / 0.601 for seeds 0 / 1 / 2, at 1.5e-3 0.578 /
+    0.547 / 0.598 (mean 0.543 -> 0.574); 200 steps 0.397 -> 0.420; 2e-3 fell to 0.424 (300 steps,
+    seed 0), as the recipe's 3e-3 stalls. On CamVid (61 photos trained, 40 held out, 400 steps of
+    192 px x 2, what a 2-minute budget chooses there) 0.564 -> 0.576. Pretrained encoders keep
+    their rate (a short fine-tune was not measured)."""
+    if steps >= FULL_STEPS:
+        return None
+    return recipe_lr * SHORT_LR_SCALE
 
 
 def check_minutes(minutes: float) -> str | None:

@@ -2,7 +2,9 @@
 
 The probe runs a few real training steps of the run's own model on random tensors: forward,
 loss, backward and AdamW, at two batch sizes, after two warm-up steps each (the first calls
-allocate); the median of three timed steps counts.
+allocate); the median of three timed steps counts. On a CPU with several threads the first point is
+timed on one thread first and then on all, and a count whose step has clearly lost is not timed
+further (cpu_threads.LOSING_SHARE): on a busy machine those steps cost seconds each.
 The optimiser is a throwaway one at learning rate 0 and the model's buffers (batch-norm
 statistics) and the random generators are put back afterwards, so a budgeted run then trains
 exactly as a run of the planned steps would. A validation's cost is one timed forward pass per
@@ -12,6 +14,7 @@ numbers mean the same on every device.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +25,7 @@ import torch
 from torch import nn
 
 from .budget import Candidate, StepCost
+from .cpu_threads import LOSING_SHARE
 from .optimiser import Optimiser
 
 WARMUP_STEPS = 2   # the first calls at a shape allocate and pick kernels: seconds, not the pace
@@ -54,17 +58,24 @@ def untouched(model: nn.Module, device: torch.device) -> Iterator[None]:
             torch.cuda.set_rng_state(cuda_rng, device)
 
 
-def _timed(run: Callable[[], Any], device: torch.device, started: float) -> float:
-    """Seconds per call of ``run`` after WARMUP_STEPS untimed calls (fewer when slow)."""
+def _timed(run: Callable[[], Any], device: torch.device, started: float, losing_s: float = math.inf) -> float:
+    """Seconds per call of ``run`` after WARMUP_STEPS untimed calls (fewer when slow). A call that
+    takes longer than ``losing_s`` (the other way's time, times LOSING_SHARE) ends the timing at
+    once and counts: that way has already lost, and on a busy machine its steps cost seconds."""
     for _ in range(WARMUP_STEPS):
+        t0 = time.perf_counter()
         run()
-    synchronise(device)
+        synchronise(device)
+        if time.perf_counter() - t0 > losing_s:
+            return time.perf_counter() - t0
     times: list[float] = []
     while len(times) < TIMED_STEPS and (not times or time.perf_counter() - started < MAX_PROBE_S):
         t0 = time.perf_counter()
         run()
         synchronise(device)
         times.append(time.perf_counter() - t0)
+        if times[-1] > losing_s:
+            return times[-1]
     return sorted(times)[len(times) // 2]
 
 
@@ -85,23 +96,29 @@ def measure_steps(model: nn.Module, raw_model: nn.Module, loss_fn: nn.Module, cf
 
             def step(x: torch.Tensor = images, y: torch.Tensor = labels) -> None:
                 probe.step(x, y, 500)
-            seconds = _timed(step, device, started)
             if i == 0 and device.type == "cpu" and threads > 1:
-                single = _one_thread(step, device, started)
-                torch.set_num_threads(1 if single < seconds else threads)  # the rest on the faster
-                seconds = min(seconds, single)
+                seconds = _threads_compared(step, device, started, threads)  # the rest on the faster
+            else:
+                seconds = _timed(step, device, started)
             out.append((point.size, point.batch, seconds))
     torch.set_num_threads(threads)
     probe.optimizer.zero_grad(set_to_none=True)
     return out
 
 
-def _one_thread(step: Callable[[], Any], device: torch.device, started: float) -> float:
-    """The step's seconds on one thread. On a busy CPU, torch's threads wait for each other at every
-    operator and one thread can be several times faster (cpu_threads.py: the run's ThreadTuner makes
-    the same choice). Leaves torch on one thread."""
+def _threads_compared(step: Callable[[], Any], device: torch.device, started: float, threads: int) -> float:
+    """The step's seconds on the faster of one thread and ``threads``, and torch left on it. On a
+    busy CPU, torch's threads wait for each other at every operator and one thread can be several
+    times faster (cpu_threads.py: the run's ThreadTuner makes the same choice). One thread is timed
+    first (its warm-up also allocates): on a busy machine a step on all threads can take ten times
+    as long (6.2 s against 0.13 s for 128 px x 8 at load 8 on 2 cores), and its timing stops at the
+    first call that has lost."""
     torch.set_num_threads(1)
-    return _timed(step, device, started)
+    single = _timed(step, device, started)
+    torch.set_num_threads(threads)
+    several = _timed(step, device, started, LOSING_SHARE * single)
+    torch.set_num_threads(1 if single < several else threads)
+    return min(single, several)
 
 
 def measure_forward(model: nn.Module, device: torch.device, height: int, width: int,

@@ -91,8 +91,13 @@ class BudgetRun:
         self.val_s = val_seconds(Candidate(chosen.size, chosen.batch))
         if not chosen.fits:
             raise TrainingError(chosen.reason)
+        if cfg.lr is None and cfg.is_scratch():  # a short schedule learns more at a higher rate
+            chosen.lr = budget.short_run_lr(recipe.lr, chosen.steps)
+            budget.explain(chosen, options)
         self.plan = chosen
-        return replace(cfg, size=chosen.size, batch=chosen.batch, steps=chosen.steps, epochs=None, minutes=None)
+        lr = chosen.lr if chosen.lr is not None else cfg.lr
+        return replace(cfg, size=chosen.size, batch=chosen.batch, steps=chosen.steps, epochs=None, minutes=None,
+                       lr=lr)
 
     # ------------------------------------------------------------------ after the data
     def settle(self, data: Any) -> int:
