@@ -258,9 +258,13 @@ def _upsample_bands(logits: torch.Tensor, shape: tuple[int, int], full: tuple[in
     r0, r1, rf = _source_index(h, hin, full[0], logits.device)
     c0, c1, cf = _source_index(w, win, full[1], logits.device)
     rows_per_band = max(1, _BAND_BYTES // max(1, 4 * k * w))
+    cf = cf.view(1, 1, -1)
     for top in range(0, h, rows_per_band):
         sl = slice(top, min(h, top + rows_per_band))
-        a, b, f = logits[:, r0[sl]], logits[:, r1[sl]], rf[sl].view(1, -1, 1)
-        rows = torch.lerp(a, b, f)
-        band = torch.lerp(rows[:, :, c0], rows[:, :, c1], cf.view(1, 1, -1))
+        # the columns first, on the few source rows this band reads (about a quarter of its rows):
+        # picking columns is a gather along the last axis, far slower than picking whole rows
+        first, last = int(r0[sl][0]), int(r1[sl][-1]) + 1
+        source = logits[:, first:last]
+        wide = torch.lerp(source[:, :, c0], source[:, :, c1], cf)
+        band = torch.lerp(wide[:, r0[sl] - first], wide[:, r1[sl] - first], rf[sl].view(1, -1, 1))
         yield top, band
