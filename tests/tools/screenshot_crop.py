@@ -25,16 +25,11 @@ sys.path.insert(0, str(REPO / "tests" / "gui"))
 sys.path.insert(0, str(REPO / "tests" / "model"))
 sys.path.insert(0, str(REPO / "tests" / "tools"))
 from gui_helpers import wait_loaded  # noqa: E402
-from screenshot_train import HEIGHT, WIDTH, demo_window, run_in_xvfb, shot, throwaway_home, wait  # noqa: E402
+from screenshot_train import HEIGHT, WIDTH, demo_window, run_in_xvfb, shot, shot_options, throwaway_home, wait  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
-    display = None
-    if "--display" in argv:
-        at = argv.index("--display")
-        display, argv = int(argv[at + 1]), argv[:at] + argv[at + 2:]
-    out = Path(argv[0]) if argv else REPO / "docs" / "screenshots"
-    out.mkdir(parents=True, exist_ok=True)
+    out, display = shot_options(argv, REPO / "docs" / "screenshots")
     tmp = throwaway_home("segstudio-crop-shots-")
     os.environ["SEGSTUDIO_SAM_RUNTIME"] = "torch"  # no ONNX export for throw-away models
     return run_in_xvfb(lambda: _run(out, tmp), tmp, display)

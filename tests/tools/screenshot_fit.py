@@ -29,12 +29,7 @@ LONG_MODEL = "segformer-b2-finetuned-ade-512-512-long-name"
 
 
 def main(argv: list[str]) -> int:
-    display = None
-    if "--display" in argv:
-        at = argv.index("--display")
-        display, argv = int(argv[at + 1]), argv[:at] + argv[at + 2:]
-    out = Path(argv[0]) if argv else Path(tempfile.gettempdir()) / "segstudio-fit"
-    out.mkdir(parents=True, exist_ok=True)
+    out, display = screenshot_train.shot_options(argv, Path(tempfile.gettempdir()) / "segstudio-fit")
     tmp = screenshot_train.throwaway_home("segstudio-fit-shots-")
     screenshot_train.WIDTH, screenshot_train.HEIGHT = WIDTH, HEIGHT
     return screenshot_train.run_in_xvfb(lambda: _run(out, tmp), tmp, display)

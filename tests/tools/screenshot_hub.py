@@ -30,13 +30,7 @@ FACES = "someone/segformer-b0-finetuned-faces"
 
 
 def main(argv: list[str]) -> int:
-    display = None
-    if "--display" in argv:
-        at = argv.index("--display")
-        display = int(argv[at + 1])
-        argv = argv[:at] + argv[at + 2:]
-    out = Path(argv[0]) if argv else Path(tempfile.gettempdir()) / "segstudio-hub"
-    out.mkdir(parents=True, exist_ok=True)
+    out, display = screenshot_train.shot_options(argv, Path(tempfile.gettempdir()) / "segstudio-hub")
     tmp = screenshot_train.throwaway_home("segstudio-hub-shots-")
     import hub_server
     from test_hub_any_id import make_repo

@@ -17,16 +17,13 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # this checkout, not another installed one
 sys.path.insert(0, str(REPO / "tests" / "gui"))
 sys.path.insert(0, str(REPO / "tests" / "tools"))
-from screenshot_train import HEIGHT, WIDTH, demo_window, run_in_xvfb, shot, throwaway_home, wait  # noqa: E402
+from screenshot_train import HEIGHT, WIDTH, demo_window, run_in_xvfb, shot, shot_options, throwaway_home, wait  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
-    display = argv[argv.index("--display") + 1].lstrip(":") if "--display" in argv else None
-    rest = [a for i, a in enumerate(argv) if a != "--display" and (i == 0 or argv[i - 1] != "--display")]
-    out = Path(rest[0]) if rest else REPO / "docs" / "screenshots"
-    out.mkdir(parents=True, exist_ok=True)
+    out, display = shot_options(argv, REPO / "docs" / "screenshots")
     tmp = throwaway_home("segstudio-plan-shots-")
-    return run_in_xvfb(lambda: _run(out, tmp), tmp, None if display is None else int(display))
+    return run_in_xvfb(lambda: _run(out, tmp), tmp, display)
 
 
 def _run(out: Path, tmp: Path) -> int:

@@ -66,6 +66,18 @@ def shot(window, out: Path, name: str) -> None:
     print(f"{path} ({path.stat().st_size // 1024} KiB)")
 
 
+def shot_options(argv: list[str], default_out: Path) -> tuple[Path, int | None]:
+    """A screenshot tool's command line ``[OUT_DIR] [--display N]``: the folder for the PNGs (made)
+    and the Xvfb display number (None: the first free one)."""
+    display = None
+    if "--display" in argv:
+        at = argv.index("--display")
+        display, argv = int(argv[at + 1].lstrip(":")), argv[:at] + argv[at + 2:]
+    out = Path(argv[0]) if argv else default_out
+    out.mkdir(parents=True, exist_ok=True)
+    return out, display
+
+
 def throwaway_home(prefix: str) -> Path:
     """A temporary HOME (settings, the demo copy) for a screenshot run: the user's are never touched."""
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
