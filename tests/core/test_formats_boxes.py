@@ -177,13 +177,11 @@ def test_a_box_refiner_gets_every_box_once_and_stays_inside_them(shared_fixtures
 def test_cli_boxes_to_masks_with_a_sam_model_folder(shared_fixtures, tmp_path, capsys) -> None:
     pytest.importorskip("transformers")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
-    from sam_tiny import TINY_SAM
+    from sam_tiny import TINY_SAM, saved_random
 
     from segstudio.cli.main import main
-    from segstudio.model.sam.loader import build_random
 
-    model, _ = build_random(TINY_SAM, seed=2)
-    model.save_pretrained(tmp_path / "sam")
+    saved_random(tmp_path / "sam", TINY_SAM, seed=2)
     src = shared_fixtures / "labelimg"
     assert main(["boxes-to-masks", str(src), str(tmp_path / "save"), "--images", str(src),
                  "--sam", str(tmp_path / "sam")]) == 0

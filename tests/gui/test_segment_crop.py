@@ -17,18 +17,14 @@ from gui_project import make_project
 from PySide6.QtCore import Qt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
-from sam_tiny import TINY_SAM2  # noqa: E402
+from sam_tiny import TINY_SAM2, saved_random  # noqa: E402
 
 pytest.importorskip("transformers")
 
 
 @pytest.fixture
 def sam_folder(tmp_path) -> Path:
-    from segstudio.model.sam.loader import build_random
-
-    model, _ = build_random(TINY_SAM2, seed=1)
-    model.save_pretrained(tmp_path / "sam2")
-    return tmp_path / "sam2"
+    return saved_random(tmp_path / "sam2", TINY_SAM2, seed=1)
 
 
 @pytest.fixture

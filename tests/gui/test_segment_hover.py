@@ -13,18 +13,14 @@ from gui_helpers import move, press, release
 from PySide6.QtCore import Qt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
-from sam_tiny import TINY_SAM  # noqa: E402
+from sam_tiny import TINY_SAM, saved_random  # noqa: E402
 
 pytest.importorskip("transformers")
 
 
 @pytest.fixture
 def sam_folder(tmp_path) -> Path:
-    from segstudio.model.sam.loader import build_random
-
-    model, _ = build_random(TINY_SAM, seed=1)
-    model.save_pretrained(tmp_path / "sam")
-    return tmp_path / "sam"
+    return saved_random(tmp_path / "sam", TINY_SAM, seed=1)
 
 
 def _counting_decodes(segment) -> list:

@@ -50,3 +50,16 @@ def prompt_sensitive(model, seed: int = 0):
                 scale = 1.0 if "embed" in name else 1 / math.sqrt(fan_in)
                 param.copy_(torch.randn(param.shape, generator=generator) * scale)
     return model
+
+
+def saved_random(folder, config: dict = TINY_SAM, seed: int = 0, sensitive: bool = False):
+    """A random-weight SAM / SAM 2 of ``config`` (a tiny one by default) saved as a model folder at
+    ``folder``, as the window and the CLI load one; ``sensitive``: with :func:`prompt_sensitive`
+    weights. The folder."""
+    from segstudio.model.sam.loader import build_random
+
+    model, _ = build_random(config, seed=seed)
+    if sensitive:
+        prompt_sensitive(model, seed=seed)
+    model.save_pretrained(folder)
+    return folder

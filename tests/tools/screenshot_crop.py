@@ -39,14 +39,12 @@ def _run(out: Path, tmp: Path) -> int:
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
-    from sam_tiny import TINY_SAM2, prompt_sensitive
+    from sam_tiny import TINY_SAM2, saved_random
 
     from segstudio.model.sam import DEFAULT
-    from segstudio.model.sam.loader import build_random
 
     app = QApplication(["segstudio"])
-    model, _ = build_random(TINY_SAM2, seed=3)
-    prompt_sensitive(model, seed=3).save_pretrained(tmp / "tiny")
+    saved_random(tmp / "tiny", TINY_SAM2, seed=3, sensitive=True)
     window = demo_window(tmp, WIDTH, HEIGHT)
     window.show_image(4)  # scene_05, not labelled: only the proposal is drawn over the photo
     wait_loaded(window)
@@ -73,8 +71,7 @@ def _run(out: Path, tmp: Path) -> int:
     shot(window, out, "17-small-object-crop.png")
     qtbot_escape(window)
 
-    model, _ = build_random(DEFAULT.config, seed=0)
-    model.save_pretrained(tmp / "sam2.1-random")
+    saved_random(tmp / "sam2.1-random", DEFAULT.config, seed=0)
     segment.use_model(tmp / "sam2.1-random")
     window.actions["tool_brush"].trigger()
     prepare = window.assist_features.prepare

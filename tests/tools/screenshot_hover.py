@@ -35,13 +35,10 @@ def _run(out: Path, tmp: Path) -> int:
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
-    from sam_tiny import TINY_SAM
-
-    from segstudio.model.sam.loader import build_random
+    from sam_tiny import TINY_SAM, saved_random
 
     app = QApplication(["segstudio"])
-    model, _ = build_random(TINY_SAM, seed=3)
-    model.save_pretrained(tmp / "sam")
+    saved_random(tmp / "sam", TINY_SAM, seed=3)
     window = demo_window(tmp, WIDTH, HEIGHT)
     window.show_image(3)  # scene_04: not labelled, so only the preview is drawn over the photo
     wait_loaded(window)
