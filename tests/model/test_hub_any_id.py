@@ -147,31 +147,33 @@ def _not_a_segformer(server, repo, tmp_path, monkeypatch):
     return "someone/vit", r"someone/vit is a vit model \(ViTForImageClassification\), not a SegFormer"
 
 
-def _million_labels(server, repo, tmp_path, monkeypatch):
+def _faces_with(server, hub_id: str, change) -> str:
+    """Serve the faces repository again as ``hub_id``, its config.json changed by ``change(config)``."""
     files = dict(server.repos[FACES].files)
     config = json.loads(files["config.json"])
-    config.pop("id2label"), config.pop("label2id")
-    config["num_labels"] = 1_000_000
+    change(config)
     files["config.json"] = json.dumps(config).encode()
-    server.repos["someone/million"] = hub_server.Repo(files)
-    return "someone/million", "claims 1,000,000 classes; a SegFormer segstudio can load has 1 to 255"
+    server.repos[hub_id] = hub_server.Repo(files)
+    return hub_id
+
+
+def _million_labels(server, repo, tmp_path, monkeypatch):
+    def change(config):
+        config.pop("id2label"), config.pop("label2id")
+        config["num_labels"] = 1_000_000
+    return (_faces_with(server, "someone/million", change),
+            "claims 1,000,000 classes; a SegFormer segstudio can load has 1 to 255")
 
 
 def _million_names(server, repo, tmp_path, monkeypatch):
-    files = dict(server.repos[FACES].files)
-    config = json.loads(files["config.json"])
-    config["id2label"] = {str(i): f"class {i}" for i in range(1_000_000)}
-    files["config.json"] = json.dumps(config).encode()
-    server.repos["someone/million"] = hub_server.Repo(files)
-    return "someone/million", "its config.json is .* MB, more than such a file can sensibly be"
+    def change(config):
+        config["id2label"] = {str(i): f"class {i}" for i in range(1_000_000)}
+    return (_faces_with(server, "someone/million", change),
+            "its config.json is .* MB, more than such a file can sensibly be")
 
 
 def _four_channels(server, repo, tmp_path, monkeypatch):
-    files = dict(server.repos[FACES].files)
-    config = json.loads(files["config.json"])
-    config["num_channels"] = 4
-    files["config.json"] = json.dumps(config).encode()
-    server.repos["someone/rgbn"] = hub_server.Repo(files)
+    _faces_with(server, "someone/rgbn", lambda config: config.update(num_channels=4))
     return "someone/rgbn", "someone/rgbn: its config.json takes 4-channel images; segstudio feeds RGB"
 
 
