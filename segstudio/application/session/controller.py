@@ -455,9 +455,13 @@ class ProjectSession:
         """Who this window's claims name from now on (None or blank: the default of
         ``core.claims.default_person``); the name as it will be shown."""
         self.person = clean_text(name or "") or None
-        shown = self.person or default_person()
-        self._team.rename(shown)
-        return shown
+        self._team.rename(self.person_shown)
+        return self.person_shown
+
+    @property
+    def person_shown(self) -> str:
+        """The name this window's claims carry (the default when none was chosen)."""
+        return self.person or default_person()
 
     def claimed_by_others(self) -> dict[int, str]:
         """Who edits which image in another window, as last seen: {entry index: "alice since 10:42"}."""

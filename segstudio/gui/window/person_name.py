@@ -27,7 +27,7 @@ def apply_saved(session: ProjectSession, settings: Settings) -> None:
 
 def ask_person(parent: QWidget, session: ProjectSession, settings: Settings, say: Callable[[str], None]) -> None:
     """Ask for the name (prefilled with the one in use); keep it and say from when it applies."""
-    current = session.set_person(session.person)  # the name in use, as shown
+    current = session.person_shown
     typed = dialogs.ask_text(parent, "Your name in shared folders",
                              "Shown to others when you edit an image in a shared folder:", current)
     if typed is None:
