@@ -22,7 +22,7 @@ GPU = MachineCost(StepCost(0.02, 2e-9), "cuda", 1e-9, 15_000_000, "measured just
 
 def test_the_defaults_on_a_cpu_say_how_long_and_offer_a_budget():
     plan = form_plan(DEFAULTS, CAMVID_LIKE, LAPTOP)
-    assert plan.text.startswith("About 2000 steps of 512 px crops, batch 8 on 6 training images")
+    assert plan.text.startswith("About 2000 steps of 512 px crops, batch 8 on 7 training images")
     assert "on this CPU" in plan.text and "measured just now" in plan.text
     assert plan.seconds > 2 * 3600  # 2000 x (0.1 + 5e-6 x 8 x 512²) s
     assert "more than 20 minutes on a CPU" in plan.warning and plan.offer_minutes == run_plan.OFFER_MINUTES

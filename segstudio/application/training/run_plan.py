@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from segstudio.application.training.run_outcome import format_eta
+from segstudio.core.validation_split import validation_count
 from segstudio.model.training import budget
 from segstudio.model.training.budget import Candidate, StepCost
 from segstudio.model.training.options import DEFAULT_STEPS, default
@@ -25,7 +26,6 @@ from segstudio.model.training.recipe import working_size
 WARN_S = 20 * 60          # a CPU run longer than this is worth a word before the click
 OFFER_MINUTES = 10        # the budget offered instead, and a fresh form's length (a GPU's: automatic)
 SETUP_S = 10.0            # start, torch, the model and the data, when nothing measured it
-VAL_FRACTION = 0.2        # the engine's validation share (TrainConfig.val_fraction)
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def split_counts(labelled: int) -> tuple[int, int]:
     """(training, validation) images of ``labelled`` ones, as the engine splits them."""
     if labelled <= 1:
         return labelled, labelled
-    val = min(max(1, int(round(labelled * VAL_FRACTION))), labelled - 1)
+    val = validation_count(labelled)
     return labelled - val, val
 
 

@@ -22,6 +22,7 @@ from torch.utils.data import Dataset, Sampler
 from segstudio.core.budgets import TRAIN_STREAM_CACHE_BYTES
 from segstudio.core.errors import ImageLoadError, MaskError, SegStudioError, TrainingError
 from segstudio.core.safe_read import IMAGE_LIST_LIMIT, read_text
+from segstudio.core.validation_split import validation_count
 
 from .augment import IGNORE_INDEX, AugmentConfig, train_transform, val_transform
 
@@ -43,8 +44,9 @@ def _read_list(path: Path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def split_entries(project: Any, val_fraction: float = 0.2, seed: int = 0) -> Split:
-    """Split the project's labelled entries into train and val.
+def split_entries(project: Any, val_fraction: float | None = None, seed: int = 0) -> Split:
+    """Split the project's labelled entries into train and val: ``val_fraction`` of them validate,
+    or, when it is None, as many as core.validation_split's rule says.
 
     At least one val image when there are two or more; a single labelled image both trains and
     validates (the numbers then measure fitting, not generalisation, and a note says so).
@@ -61,7 +63,7 @@ def split_entries(project: Any, val_fraction: float = 0.2, seed: int = 0) -> Spl
         return Split(labelled, labelled, [f"only one labelled image ({labelled[0].image_path.name}): "
                                           "training and validating on it"])
     order = np.random.default_rng(seed).permutation(len(labelled))
-    n_val = min(max(1, int(round(len(labelled) * val_fraction))), len(labelled) - 1)
+    n_val = validation_count(len(labelled), val_fraction)
     val_idx = set(order[:n_val].tolist())
     train = [e for i, e in enumerate(labelled) if i not in val_idx]
     val = [e for i, e in enumerate(labelled) if i in val_idx]

@@ -17,7 +17,8 @@ only the ``None`` ones are filled in here. The evidence for each choice is in th
 * **Which weights are the model:** the best validation point when the validation split has at
   least 20 images; below that the run's final weights (the poly schedule ends at lr 0, where a
   model is usually best, and picking the best of ten scores on six images picks noise: on the
-  texture set the best-validation model scored 0.60 held-out, the final one 0.67).
+  texture set the best-validation model scored 0.60 held-out, the final one 0.67). Below that size
+  the split only draws the curve, so it holds out fewer images (core/validation_split.py).
 * **Working size:** images whose long side is at most 1.5× the crop size are trained and
   predicted at their own size (random crops, as a plain loop does) instead of being shrunk to the
   crop size, which would blur fine textures. Larger images are resized so their long side is the
@@ -29,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from segstudio.core.validation_split import TRUSTED_VALIDATION, trusted
 from segstudio.core.words import count
 
 PRETRAINED_LR = 6e-5
@@ -38,7 +40,6 @@ NATIVE_LIMIT = 1.5                  # images up to 1.5x the crop size keep their
 PRETRAINED_SCALES = (0.5, 2.0)
 SCRATCH_SCALES = (0.75, 1.5)        # from scratch, large sets
 SMALL_SET_SCALES = (1.0, 1.0)       # from scratch, small sets
-TRUSTED_VALIDATION = 20             # validation images needed to pick the best point over the last
 
 
 @dataclass
@@ -90,7 +91,7 @@ def choose(config, sizes: Sequence[tuple[int, int]], val_count: int = TRUSTED_VA
         resize = "no random resize" if scales == (1, 1) else f"random resize {scales[0]:g}-{scales[1]:g}"
         notes.append(f"recipe: {'from scratch' if scratch else 'pretrained'}, {count(len(sizes), 'image')}: "
                      f"lr {lr:g}, {resize}{', colour jitter' if photometric else ''}")
-    keep_best = val_count >= TRUSTED_VALIDATION
+    keep_best = trusted(val_count)
     if not keep_best and val_count:
         notes.append(f"only {count(val_count, 'validation image')}: too few to pick a best point, the model is "
                      "the run's final one")

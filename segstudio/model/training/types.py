@@ -43,7 +43,7 @@ class TrainConfig:
     name: str = _default("name")
     seed: int = _default("seed")
     num_workers: int = _default("num_workers")
-    val_fraction: float = 0.2
+    val_fraction: float | None = None          # None = core.validation_split's rule
     keep_state: bool = _default("keep_state")  # False: a finished run drops what only a resume needs
     resume: bool = False
     overwrite: bool = False                    # False: an existing models/<name> gets a fresh name
