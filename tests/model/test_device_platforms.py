@@ -43,3 +43,16 @@ def test_a_plain_cpu_offers_the_cpu_only(plain_cpu):
 def test_a_torch_without_the_mps_backend_is_no_mac(monkeypatch):
     monkeypatch.delattr(torch.backends, "mps", raising=False)
     assert device._mps_available() is False
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_training_on_a_cpu_uses_bf16_only_where_the_cpu_has_it(monkeypatch, plain_cpu, native):
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: native)
+    assert device.training_autocast_dtype("cpu") == (torch.bfloat16 if native else None)
+    assert device.training_autocast_dtype("mps") is None  # MPS trains in fp32
+    assert device.autocast_dtype("cpu") is None  # prediction stays float32 on every CPU
+
+
+def test_the_cpu_bf16_question_never_raises(monkeypatch):
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported", raising=False)
+    assert device.cpu_has_native_bf16() is False

@@ -209,6 +209,20 @@ def test_training_under_cpu_autocast(tiny: SegFormer) -> None:
         assert p.grad is not None and p.grad.dtype == p.dtype and torch.isfinite(p.grad).all()
 
 
+def test_attention_stays_float32_under_cpu_autocast() -> None:
+    """ops.attention under bf16 autocast: SDPA of the float32 inputs, with their gradients."""
+    from segstudio.model.segformer import ops
+    q, k, v = (torch.randn(2, 2, 24, 8, requires_grad=True) for _ in range(3))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = ops.attention(q.bfloat16(), k.bfloat16(), v.bfloat16())
+        plain = F.scaled_dot_product_attention(q.bfloat16(), k.bfloat16(), v.bfloat16())
+    assert out.dtype == torch.float32 and plain.dtype == torch.bfloat16
+    expected = F.scaled_dot_product_attention(q.bfloat16().float(), k.bfloat16().float(), v.bfloat16().float())
+    assert torch.allclose(out, expected, atol=1e-6)
+    out.sum().backward()
+    assert all(t.grad is not None and torch.isfinite(t.grad).all() for t in (q, k, v))
+
+
 def test_onednn_conv_weights_follow_changes(tiny: SegFormer) -> None:
     """The channels_last copies of conv weights kept for oneDNN follow in-place weight changes."""
     x = torch.randn(1, 3, 64, 64)

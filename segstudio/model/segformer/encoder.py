@@ -5,17 +5,17 @@ Module and attribute names (``patch_embeddings``, ``block``, ``attention.self.sr
 ``mlp.dwconv.dwconv`` ...) are those of the Hugging Face Hub checkpoints, which load strictly;
 the small wrapper classes exist only to reproduce those names. Speed: tokens and maps are views of
 each other (see :mod:`.ops`); K and V come from one ``F.linear`` on the concatenated weights (Q
-too where there is no spatial reduction) and attention is ``F.scaled_dot_product_attention``.
+too where there is no spatial reduction) and attention is ``F.scaled_dot_product_attention``
+(:func:`.ops.attention`).
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .config import SegFormerConfig
-from .ops import conv2d, linear, to_grid, to_tokens
+from .ops import attention, conv2d, linear, to_grid, to_tokens
 
 
 class DropPath(nn.Module):
@@ -79,7 +79,7 @@ class EfficientSelfAttention(nn.Module):
             qkv = linear(x, torch.cat((self.query.weight, self.key.weight, self.value.weight)),
                          torch.cat((self.query.bias, self.key.bias, self.value.bias)))
             q, k, v = qkv.chunk(3, dim=-1)
-        out = F.scaled_dot_product_attention(self._heads(q), self._heads(k), self._heads(v))
+        out = attention(self._heads(q), self._heads(k), self._heads(v))
         return out.transpose(1, 2).flatten(2)
 
 

@@ -15,6 +15,7 @@
   forward (and residual adds) the same way under :class:`LinearFn`, whose backward is autograd's
   for ``F.linear``. Elsewhere (autocast, export, CUDA) they are the plain ops;
   :func:`set_onednn` turns the fused paths off for comparisons.
+* :func:`attention`: ``F.scaled_dot_product_attention``, kept in float32 under CPU autocast.
 * :func:`is_exporting`: whether a trace/compile/export is running, when cached tensors and
   shape checks must stay out of the graph.
 """
@@ -62,6 +63,16 @@ def onednn_training(x: torch.Tensor, weight: torch.Tensor) -> bool:
     float32 on CPU, gradients on, no autocast or export."""
     return (_ONEDNN["on"] and _SUPPORTED and x.device.type == "cpu" and x.dtype == weight.dtype == torch.float32
             and torch.is_grad_enabled() and not torch.is_autocast_enabled("cpu") and not is_exporting())
+
+
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Scaled dot-product attention of (B, heads, N, d) tensors. Under CPU bf16 autocast (training
+    on a CPU with native bf16) it runs in float32: there its bf16 backward took 12.7 ms of a B0
+    step at 128² batch 8 against 2.6 ms in float32, more than bf16 saves everywhere else."""
+    if q.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+        with torch.autocast("cpu", enabled=False):
+            return F.scaled_dot_product_attention(q.float(), k.float(), v.float())
+    return F.scaled_dot_product_attention(q, k, v)
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, gelu: bool = False,

@@ -5,7 +5,8 @@ weight decay on norms, the decoder head at a higher rate: :mod:`.lr_schedule`), 
 CPU (one kernel for all of B0's ~200 tensors: on 2 CPU cores 2.6 ms a step against 65 ms for the
 per-tensor loop, far more under load, where every small op waits at a thread barrier); the
 learning rate of each step (warm-up, then poly decay); autocast and the GradScaler (bf16 on CUDA
-where the card has it, fp16 with loss scaling otherwise; MPS and CPU train in fp32); gradient
+where the card has it, fp16 with loss scaling otherwise; bf16 on a CPU with native bf16; MPS and
+other CPUs train in fp32); gradient
 clipping. :meth:`Optimiser.step` is one step on one batch and returns the loss as a tensor, not a
 number: reading it back would make the host wait for the device every step.
 """
@@ -18,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from segstudio.model.device import autocast_dtype
+from segstudio.model.device import training_autocast_dtype
 
 from .lr_schedule import default_warmup, lr_factor, param_groups, set_lr
 from .recipe import Recipe
@@ -38,7 +39,8 @@ class Optimiser:
         self.cuda = device.type == "cuda"
         fused = device.type in ("cuda", "cpu") or None
         self.optimizer = torch.optim.AdamW(groups, lr=recipe.lr, betas=(0.9, 0.999), fused=fused)
-        self.amp_dtype = autocast_dtype(device) if cfg.amp and self.cuda else None  # CUDA only: MPS trains in fp32
+        self.device_type = device.type
+        self.amp_dtype = training_autocast_dtype(device) if cfg.amp else None
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.lr = 0.0  # the learning rate of the last step
 
@@ -46,7 +48,7 @@ class Optimiser:
         """The forward pass's precision (validation runs under it too)."""
         if self.amp_dtype is None:
             return contextlib.nullcontext()
-        return torch.autocast("cuda", dtype=self.amp_dtype)
+        return torch.autocast(self.device_type, dtype=self.amp_dtype)
 
     def step(self, images: torch.Tensor, labels: torch.Tensor, step: int) -> torch.Tensor:
         """Train on one batch as step number ``step`` of the run; the loss (a tensor on the device)."""
