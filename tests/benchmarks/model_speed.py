@@ -8,8 +8,11 @@ our own exported graph (``segstudio-cli export-onnx``; onnxruntime comes with th
 extra, the row is left out without it) with the same number of threads, and our model with the
 plain torch ops instead of oneDNN's fused kernels (``segstudio.model.segformer.ops.set_onednn``).
 Training steps: transformers with torch's default AdamW (a plain loop), ours as our loop trains
-(fused AdamW, oneDNN forward on CPU, the loop's chunked upsample + cross-entropy), and ours with
-the plain ops, ``F.interpolate`` + ``F.cross_entropy`` and the default AdamW.
+(fused AdamW, oneDNN forward on CPU, the loop's chunked upsample + cross-entropy, and the loop's
+precision: bf16 autocast on a CPU with native bf16, ``model.device.training_autocast_dtype``), and
+ours with the plain ops, ``F.interpolate`` + ``F.cross_entropy``, the default AdamW and no
+autocast. Where the loop's precision is bf16 a row "transformers bf16" runs transformers under the
+same autocast too, so the gain of the precision alone is visible.
 
     python tests/benchmarks/model_speed.py                       # CPU, B0, 512x512, 2 threads
     python tests/benchmarks/model_speed.py --device cuda --dtype bf16 --variants b0,b2
@@ -165,25 +168,30 @@ def bench_variant(variant: str, args: argparse.Namespace, device: torch.device) 
         yb = torch.randint(0, args.labels, (args.train_batch, args.size, args.size), device=device)
         from segstudio.model.training.losses import build_loss
         loop_loss = build_loss("ce")
+        from segstudio.model.device import training_autocast_dtype
+        loop_dtype = amp if amp is not None else training_autocast_dtype(device)
+        candidates = [("transformers", hf, amp), ("segstudio", ours, loop_dtype), ("segstudio plain ops", ours, amp)]
+        if loop_dtype is not None and amp is None:
+            candidates.insert(1, ("transformers bf16", hf, loop_dtype))
         steps = {}
-        for name, model in (("transformers", hf), ("segstudio", ours), ("segstudio plain ops", ours)):
-            run = runners["transformers" if name == "transformers" else "segstudio"]
+        for name, model, dtype in candidates:
+            run = runners["segstudio" if name.startswith("segstudio") else "transformers"]
             ours_now = name == "segstudio"  # as our loop trains: fused AdamW, oneDNN forward
             opt = torch.optim.AdamW(model.parameters(), lr=1e-6,
                                     fused=True if ours_now and device.type in ("cpu", "cuda") else None)
 
-            def step(model=model, run=run, opt=opt, ours_now=ours_now) -> None:
+            def step(model=model, run=run, opt=opt, ours_now=ours_now, dtype=dtype) -> None:
                 from segstudio.model.segformer import ops
                 old = ops.set_onednn(ours_now)
                 model.train()
                 try:
-                    with autocast():
+                    with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
                         logits = run(xb)
-                        if ours_now:
-                            loss = loop_loss(logits.float(), yb)
-                        else:
+                        if not ours_now:
                             up = F.interpolate(logits, size=yb.shape[-2:], mode="bilinear", align_corners=False)
                             loss = F.cross_entropy(up.float(), yb, ignore_index=255)
+                    if ours_now:  # as Optimiser.step: the loss outside autocast, on float32 logits
+                        loss = loop_loss(logits.float(), yb)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     opt.step()

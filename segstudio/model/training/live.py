@@ -9,7 +9,9 @@ image in between, and saves itself as an ordinary model folder when live mode en
 rate decays with the steps since the labels last changed (:func:`~.schedule.live_lr_factor`); the
 session calls :meth:`LiveTrainer.labels_changed` when new strokes arrive.
 
-It runs on one thread, so that painting keeps the other core.
+It runs on one thread, so that painting keeps the other core. Its steps are the planned run's:
+fused AdamW, bf16 autocast on a CPU with native bf16 (:func:`~segstudio.model.device.training_autocast_dtype`)
+and the chunked upsample + cross-entropy of :mod:`.upsample_ce`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import torch.nn.functional as F
 
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.model.data.augment import IMAGENET_MEAN, IMAGENET_STD
+from segstudio.model.device import training_autocast_dtype
 from segstudio.model.predictor import uncertainty_maps
 from segstudio.model.uncertainty import image_score
 from segstudio.model.weights.checkpoints import load_model, save_model
@@ -32,6 +35,7 @@ from segstudio.model.weights.model_source import is_variant, local_source, train
 from segstudio.model.weights.preprocessing import for_training
 
 from .history import write_history
+from .losses import build_loss
 from .lr_schedule import live_lr_factor, param_groups, set_lr
 from .recipe import PRETRAINED_LR
 
@@ -67,7 +71,9 @@ class LiveTrainer:
         self.balanced = balanced  # crops centred on a painted pixel of a class drawn uniformly
         self.lr = lr if lr is not None else (LIVE_SCRATCH_LR if scratch else PRETRAINED_LR)
         self.optimizer = torch.optim.AdamW(param_groups(model, self.lr, 0.01, 1.0 if scratch else 10.0),
-                                           lr=self.lr)
+                                           lr=self.lr, fused=True)
+        self.loss_fn = build_loss("ce", num_labels=len(class_names))
+        self.amp_dtype = training_autocast_dtype("cpu")
         self.notes = [n for n in (note, normalisation) if n]
         self.steps = 0
         self.changed_at: int | None = None  # step of the latest meaningful change of the labels
@@ -100,9 +106,9 @@ class LiveTrainer:
                 break
             images, labels = self._batch(usable)
             set_lr(self.optimizer, self.lr_factor())
-            logits = self.model(images)
-            logits = F.interpolate(logits, size=labels.shape[-2:], mode="bilinear", align_corners=False)
-            loss = F.cross_entropy(logits, labels, ignore_index=IGNORE_INDEX)
+            with torch.autocast("cpu", dtype=self.amp_dtype or torch.bfloat16, enabled=self.amp_dtype is not None):
+                logits = self.model(images)
+            loss = self.loss_fn(logits.float(), labels)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
