@@ -4,6 +4,7 @@
     python tests/benchmarks/loop_speed.py --quick          # texture + colour, 150 steps
     python tests/benchmarks/loop_speed.py --kinds texture --steps 300
     python tests/benchmarks/loop_speed.py --set camvid     # real road photos (../shared), 600 steps
+    python tests/benchmarks/loop_speed.py --also=--no-amp  # and ours again with these arguments
 
 ``--set camvid`` reads ../shared/datasets/camvid-val/ (101 CamVid frames of one drive, 480×360, 11
 classes; never copied into the repository), resizes each photo to a long side of --image (default
@@ -136,11 +137,11 @@ def run_plain(sets: dict, args) -> dict:
     return {"wall": wall, "final": points[-1]["miou"], "to_08": to_08}
 
 
-def run_ours(sets: dict, args, name: str) -> dict:
+def run_ours(sets: dict, args, name: str, extra: list[str] | None = None) -> dict:
     started = time.perf_counter()
     cmd = [sys.executable, "-m", "segstudio.cli.main", "train", sets["labels"], "--images", sets["images"],
            "--model", "b0", "--steps", str(args.steps), "--size", str(args.size), "--batch",
-           str(args.batch), "--out", name, "--json"]
+           str(args.batch), "--out", name, "--json", *(extra or [])]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     to_08 = None
@@ -240,6 +241,8 @@ def main() -> None:
     p.add_argument("--held", type=int, default=16)
     p.add_argument("--image", type=int, default=None, help="image long side (160; camvid 192)")
     p.add_argument("--quick", action="store_true", help="texture and colour, 150 steps")
+    p.add_argument("--also", default=None, help="run ours a second time with these extra arguments "
+                   "(one string, e.g. --also=--no-amp), in the same invocation")
     p.add_argument("--child-plain", nargs=7, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child_plain:
@@ -268,18 +271,23 @@ def main() -> None:
         for kind in args.kinds.split(","):
             sets = make_sets(Path(tmp), kind, args)
             plain = run_plain(sets, args)
-            ours = run_ours(sets, args, "bench")
-            t = ours["timing"]
+            runs = {"ours": run_ours(sets, args, "bench")}
+            if args.also:
+                runs["ours+"] = run_ours(sets, args, "bench-also", args.also.split())
             rows.append(f"{kind:8} {'plain':6} {fmt(plain['to_08']):>8} {plain['final']:>13.3f} "
                         f"{plain['wall']:>8.1f}")
-            rows.append(f"{kind:8} {'ours':6} {fmt(ours['to_08']):>8} {ours['final']:>13.3f} "
-                        f"{ours['wall']:>8.1f}   {t['setup_s']:.1f} / {t['data_s']:.1f} / {t['steps_s']:.1f}"
-                        f" / {t['validation_s']:.1f} / {t['checkpoints_s']:.1f}"
-                        f"   (time ratio {ours['wall'] / plain['wall']:.2f}, "
-                        f"mIoU {ours['final'] - plain['final']:+.3f})")
-            print("\n".join(rows[-2:]), flush=True)
+            for who, ours in runs.items():
+                t = ours["timing"]
+                rows.append(f"{kind:8} {who:6} {fmt(ours['to_08']):>8} {ours['final']:>13.3f} "
+                            f"{ours['wall']:>8.1f}   {t['setup_s']:.1f} / {t['data_s']:.1f} / {t['steps_s']:.1f}"
+                            f" / {t['validation_s']:.1f} / {t['checkpoints_s']:.1f}"
+                            f"   (time ratio {ours['wall'] / plain['wall']:.2f}, "
+                            f"mIoU {ours['final'] - plain['final']:+.3f})")
+            print("\n".join(rows[-1 - len(runs):]), flush=True)
     print("\n" + header)
     print("\n".join(rows))
+    if args.also:
+        print(f"ours+ = ours with {args.also}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ save before leaving?) are callables the window sets (``ask_restore``, ``ask_unsa
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -32,12 +31,10 @@ from segstudio.application.session.load_queue import LoadQueue, LoadResult
 from segstudio.application.session.loading import Decorate, LoadedImage, LoadJob, load_job
 from segstudio.application.session.open_project import OpenProject, open_project
 from segstudio.application.session.save_queue import HELD_STATE, SaveBook, SaveJob
+from segstudio.application.session.team_methods import TeamMethods
 from segstudio.application.session.teamwork import Teamwork
 from segstudio.application.session.undo_keeper import UndoKeeper
-from segstudio.core import project_lock
 from segstudio.core.budgets import loaded_image_bytes
-from segstudio.core.claims import clean_text, default_person
-from segstudio.core.classes import ClassList
 from segstudio.core.document import Document
 from segstudio.core.errors import SegStudioError
 from segstudio.core.geometry import Rect
@@ -48,8 +45,9 @@ SAVE_DELAY_MS = 1000  # a finished stroke reaches the disk within ~1-2 s
 Then = Callable[[], None]
 
 
-class ProjectSession:
-    """Current project, current image and its Document; all file traffic of one window."""
+class ProjectSession(TeamMethods):
+    """Current project, current image and its Document; all file traffic of one window (the team
+    methods -- who else edits what, project-wide changes -- come from :class:`TeamMethods`)."""
 
     project_opened = Signal()
     loading_started = Signal(int)  # index of the image now being loaded (no document meanwhile)
@@ -442,53 +440,6 @@ class ProjectSession:
         held, self._held_result = self._held_result, None
         if held is not None:
             self._on_loaded(held)
-
-    def rewrite_classes(self, classes: ClassList, lut: np.ndarray, done: Callable[[str | None], None],
-                        progress: Callable[[int, int], None] | None = None,
-                        should_stop: Callable[[], bool] | None = None) -> None:
-        """Make ``classes`` the project's class list, rewriting every mask (see
-        ``team_session.rewrite_classes``: refused while others edit images)."""
-        team_session.rewrite_classes(self, classes, lut, done, progress, should_stop)
-
-    # --- working as a team (team_session) ------------------------------------------------------------
-    def set_person(self, name: str | None) -> str:
-        """Who this window's claims name from now on (None or blank: the default of
-        ``core.claims.default_person``); the name as it will be shown."""
-        self.person = clean_text(name or "") or None
-        self._team.rename(self.person_shown)
-        return self.person_shown
-
-    @property
-    def person_shown(self) -> str:
-        """The name this window's claims carry (the default when none was chosen)."""
-        return self.person or default_person()
-
-    def claimed_by_others(self) -> dict[int, str]:
-        """Who edits which image in another window, as last seen: {entry index: "alice since 10:42"}."""
-        return team_session.claimed_by_others(self)
-
-    def taken_indices(self) -> set[int]:
-        """The images another window edits now (A/D skip them)."""
-        return set(self.claimed_by_others())
-
-    def others_editing(self) -> str | None:
-        """Why a change of the whole project is refused now (others edit images, as last seen)."""
-        return team_session.others_editing(self)
-
-    def take_project(self, what: str) -> project_lock.ProjectLock:
-        """The project lock for a change of the whole project (give it back: :meth:`let_project_go`)."""
-        return team_session.take_project(self, what)
-
-    def let_project_go(self, lock: project_lock.ProjectLock) -> None:
-        team_session.let_project_go(self, lock)
-
-    def project_wide(self, what: str) -> contextlib.AbstractContextManager[None]:
-        """Hold the project lock while a quick change of the whole project runs (adding a class)."""
-        return team_session.project_wide(self, what)
-
-    def reopen_here(self) -> None:
-        """Read the project again (its class list changed elsewhere) and show the same image."""
-        team_session.reopen_here(self)
 
     def _on_edit(self, rect: Rect) -> None:
         """A dab: the save state is said again only when the image turns dirty (not per dab)."""
