@@ -35,16 +35,32 @@ def restore(window) -> None:
     window.session.autosave = window.actions["autosave"].isChecked()
 
 
+CLASS_ROWS = 8           # class rows in view on a first start (six at 1280x820 led to mis-clicks)
+CLASS_MAX_SHARE = 0.36   # of the dock column's height: the tabbed docks (files, training) keep the rest
+
+
 def default_dock_sizes(window) -> None:
     """First start: a dock column wide enough for the training form (about a quarter of the
-    window, 330-520 px) and most of its height for the tabbed docks (files, training...)."""
+    window, 330-520 px), room for ``CLASS_ROWS`` classes (at most ``CLASS_MAX_SHARE`` of the
+    height, at least 28 %) and the rest for the tabbed docks (files, training...)."""
     width = max(330, min(520, window.width() // 4))
     window.resizeDocks([window.class_dock], [width], Qt.Orientation.Horizontal)
     height = max(300, window.height() - 120)
     tools = window.tool_dock.minimumSizeHint().height()
-    classes = height * 28 // 100
+    classes = min(int(height * CLASS_MAX_SHARE), max(height * 28 // 100, _class_dock_for_rows(window, CLASS_ROWS)))
     window.resizeDocks([window.class_dock, window.tool_dock, window.file_dock],
                        [classes, tools, height - classes - tools], Qt.Orientation.Vertical)
+
+
+def _class_dock_for_rows(window, rows: int) -> int:
+    """The class dock's height that shows ``rows`` rows: what it has now, less its list's viewport,
+    plus that many rows (the height of a row as the list draws it, or of its font's line)."""
+    dock, tree = window.class_dock, window.class_dock.tree
+    row = tree.sizeHintForRow(0) if tree.topLevelItemCount() else -1
+    row = row if row > 0 else tree.fontMetrics().height() + 6
+    # from size hints, not geometry: on a first start this runs before the window is shown
+    others = dock.sizeHint().height() - tree.sizeHint().height()
+    return others + tree.header().sizeHint().height() + 2 * tree.frameWidth() + rows * row
 
 
 def save(window) -> None:
