@@ -23,7 +23,8 @@ def test_the_form_shows_the_plan_and_offers_the_budget(qtbot, make_window, label
     dock.length_box.setValue(0)  # the automatic length: about 2000 steps
     dock.unit_box.setCurrentText("steps")
     dock.size_box.setValue(512)
-    assert plan.text.text().startswith("About 2000 steps of 512 px crops, batch 8 on 8 training images")
+    # 10 labelled images: 1 validates (5 %, at least one), 9 train
+    assert plan.text.text().startswith("About 2000 steps of 512 px crops, batch 8 on 9 training images")
     assert "on this CPU" in plan.text.text() and not plan.warning.isHidden()
     assert "more than 20 minutes on a CPU" in plan.warning.text()
     assert plan.offer.text() == "Use a 10-minute time budget" and not plan.offer.isHidden()
