@@ -75,7 +75,7 @@ def cpu_has_native_bf16() -> bool:
 
 def training_autocast_dtype(device: torch.device | str) -> torch.dtype | None:
     """The mixed precision a training run uses: bf16 (or fp16) on CUDA as :func:`autocast_dtype`,
-    bf16 on a CPU with native bf16 (a B0 step at 128² batch 8 in about 0.8x float32's time), and
+    bf16 on a CPU with native bf16 (a B0 step at 128² batch 8 in 0.7-0.87x float32's time), and
     None (float32) on MPS and on other CPUs."""
     device = torch.device(device)
     if device.type == "cuda":

@@ -6,8 +6,8 @@ CPU (one kernel for all of B0's ~200 tensors: on 2 CPU cores 2.6 ms a step again
 per-tensor loop, far more under load, where every small op waits at a thread barrier); the
 learning rate of each step (warm-up, then poly decay); autocast and the GradScaler (bf16 on CUDA
 where the card has it, fp16 with loss scaling otherwise; bf16 on a CPU with native bf16; MPS and
-other CPUs train in fp32); gradient
-clipping. :meth:`Optimiser.step` is one step on one batch and returns the loss as a tensor, not a
+other CPUs train in fp32: ``model.device.training_autocast_dtype``); gradient clipping.
+:meth:`Optimiser.step` is one step on one batch and returns the loss as a tensor, not a
 number: reading it back would make the host wait for the device every step.
 """
 
