@@ -39,3 +39,19 @@ def test_a_cpu_step_trains_in_the_precision_the_machine_gives(monkeypatch, nativ
     assert all(p.dtype == torch.float32 and p.grad.dtype == torch.float32 for p in model.parameters())
     assert any(not torch.equal(a, p) for a, p in zip(before, model.parameters(), strict=True))
 
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("native", [True, False])
+def test_a_run_says_when_it_trains_in_mixed_precision(monkeypatch, tmp_path, native):
+    from train_synth import make_project
+
+    from segstudio.core.project import Project
+    from segstudio.model.training.train import train
+
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: native)
+    project = Project(*make_project(tmp_path, count=3))
+    result = train(project, TrainConfig(model_config=tiny_config(), size=64, batch=2, steps=2, device="cpu"))
+    said = [n for n in result.notes if n.startswith("mixed precision")]
+    assert said == (["mixed precision: bfloat16 autocast, the weights kept in float32 "
+                     "(segstudio-cli train --no-amp: float32 throughout)"] if native else [])

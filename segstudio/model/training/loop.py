@@ -113,6 +113,10 @@ class Loop:
         self._build_data(split)
         self.optimiser = Optimiser(self.model, self.raw_model, loss_fn, self.cfg, self.recipe,
                                    self.data.total_steps, self.device)
+        if self.optimiser.amp_dtype is not None:
+            precision = str(self.optimiser.amp_dtype).removeprefix("torch.")
+            self.notes.append(f"mixed precision: {precision} autocast, the weights kept in float32 "
+                              "(segstudio-cli train --no-amp: float32 throughout)")
 
     @contextlib.contextmanager
     def _refusal(self) -> Iterator[None]:
