@@ -24,8 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "gui"))
 sys.path.insert(0, str(REPO / "tests" / "model"))
 sys.path.insert(0, str(REPO / "tests" / "tools"))
-from gui_helpers import wait_loaded  # noqa: E402
-from screenshot_train import HEIGHT, WIDTH, demo_window, run_in_xvfb, shot, shot_options, throwaway_home, wait  # noqa: E402
+from screenshot_train import run_in_xvfb, segment_window, shot, shot_options, throwaway_home, wait  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -45,15 +44,10 @@ def _run(out: Path, tmp: Path) -> int:
 
     app = QApplication(["segstudio"])
     saved_random(tmp / "tiny", TINY_SAM2, seed=3, sensitive=True)
-    window = demo_window(tmp, WIDTH, HEIGHT)
-    window.show_image(4)  # scene_05, not labelled: only the proposal is drawn over the photo
-    wait_loaded(window)
-    segment = window.assist_features.tools.segment
-    segment.use_model(tmp / "tiny")
-    window.actions["tool_segment"].trigger()
-    if not wait(app, 120, lambda: segment.hover_preview.ready):
-        print("the image was not embedded in 2 minutes", file=sys.stderr)
+    ready = segment_window(app, tmp, tmp / "tiny", 4)  # scene_05, not labelled: only the proposal is drawn
+    if ready is None:
         return 1
+    window, segment = ready
     canvas, viewport = window.canvas, window.canvas.viewport()
 
     def at(x: float, y: float) -> QPoint:

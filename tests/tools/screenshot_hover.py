@@ -21,8 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "gui"))
 sys.path.insert(0, str(REPO / "tests" / "model"))
 sys.path.insert(0, str(REPO / "tests" / "tools"))
-from gui_helpers import wait_loaded  # noqa: E402
-from screenshot_train import HEIGHT, WIDTH, demo_window, run_in_xvfb, shot, shot_options, throwaway_home, wait  # noqa: E402
+from screenshot_train import run_in_xvfb, segment_window, shot, shot_options, throwaway_home, wait  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -39,15 +38,10 @@ def _run(out: Path, tmp: Path) -> int:
 
     app = QApplication(["segstudio"])
     saved_random(tmp / "sam", TINY_SAM, seed=3)
-    window = demo_window(tmp, WIDTH, HEIGHT)
-    window.show_image(3)  # scene_04: not labelled, so only the preview is drawn over the photo
-    wait_loaded(window)
-    segment = window.assist_features.tools.segment
-    segment.use_model(tmp / "sam")
-    window.actions["tool_segment"].trigger()
-    if not wait(app, 120, lambda: segment.hover_preview.ready):
-        print("the image was not embedded in 2 minutes", file=sys.stderr)
+    ready = segment_window(app, tmp, tmp / "sam", 3)  # scene_04: not labelled, so only the preview is drawn
+    if ready is None:
         return 1
+    window, segment = ready
     canvas = window.canvas
     image = canvas.image
     spot = canvas.image_to_widget(image.width() * 0.42, image.height() * 0.62).toPoint()

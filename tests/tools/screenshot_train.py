@@ -122,6 +122,24 @@ def demo_window(tmp: Path, width: int, height: int, settings_name: str = "settin
     return window
 
 
+def segment_window(app, tmp: Path, model: Path, index: int):
+    """A demo window (``demo_window``) showing image ``index`` with click to segment chosen and the
+    model folder ``model`` in use, once the image is embedded: (window, the segment tool), or None
+    (said on stderr) when the embedding took more than 2 minutes."""
+    from gui_helpers import wait_loaded
+
+    window = demo_window(tmp, WIDTH, HEIGHT)
+    window.show_image(index)
+    wait_loaded(window)
+    segment = window.assist_features.tools.segment
+    segment.use_model(model)
+    window.actions["tool_segment"].trigger()
+    if not wait(app, 120, lambda: segment.hover_preview.ready):
+        print("the image was not embedded in 2 minutes", file=sys.stderr)
+        return None
+    return window, segment
+
+
 def _run(out: Path, tmp: Path) -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
