@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from segstudio.model.training.options import DEVICE_CHOICES as _CHOICES  # the names the CLI and the window offer
@@ -83,6 +85,14 @@ def training_autocast_dtype(device: torch.device | str) -> torch.dtype | None:
     if device.type == "cpu" and cpu_has_native_bf16():
         return torch.bfloat16
     return None
+
+
+def autocast_in(device: torch.device | str, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
+    """``torch.autocast`` at ``dtype`` on ``device``'s type, or no context at all when ``dtype`` is
+    None (float32): the one way training, live mode and prediction enter their precision."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=dtype)
 
 
 def describe_device(device: torch.device | str) -> str:

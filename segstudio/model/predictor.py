@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from segstudio.core.errors import CheckpointError
 from segstudio.model.weights.checkpoints import ModelInfo
 
-from .device import autocast_dtype, pick_device
+from .device import autocast_dtype, autocast_in, pick_device
 from .segformer import SegFormer
 from .uncertainty import image_score
 
@@ -144,10 +144,7 @@ class Predictor:
     def _run(self, batch: torch.Tensor) -> torch.Tensor:
         """Model logits in float32 (B, K, h/4, w/4); CheckpointError naming the model when they are
         not finite (weights checked at load can still overflow): labels from NaN are all class 0."""
-        if self.amp_dtype is not None:
-            with torch.autocast(self.device.type, dtype=self.amp_dtype):
-                logits = self.model(batch).float()
-        else:
+        with autocast_in(self.device, self.amp_dtype):
             logits = self.model(batch).float()
         if not torch.isfinite(logits).all():
             raise CheckpointError(f"model {self.info.source or '(in memory)'} computes scores that are not "

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from segstudio.core.palette import IGNORE_INDEX
 from segstudio.model.data.augment import IMAGENET_MEAN, IMAGENET_STD
-from segstudio.model.device import training_autocast_dtype
+from segstudio.model.device import autocast_in, training_autocast_dtype
 from segstudio.model.predictor import uncertainty_maps
 from segstudio.model.uncertainty import image_score
 from segstudio.model.weights.checkpoints import load_model, save_model
@@ -106,7 +106,7 @@ class LiveTrainer:
                 break
             images, labels = self._batch(usable)
             set_lr(self.optimizer, self.lr_factor())
-            with torch.autocast("cpu", dtype=self.amp_dtype or torch.bfloat16, enabled=self.amp_dtype is not None):
+            with autocast_in("cpu", self.amp_dtype):
                 logits = self.model(images)
             loss = self.loss_fn(logits.float(), labels)
             self.optimizer.zero_grad(set_to_none=True)

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from segstudio.model.device import training_autocast_dtype
+from segstudio.model.device import autocast_in, training_autocast_dtype
 
 from .lr_schedule import default_warmup, lr_factor, param_groups, set_lr
 from .recipe import Recipe
@@ -46,9 +46,7 @@ class Optimiser:
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """The forward pass's precision (validation runs under it too)."""
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device_type, dtype=self.amp_dtype)
+        return autocast_in(self.device_type, self.amp_dtype)
 
     def step(self, images: torch.Tensor, labels: torch.Tensor, step: int) -> torch.Tensor:
         """Train on one batch as step number ``step`` of the run; the loss (a tensor on the device)."""
