@@ -15,7 +15,9 @@ Two modes:
 
 Logits are upsampled bilinearly (``align_corners=False``, the same sampling as
 ``F.interpolate``) to the original size in bands of rows, so a 6000 x 4000 photo never needs the
-full K x H x W float tensor unless probabilities are asked for.
+full K x H x W float tensor unless probabilities are asked for. When only the labels are asked for,
+only the pixels on the edges between predicted regions are upsampled (:mod:`.upsampled_labels`),
+with the same labels.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from segstudio.model.weights.checkpoints import ModelInfo
 from .device import autocast_dtype, autocast_in, pick_device
 from .segformer import SegFormer
 from .uncertainty import image_score
+from .upsampled_labels import source_index, upsampled_labels
 
 _BAND_BYTES = 64 << 20  # float32 working memory per band of upsampled logits
 
@@ -180,6 +183,8 @@ class Predictor:
         k = logits.shape[0]
         # in slide mode the logit grid covers the padded image: sample as if upsampling to it
         full = (logits.shape[1] * 4, logits.shape[2] * 4) if self.mode == "slide" else shape
+        if not (return_probs or uncertainty):  # labels alone: only the edge pixels are upsampled
+            return Prediction(upsampled_labels(logits, shape, full).to(torch.uint8).cpu().numpy())
         labels = np.empty((h, w), np.uint8)
         probs = np.empty((k, h, w), np.float32) if return_probs else None
         maps = [np.empty((h, w), np.float32) for _ in range(3)] if uncertainty else None
@@ -235,25 +240,14 @@ def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrink)
 
 
-def _source_index(n_out: int, n_in: int, full_out: int, device: torch.device
-                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """i0, i1, frac of bilinear align_corners=False sampling (PyTorch's formula) for the first
-    ``n_out`` of ``full_out`` output positions over ``n_in`` inputs."""
-    scale = n_in / full_out
-    src = ((torch.arange(n_out, device=device, dtype=torch.float64) + 0.5) * scale - 0.5).clamp_min(0)
-    i0 = src.floor().long().clamp_max(n_in - 1)
-    i1 = (i0 + 1).clamp_max(n_in - 1)
-    return i0, i1, (src - i0).float()
-
-
 def _upsample_bands(logits: torch.Tensor, shape: tuple[int, int], full: tuple[int, int]
                     ) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield (first row, (K, rows, W) band) of ``logits`` bilinearly upsampled to ``full``,
     restricted to the top-left ``shape``."""
     k, hin, win = logits.shape
     h, w = shape
-    r0, r1, rf = _source_index(h, hin, full[0], logits.device)
-    c0, c1, cf = _source_index(w, win, full[1], logits.device)
+    r0, r1, rf = source_index(h, hin, full[0], logits.device)
+    c0, c1, cf = source_index(w, win, full[1], logits.device)
     rows_per_band = max(1, _BAND_BYTES // max(1, 4 * k * w))
     cf = cf.view(1, 1, -1)
     for top in range(0, h, rows_per_band):

@@ -173,10 +173,14 @@ def linear_nchw(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
 
 
 def classify(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """The final 1x1 classifier; in inference its output is contiguous NCHW, in training channels_last.
+    """The final 1x1 classifier: channels_last logits in training and CPU inference, else NCHW.
 
-    Inference (prediction, validation, export): a batched matmul whose result is contiguous NCHW
-    whatever the layout of ``x``, which the upsample + argmax over dim 1 that follow want.
+    CPU inference (prediction, validation) on a channels_last map: oneDNN's linear on its tokens,
+    channels_last logits. For B0 at 512² with 150 classes (16384 x 256 -> 150) it took 2.9 ms
+    against 7.4 ms for the batched matmul (MKL), on 2 CPU threads; the band upsampling and argmax
+    of the predictor read either layout.
+    Elsewhere (export, CUDA, autocast): a batched matmul whose result is contiguous NCHW
+    whatever the layout of ``x``.
     Training: :func:`linear_nchw` on the channels_last map, so the logits are channels_last
     (classes last, the layout the chunked cross-entropy of ``training/upsample_ce.py`` reads) and
     the backward is two plain matmuls whose input gradient keeps ``x``'s layout; measured against
@@ -186,6 +190,8 @@ def classify(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch
     if torch.is_grad_enabled() and not is_exporting() and (
             x.requires_grad or weight.requires_grad or bias.requires_grad):
         return linear_nchw(x, weight.flatten(1), bias)
+    if onednn_inference(x) and x.is_contiguous(memory_format=torch.channels_last):
+        return linear_nchw(x, weight.flatten(1), bias)  # oneDNN: see the docstring
     b, _, h, w = x.shape
     out = torch.baddbmm(bias[None, :, None], weight.flatten(1).expand(b, -1, -1), x.flatten(2))
     return out.reshape(b, out.shape[1], h, w)

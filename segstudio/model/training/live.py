@@ -30,6 +30,7 @@ from segstudio.model.data.augment import IMAGENET_MEAN, IMAGENET_STD
 from segstudio.model.device import autocast_in, training_autocast_dtype
 from segstudio.model.predictor import uncertainty_maps
 from segstudio.model.uncertainty import image_score
+from segstudio.model.upsampled_labels import upsampled_labels
 from segstudio.model.weights.checkpoints import load_model, save_model
 from segstudio.model.weights.model_source import is_variant, local_source, training_start
 from segstudio.model.weights.preprocessing import for_training
@@ -159,9 +160,9 @@ class LiveTrainer:
         self.model.eval()
         h, w = rgb.shape[:2]
         x = self._input(rgb, min(1.0, 2 * self.size / max(h, w)))
-        logits = F.interpolate(self.model(x), size=(h, w), mode="bilinear", align_corners=False)
+        labels = upsampled_labels(self.model(x)[0], (h, w))  # the argmax of the upsampled logits
         self.model.train()
-        return logits[0].argmax(0).to(torch.uint8).numpy()
+        return labels.to(torch.uint8).numpy()
 
     @torch.inference_mode()
     def uncertainty(self, rgb: np.ndarray) -> float:
