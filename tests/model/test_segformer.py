@@ -175,6 +175,33 @@ def test_onednn_inference_equals_plain_ops(tiny: SegFormer, size: tuple[int, int
         assert not ops.onednn_inference(x)
 
 
+def test_single_head_attention_folds_the_projections(tiny: SegFormer, monkeypatch) -> None:
+    """Stage 1 (one head) in CPU inference: scores and output from two oneDNN linears with the
+    query and output projections folded into K and V; the logits are those of SDPA, whatever the
+    chunking of the rows, and the path is never taken with autograd on."""
+    from segstudio.model.segformer import encoder, ops
+    if not ops._SUPPORTED:
+        pytest.skip("this torch has no oneDNN fused kernels")
+    calls = []
+    fold = encoder.single_head_attention
+    monkeypatch.setattr(encoder, "single_head_attention", lambda *a: calls.append(1) or fold(*a))
+    x = torch.randn(2, 3, 96, 64)
+    with torch.inference_mode():
+        folded = tiny(x)
+        assert calls
+        monkeypatch.setattr(ops, "_SCORE_BYTES", 4 * 6 * 7)  # 7 rows of 6 keys a chunk
+        chunked = tiny(x)
+        monkeypatch.setattr(encoder, "single_head_attention", lambda *a: None)
+        plain = tiny(x)
+    assert (folded - plain).abs().max() <= 1e-5 and (chunked - plain).abs().max() <= 1e-5
+    block = tiny.segformer.encoder.block[0][0].attention
+    tokens = torch.randn(1, 24 * 16, 16)
+    with torch.no_grad():
+        k, v = block.self.reduced_kv(tokens, 24, 16)
+    with torch.enable_grad():
+        assert ops.single_head_attention(tokens, block.self.query, k, v, block.output.dense, tokens) is None
+
+
 def test_onednn_training_gives_plain_gradients(randomise) -> None:
     """Training on CPU runs the linear layers' forward through oneDNN (LinearFn): same loss and
     gradients as the plain ops, with stochastic depth off (residual adds fused) and on."""

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .config import SegFormerConfig
-from .ops import attention, conv2d, linear, to_grid, to_tokens
+from .ops import attention, conv2d, linear, onednn_inference, single_head_attention, to_grid, to_tokens
 
 
 class DropPath(nn.Module):
@@ -68,17 +68,24 @@ class EfficientSelfAttention(nn.Module):
         """(B, N, C) -> (B, heads, N, d) strided view."""
         return x.reshape(x.shape[0], x.shape[1], self.num_heads, -1).transpose(1, 2)
 
+    def reduced_kv(self, x: torch.Tensor, h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """K and V (B, reduced tokens, C) from the spatially reduced input (``sr_ratio > 1``)."""
+        reduced = self.layer_norm(to_tokens(conv2d(to_grid(x, h, w), self.sr)))
+        kv = linear(reduced, torch.cat((self.key.weight, self.value.weight)),
+                    torch.cat((self.key.bias, self.value.bias)))
+        k, v = kv.chunk(2, dim=-1)
+        return k, v
+
     def forward(self, x: torch.Tensor, h: int, w: int) -> torch.Tensor:
         if self.sr_ratio > 1:
-            reduced = self.layer_norm(to_tokens(conv2d(to_grid(x, h, w), self.sr)))
-            q = linear(x, self.query.weight, self.query.bias)
-            kv = linear(reduced, torch.cat((self.key.weight, self.value.weight)),
-                        torch.cat((self.key.bias, self.value.bias)))
-            k, v = kv.chunk(2, dim=-1)
-        else:  # no reduction: one matmul for Q, K and V
-            qkv = linear(x, torch.cat((self.query.weight, self.key.weight, self.value.weight)),
-                         torch.cat((self.query.bias, self.key.bias, self.value.bias)))
-            q, k, v = qkv.chunk(3, dim=-1)
+            return self.attend(linear(x, self.query.weight, self.query.bias), *self.reduced_kv(x, h, w))
+        # no reduction: one matmul for Q, K and V
+        qkv = linear(x, torch.cat((self.query.weight, self.key.weight, self.value.weight)),
+                     torch.cat((self.query.bias, self.key.bias, self.value.bias)))
+        return self.attend(*qkv.chunk(3, dim=-1))
+
+    def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Multi-head attention of (B, N, C) queries over (B, M, C) keys and values -> (B, N, C)."""
         out = attention(self._heads(q), self._heads(k), self._heads(v))
         return out.transpose(1, 2).flatten(2)
 
@@ -101,8 +108,15 @@ class _Attention(nn.Module):
 
     def forward(self, x: torch.Tensor, h: int, w: int, residual: torch.Tensor | None = None) -> torch.Tensor:
         """The attention output, plus ``residual`` when given (fused into the projection)."""
-        dense = self.output.dense
-        return linear(self.self(x, h, w), dense.weight, dense.bias, residual=residual)
+        dense, attn = self.output.dense, self.self
+        if residual is not None and attn.num_heads == 1 and attn.sr_ratio > 1 and onednn_inference(x):
+            k, v = attn.reduced_kv(x, h, w)
+            out = single_head_attention(x, attn.query, k, v, dense, residual)
+            if out is None:
+                out = attn.attend(linear(x, attn.query.weight, attn.query.bias), k, v)
+                out = linear(out, dense.weight, dense.bias, residual=residual)
+            return out
+        return linear(attn(x, h, w), dense.weight, dense.bias, residual=residual)
 
 
 class _DWConv(nn.Module):

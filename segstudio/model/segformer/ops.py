@@ -29,6 +29,7 @@ from segstudio.model.malloc import reuse_large_blocks
 
 reuse_large_blocks()  # large activations reuse freed memory instead of fresh pages (see malloc.py)
 _ONEDNN = {"on": True}
+_SCORE_BYTES = 4 << 20  # single_head_attention: float32 scores per chunk of rows
 
 
 def set_onednn(enabled: bool) -> bool:
@@ -73,6 +74,38 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor
         with torch.autocast("cpu", enabled=False):
             return F.scaled_dot_product_attention(q.float(), k.float(), v.float())
     return F.scaled_dot_product_attention(q, k, v)
+
+
+def single_head_attention(x: torch.Tensor, query: torch.nn.Linear, k: torch.Tensor, v: torch.Tensor,
+                          output: torch.nn.Linear, residual: torch.Tensor) -> torch.Tensor | None:
+    """``output(attention(query(x), k, v)) + residual`` for one head in CPU inference, or None
+    where this way is not the faster one (then the caller takes the usual path).
+
+    With one head the query and output projections fold into the keys and values:
+    ``softmax(x Wq' K' s) V Wo' = softmax(x (s K Wq)') (Wo V')'``, so the scores come from one
+    oneDNN linear of ``x`` with weights ``s K Wq`` (keys x C) and the output, with its residual
+    add, from a second one with weights ``Wo V'`` (C x keys). The query projection goes, and both
+    products run in oneDNN rather than SDPA's kernel. Rows go in chunks whose scores stay within
+    4 MB. Measured against the query projection + SDPA + output projection (2 threads): stage 1
+    of B0 at 512² (16384 queries, 256 keys, C 32) 3.8 -> 2.7 ms, at 1024² (65536, 1024) 55 -> 40
+    ms; C 64 (B1-B5) 6.8 -> 4.5 ms at 512².
+    """
+    n, keys = x.shape[1], k.shape[1]
+    if not (onednn_inference(x) and x.is_contiguous() and residual.shape == x.shape):
+        return None
+    scale = k.shape[-1] ** -0.5
+    rows = max(1, _SCORE_BYTES // (4 * keys))
+    out = []
+    for b in range(x.shape[0]):
+        kq = k[b].matmul(query.weight).mul_(scale).contiguous()
+        kb = k[b].matmul(query.bias).mul_(scale)
+        vo = output.weight.matmul(v[b].t()).contiguous()
+        for first in range(0, n, rows):
+            part = slice(first, first + rows)
+            scores = torch.ops.mkldnn._linear_pointwise(x[b, part], kq, kb, "none", [], "")
+            out.append(torch.ops.mkldnn._linear_pointwise.binary(
+                scores.softmax(-1), residual[b, part].contiguous(), vo, output.bias, "add"))
+    return torch.cat(out).view_as(x) if len(out) > 1 else out[0].view_as(x)
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, gelu: bool = False,
