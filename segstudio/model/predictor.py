@@ -59,14 +59,29 @@ class Prediction:
         return image_score(self.margin, self.labels)
 
 
-def uncertainty_maps(probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(confidence, normalised entropy, margin) maps from softmax ``probs`` of shape (K, ...)."""
-    k = probs.shape[0]
-    top = probs.topk(min(2, k), dim=0).values
-    confidence = top[0]
-    margin = top[0] - top[1] if k > 1 else torch.ones_like(top[0])
-    entropy = -(probs * probs.clamp_min(1e-12).log()).sum(0)
-    entropy = entropy / math.log(k) if k > 1 else torch.zeros_like(entropy)
+def uncertainty_maps(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(confidence, normalised entropy, margin) maps of ``logits`` (K, ...), softmax over dim 0.
+    Confidence is the top probability, margin the top minus the second (0 where two
+    classes tie), entropy ``-sum p log p / log K``.
+
+    Written with the reductions over a leading dimension that are fast on a CPU (``amax``,
+    ``sum``: 3-4 ms for 12 x 1920 x 1440 on 2 threads) instead of ``softmax``, ``topk`` and
+    ``argmax`` over it (52, 157 and 215 ms): with the max logit ``m``, ``e = exp(l - m)`` and
+    ``S = sum e`` (the probabilities are ``e / S``), the confidence is ``1 / S``, the margin
+    ``(1 - exp(second - m)) / S`` and the entropy ``log S - sum(e (l - m)) / S``.
+    """
+    k = logits.shape[0]
+    shifted = logits - logits.amax(0)
+    e = shifted.exp()
+    confidence = e.sum(0).reciprocal_()
+    if k == 1:
+        return confidence, torch.zeros_like(confidence), torch.ones_like(confidence)
+    is_top = shifted == 0
+    count = torch.uint8 if k < 256 else torch.int32  # a bool sum would convert to int64 first: 40x slower
+    ties = is_top.to(count).sum(0, dtype=count) > 1  # two top classes: no margin
+    entropy = e.mul_(shifted).sum(0).mul_(confidence).neg_().sub_(confidence.log()) / math.log(k)
+    second = torch.where(ties, 0.0, shifted.masked_fill_(is_top, float("-inf")).amax(0))
+    margin = (1 - second.exp()) * confidence
     return confidence, entropy, margin
 
 
@@ -178,26 +193,24 @@ class Predictor:
 
     def _finish(self, logits: torch.Tensor, shape: tuple[int, int], return_probs: bool,
                 uncertainty: bool) -> Prediction:
-        """Upsample (K, h, w) logits to ``shape`` band by band; labels, probs, uncertainty maps."""
+        """Labels (only the edge pixels upsampled, :mod:`.upsampled_labels`), then the probabilities
+        and uncertainty maps when asked for, from (K, h, w) logits upsampled band by band."""
         h, w = shape
         k = logits.shape[0]
         # in slide mode the logit grid covers the padded image: sample as if upsampling to it
         full = (logits.shape[1] * 4, logits.shape[2] * 4) if self.mode == "slide" else shape
-        if not (return_probs or uncertainty):  # labels alone: only the edge pixels are upsampled
-            return Prediction(upsampled_labels(logits, shape, full).to(torch.uint8).cpu().numpy())
-        labels = np.empty((h, w), np.uint8)
+        labels = upsampled_labels(logits, shape, full).to(torch.uint8).cpu().numpy()
+        if not (return_probs or uncertainty):
+            return Prediction(labels)
         probs = np.empty((k, h, w), np.float32) if return_probs else None
         maps = [np.empty((h, w), np.float32) for _ in range(3)] if uncertainty else None
-        for top, band in _upsample_bands(logits, shape, full):
+        for top, band in _upsample_bands(logits.contiguous(), shape, full):  # class-major bands
             rows = slice(top, top + band.shape[1])
-            labels[rows] = band.argmax(0).to(torch.uint8).cpu().numpy()
-            if return_probs or uncertainty:
-                p = band.softmax(0)
-                if probs is not None:
-                    probs[:, rows] = p.cpu().numpy()
-                if maps is not None:
-                    for dst, m in zip(maps, uncertainty_maps(p)):
-                        dst[rows] = m.cpu().numpy()
+            if probs is not None:
+                probs[:, rows] = band.softmax(0).cpu().numpy()
+            if maps is not None:
+                for dst, m in zip(maps, uncertainty_maps(band)):
+                    dst[rows] = m.cpu().numpy()
         conf, ent, mar = maps if maps is not None else (None, None, None)
         return Prediction(labels, probs, conf, ent, mar)
 

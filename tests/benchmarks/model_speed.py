@@ -119,7 +119,7 @@ def plain_ops(model):
     return run
 
 
-def onnx_session(model, threads: int):
+def onnx_session(model, threads: int, spin: bool = True):
     """An onnxruntime CPU session on ``model`` exported as the CLI's export-onnx does, or None."""
     try:
         import onnxruntime as ort
@@ -134,6 +134,8 @@ def onnx_session(model, threads: int):
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        if not spin:  # its threads would otherwise spin on the cores the next step needs
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
@@ -142,8 +144,11 @@ def label_rows(variant: str, args: argparse.Namespace, device: torch.device, hf,
     """Image in, label map out at the input's size: what a person waits for. transformers as its
     documentation says (``SegformerImageProcessor.post_process_semantic_segmentation``: every
     class score upsampled, then the argmax); ours and ONNX Runtime's logits through our
-    :func:`~segstudio.model.upsampled_labels.upsampled_labels`, as ``predict`` does. The last
-    column counts the pixels whose label differs from transformers'."""
+    :func:`~segstudio.model.upsampled_labels.upsampled_labels`, as ``predict`` does (ONNX Runtime
+    with its threads' spinning off here, which otherwise takes the cores from the step after it).
+    Random weights predict noise, every pixel on an edge: the worst case for ours
+    (``label_speed.py`` measures real photos). The last column counts the pixels whose label
+    differs from transformers'."""
     from transformers import SegformerImageProcessor
 
     from segstudio.model.upsampled_labels import upsampled_labels
@@ -152,9 +157,11 @@ def label_rows(variant: str, args: argparse.Namespace, device: torch.device, hf,
     def hf_labels():
         return processor.post_process_semantic_segmentation(hf(pixel_values=x), target_sizes=[size])[0]
 
-    fns = {"transformers": hf_labels}
-    fns.update({name: (lambda run=run: upsampled_labels(run(x)[0], size))
-                for name, run in runners.items() if name in ("segstudio", "onnxruntime")})
+    fns = {"transformers": hf_labels, "segstudio": lambda: upsampled_labels(runners["segstudio"](x)[0], size)}
+    session = onnx_session(runners["segstudio"], args.threads, spin=False) if "onnxruntime" in runners else None
+    if session is not None:
+        fns["onnxruntime"] = lambda: upsampled_labels(
+            torch.from_numpy(session.run(["logits"], {"pixel_values": x.numpy()})[0])[0], size)
     with torch.inference_mode():
         labels = {name: fn().long() for name, fn in fns.items()}
         timed = interleaved_ms(fns, args.runs, 2, device)

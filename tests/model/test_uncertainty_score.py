@@ -13,7 +13,7 @@ from segstudio.model.uncertainty import class_balanced_doubt, image_score
 
 def _prediction(probs: np.ndarray) -> Prediction:
     """A Prediction with the maps the predictor would compute from (K, H, W) softmax ``probs``."""
-    t = torch.from_numpy(probs.astype(np.float32))
+    t = torch.from_numpy(probs.astype(np.float32)).log()  # logits whose softmax is ``probs``
     conf, ent, mar = (m.numpy() for m in uncertainty_maps(t))
     return Prediction(probs.argmax(0).astype(np.uint8), probs, conf, ent, mar)
 
@@ -112,3 +112,24 @@ def test_bad_maps_are_refused():
     assert class_balanced_doubt(np.zeros((0, 4), np.float32), np.zeros((0, 4), np.uint8)) == 0.0
     with pytest.raises(ValueError, match="uncertainty=True"):
         _ = Prediction(np.zeros((2, 2), np.uint8)).score
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 150])
+def test_maps_from_logits_equal_the_textbook_definitions(k):
+    """Confidence = top probability, margin = top minus second, entropy = -sum p log p / log K,
+    from the softmax over dim 0; two tied top classes have no margin."""
+    logits = torch.randn(k, 7, 9, generator=torch.Generator().manual_seed(k)) * 4
+    if k > 1:
+        logits[1, 0, 0] = logits[0, 0, 0] = logits[:, 0, 0].max() + 1  # a tie at the top
+    probs = logits.softmax(0)
+    top = probs.topk(min(2, k), dim=0).values
+    conf, ent, mar = uncertainty_maps(logits)
+    assert torch.allclose(conf, top[0], atol=1e-6)
+    expected_margin = top[0] - top[1] if k > 1 else torch.ones_like(conf)
+    assert torch.allclose(mar, expected_margin, atol=1e-6)
+    if k > 1:
+        assert mar[0, 0] == 0
+        expected_entropy = -(probs * probs.clamp_min(1e-30).log()).sum(0) / np.log(k)
+    else:
+        expected_entropy = torch.zeros_like(conf)
+    assert torch.allclose(ent, expected_entropy, atol=1e-5)

@@ -169,10 +169,10 @@ class LiveTrainer:
         """The window's "label this next" score of ``rgb`` (:func:`~.uncertainty.image_score`), cheap:
         the image seen with its long side at the crop size, scored on the logit grid, not upsampled."""
         self.model.eval()
-        probs = self.model(self._input(rgb, self.size / max(rgb.shape[:2])))[0].softmax(0)
+        logits = self.model(self._input(rgb, self.size / max(rgb.shape[:2])))[0]
         self.model.train()
-        _, _, margin = uncertainty_maps(probs)
-        return image_score(margin.numpy(), probs.argmax(0).to(torch.uint8).numpy())
+        _, _, margin = uncertainty_maps(logits)
+        return image_score(margin.numpy(), logits.argmax(0).to(torch.uint8).numpy())
 
     def _input(self, rgb: np.ndarray, scale: float) -> torch.Tensor:
         """(1, 3, h, w) normalised network input: ``rgb`` scaled by ``scale``, sides multiples of 32.
