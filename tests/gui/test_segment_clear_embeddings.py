@@ -21,12 +21,12 @@ def test_deleting_asks_first_and_removes_only_the_embeddings(window, project_dir
     folder = _stored(project_dir)
     fake_dialogs.confirm_answer = False
     window.actions["segment_clear"].trigger()
-    assert fake_dialogs.names() == ["confirm"] and "2 stored image embedding(s)" in fake_dialogs.calls[0][1][2]
+    assert fake_dialogs.names() == ["confirm"] and "the 2 stored image embeddings (" in fake_dialogs.calls[0][1][2]
     assert len(list(folder.glob("*.emb"))) == 2  # the user said no
     fake_dialogs.confirm_answer = True
     window.actions["segment_clear"].trigger()
     assert sorted(p.name for p in folder.iterdir()) == ["keep.txt"]
-    assert window.statusBar().currentMessage().startswith("Deleted 2 stored embedding(s)")
+    assert window.statusBar().currentMessage().startswith("Deleted 2 stored embeddings,")
     window.actions["segment_clear"].trigger()  # nothing left: nothing asked
     assert fake_dialogs.names() == ["confirm", "confirm"]
     assert window.statusBar().currentMessage().startswith("No stored embeddings")
@@ -47,3 +47,11 @@ def test_a_preparation_in_progress_is_stopped_before_deleting(window, project_di
     prepare.folder.progress.finished = False
     window.actions["segment_clear"].trigger()
     assert prepare.folder.progress.cancelled
+
+
+def test_one_embedding_is_named_in_the_singular(window, project_dir, fake_dialogs) -> None:
+    _stored(project_dir, count=1)
+    fake_dialogs.confirm_answer = True
+    window.actions["segment_clear"].trigger()
+    assert "the 1 stored image embedding (" in fake_dialogs.calls[0][1][2]
+    assert window.statusBar().currentMessage().startswith("Deleted 1 stored embedding,")

@@ -22,6 +22,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from segstudio.application.prepare_folder import PrepareFolder, Progress
+from segstudio.core import words
 from segstudio.core.assist.embedding_store import EmbeddingStore
 from segstudio.core.errors import SegStudioError
 from segstudio.gui.canvas.segment_tool import SegmentTool, image_key
@@ -111,7 +112,7 @@ class PrepareEmbeddings:
         if not count:
             self.host.show_status("No stored embeddings in this project", 5000)
             return
-        if not dialogs.confirm(window, CLEAR_TITLE, f"Delete the {count} stored image embedding(s) "
+        if not dialogs.confirm(window, CLEAR_TITLE, f"Delete the {words.count(count, 'stored image embedding')} "
                                f"({_megabytes(size)}) in .segstudio/sam-embeddings? Click to segment computes an "
                                "image's again when it is needed (seconds each); the preparation can be run again."):
             return
@@ -122,7 +123,7 @@ class PrepareEmbeddings:
         except (OSError, SegStudioError) as exc:
             dialogs.error(window, CLEAR_TITLE, f"Could not delete them all: {exc}")
             return
-        self.host.show_status(f"Deleted {count} stored embedding(s), {_megabytes(size)}", 10000)
+        self.host.show_status(f"Deleted {words.count(count, 'stored embedding')}, {_megabytes(size)}", 10000)
 
     def _prepare_one(self, entry, stop) -> bool:  # worker: one image into the store
         project = self._project
