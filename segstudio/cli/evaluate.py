@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from segstudio.cli.options import MODEL_HELP, help_text
+from segstudio.cli.options import MODEL_HELP, PRECISION_HELP, help_text
 from segstudio.core.words import not_a_folder
 
 
@@ -36,6 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--model", metavar="MODEL", help="the model to predict with: " + MODEL_HELP)
     parser.add_argument("--images", metavar="IMAGE_DIR", help="images to predict (with --model)")
     parser.add_argument("--device", default="auto", help="auto, cuda, mps or cpu (with --model)")
+    parser.add_argument("--no-amp", dest="amp", action="store_false", help=PRECISION_HELP + " (with --model)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
@@ -118,6 +119,7 @@ def _score_model(args: argparse.Namespace, classes, skip: Callable[[str], None])
     aliases = aliases_from_settings(read_settings(args.gt_dir)[0].get("class_aliases"))
     try:
         result = predict_and_score(resolve_model(args.model), args.images, args.gt_dir, classes, device=args.device,
+                                   amp=args.amp,
                                    on_warning=lambda w: print(f"warning: {w}", file=sys.stderr),
                                    on_skip=skip, aliases=aliases, class_file=args.classes,
                                    on_note=lambda n: print(f"note: {n}", file=sys.stderr))

@@ -16,6 +16,8 @@ from segstudio.core.errors import OptionError
 
 MODEL_HELP = ("model folder, checkpoint file, variant name (b0..b5), catalogue name (fetch-model --list) "
               "or any SegFormer on the hub: owner/name[@revision]")
+PRECISION_HELP = ("float32 throughout (default: bf16 on a CPU with native bf16, autocast on CUDA; the labels "
+                  "differ on a few pixels in ten thousand)")
 
 
 def help_text(doc: str, skip_title: bool = True) -> str:

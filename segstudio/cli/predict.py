@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from segstudio.cli.options import MODEL_HELP, help_text
+from segstudio.cli.options import MODEL_HELP, PRECISION_HELP, help_text
 from segstudio.core.words import count
 
 
@@ -35,6 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                              "(default: a public checkpoint's recipe, else the model's training size)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace files already in OUT_DIR (never the images being predicted)")
+    parser.add_argument("--no-amp", dest="amp", action="store_false", help=PRECISION_HELP)
     return parser
 
 
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     pairs, skipped = plan_outputs(images, image_dir, out_dir, args.overwrite)
     model, info = load_model(resolve_model(args.model))
     options = prediction_options(args, info)
-    predictor = Predictor(model, info, device=args.device, **options)
+    predictor = Predictor(model, info, device=args.device, amp=args.amp, **options)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -87,6 +87,21 @@ def training_autocast_dtype(device: torch.device | str) -> torch.dtype | None:
     return None
 
 
+def inference_dtype(device: torch.device | str) -> torch.dtype | None:
+    """The precision a prediction runs in: :func:`autocast_dtype` on CUDA and MPS, bf16 on a CPU
+    with native bf16, None (float32) on other CPUs.
+
+    On such a CPU the predictor runs a bf16 copy of the model through oneDNN's bf16 kernels (CPU
+    autocast would take the plain ops instead): B0 at 512² took 37.5 ms against 45.6 ms in float32
+    on 2 threads, each in a process of its own (``tests/benchmarks/inference_processes.py``), and a
+    B0 trained on CamVid gave the same label to 99.96 % of the pixels of 40 held-out photos, mIoU
+    0.6196 against 0.6197, review scores within 0.0008 (``predict_precision.py``)."""
+    device = torch.device(device)
+    if device.type == "cpu":
+        return torch.bfloat16 if cpu_has_native_bf16() else None
+    return autocast_dtype(device)
+
+
 def autocast_in(device: torch.device | str, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
     """``torch.autocast`` at ``dtype`` on ``device``'s type, or no context at all when ``dtype`` is
     None (float32): the one way training, live mode and prediction enter their precision."""

@@ -57,7 +57,7 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
                       on_warning: Callable[[str], None] | None = None,
                       on_skip: Callable[[str], None] | None = None,
                       aliases: dict[str, str] | None = None, class_file: str | Path = "the class list",
-                      on_note: Callable[[str], None] | None = None):
+                      on_note: Callable[[str], None] | None = None, amp: bool = True):
     """Predict every image of ``image_dir`` that has ``gt_dir/<stem>.png`` and score the lot.
 
     ``classes`` is the ground truth's ClassList (or a list of names); model classes are matched
@@ -66,7 +66,8 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
     ``on_skip`` (raised without it); a mask holding values that ``classes`` (read from
     ``class_file``) does not name ends the evaluation (ClassFileError): its pixels are never
     silently left out. ``on_note`` hears where a public checkpoint's image size and normalisation
-    came from (its preprocessor_config.json, or segstudio's rule). Returns
+    came from (its preprocessor_config.json, or segstudio's rule). ``amp``: the predictor's reduced
+    precision where the hardware has it (:class:`~.predictor.Predictor`). Returns
     (:class:`segstudio.core.metrics.SegMetrics` over all scored images, how many were scored), as
     the folder comparison reports its image count.
     Raises TrainingError when no image has a ground-truth mask, or none could be scored.
@@ -87,7 +88,7 @@ def predict_and_score(model_source: str | Path, image_dir: str | Path, gt_dir: s
     model, info = load_model(model_source)
     if on_note and info.preprocessing:
         on_note(info.preprocessing)
-    predictor = Predictor(model, info, device=device)
+    predictor = Predictor(model, info, device=device, amp=amp)
     mapping = map_model_classes(info.class_names, gt_names, aliases)  # the window's rule too
     lut = mapping.lut
     for warning in mapping.warnings:

@@ -22,6 +22,7 @@ with the same labels.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ import torch.nn.functional as F
 from segstudio.core.errors import CheckpointError
 from segstudio.model.weights.checkpoints import ModelInfo
 
-from .device import autocast_dtype, autocast_in, pick_device
+from .device import autocast_in, inference_dtype, pick_device
 from .segformer import SegFormer
 from .uncertainty import image_score
 from .upsampled_labels import source_index, upsampled_labels
@@ -86,7 +87,9 @@ def uncertainty_maps(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, 
 
 
 class Predictor:
-    """Inference wrapper: eval mode, ``torch.inference_mode``, autocast on CUDA."""
+    """Inference wrapper: eval mode, ``torch.inference_mode``, reduced precision where the hardware
+    has it (``amp``, :func:`~.device.inference_dtype`): autocast on CUDA and MPS, a bf16 copy of
+    the model on a CPU with native bf16; float32 elsewhere or with ``amp=False``."""
 
     def __init__(self, model: SegFormer, info: ModelInfo, device: str | None = None,
                  mode: str = "whole", tile: int | None = None, amp: bool = True,
@@ -106,7 +109,13 @@ class Predictor:
         self.batch_size = max(1, int(batch_size))
         self.scale = scale
         self.stride = stride
-        self.amp_dtype = autocast_dtype(self.device) if amp else None
+        self.amp_dtype = inference_dtype(self.device) if amp else None
+        # on a CPU the reduced precision is a bf16 copy of the weights run through oneDNN's bf16
+        # kernels (CPU autocast would take the plain ops); made here, so later changes to
+        # ``model`` are not seen: a predictor belongs to one loaded model
+        self._network = self.model
+        if self.amp_dtype is not None and self.device.type == "cpu":
+            self._network = copy.deepcopy(self.model).to(self.amp_dtype).eval()
         self._mean = torch.tensor(info.mean, device=self.device).view(1, 3, 1, 1) * 255.0
         self._std = torch.tensor(info.std, device=self.device).view(1, 3, 1, 1) * 255.0
 
@@ -162,8 +171,11 @@ class Predictor:
     def _run(self, batch: torch.Tensor) -> torch.Tensor:
         """Model logits in float32 (B, K, h/4, w/4); CheckpointError naming the model when they are
         not finite (weights checked at load can still overflow): labels from NaN are all class 0."""
-        with autocast_in(self.device, self.amp_dtype):
-            logits = self.model(batch).float()
+        if self._network is not self.model:
+            logits = self._network(batch.to(self.amp_dtype)).float()
+        else:
+            with autocast_in(self.device, self.amp_dtype):
+                logits = self.model(batch).float()
         if not torch.isfinite(logits).all():
             raise CheckpointError(f"model {self.info.source or '(in memory)'} computes scores that are not "
                                   "finite numbers (NaN or infinity): its predictions would mean nothing")

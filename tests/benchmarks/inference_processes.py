@@ -8,7 +8,8 @@ Plain script (not collected by pytest):
 (``GOMP_SPINCOUNT``, glibc's allocator: segstudio/__init__.py, model/malloc.py), so transformers
 runs there faster than in a program of its own. Here each side runs in its own process, as its
 users run it: a transformers process that never imports segstudio, and a segstudio process that
-imports it first, as the app and the CLI do. The same random B0 weights (saved by transformers,
+imports it first, as the app and the CLI do ("segstudio" as ``predict`` runs it: a bf16 copy of the
+model on a CPU with native bf16; "segstudio float32" beside it). The same random B0 weights (saved by transformers,
 loaded by segstudio's loader), the same input and thread count; the processes take turns, round
 after round, so load from other programs hits both alike. Prints each round's medians and the ratio.
 """
@@ -29,16 +30,21 @@ REPO = Path(__file__).resolve().parents[2]
 CHILD = r'''
 import json, statistics, sys, time
 side, folder, size, runs, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-if side == "segstudio":
+if side.startswith("segstudio"):
     import segstudio  # first, as the app and the CLI import it
 import torch
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 x = torch.randn(1, 3, size, size)
-if side == "segstudio":
+if side.startswith("segstudio"):
+    from segstudio.model.device import inference_dtype
     from segstudio.model.weights.checkpoints import load_model
     model, _ = load_model(folder)
-    run = lambda: model(x)
+    model.eval()
+    dtype = inference_dtype("cpu") if side == "segstudio" else None  # as Predictor runs it
+    if dtype is not None:
+        model = model.to(dtype)
+    run = lambda: model(x if dtype is None else x.to(dtype)).float()
 else:
     import transformers
     model = transformers.SegformerForSemanticSegmentation.from_pretrained(folder).eval()
@@ -52,6 +58,9 @@ with torch.inference_mode():
             times.append((time.perf_counter() - start) * 1000)
 print(json.dumps({"median": statistics.median(times), "min": min(times)}))
 '''
+
+
+SIDES = ("transformers", "segstudio", "segstudio float32")
 
 
 def child(side: str, folder: Path, args: argparse.Namespace) -> dict:
@@ -83,16 +92,17 @@ def main(argv: list[str]) -> int:
         transformers.SegformerForSemanticSegmentation(config).save_pretrained(tmp)
         rows = []
         for round_ in range(args.rounds):
-            sides = ("transformers", "segstudio") if round_ % 2 == 0 else ("segstudio", "transformers")
+            sides = SIDES if round_ % 2 == 0 else SIDES[::-1]
             got = {side: child(side, Path(tmp), args) for side in sides}
             rows.append(got)
-            print(f"round {round_ + 1}: transformers {got['transformers']['median']:.1f} ms, segstudio "
-                  f"{got['segstudio']['median']:.1f} ms: {got['transformers']['median'] / got['segstudio']['median']:.2f}x"
-                  f" (load {os.getloadavg()[0]:.1f})", flush=True)
+            hf = got["transformers"]["median"]
+            print(f"round {round_ + 1}: transformers {hf:.1f} ms, " + ", ".join(
+                f"{side} {got[side]['median']:.1f} ms: {hf / got[side]['median']:.2f}x" for side in SIDES[1:])
+                + f" (load {os.getloadavg()[0]:.1f})", flush=True)
     hf = statistics.median(r["transformers"]["median"] for r in rows)
-    ours = statistics.median(r["segstudio"]["median"] for r in rows)
+    ours = {side: statistics.median(r[side]["median"] for r in rows) for side in SIDES[1:]}
     print(f"B0 {args.size}² batch 1, {args.threads} threads, each in its own process: transformers {hf:.1f} ms, "
-          f"segstudio {ours:.1f} ms: {hf / ours:.2f}x")
+          + ", ".join(f"{side} {ms:.1f} ms: {hf / ms:.2f}x" for side, ms in ours.items()))
     return 0
 
 

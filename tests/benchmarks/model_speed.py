@@ -8,6 +8,8 @@ ratios and the max abs logit difference. On CPU the inference rows also hold ONN
 our own exported graph (``segstudio-cli export-onnx``; onnxruntime comes with the ``assist``
 extra, the row is left out without it) with the same number of threads, and our model with the
 plain torch ops instead of oneDNN's fused kernels (``segstudio.model.segformer.ops.set_onednn``).
+"segstudio" is ours as ``predict`` runs it: on a CPU with native bf16 a bf16 copy of the model
+(``model.device.inference_dtype``), with a "segstudio float32" row beside it.
 Training steps: transformers with torch's default AdamW (a plain loop), ours as our loop trains
 (fused AdamW, oneDNN forward on CPU, the loop's chunked upsample + cross-entropy, and the loop's
 precision: bf16 autocast on a CPU with native bf16, ``model.device.training_autocast_dtype``), and
@@ -23,6 +25,7 @@ same autocast too, so the gain of the precision alone is visible.
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import sys
 import tempfile
@@ -139,7 +142,7 @@ def onnx_session(model, threads: int, spin: bool = True):
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def label_rows(variant: str, args: argparse.Namespace, device: torch.device, hf, runners: dict,
+def label_rows(variant: str, args: argparse.Namespace, device: torch.device, hf, ours, runners: dict,
                x: torch.Tensor) -> list[tuple]:
     """Image in, label map out at the input's size: what a person waits for. transformers as its
     documentation says (``SegformerImageProcessor.post_process_semantic_segmentation``: every
@@ -158,7 +161,7 @@ def label_rows(variant: str, args: argparse.Namespace, device: torch.device, hf,
         return processor.post_process_semantic_segmentation(hf(pixel_values=x), target_sizes=[size])[0]
 
     fns = {"transformers": hf_labels, "segstudio": lambda: upsampled_labels(runners["segstudio"](x)[0], size)}
-    session = onnx_session(runners["segstudio"], args.threads, spin=False) if "onnxruntime" in runners else None
+    session = onnx_session(ours, args.threads, spin=False) if "onnxruntime" in runners else None
     if session is not None:
         fns["onnxruntime"] = lambda: upsampled_labels(
             torch.from_numpy(session.run(["logits"], {"pixel_values": x.numpy()})[0])[0], size)
@@ -175,8 +178,14 @@ def bench_variant(variant: str, args: argparse.Namespace, device: torch.device) 
         hf, ours = build_pair(variant, args.labels, Path(tmp))
     hf.to(device).eval()
     ours.to(device).eval()
+    from segstudio.model.device import inference_dtype
     runners = {"transformers": lambda x: hf(pixel_values=x).logits, "segstudio": ours}
     if device.type == "cpu" and amp is None:
+        predicting = inference_dtype(device)  # as Predictor runs it: a bf16 copy where the CPU has bf16
+        if predicting is not None:
+            low = copy.deepcopy(ours).to(predicting).eval()
+            runners["segstudio"] = lambda x: low(x.to(predicting)).float()
+            runners["segstudio float32"] = ours
         runners["segstudio plain ops"] = plain_ops(ours)
         session = onnx_session(ours, args.threads)
         if session is not None:
@@ -194,9 +203,9 @@ def bench_variant(variant: str, args: argparse.Namespace, device: torch.device) 
                                device)
     diffs = {n: (outputs["transformers"] - out).abs().max().item() for n, out in outputs.items()}
     rows += [(variant, f"inference b1 {args.size}", n, *t, diffs[n]) for n, t in timed.items()]
-    diff = diffs["segstudio"]
+    diff = diffs.get("segstudio float32", diffs["segstudio"])  # the training rows run the float32 model
     if amp is None:
-        rows += label_rows(variant, args, device, hf, runners, x)
+        rows += label_rows(variant, args, device, hf, ours, runners, x)
 
     if not args.no_train:
         xb = torch.randn(args.train_batch, 3, args.size, args.size, device=device)
@@ -210,7 +219,7 @@ def bench_variant(variant: str, args: argparse.Namespace, device: torch.device) 
             candidates.insert(1, ("transformers bf16", hf, loop_dtype))
         steps = {}
         for name, model, dtype in candidates:
-            run = runners["segstudio" if name.startswith("segstudio") else "transformers"]
+            run = ours if name.startswith("segstudio") else runners["transformers"]
             ours_now = name == "segstudio"  # as our loop trains: fused AdamW, oneDNN forward
             opt = torch.optim.AdamW(model.parameters(), lr=1e-6,
                                     fused=True if ours_now and device.type in ("cpu", "cuda") else None)

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from segstudio.cli.main import main
-from segstudio.core.masks import read_mask
+from segstudio.core.masks import read_mask, write_mask
 from segstudio.model.device import autocast_dtype, describe_device, pick_device
 from segstudio.model.onnx_export import export_onnx, verify_onnx
 from segstudio.model.segformer import SegFormer
@@ -65,6 +65,27 @@ def test_cli_predict_writes_palette_masks(model_dir: Path, tmp_path: Path, capsy
             assert mask.mode == "P" and mask.size == (50, 70)
         assert read_mask(out / "two.png").shape == (45, 90)
     assert "[2/2]" in capsys.readouterr().err
+
+
+def test_cli_no_amp_predicts_and_evaluates_in_float32(model_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    """``--no-amp`` reaches the predictor of ``predict`` and ``evaluate --model``; the default
+    asks for the hardware's reduced precision."""
+    from segstudio.model import predictor
+    seen = []
+    real = predictor.Predictor.__init__
+    monkeypatch.setattr(predictor.Predictor, "__init__",
+                        lambda self, *a, amp=True, **k: seen.append(amp) or real(self, *a, amp=amp, **k))
+    images, gt = tmp_path / "images", tmp_path / "gt"
+    images.mkdir()
+    gt.mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(images / "a.png")
+    assert main(["predict", str(model_dir), str(images), str(tmp_path / "out"), "--device", "cpu", "--no-amp"]) == 0
+    assert main(["predict", str(model_dir), str(images), str(tmp_path / "out2"), "--device", "cpu"]) == 0
+    write_mask(gt / "a.png", np.zeros((40, 48), np.uint8))
+    (gt / "classes.txt").write_text("background\nthing\n")
+    assert main(["evaluate", str(gt), "--model", str(model_dir), "--images", str(images), "--classes",
+                 str(gt / "classes.txt"), "--device", "cpu", "--no-amp"]) == 0
+    assert seen == [False, True, False]
 
 
 def test_cli_errors_are_one_line(tmp_path: Path, capsys) -> None:

@@ -41,7 +41,7 @@ def test_full_size_outputs(setup, mode: str, shape: tuple[int, int]) -> None:
 def test_whole_mode_matches_manual_pipeline(setup) -> None:
     model, info = setup
     img = _image(120, 200, seed=1)
-    pred = Predictor(model, info, device="cpu").predict(img)
+    pred = Predictor(model, info, device="cpu", amp=False).predict(img)
     x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
     x = (x - torch.tensor(info.mean).view(1, 3, 1, 1)) / torch.tensor(info.std).view(1, 3, 1, 1)
     x = F.interpolate(x, size=whole_size((120, 200), 96), mode="bilinear", align_corners=False,
@@ -85,3 +85,28 @@ def test_bad_input_and_mode(setup) -> None:
         Predictor(model, info, mode="tiles")
     with pytest.raises(ValueError, match="uint8"):
         Predictor(model, info, device="cpu").predict(np.zeros((40, 40), np.uint8))
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_bf16_copy_on_a_cpu_with_native_bf16(setup, monkeypatch, native: bool) -> None:
+    """Where the CPU has native bf16 the predictor runs a bf16 copy of the model (the model
+    itself stays float32) and gives float32 logits and nearly the same labels; elsewhere, or
+    with amp off, it runs the model itself."""
+    from segstudio.model import device
+    model, info = setup
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: native)
+    fast, exact = Predictor(model, info, device="cpu"), Predictor(model, info, device="cpu", amp=False)
+    assert exact._network is model and exact.amp_dtype is None
+    if not native:
+        assert fast._network is model and fast.amp_dtype is None
+        return
+    assert fast.amp_dtype == torch.bfloat16
+    assert {p.dtype for p in fast._network.parameters()} == {torch.bfloat16}
+    assert next(model.parameters()).dtype == torch.float32
+    img = _image(131, 250, seed=2)
+    with torch.inference_mode():
+        x = fast._to_tensor(img)
+        assert fast._run(x).dtype == torch.float32
+        low, full = fast._run(x), exact._run(x)
+    assert 0 < (low - full).abs().max() < 0.1 * full.abs().max()
+    assert (fast.predict(img).labels == exact.predict(img).labels).mean() > 0.98

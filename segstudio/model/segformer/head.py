@@ -67,9 +67,12 @@ class AllMLPHead(nn.Module):
         weight, n = self.linear_fuse.weight.flatten(1), len(self.linear_c)
         return list(weight.chunk(n, dim=1))[::-1]
 
-    def _factored(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(P_i, bias_i) per stage with P_i = F_i W_i, bias_i = F_i b_i; differentiable."""
-        return [(f @ m.proj.weight, f @ m.proj.bias)
+    def _factored(self, dtype: torch.dtype | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(P_i, bias_i) per stage with P_i = F_i W_i, bias_i = F_i b_i (computed in ``dtype``,
+        default the weights' own); differentiable."""
+        def cast(t: torch.Tensor) -> torch.Tensor:
+            return t if dtype is None else t.to(dtype)
+        return [(cast(f) @ cast(m.proj.weight), cast(f) @ cast(m.proj.bias))
                 for f, m in zip(self._fuse_slices(), self.linear_c)]
 
     def _folded(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -78,12 +81,13 @@ class AllMLPHead(nn.Module):
         key = tuple((t.data_ptr(), t._version, t.dtype, t.device) for t in tensors)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        bn = self.batch_norm
-        with torch.autocast(bn.weight.device.type, enabled=False):  # fold in the weights' dtype
-            scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
-            shift = bn.bias - bn.running_mean * scale
-            folded = [(w * scale[:, None], b * scale) for w, b in self._factored()]
+        bn, dtype = self.batch_norm, self.linear_fuse.weight.dtype
+        with torch.autocast(bn.weight.device.type, enabled=False):  # fold in float32, keep the weights' dtype
+            scale = bn.weight.float() * torch.rsqrt(bn.running_var.float() + bn.eps)
+            shift = bn.bias.float() - bn.running_mean.float() * scale
+            folded = [(w * scale[:, None], b * scale) for w, b in self._factored(torch.float32)]
         folded[0] = (folded[0][0], folded[0][1] + shift)
+        folded = [(w.to(dtype), b.to(dtype)) for w, b in folded]
         self._cache = (key, folded)
         return folded
 

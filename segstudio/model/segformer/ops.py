@@ -52,9 +52,10 @@ _SUPPORTED = _onednn_supported()
 
 
 def onednn_inference(x: torch.Tensor) -> bool:
-    """Whether :func:`linear` and :func:`conv2d` take oneDNN's fused kernels for ``x``: float32 on
-    CPU with no gradient, autocast or export running."""
-    return (_ONEDNN["on"] and _SUPPORTED and x.device.type == "cpu" and x.dtype == torch.float32
+    """Whether :func:`linear` and :func:`conv2d` take oneDNN's fused kernels for ``x``: float32 or
+    bf16 (a bf16 model, as the predictor runs on a CPU with native bf16) on CPU, with no
+    gradient, autocast or export running."""
+    return (_ONEDNN["on"] and _SUPPORTED and x.device.type == "cpu" and x.dtype in (torch.float32, torch.bfloat16)
             and not torch.is_grad_enabled() and not torch.is_autocast_enabled("cpu")
             and not is_exporting())
 
