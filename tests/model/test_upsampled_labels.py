@@ -67,3 +67,19 @@ def test_bands_and_chunks(monkeypatch):
     monkeypatch.setattr(module, "_BAND_PIXELS", 200)
     monkeypatch.setattr(module, "_CHUNK_BYTES", 24 * 7 * 10)
     assert torch.equal(upsampled_labels(logits, (61, 67)).long(), expected)
+
+
+def test_validation_confusion_counts_the_upsampled_argmax():
+    """The training's validation (``evaluation.confusion_update``) takes its labels this way on a
+    CPU: the confusion equals the one of the full upsampling, pixels labelled 255 left out."""
+    from segstudio.model.evaluation import confusion_update
+    g = torch.Generator().manual_seed(7)
+    logits = torch.randn(3, 6, 10, 14, generator=g)
+    labels = torch.randint(0, 6, (3, 37, 53), generator=g)
+    labels[:, :5] = 255
+    matrix = torch.zeros(36, dtype=torch.int64)
+    confusion_update(matrix, logits, labels)
+    pred = F.interpolate(logits, size=(37, 53), mode="bilinear", align_corners=False).argmax(1)
+    valid = labels != 255
+    expected = torch.bincount(labels[valid] * 6 + pred[valid], minlength=36)
+    assert torch.equal(matrix, expected) and matrix.sum() == valid.sum()
