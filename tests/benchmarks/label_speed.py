@@ -30,7 +30,8 @@ from PIL import Image
 
 from segstudio.model.upsampled_labels import _uniform_cells, upsampled_labels
 
-CAMVID = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "camvid-val"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from camvid_set import camvid_root  # noqa: E402
 
 
 def truth_logits(mask: np.ndarray, classes: int, rng: np.random.Generator) -> torch.Tensor:
@@ -79,23 +80,24 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    if not CAMVID.is_dir():
-        print(f"skipped: {CAMVID} is absent (the CamVid photos live outside the repository)")
+    camvid, why = camvid_root()
+    if camvid is None:
+        print(f"skipped: {why}")
         return 0
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
-    stems = sorted(p.stem for p in (CAMVID / "images").glob("*.jpg"))[::10][:args.photos]
+    stems = sorted(p.stem for p in (camvid / "images").glob("*.jpg"))[::10][:args.photos]
     print(f"{len(stems)} CamVid photos, logits from {args.model or f'the ground truth, {args.classes} classes'}")
     print("| output size | logits | edge cells | every score, ms | ours, ms | speed-up | pixels differing |")
     print("|---|---|---|---|---|---|---|")
     for scale in (int(s) for s in args.scales.split(",")):
         rows = []
         for stem in stems:
-            image = np.array(Image.open(CAMVID / "images" / f"{stem}.jpg").convert("RGB"))
+            image = np.array(Image.open(camvid / "images" / f"{stem}.jpg").convert("RGB"))
             if args.model:
                 logits = model_logits(args.model, image)
             else:
-                logits = truth_logits(np.asarray(Image.open(CAMVID / "masks" / f"{stem}.png")), args.classes, rng)
+                logits = truth_logits(np.asarray(Image.open(camvid / "masks" / f"{stem}.png")), args.classes, rng)
             shape = (image.shape[0] * scale, image.shape[1] * scale)
             with torch.inference_mode():
                 full, ours = every_score(logits, shape), upsampled_labels(logits, shape).long()

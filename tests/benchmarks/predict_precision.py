@@ -30,7 +30,8 @@ from segstudio.core.metrics import compute_metrics
 from segstudio.model.predictor import Predictor
 from segstudio.model.weights.checkpoints import load_model
 
-CAMVID = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "camvid-val"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from camvid_set import camvid_root  # noqa: E402
 
 
 def main() -> int:
@@ -39,15 +40,16 @@ def main() -> int:
     parser.add_argument("--held", action="store_true", help="only the photos budget_runs.py holds out")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    if not CAMVID.is_dir():
-        print(f"skipped: {CAMVID} is absent (the CamVid photos live outside the repository)")
+    camvid, why = camvid_root()
+    if camvid is None:
+        print(f"skipped: {why}")
         return 0
     torch.set_num_threads(args.threads)
     model, info = load_model(args.model)
     k = len(info.class_names)
     runs = {"default": Predictor(model, info), "float32": Predictor(model, info, amp=False)}
     print(f"default precision: {runs['default'].amp_dtype or 'float32'} on {runs['default'].device}")
-    stems = sorted(p.stem for p in (CAMVID / "images").glob("*.jpg"))
+    stems = sorted(p.stem for p in (camvid / "images").glob("*.jpg"))
     if args.held:
         stems = [s for i, s in enumerate(stems) if i % 5 in (1, 3)]
     matrices = {name: np.zeros((k, k), np.int64) for name in runs}
@@ -55,8 +57,8 @@ def main() -> int:
     differ = pixels = 0
     score_gap = 0.0
     for stem in stems:
-        image = np.array(Image.open(CAMVID / "images" / f"{stem}.jpg").convert("RGB"))
-        truth = np.array(Image.open(CAMVID / "masks" / f"{stem}.png")).astype(np.int64)
+        image = np.array(Image.open(camvid / "images" / f"{stem}.jpg").convert("RGB"))
+        truth = np.array(Image.open(camvid / "masks" / f"{stem}.png")).astype(np.int64)
         out = {}
         for name, predictor in runs.items():
             predictor.predict(image)  # warm
