@@ -15,7 +15,11 @@
   forward (and residual adds) the same way under :class:`LinearFn`, whose backward is autograd's
   for ``F.linear``. Elsewhere (autocast, export, CUDA) they are the plain ops;
   :func:`set_onednn` turns the fused paths off for comparisons.
-* :func:`attention`: ``F.scaled_dot_product_attention``, kept in float32 under CPU autocast.
+* :func:`attention`: ``F.scaled_dot_product_attention``, kept in float32 under CPU autocast;
+  :func:`single_head_attention`: one-head attention with the query and output projections folded
+  into K and V, two oneDNN linears in CPU inference.
+* In CPU inference the fused paths take float32 and bf16 alike: the predictor runs a bf16 copy
+  of the model on a CPU with native bf16.
 * :func:`is_exporting`: whether a trace/compile/export is running, when cached tensors and
   shape checks must stay out of the graph.
 """
