@@ -76,6 +76,7 @@ def plan_outputs(images: list[Path], image_dir: Path, out_dir: Path, overwrite: 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
+    import torch
 
     from segstudio.core.errors import ImageLoadError, SaveError
     from segstudio.core.images import IMAGE_EXTENSIONS, list_images, load_image, without_masks
@@ -107,8 +108,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise SaveError(f"cannot create {out_dir}: {exc.strerror or exc}") from exc
     colours = np.asarray(info.colours, np.uint8).reshape(-1, 3)
-    print(f"{count(len(pairs), 'image')}, model {info.variant or 'custom'} on {predictor.device}",
-          file=sys.stderr)
+    precision = str(predictor.amp_dtype or torch.float32).removeprefix("torch.")
+    print(f"{count(len(pairs), 'image')}, model {info.variant or 'custom'} on {predictor.device} in {precision}"
+          + (" (--no-amp for float32)" if predictor.amp_dtype is not None else ""), file=sys.stderr)
     for line in skipped:
         print(line, file=sys.stderr)
     start, failed = time.perf_counter(), len(skipped)
@@ -122,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         write_mask(target, labels, colours)
         print(f"[{i}/{len(pairs)}] {path.name}", file=sys.stderr)
     print(f"done in {time.perf_counter() - start:.1f} s; masks in {out_dir}"
-          + (f"; {failed} image(s) skipped" if failed else ""), file=sys.stderr)
+          + (f"; {count(failed, 'image')} skipped" if failed else ""), file=sys.stderr)
     return 1 if failed else 0
 
 

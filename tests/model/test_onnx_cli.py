@@ -67,9 +67,10 @@ def test_cli_predict_writes_palette_masks(model_dir: Path, tmp_path: Path, capsy
     assert "[2/2]" in capsys.readouterr().err
 
 
-def test_cli_no_amp_predicts_and_evaluates_in_float32(model_dir: Path, tmp_path: Path, monkeypatch) -> None:
+def test_cli_no_amp_predicts_and_evaluates_in_float32(model_dir: Path, tmp_path: Path, monkeypatch,
+                                                      capsys) -> None:
     """``--no-amp`` reaches the predictor of ``predict`` and ``evaluate --model``; the default
-    asks for the hardware's reduced precision."""
+    asks for the hardware's reduced precision; ``predict`` says which it runs in."""
     from segstudio.model import predictor
     seen = []
     real = predictor.Predictor.__init__
@@ -80,7 +81,10 @@ def test_cli_no_amp_predicts_and_evaluates_in_float32(model_dir: Path, tmp_path:
     gt.mkdir()
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(images / "a.png")
     assert main(["predict", str(model_dir), str(images), str(tmp_path / "out"), "--device", "cpu", "--no-amp"]) == 0
+    assert "on cpu in float32\n" in capsys.readouterr().err
     assert main(["predict", str(model_dir), str(images), str(tmp_path / "out2"), "--device", "cpu"]) == 0
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first.endswith(("on cpu in float32", "on cpu in bfloat16 (--no-amp for float32)"))
     write_mask(gt / "a.png", np.zeros((40, 48), np.uint8))
     (gt / "classes.txt").write_text("background\nthing\n")
     assert main(["evaluate", str(gt), "--model", str(model_dir), "--images", str(images), "--classes",
