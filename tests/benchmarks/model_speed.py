@@ -9,7 +9,10 @@ our own exported graph (``segstudio-cli export-onnx``; onnxruntime comes with th
 extra, the row is left out without it) with the same number of threads, and our model with the
 plain torch ops instead of oneDNN's fused kernels (``segstudio.model.segformer.ops.set_onednn``).
 "segstudio" is ours as ``predict`` runs it: on a CPU with native bf16 a bf16 copy of the model
-(``model.device.inference_dtype``), with a "segstudio float32" row beside it.
+(``model.device.inference_dtype``), with a "segstudio float32" row beside it. That row mostly runs
+right after the bf16 one and is slowed by it (B0 512², 2 threads: 42 ms alone or after
+transformers, 51 ms median alternating with the bf16 model); ``inference_processes.py`` times
+each precision in a process of its own.
 Training steps: transformers with torch's default AdamW (a plain loop), ours as our loop trains
 (fused AdamW, oneDNN forward on CPU, the loop's chunked upsample + cross-entropy, and the loop's
 precision: bf16 autocast on a CPU with native bf16, ``model.device.training_autocast_dtype``), and
