@@ -38,6 +38,7 @@ def upsampled_labels(logits: torch.Tensor, shape: tuple[int, int],
                      full: tuple[int, int] | None = None) -> torch.Tensor:
     """(H, W) argmax of ``logits`` (K, h, w) bilinearly upsampled to ``full`` (default ``shape``),
     restricted to its top-left ``shape``; uint8 when K <= 256, else int64."""
+    logits = logits.float()  # the interpolation weights are float32 (bf16 logits: a copy)
     k, hin, win = logits.shape
     h, w = shape
     full = full or shape

@@ -53,6 +53,8 @@ def test_a_padded_grid_is_sampled_as_the_full_size():
 def test_dtype_and_many_classes():
     small = upsampled_labels(torch.randn(3, 4, 4), (16, 16))
     assert small.dtype == torch.uint8 and small.shape == (16, 16)
+    half = torch.randn(3, 4, 4).bfloat16()  # low-precision logits are read as float32
+    assert torch.equal(upsampled_labels(half, (16, 16)).long(), full_argmax(half.float(), (16, 16)))
     many = torch.randn(300, 4, 5, generator=torch.Generator().manual_seed(0))
     out = upsampled_labels(many, (13, 17))
     assert out.dtype == torch.int64
