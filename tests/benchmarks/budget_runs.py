@@ -48,7 +48,7 @@ def cli(*args: str, root: Path = ROOT) -> tuple[int, float, str]:
 
 def held_out_miou(model: Path, images: Path, masks: Path, classes: Path) -> float:
     status, _, out = cli("evaluate", str(masks), "--classes", str(classes), "--model", str(model),
-                         "--images", str(images), "--json")
+                         "--images", str(images), "--json", "--no-amp")  # float32 scores, as before bf16 prediction
     if status != 0:
         raise SystemExit(f"evaluate failed: {out[-800:]}")
     return float(json.loads(out[out.index("{"):])["miou"])

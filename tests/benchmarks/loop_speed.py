@@ -164,7 +164,7 @@ def held_out_ours(folder: Path, sets: dict) -> float:
     from segstudio.model.predictor import Predictor
     from segstudio.model.weights.checkpoints import load_model
     model, info = load_model(folder)
-    predictor = Predictor(model, info, device="cpu")
+    predictor = Predictor(model, info, device="cpu", amp=False)  # float32: the recipe is compared, not the precision
     images, labels = load_set(Path(sets["held_images"]), Path(sets["held_labels"]))
     preds = np.stack([predictor.predict(img).labels for img in images]).astype(np.int64)
     return score(preds, labels, class_count(sets["labels"]))
