@@ -26,12 +26,13 @@ _BAND_PIXELS = 1 << 22  # output pixels per band: bounds the masks and indices o
 def source_index(n_out: int, n_in: int, full_out: int, device: torch.device
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """i0, i1, frac of bilinear align_corners=False sampling (PyTorch's formula) for the first
-    ``n_out`` of ``full_out`` output positions over ``n_in`` inputs."""
+    ``n_out`` of ``full_out`` output positions over ``n_in`` inputs, on ``device``. Computed in
+    float64 on the CPU (Apple's MPS has no float64), then moved."""
     scale = n_in / full_out
-    src = ((torch.arange(n_out, device=device, dtype=torch.float64) + 0.5) * scale - 0.5).clamp_min(0)
+    src = ((torch.arange(n_out, dtype=torch.float64) + 0.5) * scale - 0.5).clamp_min(0)
     i0 = src.floor().long().clamp_max(n_in - 1)
     i1 = (i0 + 1).clamp_max(n_in - 1)
-    return i0, i1, (src - i0).float()
+    return i0.to(device), i1.to(device), (src - i0).float().to(device)
 
 
 def upsampled_labels(logits: torch.Tensor, shape: tuple[int, int],
