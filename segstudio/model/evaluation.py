@@ -29,7 +29,7 @@ def confusion_update(matrix: torch.Tensor, logits: torch.Tensor, labels: torch.T
     num_classes = logits.shape[1]
     if logits.device.type == "cpu":
         size = (labels.shape[-2], labels.shape[-1])
-        pred = torch.stack([upsampled_labels(one.float(), size) for one in logits]).long()
+        pred = torch.stack([upsampled_labels(one, size) for one in logits]).long()
     else:
         pred = upsample_logits(logits.float(), labels).argmax(dim=1)
     labels = labels.long()

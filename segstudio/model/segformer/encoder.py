@@ -76,16 +76,16 @@ class EfficientSelfAttention(nn.Module):
         k, v = kv.chunk(2, dim=-1)
         return k, v
 
-    def forward(self, x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, h: int, w: int,
+                kv: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """``kv``: K and V of :meth:`reduced_kv` when the caller has computed them already."""
         if self.sr_ratio > 1:
-            return self.attend(linear(x, self.query.weight, self.query.bias), *self.reduced_kv(x, h, w))
-        # no reduction: one matmul for Q, K and V
-        qkv = linear(x, torch.cat((self.query.weight, self.key.weight, self.value.weight)),
-                     torch.cat((self.query.bias, self.key.bias, self.value.bias)))
-        return self.attend(*qkv.chunk(3, dim=-1))
-
-    def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """Multi-head attention of (B, N, C) queries over (B, M, C) keys and values -> (B, N, C)."""
+            q = linear(x, self.query.weight, self.query.bias)
+            k, v = kv if kv is not None else self.reduced_kv(x, h, w)
+        else:  # no reduction: one matmul for Q, K and V
+            qkv = linear(x, torch.cat((self.query.weight, self.key.weight, self.value.weight)),
+                         torch.cat((self.query.bias, self.key.bias, self.value.bias)))
+            q, k, v = qkv.chunk(3, dim=-1)
         out = attention(self._heads(q), self._heads(k), self._heads(v))
         return out.transpose(1, 2).flatten(2)
 
@@ -109,14 +109,13 @@ class _Attention(nn.Module):
     def forward(self, x: torch.Tensor, h: int, w: int, residual: torch.Tensor | None = None) -> torch.Tensor:
         """The attention output, plus ``residual`` when given (fused into the projection)."""
         dense, attn = self.output.dense, self.self
+        kv = None
         if residual is not None and attn.num_heads == 1 and attn.sr_ratio > 1 and onednn_inference(x):
-            k, v = attn.reduced_kv(x, h, w)
-            out = single_head_attention(x, attn.query, k, v, dense, residual)
-            if out is None:
-                out = attn.attend(linear(x, attn.query.weight, attn.query.bias), k, v)
-                out = linear(out, dense.weight, dense.bias, residual=residual)
-            return out
-        return linear(attn(x, h, w), dense.weight, dense.bias, residual=residual)
+            kv = attn.reduced_kv(x, h, w)
+            out = single_head_attention(x, attn.query, *kv, dense, residual)
+            if out is not None:
+                return out
+        return linear(attn(x, h, w, kv), dense.weight, dense.bias, residual=residual)
 
 
 class _DWConv(nn.Module):
