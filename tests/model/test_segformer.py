@@ -332,3 +332,72 @@ def test_fast_dropout_rate_scale_layout_and_gradient():
     odd = torch.ones(3, 5, 7)
     assert set(fast_dropout(odd, 0.5, True).unique().tolist()) <= {0.0, 2.0}
     assert fast_dropout(odd, 0.5, False) is odd
+
+
+@pytest.mark.parametrize("n_in,n_out", [(16, 128), (23, 90), (5, 17), (7, 7)])
+def test_interpolation_matrices_resize_as_interpolate(n_in: int, n_out: int) -> None:
+    from segstudio.model.segformer import ops
+    x = torch.randn(3, n_in, n_in + 2)
+    rows = ops.interpolation_matrix(n_in, n_out, torch.float32, x.device)
+    cols = ops.interpolation_matrix(n_in + 2, n_out + 5, torch.float32, x.device)
+    expected = F.interpolate(x[None], size=(n_out, n_out + 5), mode="bilinear", align_corners=False)[0]
+    assert torch.allclose(rows @ x @ cols.T, expected, atol=1e-5)
+    with torch.inference_mode():  # made once, outside inference mode, whatever the caller's mode
+        assert not ops.interpolation_matrix(n_in, n_out + 1, torch.bfloat16, x.device).is_inference()
+
+
+def test_bf16_attention_is_two_matmuls_in_chunks(monkeypatch) -> None:
+    """A bf16 model in CPU inference: attention as bf16 batched matmuls around a softmax, the same
+    whatever the chunking of the query rows and close to float32 SDPA; float32 and autograd keep
+    SDPA."""
+    from segstudio.model.segformer import ops
+    if not ops._SUPPORTED:
+        pytest.skip("this torch has no oneDNN fused kernels")
+    torch.manual_seed(0)
+    q, k, v = torch.randn(2, 3, 50, 8), torch.randn(2, 3, 7, 8), torch.randn(2, 3, 7, 8)
+    low = [t.bfloat16() for t in (q, k, v)]
+    expected = F.scaled_dot_product_attention(*(t.float() for t in low))
+    with torch.inference_mode():
+        whole = ops.attention(*low)
+        monkeypatch.setattr(ops, "_SCORE_BYTES", 2 * 3 * 7 * 4)  # 2 rows of a batch's heads a chunk
+        chunked = ops.attention(*low)
+        assert torch.equal(ops.attention(q, k, v), F.scaled_dot_product_attention(q, k, v))
+    assert whole.dtype == torch.bfloat16 and whole.shape == q.shape
+    assert torch.allclose(whole.float(), chunked.float(), atol=1e-2)
+    assert (whole.float() - expected).abs().max() < 0.05
+    calls = []
+    monkeypatch.setattr(ops, "_bf16_attention", lambda *a: calls.append(1))
+    with torch.no_grad():
+        ops.attention(*low)
+    with torch.enable_grad():
+        ops.attention(*low)
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("size", [(64, 64), (97, 131)])
+def test_bf16_decoder_upsamples_by_matrix_products(tiny: SegFormer, size: tuple[int, int], monkeypatch) -> None:
+    """A bf16 copy in CPU inference sums the decoder's upsampled stages with matrix products; its
+    decoder output and logits are the float32 model's within bf16's precision."""
+    import copy
+
+    from segstudio.model.segformer import head, ops
+    if not ops._SUPPORTED:
+        pytest.skip("this torch has no oneDNN fused kernels")
+    low = copy.deepcopy(tiny).to(torch.bfloat16)
+    calls = []
+    fused = head.AllMLPHead._sum_stages_bf16
+    monkeypatch.setattr(head.AllMLPHead, "_sum_stages_bf16", staticmethod(lambda *a: calls.append(1) or fused(*a)))
+    x = torch.randn(2, 3, *size).bfloat16()
+    features = []
+    hook = low.decode_head.register_forward_pre_hook(lambda m, args: features.append(args[0]))
+    with torch.inference_mode():
+        logits = low(x)
+        hook.remove()
+        exact = tiny(x.float())
+        summed = low.decode_head._sum_stages(features[0], low.decode_head._folded(), relu=True)
+        reference = tiny.decode_head._sum_stages([f.float() for f in features[0]], tiny.decode_head._folded(),
+                                                 relu=True)
+    assert len(calls) == 2 and summed.shape == reference.shape
+    assert summed.is_contiguous(memory_format=torch.channels_last)
+    assert (summed.float() - reference).abs().max() <= 0.02 * reference.abs().max()
+    assert (logits.float() - exact).abs().max() <= 0.05 * exact.abs().max()

@@ -12,7 +12,16 @@ import torch
 from torch import nn
 
 from .config import SegFormerConfig
-from .ops import classify, fast_dropout, is_exporting, linear_nchw, resize
+from .ops import (
+    classify,
+    fast_dropout,
+    interpolation_matrix,
+    is_exporting,
+    linear,
+    linear_nchw,
+    onednn_inference,
+    resize,
+)
 
 
 class _MLP(nn.Module):
@@ -96,6 +105,8 @@ class AllMLPHead(nn.Module):
                     relu: bool = False) -> torch.Tensor:
         """Sum of the stages' projections at the first stage's size; ``relu`` (no autograd only)
         applies the ReLU in place, fused with the last add."""
+        if relu and features[0].dtype == torch.bfloat16 and onednn_inference(features[0]):
+            return AllMLPHead._sum_stages_bf16(features, weights)
         size = features[0].shape[-2:]
         out = linear_nchw(features[0], *weights[0])
         inplace = not torch.is_grad_enabled()  # in-place on a view costs CopySlices in autograd
@@ -106,6 +117,35 @@ class AllMLPHead(nn.Module):
                 return torch.ops.aten._add_relu_(out, up)  # a CPU float32 kernel only
             out = out.add_(up) if inplace else out + up
         return torch.relu_(out) if relu else out
+
+    @staticmethod
+    def _sum_stages_bf16(features: list[torch.Tensor],
+                         weights: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """:meth:`_sum_stages` with the ReLU for a bf16 model in CPU inference, the upsampling as
+        matrix products: each later stage's projection is resized along its width by one matmul
+        (``interpolation_matrix``), and all of them along their height, summed and added to the
+        first stage's projection, by a single in-place ``baddbmm_`` whose K is the stages' rows
+        stacked (112 for a 128² first stage). bf16's ``F.interpolate`` on a CPU converts every
+        element on its own; B0 at 512² on 2 threads: 5.1 -> 2.9 ms for the three resizes and adds,
+        with fewer roundings to bf16 (one per stage and one for the sum instead of two per stage).
+        In float32 the products take twice as long as ``F.interpolate``."""
+        first = features[0]
+        b, height, width = first.shape[0], first.shape[-2], first.shape[-1]
+        acc = linear(first.permute(0, 2, 3, 1), *weights[0]).contiguous()  # (B, H, W, D)
+        rows = sum(f.shape[-2] for f in features[1:])
+        stacked = acc.new_empty(b, rows, width, acc.shape[-1])
+        heights = acc.new_empty(height, rows)
+        row = 0
+        for f, (w, bias) in zip(features[1:], weights[1:]):
+            h = f.shape[-2]
+            projected = linear(f.permute(0, 2, 3, 1), w, bias)  # (B, h, w, D)
+            across = interpolation_matrix(f.shape[-1], width, acc.dtype, acc.device)
+            for i in range(b):
+                torch.matmul(across, projected[i], out=stacked[i, row:row + h])
+            heights[:, row:row + h] = interpolation_matrix(h, height, acc.dtype, acc.device)
+            row += h
+        acc.view(b, height, -1).baddbmm_(heights.expand(b, -1, -1), stacked.view(b, rows, -1))
+        return acc.relu_().permute(0, 3, 1, 2)
 
     def train(self, mode: bool = True) -> AllMLPHead:
         # fused optimisers (AdamW(fused=True)) update weights without bumping their version
