@@ -15,9 +15,12 @@
   forward (and residual adds) the same way under :class:`LinearFn`, whose backward is autograd's
   for ``F.linear``. Elsewhere (autocast, export, CUDA) they are the plain ops;
   :func:`set_onednn` turns the fused paths off for comparisons.
-* :func:`attention`: ``F.scaled_dot_product_attention``, kept in float32 under CPU autocast;
-  :func:`single_head_attention`: one-head attention with the query and output projections folded
-  into K and V, two oneDNN linears in CPU inference.
+* :func:`attention`: ``F.scaled_dot_product_attention``, kept in float32 under CPU autocast, two
+  bf16 batched matmuls for a bf16 model in CPU inference; :func:`single_head_attention`: one-head
+  attention with the query and output projections folded into K and V, two oneDNN linears in CPU
+  inference.
+* :func:`interpolation_matrix`: bilinear resizing along one axis as a matrix, for the decoder's
+  upsampling by matrix products in a bf16 model.
 * In CPU inference the fused paths take float32 and bf16 alike: the predictor runs a bf16 copy
   of the model on a CPU with native bf16.
 * :func:`is_exporting`: whether a trace/compile/export is running, when cached tensors and
