@@ -331,6 +331,8 @@ def test_fast_dropout_rate_scale_layout_and_gradient():
     assert torch.equal(x.grad, y.detach())  # d(x * mask)/dx = mask
     odd = torch.ones(3, 5, 7)
     assert set(fast_dropout(odd, 0.5, True).unique().tolist()) <= {0.0, 2.0}
+    lanes = (fast_dropout(torch.ones(4 * 40000), 0.5, True) == 0).float().view(-1, 4).mean(0)
+    assert ((lanes - 0.5).abs() < 0.02).all(), lanes  # every 16-bit quarter of a 64-bit draw is uniform
     assert fast_dropout(odd, 0.5, False) is odd
 
 
