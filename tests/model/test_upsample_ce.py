@@ -10,9 +10,10 @@ from segstudio.model.training import upsample_ce
 from segstudio.model.training.losses import CrossEntropyLoss
 from segstudio.model.training.upsample_ce import upsample_cross_entropy, vertical_weights
 
-# (batch, classes, logit h, w, label H, W): 4x up, odd ratios, one axis only, a downsample
+# (batch, classes, logit h, w, label H, W): 4x up, odd ratios, one axis only, a downsample; fewer
+# than 16 classes (padded to 16 inside), 16 and more
 SHAPES = [(2, 5, 7, 9, 27, 35), (1, 3, 4, 4, 16, 16), (3, 4, 13, 11, 50, 43), (2, 6, 8, 8, 8, 32),
-          (2, 6, 8, 8, 32, 8), (1, 2, 5, 5, 3, 7)]
+          (2, 6, 8, 8, 32, 8), (1, 2, 5, 5, 3, 7), (2, 16, 5, 6, 20, 23), (1, 21, 6, 5, 24, 19)]
 
 
 def _plain(logits, labels, weight=None, smoothing=0.0):

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 CHUNK_ELEMENTS = 1 << 21  # logits per row chunk (8 MB in float32): in cache, and few thread barriers
+FAST_LOG_SOFTMAX = 16  # classes from which torch.log_softmax over the last dimension is the faster way
 
 
 def upsample_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor | None = None,
@@ -98,6 +99,36 @@ def _buffers(chunks: list[tuple[int, int, int, int, torch.Tensor]], flat: torch.
     return [flat.new_empty(rows, flat.shape[1]) for _ in range(count)]
 
 
+def _log_terms(z: torch.Tensor, safe: torch.Tensor, weight: torch.Tensor | None, buf: torch.Tensor,
+               lse: torch.Tensor, logp_t: torch.Tensor, wlogp: torch.Tensor | None) -> None:
+    """One chunk's (r, B, W, K) logits ``z`` -> log-sum-exp over the classes into ``lse``, the
+    target's log-probability into ``logp_t`` and, with smoothing, ``sum_c w_c logp_c`` into
+    ``wlogp``. ``torch.log_softmax`` over a last dimension shorter than 16 takes a path 3-5x
+    slower than max, exp and sum by hand (2M logits, 2 threads: 12 classes 10.9 against 2.3 ms,
+    5 classes 10.5 against 3.0, 2 classes 9.1 against 4.7); from 16 classes on it is the faster
+    (0.8 against 2.1 ms)."""
+    k = z.shape[-1]
+    if k >= FAST_LOG_SOFTMAX:
+        logp = torch.log_softmax(z, dim=3, out=buf.view_as(z))
+        torch.sub(z[..., 0], logp[..., 0], out=lse)
+        torch.gather(logp, 3, safe, out=logp_t)
+        terms = logp
+    else:
+        top = z.amax(3, keepdim=True)
+        total = torch.sub(z, top, out=buf.view_as(z)).exp_().sum(3, keepdim=True)
+        torch.add(total.log_(), top, out=lse.unsqueeze(3))
+        torch.gather(z, 3, safe, out=logp_t).sub_(lse.unsqueeze(3))
+        terms = z  # sum_c w_c logp_c = sum_c w_c z_c - sum(w) lse, below
+    if wlogp is None:
+        return
+    if weight is None:
+        torch.sum(terms, 3, out=wlogp)
+    else:
+        torch.mv(terms.view(-1, k), weight, out=wlogp.view(-1))
+    if terms is z:
+        wlogp.sub_(lse * (float(k) if weight is None else weight.sum()))
+
+
 class _RowsCrossEntropy(torch.autograd.Function):
     """Vertical bilinear upsample + cross-entropy, chunk by chunk (see the module docstring).
 
@@ -124,14 +155,8 @@ class _RowsCrossEntropy(torch.autograd.Function):
         z_buf, logp_buf = _buffers(chunks, flat, 2)
         for start, stop, lo, hi, matrix in chunks:
             z = torch.mm(matrix, flat[lo:hi + 1], out=z_buf[:stop - start]).view(stop - start, b, width, k)
-            logp = torch.log_softmax(z, dim=3, out=logp_buf[:stop - start].view_as(z))
-            torch.sub(z[..., 0], logp[..., 0], out=lse[start:stop])
-            torch.gather(logp, 3, safe[start:stop], out=logp_t[start:stop])
-            if wlogp is not None:  # sum_c w_c logp_c
-                if weight is None:
-                    torch.sum(logp, 3, out=wlogp[start:stop])
-                else:
-                    torch.mv(logp.view(-1, k), weight, out=wlogp[start:stop].view(-1))
+            _log_terms(z, safe[start:stop], weight, logp_buf[:stop - start], lse[start:stop], logp_t[start:stop],
+                       None if wlogp is None else wlogp[start:stop])
         # nothing valid (all ignored, or only zero-weight classes): 0 / tiny = 0, not NaN
         total = pixel_w.sum().clamp_min(torch.finfo(torch.float32).tiny)
         loss = -(1.0 - smoothing) * torch.dot(pixel_w.flatten(), logp_t.flatten())
