@@ -38,7 +38,7 @@ def _products_pay(features: list[torch.Tensor]) -> bool:
     the input's size. Measured on B0 (2 threads): faster or equal up to 512² inputs (K 112, stage
     widths up to 64), slower at 768² (8.7 against 9.4 ms)."""
     later = features[1:]
-    return sum(f.shape[-2] for f in later) <= 128 and max(f.shape[-1] for f in later) <= 64
+    return bool(later) and sum(f.shape[-2] for f in later) <= 128 and max(f.shape[-1] for f in later) <= 64
 
 
 class AllMLPHead(nn.Module):
