@@ -38,7 +38,7 @@ from segstudio.model.malloc import reuse_large_blocks
 
 reuse_large_blocks()  # large activations reuse freed memory instead of fresh pages (see malloc.py)
 _ONEDNN = {"on": True}
-_SCORE_BYTES = 4 << 20  # single_head_attention: float32 scores per chunk of rows
+_SCORE_BYTES = 4 << 20  # both attention paths below: bytes of scores per chunk of query rows
 
 
 def set_onednn(enabled: bool) -> bool:
@@ -100,7 +100,7 @@ def _bf16_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.
     kt = k.reshape(b * heads, keys, d).transpose(1, 2)
     v3 = v.reshape(b * heads, keys, d)
     out = q3.new_empty(b * heads, n, d)
-    rows = max(1, _SCORE_BYTES // (2 * b * heads * keys))
+    rows = max(1, _SCORE_BYTES // (q.element_size() * b * heads * keys))
     for first in range(0, n, rows):
         part = q3[:, first:first + rows]
         scores = torch.baddbmm(part.new_empty(()), part, kt, beta=0, alpha=d ** -0.5)  # scaled before rounding
@@ -126,7 +126,7 @@ def single_head_attention(x: torch.Tensor, query: torch.nn.Linear, k: torch.Tens
     if not (onednn_inference(x) and x.is_contiguous() and residual.shape == x.shape):
         return None
     scale = k.shape[-1] ** -0.5
-    rows = max(1, _SCORE_BYTES // (4 * keys))
+    rows = max(1, _SCORE_BYTES // (x.element_size() * keys))
     out = []
     for b in range(x.shape[0]):
         kq = k[b].matmul(query.weight).mul_(scale).contiguous()
