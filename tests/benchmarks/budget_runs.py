@@ -36,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CAMVID = ROOT.parent / "shared" / "datasets" / "camvid-val"
 sys.path.insert(0, str(ROOT / "tests" / "model"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from camvid_set import budget_split, photo_stems  # noqa: E402
 
 
 def cli(*args: str, root: Path = ROOT) -> tuple[int, float, str]:
@@ -94,8 +96,8 @@ def camvid(minutes: float, work: Path, also: Path | None = None) -> list[dict]:
     if not CAMVID.is_dir():
         print(f"skipped: {CAMVID} is absent (the CamVid photos live outside the repository)")
         return []
-    stems = sorted(p.stem for p in (CAMVID / "images").glob("*.jpg"))
-    train = {s for i, s in enumerate(stems) if i % 5 in (0, 2, 4)}  # 61 of 101, spread along the videos
+    stems = photo_stems(CAMVID)
+    train = set(budget_split(stems)[0])  # 61 of 101, spread along the video
     dirs = {name: work / name for name in ("images", "labels", "held_images", "held_masks")}
     for folder in dirs.values():
         folder.mkdir(parents=True)

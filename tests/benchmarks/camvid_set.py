@@ -34,13 +34,33 @@ def camvid_root() -> tuple[Path | None, str]:
     return None, f"the CamVid photos are not in {ROOT} (see the benchmark's docstring)"
 
 
+def camvid_or_skip() -> Path | None:
+    """The folder, or None after printing "skipped: <why>" (a benchmark then exits 0)."""
+    root, why = camvid_root()
+    if root is None:
+        print(f"skipped: {why}")
+    return root
+
+
+def photo_stems(root: Path) -> list[str]:
+    """The photos' names, in the video's order."""
+    return sorted(p.stem for p in (root / "images").glob("*.jpg"))
+
+
+def budget_split(stems: list[str]) -> tuple[list[str], list[str]]:
+    """(trained on, held out) as ``budget_runs.py camvid`` splits the photos: three in five
+    trained (61 of 101), spread along the video, the other two held out."""
+    return ([s for i, s in enumerate(stems) if i % 5 in (0, 2, 4)],
+            [s for i, s in enumerate(stems) if i % 5 in (1, 3)])
+
+
 def class_names(root: Path) -> list[str]:
     return [line.strip() for line in (root / "masks" / "classes.txt").read_text().splitlines() if line.strip()]
 
 
 def load_split(root: Path, count: int = 8) -> tuple[list, list]:
     """(training, held-out) lists of (rgb, mask): scenes spread over the sequence, interleaved."""
-    stems = sorted(p.stem for p in (root / "images").glob("*.jpg"))
+    stems = photo_stems(root)
     step = len(stems) // (2 * count)
     picked = [stems[i * step] for i in range(2 * count)]
 

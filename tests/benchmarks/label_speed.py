@@ -31,7 +31,7 @@ from PIL import Image
 from segstudio.model.upsampled_labels import _uniform_cells, upsampled_labels
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from camvid_set import camvid_root  # noqa: E402
+from camvid_set import camvid_or_skip, photo_stems  # noqa: E402
 
 
 def truth_logits(mask: np.ndarray, classes: int, rng: np.random.Generator) -> torch.Tensor:
@@ -80,13 +80,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    camvid, why = camvid_root()
+    camvid = camvid_or_skip()
     if camvid is None:
-        print(f"skipped: {why}")
         return 0
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
-    stems = sorted(p.stem for p in (camvid / "images").glob("*.jpg"))[::10][:args.photos]
+    stems = photo_stems(camvid)[::10][:args.photos]
     print(f"{len(stems)} CamVid photos, logits from {args.model or f'the ground truth, {args.classes} classes'}")
     print("| output size | logits | edge cells | every score, ms | ours, ms | speed-up | pixels differing |")
     print("|---|---|---|---|---|---|---|")

@@ -31,7 +31,7 @@ from segstudio.model.predictor import Predictor
 from segstudio.model.weights.checkpoints import load_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from camvid_set import camvid_root  # noqa: E402
+from camvid_set import budget_split, camvid_or_skip, photo_stems  # noqa: E402
 
 
 def main() -> int:
@@ -40,18 +40,17 @@ def main() -> int:
     parser.add_argument("--held", action="store_true", help="only the photos budget_runs.py holds out")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    camvid, why = camvid_root()
+    camvid = camvid_or_skip()
     if camvid is None:
-        print(f"skipped: {why}")
         return 0
     torch.set_num_threads(args.threads)
     model, info = load_model(args.model)
     k = len(info.class_names)
     runs = {"default": Predictor(model, info), "float32": Predictor(model, info, amp=False)}
     print(f"default precision: {runs['default'].amp_dtype or 'float32'} on {runs['default'].device}")
-    stems = sorted(p.stem for p in (camvid / "images").glob("*.jpg"))
+    stems = photo_stems(camvid)
     if args.held:
-        stems = [s for i, s in enumerate(stems) if i % 5 in (1, 3)]
+        stems = budget_split(stems)[1]
     matrices = {name: np.zeros((k, k), np.int64) for name in runs}
     seconds = dict.fromkeys(runs, 0.0)
     differ = pixels = 0
