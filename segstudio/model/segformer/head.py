@@ -13,13 +13,13 @@ from torch import nn
 
 from .config import SegFormerConfig
 from .ops import (
+    bf16_inference,
     classify,
     fast_dropout,
     interpolation_matrix,
     is_exporting,
     linear,
     linear_nchw,
-    onednn_inference,
     resize,
 )
 
@@ -114,7 +114,7 @@ class AllMLPHead(nn.Module):
                     relu: bool = False) -> torch.Tensor:
         """Sum of the stages' projections at the first stage's size; ``relu`` (no autograd only)
         applies the ReLU in place, fused with the last add."""
-        if relu and features[0].dtype == torch.bfloat16 and onednn_inference(features[0]) and _products_pay(features):
+        if relu and bf16_inference(features[0]) and _products_pay(features):
             return AllMLPHead._sum_stages_bf16(features, weights)
         size = features[0].shape[-2:]
         out = linear_nchw(features[0], *weights[0])

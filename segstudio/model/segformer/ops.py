@@ -69,6 +69,12 @@ def onednn_inference(x: torch.Tensor) -> bool:
             and not is_exporting())
 
 
+def bf16_inference(x: torch.Tensor) -> bool:
+    """Whether ``x`` belongs to a bf16 model in CPU inference (:func:`onednn_inference`), where
+    attention and the decoder's upsampling take their bf16 paths."""
+    return x.dtype == torch.bfloat16 and onednn_inference(x)
+
+
 def onednn_training(x: torch.Tensor, weight: torch.Tensor) -> bool:
     """Whether :func:`linear` runs its forward through oneDNN with autograd (:class:`LinearFn`):
     float32 on CPU, gradients on, no autocast or export."""
@@ -84,7 +90,7 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor
     if q.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
         with torch.autocast("cpu", enabled=False):
             return F.scaled_dot_product_attention(q.float(), k.float(), v.float())
-    if q.dtype == torch.bfloat16 and onednn_inference(q):
+    if bf16_inference(q):
         return _bf16_attention(q, k, v)
     return F.scaled_dot_product_attention(q, k, v)
 
